@@ -1,0 +1,16 @@
+import type { AccessTokenClaims } from './tokens/access.js'
+
+/** What `requireAuth()` puts on `c.var`. */
+export interface RequireAuthVariables {
+  /** The access token's `sub`. */
+  userId: string
+  /** The access token's `sid`. */
+  sessionId: string
+  /** Every verified claim. */
+  claims: AccessTokenClaims
+}
+
+/** The BFF app's Hono environment. Baton keeps its variables in its own `Env`. */
+export interface BffEnv {
+  Variables: RequireAuthVariables
+}

@@ -1,0 +1,85 @@
+/**
+ * @module
+ * The BFF's one error class. Every failure a client can see is a `BffError` with an HTTP status and
+ * a stable, snake_case `code`; the JSON body is always `{ "error": { "code", "message" } }`.
+ */
+
+/**
+ * Every `error.code` the BFF can answer with. The codes travel over the wire, so
+ * `@baton/client` spells them the same way.
+ */
+export type BffErrorCode =
+  | 'invalid_request'
+  | 'payload_too_large'
+  | 'invalid_credentials'
+  | 'csrf_failed'
+  | 'no_session'
+  | 'session_expired'
+  | 'session_revoked'
+  | 'refresh_token_reused'
+  | 'invalid_token'
+  | 'not_found'
+  | 'rate_limited'
+  | 'store_unavailable'
+  | 'jwks_unavailable'
+  | 'internal'
+
+/** The JSON body of every error response. */
+export interface BffErrorBody {
+  error: { code: BffErrorCode; message: string }
+}
+
+/**
+ * An error with an HTTP status and a stable code, turned into a JSON response by the app's
+ * `onError` (which survives mounting the BFF inside another Hono app).
+ *
+ * @example
+ * ```ts
+ * throw new BffError(401, 'session_expired', 'The session has ended; sign in again.')
+ * ```
+ */
+export class BffError extends Error {
+  override readonly name = 'BffError'
+  readonly status: number
+  readonly code: BffErrorCode
+  readonly headers: Record<string, string>
+
+  constructor(
+    status: number,
+    code: BffErrorCode,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.status = status
+    this.code = code
+    this.headers = options?.headers ?? {}
+  }
+
+  /** The JSON response for this error. */
+  getResponse(): Response {
+    const body: BffErrorBody = { error: { code: this.code, message: this.message } }
+    return new Response(JSON.stringify(body), {
+      status: this.status,
+      headers: { 'content-type': 'application/json; charset=UTF-8', ...this.headers },
+    })
+  }
+}
+
+/** True for a {@link BffError}, also across module copies (checked by name and shape). */
+export const isBffError = (value: unknown): value is BffError =>
+  value instanceof BffError ||
+  (value instanceof Error &&
+    value.name === 'BffError' &&
+    typeof (value as Partial<BffError>).code === 'string' &&
+    typeof (value as Partial<BffError>).status === 'number')
+
+/**
+ * Thrown by a {@link SessionStore} that cannot reach its backend. The client treats the 503 as a
+ * network failure, never as a logout.
+ */
+export const storeUnavailable = (cause: unknown): BffError =>
+  new BffError(503, 'store_unavailable', 'The session store is unavailable; try again shortly.', {
+    cause,
+    headers: { 'retry-after': '1' },
+  })

@@ -1,0 +1,119 @@
+/**
+ * @module
+ * `POST /login`, `POST /refresh`, `POST /logout`: the cookie-authenticated routes.
+ */
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { BffError, isBffError } from '../errors.js'
+import { clearedRefreshCookie, readRefreshCookie, setRefreshCookie } from '../cookies.js'
+import { requireCsrfHeaders } from '../middleware/csrf.js'
+import type { BffConfig } from '../options.js'
+import type { Issued, RequestMeta, SessionService } from '../session-service.js'
+
+/** Larger than any sane login body, small enough that nobody can make the BFF buffer much. */
+const MAX_BODY_BYTES = 8 * 1024
+
+const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
+
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text()
+  if (text.trim() === '') return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw invalidRequest('The request body is not valid JSON.')
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** @internal */
+export function authRoutes(config: BffConfig, sessions: SessionService) {
+  const meta = (c: Context): RequestMeta => ({
+    ip: config.clientIp(c),
+    userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
+  })
+
+  const respond = (c: Context, issued: Issued) => {
+    setRefreshCookie(c, config, issued.refreshToken, issued.cookieMaxAge)
+    c.header('cache-control', 'no-store')
+    return c.json({
+      accessToken: issued.accessToken,
+      tokenType: 'Bearer' as const,
+      expiresAt: issued.expiresAt,
+      expiresIn: issued.expiresIn,
+      user: issued.user,
+      sessionId: issued.sessionId,
+    })
+  }
+
+  // A 401 from these routes means the cookie is worthless: tell the browser to drop it.
+  const clearingCookieOn401 = (error: unknown): never => {
+    if (isBffError(error) && error.status === 401) {
+      error.headers['set-cookie'] = clearedRefreshCookie(config)
+    }
+    throw error
+  }
+
+  return new Hono()
+    .use(
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new BffError(
+            413,
+            'payload_too_large',
+            `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+          )
+        },
+      }),
+    )
+    .use(requireCsrfHeaders(config))
+    .post('/login', async (c) => {
+      const body = await readJson(c)
+      if (!isRecord(body)) throw invalidRequest('Expected a JSON object { username, password }.')
+      const { username, password } = body
+      if (typeof username !== 'string' || username.length === 0) {
+        throw invalidRequest('username must be a non-empty string.')
+      }
+      if (typeof password !== 'string' || password.length === 0) {
+        throw invalidRequest('password must be a non-empty string.')
+      }
+      if (username.length > config.maxUsernameLength) {
+        throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
+      }
+      if (password.length > config.maxPasswordLength) {
+        throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
+      }
+      const user = await config.authenticate({ username, password }, c)
+      if (!user) {
+        config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
+        throw new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
+      }
+      if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
+        throw new TypeError(
+          'authenticate must resolve to null or a user with a non-empty string id',
+        )
+      }
+      // A refresh cookie sent along is ignored: login always starts a new session (no fixation).
+      return respond(c, await sessions.login(user, meta(c)))
+    })
+    .post('/refresh', async (c) => {
+      const issued = await sessions
+        .refresh(readRefreshCookie(c, config), meta(c))
+        .catch(clearingCookieOn401)
+      return respond(c, issued)
+    })
+    .post('/logout', async (c) => {
+      const body = await readJson(c)
+      if (body !== undefined && !isRecord(body)) {
+        throw invalidRequest('Expected no body or a JSON object { everywhere?: boolean }.')
+      }
+      const everywhere = body?.everywhere ?? false
+      if (typeof everywhere !== 'boolean') throw invalidRequest('everywhere must be a boolean.')
+      await sessions.logout(readRefreshCookie(c, config), everywhere, meta(c))
+      c.header('set-cookie', clearedRefreshCookie(config))
+      return c.body(null, 204)
+    })
+}

@@ -1,0 +1,52 @@
+/**
+ * @module
+ * `GET /sessions` and `DELETE /sessions/:id`: the user's devices (OWASP ASVS 7.5.2).
+ */
+import { Hono } from 'hono'
+import type { BffEnv } from '../env.js'
+import { BffError } from '../errors.js'
+import { requireAuth } from '../middleware/require-auth.js'
+import type { BffConfig } from '../options.js'
+import type { SessionService } from '../session-service.js'
+
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
+
+/** @internal */
+export function sessionRoutes(config: BffConfig, sessions: SessionService) {
+  const notFound = () => new BffError(404, 'not_found', 'No such session of yours.')
+
+  return (
+    new Hono<BffEnv>()
+      // Hono's '/sessions/*' also matches '/sessions' itself.
+      .use(
+        '/sessions/*',
+        requireAuth({
+          jwks: config.keys,
+          issuer: config.issuer,
+          audience: config.audience,
+          now: config.now,
+        }),
+      )
+      .use('/sessions/*', async (c, next) => {
+        // A valid signature is not enough here: the BFF owns the store, so it can refuse a token
+        // whose session has already ended instead of waiting for `exp`.
+        if (!(await sessions.liveSession(c.var.sessionId))) {
+          throw new BffError(401, 'invalid_token', 'The session of this token has ended.', {
+            headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+          })
+        }
+        await next()
+      })
+      .get('/sessions', async (c) => {
+        c.header('cache-control', 'no-store')
+        return c.json({ sessions: await sessions.list(c.var.userId, c.var.sessionId) })
+      })
+      .delete('/sessions/:id', async (c) => {
+        const id = c.req.param('id')
+        if (!SESSION_ID.test(id)) throw notFound()
+        const meta = { ip: config.clientIp(c), userAgent: c.req.header('user-agent') ?? null }
+        if (!(await sessions.revokeOwn(c.var.userId, id, meta))) throw notFound()
+        return c.body(null, 204)
+      })
+  )
+}

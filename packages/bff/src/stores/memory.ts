@@ -1,0 +1,160 @@
+import type {
+  RevocationListener,
+  RevocationReason,
+  SessionRotation,
+  SessionStore,
+  StoredSession,
+} from './types.js'
+import { isLive, sessionDeadline } from './types.js'
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * How often sessions past their deadlines are swept, in ms. `0` disables the timer (sweeping
+   * still happens lazily on writes once the map grows).
+   * @default 60_000
+   */
+  sweepInterval?: number
+  /**
+   * The clock used by the background sweep.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/**
+ * The embedded default store: sessions in a `Map` inside this process. Right for one instance that
+ * may lose its sessions on restart; use the SQLite store to survive restarts and the Redis store
+ * for several instances.
+ *
+ * @example
+ * ```ts
+ * const bff = createBff({ store: memoryStore(), authenticate })
+ * ```
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
+  /** Removes sessions past their deadlines; returns how many. */
+  sweep(now?: number): number
+  /** Number of session records held, revoked tombstones included. */
+  readonly size: number
+} {
+  const clock = options.now ?? (() => Date.now())
+  const sessions = new Map<string, StoredSession>()
+  const byUser = new Map<string, Set<string>>()
+  const listeners = new Set<RevocationListener>()
+  let writesSinceSweep = 0
+
+  const forget = (session: StoredSession) => {
+    sessions.delete(session.id)
+    const ids = byUser.get(session.userId)
+    ids?.delete(session.id)
+    if (ids?.size === 0) byUser.delete(session.userId)
+  }
+
+  const sweep = (now = clock()) => {
+    let removed = 0
+    for (const session of sessions.values()) {
+      if (now >= sessionDeadline(session)) {
+        forget(session)
+        removed++
+      }
+    }
+    writesSinceSweep = 0
+    return removed
+  }
+
+  // Keeps memory bounded even with the timer disabled: a full sweep costs O(n), so it runs at most
+  // once per n writes.
+  const noteWrite = (now: number) => {
+    if (++writesSinceSweep > Math.max(1024, sessions.size)) sweep(now)
+  }
+
+  const notify = (ids: string[]) => {
+    if (ids.length === 0) return
+    for (const listener of listeners) listener(ids)
+  }
+
+  const markRevoked = (session: StoredSession, reason: RevocationReason, now: number) => {
+    const before = structuredClone(session)
+    session.revokedAt = now
+    session.revokedReason = reason
+    session.sealedSuccessor = null
+    return before
+  }
+
+  const interval = options.sweepInterval ?? 60_000
+  const timer = interval > 0 ? setInterval(() => sweep(), interval) : undefined
+  // A store must never keep a process alive on its own.
+  ;(timer as { unref?: () => void } | undefined)?.unref?.()
+
+  return {
+    get size() {
+      return sessions.size
+    },
+    sweep,
+
+    async create(session, now) {
+      if (sessions.has(session.id)) throw new Error(`session ${session.id} already exists`)
+      sessions.set(session.id, structuredClone(session))
+      let ids = byUser.get(session.userId)
+      if (!ids) byUser.set(session.userId, (ids = new Set()))
+      ids.add(session.id)
+      noteWrite(now)
+    },
+
+    async get(sessionId) {
+      const session = sessions.get(sessionId)
+      if (!session) return null
+      return structuredClone(session)
+    },
+
+    async rotate(sessionId, expectedTokenHash, rotation: SessionRotation, now) {
+      const session = sessions.get(sessionId)
+      if (!session || session.revokedAt !== null || session.tokenHash !== expectedTokenHash) {
+        return false
+      }
+      Object.assign(session, rotation)
+      noteWrite(now)
+      return true
+    },
+
+    async revoke(sessionId, reason, now) {
+      const session = sessions.get(sessionId)
+      if (!session || session.revokedAt !== null) return null
+      const before = markRevoked(session, reason, now)
+      notify([sessionId])
+      return before
+    },
+
+    async revokeByUser(userId, reason, now) {
+      const revoked: StoredSession[] = []
+      for (const id of byUser.get(userId) ?? []) {
+        const session = sessions.get(id)
+        if (session && isLive(session, now)) revoked.push(markRevoked(session, reason, now))
+      }
+      notify(revoked.map((s) => s.id))
+      return revoked
+    },
+
+    async listByUser(userId, now) {
+      const live: StoredSession[] = []
+      for (const id of byUser.get(userId) ?? []) {
+        const session = sessions.get(id)
+        if (session && isLive(session, now)) live.push(structuredClone(session))
+      }
+      return live.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+    },
+
+    subscribeRevocations(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+
+    async close() {
+      if (timer) clearInterval(timer)
+      listeners.clear()
+    },
+  }
+}

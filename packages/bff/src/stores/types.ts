@@ -1,0 +1,124 @@
+/**
+ * @module
+ * The `SessionStore` contract. A store is the only place session state lives, so any store that
+ * passes the shared contract suite (`test/store-contract.ts`) is a drop-in replacement.
+ *
+ * Stores hold data and offer one atomic primitive, {@link SessionStore.rotate} (compare-and-set on
+ * the current refresh-token hash). The rotation protocol itself (grace window, reuse detection,
+ * timeouts) lives once, in the BFF, so every store behaves the same under concurrency.
+ */
+
+/** The signed-in user as `authenticate` returned it; `id` becomes the access token's `sub`. */
+export interface SessionUser {
+  id: string
+  [claim: string]: unknown
+}
+
+/** Why a session stopped being usable. */
+export type RevocationReason =
+  'logout' | 'logout_everywhere' | 'revoked' | 'reuse_detected' | 'expired'
+
+/**
+ * One session (one refresh-token family). Refresh tokens are never stored: only SHA-256 hashes of
+ * the current and the immediately previous token, plus the current token sealed under a key that
+ * only the previous token can derive, so a duplicate refresh inside the grace window gets the very
+ * same successor.
+ */
+export interface StoredSession {
+  id: string
+  userId: string
+  user: SessionUser
+  /** Epoch ms. */
+  createdAt: number
+  /** Epoch ms of the last login or refresh. */
+  lastUsedAt: number
+  /** Absolute deadline (epoch ms): the session ends here whatever happens. */
+  expiresAt: number
+  /** Idle deadline (epoch ms): `lastUsedAt` plus the idle timeout. */
+  idleExpiresAt: number
+  userAgent: string | null
+  ip: string | null
+  /** Per-session HMAC key (base64url) that authenticates tokens of this family. */
+  tokenKey: string
+  /** SHA-256 (base64url) of the one currently valid refresh token. */
+  tokenHash: string
+  /** SHA-256 of the token that `tokenHash` replaced; honoured only inside the grace window. */
+  previousTokenHash: string | null
+  /** Epoch ms of the last rotation. */
+  rotatedAt: number | null
+  /** The current token, AES-GCM sealed under a key derived from the previous token. */
+  sealedSuccessor: string | null
+  /** Number of rotations so far. */
+  generation: number
+  revokedAt: number | null
+  revokedReason: RevocationReason | null
+}
+
+/** What a successful rotation writes. */
+export type SessionRotation = Pick<
+  StoredSession,
+  | 'tokenHash'
+  | 'previousTokenHash'
+  | 'rotatedAt'
+  | 'sealedSuccessor'
+  | 'generation'
+  | 'lastUsedAt'
+  | 'idleExpiresAt'
+  | 'ip'
+  | 'userAgent'
+>
+
+/** Receives the ids of sessions revoked anywhere (this process or, for shared stores, any other). */
+export type RevocationListener = (sessionIds: readonly string[]) => void
+
+/**
+ * Where sessions live. Every method is async; a store that cannot reach its backend throws the
+ * error made by `storeUnavailable(cause)` (HTTP 503 `store_unavailable`).
+ *
+ * Deadlines are absolute epoch-ms values inside the record; methods that write also receive `now`
+ * so a store can turn deadlines into TTLs relative to the same clock the BFF uses.
+ */
+export interface SessionStore {
+  /** Adds a new session. Ids are random, so a collision is a bug and may throw. */
+  create(session: StoredSession, now: number): Promise<void>
+  /**
+   * The session with this id, including revoked ones still inside their deadlines (so refresh can
+   * answer `session_revoked` rather than `session_expired`), or `null`.
+   */
+  get(sessionId: string): Promise<StoredSession | null>
+  /**
+   * Atomically applies `rotation` if, and only if, the session exists, is not revoked and its
+   * current `tokenHash` equals `expectedTokenHash`. Returns whether it did. Never read-then-write.
+   */
+  rotate(
+    sessionId: string,
+    expectedTokenHash: string,
+    rotation: SessionRotation,
+    now: number,
+  ): Promise<boolean>
+  /**
+   * Marks the session revoked. Returns the session as it was if this call revoked it, `null` if it
+   * did not exist or was already revoked. Notifies revocation listeners.
+   */
+  revoke(sessionId: string, reason: RevocationReason, now: number): Promise<StoredSession | null>
+  /** Revokes every live session of `userId`; returns the ones this call revoked. */
+  revokeByUser(userId: string, reason: RevocationReason, now: number): Promise<StoredSession[]>
+  /** The user's live sessions (not revoked, before both deadlines), oldest first. */
+  listByUser(userId: string, now: number): Promise<StoredSession[]>
+  /**
+   * Subscribes to revocations made through any BFF sharing this store; used by
+   * `requireAuth({ checkRevoked })` to refuse access tokens of revoked sessions before they expire.
+   * Returns an unsubscribe function.
+   */
+  subscribeRevocations(listener: RevocationListener): () => void
+  /** Releases connections and timers. */
+  close(): Promise<void>
+}
+
+/** The time after which a session can be forgotten: the earlier of its two deadlines. */
+export const sessionDeadline = (session: Pick<StoredSession, 'expiresAt' | 'idleExpiresAt'>) =>
+  Math.min(session.expiresAt, session.idleExpiresAt)
+
+/** True while a session may be refreshed or listed. */
+export const isLive = (session: StoredSession, now: number) =>
+  session.revokedAt === null && now < sessionDeadline(session)

@@ -1,0 +1,115 @@
+/**
+ * @module
+ * Access tokens: short-lived JWTs (RFC 9068 profile, `typ: at+jwt`) signed with jose.
+ */
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose'
+import { loadSigningKeys, type SigningAlgorithm, type SigningKeys } from './keys.js'
+
+/** The claims of a Baton access token. */
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string
+  aud: string | string[]
+  /** The user id. */
+  sub: string
+  /** The session id (refresh-token family). */
+  sid: string
+  iat: number
+  exp: number
+  jti: string
+}
+
+/** Where `requireAuth` finds verification keys. */
+export type JwksSource = SigningKeys | JSONWebKeySet | URL | string
+
+const ACCESS_TOKEN_TYPE = 'at+jwt'
+
+/** @internal */
+export async function signAccessToken(
+  keys: SigningKeys,
+  claims: { issuer: string; audience: string; userId: string; sessionId: string },
+  now: number,
+  ttlMs: number,
+): Promise<{ token: string; expiresAt: number }> {
+  const { signer } = await loadSigningKeys(keys)
+  const iat = Math.floor(now / 1000)
+  const exp = Math.floor((now + ttlMs) / 1000)
+  const token = await new SignJWT({ sid: claims.sessionId })
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
+    .setIssuer(claims.issuer)
+    .setAudience(claims.audience)
+    .setSubject(claims.userId)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(globalThis.crypto.randomUUID())
+    .sign(signer.key)
+  return { token, expiresAt: exp * 1000 }
+}
+
+/** @internal Resolves a {@link JwksSource} into jose's key lookup, once. */
+export function keyLookup(source: JwksSource): JWTVerifyGetKey {
+  if (typeof source === 'string' || source instanceof URL) {
+    return createRemoteJWKSet(new URL(source))
+  }
+  if ('keys' in source && Array.isArray(source.keys)) {
+    return createLocalJWKSet(source)
+  }
+  const ring = source as SigningKeys
+  let local: Promise<JWTVerifyGetKey> | undefined
+  return async (header, token) => {
+    local ??= loadSigningKeys(ring).then(({ jwks }) => createLocalJWKSet(jwks))
+    return (await local)(header, token)
+  }
+}
+
+/** @internal */
+export interface VerifyAccessTokenOptions {
+  issuer: string
+  audience: string
+  algorithms: readonly SigningAlgorithm[]
+  clockToleranceSec: number
+  now: number
+}
+
+/** @internal Verifies signature, `typ`, `iss`, `aud`, `exp` and the presence of Baton's claims. */
+export async function verifyAccessToken(
+  token: string,
+  getKey: JWTVerifyGetKey,
+  options: VerifyAccessTokenOptions,
+): Promise<AccessTokenClaims> {
+  const { payload } = await jwtVerify(token, getKey, {
+    issuer: options.issuer,
+    audience: options.audience,
+    algorithms: [...options.algorithms],
+    clockTolerance: options.clockToleranceSec,
+    currentDate: new Date(options.now),
+    typ: ACCESS_TOKEN_TYPE,
+    requiredClaims: ['sub', 'sid', 'iat', 'exp', 'jti'],
+  })
+  if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
+    throw new errors.JWTClaimValidationFailed(
+      'sid and sub must be strings',
+      payload,
+      'sid',
+      'check_failed',
+    )
+  }
+  return payload as AccessTokenClaims
+}
+
+/**
+ * @internal True when verification failed because keys could not be fetched (remote JWKS down
+ * or broken), which says nothing about the token itself.
+ */
+export const isKeySourceFailure = (error: unknown) =>
+  !(error instanceof errors.JOSEError) ||
+  error instanceof errors.JWKSTimeout ||
+  error instanceof errors.JWKSInvalid

@@ -1,0 +1,167 @@
+/**
+ * @module
+ * Opaque refresh tokens. A token is base64url(sessionId[16] ‖ secret[32] ‖ tag[16]):
+ * - the 256-bit secret comes from the CSPRNG (OWASP: at least 64 bits of entropy; RFC 9700 §4.14);
+ * - the session id lets the BFF find the token's family without a hash index;
+ * - the tag, HMAC-SHA-256 under the session's own key, proves the BFF minted the token, so a token
+ *   that names a live session but is neither current nor previous is a genuine ancestor (reuse,
+ *   RFC 9700 §4.14.2) and not a forgery made to get somebody else's session revoked.
+ * The store keeps SHA-256 hashes only. The successor is sealed with AES-GCM under a key derived
+ * (HKDF) from its predecessor, so only a holder of the previous token can recover it inside the
+ * grace window, and a duplicate refresh receives the same successor instead of a sibling.
+ */
+import { base64url, type CryptoKey } from 'jose'
+
+const SESSION_ID_BYTES = 16
+const SECRET_BYTES = 32
+const TAG_BYTES = 16
+const TOKEN_BYTES = SESSION_ID_BYTES + SECRET_BYTES + TAG_BYTES
+/** Upper bound on a cookie value worth decoding (the real length is 86). */
+export const MAX_REFRESH_TOKEN_LENGTH = 128
+const SEAL_INFO = new TextEncoder().encode('baton/refresh-successor/v1')
+const IV_BYTES = 12
+
+const subtle = () => globalThis.crypto.subtle
+const random = (length: number) => globalThis.crypto.getRandomValues(new Uint8Array(length))
+
+/** A new random session id (128 bits, base64url). */
+export const newSessionId = () => base64url.encode(random(SESSION_ID_BYTES))
+
+/** A new per-session HMAC key (256 bits, base64url). */
+export const newTokenKey = () => base64url.encode(random(32))
+
+/** A refresh token split into its parts; `raw` is the cookie value. */
+export interface ParsedRefreshToken {
+  raw: string
+  sessionId: string
+  bytes: Uint8Array
+}
+
+const hmacKeys = new Map<string, Promise<CryptoKey>>()
+const MAX_CACHED_KEYS = 10_000
+
+// Importing an HMAC key costs about as much as the HMAC itself; hot sessions refresh repeatedly.
+function hmacKey(tokenKey: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(tokenKey)
+  if (!key) {
+    if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.clear()
+    key = subtle().importKey(
+      'raw',
+      base64url.decode(tokenKey),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    )
+    hmacKeys.set(tokenKey, key)
+  }
+  return key
+}
+
+async function tagFor(tokenKey: string, body: Uint8Array): Promise<Uint8Array> {
+  const mac = await subtle().sign('HMAC', await hmacKey(tokenKey), body)
+  return new Uint8Array(mac, 0, TAG_BYTES)
+}
+
+/** Mints a fresh token for the session whose HMAC key is `tokenKey`. */
+export async function mintRefreshToken(sessionId: string, tokenKey: string): Promise<string> {
+  const bytes = new Uint8Array(TOKEN_BYTES)
+  bytes.set(base64url.decode(sessionId), 0)
+  bytes.set(random(SECRET_BYTES), SESSION_ID_BYTES)
+  const body = bytes.subarray(0, SESSION_ID_BYTES + SECRET_BYTES)
+  bytes.set(await tagFor(tokenKey, body), SESSION_ID_BYTES + SECRET_BYTES)
+  return base64url.encode(bytes)
+}
+
+/** Splits a cookie value into a token, or `null` when it cannot be one of ours. */
+export function parseRefreshToken(raw: string | undefined): ParsedRefreshToken | null {
+  if (!raw || raw.length > MAX_REFRESH_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(raw)) return null
+  let bytes: Uint8Array
+  try {
+    bytes = base64url.decode(raw)
+  } catch {
+    return null
+  }
+  if (bytes.length !== TOKEN_BYTES) return null
+  return {
+    raw,
+    bytes,
+    sessionId: base64url.encode(bytes.subarray(0, SESSION_ID_BYTES)),
+  }
+}
+
+/** True when the token's tag was made with this session's key, i.e. the BFF minted it. */
+export async function isAuthentic(token: ParsedRefreshToken, tokenKey: string): Promise<boolean> {
+  const body = token.bytes.subarray(0, SESSION_ID_BYTES + SECRET_BYTES)
+  const expected = await tagFor(tokenKey, body)
+  return constantTimeEqual(expected, token.bytes.subarray(SESSION_ID_BYTES + SECRET_BYTES))
+}
+
+/** SHA-256 of the token, base64url: the only form in which a store sees it. */
+export async function hashRefreshToken(raw: string): Promise<string> {
+  const digest = await subtle().digest('SHA-256', new TextEncoder().encode(raw))
+  return base64url.encode(new Uint8Array(digest))
+}
+
+async function sealingKey(
+  predecessor: ParsedRefreshToken,
+  usage: 'encrypt' | 'decrypt',
+): Promise<CryptoKey> {
+  const secret = predecessor.bytes.subarray(SESSION_ID_BYTES, SESSION_ID_BYTES + SECRET_BYTES)
+  const ikm = await subtle().importKey('raw', secret, 'HKDF', false, ['deriveKey'])
+  return subtle().deriveKey(
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: predecessor.bytes.subarray(0, SESSION_ID_BYTES),
+      info: SEAL_INFO,
+    },
+    ikm,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    [usage],
+  )
+}
+
+/** Seals `successor` so that only a holder of `predecessor` can open it. */
+export async function sealSuccessor(
+  predecessor: ParsedRefreshToken,
+  successor: string,
+): Promise<string> {
+  const iv = random(IV_BYTES)
+  const key = await sealingKey(predecessor, 'encrypt')
+  const sealed = await subtle().encrypt(
+    { name: 'AES-GCM', iv },
+    key,
+    new TextEncoder().encode(successor),
+  )
+  const out = new Uint8Array(IV_BYTES + sealed.byteLength)
+  out.set(iv, 0)
+  out.set(new Uint8Array(sealed), IV_BYTES)
+  return base64url.encode(out)
+}
+
+/** Opens a sealed successor with its predecessor; `null` if it does not open. */
+export async function openSuccessor(
+  predecessor: ParsedRefreshToken,
+  sealed: string,
+): Promise<string | null> {
+  try {
+    const bytes = base64url.decode(sealed)
+    const key = await sealingKey(predecessor, 'decrypt')
+    const plain = await subtle().decrypt(
+      { name: 'AES-GCM', iv: bytes.subarray(0, IV_BYTES) },
+      key,
+      bytes.subarray(IV_BYTES),
+    )
+    return new TextDecoder().decode(plain)
+  } catch {
+    return null
+  }
+}
+
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
