@@ -93,13 +93,16 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
     fetch: config.fetch,
   })
 
+  // Aborted by destroy(), so a destroyed client holds no lock and no connection.
+  const lifetime = new AbortController()
+
   const call = async (
     path: string,
     json?: unknown,
   ): Promise<AuthOutcome<TUser> | { kind: 'ok' }> => {
     let response: Response
     try {
-      response = await http.post(path, json === undefined ? {} : { json })
+      response = await http.post(path, { json, signal: lifetime.signal })
     } catch (cause) {
       return { kind: 'network', error: new RefreshNetworkError(undefined, { cause }) }
     }
@@ -141,6 +144,7 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
       call('login', credentials) as Promise<AuthOutcome<TUser>>,
     refresh: () => call('refresh') as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
+    abort: () => lifetime.abort(),
   }
 }
 

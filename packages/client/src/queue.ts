@@ -3,7 +3,7 @@
  * Requests waiting for a usable token while a refresh runs in this tab or another. Bounded in
  * size; every waiter has a timeout and honours its `AbortSignal`.
  */
-import { BatonError, RefreshNetworkError } from './errors.js'
+import { BatonError, type RefreshNetworkError } from './errors.js'
 import { clearTimer, setTimer } from './timers.js'
 
 interface Waiter {

@@ -140,7 +140,14 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
 
   const adopt = (grant: Grant<TUser>, source: 'local' | 'peer'): boolean => {
     if (endedSessions.has(grant.sessionId)) return false
-    if (current && grant.issuedAt <= current.issuedAt) return false
+    // Our own grants are the newest by construction (we held the lock); a peer's may be stale.
+    if (
+      source === 'peer' &&
+      current &&
+      (grant.issuedAt < current.issuedAt || grant.accessToken === current.accessToken)
+    ) {
+      return false
+    }
     const wasSignedIn = store.getState().status === 'authenticated'
     const previousUser = store.getState().user
     current = grant
@@ -210,6 +217,8 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
         emit({ type: 'refresh-end', source: 'peer', ok: false, error: 'network_unavailable' })
         break
       case 'ended':
+        // The session is over for everyone: no refresh of it is worth waiting for.
+        for (const id of [...peerRefreshes.keys()]) forgetPeerRefresh(id)
         if (current === null || current.sessionId === message.sessionId) {
           end(new SessionExpiredError(message.reason), 'peer')
         } else if (message.sessionId !== null) {
@@ -410,6 +419,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     destroy() {
       if (destroyed) return
       destroyed = true
+      auth.abort()
       schedule.cancel()
       for (const timer of peerRefreshes.values()) clearTimer(timer)
       peerRefreshes.clear()

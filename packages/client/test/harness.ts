@@ -5,8 +5,21 @@
  * browser's lock manager.
  */
 import { serve, type ServerType } from '@hono/node-server'
-import { createBff, memoryStore, requireAuth, type BffEvent, type BffOptions, type RequireAuthVariables } from '@baton/bff'
-import { createSessionClient, type ClientEvent, type SessionClient, type SessionClientOptions } from '@baton/client'
+import {
+  createBff,
+  memoryStore,
+  requireAuth,
+  type BffEvent,
+  type BffOptions,
+  type RequireAuthVariables,
+  type SessionStore,
+} from '@baton/bff'
+import {
+  createSessionClient,
+  type ClientEvent,
+  type SessionClient,
+  type SessionClientOptions,
+} from '@baton/client'
 import { Hono } from 'hono'
 import { createSigningKeys } from '@baton/bff'
 import type { AddressInfo } from 'node:net'
@@ -15,8 +28,16 @@ export interface TestServer {
   origin: string
   /** POST /auth/refresh requests that reached the BFF. */
   refreshCount(): number
-  /** API requests that reached /api, with the status answered. */
-  apiCalls: Array<{ path: string; status: number }>
+  /** API requests that reached /api: path, status answered, bearer token sent. */
+  apiCalls: Array<{ path: string; status: number; token: string | null }>
+  /** When set, /api answers 401 to every request whose token it returns true for. */
+  rejectToken: ((token: string) => boolean) | null
+  /** POST /auth/refresh requests being answered right now, and the most ever at once. */
+  refreshConcurrency: { now: number; max: number }
+  /** When set, /auth/refresh waits this long before answering. */
+  refreshDelayMs: number
+  /** The BFF's session store, for revoking sessions behind the clients' backs. */
+  store: SessionStore
   events: BffEvent[]
   /** Makes the BFF answer /auth/refresh with 503 while set. */
   refreshOutage: boolean
@@ -33,19 +54,36 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
   const events: BffEvent[] = []
   const apiCalls: TestServer['apiCalls'] = []
   let refreshes = 0
-  const server: Partial<TestServer> = { events, apiCalls, refreshOutage: false }
+  const refreshConcurrency = { now: 0, max: 0 }
+  const server: Partial<TestServer> = {
+    events,
+    apiCalls,
+    refreshOutage: false,
+    rejectToken: null,
+    refreshConcurrency,
+    refreshDelayMs: 0,
+    store: memoryStore({ sweepInterval: 0 }),
+  }
 
   const app = new Hono()
   app.use('/auth/refresh', async (c, next) => {
     refreshes++
-    if (server.refreshOutage) return c.json({ error: { code: 'store_unavailable', message: 'down' } }, 503)
-    await next()
+    refreshConcurrency.max = Math.max(refreshConcurrency.max, ++refreshConcurrency.now)
+    try {
+      if (server.refreshDelayMs) await sleep(server.refreshDelayMs)
+      if (server.refreshOutage) {
+        return c.json({ error: { code: 'store_unavailable', message: 'down' } }, 503)
+      }
+      return await next()
+    } finally {
+      refreshConcurrency.now--
+    }
   })
   app.route(
     '/',
     createBff({
       keys,
-      store: memoryStore({ sweepInterval: 0 }),
+      store: server.store!,
       accessTokenTtl: '3s',
       allowedOrigins: (origin) => origin === server.origin,
       authenticate: async ({ username, password }) =>
@@ -57,8 +95,14 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
   )
   const api = new Hono<{ Variables: RequireAuthVariables }>()
   api.use(async (c, next) => {
+    const token = c.req.header('authorization')?.replace(/^Bearer /, '') ?? null
+    if (token && server.rejectToken?.(token)) {
+      apiCalls.push({ path: c.req.path, status: 401, token })
+      return c.json({ error: { code: 'invalid_token', message: 'rejected by test' } }, 401)
+    }
     await next()
-    apiCalls.push({ path: c.req.path, status: c.res.status })
+    apiCalls.push({ path: c.req.path, status: c.res.status, token })
+    return undefined
   })
   api.use(requireAuth({ jwks: keys, issuer: 'baton', audience: 'baton-api' }))
   api.get('/me', (c) => c.json({ id: c.var.userId, sessionId: c.var.sessionId }))
@@ -66,7 +110,11 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
   app.route('/api', api)
 
   const http: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+    // The BFF shares this process with the clients: keep the global Response the clients' fetch uses.
+    const s = serve(
+      { fetch: app.fetch, hostname: '127.0.0.1', port: 0, overrideGlobalObjects: false },
+      () => resolve(s),
+    )
   })
   const { port } = http.address() as AddressInfo
   server.origin = `http://127.0.0.1:${port}`
@@ -99,7 +147,8 @@ export class Browser {
   readonly fetch: typeof fetch = async (input, init) => {
     const request = new Request(input, init)
     const url = new URL(request.url)
-    if (this.offline && url.pathname.startsWith('/auth/refresh')) throw new TypeError('fetch failed')
+    if (this.offline && url.pathname.startsWith('/auth/refresh'))
+      throw new TypeError('fetch failed')
     const headers = new Headers(request.headers)
     // What a browser adds by itself on a same-origin fetch.
     headers.set('origin', this.server.origin)
@@ -118,7 +167,9 @@ export class Browser {
     const eq = pair!.indexOf('=')
     const name = pair!.slice(0, eq)
     const value = pair!.slice(eq + 1)
-    const attr = new Map(attributes.map((a) => [a.split('=')[0]!.toLowerCase(), a.split('=')[1] ?? '']))
+    const attr = new Map(
+      attributes.map((a) => [a.split('=')[0]!.toLowerCase(), a.split('=')[1] ?? '']),
+    )
     if (attr.get('max-age') === '0' || value === '') this.cookies.delete(name)
     else this.cookies.set(name, { value, path: attr.get('path') ?? '/' })
   }
@@ -151,13 +202,20 @@ export interface Tab {
   events: ClientEvent[]
 }
 
+// Captured at load, so helpers keep real time while a test fakes the timers of the client.
+const realSetTimeout = globalThis.setTimeout
+
 /** Resolves when `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+export async function until(
+  predicate: () => boolean,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await new Promise((resolve) => realSetTimeout(resolve, 10))
   }
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms))

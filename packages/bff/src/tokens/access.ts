@@ -41,7 +41,9 @@ export async function signAccessToken(
 ): Promise<{ token: string; expiresAt: number }> {
   const { signer } = await loadSigningKeys(keys)
   const iat = Math.floor(now / 1000)
-  const exp = Math.floor((now + ttlMs) / 1000)
+  // Rounded up: `exp` has one-second granularity, and a token must live at least its TTL (rounding
+  // down would make a 3 s token live 2 s and clients refresh half again as often).
+  const exp = Math.ceil((now + ttlMs) / 1000)
   const token = await new SignJWT({ sid: claims.sessionId })
     .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(claims.issuer)

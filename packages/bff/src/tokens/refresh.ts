@@ -22,6 +22,8 @@ const SEAL_INFO = new TextEncoder().encode('baton/refresh-successor/v1')
 const IV_BYTES = 12
 
 const subtle = () => globalThis.crypto.subtle
+// jose decodes into a fresh ArrayBuffer-backed array; the DOM typings want that spelled out.
+const decode = (text: string) => base64url.decode(text) as Uint8Array<ArrayBuffer>
 const random = (length: number) => globalThis.crypto.getRandomValues(new Uint8Array(length))
 
 /** A new random session id (128 bits, base64url). */
@@ -34,7 +36,7 @@ export const newTokenKey = () => base64url.encode(random(32))
 export interface ParsedRefreshToken {
   raw: string
   sessionId: string
-  bytes: Uint8Array
+  bytes: Uint8Array<ArrayBuffer>
 }
 
 const hmacKeys = new Map<string, Promise<CryptoKey>>()
@@ -47,7 +49,7 @@ function hmacKey(tokenKey: string): Promise<CryptoKey> {
     if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.clear()
     key = subtle().importKey(
       'raw',
-      base64url.decode(tokenKey),
+      decode(tokenKey),
       { name: 'HMAC', hash: 'SHA-256' },
       false,
       ['sign'],
@@ -57,7 +59,7 @@ function hmacKey(tokenKey: string): Promise<CryptoKey> {
   return key
 }
 
-async function tagFor(tokenKey: string, body: Uint8Array): Promise<Uint8Array> {
+async function tagFor(tokenKey: string, body: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   const mac = await subtle().sign('HMAC', await hmacKey(tokenKey), body)
   return new Uint8Array(mac, 0, TAG_BYTES)
 }
@@ -65,7 +67,7 @@ async function tagFor(tokenKey: string, body: Uint8Array): Promise<Uint8Array> {
 /** Mints a fresh token for the session whose HMAC key is `tokenKey`. */
 export async function mintRefreshToken(sessionId: string, tokenKey: string): Promise<string> {
   const bytes = new Uint8Array(TOKEN_BYTES)
-  bytes.set(base64url.decode(sessionId), 0)
+  bytes.set(decode(sessionId), 0)
   bytes.set(random(SECRET_BYTES), SESSION_ID_BYTES)
   const body = bytes.subarray(0, SESSION_ID_BYTES + SECRET_BYTES)
   bytes.set(await tagFor(tokenKey, body), SESSION_ID_BYTES + SECRET_BYTES)
@@ -75,9 +77,9 @@ export async function mintRefreshToken(sessionId: string, tokenKey: string): Pro
 /** Splits a cookie value into a token, or `null` when it cannot be one of ours. */
 export function parseRefreshToken(raw: string | undefined): ParsedRefreshToken | null {
   if (!raw || raw.length > MAX_REFRESH_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(raw)) return null
-  let bytes: Uint8Array
+  let bytes: Uint8Array<ArrayBuffer>
   try {
-    bytes = base64url.decode(raw)
+    bytes = decode(raw)
   } catch {
     return null
   }
@@ -146,7 +148,7 @@ export async function openSuccessor(
   sealed: string,
 ): Promise<string | null> {
   try {
-    const bytes = base64url.decode(sealed)
+    const bytes = decode(sealed)
     const key = await sealingKey(predecessor, 'decrypt')
     const plain = await subtle().decrypt(
       { name: 'AES-GCM', iv: bytes.subarray(0, IV_BYTES) },

@@ -1,0 +1,209 @@
+/**
+ * The cross-tab behaviour of issue #3, items 1, 2, 6 and 7: several clients in one process stand
+ * in for the tabs of one browser (shared cookie jar and channel), against a real BFF.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { SessionClientOptions } from '@baton/client'
+import { Browser, sleep, startServer, until, type Tab, type TestServer } from './harness'
+
+let server: TestServer
+let browser: Browser
+
+beforeEach(async () => {
+  server = await startServer()
+  browser = new Browser(server)
+})
+afterEach(async () => {
+  browser.destroy()
+  await server.close()
+})
+
+async function signedInTabs(count: number, options: SessionClientOptions = {}): Promise<Tab[]> {
+  const first = browser.open(options)
+  await first.client.start()
+  await first.client.login({ username: 'alice', password: 'alice-pw' })
+  const tabs = [first]
+  for (let i = 1; i < count; i++) {
+    const tab = browser.open(options)
+    await tab.client.start()
+    tabs.push(tab)
+  }
+  return tabs
+}
+
+const status = (tab: Tab) => tab.client.store.getState().status
+
+describe('one refresh for all tabs (items 1 and 2)', () => {
+  it('10 tabs × 20 concurrent requests with an expired token: exactly 1 refresh, 200 successes', async () => {
+    const tabs = await signedInTabs(10)
+    const refreshesBefore = server.refreshCount()
+    for (const tab of tabs) tab.client.invalidateAccessToken()
+
+    const results = await Promise.allSettled(
+      tabs.flatMap((tab) =>
+        Array.from({ length: 20 }, () => tab.client.api.get('me').json<{ id: string }>()),
+      ),
+    )
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(200)
+    expect(server.refreshCount() - refreshesBefore).toBe(1)
+    expect(server.refreshConcurrency.max).toBe(1)
+    expect(server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+    // Every request went out with the one new token.
+    const tokens = new Set(server.apiCalls.map((call) => call.token))
+    expect(tokens.size).toBe(1)
+  })
+
+  it('a tab that waited for the lock does not refresh again when a peer already did', async () => {
+    const [a, b] = await signedInTabs(2)
+    server.refreshDelayMs = 200
+    const before = server.refreshCount()
+    a!.client.invalidateAccessToken()
+    b!.client.invalidateAccessToken()
+    const [tokenA, tokenB] = await Promise.all([
+      a!.client.getAccessToken(),
+      b!.client.getAccessToken(),
+    ])
+    expect(tokenA).toBe(tokenB)
+    expect(server.refreshCount() - before).toBe(1)
+  })
+
+  it('the proactive refresh happens once for all tabs and every tab adopts its token', async () => {
+    const tabs = await signedInTabs(5)
+    const before = server.refreshCount()
+    const firstExpiry = tabs[0]!.client.store.getState().expiresAt!
+    // 3 s tokens refresh 1.5 s before expiry (the margin is capped at half the lifetime).
+    await until(() => server.refreshCount() > before, 4_000, 'the proactive refresh')
+    await until(
+      () => tabs.every((tab) => tab.client.store.getState().expiresAt !== firstExpiry),
+      1_000,
+    )
+    await sleep(300)
+    expect(server.refreshCount() - before).toBe(1)
+    const expiries = new Set(tabs.map((tab) => tab.client.store.getState().expiresAt))
+    expect(expiries.size).toBe(1)
+    for (const tab of tabs.slice(1)) {
+      expect(tab.events.filter((e) => e.type === 'token-from-peer').length).toBeGreaterThanOrEqual(
+        1,
+      )
+    }
+  })
+
+  it('over three token lifetimes, 5 tabs calling the API spend one refresh per lifetime', async () => {
+    // A 500 ms margin makes each refresh buy 2.5 s of a 3 s token: at most one per lifetime.
+    const tabs = await signedInTabs(5, { refreshMargin: 500 })
+    const before = server.refreshCount()
+    const failures: unknown[] = []
+    const started = Date.now()
+    while (Date.now() - started < 9_000) {
+      await Promise.all(
+        tabs.map((tab) => tab.client.api.get('me').catch((error: unknown) => failures.push(error))),
+      )
+      await sleep(200)
+    }
+    const refreshes = server.refreshCount() - before
+    expect(failures).toEqual([])
+    // 9 s = 3 lifetimes; refreshing every 2.5 s makes 3 or 4 refreshes, depending on the phase.
+    expect(refreshes).toBeGreaterThanOrEqual(3)
+    expect(refreshes).toBeLessThanOrEqual(4)
+    expect(server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+    expect(server.events.filter((e) => e.type === 'refresh' && e.duplicate)).toHaveLength(0)
+  }, 20_000)
+})
+
+describe('sign-in and sign-out reach every tab (item 6)', () => {
+  it('logout in one tab makes every tab unauthenticated within 100 ms', async () => {
+    const tabs = await signedInTabs(4)
+    await tabs[0]!.client.logout()
+    const loggedOutAt = Date.now()
+    await until(() => tabs.every((tab) => status(tab) === 'unauthenticated'), 1_000)
+    expect(Date.now() - loggedOutAt).toBeLessThan(100)
+    for (const tab of tabs.slice(1)) {
+      expect(tab.events.at(-1)).toEqual({
+        type: 'signed-out',
+        source: 'peer',
+        reason: 'logged_out',
+      })
+      await expect(tab.client.getAccessToken()).rejects.toMatchObject({
+        code: 'session_expired',
+        reason: 'logged_out',
+      })
+    }
+  })
+
+  it('login in one tab signs every open tab in without a second login', async () => {
+    const tabs = [browser.open(), browser.open(), browser.open()]
+    await Promise.all(tabs.map((tab) => tab.client.start()))
+    expect(tabs.map(status)).toEqual(['unauthenticated', 'unauthenticated', 'unauthenticated'])
+    await tabs[0]!.client.login({ username: 'alice', password: 'alice-pw' })
+    await until(() => tabs.every((tab) => status(tab) === 'authenticated'), 1_000)
+    expect(server.events.filter((e) => e.type === 'login')).toHaveLength(1)
+    expect(tabs.map((tab) => tab.client.store.getState().user?.id)).toEqual([
+      'u-alice',
+      'u-alice',
+      'u-alice',
+    ])
+  })
+
+  it('logout everywhere ends the sessions of other browsers at their next refresh', async () => {
+    const [a] = await signedInTabs(1)
+    const laptop = new Browser(server)
+    const other = laptop.open()
+    await other.client.start()
+    await other.client.login({ username: 'alice', password: 'alice-pw' })
+    await a!.client.logout({ everywhere: true })
+    other.client.invalidateAccessToken()
+    await expect(other.client.getAccessToken()).rejects.toMatchObject({
+      code: 'session_expired',
+      reason: 'session_revoked',
+    })
+    expect(status(other)).toBe('unauthenticated')
+    laptop.destroy()
+  })
+})
+
+describe('a new tab (item 7)', () => {
+  it('takes the token from a signed-in peer without calling /auth/refresh', async () => {
+    await signedInTabs(2)
+    const before = server.refreshCount()
+    const fresh = browser.open()
+    await fresh.client.start()
+    expect(status(fresh)).toBe('authenticated')
+    expect(server.refreshCount()).toBe(before)
+    expect(fresh.events).toContainEqual({ type: 'signed-in', source: 'peer' })
+  })
+
+  it('refreshes by itself when no peer answers', async () => {
+    await signedInTabs(1)
+    browser.destroy()
+    const before = server.refreshCount()
+    const alone = browser.open()
+    await alone.client.start()
+    expect(status(alone)).toBe('authenticated')
+    expect(server.refreshCount() - before).toBe(1)
+  })
+
+  it('waits for a refresh a peer is running instead of starting its own', async () => {
+    const [a] = await signedInTabs(1)
+    server.refreshDelayMs = 400
+    a!.client.invalidateAccessToken()
+    const pending = a!.client.getAccessToken()
+    await until(() => server.refreshConcurrency.now === 1, 1_000)
+    const before = server.refreshCount()
+    const fresh = browser.open()
+    await fresh.client.start()
+    expect(await fresh.client.getAccessToken()).toBe(await pending)
+    expect(server.refreshCount()).toBe(before)
+  })
+
+  it('boots unauthenticated with no cookie and no peers, after one refresh', async () => {
+    const tab = browser.open()
+    await tab.client.start()
+    expect(tab.client.store.getState()).toMatchObject({ status: 'unauthenticated', user: null })
+    expect(tab.client.store.getState().error).toMatchObject({
+      code: 'session_expired',
+      reason: 'no_session',
+    })
+    expect(server.refreshCount()).toBe(1)
+  })
+})
