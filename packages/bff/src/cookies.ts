@@ -21,9 +21,18 @@ const attributes = (config: CookieConfig) =>
 export const readRefreshCookie = (c: Context, config: CookieConfig): string | undefined =>
   getCookie(c, config.cookie.name)
 
+/**
+ * Browsers cap cookie lifetimes at 400 days (RFC 6265bis, "The Max-Age Attribute") and Hono
+ * refuses to write a longer Max-Age; a longer session simply gets a fresh cookie on each refresh.
+ */
+const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
+
 /** @internal `maxAge` in seconds: never beyond the session's absolute deadline. */
 export const setRefreshCookie = (c: Context, config: CookieConfig, value: string, maxAge: number) =>
-  setCookie(c, config.cookie.name, value, { ...attributes(config), maxAge })
+  setCookie(c, config.cookie.name, value, {
+    ...attributes(config),
+    maxAge: Math.min(maxAge, MAX_COOKIE_AGE_SECONDS),
+  })
 
 /** @internal A `Set-Cookie` value that removes the refresh cookie. */
 export const clearedRefreshCookie = (config: CookieConfig): string =>

@@ -49,7 +49,7 @@ export interface BffOptions {
   keys?: SigningKeys
   /**
    * Where sessions live.
-   * @default memoryStore()
+   * @default memoryStore({ now })
    */
   store?: SessionStore
   /**
@@ -231,6 +231,7 @@ export function normalizeOptions(options: BffOptions): BffConfig {
     throw new TypeError('allowedOrigins must be an array of origins or a function')
   }
 
+  const now = options.now ?? (() => Date.now())
   const onEvent = options.onEvent
   const emit = (event: BffEvent) => {
     if (!onEvent) return
@@ -247,7 +248,8 @@ export function normalizeOptions(options: BffOptions): BffConfig {
   return {
     authenticate: options.authenticate,
     keys: options.keys ?? createSigningKeys({ logger }),
-    store: options.store ?? memoryStore(),
+    // The default store's background sweep must follow the same (possibly injected) clock.
+    store: options.store ?? memoryStore({ now }),
     issuer: options.issuer ?? 'baton',
     audience: options.audience ?? 'baton-api',
     basePath,
@@ -262,7 +264,7 @@ export function normalizeOptions(options: BffOptions): BffConfig {
     clientIp: options.clientIp ?? socketAddress,
     maxUsernameLength: positiveInteger(options.maxUsernameLength, 256, 'maxUsernameLength'),
     maxPasswordLength: positiveInteger(options.maxPasswordLength, 1024, 'maxPasswordLength'),
-    now: options.now ?? (() => Date.now()),
+    now,
     logger,
   }
 }

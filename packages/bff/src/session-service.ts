@@ -3,6 +3,7 @@
  * The session protocol: login, refresh with rotation, grace window and reuse detection, logout,
  * and revocation. It lives here once; stores only provide an atomic compare-and-set.
  */
+import type { Context } from 'hono'
 import { BffError, isBffError, storeUnavailable } from './errors.js'
 import type { BffConfig } from './options.js'
 import {
@@ -29,6 +30,12 @@ export interface RequestMeta {
   ip: string | null
   userAgent: string | null
 }
+
+/** @internal Who is asking, read once per request; the user agent is capped so it cannot bloat the store. */
+export const requestMeta = (config: Pick<BffConfig, 'clientIp'>, c: Context): RequestMeta => ({
+  ip: config.clientIp(c),
+  userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
+})
 
 /** What login and refresh hand back to the route. */
 export interface Issued {
@@ -249,6 +256,8 @@ export function createSessionService(config: BffConfig) {
         const inGrace =
           presentedHash === session.previousTokenHash &&
           session.rotatedAt !== null &&
+          // `gracePeriod: 0` means no grace at all, even for a duplicate in the same millisecond.
+          config.gracePeriodMs > 0 &&
           now - session.rotatedAt <= config.gracePeriodMs &&
           session.sealedSuccessor !== null
         const successor = inGrace ? await openSuccessor(token, session.sealedSuccessor!) : null
@@ -302,8 +311,9 @@ export function createSessionService(config: BffConfig) {
       const token = parseRefreshToken(cookie)
       if (!token) return
       const session = await authenticSession(token)
-      if (!session || session.revokedAt !== null) return
       const now = config.now()
+      // A session past its deadlines is over already; its cookie must not end the others.
+      if (!session || !isLive(session, now)) return
       if (everywhere) {
         const revoked = await storeCall(() =>
           store.revokeByUser(session.userId, 'logout_everywhere', now),

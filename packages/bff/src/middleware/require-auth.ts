@@ -57,7 +57,8 @@ export interface RequireAuthOptions {
   now?: () => number
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/
+// The scheme name is case-insensitive (RFC 9110 §11.1); the token is RFC 6750's b64token.
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i
 const CHALLENGE = 'Bearer error="invalid_token"'
 
 function invalidToken(message: string, cause?: unknown): BffError {

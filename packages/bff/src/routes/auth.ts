@@ -8,7 +8,7 @@ import { BffError, isBffError } from '../errors.js'
 import { clearedRefreshCookie, readRefreshCookie, setRefreshCookie } from '../cookies.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
-import type { Issued, RequestMeta, SessionService } from '../session-service.js'
+import { requestMeta, type Issued, type SessionService } from '../session-service.js'
 
 /** Larger than any sane login body, small enough that nobody can make the BFF buffer much. */
 const MAX_BODY_BYTES = 8 * 1024
@@ -30,10 +30,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** @internal */
 export function authRoutes(config: BffConfig, sessions: SessionService) {
-  const meta = (c: Context): RequestMeta => ({
-    ip: config.clientIp(c),
-    userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
-  })
+  const meta = (c: Context) => requestMeta(config, c)
 
   const respond = (c: Context, issued: Issued) => {
     setRefreshCookie(c, config, issued.refreshToken, issued.cookieMaxAge)
@@ -56,21 +53,22 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
     throw error
   }
 
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new BffError(
+        413,
+        'payload_too_large',
+        `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+      )
+    },
+  })
+  const csrf = requireCsrfHeaders(config)
+
+  // Guards go on each route, not `.use()`: this group is mounted at the base path next to the
+  // bearer-authenticated session routes, and a `.use()` here would cover those (and 404s) too.
   return new Hono()
-    .use(
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new BffError(
-            413,
-            'payload_too_large',
-            `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
-          )
-        },
-      }),
-    )
-    .use(requireCsrfHeaders(config))
-    .post('/login', async (c) => {
+    .post('/login', limit, csrf, async (c) => {
       const body = await readJson(c)
       if (!isRecord(body)) throw invalidRequest('Expected a JSON object { username, password }.')
       const { username, password } = body
@@ -99,13 +97,13 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
       // A refresh cookie sent along is ignored: login always starts a new session (no fixation).
       return respond(c, await sessions.login(user, meta(c)))
     })
-    .post('/refresh', async (c) => {
+    .post('/refresh', limit, csrf, async (c) => {
       const issued = await sessions
         .refresh(readRefreshCookie(c, config), meta(c))
         .catch(clearingCookieOn401)
       return respond(c, issued)
     })
-    .post('/logout', async (c) => {
+    .post('/logout', limit, csrf, async (c) => {
       const body = await readJson(c)
       if (body !== undefined && !isRecord(body)) {
         throw invalidRequest('Expected no body or a JSON object { everywhere?: boolean }.')

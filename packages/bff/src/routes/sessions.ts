@@ -7,7 +7,7 @@ import type { BffEnv } from '../env.js'
 import { BffError } from '../errors.js'
 import { requireAuth } from '../middleware/require-auth.js'
 import type { BffConfig } from '../options.js'
-import type { SessionService } from '../session-service.js'
+import { requestMeta, type SessionService } from '../session-service.js'
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
 
@@ -44,8 +44,7 @@ export function sessionRoutes(config: BffConfig, sessions: SessionService) {
       .delete('/sessions/:id', async (c) => {
         const id = c.req.param('id')
         if (!SESSION_ID.test(id)) throw notFound()
-        const meta = { ip: config.clientIp(c), userAgent: c.req.header('user-agent') ?? null }
-        if (!(await sessions.revokeOwn(c.var.userId, id, meta))) throw notFound()
+        if (!(await sessions.revokeOwn(c.var.userId, id, requestMeta(config, c)))) throw notFound()
         return c.body(null, 204)
       })
   )

@@ -47,13 +47,9 @@ function hmacKey(tokenKey: string): Promise<CryptoKey> {
   let key = hmacKeys.get(tokenKey)
   if (!key) {
     if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.clear()
-    key = subtle().importKey(
-      'raw',
-      decode(tokenKey),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['sign'],
-    )
+    key = subtle().importKey('raw', decode(tokenKey), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ])
     hmacKeys.set(tokenKey, key)
   }
   return key

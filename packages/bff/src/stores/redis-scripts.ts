@@ -1,0 +1,120 @@
+/**
+ * @module
+ * The Lua scripts behind the Redis store, and a runner that uses `EVALSHA` with an `EVAL`
+ * fallback. Each script touches exactly one key (or keys of one hash-tagged slot), so it runs
+ * unchanged on Redis Cluster; Redis runs a script atomically, which is what makes the
+ * compare-and-set, the revocation and the index update safe across processes.
+ * @internal
+ */
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/** @internal A script and its SHA-1, as `EVALSHA` wants it. */
+export interface LuaScript {
+  source: string
+  sha: string
+}
+
+const script = (source: string): LuaScript => ({
+  source,
+  sha: createHash('sha1').update(source).digest('hex'),
+})
+
+/**
+ * `KEYS[1]` session hash. `ARGV[1]` TTL in ms, `ARGV[2..]` field/value pairs.
+ * Returns 0 when the id is taken (ids are random: that is a bug worth failing loudly on).
+ * @internal
+ */
+export const CREATE = script(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
+/**
+ * `KEYS[1]` session hash. `ARGV[1]` expected token hash, `ARGV[2]` now, `ARGV[3]` number n of
+ * field/value pairs in `ARGV[4 .. 3+2n]`, then the fields that become null.
+ * Returns 1 when it rotated. The TTL follows the new idle deadline, capped by the absolute one.
+ * @internal
+ */
+export const ROTATE = script(`
+local key = KEYS[1]
+if redis.call('HGET', key, 'tokenHash') ~= ARGV[1] then return 0 end
+if redis.call('HEXISTS', key, 'revokedAt') == 1 then return 0 end
+local n = tonumber(ARGV[3])
+redis.call('HSET', key, unpack(ARGV, 4, 3 + 2 * n))
+if #ARGV > 3 + 2 * n then redis.call('HDEL', key, unpack(ARGV, 4 + 2 * n, #ARGV)) end
+local deadline = math.min(
+  tonumber(redis.call('HGET', key, 'expiresAt')),
+  tonumber(redis.call('HGET', key, 'idleExpiresAt')))
+redis.call('PEXPIRE', key, math.max(1, math.ceil(deadline - tonumber(ARGV[2]))))
+return 1
+`)
+
+/**
+ * `KEYS[1]` session hash. `ARGV[1]` now, `ARGV[2]` reason, `ARGV[3]` '1' to revoke only a session
+ * still before its deadlines. Returns the record as it was (flat HGETALL) to the one call that
+ * revoked it, nil otherwise. The key keeps its TTL: the tombstone lasts until the deadline, so a
+ * refresh with an old cookie hears `session_revoked` rather than `session_expired`.
+ * @internal
+ */
+export const REVOKE = script(`
+local key = KEYS[1]
+local before = redis.call('HGETALL', key)
+if #before == 0 or redis.call('HEXISTS', key, 'revokedAt') == 1 then return false end
+if ARGV[3] == '1' then
+  local deadline = math.min(
+    tonumber(redis.call('HGET', key, 'expiresAt')),
+    tonumber(redis.call('HGET', key, 'idleExpiresAt')))
+  if tonumber(ARGV[1]) >= deadline then return false end
+end
+redis.call('HSET', key, 'revokedAt', ARGV[1], 'revokedReason', ARGV[2])
+redis.call('HDEL', key, 'sealedSuccessor')
+return before
+`)
+
+/**
+ * `KEYS[1]` a user's index (sorted set of session ids scored by absolute deadline). `ARGV[1]` now,
+ * `ARGV[2]` score, `ARGV[3]` session id. Drops members past their deadline and keeps the key's
+ * TTL at least as long as its latest member's.
+ * @internal
+ */
+export const INDEX_ADD = script(`
+local key = KEYS[1]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
+redis.call('ZADD', key, ARGV[2], ARGV[3])
+local ttl = math.ceil(tonumber(ARGV[2]) - tonumber(ARGV[1]))
+if ttl > redis.call('PTTL', key) then redis.call('PEXPIRE', key, ttl) end
+return 1
+`)
+
+/**
+ * `KEYS[1]` the recent-revocations sorted set. `ARGV[1]` now, `ARGV[2]` window in ms,
+ * `ARGV[3..]` session ids. Bounded by time: entries older than the window go, and so does the key
+ * once nothing was revoked for a whole window.
+ * @internal
+ */
+export const RECORD_REVOKED = script(`
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+for i = 3, #ARGV do redis.call('ZADD', key, now, ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', key, ARGV[2])
+return 1
+`)
+
+/** @internal Runs `lua` with `EVALSHA`, loading it with `EVAL` after a restart emptied the cache. */
+export async function runScript(
+  client: Redis,
+  lua: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await client.evalsha(lua.sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+    return client.eval(lua.source, keys.length, ...keys, ...args)
+  }
+}

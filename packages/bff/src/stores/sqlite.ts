@@ -1,0 +1,349 @@
+/**
+ * @module
+ * `sqliteStore()`: sessions in an SQLite file through `better-sqlite3`, for one BFF instance that
+ * must keep its sessions across restarts without running Redis. Import it from
+ * `@baton/bff/stores/sqlite`, so only applications that use it load the native addon.
+ */
+import Database from 'better-sqlite3'
+import { parseDuration, type Duration } from '../duration.js'
+import { storeUnavailable } from '../errors.js'
+import type { RevocationListener, RevocationReason, SessionStore, StoredSession } from './types.js'
+
+/** Options of {@link sqliteStore}. Give exactly one of `path` and `database`. */
+export interface SqliteStoreOptions {
+  /**
+   * The database file, created if missing (`':memory:'` for a throwaway one). The store opens it
+   * in WAL mode with `synchronous = NORMAL`: a committed session survives a crash of the process
+   * (not necessarily a power cut), and reads never wait for the writer.
+   */
+  path?: string
+  /**
+   * An open `better-sqlite3` database to use instead, for example one the application already has.
+   * Its pragmas are left alone (WAL mode is recommended) and `close()` does not close it.
+   */
+  database?: Database.Database
+  /**
+   * Name of the sessions table, created if missing.
+   * @default 'baton_sessions'
+   */
+  tableName?: string
+  /**
+   * How often rows past their deadlines are deleted, in ms. `0` disables the timer; writes still
+   * sweep when this much time (or a minute, with the timer off) has passed since the last sweep.
+   * @default 60_000
+   */
+  sweepInterval?: Duration
+  /**
+   * The clock used by the background sweep.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** The SQLite store: a {@link SessionStore} with a manual sweep and access to its database. */
+export interface SqliteStore extends SessionStore {
+  /** Deletes sessions past their deadlines (revoked tombstones included); returns how many. */
+  sweep(now?: number): number
+  /** The underlying database. */
+  readonly database: Database.Database
+}
+
+interface Row {
+  id: string
+  user_id: string
+  user_json: string
+  created_at: number
+  last_used_at: number
+  expires_at: number
+  idle_expires_at: number
+  user_agent: string | null
+  ip: string | null
+  token_key: string
+  token_hash: string
+  previous_token_hash: string | null
+  rotated_at: number | null
+  sealed_successor: string | null
+  generation: number
+  revoked_at: number | null
+  revoked_reason: string | null
+}
+
+const REASONS: ReadonlySet<string> = new Set<RevocationReason>([
+  'logout',
+  'logout_everywhere',
+  'revoked',
+  'reuse_detected',
+  'expired',
+])
+
+const byCreation = (a: StoredSession, b: StoredSession) =>
+  a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+function toSession(row: Row): StoredSession {
+  const user: unknown = JSON.parse(row.user_json)
+  if (
+    typeof user !== 'object' ||
+    user === null ||
+    typeof (user as { id?: unknown }).id !== 'string'
+  )
+    throw new Error(`sqlite store: session ${row.id} has a malformed user`)
+  if (row.revoked_reason !== null && !REASONS.has(row.revoked_reason)) {
+    throw new Error(`sqlite store: session ${row.id} has an unknown revocation reason`)
+  }
+  return {
+    id: row.id,
+    userId: row.user_id,
+    user: user as StoredSession['user'],
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    idleExpiresAt: row.idle_expires_at,
+    userAgent: row.user_agent,
+    ip: row.ip,
+    tokenKey: row.token_key,
+    tokenHash: row.token_hash,
+    previousTokenHash: row.previous_token_hash,
+    rotatedAt: row.rotated_at,
+    sealedSuccessor: row.sealed_successor,
+    generation: row.generation,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason as RevocationReason | null,
+  }
+}
+
+const isUniqueViolation = (error: unknown) =>
+  error instanceof Error &&
+  'code' in error &&
+  typeof error.code === 'string' &&
+  error.code.startsWith('SQLITE_CONSTRAINT')
+
+/**
+ * Sessions in SQLite: one process, persistent across restarts. `better-sqlite3` is synchronous,
+ * so each method runs to completion before the next starts; `rotate` is still written as a
+ * conditional `UPDATE … WHERE token_hash = ? AND revoked_at IS NULL` and `revoke` as an
+ * `IMMEDIATE` transaction, so they stay compare-and-set even if a second process opens the file.
+ * Revocation listeners are in-process: for several instances, use the Redis store.
+ *
+ * @example
+ * ```ts
+ * import { createBff } from '@baton/bff'
+ * import { sqliteStore } from '@baton/bff/stores/sqlite'
+ *
+ * const bff = createBff({ keys, store: sqliteStore({ path: './data/sessions.db' }), authenticate })
+ * ```
+ */
+export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('sqliteStore: options { path } or { database } are required')
+  }
+  if ((options.path === undefined) === (options.database === undefined)) {
+    throw new TypeError('sqliteStore: give exactly one of path and database')
+  }
+  const table = options.tableName ?? 'baton_sessions'
+  if (!TABLE_NAME.test(table)) {
+    throw new TypeError(`sqliteStore: tableName "${table}" is not a plain SQL identifier`)
+  }
+  const interval = parseDuration(options.sweepInterval ?? 60_000, 'sweepInterval')
+  const clock = options.now ?? (() => Date.now())
+
+  const ownsDatabase = options.database === undefined
+  const db = options.database ?? new Database(options.path)
+  if (ownsDatabase) {
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    // Another process holding the write lock (a second instance, a backup) is waited for briefly.
+    db.pragma('busy_timeout = 2000')
+  }
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${table} (
+      id TEXT PRIMARY KEY,
+      user_id TEXT NOT NULL,
+      user_json TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_used_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      idle_expires_at INTEGER NOT NULL,
+      user_agent TEXT,
+      ip TEXT,
+      token_key TEXT NOT NULL,
+      token_hash TEXT NOT NULL,
+      previous_token_hash TEXT,
+      rotated_at INTEGER,
+      sealed_successor TEXT,
+      generation INTEGER NOT NULL,
+      revoked_at INTEGER,
+      revoked_reason TEXT
+    );
+    CREATE INDEX IF NOT EXISTS ${table}_user_id ON ${table} (user_id);
+    CREATE INDEX IF NOT EXISTS ${table}_deadline ON ${table} (min(expires_at, idle_expires_at));
+  `)
+
+  const insert = db.prepare(`
+    INSERT INTO ${table} VALUES (
+      @id, @userId, @userJson, @createdAt, @lastUsedAt, @expiresAt, @idleExpiresAt, @userAgent,
+      @ip, @tokenKey, @tokenHash, @previousTokenHash, @rotatedAt, @sealedSuccessor, @generation,
+      @revokedAt, @revokedReason
+    )`)
+  const selectOne = db.prepare<[string], Row>(`SELECT * FROM ${table} WHERE id = ?`)
+  const selectLive = db.prepare<[string, number], Row>(`
+    SELECT * FROM ${table}
+    WHERE user_id = ? AND revoked_at IS NULL AND min(expires_at, idle_expires_at) > ?`)
+  const rotateOne = db.prepare(`
+    UPDATE ${table} SET
+      token_hash = @tokenHash, previous_token_hash = @previousTokenHash, rotated_at = @rotatedAt,
+      sealed_successor = @sealedSuccessor, generation = @generation, last_used_at = @lastUsedAt,
+      idle_expires_at = @idleExpiresAt, ip = @ip, user_agent = @userAgent
+    WHERE id = @id AND token_hash = @expected AND revoked_at IS NULL`)
+  const markRevoked = db.prepare<[number, string, string]>(`
+    UPDATE ${table} SET revoked_at = ?, revoked_reason = ?, sealed_successor = NULL
+    WHERE id = ? AND revoked_at IS NULL`)
+  const deleteDead = db.prepare<[number]>(
+    `DELETE FROM ${table} WHERE min(expires_at, idle_expires_at) <= ?`,
+  )
+
+  const revokeOne = db.transaction(
+    (sessionId: string, reason: RevocationReason, now: number): StoredSession | null => {
+      const row = selectOne.get(sessionId)
+      if (!row || row.revoked_at !== null) return null
+      markRevoked.run(now, reason, sessionId)
+      return toSession(row)
+    },
+  )
+  const revokeLive = db.transaction(
+    (userId: string, reason: RevocationReason, now: number): StoredSession[] => {
+      const rows = selectLive.all(userId, now)
+      for (const row of rows) markRevoked.run(now, reason, row.id)
+      return rows.map(toSession)
+    },
+  )
+
+  const listeners = new Set<RevocationListener>()
+  const notify = (ids: string[]) => {
+    if (ids.length === 0) return
+    for (const listener of [...listeners]) listener(ids)
+  }
+
+  let lastSweep = clock()
+  const sweep = (now = clock()) => {
+    lastSweep = now
+    return deleteDead.run(now).changes
+  }
+  const writeSweepGap = interval > 0 ? interval : 60_000
+  const noteWrite = (now: number) => {
+    if (now - lastSweep >= writeSweepGap) sweep(now)
+  }
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          try {
+            sweep()
+          } catch {
+            // The database is unavailable right now; the next tick or write sweeps instead.
+          }
+        }, interval)
+      : undefined
+  // A store must never keep a process alive on its own.
+  timer?.unref()
+
+  // The database is a file on this machine; an error here (disk full, I/O error, a closed handle,
+  // a lock held too long) means it cannot serve sessions right now.
+  function guard<T>(operation: () => T): T {
+    try {
+      return operation()
+    } catch (error) {
+      throw storeUnavailable(error)
+    }
+  }
+
+  return {
+    database: db,
+    sweep,
+
+    async create(session, now) {
+      try {
+        insert.run({
+          id: session.id,
+          userId: session.userId,
+          userJson: JSON.stringify(session.user),
+          createdAt: session.createdAt,
+          lastUsedAt: session.lastUsedAt,
+          expiresAt: session.expiresAt,
+          idleExpiresAt: session.idleExpiresAt,
+          userAgent: session.userAgent,
+          ip: session.ip,
+          tokenKey: session.tokenKey,
+          tokenHash: session.tokenHash,
+          previousTokenHash: session.previousTokenHash,
+          rotatedAt: session.rotatedAt,
+          sealedSuccessor: session.sealedSuccessor,
+          generation: session.generation,
+          revokedAt: session.revokedAt,
+          revokedReason: session.revokedReason,
+        })
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new Error(`session ${session.id} already exists`)
+        throw storeUnavailable(error)
+      }
+      guard(() => noteWrite(now))
+    },
+
+    async get(sessionId) {
+      return guard(() => {
+        const row = selectOne.get(sessionId)
+        return row ? toSession(row) : null
+      })
+    },
+
+    async rotate(sessionId, expectedTokenHash, rotation, now) {
+      return guard(() => {
+        const { changes } = rotateOne.run({
+          tokenHash: rotation.tokenHash,
+          previousTokenHash: rotation.previousTokenHash,
+          rotatedAt: rotation.rotatedAt,
+          sealedSuccessor: rotation.sealedSuccessor,
+          generation: rotation.generation,
+          lastUsedAt: rotation.lastUsedAt,
+          idleExpiresAt: rotation.idleExpiresAt,
+          ip: rotation.ip,
+          userAgent: rotation.userAgent,
+          id: sessionId,
+          expected: expectedTokenHash,
+        })
+        noteWrite(now)
+        return changes === 1
+      })
+    },
+
+    async revoke(sessionId, reason, now) {
+      const before = guard(() => revokeOne.immediate(sessionId, reason, now))
+      if (before) notify([before.id])
+      return before
+    },
+
+    async revokeByUser(userId, reason, now) {
+      const revoked = guard(() => revokeLive.immediate(userId, reason, now))
+      notify(revoked.map((session) => session.id))
+      return revoked
+    },
+
+    async listByUser(userId, now) {
+      // Sorted here rather than in SQL so ties order exactly as in the other stores.
+      return guard(() => selectLive.all(userId, now).map(toSession)).sort(byCreation)
+    },
+
+    subscribeRevocations(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+
+    async close() {
+      if (timer) clearInterval(timer)
+      listeners.clear()
+      if (ownsDatabase && db.open) db.close()
+    },
+  }
+}

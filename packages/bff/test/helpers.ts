@@ -1,0 +1,232 @@
+/**
+ * @module
+ * Test harness for `@baton/bff`: a BFF with a fixed clock you advance by hand, an event recorder, a
+ * silent logger, and small clients that speak to any Hono app in-process (`app.request`), so the
+ * same helpers drive the BFF directly and mounted inside another app.
+ */
+import type { Hono } from 'hono'
+import type { JWK } from 'jose'
+import { expect, vi } from 'vitest'
+import {
+  createBff,
+  createSigningKeys,
+  generateSigningKey,
+  memoryStore,
+  type BffEnv,
+  type BffErrorCode,
+  type BffEvent,
+  type BffEventType,
+  type BffOptions,
+  type SessionUser,
+  type SigningKeys,
+} from '../src/index.js'
+
+/** Every request goes to this origin; it is also the default allowed `Origin`. */
+export const ORIGIN = 'http://localhost'
+
+/**
+ * The test clock starts here: a whole second, and in the past, so that any code reading the real
+ * clock instead of the injected one sees every token and session as long expired.
+ */
+export const T0 = Date.UTC(2024, 0, 15, 9, 0, 0)
+
+export const SECOND = 1_000
+export const MINUTE = 60 * SECOND
+export const HOUR = 60 * MINUTE
+export const DAY = 24 * HOUR
+
+/** The headers a same-origin browser `fetch` from the SPA sends to the cookie routes. */
+export const CSRF = { 'x-csrf': '1', 'sec-fetch-site': 'same-origin' } as const
+
+/** The exact `Set-Cookie` that drops the default refresh cookie. */
+export const CLEARED_COOKIE =
+  'baton_rt=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict'
+
+/** A refresh cookie value: base64url of 64 bytes. */
+export const REFRESH_TOKEN = /^[A-Za-z0-9_-]{86}$/
+/** A session id: base64url of 16 bytes. */
+export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
+
+export const ALICE: SessionUser = { id: 'user-alice', name: 'Alice' }
+export const BOB: SessionUser = { id: 'user-bob', name: 'Bob' }
+
+const PASSWORDS: Record<string, { password: string; user: SessionUser }> = {
+  alice: { password: 'correct horse battery staple', user: ALICE },
+  bob: { password: 'hunter2', user: BOB },
+}
+
+/** Accepts the two test users with their passwords, refuses everything else. */
+export const authenticate: BffOptions['authenticate'] = async ({ username, password }) => {
+  const entry = PASSWORDS[username]
+  return entry && entry.password === password ? entry.user : null
+}
+
+export const passwordOf = (username: string) => PASSWORDS[username]?.password ?? 'wrong'
+
+/** A clock that only moves when told to. */
+export interface TestClock {
+  now: () => number
+  advance: (ms: number) => void
+}
+
+export function testClock(start = T0): TestClock {
+  let current = start
+  return {
+    now: () => current,
+    advance: (ms) => {
+      current += ms
+    },
+  }
+}
+
+/** A logger whose calls tests can count. */
+export function testLogger() {
+  return { warn: vi.fn<Console['warn']>(), error: vi.fn<Console['error']>() }
+}
+
+/** What login and refresh answer with. */
+export interface TokenResponse {
+  accessToken: string
+  tokenType: 'Bearer'
+  expiresAt: number
+  expiresIn: number
+  user: SessionUser
+  sessionId: string
+}
+
+/** Anything with Hono's in-process `request`: the BFF itself or an app it is mounted in. */
+export interface Requester {
+  request(input: Request, init?: RequestInit, env?: object): Response | Promise<Response>
+}
+
+/** Options of a single test request. */
+export interface Send {
+  method?: string
+  headers?: Record<string, string>
+  body?: RequestInit['body']
+  /** The socket address, as `@hono/node-server` exposes it on `c.env.incoming`. */
+  ip?: string
+}
+
+/** What `@hono/node-server` would put in `c.env` for a connection from `ip`. */
+const socketEnv = (ip: string) => ({ incoming: { socket: { remoteAddress: ip } } })
+
+/** The value of the `name` cookie in the response's only `Set-Cookie` header. */
+export function cookieValue(res: Response, name = 'baton_rt'): string {
+  const [header, ...rest] = res.headers.getSetCookie()
+  expect(rest, 'exactly one Set-Cookie header').toEqual([])
+  const prefix = `${name}=`
+  if (!header?.startsWith(prefix)) throw new Error(`no ${name} cookie in: ${String(header)}`)
+  return header.slice(prefix.length, header.indexOf(';'))
+}
+
+/** Asserts a JSON error response exactly: status, `{ error: { code, message } }` and nothing else. */
+export async function expectError(res: Response, status: number, code: BffErrorCode) {
+  const body: unknown = await res.json()
+  expect({ status: res.status, body }).toStrictEqual({
+    status,
+    body: { error: { code, message: expect.any(String) } },
+  })
+  expect(res.headers.get('content-type')).toBe('application/json; charset=UTF-8')
+}
+
+/** A client for the BFF's routes on `app`, mounted at `basePath`. */
+export function client(app: Requester, basePath = '/auth', cookieName = 'baton_rt') {
+  const send = (path: string, { method = 'GET', headers = {}, body = null, ip }: Send = {}) =>
+    Promise.resolve(
+      app.request(
+        new Request(new URL(path, ORIGIN), { method, headers, body }),
+        undefined,
+        ip === undefined ? undefined : socketEnv(ip),
+      ),
+    )
+
+  /** POST to a cookie route with the CSRF headers a browser would send. */
+  const post = (route: string, { headers, ...rest }: Send = {}) =>
+    send(`${basePath}${route}`, { method: 'POST', ...rest, headers: { ...CSRF, ...headers } })
+
+  const withCookie = (cookie: string | undefined, headers: Record<string, string> = {}) =>
+    cookie === undefined ? headers : { ...headers, cookie: `${cookieName}=${cookie}` }
+
+  /** Signs in; fails the test unless the BFF answers 200 with a refresh cookie. */
+  const login = async (username = 'alice', init: Send = {}) => {
+    const res = await post('/login', {
+      ...init,
+      headers: { 'content-type': 'application/json', ...init.headers },
+      body: JSON.stringify({ username, password: passwordOf(username) }),
+    })
+    expect(res.status, `login as ${username}`).toBe(200)
+    return { res, body: (await res.json()) as TokenResponse, cookie: cookieValue(res, cookieName) }
+  }
+
+  const refresh = (cookie?: string, init: Send = {}) =>
+    post('/refresh', { ...init, headers: withCookie(cookie, init.headers) })
+
+  /** Refreshes; fails the test unless the BFF answers 200 with a new refresh cookie. */
+  const refreshOk = async (cookie: string, init: Send = {}) => {
+    const res = await refresh(cookie, init)
+    expect(res.status, 'refresh').toBe(200)
+    return { res, body: (await res.json()) as TokenResponse, cookie: cookieValue(res, cookieName) }
+  }
+
+  const logout = (cookie?: string, body?: unknown) =>
+    post('/logout', {
+      headers: withCookie(cookie, { 'content-type': 'application/json' }),
+      body: body === undefined ? null : JSON.stringify(body),
+    })
+
+  const bearer = (accessToken: string) => ({ authorization: `Bearer ${accessToken}` })
+
+  const listSessions = (accessToken: string) =>
+    send(`${basePath}/sessions`, { headers: bearer(accessToken) })
+
+  const deleteSession = (accessToken: string, id: string) =>
+    send(`${basePath}/sessions/${id}`, { method: 'DELETE', headers: bearer(accessToken) })
+
+  return { send, post, login, refresh, refreshOk, logout, listSessions, deleteSession }
+}
+
+export type Client = ReturnType<typeof client>
+
+/**
+ * A BFF on a test clock with configured keys (`signingKey` is the private JWK, for forging
+ * tokens), a memory store on the same clock without a background timer, and an event recorder.
+ * `options` override any of these.
+ */
+export async function createHarness(options: Partial<BffOptions> = {}) {
+  const clock = testClock()
+  const logger = testLogger()
+  const events: BffEvent[] = []
+  const signingKey: JWK = await generateSigningKey('ES256')
+  const keys: SigningKeys = createSigningKeys({ keys: [signingKey], logger })
+  const store = memoryStore({ now: clock.now, sweepInterval: 0 })
+  const bff: Hono<BffEnv> = createBff({
+    authenticate,
+    keys,
+    store,
+    now: clock.now,
+    logger,
+    onEvent: (event) => {
+      events.push(event)
+    },
+    ...options,
+  })
+
+  /** The recorded events of one type, in order. */
+  const eventsOf = <T extends BffEventType>(type: T) =>
+    events.filter((e): e is Extract<BffEvent, { type: T }> => e.type === type)
+
+  return {
+    bff,
+    clock,
+    logger,
+    events,
+    eventsOf,
+    keys,
+    signingKey,
+    store,
+    ...client(bff, options.basePath?.replace(/\/+$/, ''), options.cookie?.name),
+  }
+}
+
+export type Harness = Awaited<ReturnType<typeof createHarness>>

@@ -1,0 +1,377 @@
+/**
+ * What only the Redis store promises, beyond the shared contract: key layout and TTLs, an index
+ * read without scanning the keyspace, revocations crossing instances (with the measured delay),
+ * replay for late or reconnecting subscribers, client ownership, and memory per session.
+ */
+import { Hono } from 'hono'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import {
+  createBff,
+  createSigningKeys,
+  generateSigningKey,
+  requireAuth,
+  type RequireAuthVariables,
+  type SigningKeys,
+} from '../src/index.js'
+import { redisStore, type RedisStore } from '../src/stores/redis.js'
+import type { StoredSession } from '../src/stores/types.js'
+import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
+import { rotationOf, sessionRecord } from './store-contract.js'
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+describe.skipIf(!redisAvailable)('redisStore', () => {
+  let admin: Redis
+  const opened: RedisStore[] = []
+  const prefixes: string[] = []
+
+  /** A store on a fresh prefix (or a given one, to share it), closed and cleaned after the test. */
+  const open = (prefix = uniquePrefix(), options: { revocationReplay?: number } = {}) => {
+    prefixes.push(prefix)
+    const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix, ...options })
+    opened.push(store)
+    return store
+  }
+
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL)
+  })
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()))
+    for (const prefix of prefixes.splice(0)) await deleteKeys(admin, prefix)
+  })
+  afterAll(async () => {
+    await admin.quit()
+  })
+
+  describe('keys and TTLs', () => {
+    it('Should keep one hash-tagged key per session whose TTL is its remaining lifetime', async () => {
+      const store = open()
+      const now = Date.now()
+      const session = sessionRecord('ttl-user', now)
+      await store.create(session, now)
+
+      const key = store.keys.session(session.id)
+      expect(key).toMatch(new RegExp(`\\{${session.id}\\}:s$`))
+      expect(await admin.type(key)).toBe('hash')
+      const ttl = await admin.pttl(key)
+      expect(ttl).toBeGreaterThan(10 * MINUTE - 2_000)
+      expect(ttl).toBeLessThanOrEqual(10 * MINUTE)
+
+      // A rotation pushes the idle deadline, and the TTL with it...
+      const rotation = { ...rotationOf(session, now), idleExpiresAt: now + 20 * MINUTE }
+      await store.rotate(session.id, session.tokenHash, rotation, now)
+      expect(await admin.pttl(key)).toBeGreaterThan(20 * MINUTE - 2_000)
+      // ...but never past the absolute deadline.
+      const rotated: StoredSession = { ...session, ...rotation }
+      const beyond = { ...rotationOf(rotated, now), idleExpiresAt: now + 5 * HOUR }
+      await store.rotate(session.id, rotated.tokenHash, beyond, now)
+      const capped = await admin.pttl(key)
+      expect(capped).toBeGreaterThan(HOUR - 2_000)
+      expect(capped).toBeLessThanOrEqual(HOUR)
+
+      // The tombstone lasts exactly as long as the session would have.
+      await store.revoke(session.id, 'logout', now)
+      expect(Math.abs((await admin.pttl(key)) - capped)).toBeLessThan(2_000)
+    })
+
+    it('Should index a user’s sessions in one sorted set whose TTL covers the latest one', async () => {
+      const store = open()
+      const now = Date.now()
+      const later = sessionRecord('index-user', now, { expiresAt: now + 2 * HOUR })
+      const sooner = sessionRecord('index-user', now + 1, { expiresAt: now + HOUR })
+      await store.create(later, now)
+      await store.create(sooner, now)
+
+      const index = store.keys.user('index-user')
+      expect(index).toMatch(/u:\{index-user\}$/)
+      expect(await admin.zrange(index, 0, -1, 'WITHSCORES')).toStrictEqual([
+        sooner.id,
+        String(sooner.expiresAt),
+        later.id,
+        String(later.expiresAt),
+      ])
+      expect(await admin.pttl(index)).toBeGreaterThan(2 * HOUR - 2_000)
+    })
+
+    it('Should drop index entries of sessions that ended on their idle deadline', async () => {
+      const store = open()
+      const now = Date.now()
+      const idle = sessionRecord('prune-user', now, { idleExpiresAt: now + 200 })
+      const live = sessionRecord('prune-user', now + 1)
+      await store.create(idle, now)
+      await store.create(live, now)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+
+      expect(await admin.exists(store.keys.session(idle.id))).toBe(0)
+      expect(await store.listByUser('prune-user', Date.now())).toStrictEqual([live])
+      expect(await admin.zrange(store.keys.user('prune-user'), 0, -1)).toStrictEqual([live.id])
+    })
+
+    it('Should never scan the keyspace', async () => {
+      const store = open()
+      const monitor = await admin.monitor()
+      const commands: string[] = []
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]) commands.push(args[0].toLowerCase())
+      })
+      try {
+        const now = Date.now()
+        for (let i = 0; i < 5; i++) await store.create(sessionRecord('scan-user', now + i), now)
+        await store.listByUser('scan-user', now)
+        await store.revokeByUser('scan-user', 'logout_everywhere', now)
+        await vi.waitFor(() =>
+          expect(commands.filter((c) => c === 'evalsha').length).toBeGreaterThan(5),
+        )
+      } finally {
+        monitor.disconnect()
+      }
+      expect(commands).not.toContain('keys')
+      expect(commands).not.toContain('scan')
+    })
+
+    it('Should refuse a key prefix that would break the hash tags', () => {
+      expect(() => redisStore({ redis: REDIS_URL, keyPrefix: 'app:{x}:' })).toThrow(TypeError)
+    })
+  })
+
+  describe('revocations across instances', () => {
+    it('Should deliver revocations made by another instance, and measure the delay', async () => {
+      const prefix = uniquePrefix()
+      const [revoker, watcher] = [open(prefix), open(prefix)]
+      let arrived: ((id: string) => void) | undefined
+      watcher.subscribeRevocations((ids) => ids.forEach((id) => arrived?.(id)))
+      // The watcher's subscription is ready once it receives a first revocation.
+      const warmup = sessionRecord('pubsub-user', Date.now())
+      await revoker.create(warmup, Date.now())
+      const heardWarmup = new Promise<void>((resolve) => (arrived = () => resolve()))
+      await vi.waitFor(async () => {
+        await revoker.revoke(warmup.id, 'revoked', Date.now())
+        await heardWarmup
+      })
+
+      const delays: number[] = []
+      for (let i = 0; i < 50; i++) {
+        const now = Date.now()
+        const session = sessionRecord('pubsub-user', now)
+        await revoker.create(session, now)
+        const heard = new Promise<number>((resolve) => {
+          arrived = (id) => id === session.id && resolve(performance.now())
+        })
+        const start = performance.now()
+        await revoker.revoke(session.id, 'revoked', now)
+        delays.push((await heard) - start)
+      }
+      delays.sort((x, y) => x - y)
+      console.log(
+        `[baton] Redis pub/sub revocation propagation (revoke() called on A → listener on B), ` +
+          `50 samples: median ${percentile(delays, 50).toFixed(2)} ms, ` +
+          `p95 ${percentile(delays, 95).toFixed(2)} ms, max ${delays.at(-1)!.toFixed(2)} ms`,
+      )
+    })
+
+    it('Should make requireAuth on another instance refuse the access token', async () => {
+      const prefix = uniquePrefix()
+      const [storeA, storeB] = [open(prefix), open(prefix)]
+      const keys: SigningKeys = createSigningKeys({ keys: [await generateSigningKey()] })
+      const logger = { warn: () => {}, error: () => {} }
+      const bffA = createBff({
+        keys,
+        store: storeA,
+        logger,
+        authenticate: async ({ username }) => ({ id: username }),
+      })
+      const apiB = new Hono<{ Variables: RequireAuthVariables }>()
+        .use(
+          requireAuth({ jwks: keys, issuer: 'baton', audience: 'baton-api', checkRevoked: storeB }),
+        )
+        .get('/me', (ctx) => ctx.json({ sid: ctx.var.sessionId }))
+      const headers = { 'x-csrf': '1', 'sec-fetch-site': 'same-origin' }
+      const login = await bffA.request('/auth/login', {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'grace', password: 'x' }),
+      })
+      const { accessToken } = (await login.json()) as { accessToken: string }
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!
+      const meOnB = () =>
+        apiB.request('/me', { headers: { authorization: `Bearer ${accessToken}` } })
+      expect((await meOnB()).status).toBe(200)
+
+      const start = performance.now()
+      const logout = await bffA.request('/auth/logout', {
+        method: 'POST',
+        headers: { ...headers, cookie },
+      })
+      expect(logout.status).toBe(204)
+      let polls = 0
+      for (;;) {
+        polls++
+        if ((await meOnB()).status === 401) break
+        // Lets the subscriber's socket be read between polls.
+        await new Promise((resolve) => setImmediate(resolve))
+        if (performance.now() - start > 5_000) throw new Error('B never refused the token')
+      }
+      console.log(
+        `[baton] logout on A → requireAuth({ checkRevoked }) on B refuses the token after ` +
+          `${(performance.now() - start).toFixed(2)} ms (${polls} polls, in-process, shared Redis)`,
+      )
+    })
+
+    it('Should replay recent revocations to an instance that subscribes later', async () => {
+      const prefix = uniquePrefix()
+      const early = open(prefix)
+      const now = Date.now()
+      const revoked = sessionRecord('replay-user', now)
+      await early.create(revoked, now)
+      await early.revoke(revoked.id, 'revoked', now)
+
+      const late = open(prefix)
+      const heard = new Set<string>()
+      late.subscribeRevocations((ids) => ids.forEach((id) => heard.add(id)))
+      await vi.waitFor(() => expect([...heard]).toStrictEqual([revoked.id]))
+      // A second listener on an already subscribed store gets the replay too.
+      const second = new Set<string>()
+      late.subscribeRevocations((ids) => ids.forEach((id) => second.add(id)))
+      await vi.waitFor(() => expect([...second]).toStrictEqual([revoked.id]))
+    })
+
+    it('Should not replay when revocationReplay is 0', async () => {
+      const prefix = uniquePrefix()
+      const early = open(prefix, { revocationReplay: 0 })
+      const now = Date.now()
+      const revoked = sessionRecord('no-replay-user', now)
+      await early.create(revoked, now)
+      await early.revoke(revoked.id, 'revoked', now)
+      expect(await admin.exists(early.keys.revoked)).toBe(0)
+
+      const late = open(prefix, { revocationReplay: 0 })
+      const heard: string[] = []
+      late.subscribeRevocations((ids) => heard.push(...ids))
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(heard).toStrictEqual([])
+    })
+
+    it('Should catch up on revocations published while its subscriber was disconnected', async () => {
+      const prefix = uniquePrefix()
+      const [revoker, watcher] = [open(prefix), open(prefix)]
+      const heard = new Set<string>()
+      watcher.subscribeRevocations((ids) => ids.forEach((id) => heard.add(id)))
+      const now = Date.now()
+      const session = sessionRecord('reconnect-user', now)
+      await revoker.create(session, now)
+      // Wait for the subscription, then cut every pub/sub connection on the server.
+      await vi.waitFor(async () => {
+        expect(await admin.pubsub('NUMSUB', watcher.keys.channel)).toStrictEqual([
+          watcher.keys.channel,
+          1,
+        ])
+      })
+      await admin.client('KILL', 'TYPE', 'pubsub')
+      // Published while nobody listens: only the replay on reconnection can deliver it.
+      await revoker.revoke(session.id, 'revoked', now)
+      await vi.waitFor(() => expect([...heard]).toStrictEqual([session.id]), { timeout: 5_000 })
+    })
+  })
+
+  describe('connections', () => {
+    it('Should leave a client it was given open, and use its own connection for pub/sub', async () => {
+      const client = new Redis(REDIS_URL)
+      const prefix = uniquePrefix()
+      prefixes.push(prefix)
+      const store = redisStore({ redis: client, keyPrefix: prefix })
+      expect(store.client).toBe(client)
+      const unsubscribe = store.subscribeRevocations(() => {})
+      await vi.waitFor(async () => {
+        expect(await admin.pubsub('NUMSUB', store.keys.channel)).toStrictEqual([
+          store.keys.channel,
+          1,
+        ])
+      })
+      // The given client is not in subscriber mode: it still runs ordinary commands.
+      expect(await client.ping()).toBe('PONG')
+      unsubscribe()
+      await store.close()
+      expect(await client.ping()).toBe('PONG')
+      await client.quit()
+    })
+
+    it('Should close the connections it created', async () => {
+      const store = redisStore({ redis: REDIS_URL, keyPrefix: uniquePrefix() })
+      store.subscribeRevocations(() => {})
+      await store.get('x'.repeat(22))
+      await store.close()
+      await vi.waitFor(() => expect(store.client.status).toBe('end'))
+      await expect(store.get('x'.repeat(22))).rejects.toMatchObject({
+        status: 503,
+        code: 'store_unavailable',
+      })
+    })
+  })
+
+  describe('memory', () => {
+    it('Should report MEMORY USAGE per session (logged, not asserted)', async () => {
+      const store = open()
+      const keys = createSigningKeys({ keys: [await generateSigningKey()] })
+      const bff = createBff({
+        keys,
+        store,
+        logger: { warn: () => {}, error: () => {} },
+        authenticate: async ({ username }) => ({ id: username, name: `User ${username}` }),
+      })
+      const headers = {
+        'x-csrf': '1',
+        'sec-fetch-site': 'same-origin',
+        'user-agent':
+          'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15',
+      }
+      const users = 20
+      const perUser = 10
+      const ids: string[] = []
+      for (let u = 0; u < users; u++) {
+        for (let s = 0; s < perUser; s++) {
+          const login = await bff.request('/auth/login', {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: JSON.stringify({ username: `user-${u}@example.com`, password: 'x' }),
+          })
+          const cookie = login.headers.get('set-cookie')!.split(';')[0]!
+          ids.push(((await login.json()) as { sessionId: string }).sessionId)
+          // One rotation, so the record carries a previous hash and a sealed successor.
+          const refresh = await bff.request('/auth/refresh', {
+            method: 'POST',
+            headers: { ...headers, cookie },
+          })
+          expect(refresh.status).toBe(200)
+        }
+      }
+      const sessionBytes = await Promise.all(
+        ids.map(async (id) =>
+          Number(await admin.memory('USAGE', store.keys.session(id), 'SAMPLES', 0)),
+        ),
+      )
+      const indexBytes = await Promise.all(
+        Array.from({ length: users }, async (_, u) =>
+          Number(
+            await admin.memory('USAGE', store.keys.user(`user-${u}@example.com`), 'SAMPLES', 0),
+          ),
+        ),
+      )
+      const encoding = await admin.object('ENCODING', store.keys.session(ids[0]!))
+      const average = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length
+      const perSession = average(sessionBytes)
+      const indexShare = average(indexBytes) / perUser
+      console.log(
+        `[baton] Redis MEMORY USAGE (${ids.length} rotated sessions, ${perUser} per user): ` +
+          `session hash ${perSession.toFixed(0)} B (encoding ${String(encoding)}), ` +
+          `user index ${average(indexBytes).toFixed(0)} B per user = ${indexShare.toFixed(0)} B per session, ` +
+          `total ≈ ${(perSession + indexShare).toFixed(0)} B per session`,
+      )
+    })
+  })
+})

@@ -1,0 +1,100 @@
+/**
+ * What only the SQLite store promises, beyond the shared contract: WAL mode and its indexes, the
+ * sweep of rows past their deadlines, ownership of the database, and 503 when it is unusable.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { sqliteStore, type SqliteStore } from '../src/stores/sqlite.js'
+import { sessionRecord } from './store-contract.js'
+
+describe('sqliteStore', () => {
+  const opened: SqliteStore[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()))
+  })
+  const open = (options: Parameters<typeof sqliteStore>[0]) => {
+    const store = sqliteStore(options)
+    opened.push(store)
+    return store
+  }
+
+  it('Should refuse ambiguous or unsafe options when it is created', () => {
+    expect(() => sqliteStore({})).toThrow(TypeError)
+    expect(() => sqliteStore({ path: ':memory:', database: new Database(':memory:') })).toThrow(
+      TypeError,
+    )
+    expect(() => sqliteStore({ path: ':memory:', tableName: 'sessions; DROP TABLE x' })).toThrow(
+      TypeError,
+    )
+  })
+
+  it('Should index sessions by user and by deadline', () => {
+    const store = open({ path: ':memory:' })
+    const indexes = store.database
+      .prepare<[], { name: string }>(`SELECT name FROM pragma_index_list('baton_sessions')`)
+      .all()
+      .map((row) => row.name)
+    expect(indexes).toEqual(
+      expect.arrayContaining(['baton_sessions_user_id', 'baton_sessions_deadline']),
+    )
+  })
+
+  it('Should open its own file in WAL mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-wal-'))
+    try {
+      const store = sqliteStore({ path: join(dir, 'wal.db') })
+      expect(store.database.pragma('journal_mode', { simple: true })).toBe('wal')
+      await store.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('Should sweep rows past their deadlines on writes and on demand', async () => {
+    const t0 = 1_700_000_000_000
+    const store = open({ path: ':memory:', sweepInterval: 1_000, now: () => t0 })
+    const dead = sessionRecord('sweep-user', t0, { idleExpiresAt: t0 + 100 })
+    const live = sessionRecord('sweep-user', t0)
+    await store.create(dead, t0)
+    await store.create(live, t0)
+    expect(await store.get(dead.id)).not.toBeNull()
+
+    // A write more than one interval after the last sweep sweeps.
+    const later = sessionRecord('sweep-user', t0 + 2_000)
+    await store.create(later, t0 + 2_000)
+    expect(await store.get(dead.id)).toBeNull()
+    expect(await store.get(live.id)).toStrictEqual(live)
+    expect(store.sweep(t0 + 24 * 3_600_000)).toBe(2)
+  })
+
+  it('Should leave a database it was given open, in a table of the chosen name', async () => {
+    const database = new Database(':memory:')
+    const store = sqliteStore({ database, tableName: 'app_sessions' })
+    const now = Date.now()
+    await store.create(sessionRecord('given-user', now), now)
+    await store.close()
+    expect(database.open).toBe(true)
+    expect(
+      database.prepare<[], { n: number }>('SELECT count(*) AS n FROM app_sessions').get()?.n,
+    ).toBe(1)
+    database.close()
+  })
+
+  it('Should answer 503 store_unavailable when the database cannot be used', async () => {
+    const database = new Database(':memory:')
+    const store = sqliteStore({ database })
+    database.close()
+    await expect(store.get('x'.repeat(22))).rejects.toMatchObject({
+      status: 503,
+      code: 'store_unavailable',
+    })
+    const now = Date.now()
+    await expect(store.create(sessionRecord('closed-user', now), now)).rejects.toMatchObject({
+      status: 503,
+      code: 'store_unavailable',
+    })
+  })
+})
