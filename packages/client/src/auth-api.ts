@@ -113,14 +113,14 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
       if (grant) return { kind: 'granted', grant }
       return {
         kind: 'network',
-        error: new RefreshNetworkError('The BFF answered with an unexpected body.', { status }),
+        error: new RefreshNetworkError('Unexpected BFF response.', { status }),
       }
     }
     // 5xx (503 store_unavailable), 408 and 429 are passing trouble, never the end of a session.
     if (status >= 500 || status === 408 || status === 429) {
       return {
         kind: 'network',
-        error: new RefreshNetworkError(`The BFF answered ${status}.`, { status }),
+        error: new RefreshNetworkError(`BFF answered ${status}.`, { status }),
       }
     }
     const code = await errorCode(response)
@@ -135,7 +135,7 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
     ) as BatonErrorCode
     return {
       kind: 'rejected',
-      error: new BatonError(known, `The BFF refused the request (${code ?? status}).`, { status }),
+      error: new BatonError(known, `BFF refused: ${code ?? status}.`, { status }),
     }
   }
 

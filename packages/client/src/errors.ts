@@ -72,7 +72,7 @@ export class RefreshNetworkError extends BatonError<'network_unavailable'> {
   override name = 'RefreshNetworkError'
 
   constructor(
-    message = 'The session service could not be reached.',
+    message = 'The session service is unreachable.',
     options?: { status?: number; cause?: unknown },
   ) {
     super('network_unavailable', message, options)

@@ -80,29 +80,26 @@ export interface ClientConfig {
   logger: Pick<Console, 'debug'>
 }
 
+const invalid = (option: string, expected: string, value: unknown) =>
+  new TypeError(`createSessionClient: ${option} must be ${expected}, got ${String(value)}`)
+
 function nonNegative(value: number | undefined, fallback: number, option: string): number {
   const result = value ?? fallback
-  if (typeof result !== 'number' || !Number.isFinite(result) || result < 0) {
-    throw new TypeError(
-      `createSessionClient: ${option} must be a non-negative number, got ${String(value)}`,
-    )
+  if (typeof result !== 'number' || !(result >= 0) || result === Infinity) {
+    throw invalid(option, 'a non-negative number', value)
   }
   return result
 }
 
 /** @internal Applies defaults; throws a `TypeError` naming the first bad option. */
 export function normalizeOptions(options: SessionClientOptions = {}): ClientConfig {
-  const baseUrl = options.baseUrl ?? '/auth'
-  if (typeof baseUrl !== 'string' || baseUrl === '') {
-    throw new TypeError('createSessionClient: baseUrl must be a non-empty string')
-  }
-  const channel = options.channel ?? 'baton'
-  if (typeof channel !== 'string' || channel === '') {
-    throw new TypeError('createSessionClient: channel must be a non-empty string')
-  }
-  const onEvent = options.onEvent
+  const { baseUrl = '/auth', channel = 'baton', onEvent } = options
+  if (typeof baseUrl !== 'string' || !baseUrl)
+    throw invalid('baseUrl', 'a non-empty string', baseUrl)
+  if (typeof channel !== 'string' || !channel)
+    throw invalid('channel', 'a non-empty string', channel)
   if (onEvent !== undefined && typeof onEvent !== 'function') {
-    throw new TypeError('createSessionClient: onEvent must be a function')
+    throw invalid('onEvent', 'a function', onEvent)
   }
   const maxQueue = nonNegative(options.maxQueue, 500, 'maxQueue')
   return {

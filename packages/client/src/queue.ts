@@ -31,10 +31,7 @@ export function createRequestQueue(options: {
       if (signal?.aborted) return Promise.reject(signal.reason)
       if (waiters.size >= options.maxSize) {
         return Promise.reject(
-          new BatonError(
-            'queue_full',
-            `More than ${options.maxSize} requests are waiting for a token.`,
-          ),
+          new BatonError('queue_full', `Over ${options.maxSize} requests waiting.`),
         )
       }
       return new Promise<string>((resolve, reject) => {

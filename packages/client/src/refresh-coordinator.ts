@@ -28,26 +28,20 @@ import { clearTimer, setTimer } from './timers.js'
 import { listenForWake } from './visibility.js'
 
 /** What tabs say to each other. The channel name carries the protocol version. */
-type Message<TUser extends SessionUser> =
-  | { type: 'hello'; from: string }
-  | { type: 'grant'; from: string; grant: Grant<TUser>; refreshId?: string }
-  | { type: 'refreshing'; from: string; refreshId: string }
-  | { type: 'refresh-failed'; from: string; refreshId: string }
-  | { type: 'ended'; from: string; sessionId: string | null; reason: SessionEndReason }
+type Message<TUser extends SessionUser> = { from: string } & (
+  | { type: 'hello' }
+  | { type: 'grant'; grant: Grant<TUser>; refreshId?: string }
+  | { type: 'refreshing'; refreshId: string }
+  | { type: 'refresh-failed'; refreshId: string }
+  | { type: 'ended'; sessionId: string | null; reason: SessionEndReason }
+)
+
+type Outgoing<TUser extends SessionUser> =
+  Message<TUser> extends infer M ? (M extends { from: string } ? Omit<M, 'from'> : never) : never
 
 const PROTOCOL = 'v1'
 
 const randomId = () => Math.random().toString(36).slice(2, 12)
-
-const isGrant = (value: unknown): value is Grant =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as Grant).accessToken === 'string' &&
-  typeof (value as Grant).expiresAt === 'number' &&
-  typeof (value as Grant).issuedAt === 'number' &&
-  typeof (value as Grant).lifetime === 'number' &&
-  typeof (value as Grant).sessionId === 'string' &&
-  typeof (value as Grant).user?.id === 'string'
 
 const sameJson = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b)
 
@@ -83,7 +77,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     maxSize: config.maxQueue,
     timeout: config.queueTimeout,
     timeoutError: () =>
-      new RefreshNetworkError('No token became available in time.', {
+      new RefreshNetworkError('No token in time.', {
         cause: lastNetworkError ?? undefined,
       }),
     onQueued: (waiting) => emit({ type: 'queued', waiting }),
@@ -108,7 +102,8 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     grant !== null && Date.now() < grant.expiresAt - skewOf(grant)
   const refreshingAnywhere = () => localRefresh !== null || peerRefreshes.size > 0
 
-  const post = (message: Message<TUser>) => channel.post(message)
+  const post = (message: Outgoing<TUser>) => channel.post({ ...message })
+  const status = () => store.getState().status
 
   const notifyChange = () => {
     const waiting = changeWaiters
@@ -128,14 +123,14 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
   const settle = () => {
     notifyChange()
     if (destroyed) return
-    const { status, error } = store.getState()
-    if (status === 'unauthenticated')
+    const { error } = store.getState()
+    if (status() === 'unauthenticated')
       return queue.rejectAll(error ?? new SessionExpiredError('no_session'))
     if (booting || refreshingAnywhere()) return
     if (usable(current)) return queue.release(current.accessToken)
     // The token is gone or expired and nobody is refreshing: requests are waiting for one. After a
     // network failure the backoff timer owns the next attempt.
-    if (queue.size > 0 && !schedule.failing && status === 'authenticated') void refresh('expired')
+    if (queue.size > 0 && !schedule.failing && status() === 'authenticated') void refresh('expired')
   }
 
   const adopt = (grant: Grant<TUser>, source: 'local' | 'peer'): boolean => {
@@ -148,7 +143,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     ) {
       return false
     }
-    const wasSignedIn = store.getState().status === 'authenticated'
+    const wasSignedIn = status() === 'authenticated'
     const previousUser = store.getState().user
     current = grant
     lastNetworkError = null
@@ -172,7 +167,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     if (current) endedSessions.add(current.sessionId)
     current = null
     schedule.cancel()
-    const wasEnded = store.getState().status === 'unauthenticated'
+    const wasEnded = status() === 'unauthenticated'
     store.update({ status: 'unauthenticated', user: null, sessionId: null, expiresAt: null, error })
     const reason = error instanceof SessionExpiredError ? error.reason : 'no_session'
     if (!wasEnded) emit({ type: 'signed-out', source, reason })
@@ -190,9 +185,8 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     if (message.from === tabId) return
     switch (message.type) {
       case 'hello':
-        if (usable(current)) post({ type: 'grant', from: tabId, grant: current })
-        else if (localRefreshId)
-          post({ type: 'refreshing', from: tabId, refreshId: localRefreshId })
+        if (usable(current)) post({ type: 'grant', grant: current })
+        else if (localRefreshId) post({ type: 'refreshing', refreshId: localRefreshId })
         break
       case 'refreshing': {
         forgetPeerRefresh(message.refreshId)
@@ -206,7 +200,6 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
         break
       }
       case 'grant':
-        if (!isGrant(message.grant)) return
         forgetPeerRefresh(message.refreshId)
         if (message.refreshId !== undefined) emit({ type: 'refresh-end', source: 'peer', ok: true })
         if (adopt(message.grant, 'peer'))
@@ -240,43 +233,44 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     while (peerRefreshes.size > 0 && Date.now() < deadline && !fresher()) {
       await nextChange(deadline - Date.now())
     }
-    if (destroyed || fresher() || store.getState().status === 'unauthenticated') return
+    if (destroyed || fresher() || status() === 'unauthenticated') return
 
     const refreshId = randomId()
     localRefreshId = refreshId
-    post({ type: 'refreshing', from: tabId, refreshId })
+    post({ type: 'refreshing', refreshId })
     emit({ type: 'refresh-start', source: 'local', trigger })
     const outcome = await auth.refresh()
     localRefreshId = null
     if (destroyed) return
-    switch (outcome.kind) {
-      case 'granted':
-        adopt(outcome.grant, 'local')
-        post({ type: 'grant', from: tabId, grant: outcome.grant, refreshId })
-        emit({ type: 'refresh-end', source: 'local', ok: true })
-        return
-      case 'ended': {
-        const sessionId = current?.sessionId ?? null
-        end(outcome.error, 'local')
-        post({ type: 'ended', from: tabId, sessionId, reason: outcome.error.reason })
-        emit({ type: 'refresh-end', source: 'local', ok: false, error: outcome.error.reason })
-        return
-      }
-      case 'rejected':
-        // A refusal that is not about the session (a CSRF or origin misconfiguration): retrying
-        // cannot help, and pretending to be signed in would hide it.
-        end(outcome.error, 'local')
-        post({ type: 'refresh-failed', from: tabId, refreshId })
-        emit({ type: 'refresh-end', source: 'local', ok: false, error: outcome.error.code })
-        return
-      case 'network': {
+    if (outcome.kind === 'granted') {
+      adopt(outcome.grant, 'local')
+      post({ type: 'grant', grant: outcome.grant, refreshId })
+      emit({ type: 'refresh-end', source: 'local', ok: true })
+      return
+    }
+    const { error } = outcome
+    if (outcome.kind === 'ended') {
+      const sessionId = current?.sessionId ?? null
+      end(error, 'local')
+      post({ type: 'ended', sessionId, reason: outcome.error.reason })
+    } else {
+      post({ type: 'refresh-failed', refreshId })
+      if (outcome.kind === 'rejected') {
+        // Refused for a reason other than the session (a CSRF or origin misconfiguration):
+        // retrying cannot help, and pretending to be signed in would hide it.
+        end(error, 'local')
+      } else {
         lastNetworkError = outcome.error
-        store.update({ error: outcome.error })
-        post({ type: 'refresh-failed', from: tabId, refreshId })
-        emit({ type: 'refresh-end', source: 'local', ok: false, error: outcome.error.code })
-        emit({ type: 'retry-scheduled', delay: schedule.backoff() })
+        store.update({ error })
       }
     }
+    emit({
+      type: 'refresh-end',
+      source: 'local',
+      ok: false,
+      error: outcome.kind === 'ended' ? outcome.error.reason : error.code,
+    })
+    if (outcome.kind === 'network') emit({ type: 'retry-scheduled', delay: schedule.backoff() })
   }
 
   /** Runs one coordinated refresh; concurrent callers in this tab share it. */
@@ -290,7 +284,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     )
       .catch((cause: unknown) => {
         // Only a broken lock gets here (the refresh itself never throws): treat it like the network.
-        lastNetworkError = new RefreshNetworkError('The refresh could not run.', { cause })
+        lastNetworkError = new RefreshNetworkError('Refresh failed to run.', { cause })
         schedule.backoff()
       })
       .finally(() => {
@@ -317,16 +311,12 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     if (channelAdapter) {
       channel = channelAdapter
     } else {
-      config.logger.debug(
-        '[baton] BroadcastChannel is unavailable: this tab will not share tokens or sign-outs with other tabs.',
-      )
+      config.logger.debug('[baton] No BroadcastChannel: this tab shares no tokens or sign-outs.')
     }
     if (webLocks()) {
       lock = navigatorLock
     } else {
-      config.logger.debug(
-        '[baton] Web Locks are unavailable: refreshes are serialised within this tab only.',
-      )
+      config.logger.debug('[baton] No Web Locks: refreshes are serialised in this tab only.')
     }
     unsubscribeChannel = channel.subscribe(onMessage)
     stopWakeListeners = listenForWake(onWake)
@@ -335,10 +325,10 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     // and this tab then needs no refresh of its own.
     booting = true
     if (channelAdapter) {
-      post({ type: 'hello', from: tabId })
+      post({ type: 'hello' })
       const askedUntil = Date.now() + config.peerTimeout
       const waitUntil = Date.now() + config.requestTimeout
-      while (!destroyed && current === null && store.getState().status === 'loading') {
+      while (!destroyed && current === null && status() === 'loading') {
         const now = Date.now()
         // A peer that is refreshing right now will broadcast the result: wait for it instead.
         const until = peerRefreshes.size > 0 ? waitUntil : askedUntil
@@ -347,13 +337,11 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
       }
     }
     booting = false
-    if (!destroyed && current === null && store.getState().status === 'loading')
-      await refresh('start', null)
+    if (!destroyed && current === null && status() === 'loading') await refresh('start', null)
     settle()
   }
 
-  const destroyedError = () =>
-    new BatonError('client_destroyed', 'This session client was destroyed.')
+  const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
 
   const start = (): Promise<void> => {
     if (destroyed) return Promise.reject(destroyedError())
@@ -367,8 +355,8 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     async getAccessToken(signal?: AbortSignal | null): Promise<string> {
       if (destroyed) throw destroyedError()
       void start()
-      const { status, error } = store.getState()
-      if (status === 'unauthenticated') throw error ?? new SessionExpiredError('no_session')
+      const { error } = store.getState()
+      if (status() === 'unauthenticated') throw error ?? new SessionExpiredError('no_session')
       if (!booting && !refreshingAnywhere() && usable(current)) return current.accessToken
       const waiting = queue.enqueue(signal)
       settle()
@@ -392,7 +380,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
       if (outcome.kind !== 'granted') throw outcome.error
       endedSessions.delete(outcome.grant.sessionId)
       adopt(outcome.grant, 'local')
-      post({ type: 'grant', from: tabId, grant: outcome.grant })
+      post({ type: 'grant', grant: outcome.grant })
       settle()
       return outcome.grant.user
     },
@@ -403,7 +391,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
       const sessionId = current?.sessionId ?? null
       // Signed out here whatever the BFF said: the user asked for it.
       end(new SessionExpiredError('logged_out'), 'local')
-      post({ type: 'ended', from: tabId, sessionId, reason: 'logged_out' })
+      post({ type: 'ended', sessionId, reason: 'logged_out' })
       settle()
       if (outcome.kind === 'network' || outcome.kind === 'rejected') throw outcome.error
     },

@@ -9,20 +9,19 @@
 export function listenForWake(onWake: () => void): () => void {
   const doc = (globalThis as { document?: Document }).document
   const win = (globalThis as { window?: Window }).window
-  const onVisibility = () => {
+  const onVisible = () => {
     if (doc?.visibilityState !== 'hidden') onWake()
   }
-  doc?.addEventListener('visibilitychange', onVisibility)
-  // `resume` fires when Chrome unfreezes a discarded or frozen page (Page Lifecycle API).
-  doc?.addEventListener('resume', onWake)
-  win?.addEventListener('online', onWake)
-  win?.addEventListener('focus', onWake)
-  win?.addEventListener('pageshow', onWake)
+  const listeners: Array<[EventTarget | undefined, string, () => void]> = [
+    [doc, 'visibilitychange', onVisible],
+    // `resume` fires when Chrome unfreezes a frozen page (Page Lifecycle API).
+    [doc, 'resume', onWake],
+    [win, 'online', onWake],
+    [win, 'focus', onWake],
+    [win, 'pageshow', onWake],
+  ]
+  for (const [target, type, listener] of listeners) target?.addEventListener(type, listener)
   return () => {
-    doc?.removeEventListener('visibilitychange', onVisibility)
-    doc?.removeEventListener('resume', onWake)
-    win?.removeEventListener('online', onWake)
-    win?.removeEventListener('focus', onWake)
-    win?.removeEventListener('pageshow', onWake)
+    for (const [target, type, listener] of listeners) target?.removeEventListener(type, listener)
   }
 }

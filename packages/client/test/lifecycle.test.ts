@@ -66,8 +66,8 @@ describe('without BroadcastChannel or Web Locks (item 9)', () => {
     expect(server.apiCalls).toHaveLength(20)
     expect(server.refreshCount() - before).toBe(1)
     expect(debug.mock.calls.map(([message]) => message)).toEqual([
-      '[baton] BroadcastChannel is unavailable: this tab will not share tokens or sign-outs with other tabs.',
-      '[baton] Web Locks are unavailable: refreshes are serialised within this tab only.',
+      '[baton] No BroadcastChannel: this tab shares no tokens or sign-outs.',
+      '[baton] No Web Locks: refreshes are serialised in this tab only.',
     ])
   })
 })
