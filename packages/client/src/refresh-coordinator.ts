@@ -366,9 +366,14 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     /** After a 401: the next token, from a peer's newer grant or a coordinated refresh. */
     async tokenAfterUnauthorized(used: string, signal?: AbortSignal | null): Promise<string> {
       if (destroyed) throw destroyedError()
-      if (usable(current) && current.accessToken !== used && !refreshingAnywhere())
+      const { error } = store.getState()
+      if (status() === 'unauthenticated') throw error ?? new SessionExpiredError('no_session')
+      if (usable(current) && current.accessToken !== used && !refreshingAnywhere()) {
         return current.accessToken
+      }
       const waiting = queue.enqueue(signal)
+      // Started after enqueueing and before any settle(), so the waiter cannot be released with
+      // the very token the API just refused.
       if (!refreshingAnywhere()) void refresh('unauthorized', used)
       return waiting
     },
