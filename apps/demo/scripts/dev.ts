@@ -1,0 +1,54 @@
+/**
+ * `pnpm dev`: the demo BFF and API on `PORT` (3001), and Vite on `VITE_PORT` (5173) with hot
+ * reload, proxying `/auth`, `/api` and `/.well-known` to the BFF, so the browser sees one origin
+ * (the refresh cookie is first-party and the CSRF Origin check passes unchanged).
+ */
+import { fileURLToPath } from 'node:url'
+import { createServer } from 'vite'
+import { banner } from '../server/banner.js'
+import { ConfigError, loadConfig } from '../server/config.js'
+import { startDemoServer } from '../server/start.js'
+import { refreshMarginPlugin } from './refresh-margin-plugin.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+try {
+  const config = loadConfig(process.env, 'development')
+  const bff = await startDemoServer({ config })
+  const target = bff.url
+  const vite = await createServer({
+    root,
+    configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)),
+    plugins: [refreshMarginPlugin(config.refreshMargin)],
+    server: {
+      host: config.host,
+      port: config.vitePort,
+      strictPort: true,
+      // Host is kept (no changeOrigin): the BFF then sees the page's own origin, which is what
+      // its default allowedOrigins compares the browser's Origin header with.
+      proxy: { '/auth': { target }, '/api': { target }, '/.well-known': { target } },
+    },
+  })
+  await vite.listen()
+  const appUrl =
+    vite.resolvedUrls?.local[0]?.replace(/\/$/, '') ?? `http://${config.host}:${config.vitePort}`
+  console.log(
+    banner(config, [
+      ['App (Vite)', appUrl],
+      ['BFF + API', bff.url],
+    ]),
+  )
+
+  const shutdown = () => {
+    void Promise.allSettled([vite.close(), bff.close()]).then(() => process.exit(0))
+  }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`[demo] Invalid configuration: ${error.message}`)
+  } else {
+    console.error('[demo] Could not start:', error instanceof Error ? error.message : error)
+  }
+  process.exit(1)
+}

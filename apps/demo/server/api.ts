@@ -1,0 +1,133 @@
+/**
+ * @module
+ * The demo API (`/api/*`): a separate Hono app that knows nothing of cookies or the session
+ * store's contents. It trusts one thing, the bearer access token, verified by `requireAuth()`
+ * against the BFF's public keys, as any other service of the product would.
+ */
+import {
+  BffError,
+  isBffError,
+  requireAuth,
+  type JwksSource,
+  type RequireAuthVariables,
+  type SessionStore,
+} from '@baton/bff'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import type { UserDirectory } from './users.js'
+
+/** A note, as `GET /api/notes` returns it. */
+export interface Note {
+  id: string
+  text: string
+  /** Epoch ms. */
+  createdAt: number
+}
+
+/** Options of {@link createDemoApi}. */
+export interface DemoApiOptions {
+  jwks: JwksSource
+  issuer: string
+  audience: string
+  users: UserDirectory
+  /** Learn revocations from the store, so a revoked session's tokens stop working at once. */
+  checkRevoked?: Pick<SessionStore, 'subscribeRevocations'>
+}
+
+/** Longest note, in characters. */
+export const MAX_NOTE_LENGTH = 500
+/** Largest accepted request body, in bytes. */
+export const MAX_BODY_BYTES = 4 * 1024
+/** Notes kept per user; older ones are dropped, so the in-memory demo cannot grow unbounded. */
+const MAX_NOTES_PER_USER = 100
+
+const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
+
+/**
+ * Creates the API: `GET /me`, `GET /notes`, `POST /notes` (`{ "text": "…" }`). Every error is
+ * `{ "error": { "code", "message" } }` with a 4xx status; none is a 500.
+ *
+ * @example
+ * ```ts
+ * app.route('/api', createDemoApi({ jwks: keys, issuer: 'baton', audience: 'baton-api', users }))
+ * ```
+ */
+export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: RequireAuthVariables }> {
+  const notes = new Map<string, Note[]>()
+  let nextId = 1
+
+  const api = new Hono<{ Variables: RequireAuthVariables }>()
+  api.onError((error, c) => {
+    if (isBffError(error)) return error.getResponse()
+    if (error instanceof HTTPException && error.status < 500) {
+      return invalidRequest(error.message || 'The request is invalid.').getResponse()
+    }
+    console.error(`[demo] unexpected error on ${c.req.method} ${c.req.path}`, error)
+    return new BffError(500, 'internal', 'Something went wrong on our side.').getResponse()
+  })
+  api.notFound(() => new BffError(404, 'not_found', 'No such API route.').getResponse())
+
+  api.use(
+    requireAuth({
+      jwks: options.jwks,
+      issuer: options.issuer,
+      audience: options.audience,
+      ...(options.checkRevoked ? { checkRevoked: options.checkRevoked } : {}),
+    }),
+  )
+  api.use(async (c, next) => {
+    await next()
+    c.header('cache-control', 'no-store')
+  })
+
+  api.get('/me', (c) => {
+    const user = options.users.find(c.var.userId)
+    return c.json({
+      id: c.var.userId,
+      name: user?.name ?? null,
+      email: user?.email ?? null,
+      sessionId: c.var.sessionId,
+      tokenExpiresAt: c.var.claims.exp * 1000,
+    })
+  })
+
+  api.get('/notes', (c) => c.json({ notes: notes.get(c.var.userId) ?? [] }))
+
+  api.post(
+    '/notes',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new BffError(
+          413,
+          'payload_too_large',
+          `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+        )
+      },
+    }),
+    async (c) => {
+      let body: unknown
+      try {
+        body = JSON.parse(await c.req.text())
+      } catch {
+        throw invalidRequest('The request body is not valid JSON.')
+      }
+      const text = (body as { text?: unknown } | null)?.text
+      if (typeof body !== 'object' || body === null || typeof text !== 'string') {
+        throw invalidRequest('Expected a JSON object { "text": string }.')
+      }
+      const trimmed = text.trim()
+      if (trimmed === '') throw invalidRequest('text must not be empty.')
+      if (trimmed.length > MAX_NOTE_LENGTH) {
+        throw invalidRequest(`text must be at most ${MAX_NOTE_LENGTH} characters.`)
+      }
+      const note: Note = { id: String(nextId++), text: trimmed, createdAt: Date.now() }
+      const list = [note, ...(notes.get(c.var.userId) ?? [])].slice(0, MAX_NOTES_PER_USER)
+      notes.set(c.var.userId, list)
+      return c.json({ note }, 201)
+    },
+  )
+
+  return api
+}

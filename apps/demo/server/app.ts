@@ -1,0 +1,226 @@
+/**
+ * @module
+ * `createDemoApp()`: the demo's one Hono app. It composes the BFF (`/auth/*`, the JWKS), the demo
+ * API (`/api/*`, bearer tokens only) and, in production, the built SPA behind strict security
+ * headers.
+ */
+import { mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  BffError,
+  createBff,
+  createSigningKeys,
+  memoryStore,
+  type BffEvent,
+  type SessionStore,
+  type SigningKeys,
+} from '@baton/bff'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { Hono, type Context } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
+import { createDemoApi } from './api.js'
+import { ConfigError, type DemoConfig, type StoreConfig } from './config.js'
+import { createUserDirectory, type UserDirectory } from './users.js'
+
+/** Where `vite build` puts the SPA. */
+export const DEMO_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url))
+
+/** What `index.html` holds until the server fills in the configured refresh margin. */
+export const REFRESH_MARGIN_PLACEHOLDER = '__BATON_REFRESH_MARGIN__'
+
+const ISSUER = 'baton'
+const AUDIENCE = 'baton-api'
+
+/** Paths that belong to the BFF or the API: never answered with the SPA's HTML. */
+const SERVER_PATHS = /^\/(auth|api|\.well-known)(\/|$)/
+
+/** Options of {@link createDemoApp}. */
+export interface DemoAppOptions {
+  /**
+   * Directory of the built SPA to serve, or `null` for none (under `pnpm dev`, Vite serves it).
+   * @default DEMO_DIST_DIR in production mode, null in development
+   */
+  staticDir?: string | null
+  /** Receives every BFF audit event (login, refresh, logout, revoked, reuse_detected, …). */
+  onEvent?: (event: BffEvent) => void
+  /**
+   * Where each event is also written as one JSON line (`{"msg":"bff_event","type":…}`); `null`
+   * writes nothing.
+   * @default a line on stdout
+   */
+  log?: ((line: string) => void) | null
+  /** The accounts. @default createUserDirectory() (alice and bob) */
+  users?: UserDirectory
+  /** Where the BFF's warnings and unexpected errors go. @default console */
+  logger?: Pick<Console, 'warn' | 'error'>
+}
+
+/** The composed app and what it holds. */
+export interface DemoApp {
+  app: Hono
+  keys: SigningKeys
+  store: SessionStore
+  users: UserDirectory
+  /** Closes the session store (connections, timers). */
+  close(): Promise<void>
+}
+
+/** The Content-Security-Policy of every response: same-origin everything, no inline script. */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+}
+
+async function openStore(config: StoreConfig): Promise<SessionStore> {
+  // Loaded on demand, so the default memory store needs neither better-sqlite3 nor ioredis.
+  try {
+    switch (config.kind) {
+      case 'memory':
+        return memoryStore()
+      case 'sqlite': {
+        const { sqliteStore } = await import('@baton/bff/stores/sqlite')
+        mkdirSync(dirname(config.path), { recursive: true })
+        return sqliteStore({ path: config.path })
+      }
+      case 'redis': {
+        const { redisStore } = await import('@baton/bff/stores/redis')
+        return redisStore({ redis: config.url, keyPrefix: config.keyPrefix })
+      }
+    }
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    throw new ConfigError('BATON_STORE', `"${config.kind}" could not be opened: ${reason}`)
+  }
+}
+
+async function loadKeys(config: DemoConfig, logger: Pick<Console, 'warn'>): Promise<SigningKeys> {
+  const keys = createSigningKeys({
+    ...(config.signingKeys === null ? {} : { keys: config.signingKeys }),
+    logger,
+  })
+  try {
+    // Keys load lazily; load them now so a bad key stops the start, not the first login.
+    await keys.jwks()
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    throw new ConfigError('BATON_SIGNING_KEYS', `holds an unusable key: ${reason}`)
+  }
+  return keys
+}
+
+function spaRoutes(app: Hono, staticDir: string, refreshMargin: number) {
+  let template: string
+  try {
+    template = readFileSync(join(staticDir, 'index.html'), 'utf8')
+  } catch {
+    throw new Error(
+      `The SPA is not built (${join(staticDir, 'index.html')} is missing): run "pnpm --filter @baton/demo build".`,
+    )
+  }
+  const html = template.replaceAll(REFRESH_MARGIN_PLACEHOLDER, String(refreshMargin))
+  const sendIndex = (c: Context) => {
+    c.header('cache-control', 'no-cache')
+    return c.html(html)
+  }
+
+  // Vite fingerprints everything under /assets, so it may be cached for good.
+  app.use('/assets/*', async (c, next) => {
+    await next()
+    if (c.res.status === 200) c.header('cache-control', 'public, max-age=31536000, immutable')
+  })
+  app.get('/assets/*', serveStatic({ root: staticDir }))
+  app.get('/favicon.svg', serveStatic({ root: staticDir }))
+  // Client-side routes (/, /login, /devices, …) all get the app's HTML.
+  app.get('*', (c) => {
+    if (SERVER_PATHS.test(c.req.path) || c.req.path.startsWith('/assets/')) return c.notFound()
+    return sendIndex(c)
+  })
+}
+
+/**
+ * Builds the demo server from a {@link DemoConfig}: opens the store, loads the signing keys and
+ * hashes the demo passwords. Throws a `ConfigError` naming the variable when the store or the
+ * keys cannot be used.
+ *
+ * @example
+ * ```ts
+ * const events: BffEvent[] = []
+ * const demo = await createDemoApp(loadConfig({ PORT: '0' }, 'production'), {
+ *   onEvent: (event) => events.push(event),
+ *   log: null,
+ * })
+ * const response = await demo.app.request('/api/notes')
+ * ```
+ */
+export async function createDemoApp(
+  config: DemoConfig,
+  options: DemoAppOptions = {},
+): Promise<DemoApp> {
+  const logger = options.logger ?? console
+  const log =
+    options.log === undefined
+      ? (line: string) => void process.stdout.write(`${line}\n`)
+      : options.log
+  const keys = await loadKeys(config, logger)
+  const store = await openStore(config.store)
+  const users = options.users ?? (await createUserDirectory())
+
+  const bff = createBff({
+    keys,
+    store,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    authenticate: (credentials) => users.authenticate(credentials),
+    accessTokenTtl: config.accessTokenTtl,
+    idleTimeout: config.idleTimeout,
+    absoluteTimeout: config.absoluteTimeout,
+    gracePeriod: config.gracePeriod,
+    cookie: { secure: config.cookieSecure },
+    ...(config.allowedOrigins === null ? {} : { allowedOrigins: config.allowedOrigins }),
+    onEvent: (event) => {
+      log?.(JSON.stringify({ msg: 'bff_event', ...event }))
+      options.onEvent?.(event)
+    },
+    logger,
+  })
+  const api = createDemoApi({
+    jwks: keys,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    users,
+    checkRevoked: store,
+  })
+
+  const app = new Hono()
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+      permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
+    }),
+  )
+  app.route('/', bff)
+  app.route('/api', api)
+  const staticDir =
+    options.staticDir === undefined
+      ? config.mode === 'production'
+        ? DEMO_DIST_DIR
+        : null
+      : options.staticDir
+  if (staticDir !== null) spaRoutes(app, staticDir, config.refreshMargin)
+  app.notFound(() => new BffError(404, 'not_found', 'No such route.').getResponse())
+  app.onError((error, c) => {
+    logger.error(`[demo] unexpected error on ${c.req.method} ${c.req.path}`, error)
+    return new BffError(500, 'internal', 'Something went wrong on our side.').getResponse()
+  })
+
+  return { app, keys, store, users, close: () => store.close() }
+}

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig, type Env } from './config'
+
+const failure = (env: Env) => {
+  try {
+    loadConfig(env, 'production')
+  } catch (error) {
+    if (error instanceof ConfigError) return { variable: error.variable, message: error.message }
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('loadConfig defaults', () => {
+  it('Should use the documented defaults in production', () => {
+    expect(loadConfig({}, 'production')).toEqual({
+      mode: 'production',
+      host: '127.0.0.1',
+      port: 3000,
+      vitePort: 5173,
+      accessTokenTtl: 300_000,
+      idleTimeout: 86_400_000,
+      absoluteTimeout: 2_592_000_000,
+      gracePeriod: 10_000,
+      refreshMargin: 30_000,
+      allowedOrigins: null,
+      store: { kind: 'memory' },
+      signingKeys: null,
+      cookieSecure: true,
+    })
+  })
+
+  it('Should put the BFF on 3001 in development, behind Vite on 5173', () => {
+    const config = loadConfig({}, 'development')
+    expect(config.port).toBe(3001)
+    expect(config.vitePort).toBe(5173)
+  })
+
+  it('Should treat empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', BATON_ACCESS_TTL: '  ' }, 'production')).toMatchObject({
+      port: 3000,
+      accessTokenTtl: 300_000,
+    })
+  })
+})
+
+describe('loadConfig values', () => {
+  it('Should read short demo settings', () => {
+    const config = loadConfig(
+      {
+        PORT: '0',
+        HOST: '0.0.0.0',
+        BATON_ACCESS_TTL: '3s',
+        BATON_REFRESH_MARGIN: '500ms',
+        BATON_IDLE_TIMEOUT: '30m',
+        BATON_ABSOLUTE_TIMEOUT: '2h',
+        BATON_GRACE_PERIOD: '0',
+        BATON_ALLOWED_ORIGINS: 'https://app.example, http://localhost:5173',
+        BATON_COOKIE_SECURE: 'false',
+      },
+      'production',
+    )
+    expect(config).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      accessTokenTtl: 3_000,
+      refreshMargin: 500,
+      idleTimeout: 1_800_000,
+      absoluteTimeout: 7_200_000,
+      gracePeriod: 0,
+      allowedOrigins: ['https://app.example', 'http://localhost:5173'],
+      cookieSecure: false,
+    })
+  })
+
+  it('Should read the sqlite and redis stores with their defaults', () => {
+    expect(loadConfig({ BATON_STORE: 'sqlite' }, 'production').store).toEqual({
+      kind: 'sqlite',
+      path: '.data/sessions.db',
+    })
+    expect(
+      loadConfig({ BATON_STORE: 'sqlite', BATON_SQLITE_PATH: '/tmp/s.db' }, 'production').store,
+    ).toEqual({ kind: 'sqlite', path: '/tmp/s.db' })
+    expect(loadConfig({ BATON_STORE: 'redis' }, 'production').store).toEqual({
+      kind: 'redis',
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'baton-demo:',
+    })
+    expect(
+      loadConfig({ BATON_STORE: 'Redis', REDIS_URL: 'rediss://r.example:6380/1' }, 'production')
+        .store,
+    ).toMatchObject({ url: 'rediss://r.example:6380/1' })
+  })
+
+  it('Should keep signing keys as given (JSON or PEM)', () => {
+    const jwk = '[{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}]'
+    expect(loadConfig({ BATON_SIGNING_KEYS: jwk }, 'production').signingKeys).toBe(jwk)
+    const pem = '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----'
+    expect(loadConfig({ BATON_SIGNING_KEYS: pem }, 'production').signingKeys).toBe(pem)
+  })
+})
+
+describe('loadConfig refuses what it cannot use, naming the variable', () => {
+  it.each([
+    [{ PORT: 'http' }, 'PORT', 'PORT must be a port number from 0 to 65535, got "http"'],
+    [{ PORT: '70000' }, 'PORT', 'PORT must be a port number from 0 to 65535, got "70000"'],
+    [{ PORT: '-1' }, 'PORT', 'PORT must be a port number from 0 to 65535, got "-1"'],
+    [{ VITE_PORT: '5e3' }, 'VITE_PORT', 'VITE_PORT must be a port number'],
+    [{ BATON_ACCESS_TTL: 'soon' }, 'BATON_ACCESS_TTL', 'BATON_ACCESS_TTL must be a duration'],
+    [
+      { BATON_ACCESS_TTL: '500ms' },
+      'BATON_ACCESS_TTL',
+      'BATON_ACCESS_TTL must be at least 1000 ms',
+    ],
+    [
+      { BATON_IDLE_TIMEOUT: '1 week' },
+      'BATON_IDLE_TIMEOUT',
+      'BATON_IDLE_TIMEOUT must be a duration',
+    ],
+    [{ BATON_IDLE_TIMEOUT: '0' }, 'BATON_IDLE_TIMEOUT', 'BATON_IDLE_TIMEOUT must be at least 1 ms'],
+    [{ BATON_ABSOLUTE_TIMEOUT: '-5d' }, 'BATON_ABSOLUTE_TIMEOUT', 'must be a duration'],
+    [{ BATON_GRACE_PERIOD: 'ten' }, 'BATON_GRACE_PERIOD', 'BATON_GRACE_PERIOD must be a duration'],
+    [
+      { BATON_REFRESH_MARGIN: '1y' },
+      'BATON_REFRESH_MARGIN',
+      'BATON_REFRESH_MARGIN must be a duration',
+    ],
+    [
+      { BATON_ALLOWED_ORIGINS: 'https://app.example/path' },
+      'BATON_ALLOWED_ORIGINS',
+      'BATON_ALLOWED_ORIGINS must be a comma-separated list of origins like "https://app.example", got "https://app.example/path"',
+    ],
+    [{ BATON_ALLOWED_ORIGINS: 'app.example' }, 'BATON_ALLOWED_ORIGINS', 'got "app.example"'],
+    [{ BATON_ALLOWED_ORIGINS: 'https://a.example,,' }, 'BATON_ALLOWED_ORIGINS', 'got ""'],
+    [{ BATON_ALLOWED_ORIGINS: 'ftp://files.example' }, 'BATON_ALLOWED_ORIGINS', 'ftp://'],
+    [
+      { BATON_STORE: 'postgres' },
+      'BATON_STORE',
+      'BATON_STORE must be "memory", "sqlite" or "redis", got "postgres"',
+    ],
+    [
+      { BATON_STORE: 'redis', REDIS_URL: 'localhost:6379' },
+      'REDIS_URL',
+      'REDIS_URL must be a redis://',
+    ],
+    [{ BATON_STORE: 'redis', BATON_REDIS_PREFIX: 'a{b}' }, 'BATON_REDIS_PREFIX', 'may not contain'],
+    [
+      { BATON_COOKIE_SECURE: 'yes' },
+      'BATON_COOKIE_SECURE',
+      'BATON_COOKIE_SECURE must be "true" or "false", got "yes"',
+    ],
+    [{ BATON_SIGNING_KEYS: '{not json' }, 'BATON_SIGNING_KEYS', 'it is not valid JSON'],
+    [{ BATON_SIGNING_KEYS: '[]' }, 'BATON_SIGNING_KEYS', 'must hold at least one JWK object'],
+    [{ BATON_SIGNING_KEYS: '[1, 2]' }, 'BATON_SIGNING_KEYS', 'must hold at least one JWK object'],
+  ] satisfies Array<[Env, string, string | undefined]>)('%o → %s', (env, variable, message) => {
+    const error = failure(env)
+    expect(error.variable).toBe(variable)
+    expect(error.message.startsWith(`${variable} `)).toBe(true)
+    if (message !== undefined) expect(error.message).toContain(message)
+  })
+})

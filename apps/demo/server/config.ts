@@ -1,0 +1,188 @@
+/**
+ * @module
+ * The demo's configuration, read once from environment variables. Every variable has a
+ * documented default (see the README); a value that does not parse stops the server at start
+ * with a `ConfigError` naming the variable, never later in a request.
+ */
+import { parseDuration } from '@baton/bff'
+
+/** `development` for `pnpm dev` (Vite serves the SPA), `production` for `pnpm start`. */
+export type DemoMode = 'development' | 'production'
+
+/** Where sessions live. */
+export type StoreConfig =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'redis'; url: string; keyPrefix: string }
+
+/** The parsed configuration. Durations are in milliseconds. */
+export interface DemoConfig {
+  mode: DemoMode
+  /** Interface the BFF listens on. */
+  host: string
+  /** Port of the BFF (`0`: any free port). */
+  port: number
+  /** Port of the Vite dev server (`pnpm dev` only). */
+  vitePort: number
+  accessTokenTtl: number
+  idleTimeout: number
+  absoluteTimeout: number
+  gracePeriod: number
+  /** How long before expiry the SPA refreshes; sent to it in a `<meta>` tag. */
+  refreshMargin: number
+  /** Origins allowed to call the auth routes, or `null` for each request's own origin. */
+  allowedOrigins: string[] | null
+  store: StoreConfig
+  /** Signing keys as given (JWK JSON, JSON array of JWKs, or PEM), or `null` to generate. */
+  signingKeys: string | null
+  cookieSecure: boolean
+}
+
+/** A variable with a value the demo cannot use. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  /** The environment variable at fault. */
+  readonly variable: string
+
+  constructor(variable: string, message: string) {
+    super(`${variable} ${message}`)
+    this.variable = variable
+  }
+}
+
+/** The environment, as `process.env` gives it. */
+export type Env = Readonly<Record<string, string | undefined>>
+
+const read = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const value = read(env, name)
+  if (value === undefined) return fallback
+  if (!/^\d+$/.test(value) || Number(value) > 65_535) {
+    throw new ConfigError(name, `must be a port number from 0 to 65535, got "${value}"`)
+  }
+  return Number(value)
+}
+
+function duration(env: Env, name: string, fallback: string, minimum = 0): number {
+  const value = read(env, name) ?? fallback
+  let ms: number
+  try {
+    ms = parseDuration(value, name)
+  } catch {
+    throw new ConfigError(
+      name,
+      `must be a duration such as "500ms", "10s", "5m" or "24h", got "${value}"`,
+    )
+  }
+  if (ms < minimum) {
+    throw new ConfigError(name, `must be at least ${minimum} ms, got "${value}"`)
+  }
+  return ms
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = read(env, name)?.toLowerCase()
+  if (value === undefined) return fallback
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new ConfigError(name, `must be "true" or "false", got "${value}"`)
+}
+
+function origins(env: Env, name: string): string[] | null {
+  const value = read(env, name)
+  if (value === undefined) return null
+  return value.split(',').map((entry) => {
+    const origin = entry.trim()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      // reported below
+    }
+    if (!parsed || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw new ConfigError(
+        name,
+        `must be a comma-separated list of origins like "https://app.example", got "${origin}"`,
+      )
+    }
+    return origin
+  })
+}
+
+function store(env: Env): StoreConfig {
+  const kind = read(env, 'BATON_STORE')?.toLowerCase() ?? 'memory'
+  switch (kind) {
+    case 'memory':
+      return { kind }
+    case 'sqlite':
+      return { kind, path: read(env, 'BATON_SQLITE_PATH') ?? '.data/sessions.db' }
+    case 'redis': {
+      const url = read(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379'
+      if (!/^rediss?:\/\//.test(url)) {
+        throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, got "${url}"`)
+      }
+      const keyPrefix = read(env, 'BATON_REDIS_PREFIX') ?? 'baton-demo:'
+      if (/[{}]/.test(keyPrefix)) {
+        throw new ConfigError('BATON_REDIS_PREFIX', 'may not contain "{" or "}"')
+      }
+      return { kind, url, keyPrefix }
+    }
+    default:
+      throw new ConfigError('BATON_STORE', `must be "memory", "sqlite" or "redis", got "${kind}"`)
+  }
+}
+
+function signingKeys(env: Env): string | null {
+  const value = read(env, 'BATON_SIGNING_KEYS')
+  if (value === undefined) return null
+  if (value.startsWith('-----BEGIN')) return value
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    throw new ConfigError(
+      'BATON_SIGNING_KEYS',
+      'must be a JSON array of private JWKs (or one JWK, or a PKCS#8 PEM); it is not valid JSON',
+    )
+  }
+  const keys = Array.isArray(parsed) ? parsed : [parsed]
+  if (keys.length === 0 || !keys.every((key) => typeof key === 'object' && key !== null)) {
+    throw new ConfigError('BATON_SIGNING_KEYS', 'must hold at least one JWK object')
+  }
+  return value
+}
+
+/**
+ * Reads the configuration from `env`. Throws a {@link ConfigError} naming the first variable
+ * whose value does not parse.
+ *
+ * @param env - The environment, usually `process.env`.
+ * @param mode - Decides the default `PORT`: 3001 behind Vite in development, 3000 in production.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig({ PORT: '0', BATON_ACCESS_TTL: '3s' }, 'production')
+ * ```
+ */
+export function loadConfig(env: Env, mode: DemoMode): DemoConfig {
+  const host = read(env, 'HOST') ?? '127.0.0.1'
+  return {
+    mode,
+    host,
+    port: port(env, 'PORT', mode === 'development' ? 3001 : 3000),
+    vitePort: port(env, 'VITE_PORT', 5173),
+    accessTokenTtl: duration(env, 'BATON_ACCESS_TTL', '5m', 1_000),
+    idleTimeout: duration(env, 'BATON_IDLE_TIMEOUT', '24h', 1),
+    absoluteTimeout: duration(env, 'BATON_ABSOLUTE_TIMEOUT', '30d', 1),
+    gracePeriod: duration(env, 'BATON_GRACE_PERIOD', '10s'),
+    refreshMargin: duration(env, 'BATON_REFRESH_MARGIN', '30s'),
+    allowedOrigins: origins(env, 'BATON_ALLOWED_ORIGINS'),
+    store: store(env),
+    signingKeys: signingKeys(env),
+    cookieSecure: boolean(env, 'BATON_COOKIE_SECURE', true),
+  }
+}

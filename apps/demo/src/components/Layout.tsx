@@ -1,0 +1,57 @@
+import type { ReactNode } from 'react'
+import { isBatonError, useSession } from '@baton/react'
+import type { User } from '../user'
+import { Logo } from './Logo'
+import { Link } from './Link'
+
+/** The signed-in frame: header with the app name, navigation, the user and "Sign out". */
+export function Layout({ children }: { children: ReactNode }) {
+  const { user, error, logout } = useSession<User>()
+  const offline = isBatonError(error) && error.code === 'network_unavailable'
+
+  return (
+    <div className="app">
+      <header className="header">
+        <div className="header-inner">
+          <Link to="/" className="brand" aria-label="Baton demo, home">
+            <Logo />
+            <span>Baton</span>
+            <span className="brand-tag">demo</span>
+          </Link>
+          <nav aria-label="Main" className="nav">
+            <Link to="/" className="nav-link" markCurrent>
+              Dashboard
+            </Link>
+            <Link to="/devices" className="nav-link" markCurrent>
+              Devices
+            </Link>
+          </nav>
+          <div className="account">
+            <span className="avatar" aria-hidden="true">
+              {user?.name.slice(0, 1)}
+            </span>
+            <p role="status" aria-label="Session status" className="account-status">
+              Signed in as {user?.name}
+            </p>
+            <button
+              type="button"
+              className="button button-ghost"
+              onClick={() => {
+                // The tab is signed out even if the server cannot be reached; nothing to add.
+                logout().catch(() => {})
+              }}
+            >
+              Sign out
+            </button>
+          </div>
+        </div>
+      </header>
+      {offline && (
+        <div role="alert" className="banner">
+          The server cannot be reached. You are still signed in; Baton keeps retrying.
+        </div>
+      )}
+      <main className="main">{children}</main>
+    </div>
+  )
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { countdown, describeDevice, duration, timeAgo } from './format'
+
+describe('format', () => {
+  it('Should show a countdown as mm:ss, rounding up and never negative', () => {
+    expect(countdown(300_000)).toBe('05:00')
+    expect(countdown(4_001)).toBe('00:05')
+    expect(countdown(0)).toBe('00:00')
+    expect(countdown(-2_000)).toBe('00:00')
+  })
+
+  it('Should name devices from their User-Agent', () => {
+    expect(
+      describeDevice(
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36',
+      ),
+    ).toEqual({ name: 'Chrome on Linux', mobile: false })
+    expect(
+      describeDevice(
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1',
+      ),
+    ).toEqual({ name: 'Safari on iPhone', mobile: true })
+    expect(
+      describeDevice(
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:144.0) Gecko/20100101 Firefox/144.0',
+      ).name,
+    ).toBe('Firefox on Windows')
+    expect(describeDevice(null).name).toBe('Unknown device')
+    expect(describeDevice('curl/8.5.0').name).toBe('Script')
+  })
+
+  it('Should say how long ago, and durations, in words', () => {
+    const now = Date.UTC(2026, 0, 1)
+    expect(timeAgo(now - 10_000, now)).toBe('just now')
+    expect(timeAgo(now - 3 * 60_000, now)).toBe('3 minutes ago')
+    expect(timeAgo(now - 2 * 86_400_000, now)).toBe('2 days ago')
+    expect(duration(300_000)).toBe('5 min')
+    expect(duration(2_500)).toBe('2.5 s')
+    expect(duration(500)).toBe('500 ms')
+  })
+})

@@ -1,0 +1,14 @@
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { SessionProvider } from '@baton/react'
+import { App } from './App'
+import { baton } from './baton'
+import './styles.css'
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <SessionProvider client={baton}>
+      <App />
+    </SessionProvider>
+  </StrictMode>,
+)

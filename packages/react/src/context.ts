@@ -1,0 +1,40 @@
+'use client'
+/**
+ * @module
+ * The React context that carries the session client, and `useBatonClient()` to read it.
+ */
+import { createContext, useContext } from 'react'
+import type { SessionClient, SessionUser } from '@baton/client'
+
+/** @internal Holds the client given to `<SessionProvider>`; `null` outside of one. */
+export const BatonContext = createContext<SessionClient | null>(null)
+BatonContext.displayName = 'BatonContext'
+
+/** @internal The message of the error thrown outside a provider (pinned by a test). */
+export const MISSING_PROVIDER =
+  '[baton] No session client found: wrap your app in <SessionProvider client={baton}> ' +
+  '(from @baton/react) before calling useSession(), useSessionState() or useBatonClient().'
+
+/**
+ * The session client given to the nearest `<SessionProvider>`, for what the hooks do not cover
+ * (`getAccessToken()`, `invalidateAccessToken()`). Throws when there is no provider above, so a
+ * missing provider fails loudly at the first render instead of leaving the app in `loading`.
+ *
+ * @typeParam TUser - The user type the client was created with.
+ * @returns The client, the very object passed as `client`.
+ * @throws `Error` with a message naming `<SessionProvider>` when called outside one.
+ *
+ * @example
+ * ```tsx
+ * function ForceRefreshButton() {
+ *   const baton = useBatonClient()
+ *   return <button onClick={() => baton.invalidateAccessToken()}>Expire access token now</button>
+ * }
+ * ```
+ */
+export function useBatonClient<TUser extends SessionUser = SessionUser>(): SessionClient<TUser> {
+  const client = useContext(BatonContext)
+  if (client === null) throw new Error(MISSING_PROVIDER)
+  // The provider is generic over the user type; the context cannot be, so the caller names it.
+  return client as unknown as SessionClient<TUser>
+}

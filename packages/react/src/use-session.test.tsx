@@ -1,0 +1,218 @@
+import { StrictMode } from 'react'
+import { act, render, screen, waitFor } from '@testing-library/react'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { TestBrowser, usePageOnBff } from '../test/browser'
+import {
+  SessionProvider,
+  useSession,
+  useSessionState,
+  type SessionClient,
+  type UseSessionResult,
+} from './index'
+
+usePageOnBff()
+
+let browser: TestBrowser
+let client: SessionClient
+beforeEach(() => {
+  browser = new TestBrowser()
+  client = browser.open()
+})
+afterEach(async () => {
+  await browser.close()
+})
+
+const signIn = (tab: SessionClient = client) =>
+  act(async () => {
+    await tab.login({ username: 'alice', password: 'alice-pw' })
+  })
+
+describe('useSessionState(selector)', () => {
+  it('Should not re-render a component that reads status when the token is refreshed', async () => {
+    const renders = { status: 0, expiry: 0 }
+    function StatusView() {
+      renders.status++
+      const status = useSessionState((state) => state.status)
+      return <p role="status">{status}</p>
+    }
+    function ExpiryView() {
+      renders.expiry++
+      const expiresAt = useSessionState((state) => state.expiresAt)
+      return <p data-testid="expiry">{expiresAt}</p>
+    }
+    render(
+      <SessionProvider client={client}>
+        <StatusView />
+        <ExpiryView />
+      </SessionProvider>,
+    )
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('unauthenticated'))
+    await signIn()
+    expect(screen.getByRole('status').textContent).toBe('authenticated')
+    const before = { ...renders }
+    const refreshesBefore = await browser.refreshes()
+    const firstExpiry = client.store.getState().expiresAt
+
+    act(() => client.invalidateAccessToken())
+    await act(async () => {
+      await client.api.get('me').json()
+    })
+
+    expect(await browser.refreshes()).toBe(refreshesBefore + 1)
+    expect(client.store.getState().expiresAt).toBeGreaterThan(firstExpiry!)
+    expect(screen.getByTestId('expiry').textContent).toBe(String(client.store.getState().expiresAt))
+    // Invalidating and the new token each changed expiresAt: two renders there, none for status.
+    expect(renders.expiry).toBe(before.expiry + 2)
+    expect(renders.status).toBe(before.status)
+  })
+})
+
+describe('useSession()', () => {
+  it('Should return the state and the client functions, keeping its identity while nothing changes', async () => {
+    const results: UseSessionResult[] = []
+    function Probe({ label }: { label: string }) {
+      results.push(useSession())
+      return <p data-testid="probe">{label}</p>
+    }
+    const view = render(
+      <SessionProvider client={client}>
+        <Probe label="a" />
+      </SessionProvider>,
+    )
+    await waitFor(() => expect(results.at(-1)!.status).toBe('unauthenticated'))
+    const signedOut = results.at(-1)!
+    expect(signedOut).toMatchObject({ user: null, sessionId: null, expiresAt: null })
+    expect(signedOut.login).toBe(client.login)
+    expect(signedOut.logout).toBe(client.logout)
+    expect(signedOut.api).toBe(client.api)
+    expect(signedOut.fetch).toBe(client.fetch)
+
+    // A re-render for another reason hands back the same object.
+    view.rerender(
+      <SessionProvider client={client}>
+        <Probe label="b" />
+      </SessionProvider>,
+    )
+    expect(screen.getByTestId('probe').textContent).toBe('b')
+    expect(results.at(-1)).toBe(signedOut)
+
+    await signIn()
+    const signedIn = results.at(-1)!
+    expect(signedIn).toMatchObject({
+      status: 'authenticated',
+      user: { id: 'u-alice', name: 'Alice' },
+      sessionId: client.store.getState().sessionId,
+      expiresAt: client.store.getState().expiresAt,
+      error: null,
+    })
+    expect(signedIn.login).toBe(signedOut.login)
+    expect(signedIn.api).toBe(signedOut.api)
+  })
+
+  it('Should sign in and call the API through the functions it returns', async () => {
+    let session: UseSessionResult | undefined
+    function Probe() {
+      session = useSession()
+      return null
+    }
+    render(
+      <SessionProvider client={client}>
+        <Probe />
+      </SessionProvider>,
+    )
+    await act(async () => {
+      await session!.login({ username: 'bob', password: 'bob-pw' })
+    })
+    expect(session!.user).toEqual({ id: 'u-bob', name: 'Bob' })
+    const me = await session!.api.get('me').json<{ id: string }>()
+    expect(me.id).toBe('u-bob')
+    const response = await session!.fetch('/api/me')
+    expect(response.status).toBe(200)
+  })
+})
+
+describe('useSession({ required: true })', () => {
+  function Protected({ onUnauthenticated }: { onUnauthenticated: () => void }) {
+    const { status, user } = useSession({ required: true, onUnauthenticated })
+    return (
+      <p role="status">{status === 'authenticated' ? `Hello ${String(user?.['name'])}` : status}</p>
+    )
+  }
+
+  it('Should call onUnauthenticated exactly once after logout, never while loading (StrictMode)', async () => {
+    const onUnauthenticated = vi.fn()
+    await signIn()
+    render(
+      <StrictMode>
+        <SessionProvider client={client}>
+          <Protected onUnauthenticated={onUnauthenticated} />
+        </SessionProvider>
+      </StrictMode>,
+    )
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('Hello Alice'))
+    expect(onUnauthenticated).not.toHaveBeenCalled()
+
+    await act(() => client.logout())
+    // Reported as loading, so a protected view never flashes a signed-out state.
+    expect(screen.getByRole('status').textContent).toBe('loading')
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1)
+    expect(onUnauthenticated).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'SessionExpiredError', reason: 'logged_out' }),
+    )
+  })
+
+  it('Should not call back while the status is loading, and once when the boot finds no session', async () => {
+    const onUnauthenticated = vi.fn()
+    render(
+      <StrictMode>
+        <SessionProvider client={client}>
+          <Protected onUnauthenticated={onUnauthenticated} />
+        </SessionProvider>
+      </StrictMode>,
+    )
+    expect(screen.getByRole('status').textContent).toBe('loading')
+    expect(onUnauthenticated).not.toHaveBeenCalled()
+    await act(() => client.start())
+    expect(client.store.getState().status).toBe('unauthenticated')
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1)
+  })
+
+  it('Should call back once per sign-out, also for a sign-out in another tab', async () => {
+    const onUnauthenticated = vi.fn()
+    const otherTab = browser.open()
+    await act(() => Promise.all([client.start(), otherTab.start()]))
+    render(
+      <SessionProvider client={client}>
+        <Protected onUnauthenticated={onUnauthenticated} />
+      </SessionProvider>,
+    )
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1)
+
+    await signIn()
+    expect(screen.getByRole('status').textContent).toBe('Hello Alice')
+    await waitFor(() => expect(otherTab.store.getState().status).toBe('authenticated'))
+    await act(() => otherTab.logout())
+    await waitFor(() => expect(onUnauthenticated).toHaveBeenCalledTimes(2))
+    expect(screen.getByRole('status').textContent).toBe('loading')
+  })
+
+  it('Should redirect to redirectTo when no callback is given', async () => {
+    const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => {})
+    try {
+      function Page() {
+        useSession({ required: true, redirectTo: '/signin?next=%2Fnotes' })
+        return null
+      }
+      render(
+        <SessionProvider client={client}>
+          <Page />
+        </SessionProvider>,
+      )
+      await act(() => client.start())
+      expect(assign).toHaveBeenCalledTimes(1)
+      expect(assign).toHaveBeenCalledWith('/signin?next=%2Fnotes')
+    } finally {
+      assign.mockRestore()
+    }
+  })
+})
