@@ -29,3 +29,7 @@ export const baton = createSessionClient<User>({
   refreshMargin: refreshMargin(),
   onEvent: eventLog.record,
 })
+
+// A hot update re-runs this module and creates a new client; the old one must let go of its
+// timers, channel and in-flight refresh (orphaned locks after HMR hung other auth libraries).
+import.meta.hot?.dispose(() => baton.destroy())
