@@ -2,41 +2,17 @@
  * The cross-tab behaviour of issue #3, items 1, 2, 6 and 7: several clients in one process stand
  * in for the tabs of one browser (shared cookie jar and channel), against a real BFF.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { SessionClientOptions } from '@baton/client'
-import { Browser, sleep, startServer, until, type Tab, type TestServer } from './harness'
+import { describe, expect, it } from 'vitest'
+import { Browser, signedInTabs, sleep, type Tab, until, useBrowser } from './harness'
 
-let server: TestServer
-let browser: Browser
-
-beforeEach(async () => {
-  server = await startServer()
-  browser = new Browser(server)
-})
-afterEach(async () => {
-  browser.destroy()
-  await server.close()
-})
-
-async function signedInTabs(count: number, options: SessionClientOptions = {}): Promise<Tab[]> {
-  const first = browser.open(options)
-  await first.client.start()
-  await first.client.login({ username: 'alice', password: 'alice-pw' })
-  const tabs = [first]
-  for (let i = 1; i < count; i++) {
-    const tab = browser.open(options)
-    await tab.client.start()
-    tabs.push(tab)
-  }
-  return tabs
-}
+const env = useBrowser()
 
 const status = (tab: Tab) => tab.client.store.getState().status
 
 describe('one refresh for all tabs (items 1 and 2)', () => {
   it('10 tabs × 20 concurrent requests with an expired token: exactly 1 refresh, 200 successes', async () => {
-    const tabs = await signedInTabs(10)
-    const refreshesBefore = server.refreshCount()
+    const tabs = await signedInTabs(env.browser, 10)
+    const refreshesBefore = env.server.refreshCount()
     for (const tab of tabs) tab.client.invalidateAccessToken()
 
     const results = await Promise.allSettled(
@@ -46,18 +22,18 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
     )
 
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(200)
-    expect(server.refreshCount() - refreshesBefore).toBe(1)
-    expect(server.refreshConcurrency.max).toBe(1)
-    expect(server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+    expect(env.server.refreshCount() - refreshesBefore).toBe(1)
+    expect(env.server.refreshConcurrency.max).toBe(1)
+    expect(env.server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
     // Every request went out with the one new token.
-    const tokens = new Set(server.apiCalls.map((call) => call.token))
+    const tokens = new Set(env.server.apiCalls.map((call) => call.token))
     expect(tokens.size).toBe(1)
   })
 
   it('a tab that waited for the lock does not refresh again when a peer already did', async () => {
-    const [a, b] = await signedInTabs(2)
-    server.refreshDelayMs = 200
-    const before = server.refreshCount()
+    const [a, b] = await signedInTabs(env.browser, 2)
+    env.server.refreshDelayMs = 200
+    const before = env.server.refreshCount()
     a!.client.invalidateAccessToken()
     b!.client.invalidateAccessToken()
     const [tokenA, tokenB] = await Promise.all([
@@ -65,21 +41,21 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
       b!.client.getAccessToken(),
     ])
     expect(tokenA).toBe(tokenB)
-    expect(server.refreshCount() - before).toBe(1)
+    expect(env.server.refreshCount() - before).toBe(1)
   })
 
   it('the proactive refresh happens once for all tabs and every tab adopts its token', async () => {
-    const tabs = await signedInTabs(5)
-    const before = server.refreshCount()
+    const tabs = await signedInTabs(env.browser, 5)
+    const before = env.server.refreshCount()
     const firstExpiry = tabs[0]!.client.store.getState().expiresAt!
     // 3 s tokens refresh 1.5 s before expiry (the margin is capped at half the lifetime).
-    await until(() => server.refreshCount() > before, 4_000, 'the proactive refresh')
+    await until(() => env.server.refreshCount() > before, 4_000, 'the proactive refresh')
     await until(
       () => tabs.every((tab) => tab.client.store.getState().expiresAt !== firstExpiry),
       1_000,
     )
     await sleep(300)
-    expect(server.refreshCount() - before).toBe(1)
+    expect(env.server.refreshCount() - before).toBe(1)
     const expiries = new Set(tabs.map((tab) => tab.client.store.getState().expiresAt))
     expect(expiries.size).toBe(1)
     for (const tab of tabs.slice(1)) {
@@ -91,8 +67,8 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
 
   it('over three token lifetimes, 5 tabs calling the API spend one refresh per lifetime', async () => {
     // A 500 ms margin makes each refresh buy 2.5 s of a 3 s token: at most one per lifetime.
-    const tabs = await signedInTabs(5, { refreshMargin: 500 })
-    const before = server.refreshCount()
+    const tabs = await signedInTabs(env.browser, 5, { refreshMargin: 500 })
+    const before = env.server.refreshCount()
     const failures: unknown[] = []
     const started = Date.now()
     while (Date.now() - started < 9_000) {
@@ -101,19 +77,19 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
       )
       await sleep(200)
     }
-    const refreshes = server.refreshCount() - before
+    const refreshes = env.server.refreshCount() - before
     expect(failures).toEqual([])
     // 9 s = 3 lifetimes; refreshing every 2.5 s makes 3 or 4 refreshes, depending on the phase.
     expect(refreshes).toBeGreaterThanOrEqual(3)
     expect(refreshes).toBeLessThanOrEqual(4)
-    expect(server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
-    expect(server.events.filter((e) => e.type === 'refresh' && e.duplicate)).toHaveLength(0)
+    expect(env.server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+    expect(env.server.events.filter((e) => e.type === 'refresh' && e.duplicate)).toHaveLength(0)
   }, 20_000)
 })
 
 describe('sign-in and sign-out reach every tab (item 6)', () => {
   it('logout in one tab makes every tab unauthenticated within 100 ms', async () => {
-    const tabs = await signedInTabs(4)
+    const tabs = await signedInTabs(env.browser, 4)
     await tabs[0]!.client.logout()
     const loggedOutAt = Date.now()
     await until(() => tabs.every((tab) => status(tab) === 'unauthenticated'), 1_000)
@@ -132,12 +108,12 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
   })
 
   it('login in one tab signs every open tab in without a second login', async () => {
-    const tabs = [browser.open(), browser.open(), browser.open()]
+    const tabs = [env.browser.open(), env.browser.open(), env.browser.open()]
     await Promise.all(tabs.map((tab) => tab.client.start()))
     expect(tabs.map(status)).toEqual(['unauthenticated', 'unauthenticated', 'unauthenticated'])
     await tabs[0]!.client.login({ username: 'alice', password: 'alice-pw' })
     await until(() => tabs.every((tab) => status(tab) === 'authenticated'), 1_000)
-    expect(server.events.filter((e) => e.type === 'login')).toHaveLength(1)
+    expect(env.server.events.filter((e) => e.type === 'login')).toHaveLength(1)
     expect(tabs.map((tab) => tab.client.store.getState().user?.id)).toEqual([
       'u-alice',
       'u-alice',
@@ -146,8 +122,8 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
   })
 
   it('logout everywhere ends the sessions of other browsers at their next refresh', async () => {
-    const [a] = await signedInTabs(1)
-    const laptop = new Browser(server)
+    const [a] = await signedInTabs(env.browser, 1)
+    const laptop = new Browser(env.server)
     const other = laptop.open()
     await other.client.start()
     await other.client.login({ username: 'alice', password: 'alice-pw' })
@@ -164,46 +140,46 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
 
 describe('a new tab (item 7)', () => {
   it('takes the token from a signed-in peer without calling /auth/refresh', async () => {
-    await signedInTabs(2)
-    const before = server.refreshCount()
-    const fresh = browser.open()
+    await signedInTabs(env.browser, 2)
+    const before = env.server.refreshCount()
+    const fresh = env.browser.open()
     await fresh.client.start()
     expect(status(fresh)).toBe('authenticated')
-    expect(server.refreshCount()).toBe(before)
+    expect(env.server.refreshCount()).toBe(before)
     expect(fresh.events).toContainEqual({ type: 'signed-in', source: 'peer' })
   })
 
   it('refreshes by itself when no peer answers', async () => {
-    await signedInTabs(1)
-    browser.destroy()
-    const before = server.refreshCount()
-    const alone = browser.open()
+    await signedInTabs(env.browser, 1)
+    env.browser.destroy()
+    const before = env.server.refreshCount()
+    const alone = env.browser.open()
     await alone.client.start()
     expect(status(alone)).toBe('authenticated')
-    expect(server.refreshCount() - before).toBe(1)
+    expect(env.server.refreshCount() - before).toBe(1)
   })
 
   it('waits for a refresh a peer is running instead of starting its own', async () => {
-    const [a] = await signedInTabs(1)
-    server.refreshDelayMs = 400
+    const [a] = await signedInTabs(env.browser, 1)
+    env.server.refreshDelayMs = 400
     a!.client.invalidateAccessToken()
     const pending = a!.client.getAccessToken()
-    await until(() => server.refreshConcurrency.now === 1, 1_000)
-    const before = server.refreshCount()
-    const fresh = browser.open()
+    await until(() => env.server.refreshConcurrency.now === 1, 1_000)
+    const before = env.server.refreshCount()
+    const fresh = env.browser.open()
     await fresh.client.start()
     expect(await fresh.client.getAccessToken()).toBe(await pending)
-    expect(server.refreshCount()).toBe(before)
+    expect(env.server.refreshCount()).toBe(before)
   })
 
   it('boots unauthenticated with no cookie and no peers, after one refresh', async () => {
-    const tab = browser.open()
+    const tab = env.browser.open()
     await tab.client.start()
     expect(tab.client.store.getState()).toMatchObject({ status: 'unauthenticated', user: null })
     expect(tab.client.store.getState().error).toMatchObject({
       code: 'session_expired',
       reason: 'no_session',
     })
-    expect(server.refreshCount()).toBe(1)
+    expect(env.server.refreshCount()).toBe(1)
   })
 })

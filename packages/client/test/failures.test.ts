@@ -3,32 +3,10 @@
  * error or a 5xx never does, and the client retries with backoff and on wake-up events.
  */
 import { RefreshNetworkError, SessionExpiredError, type SessionStatus } from '@baton/client'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { Browser, sleep, startServer, until, type Tab, type TestServer } from './harness'
+import { describe, expect, it, vi } from 'vitest'
+import { Browser, signedInTabs, sleep, startServer, type Tab, until, useBrowser } from './harness'
 
-let server: TestServer
-let browser: Browser
-
-beforeEach(async () => {
-  server = await startServer()
-  browser = new Browser(server)
-})
-afterEach(async () => {
-  vi.unstubAllGlobals()
-  browser.destroy()
-  await server.close()
-})
-
-async function signedInTabs(count: number, options = {}): Promise<Tab[]> {
-  const tabs: Tab[] = []
-  for (let i = 0; i < count; i++) {
-    const tab = browser.open(options)
-    await tab.client.start()
-    if (i === 0) await tab.client.login({ username: 'alice', password: 'alice-pw' })
-    tabs.push(tab)
-  }
-  return tabs
-}
+const env = useBrowser()
 
 const statusesOf = (tab: Tab) => {
   const seen: SessionStatus[] = []
@@ -38,9 +16,9 @@ const statusesOf = (tab: Tab) => {
 
 describe('a refresh answered 401 (item 4)', () => {
   it('a revoked session makes every tab unauthenticated and rejects queued requests', async () => {
-    const tabs = await signedInTabs(3)
+    const tabs = await signedInTabs(env.browser, 3)
     const sessionId = tabs[0]!.client.store.getState().sessionId!
-    await server.store.revoke(sessionId, 'revoked', Date.now())
+    await env.server.store.revoke(sessionId, 'revoked', Date.now())
     tabs[0]!.client.invalidateAccessToken()
     const queued = Array.from({ length: 5 }, () => tabs[0]!.client.api.get('me').json())
     const results = await Promise.allSettled(queued)
@@ -59,22 +37,22 @@ describe('a refresh answered 401 (item 4)', () => {
     for (const tab of tabs) {
       expect(tab.client.store.getState().error).toMatchObject({ reason: 'session_revoked' })
     }
-    expect(server.apiCalls).toHaveLength(0)
+    expect(env.server.apiCalls).toHaveLength(0)
   })
 
   it('theft detected on the server (a replayed cookie) signs every tab out with refresh_token_reused', async () => {
-    await server.close()
-    browser.destroy()
+    await env.server.close()
+    env.browser.destroy()
     // No grace window: the replay below comes at once and must still count as reuse.
-    server = await startServer({ gracePeriod: 0 })
-    browser = new Browser(server)
-    const [a, b] = await signedInTabs(2)
-    const copy = browser.cookies.get('baton_rt')!.value
+    env.server = await startServer({ gracePeriod: 0 })
+    env.browser = new Browser(env.server)
+    const [a, b] = await signedInTabs(env.browser, 2)
+    const copy = env.browser.cookies.get('baton_rt')!.value
     a!.client.invalidateAccessToken()
     await a!.client.getAccessToken() // rotates the cookie in the jar
-    const replay = await fetch(`${server.origin}/auth/refresh`, {
+    const replay = await fetch(`${env.server.origin}/auth/refresh`, {
       method: 'POST',
-      headers: { 'x-csrf': '1', origin: server.origin, cookie: `baton_rt=${copy}` },
+      headers: { 'x-csrf': '1', origin: env.server.origin, cookie: `baton_rt=${copy}` },
     })
     expect(replay.status).toBe(401)
     expect(await replay.json()).toMatchObject({ error: { code: 'refresh_token_reused' } })
@@ -91,13 +69,13 @@ describe('a refresh answered 401 (item 4)', () => {
 
 describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
   it('is not a logout: the status stays authenticated and refresh retries with backoff', async () => {
-    const [tab] = await signedInTabs(1, { retry: { initial: 100, max: 200 } })
+    const [tab] = await signedInTabs(env.browser, 1, { retry: { initial: 100, max: 200 } })
     const statuses = statusesOf(tab!)
-    server.refreshOutage = true
-    const before = server.refreshCount()
+    env.server.refreshOutage = true
+    const before = env.server.refreshCount()
     tab!.client.invalidateAccessToken()
     void tab!.client.getAccessToken().catch(() => {})
-    await until(() => server.refreshCount() - before >= 4, 3_000, 'four attempts')
+    await until(() => env.server.refreshCount() - before >= 4, 3_000, 'four attempts')
     expect(tab!.client.store.getState().status).toBe('authenticated')
     expect(tab!.client.store.getState().error).toBeInstanceOf(RefreshNetworkError)
     const delays = tab!.events.flatMap((e) => (e.type === 'retry-scheduled' ? [e.delay] : []))
@@ -109,34 +87,34 @@ describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
       expect(delay).toBeGreaterThanOrEqual(100)
       expect(delay).toBeLessThanOrEqual(200)
     }
-    server.refreshOutage = false
+    env.server.refreshOutage = false
     await until(() => tab!.client.store.getState().error === null, 2_000, 'recovery')
     expect(statuses).not.toContain('unauthenticated')
   })
 
   it('network errors for 5 s then recovery: no logout, no lost request, in any tab', async () => {
-    const tabs = await signedInTabs(3, {
+    const tabs = await signedInTabs(env.browser, 3, {
       queueTimeout: 20_000,
       retry: { initial: 200, max: 1_000 },
     })
     const statuses = tabs.map(statusesOf)
-    browser.offline = true
+    env.browser.offline = true
     for (const tab of tabs) tab.client.invalidateAccessToken()
     const requests = tabs.flatMap((tab) =>
       Array.from({ length: 10 }, () => tab.client.api.get('me').json()),
     )
     await sleep(5_000)
-    expect(server.apiCalls).toHaveLength(0)
-    browser.offline = false
+    expect(env.server.apiCalls).toHaveLength(0)
+    env.browser.offline = false
     const results = await Promise.allSettled(requests)
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(30)
     for (const seen of statuses) expect(seen).not.toContain('unauthenticated')
-    expect(server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+    expect(env.server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
   }, 20_000)
 
   it('queued requests reject with RefreshNetworkError only after their timeout', async () => {
-    const [tab] = await signedInTabs(1, { queueTimeout: 600 })
-    browser.offline = true
+    const [tab] = await signedInTabs(env.browser, 1, { queueTimeout: 600 })
+    env.browser.offline = true
     tab!.client.invalidateAccessToken()
     const startedAt = Date.now()
     let settledAt = 0
@@ -149,8 +127,8 @@ describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
   })
 
   it('a 503 from the BFF (store down) is a network failure too', async () => {
-    const [tab] = await signedInTabs(1, { queueTimeout: 300 })
-    server.refreshOutage = true
+    const [tab] = await signedInTabs(env.browser, 1, { queueTimeout: 300 })
+    env.server.refreshOutage = true
     tab!.client.invalidateAccessToken()
     await expect(tab!.client.getAccessToken()).rejects.toMatchObject({
       code: 'network_unavailable',
@@ -168,26 +146,26 @@ describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
       const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' })
       vi.stubGlobal('window', win)
       vi.stubGlobal('document', doc)
-      const [tab] = await signedInTabs(1, { retry: { initial: 60_000, max: 60_000 } })
-      browser.offline = true
+      const [tab] = await signedInTabs(env.browser, 1, { retry: { initial: 60_000, max: 60_000 } })
+      env.browser.offline = true
       tab!.client.invalidateAccessToken()
       void tab!.client.getAccessToken().catch(() => {})
       await until(() => tab!.events.some((e) => e.type === 'retry-scheduled'), 2_000)
-      browser.offline = false
-      const before = server.refreshCount()
+      env.browser.offline = false
+      const before = env.server.refreshCount()
       ;(eventName === 'online' ? win : doc).dispatchEvent(new Event(eventName))
       await until(() => tab!.client.store.getState().error === null, 1_000, 'the immediate retry')
-      expect(server.refreshCount() - before).toBe(1)
+      expect(env.server.refreshCount() - before).toBe(1)
     },
   )
 
   it('a refresh that hangs is cut at requestTimeout, so the lock is released for the other tabs', async () => {
-    const [a, b] = await signedInTabs(2, {
+    const [a, b] = await signedInTabs(env.browser, 2, {
       requestTimeout: 300,
       queueTimeout: 5_000,
       retry: { initial: 50, max: 100 },
     })
-    server.refreshDelayMs = 2_000
+    env.server.refreshDelayMs = 2_000
     a!.client.invalidateAccessToken()
     void a!.client.getAccessToken().catch(() => {})
     await until(
@@ -195,7 +173,7 @@ describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
       2_000,
       'the timeout',
     )
-    server.refreshDelayMs = 0
+    env.server.refreshDelayMs = 0
     b!.client.invalidateAccessToken()
     await expect(b!.client.getAccessToken()).resolves.toEqual(expect.any(String))
   })

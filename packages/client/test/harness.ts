@@ -23,6 +23,7 @@ import {
 import { Hono } from 'hono'
 import { createSigningKeys } from '@baton/bff'
 import type { AddressInfo } from 'node:net'
+import { afterEach, beforeEach, vi } from 'vitest'
 
 export interface TestServer {
   origin: string
@@ -219,3 +220,35 @@ export async function until(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms))
+
+/** A fresh BFF and browser for every test of the calling file, torn down (timers, globals) after. */
+export function useBrowser(): { server: TestServer; browser: Browser } {
+  const env = {} as { server: TestServer; browser: Browser }
+  beforeEach(async () => {
+    env.server = await startServer()
+    env.browser = new Browser(env.server)
+  })
+  afterEach(async () => {
+    vi.useRealTimers()
+    vi.unstubAllGlobals()
+    env.browser.destroy()
+    await env.server.close()
+  })
+  return env
+}
+
+/** Opens `count` started tabs in `browser`, the first of which signs in as alice. */
+export async function signedInTabs(
+  browser: Browser,
+  count: number,
+  options: SessionClientOptions = {},
+): Promise<Tab[]> {
+  const tabs: Tab[] = []
+  for (let i = 0; i < count; i++) {
+    const tab = browser.open(options)
+    await tab.client.start()
+    if (i === 0) await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    tabs.push(tab)
+  }
+  return tabs
+}

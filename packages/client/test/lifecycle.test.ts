@@ -3,50 +3,38 @@
  * missing browser APIs, store notifications, start/destroy, options.
  */
 import { createSessionClient, isBatonError, type SessionState } from '@baton/client'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { Browser, sleep, startServer, until, type TestServer } from './harness'
+import { describe, expect, it, vi } from 'vitest'
+import { sleep, until, useBrowser } from './harness'
 
-let server: TestServer
-let browser: Browser
-
-beforeEach(async () => {
-  server = await startServer()
-  browser = new Browser(server)
-})
-afterEach(async () => {
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-  browser.destroy()
-  await server.close()
-})
+const env = useBrowser()
 
 describe('a tab woken from sleep or background (item 8)', () => {
   it('checks expiry at once on visibilitychange instead of trusting its late timer', async () => {
     const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' })
     vi.stubGlobal('document', doc)
-    const tab = browser.open()
+    const tab = env.browser.open()
     await tab.client.start()
     // From here on the client's timers never fire, like a frozen or throttled background tab.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
     await tab.client.login({ username: 'alice', password: 'alice-pw' })
-    const before = server.refreshCount()
+    const before = env.server.refreshCount()
     await sleep(1_700) // past the refresh time (1.5 s before expiry of a 3 s token)
-    expect(server.refreshCount()).toBe(before)
+    expect(env.server.refreshCount()).toBe(before)
     doc.dispatchEvent(new Event('visibilitychange'))
-    await until(() => server.refreshCount() === before + 1, 1_000, 'the wake-up refresh')
+    await until(() => env.server.refreshCount() === before + 1, 1_000, 'the wake-up refresh')
     await until(() => tab.client.store.getState().expiresAt! > Date.now() + 2_000, 1_000)
   })
 
   it('does not refresh on wake when the token is still fresh (no refetch on focus)', async () => {
     const win = new EventTarget()
     vi.stubGlobal('window', win)
-    const tab = browser.open()
+    const tab = env.browser.open()
     await tab.client.start()
     await tab.client.login({ username: 'alice', password: 'alice-pw' })
-    const before = server.refreshCount()
+    const before = env.server.refreshCount()
     for (let i = 0; i < 10; i++) win.dispatchEvent(new Event('focus'))
     await sleep(100)
-    expect(server.refreshCount()).toBe(before)
+    expect(env.server.refreshCount()).toBe(before)
   })
 })
 
@@ -54,17 +42,17 @@ describe('without BroadcastChannel or Web Locks (item 9)', () => {
   it('works correctly in the one tab and says so once in a debug log', async () => {
     vi.stubGlobal('BroadcastChannel', undefined)
     const debug = vi.fn()
-    const tab = browser.open({ logger: { debug } })
+    const tab = env.browser.open({ logger: { debug } })
     await Promise.all([tab.client.start(), tab.client.start()])
     await tab.client.login({ username: 'alice', password: 'alice-pw' })
-    const before = server.refreshCount()
+    const before = env.server.refreshCount()
     tab.client.invalidateAccessToken()
     const results = await Promise.all(
       Array.from({ length: 20 }, () => tab.client.api.get('me').json()),
     )
     expect(results).toHaveLength(20)
-    expect(server.apiCalls).toHaveLength(20)
-    expect(server.refreshCount() - before).toBe(1)
+    expect(env.server.apiCalls).toHaveLength(20)
+    expect(env.server.refreshCount() - before).toBe(1)
     expect(debug.mock.calls.map(([message]) => message)).toEqual([
       '[baton] No BroadcastChannel: this tab shares no tokens or sign-outs.',
       '[baton] No Web Locks: refreshes are serialised in this tab only.',
@@ -74,7 +62,7 @@ describe('without BroadcastChannel or Web Locks (item 9)', () => {
 
 describe('the store', () => {
   it('fires once per real change, never per request, and never holds the token', async () => {
-    const tab = browser.open()
+    const tab = env.browser.open()
     const states: SessionState[] = []
     tab.client.store.subscribe((state) => states.push(state))
     await tab.client.start()
@@ -108,39 +96,43 @@ describe('the store', () => {
 
 describe('start, destroy and options', () => {
   it('a second start() is harmless: same boot, one refresh', async () => {
-    const tab = browser.open()
+    const tab = env.browser.open()
     const first = tab.client.start()
     const second = tab.client.start()
     expect(second).toBe(first)
     await first
-    expect(server.refreshCount()).toBe(1)
+    expect(env.server.refreshCount()).toBe(1)
   })
 
   it('the first request starts the client by itself', async () => {
-    const tab = browser.open()
+    const tab = env.browser.open()
     await expect(tab.client.getAccessToken()).rejects.toMatchObject({
       code: 'session_expired',
       reason: 'no_session',
     })
-    expect(server.refreshCount()).toBe(1)
+    expect(env.server.refreshCount()).toBe(1)
   })
 
   it('destroy() rejects waiting requests, stops timers and is final', async () => {
-    const tab = browser.open()
+    const tab = env.browser.open()
     await tab.client.start()
     await tab.client.login({ username: 'alice', password: 'alice-pw' })
-    server.refreshDelayMs = 300
+    env.server.refreshDelayMs = 300
     tab.client.invalidateAccessToken()
     const waiting = tab.client.getAccessToken()
-    await until(() => server.refreshConcurrency.now === 1, 1_000, 'the refresh to reach the BFF')
+    await until(
+      () => env.server.refreshConcurrency.now === 1,
+      1_000,
+      'the refresh to reach the BFF',
+    )
     tab.client.destroy()
     tab.client.destroy()
     await expect(waiting).rejects.toMatchObject({ code: 'client_destroyed' })
     await expect(tab.client.start()).rejects.toMatchObject({ code: 'client_destroyed' })
     await expect(tab.client.getAccessToken()).rejects.toMatchObject({ code: 'client_destroyed' })
-    const before = server.refreshCount()
+    const before = env.server.refreshCount()
     await sleep(2_000)
-    expect(server.refreshCount()).toBe(before)
+    expect(env.server.refreshCount()).toBe(before)
   })
 
   it('rejects bad options with a TypeError naming the option', () => {
@@ -153,7 +145,7 @@ describe('start, destroy and options', () => {
   })
 
   it('login errors are typed and leave the state alone', async () => {
-    const tab = browser.open()
+    const tab = env.browser.open()
     await tab.client.start()
     const error: unknown = await tab.client
       .login({ username: 'alice', password: 'wrong' })
@@ -161,7 +153,7 @@ describe('start, destroy and options', () => {
     expect(isBatonError(error)).toBe(true)
     expect(error).toMatchObject({ code: 'invalid_credentials', status: 401 })
     expect(tab.client.store.getState().status).toBe('unauthenticated')
-    browser.offline = true
+    env.browser.offline = true
     const empty: unknown = await tab.client
       .login({ username: '', password: 'x' })
       .catch((e: unknown) => e)
@@ -172,7 +164,7 @@ describe('start, destroy and options', () => {
     const storage = { setItem: vi.fn(), getItem: vi.fn(), removeItem: vi.fn() }
     vi.stubGlobal('localStorage', storage)
     vi.stubGlobal('sessionStorage', storage)
-    const tab = browser.open()
+    const tab = env.browser.open()
     await tab.client.start()
     await tab.client.login({ username: 'alice', password: 'alice-pw' })
     tab.client.invalidateAccessToken()

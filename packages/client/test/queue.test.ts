@@ -3,38 +3,23 @@
  * tab, go out with the new token, can be aborted, time out, and are bounded.
  */
 import { HTTPError, isBatonError } from '@baton/client'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Browser, startServer, until, type Tab, type TestServer } from './harness'
+import { describe, expect, it } from 'vitest'
+import { signedInTabs, until, useBrowser } from './harness'
 
-let server: TestServer
-let browser: Browser
+const env = useBrowser()
 
-beforeEach(async () => {
-  server = await startServer()
-  browser = new Browser(server)
-})
-afterEach(async () => {
-  browser.destroy()
-  await server.close()
-})
-
-async function signedIn(options = {}): Promise<Tab> {
-  const tab = browser.open(options)
-  await tab.client.start()
-  await tab.client.login({ username: 'alice', password: 'alice-pw' })
-  return tab
-}
+const signedIn = async (options = {}) => (await signedInTabs(env.browser, 1, options))[0]!
 
 describe('requests during a refresh', () => {
   it('wait in every tab while a peer refreshes, then go out with the new token', async () => {
     const a = await signedIn()
-    const b = browser.open()
+    const b = env.browser.open()
     await b.client.start()
     const oldToken = await b.client.getAccessToken()
-    server.refreshDelayMs = 300
+    env.server.refreshDelayMs = 300
     a.client.invalidateAccessToken()
     const refreshing = a.client.getAccessToken()
-    await until(() => server.refreshConcurrency.now === 1, 1_000, 'the refresh to start')
+    await until(() => env.server.refreshConcurrency.now === 1, 1_000, 'the refresh to start')
     // b's token is still valid, but a refresh is running: b's requests queue behind it.
     await until(
       () => b.events.some((e) => e.type === 'refresh-start' && e.source === 'peer'),
@@ -46,17 +31,17 @@ describe('requests during a refresh', () => {
       1_000,
       'b to queue',
     )
-    expect(server.apiCalls).toHaveLength(0)
+    expect(env.server.apiCalls).toHaveLength(0)
     await Promise.all(calls)
     const newToken = await refreshing
     expect(newToken).not.toBe(oldToken)
-    expect(server.apiCalls.map((call) => call.token)).toEqual(Array(5).fill(newToken))
+    expect(env.server.apiCalls.map((call) => call.token)).toEqual(Array(5).fill(newToken))
     expect(b.events).toContainEqual({ type: 'released', count: 5 })
   })
 
   it('an aborted queued request rejects with the abort reason and never reaches the API', async () => {
     const tab = await signedIn()
-    server.refreshDelayMs = 300
+    env.server.refreshDelayMs = 300
     tab.client.invalidateAccessToken()
     const controller = new AbortController()
     const aborted = tab.client.api.get('me', { signal: controller.signal })
@@ -65,7 +50,7 @@ describe('requests during a refresh', () => {
     controller.abort(new Error('user navigated away'))
     await expect(aborted).rejects.toThrow('user navigated away')
     await expect(kept).resolves.toEqual({ id: 'u-alice', sessionId: expect.any(String) })
-    expect(server.apiCalls).toHaveLength(1)
+    expect(env.server.apiCalls).toHaveLength(1)
   })
 
   it('getAccessToken honours an already aborted signal', async () => {
@@ -80,7 +65,7 @@ describe('requests during a refresh', () => {
 
   it('rejects requests beyond maxQueue with queue_full, and serves the others', async () => {
     const tab = await signedIn({ maxQueue: 3 })
-    server.refreshDelayMs = 200
+    env.server.refreshDelayMs = 200
     tab.client.invalidateAccessToken()
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, () => tab.client.getAccessToken()),
@@ -102,59 +87,59 @@ describe('a 401 from the API', () => {
   it('refreshes once (for the whole burst) and retries each request once with the new token', async () => {
     const tab = await signedIn()
     const first = await tab.client.getAccessToken()
-    server.rejectToken = (token) => token === first
-    const before = server.refreshCount()
+    env.server.rejectToken = (token) => token === first
+    const before = env.server.refreshCount()
     const results = await Promise.all(
       Array.from({ length: 10 }, () => tab.client.api.get('me').json()),
     )
     expect(results).toHaveLength(10)
-    expect(server.refreshCount() - before).toBe(1)
+    expect(env.server.refreshCount() - before).toBe(1)
     const second = await tab.client.getAccessToken()
-    expect(server.apiCalls.filter((c) => c.token === first).map((c) => c.status)).toEqual(
+    expect(env.server.apiCalls.filter((c) => c.token === first).map((c) => c.status)).toEqual(
       Array(10).fill(401),
     )
-    expect(server.apiCalls.filter((c) => c.token === second).map((c) => c.status)).toEqual(
+    expect(env.server.apiCalls.filter((c) => c.token === second).map((c) => c.status)).toEqual(
       Array(10).fill(200),
     )
   })
 
   it('returns a second 401 to the caller as HTTPError, after exactly one retry', async () => {
     const tab = await signedIn()
-    server.rejectToken = () => true
-    const before = server.refreshCount()
+    env.server.rejectToken = () => true
+    const before = env.server.refreshCount()
     const error: unknown = await tab.client.api.get('me').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HTTPError)
     expect((error as HTTPError).response.status).toBe(401)
-    expect(server.apiCalls.map((c) => c.status)).toEqual([401, 401])
-    expect(server.refreshCount() - before).toBe(1)
+    expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 401])
+    expect(env.server.refreshCount() - before).toBe(1)
   })
 
   it('retries a request with a body with the same body', async () => {
     const tab = await signedIn()
     const first = await tab.client.getAccessToken()
-    server.rejectToken = (token) => token === first
+    env.server.rejectToken = (token) => token === first
     const echoed = await tab.client.api.post('echo', { json: { note: 'héllo' } }).json()
     expect(echoed).toEqual({ body: { note: 'héllo' } })
-    expect(server.apiCalls.map((c) => c.status)).toEqual([401, 200])
+    expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200])
   })
 
   it('works the same through baton.fetch, which resolves with the Response instead of throwing', async () => {
     const tab = await signedIn()
     const first = await tab.client.getAccessToken()
-    server.rejectToken = (token) => token === first
-    const ok = await tab.client.fetch(`${server.origin}/api/me`)
+    env.server.rejectToken = (token) => token === first
+    const ok = await tab.client.fetch(`${env.server.origin}/api/me`)
     expect(ok.status).toBe(200)
-    server.rejectToken = () => true
-    const denied = await tab.client.fetch(new Request(`${server.origin}/api/me`))
+    env.server.rejectToken = () => true
+    const denied = await tab.client.fetch(new Request(`${env.server.origin}/api/me`))
     expect(denied.status).toBe(401)
-    expect(server.apiCalls.map((c) => c.status)).toEqual([401, 200, 401, 401])
+    expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200, 401, 401])
   })
 
   it('does not retry session errors thrown before the request (ky retry disabled for them)', async () => {
-    const tab = browser.open({ api: { prefixUrl: `${server.origin}/api`, retry: 2 } })
+    const tab = env.browser.open({ api: { prefixUrl: `${env.server.origin}/api`, retry: 2 } })
     await tab.client.start()
     const error: unknown = await tab.client.api.get('me').catch((e: unknown) => e)
     expect(isBatonError(error) && error.code).toBe('session_expired')
-    expect(server.apiCalls).toHaveLength(0)
+    expect(env.server.apiCalls).toHaveLength(0)
   })
 })
