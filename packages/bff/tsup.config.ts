@@ -1,12 +1,19 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/stores/redis.ts', 'src/stores/sqlite.ts'],
+  entry: [
+    'src/index.ts',
+    'src/stores/redis.ts',
+    'src/stores/sqlite.ts',
+    'src/crypto/node.ts',
+    'src/crypto/web.ts',
+  ],
   format: ['esm'],
   dts: true,
   clean: true,
   sourcemap: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['ioredis', 'better-sqlite3', 'node:*'],
+  // `#crypto` stays an import: package.json's `imports` picks node.js or web.js at run time.
+  external: ['ioredis', 'better-sqlite3', 'node:*', '#crypto'],
 })

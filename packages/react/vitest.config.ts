@@ -6,9 +6,13 @@ export default mergeConfig(
   sourceConditions,
   defineProject({
     // The global setup is loaded by vitest's own module runner, which does not apply the
-    // `@baton/source` condition: point it at the BFF's sources directly.
+    // `@baton/source` condition: point it at the BFF's sources directly (its `#crypto` import
+    // included, which that runner would otherwise resolve to the unbuilt dist/).
     resolve: {
-      alias: { '@baton/bff': fileURLToPath(new URL('../bff/src/index.ts', import.meta.url)) },
+      alias: {
+        '@baton/bff': fileURLToPath(new URL('../bff/src/index.ts', import.meta.url)),
+        '#crypto': fileURLToPath(new URL('../bff/src/crypto/node.ts', import.meta.url)),
+      },
     },
     test: {
       name: 'react',

@@ -196,7 +196,10 @@ export function createSessionService(config: BffConfig) {
         // Swept after a deadline, or never existed: either way there is no session to continue.
         if (!session)
           throw unauthorized('session_expired', 'The session has expired; sign in again.')
-        if (!(await isAuthentic(token, session.tokenKey))) {
+        // A hash match proves the token is ours; only a stranger needs the (costlier) MAC check.
+        const known =
+          presentedHash === session.tokenHash || presentedHash === session.previousTokenHash
+        if (!known && !(await isAuthentic(token, session.tokenKey))) {
           throw unauthorized('no_session', 'The refresh cookie is not valid; sign in.')
         }
         if (session.revokedAt !== null) throw endFor(session)
@@ -260,7 +263,9 @@ export function createSessionService(config: BffConfig) {
           config.gracePeriodMs > 0 &&
           now - session.rotatedAt <= config.gracePeriodMs &&
           session.sealedSuccessor !== null
-        const successor = inGrace ? await openSuccessor(token, session.sealedSuccessor!) : null
+        const successor = inGrace
+          ? await openSuccessor(token, session.sealedSuccessor!, session.tokenHash)
+          : null
         if (successor) {
           const issued = await issue(session, successor, now)
           emit({

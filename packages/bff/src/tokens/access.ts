@@ -3,15 +3,16 @@
  * Access tokens: short-lived JWTs (RFC 9068 profile, `typ: at+jwt`) signed with jose.
  */
 import {
+  base64url,
   createLocalJWKSet,
   createRemoteJWKSet,
   errors,
   jwtVerify,
-  SignJWT,
   type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose'
+import { primitives } from '#crypto'
 import { loadSigningKeys, type SigningAlgorithm, type SigningKeys } from './keys.js'
 
 /** The claims of a Baton access token. */
@@ -32,7 +33,16 @@ export type JwksSource = SigningKeys | JSONWebKeySet | URL | string
 
 const ACCESS_TOKEN_TYPE = 'at+jwt'
 
-/** @internal */
+const encoder = new TextEncoder()
+const encodeJson = (value: object) => base64url.encode(JSON.stringify(value))
+
+/**
+ * @internal Signs an access token. The compact JWS is assembled here and signed through
+ * `#crypto` rather than with jose's `SignJWT`, which always goes through WebCrypto: under Node
+ * that costs about four times as much per token as node:crypto, on the hottest path of the BFF.
+ * jose still does everything else (key import, JWKS, and every verification), and the test suite
+ * verifies each token this function makes with jose's `jwtVerify`.
+ */
 export async function signAccessToken(
   keys: SigningKeys,
   claims: { issuer: string; audience: string; userId: string; sessionId: string },
@@ -44,16 +54,19 @@ export async function signAccessToken(
   // Rounded up: `exp` has one-second granularity, and a token must live at least its TTL (rounding
   // down would make a 3 s token live 2 s and clients refresh half again as often).
   const exp = Math.ceil((now + ttlMs) / 1000)
-  const token = await new SignJWT({ sid: claims.sessionId })
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
-    .setIssuer(claims.issuer)
-    .setAudience(claims.audience)
-    .setSubject(claims.userId)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(globalThis.crypto.randomUUID())
-    .sign(signer.key)
-  return { token, expiresAt: exp * 1000 }
+  const header = encodeJson({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
+  const payload = encodeJson({
+    sid: claims.sessionId,
+    iss: claims.issuer,
+    aud: claims.audience,
+    sub: claims.userId,
+    iat,
+    exp,
+    jti: globalThis.crypto.randomUUID(),
+  })
+  const input = `${header}.${payload}`
+  const signature = await primitives.sign(signer.alg, signer.key, encoder.encode(input))
+  return { token: `${input}.${base64url.encode(signature)}`, expiresAt: exp * 1000 }
 }
 
 /** @internal Resolves a {@link JwksSource} into jose's key lookup, once. */

@@ -6,11 +6,14 @@
  * - the tag, HMAC-SHA-256 under the session's own key, proves the BFF minted the token, so a token
  *   that names a live session but is neither current nor previous is a genuine ancestor (reuse,
  *   RFC 9700 §4.14.2) and not a forgery made to get somebody else's session revoked.
- * The store keeps SHA-256 hashes only. The successor is sealed with AES-GCM under a key derived
- * (HKDF) from its predecessor, so only a holder of the previous token can recover it inside the
- * grace window, and a duplicate refresh receives the same successor instead of a sibling.
+ * The store keeps SHA-256 hashes only. The successor is stored masked with HMAC-SHA-512 keyed by
+ * its predecessor's secret: only a holder of the previous token can unmask it inside the grace
+ * window, so a duplicate refresh receives the same successor instead of a sibling. Each secret
+ * masks exactly one successor (rotation is compare-and-set), so the mask is a one-time pad, and the
+ * unmasked value is checked against the stored hash before use.
  */
-import { base64url, type CryptoKey } from 'jose'
+import { base64url } from 'jose'
+import { primitives } from '#crypto'
 
 const SESSION_ID_BYTES = 16
 const SECRET_BYTES = 32
@@ -18,13 +21,11 @@ const TAG_BYTES = 16
 const TOKEN_BYTES = SESSION_ID_BYTES + SECRET_BYTES + TAG_BYTES
 /** Upper bound on a cookie value worth decoding (the real length is 86). */
 export const MAX_REFRESH_TOKEN_LENGTH = 128
-const SEAL_INFO = new TextEncoder().encode('baton/refresh-successor/v1')
-const IV_BYTES = 12
+const SEAL_INFO = new TextEncoder().encode('baton/refresh-successor/v2')
 
-const subtle = () => globalThis.crypto.subtle
 // jose decodes into a fresh ArrayBuffer-backed array; the DOM typings want that spelled out.
 const decode = (text: string) => base64url.decode(text) as Uint8Array<ArrayBuffer>
-const random = (length: number) => globalThis.crypto.getRandomValues(new Uint8Array(length))
+const random = (length: number) => primitives.randomBytes(length)
 
 /** A new random session id (128 bits, base64url). */
 export const newSessionId = () => base64url.encode(random(SESSION_ID_BYTES))
@@ -39,25 +40,8 @@ export interface ParsedRefreshToken {
   bytes: Uint8Array<ArrayBuffer>
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>()
-const MAX_CACHED_KEYS = 10_000
-
-// Importing an HMAC key costs about as much as the HMAC itself; hot sessions refresh repeatedly.
-function hmacKey(tokenKey: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(tokenKey)
-  if (!key) {
-    if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.clear()
-    key = subtle().importKey('raw', decode(tokenKey), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-    ])
-    hmacKeys.set(tokenKey, key)
-  }
-  return key
-}
-
 async function tagFor(tokenKey: string, body: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  const mac = await subtle().sign('HMAC', await hmacKey(tokenKey), body)
-  return new Uint8Array(mac, 0, TAG_BYTES)
+  return (await primitives.hmacSha256(decode(tokenKey), body)).subarray(0, TAG_BYTES)
 }
 
 /** Mints a fresh token for the session whose HMAC key is `tokenKey`. */
@@ -96,65 +80,46 @@ export async function isAuthentic(token: ParsedRefreshToken, tokenKey: string): 
 
 /** SHA-256 of the token, base64url: the only form in which a store sees it. */
 export async function hashRefreshToken(raw: string): Promise<string> {
-  const digest = await subtle().digest('SHA-256', new TextEncoder().encode(raw))
-  return base64url.encode(new Uint8Array(digest))
+  return base64url.encode(await primitives.sha256(new TextEncoder().encode(raw)))
 }
 
-async function sealingKey(
-  predecessor: ParsedRefreshToken,
-  usage: 'encrypt' | 'decrypt',
-): Promise<CryptoKey> {
+/** The one-time mask for the successor of `predecessor`. */
+function maskFor(predecessor: ParsedRefreshToken): Promise<Uint8Array> {
   const secret = predecessor.bytes.subarray(SESSION_ID_BYTES, SESSION_ID_BYTES + SECRET_BYTES)
-  const ikm = await subtle().importKey('raw', secret, 'HKDF', false, ['deriveKey'])
-  return subtle().deriveKey(
-    {
-      name: 'HKDF',
-      hash: 'SHA-256',
-      salt: predecessor.bytes.subarray(0, SESSION_ID_BYTES),
-      info: SEAL_INFO,
-    },
-    ikm,
-    { name: 'AES-GCM', length: 256 },
-    false,
-    [usage],
-  )
+  const info = new Uint8Array(SEAL_INFO.length + SESSION_ID_BYTES)
+  info.set(SEAL_INFO, 0)
+  info.set(predecessor.bytes.subarray(0, SESSION_ID_BYTES), SEAL_INFO.length)
+  return primitives.hmacSha512(secret, info)
 }
+
+const xor = (value: Uint8Array, mask: Uint8Array) => value.map((byte, i) => byte ^ mask[i]!)
 
 /** Seals `successor` so that only a holder of `predecessor` can open it. */
 export async function sealSuccessor(
   predecessor: ParsedRefreshToken,
   successor: string,
 ): Promise<string> {
-  const iv = random(IV_BYTES)
-  const key = await sealingKey(predecessor, 'encrypt')
-  const sealed = await subtle().encrypt(
-    { name: 'AES-GCM', iv },
-    key,
-    new TextEncoder().encode(successor),
-  )
-  const out = new Uint8Array(IV_BYTES + sealed.byteLength)
-  out.set(iv, 0)
-  out.set(new Uint8Array(sealed), IV_BYTES)
-  return base64url.encode(out)
+  return base64url.encode(xor(decode(successor), await maskFor(predecessor)))
 }
 
-/** Opens a sealed successor with its predecessor; `null` if it does not open. */
+/**
+ * Opens a sealed successor with its predecessor. Returns it only if its hash is `expectedHash`
+ * (the session's current token), else `null`.
+ */
 export async function openSuccessor(
   predecessor: ParsedRefreshToken,
   sealed: string,
+  expectedHash: string,
 ): Promise<string | null> {
+  let bytes: Uint8Array
   try {
-    const bytes = decode(sealed)
-    const key = await sealingKey(predecessor, 'decrypt')
-    const plain = await subtle().decrypt(
-      { name: 'AES-GCM', iv: bytes.subarray(0, IV_BYTES) },
-      key,
-      bytes.subarray(IV_BYTES),
-    )
-    return new TextDecoder().decode(plain)
+    bytes = decode(sealed)
   } catch {
     return null
   }
+  if (bytes.length !== TOKEN_BYTES) return null
+  const successor = base64url.encode(xor(bytes, await maskFor(predecessor)))
+  return (await hashRefreshToken(successor)) === expectedHash ? successor : null
 }
 
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,0 +1,28 @@
+import type { CryptoPrimitives } from './types.js'
+
+const subtle = () => globalThis.crypto.subtle
+
+async function hmac(
+  hash: 'SHA-256' | 'SHA-512',
+  key: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+) {
+  const imported = await subtle().importKey('raw', key, { name: 'HMAC', hash }, false, ['sign'])
+  return new Uint8Array(await subtle().sign('HMAC', imported, data))
+}
+
+/** @internal WebCrypto only, for runtimes without node:crypto. */
+export const primitives: CryptoPrimitives = {
+  randomBytes: (length) => globalThis.crypto.getRandomValues(new Uint8Array(length)),
+  sha256: async (data) => new Uint8Array(await subtle().digest('SHA-256', data)),
+  hmacSha256: (key, data) => hmac('SHA-256', key, data),
+  hmacSha512: (key, data) => hmac('SHA-512', key, data),
+  sign: async (alg, key, data) =>
+    new Uint8Array(
+      await subtle().sign(
+        alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : 'Ed25519',
+        key,
+        data,
+      ),
+    ),
+}

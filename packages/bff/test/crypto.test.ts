@@ -1,0 +1,52 @@
+/**
+ * `#crypto` has two implementations: node:crypto under Node, WebCrypto elsewhere (edge runtimes).
+ * Both must compute the same bytes, and both must sign JWS that jose verifies.
+ */
+import { compactVerify, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { primitives as nodePrimitives } from '../src/crypto/node'
+import { primitives as webPrimitives } from '../src/crypto/web'
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+const hex = (value: Uint8Array) => Buffer.from(value).toString('hex')
+
+describe.each([
+  ['node:crypto', nodePrimitives],
+  ['WebCrypto', webPrimitives],
+])('%s primitives', (_name, primitives) => {
+  it('hash and MAC like the RFC test vectors', async () => {
+    expect(hex(await primitives.sha256(bytes('abc')))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    )
+    // RFC 4231, test case 2.
+    expect(
+      hex(await primitives.hmacSha256(bytes('Jefe'), bytes('what do ya want for nothing?'))),
+    ).toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843')
+    expect(
+      hex(await primitives.hmacSha512(bytes('Jefe'), bytes('what do ya want for nothing?'))),
+    ).toBe(
+      '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737',
+    )
+  })
+
+  it('draws fresh random bytes of the asked length', () => {
+    const a = primitives.randomBytes(32)
+    const b = primitives.randomBytes(32)
+    expect(a).toHaveLength(32)
+    expect(hex(a)).not.toBe(hex(b))
+  })
+
+  it.each(['ES256', 'EdDSA'] as const)('signs %s that jose verifies', async (alg) => {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+    // Keys imported from a JWK, as createSigningKeys() does with configured keys.
+    const imported = (await importJWK(await exportJWK(privateKey), alg)) as CryptoKey
+    const header = Buffer.from(JSON.stringify({ alg })).toString('base64url')
+    const payload = Buffer.from('{"sub":"u1"}').toString('base64url')
+    for (const key of [privateKey, imported]) {
+      const signature = await primitives.sign(alg, key, bytes(`${header}.${payload}`))
+      const jws = `${header}.${payload}.${Buffer.from(signature).toString('base64url')}`
+      const { payload: verified } = await compactVerify(jws, publicKey, { algorithms: [alg] })
+      expect(new TextDecoder().decode(verified)).toBe('{"sub":"u1"}')
+    }
+  })
+})
