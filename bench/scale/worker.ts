@@ -1,0 +1,198 @@
+/**
+ * @module
+ * One store's scale measurement, in a process of its own (started by `scale.ts` with
+ * `--expose-gc`, so the heap can be measured after a full collection):
+ * 1. refresh latency with 10 sessions present (half of the refreshes);
+ * 2. memory per idle session at 10k and 100k sessions;
+ * 3. refresh latency with 100k sessions present;
+ * 4. every session removed, 10 again, and the other half of the 10-session refreshes.
+ *
+ * Usage: `worker.ts <memory|redis> <redis key prefix> <refreshes> <small> <large>`; prints
+ * `RESULT <json>`.
+ *
+ * Refreshes go through the real BFF (`createBff(...).request()`, in process, so the network's
+ * noise stays out); the idle sessions are copies of a real login's record with fresh random ids,
+ * keys and hashes, written with the store API (100k logins would spend minutes signing tokens
+ * that nobody reads).
+ */
+import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import {
+  createBff,
+  createSigningKeys,
+  memoryStore,
+  type SessionStore,
+  type StoredSession,
+} from '@baton/bff'
+import { redisStore, type RedisStore } from '@baton/bff/stores/redis'
+import { deleteKeys } from '../lib/redis.js'
+import { percentile } from '../lib/stats.js'
+
+const [kind, prefix = 'baton-bench:scale:', refreshArg, smallArg, largeArg] = process.argv.slice(2)
+const REFRESHES = Number(refreshArg ?? 3_000)
+const SMALL = Number(smallArg ?? 10_000)
+const LARGE = Number(largeArg ?? 100_000)
+const WARMUP_REFRESHES = 300
+const ORIGIN = 'http://localhost'
+
+if (kind !== 'memory' && kind !== 'redis') throw new Error(`unknown store "${kind}"`)
+const collect = globalThis.gc
+if (!collect) throw new Error('run with --expose-gc')
+
+const keys = createSigningKeys({ logger: { warn() {} } })
+const redis: RedisStore | null =
+  kind === 'redis'
+    ? redisStore({
+        redis: process.env.BATON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        keyPrefix: prefix,
+      })
+    : null
+const memory = redis ? null : memoryStore({ sweepInterval: 0 })
+const store: SessionStore = redis ?? memory!
+const bff = createBff({
+  keys,
+  store,
+  authenticate: async ({ username }) => ({ id: username }),
+  logger: { warn() {}, error() {} },
+})
+
+const headers = { 'x-csrf': '1', origin: ORIGIN }
+
+const cookieOf = (response: Response) => {
+  const pair = response.headers.get('set-cookie')?.split(';')[0]
+  if (!pair) throw new Error(`no refresh cookie (HTTP ${response.status})`)
+  return pair
+}
+
+async function login(username: string): Promise<{ cookie: string; sessionId: string }> {
+  const response = await bff.request('/auth/login', {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'bench' }),
+  })
+  const body = (await response.json()) as { sessionId: string }
+  return { cookie: cookieOf(response), sessionId: body.sessionId }
+}
+
+/** Sequential refreshes along one rotation chain; returns each one's time in ms. */
+async function refreshChain(count: number, label: string): Promise<number[]> {
+  let { cookie } = await login(`chain-${label}`)
+  const times: number[] = []
+  for (let i = 0; i < count; i++) {
+    const started = performance.now()
+    const response = await bff.request('/auth/refresh', {
+      method: 'POST',
+      headers: { ...headers, cookie },
+    })
+    if (response.status !== 200) throw new Error(`refresh answered ${response.status}`)
+    cookie = cookieOf(response)
+    await response.arrayBuffer()
+    times.push(performance.now() - started)
+  }
+  return times
+}
+
+const latency = (times: number[]) => ({
+  count: times.length,
+  p50: percentile(times, 50),
+  p99: percentile(times, 99),
+  mean: times.reduce((a, b) => a + b, 0) / times.length,
+})
+
+// Same lengths as the real values: 16-byte ids, 32-byte keys and hashes, base64url.
+const random = (bytes: number) => randomBytes(bytes).toString('base64url')
+
+let filled = 0
+async function fill(template: StoredSession, upTo: number) {
+  const now = Date.now()
+  const make = (): StoredSession => {
+    const userId = `bench-user-${++filled}`
+    return {
+      ...template,
+      id: random(16),
+      userId,
+      user: { ...template.user, id: userId },
+      tokenKey: random(32),
+      tokenHash: random(32),
+      createdAt: now,
+      lastUsedAt: now,
+    }
+  }
+  // Redis answers in order on one connection; a few hundred in flight keep it busy.
+  const inFlight = redis ? 1_000 : 1
+  while (filled < upTo) {
+    const batch: Promise<void>[] = []
+    for (let i = 0; i < inFlight && filled < upTo; i++) batch.push(store.create(make(), now))
+    await Promise.all(batch)
+  }
+}
+
+function heapUsed(): number {
+  collect!()
+  collect!()
+  return process.memoryUsage().heapUsed
+}
+
+async function redisUsedMemory(): Promise<number> {
+  const info = await redis!.client.info('memory')
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN)
+}
+
+const used = () => (redis ? redisUsedMemory() : Promise.resolve(heapUsed()))
+
+/** MEMORY USAGE of one session's keys, Redis only. */
+async function sampleKeys(session: StoredSession) {
+  if (!redis) return null
+  const usage = async (key: string) =>
+    Number((await redis.client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? Number.NaN)
+  return {
+    sessionKey: await usage(redis.keys.session(session.id)),
+    userIndexKey: await usage(redis.keys.user(session.userId)),
+  }
+}
+
+/** Forgets every session: the memory store's sweep with a clock past every deadline, or UNLINK. */
+async function removeAll() {
+  if (redis) await deleteKeys(redis.client, prefix)
+  else memory!.sweep(Number.MAX_SAFE_INTEGER)
+  filled = 0
+}
+
+try {
+  await refreshChain(WARMUP_REFRESHES, 'warmup')
+  const template = await store.get((await login('template')).sessionId)
+  if (!template) throw new Error('the template session was not stored')
+  // 10 sessions present: the template, the two chains and 7 idle copies.
+  await fill(template, 7)
+  const smallBefore = await refreshChain(REFRESHES / 2, 'small-before')
+
+  const before = await used()
+  await fill(template, SMALL)
+  const atSmall = await used()
+  await fill(template, LARGE)
+  const atLarge = await used()
+  const large = latency(await refreshChain(REFRESHES, 'large'))
+  const sample = await sampleKeys(template)
+
+  // Half of the 10-session refreshes run before the 100k, half after they are removed again, so
+  // a machine that got busier or quieter meanwhile does not pass for an effect of the sessions.
+  await removeAll()
+  await fill(template, 9)
+  const small = latency([...smallBefore, ...(await refreshChain(REFRESHES / 2, 'small-after'))])
+
+  const result = {
+    store: kind,
+    measure: redis ? 'Redis INFO used_memory' : 'V8 heapUsed after gc()',
+    perSession: {
+      [SMALL]: (atSmall - before) / (SMALL - 7),
+      [LARGE]: (atLarge - before) / (LARGE - 7),
+    },
+    totalBytes: { [SMALL]: atSmall - before, [LARGE]: atLarge - before },
+    sampleKeyBytes: sample,
+    refresh: { sessions10: small, [`sessions${LARGE}`]: large },
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
+} finally {
+  // Closes the connections the Redis store opened (its client and its subscriber).
+  await store.close()
+}

@@ -1,0 +1,197 @@
+/**
+ * @module
+ * Bundle size: what `@baton/client` (with ky and zustand) and `@baton/react` add to an app,
+ * minified by esbuild and compressed the way a server would send them, with a budget for the
+ * client that fails the bench when exceeded.
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+import { build, type Metafile } from 'esbuild'
+import type { Benchmark, BenchmarkOutcome } from '../lib/benchmark.js'
+import { BENCH_DIR } from '../lib/processes.js'
+import { formatTable } from '../lib/table.js'
+
+/** The client's budget: bytes after gzip -9 (issue #7). */
+export const CLIENT_GZIP_BUDGET = 10_000
+
+const ROOT = join(BENCH_DIR, '..')
+const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']
+
+interface Target {
+  name: string
+  entry: string
+  external: readonly string[]
+  budget: number | null
+  note: string
+}
+
+const TARGETS: readonly Target[] = [
+  {
+    name: '@baton/client',
+    entry: 'packages/client/src/index.ts',
+    external: [],
+    budget: CLIENT_GZIP_BUDGET,
+    note: 'with ky and zustand/vanilla',
+  },
+  {
+    name: '@baton/react (alone)',
+    entry: 'packages/react/src/index.ts',
+    external: [...REACT_EXTERNALS, '@baton/client'],
+    budget: null,
+    note: '@baton/client, react and react-dom external',
+  },
+  {
+    name: '@baton/react + client',
+    entry: 'packages/react/src/index.ts',
+    external: REACT_EXTERNALS,
+    budget: null,
+    note: 'react and react-dom external',
+  },
+]
+
+/** The bytes of one bundle, raw and compressed, and who they come from. */
+export interface BundleSize {
+  name: string
+  note: string
+  minified: number
+  gzip: number
+  brotli: number
+  budget: number | null
+  withinBudget: boolean | null
+  /** Minified bytes per source package, largest first (from esbuild's metafile). */
+  byPackage: Array<{ package: string; bytes: number }>
+}
+
+/** `ky`, `zustand`, `@baton/client`… for a path in the metafile. */
+function packageOf(path: string): string {
+  const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(path)
+  if (inModules) return inModules[1]!
+  const workspace = /(?:^|\/)packages\/([^/]+)\//.exec(path)
+  if (workspace) return `@baton/${workspace[1]}`
+  return path
+}
+
+function byPackage(metafile: Metafile): BundleSize['byPackage'] {
+  const totals = new Map<string, number>()
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = packageOf(path)
+      totals.set(name, (totals.get(name) ?? 0) + bytesInOutput)
+    }
+  }
+  return [...totals]
+    .map(([name, bytes]) => ({ package: name, bytes }))
+    .filter((entry) => entry.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes)
+}
+
+async function measure(target: Target): Promise<BundleSize> {
+  const result = await build({
+    entryPoints: [join(ROOT, target.entry)],
+    absWorkingDir: ROOT,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    // Builds from the TypeScript sources, so no package build is needed first.
+    conditions: ['@baton/source'],
+    external: [...target.external],
+    // What a production app bundle would do with `process.env.NODE_ENV` checks.
+    define: { 'process.env.NODE_ENV': '"production"' },
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const code = result.outputFiles[0]!.contents
+  const gzip = gzipSync(code, { level: 9 }).length
+  const brotli = brotliCompressSync(code, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+      [constants.BROTLI_PARAM_SIZE_HINT]: code.length,
+    },
+  }).length
+  return {
+    name: target.name,
+    note: target.note,
+    minified: code.length,
+    gzip,
+    brotli,
+    budget: target.budget,
+    withinBudget: target.budget === null ? null : gzip <= target.budget,
+    byPackage: byPackage(result.metafile),
+  }
+}
+
+const kB = (bytes: number) => `${(bytes / 1000).toFixed(2)} kB`
+
+async function runSize(): Promise<BenchmarkOutcome> {
+  const bundles: BundleSize[] = []
+  const skipped: string[] = []
+  for (const target of TARGETS) {
+    if (!existsSync(join(ROOT, target.entry))) {
+      skipped.push(`${target.name}: ${target.entry} does not exist`)
+      continue
+    }
+    bundles.push(await measure(target))
+  }
+
+  const failures = bundles
+    .filter((b) => b.withinBudget === false)
+    .map((b) => `${b.name} is ${b.gzip} bytes gzipped, over its budget of ${b.budget} bytes`)
+
+  const sizes = formatTable(
+    [
+      'bundle',
+      'min (B)',
+      'min+gzip (B)',
+      'min+brotli (B)',
+      'gzip budget (B)',
+      'budget',
+      'contents',
+    ],
+    bundles.map((b) => [
+      b.name,
+      b.minified,
+      b.gzip,
+      b.brotli,
+      b.budget,
+      b.withinBudget === null
+        ? '–'
+        : b.withinBudget
+          ? `ok (${kB(b.budget! - b.gzip)} left)`
+          : 'EXCEEDED',
+      b.note,
+    ]),
+  )
+  const breakdown = bundles
+    .map((b) => {
+      const rows = b.byPackage.map((p) => [
+        p.package,
+        p.bytes,
+        `${((100 * p.bytes) / b.minified).toFixed(1)} %`,
+      ])
+      return `**${b.name}**, minified bytes by source package:\n\n${formatTable(['package', 'bytes', 'share of min'], rows)}`
+    })
+    .join('\n\n')
+  const report = [
+    sizes,
+    '',
+    breakdown,
+    ...(skipped.length > 0 ? ['', ...skipped.map((s) => `Skipped: ${s}.`)] : []),
+  ].join('\n')
+
+  return {
+    report,
+    data: { budgetBytesGzip: CLIENT_GZIP_BUDGET, bundles, skipped, failures },
+    failures,
+  }
+}
+
+/** The bundle-size benchmark. */
+export const sizeBenchmark: Benchmark = {
+  name: 'size',
+  title: 'Bundle size',
+  run: () => runSize(),
+}
