@@ -48,14 +48,11 @@ const KNOWN_CODES = new Set<string>([
   'rate_limited',
 ])
 
-async function errorCode(response: Response): Promise<string | undefined> {
-  try {
-    const body = (await response.json()) as { error?: { code?: unknown } }
-    return typeof body.error?.code === 'string' ? body.error.code : undefined
-  } catch {
-    return undefined
-  }
-}
+const errorCode = (response: Response): Promise<string | undefined> =>
+  response.json().then(
+    (body: { error?: { code?: unknown } }) => body.error?.code as string | undefined,
+    () => undefined,
+  )
 
 function parseGrant<TUser extends SessionUser>(body: unknown, now: number): Grant<TUser> | null {
   if (typeof body !== 'object' || body === null) return null

@@ -43,7 +43,8 @@ export class BatonError<TCode extends BatonErrorCode = BatonErrorCode> extends E
   readonly [BRAND] = true
 
   constructor(code: TCode, message: string, options?: { status?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    // Error reads `cause` from the options (ES2022) and ignores `status`.
+    super(message, options)
     this.code = code
     this.status = options?.status
   }

@@ -93,12 +93,7 @@ export function createHttp<TUser extends SessionUser>(
 
   /** `fetch` with Baton's token handling; resolves with the Response like `fetch` (no throw on 4xx/5xx). */
   const fetchWithSession = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-    plain(
-      input instanceof URL || typeof input === 'string' || input instanceof Request
-        ? input
-        : String(input),
-      init as Options,
-    )
+    plain(input, init as Options)
 
   return { api, fetch: fetchWithSession }
 }
