@@ -45,6 +45,7 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
   })
 
   it('the proactive refresh happens once for all tabs and every tab adopts its token', async () => {
+    await env.restart({ accessTokenTtl: '3s' })
     const tabs = await signedInTabs(env.browser, 5)
     const before = env.server.refreshCount()
     const firstExpiry = tabs[0]!.client.store.getState().expiresAt!
@@ -66,6 +67,7 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
   })
 
   it('over three token lifetimes, 5 tabs calling the API spend one refresh per lifetime', async () => {
+    await env.restart({ accessTokenTtl: '3s' })
     // A 500 ms margin makes each refresh buy 2.5 s of a 3 s token: at most one per lifetime.
     const tabs = await signedInTabs(env.browser, 5, { refreshMargin: 500 })
     const before = env.server.refreshCount()

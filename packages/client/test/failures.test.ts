@@ -4,7 +4,7 @@
  */
 import { RefreshNetworkError, SessionExpiredError, type SessionStatus } from '@baton/client'
 import { describe, expect, it, vi } from 'vitest'
-import { Browser, signedInTabs, sleep, startServer, type Tab, until, useBrowser } from './harness'
+import { signedInTabs, sleep, type Tab, until, useBrowser } from './harness'
 
 const env = useBrowser()
 
@@ -41,11 +41,8 @@ describe('a refresh answered 401 (item 4)', () => {
   })
 
   it('theft detected on the server (a replayed cookie) signs every tab out with refresh_token_reused', async () => {
-    await env.server.close()
-    env.browser.destroy()
     // No grace window: the replay below comes at once and must still count as reuse.
-    env.server = await startServer({ gracePeriod: 0 })
-    env.browser = new Browser(env.server)
+    await env.restart({ gracePeriod: 0 })
     const [a, b] = await signedInTabs(env.browser, 2)
     const copy = env.browser.cookies.get('baton_rt')!.value
     a!.client.invalidateAccessToken()

@@ -85,7 +85,9 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
     createBff({
       keys,
       store: server.store!,
-      accessTokenTtl: '3s',
+      // Long enough that no proactive refresh lands inside a test by accident on a loaded machine;
+      // tests about proactive refresh ask for 3 s tokens.
+      accessTokenTtl: '30s',
       allowedOrigins: (origin) => origin === server.origin,
       authenticate: async ({ username, password }) =>
         USERS[username]?.password === password ? USERS[username].user : null,
@@ -222,8 +224,20 @@ export async function until(
 export const sleep = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms))
 
 /** A fresh BFF and browser for every test of the calling file, torn down (timers, globals) after. */
-export function useBrowser(): { server: TestServer; browser: Browser } {
-  const env = {} as { server: TestServer; browser: Browser }
+export function useBrowser(): {
+  server: TestServer
+  browser: Browser
+  /** Replaces this test's server (and browser) with one built with `options`. */
+  restart(options: Partial<BffOptions>): Promise<void>
+} {
+  const env = {
+    async restart(options: Partial<BffOptions>) {
+      env.browser.destroy()
+      await env.server.close()
+      env.server = await startServer(options)
+      env.browser = new Browser(env.server)
+    },
+  } as ReturnType<typeof useBrowser>
   beforeEach(async () => {
     env.server = await startServer()
     env.browser = new Browser(env.server)

@@ -10,6 +10,7 @@ const env = useBrowser()
 
 describe('a tab woken from sleep or background (item 8)', () => {
   it('checks expiry at once on visibilitychange instead of trusting its late timer', async () => {
+    await env.restart({ accessTokenTtl: '3s' })
     const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' })
     vi.stubGlobal('document', doc)
     const tab = env.browser.open()
