@@ -32,6 +32,7 @@ type Message<TUser extends SessionUser> = { from: string } & (
   | { type: 'hello' }
   | { type: 'grant'; grant: Grant<TUser>; refreshId?: string }
   | { type: 'refreshing'; refreshId: string }
+  | { type: 'logging-out'; refreshId: string }
   | { type: 'refresh-failed'; refreshId: string }
   | { type: 'ended'; sessionId: string | null; reason: SessionEndReason }
 )
@@ -188,7 +189,8 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
         if (usable(current)) post({ type: 'grant', grant: current })
         else if (localRefreshId) post({ type: 'refreshing', refreshId: localRefreshId })
         break
-      case 'refreshing': {
+      case 'refreshing':
+      case 'logging-out': {
         forgetPeerRefresh(message.refreshId)
         // The peer bounds its own call by requestTimeout; past that it is gone (tab closed).
         const timer = setTimer(() => {
@@ -196,7 +198,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
           settle()
         }, config.requestTimeout + 1_000)
         peerRefreshes.set(message.refreshId, timer)
-        emit({ type: 'refresh-start', source: 'peer' })
+        if (message.type === 'refreshing') emit({ type: 'refresh-start', source: 'peer' })
         break
       }
       case 'grant':
@@ -392,7 +394,13 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
 
     async logout(everywhere: boolean): Promise<void> {
       if (destroyed) throw destroyedError()
-      const outcome = await lock(lockName, config.requestTimeout * 2, () => auth.logout(everywhere))
+      const outcome = await lock(lockName, config.requestTimeout * 2, () => {
+        // A peer's refresh queued behind this lock would otherwise go out with the cookie the
+        // logout clears (401 no_session, the wrong reason): announced like a refresh, it makes
+        // peers wait for the 'ended' below instead, even if that message lands after the lock.
+        post({ type: 'logging-out', refreshId: randomId() })
+        return auth.logout(everywhere)
+      })
       const sessionId = current?.sessionId ?? null
       // Signed out here whatever the BFF said: the user asked for it.
       end(new SessionExpiredError('logged_out'), 'local')

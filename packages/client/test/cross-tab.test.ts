@@ -109,6 +109,25 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
     }
   })
 
+  it('requests in other tabs wait for a logout in progress, then fail as logged out', async () => {
+    // Announced like a refresh, a logout keeps peers from sending a token (or spending the
+    // cookie on a refresh) while the session is being ended.
+    const [a, b] = await signedInTabs(env.browser, 2)
+    env.server.logoutDelayMs = 300
+    const before = env.server.refreshCount()
+    const loggingOut = a!.client.logout()
+    await until(() => env.server.logoutCount() === 1, 1_000, 'the logout to reach the BFF')
+    // b's token is still valid: without the announcement it would go out with it at once.
+    const refreshing = b!.client.getAccessToken()
+    const calling = b!.client.api.get('me')
+    await expect(refreshing).rejects.toMatchObject({ reason: 'logged_out' })
+    await expect(calling).rejects.toMatchObject({ reason: 'logged_out' })
+    await loggingOut
+    expect(env.server.refreshCount()).toBe(before)
+    expect(env.server.apiCalls).toHaveLength(0)
+    expect(b!.events.at(-1)).toEqual({ type: 'signed-out', source: 'peer', reason: 'logged_out' })
+  })
+
   it('login in one tab signs every open tab in without a second login', async () => {
     const tabs = [env.browser.open(), env.browser.open(), env.browser.open()]
     await Promise.all(tabs.map((tab) => tab.client.start()))

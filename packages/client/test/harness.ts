@@ -37,6 +37,10 @@ export interface TestServer {
   refreshConcurrency: { now: number; max: number }
   /** When set, /auth/refresh waits this long before answering. */
   refreshDelayMs: number
+  /** When set, /auth/logout waits this long before answering. */
+  logoutDelayMs: number
+  /** POST /auth/logout requests that reached the BFF. */
+  logoutCount(): number
   /** The BFF's session store, for revoking sessions behind the clients' backs. */
   store: SessionStore
   events: BffEvent[]
@@ -63,6 +67,7 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
     rejectToken: null,
     refreshConcurrency,
     refreshDelayMs: 0,
+    logoutDelayMs: 0,
     store: memoryStore({ sweepInterval: 0 }),
   }
 
@@ -79,6 +84,13 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
     } finally {
       refreshConcurrency.now--
     }
+  })
+  let logouts = 0
+  server.logoutCount = () => logouts
+  app.use('/auth/logout', async (_c, next) => {
+    logouts++
+    if (server.logoutDelayMs) await sleep(server.logoutDelayMs)
+    await next()
   })
   app.route(
     '/',
