@@ -6,13 +6,14 @@
 import { fileURLToPath } from 'node:url'
 import { createServer } from 'vite'
 import { banner } from '../server/banner.js'
-import { ConfigError, loadConfig } from '../server/config.js'
+import { loadConfig } from '../server/config.js'
+import { runUntilSignal } from '../server/run.js'
 import { startDemoServer } from '../server/start.js'
 import { refreshMarginPlugin } from './refresh-margin-plugin.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-try {
+await runUntilSignal(async () => {
   const config = loadConfig(process.env, 'development')
   const bff = await startDemoServer({ config })
   const target = bff.url
@@ -39,16 +40,5 @@ try {
     ]),
   )
 
-  const shutdown = () => {
-    void Promise.allSettled([vite.close(), bff.close()]).then(() => process.exit(0))
-  }
-  process.once('SIGINT', shutdown)
-  process.once('SIGTERM', shutdown)
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`[demo] Invalid configuration: ${error.message}`)
-  } else {
-    console.error('[demo] Could not start:', error instanceof Error ? error.message : error)
-  }
-  process.exit(1)
-}
+  return { close: () => Promise.allSettled([vite.close(), bff.close()]) }
+})

@@ -8,6 +8,7 @@ export type { BffOptions, Credentials, RefreshCookieOptions } from './options.js
 export { requireAuth } from './middleware/require-auth.js'
 export type { RequireAuthOptions } from './middleware/require-auth.js'
 export type { BffEnv, RequireAuthVariables } from './env.js'
+export type { SessionSummary } from './session-service.js'
 export { BffError, isBffError, storeUnavailable } from './errors.js'
 export type { BffErrorBody, BffErrorCode } from './errors.js'
 export type {

@@ -1,17 +1,9 @@
 import { useCallback, useEffect, useState } from 'react'
+// Type only: the BFF's code never reaches the browser bundle.
+import type { SessionSummary } from '@baton/bff'
 import { useBatonClient } from '@baton/react'
 import { dateTime, describeDevice, timeAgo } from '../format'
-
-/** A session as `GET /auth/sessions` lists it. */
-interface SessionSummary {
-  id: string
-  createdAt: number
-  lastUsedAt: number
-  expiresAt: number
-  userAgent: string | null
-  ip: string | null
-  current: boolean
-}
+import { SignOutEverywhereButton } from './SignOutEverywhereButton'
 
 function DeviceIcon({ mobile }: { mobile: boolean }) {
   return (
@@ -161,15 +153,7 @@ export function DevicesPage() {
               : `Ends this session and ${others === 1 ? 'the other one' : `the ${others} others`}, in every tab and on every device.`}
           </p>
         </div>
-        <button
-          type="button"
-          className="button button-danger"
-          onClick={() => {
-            baton.logout({ everywhere: true }).catch(() => {})
-          }}
-        >
-          Sign out everywhere
-        </button>
+        <SignOutEverywhereButton />
       </section>
     </section>
   )

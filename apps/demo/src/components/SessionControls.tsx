@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { useBatonClient, useSessionState } from '@baton/react'
 import { eventLog } from '../event-log'
 import type { User } from '../user'
+import { SignOutEverywhereButton } from './SignOutEverywhereButton'
 
 interface Result {
   succeeded: number
@@ -107,15 +108,7 @@ export function SessionControls() {
           <p className="danger-title">Sign out everywhere</p>
           <p className="muted">Ends every session of {name}, on every device and tab.</p>
         </div>
-        <button
-          type="button"
-          className="button button-danger"
-          onClick={() => {
-            baton.logout({ everywhere: true }).catch(() => {})
-          }}
-        >
-          Sign out everywhere
-        </button>
+        <SignOutEverywhereButton />
       </div>
     </section>
   )

@@ -5,7 +5,7 @@ import type {
   SessionStore,
   StoredSession,
 } from './types.js'
-import { isLive, sessionDeadline } from './types.js'
+import { byCreation, isLive, sessionDeadline } from './types.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -142,7 +142,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
         const session = sessions.get(id)
         if (session && isLive(session, now)) live.push(structuredClone(session))
       }
-      return live.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+      return live.sort(byCreation)
     },
 
     subscribeRevocations(listener) {

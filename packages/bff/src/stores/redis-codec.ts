@@ -5,20 +5,17 @@
  * `user` is JSON: its claims must be JSON values.
  * @internal
  */
-import type { RevocationReason, SessionRotation, StoredSession } from './types.js'
+import {
+  isRevocationReason,
+  type RevocationReason,
+  type SessionRotation,
+  type StoredSession,
+} from './types.js'
 
 const STRINGS = ['id', 'userId', 'tokenKey', 'tokenHash'] as const
 const NUMBERS = ['createdAt', 'lastUsedAt', 'expiresAt', 'idleExpiresAt', 'generation'] as const
 const NULLABLE_STRINGS = ['userAgent', 'ip', 'previousTokenHash', 'sealedSuccessor'] as const
 const NULLABLE_NUMBERS = ['rotatedAt', 'revokedAt'] as const
-const REASONS: ReadonlySet<string> = new Set<RevocationReason>([
-  'logout',
-  'logout_everywhere',
-  'revoked',
-  'reuse_detected',
-  'expired',
-])
-
 /** @internal The fields a rotation writes, in a fixed order. */
 export const ROTATION_FIELDS = [
   'tokenHash',
@@ -115,7 +112,7 @@ export function decodeSession(fields: Record<string, string>): StoredSession | n
   )
     throw corrupt('user')
   const reason = optional('revokedReason')
-  if (reason !== null && !REASONS.has(reason)) throw corrupt('revokedReason')
+  if (reason !== null && !isRevocationReason(reason)) throw corrupt('revokedReason')
 
   return {
     id: string('id'),

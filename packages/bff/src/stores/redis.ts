@@ -25,7 +25,7 @@ import { isBffError, storeUnavailable } from '../errors.js'
 import { decodeSession, encodeRotation, encodeSession, pairsToRecord } from './redis-codec.js'
 import { CREATE, INDEX_ADD, RECORD_REVOKED, REVOKE, ROTATE, runScript } from './redis-scripts.js'
 import type { RevocationListener, RevocationReason, SessionStore, StoredSession } from './types.js'
-import { isLive, sessionDeadline } from './types.js'
+import { byCreation, isLive, sessionDeadline } from './types.js'
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -89,9 +89,6 @@ export interface RedisStore extends SessionStore {
 }
 
 const noop = () => {}
-
-const byCreation = (a: StoredSession, b: StoredSession) =>
-  a.createdAt - b.createdAt || a.id.localeCompare(b.id)
 
 /** A client rather than options; duck-typed, because `instanceof` fails across ioredis copies. */
 const isClient = (value: Redis | RedisOptions | string): value is Redis =>

@@ -7,7 +7,14 @@
 import Database from 'better-sqlite3'
 import { parseDuration, type Duration } from '../duration.js'
 import { storeUnavailable } from '../errors.js'
-import type { RevocationListener, RevocationReason, SessionStore, StoredSession } from './types.js'
+import {
+  byCreation,
+  isRevocationReason,
+  type RevocationListener,
+  type RevocationReason,
+  type SessionStore,
+  type StoredSession,
+} from './types.js'
 
 /** Options of {@link sqliteStore}. Give exactly one of `path` and `database`. */
 export interface SqliteStoreOptions {
@@ -68,17 +75,6 @@ interface Row {
   revoked_reason: string | null
 }
 
-const REASONS: ReadonlySet<string> = new Set<RevocationReason>([
-  'logout',
-  'logout_everywhere',
-  'revoked',
-  'reuse_detected',
-  'expired',
-])
-
-const byCreation = (a: StoredSession, b: StoredSession) =>
-  a.createdAt - b.createdAt || a.id.localeCompare(b.id)
-
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 function toSession(row: Row): StoredSession {
@@ -89,7 +85,7 @@ function toSession(row: Row): StoredSession {
     typeof (user as { id?: unknown }).id !== 'string'
   )
     throw new Error(`sqlite store: session ${row.id} has a malformed user`)
-  if (row.revoked_reason !== null && !REASONS.has(row.revoked_reason)) {
+  if (row.revoked_reason !== null && !isRevocationReason(row.revoked_reason)) {
     throw new Error(`sqlite store: session ${row.id} has an unknown revocation reason`)
   }
   return {

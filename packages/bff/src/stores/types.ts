@@ -115,6 +115,18 @@ export interface SessionStore {
   close(): Promise<void>
 }
 
+/** @internal Every {@link RevocationReason}, for stores that read one back from storage. */
+export const isRevocationReason = (value: string): value is RevocationReason =>
+  value === 'logout' ||
+  value === 'logout_everywhere' ||
+  value === 'revoked' ||
+  value === 'reuse_detected' ||
+  value === 'expired'
+
+/** @internal The order of `listByUser`: oldest first, ties by id, the same in every store. */
+export const byCreation = (a: StoredSession, b: StoredSession) =>
+  a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+
 /** The time after which a session can be forgotten: the earlier of its two deadlines. */
 export const sessionDeadline = (session: Pick<StoredSession, 'expiresAt' | 'idleExpiresAt'>) =>
   Math.min(session.expiresAt, session.idleExpiresAt)
