@@ -40,9 +40,12 @@ export interface BffErrorBody {
  */
 export class BffError extends Error {
   override readonly name = 'BffError'
+  /** The HTTP status of the response. */
   readonly status: number
+  /** The stable `error.code` of the response body. */
   readonly code: BffErrorCode
-  readonly headers: Record<string, string>
+  /** Extra response headers (`WWW-Authenticate`, `Retry-After`, a cleared cookie). */
+  readonly headers: Readonly<Record<string, string>>
 
   constructor(
     status: number,
@@ -66,7 +69,14 @@ export class BffError extends Error {
   }
 }
 
-/** True for a {@link BffError}, also across module copies (checked by name and shape). */
+/**
+ * True for a {@link BffError}, also across module copies (checked by name and shape).
+ *
+ * @example
+ * ```ts
+ * app.onError((error, c) => (isBffError(error) ? error.getResponse() : c.json({ error: 'oops' }, 500)))
+ * ```
+ */
 export const isBffError = (value: unknown): value is BffError =>
   value instanceof BffError ||
   (value instanceof Error &&
@@ -75,8 +85,19 @@ export const isBffError = (value: unknown): value is BffError =>
     typeof (value as Partial<BffError>).status === 'number')
 
 /**
- * Thrown by a {@link SessionStore} that cannot reach its backend. The client treats the 503 as a
- * network failure, never as a logout.
+ * The error a {@link SessionStore} throws when it cannot reach its backend: 503
+ * `store_unavailable`. The client treats it as a network failure, never as a logout.
+ *
+ * @example
+ * ```ts
+ * async get(id) {
+ *   try {
+ *     return await db.find(id)
+ *   } catch (cause) {
+ *     throw storeUnavailable(cause)
+ *   }
+ * }
+ * ```
  */
 export const storeUnavailable = (cause: unknown): BffError =>
   new BffError(503, 'store_unavailable', 'The session store is unavailable; try again shortly.', {

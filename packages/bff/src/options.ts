@@ -7,7 +7,7 @@ import { parseDuration, type Duration } from './duration.js'
 import type { BffEvent } from './events.js'
 import { memoryStore } from './stores/memory.js'
 import type { SessionStore, SessionUser } from './stores/types.js'
-import { createSigningKeys, type SigningKeys } from './tokens/keys.js'
+import { createSigningKeys, isSigningKeys, type SigningKeys } from './tokens/keys.js'
 
 /** What `POST /auth/login` receives. */
 export interface Credentials {
@@ -219,7 +219,11 @@ export function normalizeOptions(options: BffOptions): BffConfig {
   } else if (Array.isArray(allowed)) {
     const set = new Set<string>()
     for (const origin of allowed) {
-      if (typeof origin !== 'string' || new URL(origin).origin !== origin) {
+      if (
+        typeof origin !== 'string' ||
+        !URL.canParse(origin) ||
+        new URL(origin).origin !== origin
+      ) {
         throw new TypeError(
           `allowedOrigins: "${String(origin)}" is not an origin like "https://app.example"`,
         )
@@ -230,6 +234,11 @@ export function normalizeOptions(options: BffOptions): BffConfig {
   } else {
     throw new TypeError('allowedOrigins must be an array of origins or a function')
   }
+
+  if (options.keys !== undefined && !isSigningKeys(options.keys)) {
+    throw new TypeError('createBff: keys must come from createSigningKeys()')
+  }
+  const keys = options.keys ?? createSigningKeys({ logger })
 
   const now = options.now ?? (() => Date.now())
   const onEvent = options.onEvent
@@ -247,7 +256,7 @@ export function normalizeOptions(options: BffOptions): BffConfig {
 
   return {
     authenticate: options.authenticate,
-    keys: options.keys ?? createSigningKeys({ logger }),
+    keys,
     // The default store's background sweep must follow the same (possibly injected) clock.
     store: options.store ?? memoryStore({ now }),
     issuer: options.issuer ?? 'baton',

@@ -118,14 +118,12 @@ export function createSessionService(config: BffConfig) {
   ) => {
     const revoked = await storeCall(() => store.revoke(session.id, reason, now))
     if (revoked) {
-      emit({
-        type: 'revoked',
-        reason,
-        sessionId: session.id,
-        userId: session.userId,
-        at: now,
-        ...meta,
-      })
+      const about = { sessionId: session.id, userId: session.userId, at: now, ...meta }
+      // Theft is reported before its consequence, so an audit log reads cause first.
+      if (reason === 'reuse_detected') {
+        emit({ type: 'reuse_detected', generation: session.generation, ...about })
+      }
+      emit({ type: 'revoked', reason, ...about })
     }
     return revoked
   }
@@ -282,24 +280,7 @@ export function createSessionService(config: BffConfig) {
 
         // An authentic token that is no longer current: someone kept a copy. The server cannot
         // tell thief from owner, so the whole family ends (RFC 9700 §4.14.2).
-        if (await storeCall(() => store.revoke(session.id, 'reuse_detected', now))) {
-          emit({
-            type: 'reuse_detected',
-            generation: session.generation,
-            sessionId: session.id,
-            userId: session.userId,
-            at: now,
-            ...meta,
-          })
-          emit({
-            type: 'revoked',
-            reason: 'reuse_detected',
-            sessionId: session.id,
-            userId: session.userId,
-            at: now,
-            ...meta,
-          })
-        }
+        await revoke(session, 'reuse_detected', meta, now)
         throw unauthorized(
           'refresh_token_reused',
           'This refresh token was already used; the session has been ended.',

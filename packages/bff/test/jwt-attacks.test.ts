@@ -323,6 +323,11 @@ describe('requireAuth() options', () => {
       { jwks, issuer: 'baton', audience: 'a', algorithms: ['none'] },
     ],
     ['a bad clockTolerance', { jwks, issuer: 'baton', audience: 'a', clockTolerance: 'soon' }],
+    [
+      'jwks that is neither keys, a key set nor a URL',
+      { jwks: { ephemeral: false }, issuer: 'baton', audience: 'a' },
+    ],
+    ['jwks that is not a URL', { jwks: 'not a url', issuer: 'baton', audience: 'a' }],
   ])('throw a TypeError for %s', (_, options) => {
     expect(() => requireAuth(options as unknown as RequireAuthOptions)).toThrow(TypeError)
   })

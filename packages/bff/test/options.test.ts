@@ -34,7 +34,16 @@ describe('createBff() option validation', () => {
       { allowedOrigins: ['https://app.example/login'] },
       /^allowedOrigins: "https:\/\/app.example\/login"/,
     ],
-    ['an allowed origin that is not a URL', { allowedOrigins: ['app.example'] }, /Invalid URL/],
+    [
+      'an allowed origin that is not a URL',
+      { allowedOrigins: ['app.example'] },
+      /^allowedOrigins: "app.example" is not an origin/,
+    ],
+    [
+      'keys not made by createSigningKeys()',
+      { keys: { ephemeral: false, jwks: async () => ({ keys: [] }) } },
+      /^createBff: keys must come from createSigningKeys\(\)/,
+    ],
     [
       'allowedOrigins as a string',
       { allowedOrigins: 'https://app.example' },

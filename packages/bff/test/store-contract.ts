@@ -422,6 +422,23 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect([...second.heard]).toStrictEqual([a!.id, b!.id])
       })
 
+      it('Should revoke and tell the other subscribers when one subscriber throws', async () => {
+        const now = Date.now()
+        const { heard, listener } = recorder()
+        store.subscribeRevocations(() => {
+          throw new Error('a broken subscriber')
+        })
+        store.subscribeRevocations(listener)
+        const session = sessionRecord(userId, now)
+        await store.create(session, now)
+
+        await expect(store.revoke(session.id, 'revoked', now)).resolves.toMatchObject({
+          id: session.id,
+        })
+        await vi.waitFor(() => expect([...heard]).toStrictEqual([session.id]))
+        expect((await store.get(session.id))?.revokedReason).toBe('revoked')
+      })
+
       it('Should not notify for failed revocations', async () => {
         const { heard, listener } = recorder()
         store.subscribeRevocations(listener)

@@ -42,7 +42,7 @@ export interface RequireAuthOptions {
   /**
    * A session store to learn revocations from. Tokens of a revoked session are then refused at
    * once instead of living until `exp`. With the Redis store this works across instances through
-   * Redis pub/sub.
+   * Redis pub/sub. The subscription lasts as long as the store: close the store to end it.
    */
   checkRevoked?: Pick<SessionStore, 'subscribeRevocations'>
   /**

@@ -22,8 +22,7 @@ const tooLarge = () =>
 // global Request class, which throws (a 500) under @hono/node-server with overrideGlobalObjects
 // off. Here the body is streamed once, with the cap enforced as the bytes arrive.
 async function readJson(c: Context): Promise<unknown> {
-  const declared = c.req.header('content-length')
-  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge()
+  // A declared oversize body was refused by the `bodySize` guard already.
   const body = c.req.raw.body
   if (!body) return undefined
   const reader = body.getReader()
@@ -71,10 +70,11 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
 
   // A 401 from these routes means the cookie is worthless: tell the browser to drop it.
   const clearingCookieOn401 = (error: unknown): never => {
-    if (isBffError(error) && error.status === 401) {
-      error.headers['set-cookie'] = clearedRefreshCookie(config)
-    }
-    throw error
+    if (!isBffError(error) || error.status !== 401) throw error
+    throw new BffError(error.status, error.code, error.message, {
+      cause: error.cause,
+      headers: { ...error.headers, 'set-cookie': clearedRefreshCookie(config) },
+    })
   }
 
   // A declared oversize body is refused before anything else; a chunked one while it is read.

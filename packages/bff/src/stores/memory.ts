@@ -1,3 +1,4 @@
+import { parseDuration, type Duration } from '../duration.js'
 import type {
   RevocationListener,
   RevocationReason,
@@ -14,7 +15,7 @@ export interface MemoryStoreOptions {
    * still happens lazily on writes once the map grows).
    * @default 60_000
    */
-  sweepInterval?: number
+  sweepInterval?: Duration
   /**
    * The clock used by the background sweep.
    * @default Date.now
@@ -71,7 +72,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
 
   const notify = (ids: string[]) => {
     if (ids.length === 0) return
-    for (const listener of listeners) listener(ids)
+    for (const listener of listeners) {
+      // The revocation has happened; a listener's failure must not turn it into a store error.
+      try {
+        listener(ids)
+      } catch {
+        // Listeners (requireAuth's revocation cache) do not throw; a foreign one is ignored.
+      }
+    }
   }
 
   const markRevoked = (session: StoredSession, reason: RevocationReason, now: number) => {
@@ -82,7 +90,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     return before
   }
 
-  const interval = options.sweepInterval ?? 60_000
+  const interval = parseDuration(options.sweepInterval ?? 60_000, 'sweepInterval')
   const timer = interval > 0 ? setInterval(() => sweep(), interval) : undefined
   // A store must never keep a process alive on its own.
   ;(timer as { unref?: () => void } | undefined)?.unref?.()

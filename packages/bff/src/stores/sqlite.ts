@@ -218,7 +218,14 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const listeners = new Set<RevocationListener>()
   const notify = (ids: string[]) => {
     if (ids.length === 0) return
-    for (const listener of [...listeners]) listener(ids)
+    for (const listener of [...listeners]) {
+      // The revocation has happened; a listener's failure must not turn it into a store error.
+      try {
+        listener(ids)
+      } catch {
+        // Listeners (requireAuth's revocation cache) do not throw; a foreign one is ignored.
+      }
+    }
   }
 
   let lastSweep = clock()

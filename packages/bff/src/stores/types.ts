@@ -127,10 +127,24 @@ export const isRevocationReason = (value: string): value is RevocationReason =>
 export const byCreation = (a: StoredSession, b: StoredSession) =>
   a.createdAt - b.createdAt || a.id.localeCompare(b.id)
 
-/** The time after which a session can be forgotten: the earlier of its two deadlines. */
+/**
+ * The time after which a session can be forgotten: the earlier of its two deadlines.
+ *
+ * @example
+ * ```ts
+ * await redis.pexpire(key, sessionDeadline(session) - now) // the key dies with the session
+ * ```
+ */
 export const sessionDeadline = (session: Pick<StoredSession, 'expiresAt' | 'idleExpiresAt'>) =>
   Math.min(session.expiresAt, session.idleExpiresAt)
 
-/** True while a session may be refreshed or listed. */
+/**
+ * True while a session may be refreshed or listed: not revoked, and before both deadlines.
+ *
+ * @example
+ * ```ts
+ * const live = sessions.filter((session) => isLive(session, Date.now()))
+ * ```
+ */
 export const isLive = (session: StoredSession, now: number) =>
   session.revokedAt === null && now < sessionDeadline(session)

@@ -13,7 +13,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose'
 import { primitives } from '#crypto'
-import { loadSigningKeys, type SigningAlgorithm, type SigningKeys } from './keys.js'
+import { isSigningKeys, loadSigningKeys, type SigningAlgorithm, type SigningKeys } from './keys.js'
 
 /** The claims of a Baton access token. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -74,15 +74,19 @@ export function keyLookup(source: JwksSource): JWTVerifyGetKey {
   if (typeof source === 'string' || source instanceof URL) {
     return createRemoteJWKSet(new URL(source))
   }
-  if ('keys' in source && Array.isArray(source.keys)) {
+  if (isSigningKeys(source)) {
+    let local: Promise<JWTVerifyGetKey> | undefined
+    return async (header, token) => {
+      local ??= loadSigningKeys(source).then(({ jwks }) => createLocalJWKSet(jwks))
+      return (await local)(header, token)
+    }
+  }
+  if (typeof source === 'object' && source !== null && Array.isArray(source.keys)) {
     return createLocalJWKSet(source)
   }
-  const ring = source as SigningKeys
-  let local: Promise<JWTVerifyGetKey> | undefined
-  return async (header, token) => {
-    local ??= loadSigningKeys(ring).then(({ jwks }) => createLocalJWKSet(jwks))
-    return (await local)(header, token)
-  }
+  throw new TypeError(
+    'requireAuth: jwks must be the SigningKeys of createSigningKeys(), a JWKS object or its URL',
+  )
 }
 
 /** @internal */

@@ -182,6 +182,10 @@ async function generated(alg: SigningAlgorithm) {
   return { privateKey, publicJwk: await exportJWK(publicKey), alg }
 }
 
+/** @internal True for a ring made by {@link createSigningKeys}. */
+export const isSigningKeys = (value: unknown): value is SigningKeys =>
+  typeof value === 'object' && value !== null && loaders.has(value as SigningKeys)
+
 /** @internal The current signer and the published key set of a ring. */
 export async function loadSigningKeys(keys: SigningKeys): Promise<Loaded> {
   const load = loaders.get(keys)

@@ -63,7 +63,9 @@ export function parseRefreshToken(raw: string | undefined): ParsedRefreshToken |
   } catch {
     return null
   }
-  if (bytes.length !== TOKEN_BYTES) return null
+  // Only the canonical spelling: base64url has spare bits in its last character, and another
+  // spelling of the current token would hash differently and pass for a stolen ancestor.
+  if (bytes.length !== TOKEN_BYTES || base64url.encode(bytes) !== raw) return null
   return {
     raw,
     bytes,
