@@ -23,18 +23,24 @@ import {
   type Locator,
   type Page,
 } from '@playwright/test'
-import type { Env } from '@baton/demo/server'
+import { DEMO_ACCOUNTS, type Env } from '@baton/demo/server'
 import { startDemo, type Demo } from './demo-server.js'
 import { installPageRecorder } from './page-probes.js'
 import { createTraffic, type Traffic } from './traffic.js'
 
 export { expect }
 
-/** The demo accounts (apps/demo/server/users.ts). */
-export const USERS = {
-  alice: { username: 'alice', password: 'wonderland', name: 'Alice' },
-  bob: { username: 'bob', password: 'builder', name: 'Bob' },
-} as const
+/** A demo account's username: `'alice' | 'bob'`. */
+export type DemoUsername = (typeof DEMO_ACCOUNTS)[number]['user']['username']
+
+/** The demo server's accounts (`DEMO_ACCOUNTS`), by username. */
+export const USERS = Object.fromEntries(
+  DEMO_ACCOUNTS.map(({ user, password }) => [
+    user.username,
+    { username: user.username, password, name: user.name },
+  ]),
+  // fromEntries types its keys as string; DEMO_ACCOUNTS holds exactly the DemoUsername ones.
+) as Record<DemoUsername, { username: string; password: string; name: string }>
 
 /** The app's accessible session status: "Checking your session…", "Signed out", "Signed in as …". */
 export const sessionStatus = (page: Page): Locator =>
@@ -91,7 +97,7 @@ export async function press(page: Page, name: string): Promise<void> {
 }
 
 /** Signs in through the login form of `page` and waits until it shows the user signed in. */
-export async function signIn(page: Page, user: keyof typeof USERS = 'alice'): Promise<void> {
+export async function signIn(page: Page, user: DemoUsername = 'alice'): Promise<void> {
   const { username, password, name } = USERS[user]
   await page.bringToFront()
   await page.getByLabel('Username').fill(username)

@@ -12,9 +12,7 @@ import {
   type RequireAuthVariables,
   type SessionStore,
 } from '@baton/bff'
-import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { HTTPException } from 'hono/http-exception'
+import { Hono, type Context } from 'hono'
 import type { UserDirectory } from './users.js'
 
 /** A note, as `GET /api/notes` returns it. */
@@ -44,6 +42,34 @@ const MAX_NOTES_PER_USER = 100
 
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
 
+const tooLarge = () =>
+  new BffError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`)
+
+// Read by hand rather than with hono's bodyLimit(): that middleware re-wraps the request in the
+// global Request class, which throws (a 500) under @hono/node-server when it has not replaced
+// that class. Here the body is streamed once, with the cap enforced as the bytes arrive.
+async function readText(c: Context): Promise<string> {
+  const declared = c.req.header('content-length')
+  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge()
+  const body = c.req.raw.body
+  if (!body) return ''
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > MAX_BODY_BYTES) {
+      void reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+  return text + decoder.decode()
+}
+
 /**
  * Creates the API: `GET /me`, `GET /notes`, `POST /notes` (`{ "text": "…" }`). Every error is
  * `{ "error": { "code", "message" } }` with a 4xx status; none is a 500.
@@ -60,9 +86,6 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
   const api = new Hono<{ Variables: RequireAuthVariables }>()
   api.onError((error, c) => {
     if (isBffError(error)) return error.getResponse()
-    if (error instanceof HTTPException && error.status < 500) {
-      return invalidRequest(error.message || 'The request is invalid.').getResponse()
-    }
     console.error(`[demo] unexpected error on ${c.req.method} ${c.req.path}`, error)
     return new BffError(500, 'internal', 'Something went wrong on our side.').getResponse()
   })
@@ -94,40 +117,28 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
 
   api.get('/notes', (c) => c.json({ notes: notes.get(c.var.userId) ?? [] }))
 
-  api.post(
-    '/notes',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new BffError(
-          413,
-          'payload_too_large',
-          `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
-        )
-      },
-    }),
-    async (c) => {
-      let body: unknown
-      try {
-        body = JSON.parse(await c.req.text())
-      } catch {
-        throw invalidRequest('The request body is not valid JSON.')
-      }
-      const text = (body as { text?: unknown } | null)?.text
-      if (typeof body !== 'object' || body === null || typeof text !== 'string') {
-        throw invalidRequest('Expected a JSON object { "text": string }.')
-      }
-      const trimmed = text.trim()
-      if (trimmed === '') throw invalidRequest('text must not be empty.')
-      if (trimmed.length > MAX_NOTE_LENGTH) {
-        throw invalidRequest(`text must be at most ${MAX_NOTE_LENGTH} characters.`)
-      }
-      const note: Note = { id: String(nextId++), text: trimmed, createdAt: Date.now() }
-      const list = [note, ...(notes.get(c.var.userId) ?? [])].slice(0, MAX_NOTES_PER_USER)
-      notes.set(c.var.userId, list)
-      return c.json({ note }, 201)
-    },
-  )
+  api.post('/notes', async (c) => {
+    const raw = await readText(c)
+    let body: unknown
+    try {
+      body = JSON.parse(raw)
+    } catch {
+      throw invalidRequest('The request body is not valid JSON.')
+    }
+    const text = (body as { text?: unknown } | null)?.text
+    if (typeof body !== 'object' || body === null || typeof text !== 'string') {
+      throw invalidRequest('Expected a JSON object { "text": string }.')
+    }
+    const trimmed = text.trim()
+    if (trimmed === '') throw invalidRequest('text must not be empty.')
+    if (trimmed.length > MAX_NOTE_LENGTH) {
+      throw invalidRequest(`text must be at most ${MAX_NOTE_LENGTH} characters.`)
+    }
+    const note: Note = { id: String(nextId++), text: trimmed, createdAt: Date.now() }
+    const list = [note, ...(notes.get(c.var.userId) ?? [])].slice(0, MAX_NOTES_PER_USER)
+    notes.set(c.var.userId, list)
+    return c.json({ note }, 201)
+  })
 
   return api
 }

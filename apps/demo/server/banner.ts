@@ -2,7 +2,7 @@
  * @module
  * What the demo prints when it starts: where to go and how to sign in.
  */
-import type { DemoConfig } from './config.js'
+import { redactUrl, type DemoConfig } from './config.js'
 import { DEMO_ACCOUNTS } from './users.js'
 
 const formatMs = (ms: number) =>
@@ -24,7 +24,7 @@ export function banner(config: DemoConfig, urls: Array<[label: string, url: stri
       ? 'memory (sessions are lost on restart)'
       : config.store.kind === 'sqlite'
         ? `sqlite (${config.store.path})`
-        : `redis (${config.store.url})`
+        : `redis (${redactUrl(config.store.url)})`
   return [
     '',
     '  Baton demo',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, type Env } from './config'
+import { ConfigError, loadConfig, redactUrl, type Env } from './config'
 
 const failure = (env: Env) => {
   try {
@@ -157,5 +157,37 @@ describe('loadConfig refuses what it cannot use, naming the variable', () => {
     expect(error.variable).toBe(variable)
     expect(error.message.startsWith(`${variable} `)).toBe(true)
     if (message !== undefined) expect(error.message).toContain(message)
+  })
+})
+
+describe('redactUrl', () => {
+  it.each([
+    ['redis://:s3cret@cache.example:6379/0', 'redis://:***@cache.example:6379/0'],
+    ['rediss://default:s3cret@cache.example:6380/1', 'rediss://default:***@cache.example:6380/1'],
+    ['redis://:p@ss:w0rd@cache.example:6379', 'redis://:***@cache.example:6379'],
+    [
+      'redis://cache.example:6379?password=s3cret&db=2',
+      'redis://cache.example:6379?password=***&db=2',
+    ],
+    ['default:s3cret@cache.example:6379', 'default:***@cache.example:6379'],
+    ['//:s3cret@cache.example', '//:***@cache.example'],
+  ])('Should hide the password of %s', (url, redacted) => {
+    expect(redactUrl(url)).toBe(redacted)
+  })
+
+  it.each(['redis://127.0.0.1:6379', 'redis://alice@cache.example:6379/0', 'localhost:6379'])(
+    'Should leave %s, which holds no password, as it is',
+    (url) => {
+      expect(redactUrl(url)).toBe(url)
+    },
+  )
+
+  it('Should not echo the password of a REDIS_URL it refuses', () => {
+    const error = failure({ BATON_STORE: 'redis', REDIS_URL: 'http://:s3cret@cache.example:6379' })
+    expect(error).toEqual({
+      variable: 'REDIS_URL',
+      message:
+        'REDIS_URL must be a redis:// or rediss:// URL, got "http://:***@cache.example:6379"',
+    })
   })
 })

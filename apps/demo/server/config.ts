@@ -50,6 +50,27 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * `url` with its password replaced by `***` (`redis://:***@host:6379/0`), for logs and error
+ * messages: REDIS_URL often carries the Redis password, and start-up output ends up in CI logs
+ * and terminals that others read. The user name stays; a `password` query parameter (which
+ * ioredis also reads) is hidden too. Works on the text, so a value that is not a valid URL (the
+ * one a config error reports) is redacted as well.
+ *
+ * @example
+ * ```ts
+ * redactUrl('rediss://default:s3cret@cache.example:6380/0') // 'rediss://default:***@cache.example:6380/0'
+ * ```
+ */
+export function redactUrl(url: string): string {
+  return (
+    url
+      // Up to the last '@' before the path, as URL parsers split user info from the host.
+      .replace(/^([a-z][a-z\d+.-]*:\/\/|\/\/)?([^:@/]*):[^/]*@/i, '$1$2:***@')
+      .replace(/([?&]password=)[^&#]*/gi, '$1***')
+  )
+}
+
 /** The environment, as `process.env` gives it. */
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -123,7 +144,10 @@ function store(env: Env): StoreConfig {
     case 'redis': {
       const url = read(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379'
       if (!/^rediss?:\/\//.test(url)) {
-        throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, got "${url}"`)
+        throw new ConfigError(
+          'REDIS_URL',
+          `must be a redis:// or rediss:// URL, got "${redactUrl(url)}"`,
+        )
       }
       const keyPrefix = read(env, 'BATON_REDIS_PREFIX') ?? 'baton-demo:'
       if (/[{}]/.test(keyPrefix)) {

@@ -12,13 +12,6 @@ import type { DemoConfig } from './config.js'
 export interface StartDemoServerOptions extends DemoAppOptions {
   /** From `loadConfig(env, mode)`; `port: 0` picks a free port. */
   config: DemoConfig
-  /**
-   * Let `@hono/node-server` replace the global `Request` and `Response` with its faster ones.
-   * Turn it off when this process also runs fetch-based clients that need the native classes;
-   * hono's `bodyLimit` then fails on a body-carrying request without `Content-Length`.
-   * @default true
-   */
-  overrideGlobalObjects?: boolean
 }
 
 /** A listening demo server. */
@@ -45,13 +38,13 @@ export interface DemoServer extends DemoApp {
  * ```
  */
 export async function startDemoServer(options: StartDemoServerOptions): Promise<DemoServer> {
-  const { config, overrideGlobalObjects = true, ...appOptions } = options
+  const { config, ...appOptions } = options
   const demo = await createDemoApp(config, appOptions)
   let http: ServerType
   try {
     http = await new Promise<ServerType>((resolve, reject) => {
       const server = serve(
-        { fetch: demo.app.fetch, hostname: config.host, port: config.port, overrideGlobalObjects },
+        { fetch: demo.app.fetch, hostname: config.host, port: config.port },
         () => resolve(server),
       )
       server.once('error', reject)

@@ -23,8 +23,8 @@ export interface DemoAccount {
   user: DemoUser
 }
 
-/** The built-in accounts. */
-export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
+/** The built-in accounts. Literal types, so the e2e suite can type usernames as `'alice' | 'bob'`. */
+export const DEMO_ACCOUNTS = [
   {
     password: 'wonderland',
     user: { id: 'u-alice', username: 'alice', name: 'Alice', email: 'alice@example.com' },
@@ -33,7 +33,7 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
     password: 'builder',
     user: { id: 'u-bob', username: 'bob', name: 'Bob', email: 'bob@example.com' },
   },
-]
+] as const satisfies readonly DemoAccount[]
 
 /** Derives a password hash; injectable so tests can count calls. */
 export type PasswordHasher = (password: string, salt: Buffer) => Promise<Buffer>

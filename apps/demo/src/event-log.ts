@@ -6,6 +6,7 @@
  */
 import { useSyncExternalStore } from 'react'
 import type { ClientEvent } from '@baton/react'
+import { clockTime } from './format'
 
 /** Who did it: this tab, or another tab of the same browser (through the BroadcastChannel). */
 export type EventOrigin = 'this-tab' | 'other-tab'
@@ -37,9 +38,6 @@ const END_REASONS: Record<string, string> = {
   refresh_token_reused: 'refresh token reuse detected',
 }
 
-const time = (ms: number) =>
-  new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
-
 /** The words for one client event, and which tab it came from. */
 export function describeEvent(event: ClientEvent): { origin: EventOrigin; message: string } {
   switch (event.type) {
@@ -67,7 +65,7 @@ export function describeEvent(event: ClientEvent): { origin: EventOrigin; messag
     case 'token-from-peer':
       return {
         origin: 'other-tab',
-        message: `New access token received, valid until ${time(event.expiresAt)}`,
+        message: `New access token received, valid until ${clockTime(event.expiresAt)}`,
       }
     case 'signed-in':
       return event.source === 'local'

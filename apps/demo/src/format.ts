@@ -37,14 +37,6 @@ export function countdown(ms: number): string {
   return `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`
 }
 
-/** `5 min`, `10 s`, `500 ms`. */
-export function duration(ms: number): string {
-  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`
-  if (ms >= 1_000) return `${Math.round(ms / 100) / 10} s`
-  return `${Math.round(ms)} ms`
-}
-
 /** A readable device name from a User-Agent: `Chrome on Linux`, `Safari on iPhone`. */
 export function describeDevice(userAgent: string | null): { name: string; mobile: boolean } {
   if (!userAgent) return { name: 'Unknown device', mobile: false }

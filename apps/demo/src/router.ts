@@ -23,6 +23,28 @@ export function navigate(to: string, options: { replace?: boolean } = {}) {
   for (const listener of listeners) listener()
 }
 
+/**
+ * `target` as a path of this app (path, query and hash), or `/` when it would lead elsewhere.
+ * Resolving it as the browser will is the only reliable check: `/\evil.example` starts with a
+ * single slash yet names the host evil.example, because URL parsers read `\` as `/`. Such a
+ * value would be an open redirect, and `history.replaceState` throws on a foreign origin.
+ *
+ * @example
+ * ```ts
+ * sameOriginPath(new URLSearchParams(location.search).get('next'), location.origin) // '/devices'
+ * ```
+ */
+export function sameOriginPath(target: string | null, origin: string): string {
+  if (!target) return '/'
+  let url: URL
+  try {
+    url = new URL(target, origin)
+  } catch {
+    return '/'
+  }
+  return url.origin === origin ? url.pathname + url.search + url.hash : '/'
+}
+
 const currentPath = () => window.location.pathname
 const currentSearch = () => window.location.search
 

@@ -113,8 +113,9 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
         error: new RefreshNetworkError('Unexpected BFF response.', { status }),
       }
     }
-    // 5xx (503 store_unavailable), 408 and 429 are passing trouble, never the end of a session.
-    if (status >= 500 || status === 408 || status === 429) {
+    // 5xx (503 store_unavailable) and 408 are passing trouble, never the end of a session; so is
+    // a 429 on refresh. A 429 on login is the answer to show: `rate_limited`.
+    if (status >= 500 || status === 408 || (status === 429 && path === 'refresh')) {
       return {
         kind: 'network',
         error: new RefreshNetworkError(`BFF answered ${status}.`, { status }),

@@ -53,6 +53,13 @@ export class BatonError<TCode extends BatonErrorCode = BatonErrorCode> extends E
 /**
  * The session is really over (signed out, expired, revoked, or ended after refresh-token reuse):
  * the user has to sign in again. Every tab moves to `unauthenticated`.
+ *
+ * @example
+ * ```ts
+ * baton.api.get('notes').catch((error) => {
+ *   if (error instanceof SessionExpiredError) showLogin(error.reason === 'refresh_token_reused')
+ * })
+ * ```
  */
 export class SessionExpiredError extends BatonError<'session_expired'> {
   override name = 'SessionExpiredError'
@@ -68,6 +75,15 @@ export class SessionExpiredError extends BatonError<'session_expired'> {
 /**
  * The BFF could not be reached (network error, timeout, 5xx). The session is NOT over: Baton keeps
  * retrying with backoff, and the status stays as it was.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await baton.api.post('notes', { json: note })
+ * } catch (error) {
+ *   if (error instanceof RefreshNetworkError) keepDraftAndRetryLater(note) // still signed in
+ * }
+ * ```
  */
 export class RefreshNetworkError extends BatonError<'network_unavailable'> {
   override name = 'RefreshNetworkError'
@@ -80,6 +96,19 @@ export class RefreshNetworkError extends BatonError<'network_unavailable'> {
   }
 }
 
-/** True for any Baton error, also one made by another copy of this package. */
+/**
+ * True for any Baton error, also one made by another copy of this package (an iframe, a second
+ * bundle), where `instanceof` fails.
+ *
+ * @example
+ * ```ts
+ * if (isBatonError(error)) {
+ *   switch (error.code) {
+ *     case 'session_expired': return showLogin()
+ *     case 'network_unavailable': return showOfflineBanner()
+ *   }
+ * }
+ * ```
+ */
 export const isBatonError = (value: unknown): value is BatonError =>
   typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true

@@ -27,18 +27,17 @@ import type { createSessionStore, SessionUser } from './store.js'
 import { clearTimer, setTimer } from './timers.js'
 import { listenForWake } from './visibility.js'
 
-/** What tabs say to each other. The channel name carries the protocol version. */
-type Message<TUser extends SessionUser> = { from: string } & (
+/**
+ * What tabs say to each other. The channel name carries the protocol version. BroadcastChannel
+ * never delivers a message back to the tab that posted it, so messages carry no sender.
+ */
+type Message<TUser extends SessionUser> =
   | { type: 'hello' }
   | { type: 'grant'; grant: Grant<TUser>; refreshId?: string }
   | { type: 'refreshing'; refreshId: string }
   | { type: 'logging-out'; refreshId: string }
   | { type: 'refresh-failed'; refreshId: string }
   | { type: 'ended'; sessionId: string | null; reason: SessionEndReason }
-)
-
-type Outgoing<TUser extends SessionUser> =
-  Message<TUser> extends infer M ? (M extends { from: string } ? Omit<M, 'from'> : never) : never
 
 const PROTOCOL = 'v1'
 
@@ -52,7 +51,6 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
   auth: AuthApi<TUser>,
   store: ReturnType<typeof createSessionStore<TUser>>,
 ) {
-  const tabId = randomId()
   const lockName = `${config.channel}:refresh`
   const emit = config.onEvent
 
@@ -103,7 +101,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     grant !== null && Date.now() < grant.expiresAt - skewOf(grant)
   const refreshingAnywhere = () => localRefresh !== null || peerRefreshes.size > 0
 
-  const post = (message: Outgoing<TUser>) => channel.post({ ...message })
+  const post = (message: Message<TUser>) => channel.post(message)
   const status = () => store.getState().status
 
   const notifyChange = () => {
@@ -183,7 +181,6 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
   const onMessage = (raw: unknown) => {
     if (destroyed || typeof raw !== 'object' || raw === null) return
     const message = raw as Message<TUser>
-    if (message.from === tabId) return
     switch (message.type) {
       case 'hello':
         if (usable(current)) post({ type: 'grant', grant: current })
@@ -345,6 +342,24 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
 
   const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
 
+  const getAccessToken = async (signal?: AbortSignal | null): Promise<string> => {
+    if (destroyed) throw destroyedError()
+    void start()
+    const { error } = store.getState()
+    if (status() === 'unauthenticated') throw error ?? new SessionExpiredError('no_session')
+    if (!booting && !refreshingAnywhere() && usable(current)) return current.accessToken
+    const waiting = queue.enqueue(signal)
+    settle()
+    return waiting
+  }
+
+  /** Makes this tab's token unusable now; the next request refreshes. */
+  const expire = () => {
+    if (!current) return
+    current = { ...current, expiresAt: Date.now() }
+    store.update({ expiresAt: current.expiresAt })
+  }
+
   const start = (): Promise<void> => {
     if (destroyed) return Promise.reject(destroyedError())
     started ??= boot()
@@ -354,30 +369,19 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
   return {
     start,
 
-    async getAccessToken(signal?: AbortSignal | null): Promise<string> {
-      if (destroyed) throw destroyedError()
-      void start()
-      const { error } = store.getState()
-      if (status() === 'unauthenticated') throw error ?? new SessionExpiredError('no_session')
-      if (!booting && !refreshingAnywhere() && usable(current)) return current.accessToken
-      const waiting = queue.enqueue(signal)
-      settle()
-      return waiting
-    },
+    getAccessToken,
 
     /** After a 401: the next token, from a peer's newer grant or a coordinated refresh. */
     async tokenAfterUnauthorized(used: string, signal?: AbortSignal | null): Promise<string> {
       if (destroyed) throw destroyedError()
-      const { error } = store.getState()
-      if (status() === 'unauthenticated') throw error ?? new SessionExpiredError('no_session')
-      if (usable(current) && current.accessToken !== used && !refreshingAnywhere()) {
-        return current.accessToken
+      // The API refused this token: it must not be handed out again, whatever its expiry says
+      // (a refresh that fails on the network would otherwise release it to the waiters).
+      if (current?.accessToken === used) {
+        expire()
+        if (!refreshingAnywhere() && status() === 'authenticated')
+          void refresh('unauthorized', used)
       }
-      const waiting = queue.enqueue(signal)
-      // Started after enqueueing and before any settle(), so the waiter cannot be released with
-      // the very token the API just refused.
-      if (!refreshingAnywhere()) void refresh('unauthorized', used)
-      return waiting
+      return getAccessToken(signal)
     },
 
     async login(credentials: { username: string; password: string }): Promise<TUser> {
@@ -410,12 +414,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     },
 
     /** Forgets this tab's access token so the next request refreshes (coordinated). */
-    invalidate() {
-      if (!current) return
-      current = { ...current, expiresAt: Date.now() }
-      store.update({ expiresAt: current.expiresAt })
-      schedule.cancel()
-    },
+    invalidate: expire,
 
     destroy() {
       if (destroyed) return

@@ -41,6 +41,8 @@ export interface TestServer {
   logoutDelayMs: number
   /** POST /auth/logout requests that reached the BFF. */
   logoutCount(): number
+  /** While set, /auth/login answers 429 rate_limited, as a rate-limiting proxy would. */
+  loginRateLimited: boolean
   /** The BFF's session store, for revoking sessions behind the clients' backs. */
   store: SessionStore
   events: BffEvent[]
@@ -68,6 +70,7 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
     refreshConcurrency,
     refreshDelayMs: 0,
     logoutDelayMs: 0,
+    loginRateLimited: false,
     store: memoryStore({ sweepInterval: 0 }),
   }
 
@@ -84,6 +87,10 @@ export async function startServer(options: Partial<BffOptions> = {}): Promise<Te
     } finally {
       refreshConcurrency.now--
     }
+  })
+  app.use('/auth/login', async (c, next) => {
+    if (!server.loginRateLimited) return next()
+    return c.json({ error: { code: 'rate_limited', message: 'Too many attempts.' } }, 429)
   })
   let logouts = 0
   server.logoutCount = () => logouts

@@ -154,11 +154,28 @@ describe('start, destroy and options', () => {
     expect(isBatonError(error)).toBe(true)
     expect(error).toMatchObject({ code: 'invalid_credentials', status: 401 })
     expect(tab.client.store.getState().status).toBe('unauthenticated')
+    env.server.loginRateLimited = true
+    const limited: unknown = await tab.client
+      .login({ username: 'alice', password: 'alice-pw' })
+      .catch((e: unknown) => e)
+    expect(limited).toMatchObject({ code: 'rate_limited', status: 429 })
+    env.server.loginRateLimited = false
     env.browser.offline = true
     const empty: unknown = await tab.client
       .login({ username: '', password: 'x' })
       .catch((e: unknown) => e)
     expect(empty).toMatchObject({ code: 'invalid_request', status: 400 })
+  })
+
+  it('does not overflow its timers with tokens that live longer than 24.8 days', async () => {
+    // setTimeout's delay is a 32-bit count of ms; past it, the proactive refresh would fire at
+    // once, again and again.
+    await env.restart({ accessTokenTtl: '40d', absoluteTimeout: '60d' })
+    const tab = env.browser.open()
+    await tab.client.start()
+    await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    await sleep(300)
+    expect(env.server.refreshCount()).toBe(1) // the boot refresh, before signing in
   })
 
   it('never touches localStorage, sessionStorage or cookies from script', async () => {

@@ -2,7 +2,7 @@
  * The request queue and the 401 path (issue #3, item 3): requests wait while a refresh runs in any
  * tab, go out with the new token, can be aborted, time out, and are bounded.
  */
-import { HTTPError, isBatonError } from '@baton/client'
+import { HTTPError, isBatonError, RefreshNetworkError } from '@baton/client'
 import { describe, expect, it } from 'vitest'
 import { signedInTabs, until, useBrowser } from './harness'
 
@@ -112,6 +112,16 @@ describe('a 401 from the API', () => {
     expect((error as HTTPError).response.status).toBe(401)
     expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 401])
     expect(env.server.refreshCount() - before).toBe(1)
+  })
+
+  it('never retries with the refused token when the refresh after a 401 fails on the network', async () => {
+    const tab = await signedIn({ queueTimeout: 500 })
+    env.server.rejectToken = () => true
+    env.browser.offline = true
+    const error: unknown = await tab.client.api.get('me').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RefreshNetworkError)
+    expect(env.server.apiCalls.map((c) => c.status)).toEqual([401])
+    expect(tab.client.store.getState().status).toBe('authenticated')
   })
 
   it('retries a request with a body with the same body', async () => {

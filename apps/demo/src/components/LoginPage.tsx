@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { SessionExpiredError, isBatonError, useSession, type SessionEndReason } from '@baton/react'
-import { navigate, useSearch } from '../router'
+import { navigate, sameOriginPath, useSearch } from '../router'
 import type { User } from '../user'
 import { Logo } from './Logo'
 import { Splash } from './Splash'
@@ -30,11 +30,8 @@ function loginError(error: unknown): string {
 }
 
 /** Where to go after signing in: the `next` parameter if it is a path of this app. */
-function nextPath(search: string): string {
-  const next = new URLSearchParams(search).get('next')
-  // Only local paths: "//evil.example" or "https://…" would be an open redirect.
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/'
-}
+const nextPath = (search: string): string =>
+  sameOriginPath(new URLSearchParams(search).get('next'), window.location.origin)
 
 export function LoginPage() {
   const { status, error, login } = useSession<User>()

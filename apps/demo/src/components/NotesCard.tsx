@@ -1,12 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { HTTPError, useBatonClient } from '@baton/react'
+import type { Note } from '../../server/api'
 import { dateTime } from '../format'
-
-interface Note {
-  id: string
-  text: string
-  createdAt: number
-}
 
 async function problem(error: unknown): Promise<string> {
   if (error instanceof HTTPError) {

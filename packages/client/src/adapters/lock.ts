@@ -56,10 +56,15 @@ export const processLock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
   const mine = new Promise<void>((resolve) => (release = resolve))
   const tail = previous ? previous.then(() => mine) : mine
   chains.set(name, tail)
+  // Cancelled once acquired, so a waiter leaves no timer behind to keep a Node process alive.
+  const patience = new AbortController()
   try {
-    if (previous) await Promise.race([previous, sleep(acquireTimeoutMs)])
+    if (previous) {
+      await Promise.race([previous, sleep(acquireTimeoutMs, patience.signal).catch(() => {})])
+    }
     return await fn()
   } finally {
+    patience.abort()
     release()
     if (chains.get(name) === tail) chains.delete(name)
   }
