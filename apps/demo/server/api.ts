@@ -7,12 +7,13 @@
 import {
   BffError,
   isBffError,
+  readJsonBody,
   requireAuth,
   type JwksSource,
   type RequireAuthVariables,
   type SessionStore,
 } from '@baton/bff'
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import type { UserDirectory } from './users.js'
 
 /** A note, as `GET /api/notes` returns it. */
@@ -41,34 +42,6 @@ export const MAX_BODY_BYTES = 4 * 1024
 const MAX_NOTES_PER_USER = 100
 
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
-
-const tooLarge = () =>
-  new BffError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`)
-
-// Read by hand rather than with hono's bodyLimit(): that middleware re-wraps the request in the
-// global Request class, which throws (a 500) under @hono/node-server when it has not replaced
-// that class. Here the body is streamed once, with the cap enforced as the bytes arrive.
-async function readText(c: Context): Promise<string> {
-  const declared = c.req.header('content-length')
-  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge()
-  const body = c.req.raw.body
-  if (!body) return ''
-  const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_BODY_BYTES) {
-      void reader.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    text += decoder.decode(value, { stream: true })
-  }
-  return text + decoder.decode()
-}
 
 /**
  * Creates the API: `GET /me`, `GET /notes`, `POST /notes` (`{ "text": "…" }`). Every error is
@@ -118,13 +91,7 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
   api.get('/notes', (c) => c.json({ notes: notes.get(c.var.userId) ?? [] }))
 
   api.post('/notes', async (c) => {
-    const raw = await readText(c)
-    let body: unknown
-    try {
-      body = JSON.parse(raw)
-    } catch {
-      throw invalidRequest('The request body is not valid JSON.')
-    }
+    const body = await readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
     const text = (body as { text?: unknown } | null)?.text
     if (typeof body !== 'object' || body === null || typeof text !== 'string') {
       throw invalidRequest('Expected a JSON object { "text": string }.')

@@ -10,6 +10,8 @@ export type { RequireAuthOptions } from './middleware/require-auth.js'
 export type { BffEnv, RequireAuthVariables } from './env.js'
 export type { SessionSummary } from './session-service.js'
 export { BffError, isBffError, storeUnavailable } from './errors.js'
+export { readJsonBody } from './body.js'
+export type { ReadJsonBodyOptions } from './body.js'
 export type { BffErrorBody, BffErrorCode } from './errors.js'
 export type {
   BffEvent,

@@ -4,6 +4,7 @@
  */
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { readJsonBody } from '../body.js'
 import { BffError, isBffError } from '../errors.js'
 import { clearedRefreshCookie, readRefreshCookie, setRefreshCookie } from '../cookies.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
@@ -15,38 +16,7 @@ const MAX_BODY_BYTES = 8 * 1024
 
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
 
-const tooLarge = () =>
-  new BffError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`)
-
-// Read by hand rather than with hono's bodyLimit(): that middleware re-wraps the request in the
-// global Request class, which throws (a 500) under @hono/node-server with overrideGlobalObjects
-// off. Here the body is streamed once, with the cap enforced as the bytes arrive.
-async function readJson(c: Context): Promise<unknown> {
-  // A declared oversize body was refused by the `bodySize` guard already.
-  const body = c.req.raw.body
-  if (!body) return undefined
-  const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_BODY_BYTES) {
-      void reader.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    text += decoder.decode(value, { stream: true })
-  }
-  text += decoder.decode()
-  if (text.trim() === '') return undefined
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    throw invalidRequest('The request body is not valid JSON.')
-  }
-}
+const readJson = (c: Context) => readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -77,10 +47,17 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
     })
   }
 
-  // A declared oversize body is refused before anything else; a chunked one while it is read.
+  // A declared oversize body is refused before anything else, on every cookie route (refresh reads
+  // no body); a chunked one while it is read.
   const limit = createMiddleware(async function bodySize(c, next) {
     const declared = c.req.header('content-length')
-    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge()
+    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
+      throw new BffError(
+        413,
+        'payload_too_large',
+        `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+      )
+    }
     await next()
   })
   const csrf = requireCsrfHeaders(config)
