@@ -1,12 +1,7 @@
 import { parseDuration, type Duration } from '../duration.js'
-import type {
-  RevocationListener,
-  RevocationReason,
-  SessionRotation,
-  SessionStore,
-  StoredSession,
-} from './types.js'
+import type { RevocationReason, SessionRotation, SessionStore, StoredSession } from './types.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
+import { revocationListeners } from './listeners.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -42,7 +37,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   const clock = options.now ?? (() => Date.now())
   const sessions = new Map<string, StoredSession>()
   const byUser = new Map<string, Set<string>>()
-  const listeners = new Set<RevocationListener>()
+  const listeners = revocationListeners()
   let writesSinceSweep = 0
 
   const forget = (session: StoredSession) => {
@@ -68,18 +63,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   // once per n writes.
   const noteWrite = (now: number) => {
     if (++writesSinceSweep > Math.max(1024, sessions.size)) sweep(now)
-  }
-
-  const notify = (ids: string[]) => {
-    if (ids.length === 0) return
-    for (const listener of listeners) {
-      // The revocation has happened; a listener's failure must not turn it into a store error.
-      try {
-        listener(ids)
-      } catch {
-        // Listeners (requireAuth's revocation cache) do not throw; a foreign one is ignored.
-      }
-    }
   }
 
   const markRevoked = (session: StoredSession, reason: RevocationReason, now: number) => {
@@ -130,7 +113,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       const session = sessions.get(sessionId)
       if (!session || session.revokedAt !== null) return null
       const before = markRevoked(session, reason, now)
-      notify([sessionId])
+      listeners.notify([sessionId])
       return before
     },
 
@@ -140,7 +123,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
         const session = sessions.get(id)
         if (session && isLive(session, now)) revoked.push(markRevoked(session, reason, now))
       }
-      notify(revoked.map((s) => s.id))
+      listeners.notify(revoked.map((s) => s.id))
       return revoked
     },
 
@@ -153,12 +136,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       return live.sort(byCreation)
     },
 
-    subscribeRevocations(listener) {
-      listeners.add(listener)
-      return () => {
-        listeners.delete(listener)
-      }
-    },
+    subscribeRevocations: listeners.subscribe,
 
     async close() {
       if (timer) clearInterval(timer)

@@ -10,11 +10,11 @@ import { storeUnavailable } from '../errors.js'
 import {
   byCreation,
   isRevocationReason,
-  type RevocationListener,
   type RevocationReason,
   type SessionStore,
   type StoredSession,
 } from './types.js'
+import { revocationListeners } from './listeners.js'
 
 /** Options of {@link sqliteStore}. Give exactly one of `path` and `database`. */
 export interface SqliteStoreOptions {
@@ -215,19 +215,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
   )
 
-  const listeners = new Set<RevocationListener>()
-  const notify = (ids: string[]) => {
-    if (ids.length === 0) return
-    for (const listener of [...listeners]) {
-      // The revocation has happened; a listener's failure must not turn it into a store error.
-      try {
-        listener(ids)
-      } catch {
-        // Listeners (requireAuth's revocation cache) do not throw; a foreign one is ignored.
-      }
-    }
-  }
-
+  const listeners = revocationListeners()
   let lastSweep = clock()
   const sweep = (now = clock()) => {
     lastSweep = now
@@ -321,13 +309,13 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     async revoke(sessionId, reason, now) {
       const before = guard(() => revokeOne.immediate(sessionId, reason, now))
-      if (before) notify([before.id])
+      if (before) listeners.notify([before.id])
       return before
     },
 
     async revokeByUser(userId, reason, now) {
       const revoked = guard(() => revokeLive.immediate(userId, reason, now))
-      notify(revoked.map((session) => session.id))
+      listeners.notify(revoked.map((session) => session.id))
       return revoked
     },
 
@@ -336,12 +324,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       return guard(() => selectLive.all(userId, now).map(toSession)).sort(byCreation)
     },
 
-    subscribeRevocations(listener) {
-      listeners.add(listener)
-      return () => {
-        listeners.delete(listener)
-      }
-    },
+    subscribeRevocations: listeners.subscribe,
 
     async close() {
       if (timer) clearInterval(timer)
