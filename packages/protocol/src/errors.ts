@@ -1,0 +1,51 @@
+/**
+ * Every `error.code` the BFF can answer with, in one list: the union and the runtime sets on both
+ * sides are derived from it, so a code added here is a compile error wherever it is not handled.
+ */
+export const ERROR_CODES = [
+  'invalid_request',
+  'payload_too_large',
+  'invalid_credentials',
+  'csrf_failed',
+  'no_session',
+  'session_expired',
+  'session_revoked',
+  'refresh_token_reused',
+  'invalid_token',
+  'not_found',
+  'rate_limited',
+  'store_unavailable',
+  'jwks_unavailable',
+  'internal',
+] as const
+
+/** A stable `error.code` of a BFF error response. */
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/**
+ * The codes of a `401` from `POST /refresh`: the session is over and only a new sign-in helps.
+ * Every other refusal of a refresh is passing trouble or a misconfiguration.
+ */
+export const SESSION_END_CODES = [
+  'no_session',
+  'session_expired',
+  'session_revoked',
+  'refresh_token_reused',
+] as const satisfies readonly ErrorCode[]
+
+/** Why the BFF says a session is over. */
+export type SessionEndCode = (typeof SESSION_END_CODES)[number]
+
+/**
+ * Codes that mean "the server is in trouble, try again": a client keeps the session and backs off.
+ */
+export const TRANSIENT_CODES = [
+  'store_unavailable',
+  'jwks_unavailable',
+  'internal',
+] as const satisfies readonly ErrorCode[]
+
+/** The JSON body of every error response: `{ "error": { "code", "message" } }`. */
+export interface ErrorBody<TCode extends string = ErrorCode> {
+  error: { code: TCode; message: string }
+}
