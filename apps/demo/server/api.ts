@@ -6,7 +6,8 @@
  */
 import {
   BffError,
-  isBffError,
+  bffErrorHandler,
+  bffNotFound,
   readJsonBody,
   requireAuth,
   type JwksSource,
@@ -57,12 +58,9 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
   let nextId = 1
 
   const api = new Hono<{ Variables: RequireAuthVariables }>()
-  api.onError((error, c) => {
-    if (isBffError(error)) return error.getResponse()
-    console.error(`[demo] unexpected error on ${c.req.method} ${c.req.path}`, error)
-    return new BffError(500, 'internal', 'Something went wrong on our side.').getResponse()
-  })
-  api.notFound(() => new BffError(404, 'not_found', 'No such API route.').getResponse())
+  api.onError(bffErrorHandler())
+  // Only used when the API runs on its own: mounted, the host app's notFound answers.
+  api.notFound(bffNotFound)
 
   api.use(
     requireAuth({

@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
-  BffError,
+  bffErrorHandler,
+  bffNotFound,
   createBff,
   createSigningKeys,
   memoryStore,
@@ -216,11 +217,10 @@ export async function createDemoApp(
         : null
       : options.staticDir
   if (staticDir !== null) spaRoutes(app, staticDir, config.refreshMargin)
-  app.notFound(() => new BffError(404, 'not_found', 'No such route.').getResponse())
-  app.onError((error, c) => {
-    logger.error(`[demo] unexpected error on ${c.req.method} ${c.req.path}`, error)
-    return new BffError(500, 'internal', 'Something went wrong on our side.').getResponse()
-  })
+  // Hono keeps a mounted app's onError for its own routes but not its notFound: the BFF's JSON tail
+  // answers everything else too.
+  app.notFound(bffNotFound)
+  app.onError(bffErrorHandler({ logger }))
 
   return { app, keys, store, users, close: () => store.close() }
 }

@@ -3,10 +3,10 @@
  * `createBff()`: the backend-for-frontend as a Hono app.
  */
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type { BffEnv } from './env.js'
-import { BffError, isBffError } from './errors.js'
-import { normalizeOptions, type BffOptions } from './options.js'
+import { bffErrorHandler, bffNotFound } from './error-handler.js'
+import { normalizeOptions } from './normalize-options.js'
+import type { BffOptions } from './options.js'
 import { authRoutes } from './routes/auth.js'
 import { jwksRoutes } from './routes/jwks.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -15,17 +15,23 @@ import { createSessionService } from './session-service.js'
 /**
  * Creates the BFF: `POST {basePath}/login`, `/refresh`, `/logout`, `GET {basePath}/sessions`,
  * `DELETE {basePath}/sessions/:id` and `GET /.well-known/jwks.json`. Every response is JSON and
- * every error is `{ "error": { "code", "message" } }`, also when the app is mounted elsewhere.
+ * every error of these routes is `{ "error": { "code", "message" } }`, also when the app is
+ * mounted elsewhere (Hono keeps a sub-app's error handler). Hono does not keep a sub-app's
+ * not-found handler, so a host app that wants unknown routes answered in the same shape passes
+ * {@link bffNotFound} (and {@link bffErrorHandler} for its own routes) to its own handlers.
+ * Mounted under a prefix, the BFF scopes its refresh cookie to the prefixed auth routes by itself.
  * Bad options throw a `TypeError` here, before any request.
  *
  * @example
  * ```ts
  * import { Hono } from 'hono'
- * import { createBff, createSigningKeys, memoryStore } from '@baton/bff'
+ * import { bffErrorHandler, bffNotFound, createBff, createSigningKeys } from '@baton/bff'
  *
  * const keys = createSigningKeys({ keys: process.env.BATON_SIGNING_KEYS })
  * const app = new Hono()
- * app.route('/', createBff({ keys, store: memoryStore(), authenticate: checkPassword }))
+ * app.route('/api', createBff({ keys, authenticate: checkPassword })) // cookie Path=/api/auth
+ * app.onError(bffErrorHandler())
+ * app.notFound(bffNotFound)
  * ```
  */
 export function createBff(options: BffOptions): Hono<BffEnv> {
@@ -33,24 +39,8 @@ export function createBff(options: BffOptions): Hono<BffEnv> {
   const sessions = createSessionService(config)
   const app = new Hono<BffEnv>()
 
-  app.onError((error, c) => {
-    if (isBffError(error)) {
-      if (error.status >= 500) config.logger.error(`[baton] ${error.code}`, error.cause ?? error)
-      return error.getResponse()
-    }
-    // Hono's own middleware (body limit, a thrown HTTPException) keeps its status, with our shape.
-    if (error instanceof HTTPException && error.status < 500) {
-      const code = error.status === 413 ? 'payload_too_large' : 'invalid_request'
-      return new BffError(
-        error.status,
-        code,
-        error.message || 'The request is invalid.',
-      ).getResponse()
-    }
-    config.logger.error(`[baton] unexpected error on ${c.req.method} ${c.req.path}`, error)
-    return new BffError(500, 'internal', 'Something went wrong on our side.').getResponse()
-  })
-  app.notFound(() => new BffError(404, 'not_found', 'No such route.').getResponse())
+  app.onError(bffErrorHandler({ logger: config.logger }))
+  app.notFound(bffNotFound)
 
   app.route(config.basePath, authRoutes(config, sessions))
   app.route(config.basePath, sessionRoutes(config, sessions))

@@ -1,25 +1,17 @@
 /**
  * @module
- * The refresh cookie's attributes, in one place: HttpOnly (no script can read it), Secure,
- * SameSite=Strict (never sent on a cross-site request) and a Path limited to the auth routes.
+ * The BFF's two cookies, in one place.
+ * - The refresh cookie: HttpOnly (no script can read it), Secure, SameSite=Strict (never sent on a
+ *   cross-site request), and a Path limited to the auth routes wherever the BFF is mounted.
+ * - The session hint: `1`, readable by scripts, on Path=/, set and cleared together with the
+ *   refresh cookie. It holds nothing secret (see `BffOptions.sessionHintCookie`).
  */
 import type { Context } from 'hono'
 import { generateCookie, getCookie, setCookie } from 'hono/cookie'
+import { basePath } from 'hono/route'
 import type { BffConfig } from './options.js'
 
-type CookieConfig = Pick<BffConfig, 'cookie'>
-
-const attributes = (config: CookieConfig) =>
-  ({
-    httpOnly: true,
-    secure: config.cookie.secure,
-    sameSite: 'Strict',
-    path: config.cookie.path,
-  }) as const
-
-/** @internal */
-export const readRefreshCookie = (c: Context, config: CookieConfig): string | undefined =>
-  getCookie(c, config.cookie.name)
+type CookieConfig = Pick<BffConfig, 'cookie' | 'sessionHintCookie'>
 
 /**
  * Browsers cap cookie lifetimes at 400 days (RFC 6265bis, "The Max-Age Attribute") and Hono
@@ -27,17 +19,64 @@ export const readRefreshCookie = (c: Context, config: CookieConfig): string | un
  */
 const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 
-/** @internal `maxAge` in seconds: never beyond the session's absolute deadline. */
-export const setRefreshCookie = (c: Context, config: CookieConfig, value: string, maxAge: number) =>
-  setCookie(c, config.cookie.name, value, {
-    ...attributes(config),
-    maxAge: Math.min(maxAge, MAX_COOKIE_AGE_SECONDS),
-  })
+// Anything but the characters a path may carry as they are: percent-encoded again, because
+// `basePath(c)` is decoded while browsers match a cookie's Path against the encoded request path.
+const NEEDS_ENCODING = /[^A-Za-z0-9\-._~!$&'()*+=:@/%]/gu
 
-/** @internal A `Set-Cookie` value that removes the refresh cookie. */
-export const clearedRefreshCookie = (config: CookieConfig): string =>
-  generateCookie(config.cookie.name, '', {
-    ...attributes(config),
-    maxAge: 0,
-    expires: new Date(0),
-  })
+/**
+ * @internal The refresh cookie's `Path` for this request: `cookie.path` when it was set, otherwise
+ * the path the auth routes answer on, with whatever prefix the host app mounted the BFF under
+ * (`app.route('/api', bff)` gives `/api/auth`). Hono's `basePath(c)` reports it per request, so the
+ * mount point is the one source of truth.
+ */
+export function refreshCookiePath(c: Context, config: CookieConfig): string {
+  if (config.cookie.path !== null) return config.cookie.path
+  const mounted = basePath(c).replace(/\/+$/, '') || '/'
+  // No lone surrogate can reach here (URLs carry UTF-8, and Hono leaves invalid sequences
+  // encoded), so encodeURIComponent cannot throw.
+  return mounted.replace(NEEDS_ENCODING, encodeURIComponent)
+}
+
+const refreshAttributes = (c: Context, config: CookieConfig) =>
+  ({
+    httpOnly: true,
+    secure: config.cookie.secure,
+    sameSite: 'Strict',
+    path: refreshCookiePath(c, config),
+  }) as const
+
+// Path=/ so that every page of the SPA reads it from `document.cookie`; not HttpOnly for the same
+// reason. Secure follows the refresh cookie, so both travel (or not) over the same scheme.
+const hintAttributes = (config: CookieConfig) =>
+  ({ secure: config.cookie.secure, sameSite: 'Strict', path: '/' }) as const
+
+const CLEARED = { maxAge: 0, expires: new Date(0) } as const
+
+/** @internal */
+export const readRefreshCookie = (c: Context, config: CookieConfig): string | undefined =>
+  getCookie(c, config.cookie.name)
+
+/**
+ * @internal Sets the refresh cookie to `value` and the session hint beside it, both for `maxAge`
+ * seconds (the session's remaining absolute lifetime, capped at what browsers keep).
+ */
+export function setSessionCookies(c: Context, config: CookieConfig, value: string, maxAge: number) {
+  const lifetime = { maxAge: Math.min(maxAge, MAX_COOKIE_AGE_SECONDS) }
+  setCookie(c, config.cookie.name, value, { ...refreshAttributes(c, config), ...lifetime })
+  if (config.sessionHintCookie !== null) {
+    setCookie(c, config.sessionHintCookie, '1', { ...hintAttributes(config), ...lifetime })
+  }
+}
+
+/** @internal The `Set-Cookie` values that remove the refresh cookie and the session hint. */
+export function clearedSessionCookies(c: Context, config: CookieConfig): string[] {
+  const cleared = [
+    generateCookie(config.cookie.name, '', { ...refreshAttributes(c, config), ...CLEARED }),
+  ]
+  if (config.sessionHintCookie !== null) {
+    cleared.push(
+      generateCookie(config.sessionHintCookie, '', { ...hintAttributes(config), ...CLEARED }),
+    )
+  }
+  return cleared
+}

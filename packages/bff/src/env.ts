@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The BFF's Hono environment: what `requireAuth()` puts on `c.var`. Baton keeps its variables in
+ * its own `Env` rather than augmenting Hono's global `ContextVariableMap`, so a BFF mounted inside
+ * another app never changes that app's types.
+ */
 import type { AccessTokenClaims } from './tokens/access.js'
 
 /** What `requireAuth()` puts on `c.var`. */

@@ -3,31 +3,16 @@
  * The BFF's one error class. Every failure a client can see is a `BffError` with an HTTP status and
  * a stable, snake_case `code`; the JSON body is always `{ "error": { "code", "message" } }`.
  */
+import type { ErrorBody, ErrorCode } from '@baton/protocol'
 
 /**
- * Every `error.code` the BFF can answer with. The codes travel over the wire, so
- * `@baton/client` spells them the same way.
+ * Every `error.code` the BFF can answer with: {@link ErrorCode} of `@baton/protocol`, the list
+ * `@baton/client` reads too, under the name this package has always exported.
  */
-export type BffErrorCode =
-  | 'invalid_request'
-  | 'payload_too_large'
-  | 'invalid_credentials'
-  | 'csrf_failed'
-  | 'no_session'
-  | 'session_expired'
-  | 'session_revoked'
-  | 'refresh_token_reused'
-  | 'invalid_token'
-  | 'not_found'
-  | 'rate_limited'
-  | 'store_unavailable'
-  | 'jwks_unavailable'
-  | 'internal'
+export type BffErrorCode = ErrorCode
 
-/** The JSON body of every error response. */
-export interface BffErrorBody {
-  error: { code: BffErrorCode; message: string }
-}
+/** The JSON body of every error response: {@link ErrorBody} of `@baton/protocol`. */
+export type BffErrorBody = ErrorBody
 
 /**
  * An error with an HTTP status and a stable code, turned into a JSON response by the app's
@@ -43,13 +28,13 @@ export class BffError extends Error {
   /** The HTTP status of the response. */
   readonly status: number
   /** The stable `error.code` of the response body. */
-  readonly code: BffErrorCode
+  readonly code: ErrorCode
   /** Extra response headers (`WWW-Authenticate`, `Retry-After`, a cleared cookie). */
   readonly headers: Readonly<Record<string, string>>
 
   constructor(
     status: number,
-    code: BffErrorCode,
+    code: ErrorCode,
     message: string,
     options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
@@ -61,7 +46,7 @@ export class BffError extends Error {
 
   /** The JSON response for this error. */
   getResponse(): Response {
-    const body: BffErrorBody = { error: { code: this.code, message: this.message } }
+    const body: ErrorBody = { error: { code: this.code, message: this.message } }
     return new Response(JSON.stringify(body), {
       status: this.status,
       headers: { 'content-type': 'application/json; charset=UTF-8', ...this.headers },

@@ -3,7 +3,7 @@
  * Audit events emitted through `onEvent`. Every security-relevant transition of a session is one
  * event, so reuse alarms (true theft or a false alarm from a lost response) can be counted.
  */
-import type { RevocationReason } from './stores/types.js'
+import type { RevocationReason, StoredSession } from './stores/types.js'
 
 interface EventBase {
   /** Epoch ms. */
@@ -75,3 +75,19 @@ export type BffEvent =
 
 /** The `type` of a {@link BffEvent}. */
 export type BffEventType = BffEvent['type']
+
+/**
+ * @internal The fields every event about `session` shares: who, when, and from where. Each event
+ * is `{ type, …details, ...sessionEvent(session, now, meta) }`.
+ */
+export const sessionEvent = (
+  session: Pick<StoredSession, 'id' | 'userId'>,
+  now: number,
+  meta: Pick<EventBase, 'ip' | 'userAgent'>,
+): SessionEventBase => ({
+  sessionId: session.id,
+  userId: session.userId,
+  at: now,
+  ip: meta.ip,
+  userAgent: meta.userAgent,
+})

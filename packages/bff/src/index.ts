@@ -8,8 +8,9 @@ export type { BffOptions, Credentials, RefreshCookieOptions } from './options.js
 export { requireAuth } from './middleware/require-auth.js'
 export type { RequireAuthOptions } from './middleware/require-auth.js'
 export type { BffEnv, RequireAuthVariables } from './env.js'
-export type { SessionSummary } from './session-service.js'
 export { BffError, isBffError, storeUnavailable } from './errors.js'
+export { bffErrorHandler, bffNotFound } from './error-handler.js'
+export type { BffErrorHandlerOptions } from './error-handler.js'
 export { readJsonBody } from './body.js'
 export type { ReadJsonBodyOptions } from './body.js'
 export type { BffErrorBody, BffErrorCode } from './errors.js'
@@ -40,8 +41,9 @@ export type {
   RevocationReason,
   SessionRotation,
   SessionStore,
-  SessionUser,
   StoredSession,
 } from './stores/types.js'
-export { parseDuration } from './duration.js'
-export type { Duration } from './duration.js'
+// Wire types and helpers of `@baton/protocol` that the BFF's own API names, so a server that
+// imports `@baton/bff` needs no second import for them.
+export { parseDuration } from '@baton/protocol'
+export type { Duration, SessionSummary, SessionUser } from '@baton/protocol'

@@ -1,13 +1,13 @@
 /**
  * @module
- * `BffOptions`, their defaults, and the one place they are checked.
+ * `BffOptions` and their defaults, documented once; `BffConfig`, what they become. They are
+ * checked in one place, `normalize-options.ts`.
  */
+import type { Duration, SessionUser } from '@baton/protocol'
 import type { Context } from 'hono'
-import { parseDuration, type Duration } from './duration.js'
 import type { BffEvent } from './events.js'
-import { memoryStore } from './stores/memory.js'
-import type { SessionStore, SessionUser } from './stores/types.js'
-import { createSigningKeys, isSigningKeys, type SigningKeys } from './tokens/keys.js'
+import type { SessionStore } from './stores/types.js'
+import type { SigningKeys } from './tokens/keys.js'
 
 /** What `POST /auth/login` receives. */
 export interface Credentials {
@@ -23,8 +23,11 @@ export interface RefreshCookieOptions {
    */
   name?: string
   /**
-   * Cookie `Path`. The cookie only travels to the auth routes.
-   * @default the base path
+   * Cookie `Path`. By default the cookie only travels to the auth routes, wherever the BFF is
+   * mounted: `basePath` under the host app's prefix, read per request, so
+   * `app.route('/api', createBff(…))` scopes it to `/api/auth` without saying so twice. Set it to
+   * pin another path (`'/'` for a `__Host-` name).
+   * @default the path the auth routes answer on
    */
   path?: string
   /**
@@ -63,7 +66,8 @@ export interface BffOptions {
    */
   audience?: string
   /**
-   * Path of the auth routes (login, refresh, logout, sessions).
+   * Path of the auth routes (login, refresh, logout, sessions) inside the BFF app. Mounting the
+   * BFF with `app.route(prefix, bff)` puts them under `prefix` as well.
    * @default '/auth'
    */
   basePath?: string
@@ -95,6 +99,21 @@ export interface BffOptions {
   gracePeriod?: Duration
   /** Refresh cookie settings. */
   cookie?: RefreshCookieOptions
+  /**
+   * Name of the session hint: a cookie holding `1`, set whenever the refresh cookie is set (same
+   * Max-Age, `Secure` as the refresh cookie, SameSite=Strict) and cleared whenever it is cleared
+   * (logout, and every 401 from refresh). Unlike the refresh cookie it is not HttpOnly and its Path
+   * is `/`, so the SPA reads it from `document.cookie` on any page: without it, a page load skips
+   * the boot refresh that could only answer 401 (no error in the console of an anonymous visitor).
+   *
+   * It carries nothing secret: it only says that a refresh cookie was set, which grants nothing,
+   * and a hint that is stale or forged costs one refresh answering 401, as without it. The refresh
+   * cookie alone decides whether a session exists. Give `@baton/client` the same name (its
+   * `sessionHintCookie` option); with `false` here, set `false` there too, or every page load looks
+   * signed out.
+   * @default 'baton_session' (`SESSION_HINT_COOKIE` of `@baton/protocol`)
+   */
+  sessionHintCookie?: string | false
   /**
    * Origins allowed to call login, refresh and logout (checked with the `X-CSRF: 1` header).
    * @default the request's own origin only
@@ -142,7 +161,9 @@ export interface BffConfig {
   idleTimeoutMs: number
   absoluteTimeoutMs: number
   gracePeriodMs: number
-  cookie: Required<RefreshCookieOptions>
+  /** `path: null` follows the mount point, per request (see `refreshCookiePath`). */
+  cookie: { name: string; path: string | null; secure: boolean }
+  sessionHintCookie: string | null
   isAllowedOrigin: (origin: string, c: Context) => boolean
   emit: (event: BffEvent) => void
   clientIp: (c: Context) => string | null
@@ -150,130 +171,4 @@ export interface BffConfig {
   maxPasswordLength: number
   now: () => number
   logger: Pick<Console, 'warn' | 'error'>
-}
-
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
-function normalizePath(path: string, option: string): string {
-  if (typeof path !== 'string' || !path.startsWith('/') || /[\s?#]/.test(path)) {
-    throw new TypeError(`${option} must be a path starting with "/", got "${String(path)}"`)
-  }
-  return path.length > 1 ? path.replace(/\/+$/, '') : path
-}
-
-function positiveInteger(value: number | undefined, fallback: number, option: string): number {
-  const result = value ?? fallback
-  if (!Number.isInteger(result) || result <= 0) {
-    throw new TypeError(`${option} must be a positive integer, got ${String(value)}`)
-  }
-  return result
-}
-
-// Under @hono/node-server the Node request is on c.env.incoming; other runtimes have their own.
-function socketAddress(c: Context): string | null {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined
-  const address = env?.incoming?.socket?.remoteAddress
-  return typeof address === 'string' ? address : null
-}
-
-/** @internal Applies defaults and throws a `TypeError` naming the first bad option. */
-export function normalizeOptions(options: BffOptions): BffConfig {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('createBff: options are required')
-  }
-  if (typeof options.authenticate !== 'function') {
-    throw new TypeError('createBff: authenticate must be a function')
-  }
-  const basePath = normalizePath(options.basePath ?? '/auth', 'basePath')
-  const accessTokenTtlMs = parseDuration(options.accessTokenTtl ?? '5m', 'accessTokenTtl')
-  const idleTimeoutMs = parseDuration(options.idleTimeout ?? '24h', 'idleTimeout')
-  const absoluteTimeoutMs = parseDuration(options.absoluteTimeout ?? '30d', 'absoluteTimeout')
-  const gracePeriodMs = parseDuration(options.gracePeriod ?? '10s', 'gracePeriod')
-  if (accessTokenTtlMs < 1_000) throw new TypeError('accessTokenTtl must be at least 1s')
-  if (idleTimeoutMs <= 0) throw new TypeError('idleTimeout must be positive')
-  if (absoluteTimeoutMs <= 0) throw new TypeError('absoluteTimeout must be positive')
-
-  const cookieName = options.cookie?.name ?? 'baton_rt'
-  if (!COOKIE_NAME.test(cookieName)) {
-    throw new TypeError(`cookie.name "${cookieName}" is not a valid cookie name`)
-  }
-  const cookie: Required<RefreshCookieOptions> = {
-    name: cookieName,
-    path: normalizePath(options.cookie?.path ?? basePath, 'cookie.path'),
-    secure: options.cookie?.secure ?? true,
-  }
-  if (/^__Host-/i.test(cookie.name) && cookie.path !== '/') {
-    throw new TypeError('cookie.name with the __Host- prefix requires cookie.path "/"')
-  }
-  if (/^__(Host|Secure)-/i.test(cookie.name) && !cookie.secure) {
-    throw new TypeError('cookie.name with a __Host- or __Secure- prefix requires cookie.secure')
-  }
-
-  const logger = options.logger ?? console
-  const allowed = options.allowedOrigins
-  let isAllowedOrigin: BffConfig['isAllowedOrigin']
-  if (allowed === undefined) {
-    isAllowedOrigin = (origin, c) => origin === new URL(c.req.url).origin
-  } else if (typeof allowed === 'function') {
-    isAllowedOrigin = allowed
-  } else if (Array.isArray(allowed)) {
-    const set = new Set<string>()
-    for (const origin of allowed) {
-      if (
-        typeof origin !== 'string' ||
-        !URL.canParse(origin) ||
-        new URL(origin).origin !== origin
-      ) {
-        throw new TypeError(
-          `allowedOrigins: "${String(origin)}" is not an origin like "https://app.example"`,
-        )
-      }
-      set.add(origin)
-    }
-    isAllowedOrigin = (origin) => set.has(origin)
-  } else {
-    throw new TypeError('allowedOrigins must be an array of origins or a function')
-  }
-
-  if (options.keys !== undefined && !isSigningKeys(options.keys)) {
-    throw new TypeError('createBff: keys must come from createSigningKeys()')
-  }
-  const keys = options.keys ?? createSigningKeys({ logger })
-
-  const now = options.now ?? (() => Date.now())
-  const onEvent = options.onEvent
-  const emit = (event: BffEvent) => {
-    if (!onEvent) return
-    try {
-      const result = onEvent(event)
-      if (result && typeof result.then === 'function') {
-        result.then(undefined, (error: unknown) => logger.error('[baton] onEvent failed', error))
-      }
-    } catch (error) {
-      logger.error('[baton] onEvent failed', error)
-    }
-  }
-
-  return {
-    authenticate: options.authenticate,
-    keys,
-    // The default store's background sweep must follow the same (possibly injected) clock.
-    store: options.store ?? memoryStore({ now }),
-    issuer: options.issuer ?? 'baton',
-    audience: options.audience ?? 'baton-api',
-    basePath,
-    jwksPath: normalizePath(options.jwksPath ?? '/.well-known/jwks.json', 'jwksPath'),
-    accessTokenTtlMs,
-    idleTimeoutMs,
-    absoluteTimeoutMs,
-    gracePeriodMs,
-    cookie,
-    isAllowedOrigin,
-    emit,
-    clientIp: options.clientIp ?? socketAddress,
-    maxUsernameLength: positiveInteger(options.maxUsernameLength, 256, 'maxUsernameLength'),
-    maxPasswordLength: positiveInteger(options.maxPasswordLength, 1024, 'maxPasswordLength'),
-    now,
-    logger,
-  }
 }

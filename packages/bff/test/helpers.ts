@@ -42,6 +42,14 @@ export const CSRF = { 'x-csrf': '1', 'sec-fetch-site': 'same-origin' } as const
 export const CLEARED_COOKIE =
   'baton_rt=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict'
 
+/** The exact `Set-Cookie` that drops the default session hint. */
+export const CLEARED_HINT =
+  'baton_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; SameSite=Strict'
+
+/** The exact `Set-Cookie` of a session hint that lives `maxAge` seconds. */
+export const hintCookie = (maxAge: number, { name = 'baton_session', secure = true } = {}) =>
+  `${name}=1; Max-Age=${maxAge}; Path=/; ${secure ? 'Secure; ' : ''}SameSite=Strict`
+
 /** A refresh cookie value: base64url of 64 bytes. */
 export const REFRESH_TOKEN = /^[A-Za-z0-9_-]{86}$/
 /** A session id: base64url of 16 bytes. */
@@ -111,12 +119,24 @@ export interface Send {
 /** What `@hono/node-server` would put in `c.env` for a connection from `ip`. */
 const socketEnv = (ip: string) => ({ incoming: { socket: { remoteAddress: ip } } })
 
-/** The value of the `name` cookie in the response's only `Set-Cookie` header. */
-export function cookieValue(res: Response, name = 'baton_rt'): string {
+/**
+ * The value of the `name` refresh cookie, which must be the response's first `Set-Cookie` header;
+ * the only other one must be the session hint `hint` (unless `false`), with the same Max-Age and
+ * Secure attribute.
+ */
+export function cookieValue(
+  res: Response,
+  name = 'baton_rt',
+  hint: string | false = 'baton_session',
+): string {
   const [header, ...rest] = res.headers.getSetCookie()
-  expect(rest, 'exactly one Set-Cookie header').toEqual([])
   const prefix = `${name}=`
   if (!header?.startsWith(prefix)) throw new Error(`no ${name} cookie in: ${String(header)}`)
+  const maxAge = Number(/; Max-Age=(\d+);/.exec(header)?.[1])
+  const secure = header.includes('; Secure;')
+  expect(rest, 'exactly the refresh cookie and the session hint').toStrictEqual(
+    hint === false ? [] : [hintCookie(maxAge, { name: hint, secure })],
+  )
   return header.slice(prefix.length, header.indexOf(';'))
 }
 
@@ -131,7 +151,12 @@ export async function expectError(res: Response, status: number, code: BffErrorC
 }
 
 /** A client for the BFF's routes on `app`, mounted at `basePath`. */
-export function client(app: Requester, basePath = '/auth', cookieName = 'baton_rt') {
+export function client(
+  app: Requester,
+  basePath = '/auth',
+  cookieName = 'baton_rt',
+  hintName: string | false = 'baton_session',
+) {
   const send = (path: string, { method = 'GET', headers = {}, body = null, ip }: Send = {}) =>
     Promise.resolve(
       app.request(
@@ -156,7 +181,11 @@ export function client(app: Requester, basePath = '/auth', cookieName = 'baton_r
       body: JSON.stringify({ username, password: passwordOf(username) }),
     })
     expect(res.status, `login as ${username}`).toBe(200)
-    return { res, body: (await res.json()) as TokenResponse, cookie: cookieValue(res, cookieName) }
+    return {
+      res,
+      body: (await res.json()) as TokenResponse,
+      cookie: cookieValue(res, cookieName, hintName),
+    }
   }
 
   const refresh = (cookie?: string, init: Send = {}) =>
@@ -166,7 +195,11 @@ export function client(app: Requester, basePath = '/auth', cookieName = 'baton_r
   const refreshOk = async (cookie: string, init: Send = {}) => {
     const res = await refresh(cookie, init)
     expect(res.status, 'refresh').toBe(200)
-    return { res, body: (await res.json()) as TokenResponse, cookie: cookieValue(res, cookieName) }
+    return {
+      res,
+      body: (await res.json()) as TokenResponse,
+      cookie: cookieValue(res, cookieName, hintName),
+    }
   }
 
   const logout = (cookie?: string, body?: unknown) =>
@@ -225,7 +258,12 @@ export async function createHarness(options: Partial<BffOptions> = {}) {
     keys,
     signingKey,
     store,
-    ...client(bff, options.basePath?.replace(/\/+$/, ''), options.cookie?.name),
+    ...client(
+      bff,
+      options.basePath?.replace(/\/+$/, ''),
+      options.cookie?.name,
+      options.sessionHintCookie,
+    ),
   }
 }
 

@@ -34,12 +34,13 @@ describe('POST /auth/login with valid credentials', () => {
     expect(res.headers.get('cache-control')).toBe('no-store')
   })
 
-  it('sets exactly one refresh cookie, HttpOnly, Secure, SameSite=Strict, scoped to /auth, living as long as the session', async () => {
+  it('sets exactly one refresh cookie, HttpOnly, Secure, SameSite=Strict, scoped to /auth, living as long as the session, and the session hint beside it', async () => {
     const { res, cookie } = await h.login('alice')
 
     expect(cookie).toMatch(REFRESH_TOKEN)
     expect(res.headers.getSetCookie()).toStrictEqual([
       `baton_rt=${cookie}; Max-Age=2592000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      'baton_session=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
     ])
   })
 

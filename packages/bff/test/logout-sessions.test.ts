@@ -1,8 +1,10 @@
+import type { SessionListBody } from '@baton/protocol'
 import { beforeEach, describe, expect, it } from 'vitest'
 import {
   ALICE,
   BOB,
   CLEARED_COOKIE,
+  CLEARED_HINT,
   createHarness,
   expectError,
   MINUTE,
@@ -23,7 +25,7 @@ describe('POST /auth/logout', () => {
 
     expect(res.status).toBe(204)
     expect(await res.text()).toBe('')
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
   })
 
   it('makes the next refresh answer 401 session_revoked with the cookie cleared', async () => {
@@ -32,7 +34,7 @@ describe('POST /auth/logout', () => {
 
     const res = await h.refresh(cookie)
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'session_revoked')
   })
 
@@ -92,7 +94,7 @@ describe('POST /auth/logout', () => {
     const res = await h.logout(cookie)
 
     expect(res.status).toBe(204)
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     expect(h.events).toStrictEqual([])
   })
 
@@ -139,7 +141,7 @@ describe('POST /auth/logout with { everywhere: true }', () => {
     const res = await h.logout(sessions[0]!.cookie, { everywhere: true })
 
     expect(res.status).toBe(204)
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     for (const { cookie } of sessions) {
       await expectError(await h.refresh(cookie), 401, 'session_revoked')
     }
@@ -172,18 +174,6 @@ describe('POST /auth/logout with { everywhere: true }', () => {
     ])
   })
 })
-
-interface SessionsBody {
-  sessions: {
-    id: string
-    createdAt: number
-    lastUsedAt: number
-    expiresAt: number
-    userAgent: string | null
-    ip: string | null
-    current: boolean
-  }[]
-}
 
 describe('GET /auth/sessions', () => {
   let h: Harness
@@ -225,7 +215,7 @@ describe('GET /auth/sessions', () => {
           current: true,
         },
       ],
-    } satisfies SessionsBody)
+    } satisfies SessionListBody)
   })
 
   it('reports lastUsedAt and the client of the latest refresh', async () => {
@@ -238,7 +228,7 @@ describe('GET /auth/sessions', () => {
 
     const { sessions } = (await (
       await h.listSessions(refreshed.body.accessToken)
-    ).json()) as SessionsBody
+    ).json()) as SessionListBody
 
     expect(sessions).toStrictEqual([
       expect.objectContaining({
@@ -287,7 +277,7 @@ describe('DELETE /auth/sessions/:id', () => {
     await expectError(await h.listSessions(other.body.accessToken), 401, 'invalid_token')
     const { sessions } = (await (
       await h.listSessions(current.body.accessToken)
-    ).json()) as SessionsBody
+    ).json()) as SessionListBody
     expect(sessions.map((s) => s.id)).toStrictEqual([current.body.sessionId])
   })
 

@@ -1,14 +1,24 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { requireAuth, type RequireAuthVariables } from '../src/index.js'
+import {
+  BffError,
+  bffErrorHandler,
+  bffNotFound,
+  requireAuth,
+  storeUnavailable,
+  type RequireAuthVariables,
+} from '../src/index.js'
 import {
   ALICE,
   CLEARED_COOKIE,
+  CLEARED_HINT,
   client,
   createHarness,
   CSRF,
   expectError,
+  hintCookie,
+  testLogger,
   type Client,
   type Harness,
 } from './helpers.js'
@@ -56,7 +66,7 @@ describe('the BFF mounted with parent.route("/", bff)', () => {
   it('answers refresh errors in the JSON shape, with the cookie cleared', async () => {
     const res = await app.refresh('not-a-token')
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'no_session')
   })
 
@@ -128,8 +138,8 @@ describe('the BFF mounted with parent.route("/", bff)', () => {
 })
 
 describe('the BFF mounted under a prefix', () => {
-  it('works at /api/auth with the cookie path set to match', async () => {
-    const h = await createHarness({ cookie: { path: '/api/auth' } })
+  it('scopes the refresh cookie to /api/auth by itself, and refreshes there', async () => {
+    const h = await createHarness()
     const parent = new Hono()
     parent.route('/api', h.bff)
     const app = client(parent, '/api/auth')
@@ -137,14 +147,158 @@ describe('the BFF mounted under a prefix', () => {
     const login = await app.login('alice')
     const refreshed = await app.refreshOk(login.cookie)
     const bad = await app.refresh('garbage')
+    const loggedOut = await app.logout(refreshed.cookie)
 
+    expect(login.res.headers.getSetCookie()).toStrictEqual([
+      `baton_rt=${login.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
+      hintCookie(2592000),
+    ])
     expect(refreshed.res.headers.getSetCookie()).toStrictEqual([
       `baton_rt=${refreshed.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
+      hintCookie(2592000),
     ])
-    expect(bad.headers.getSetCookie()).toStrictEqual([
+    const cleared = [
       'baton_rt=; Max-Age=0; Path=/api/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
-    ])
+      CLEARED_HINT,
+    ]
+    expect(bad.headers.getSetCookie()).toStrictEqual(cleared)
     await expectError(bad, 401, 'no_session')
+    expect(loggedOut.status).toBe(204)
+    expect(loggedOut.headers.getSetCookie()).toStrictEqual(cleared)
+    expect(h.events.map((e) => e.type)).toStrictEqual(['login', 'refresh', 'logout'])
+  })
+
+  it('follows each mount point of the same BFF, a basePath on the host app included', async () => {
+    const h = await createHarness()
+    const parent = new Hono().basePath('/v1')
+    parent.route('/tenants/:tenant', h.bff)
+    const app = client(parent, '/v1/tenants/acme/auth')
+
+    const { res, cookie } = await app.login('alice')
+
+    expect(res.headers.getSetCookie()).toStrictEqual([
+      `baton_rt=${cookie}; Max-Age=2592000; Path=/v1/tenants/acme/auth; HttpOnly; Secure; SameSite=Strict`,
+      hintCookie(2592000),
+    ])
+  })
+
+  it('percent-encodes a mounted path the way browsers send it', async () => {
+    const h = await createHarness()
+    const parent = new Hono()
+    parent.route('/:tenant', h.bff)
+    const app = client(parent, '/caf%C3%A9%3B/auth')
+
+    const { res, cookie } = await app.login('alice')
+
+    expect(res.headers.getSetCookie()[0]).toBe(
+      `baton_rt=${cookie}; Max-Age=2592000; Path=/caf%C3%A9%3B/auth; HttpOnly; Secure; SameSite=Strict`,
+    )
+  })
+
+  it('keeps an explicit cookie.path wherever it is mounted', async () => {
+    const h = await createHarness({ cookie: { path: '/api' } })
+    const parent = new Hono()
+    parent.route('/api', h.bff)
+    const app = client(parent, '/api/auth')
+
+    const { res, cookie } = await app.login('alice')
+
+    expect(res.headers.getSetCookie()).toStrictEqual([
+      `baton_rt=${cookie}; Max-Age=2592000; Path=/api; HttpOnly; Secure; SameSite=Strict`,
+      hintCookie(2592000),
+    ])
+  })
+
+  it('answers an unknown route in the JSON shape when the host app uses bffNotFound', async () => {
+    const h = await createHarness()
+    const parent = new Hono()
+    parent.route('/api', h.bff)
+    parent.notFound(bffNotFound)
+
+    await expectError(await client(parent).send('/api/auth/nope'), 404, 'not_found')
+    await expectError(await client(parent).send('/elsewhere'), 404, 'not_found')
+  })
+
+  it('answers an unknown route as Hono’s plain 404 when the host app does not', async () => {
+    const h = await createHarness()
+    const parent = new Hono()
+    parent.route('/api', h.bff)
+
+    const res = await client(parent).send('/api/auth/nope')
+
+    expect(res.status).toBe(404)
+    expect(await res.text()).toBe('404 Not Found')
+  })
+})
+
+describe('bffErrorHandler() on the host app', () => {
+  const host = (logger = testLogger()) => {
+    const app = new Hono()
+    app.onError(bffErrorHandler({ logger }))
+    app.get('/bff-error', () => {
+      throw new BffError(409, 'invalid_request', 'Conflict.')
+    })
+    app.get('/store-down', () => {
+      throw storeUnavailable(new Error('ECONNREFUSED'))
+    })
+    app.get('/teapot', () => {
+      throw new HTTPException(418, { message: 'teapot' })
+    })
+    app.get('/too-large', () => {
+      throw new HTTPException(413)
+    })
+    app.get('/boom', () => {
+      throw new Error('boom')
+    })
+    return { app: client(app), logger }
+  }
+
+  it('answers a BffError as itself', async () => {
+    const res = await host().app.send('/bff-error')
+
+    expect(await res.json()).toStrictEqual({
+      error: { code: 'invalid_request', message: 'Conflict.' },
+    })
+    expect(res.status).toBe(409)
+  })
+
+  it('answers a 5xx BffError as itself, with its headers, logging its cause', async () => {
+    const { app, logger } = host()
+
+    const res = await app.send('/store-down')
+
+    expect(res.headers.get('retry-after')).toBe('1')
+    await expectError(res, 503, 'store_unavailable')
+    expect(logger.error.mock.calls).toStrictEqual([
+      ['[baton] store_unavailable', new Error('ECONNREFUSED')],
+    ])
+  })
+
+  it('keeps the status of a 4xx HTTPException, in the JSON shape', async () => {
+    const { app } = host()
+
+    const teapot = await app.send('/teapot')
+    const tooLarge = await app.send('/too-large')
+
+    expect(await teapot.json()).toStrictEqual({
+      error: { code: 'invalid_request', message: 'teapot' },
+    })
+    expect(teapot.status).toBe(418)
+    await expectError(tooLarge, 413, 'payload_too_large')
+  })
+
+  it('answers anything else as 500 internal, logging it and sending none of it', async () => {
+    const { app, logger } = host()
+
+    const res = await app.send('/boom')
+
+    expect(await res.json()).toStrictEqual({
+      error: { code: 'internal', message: 'Something went wrong on our side.' },
+    })
+    expect(res.status).toBe(500)
+    expect(logger.error.mock.calls).toStrictEqual([
+      ['[baton] unexpected error on GET /boom', new Error('boom')],
+    ])
   })
 })
 
@@ -156,6 +310,7 @@ describe('basePath and cookie options', () => {
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
       `baton_rt=${login.cookie}; Max-Age=2592000; Path=/session; HttpOnly; Secure; SameSite=Strict`,
+      hintCookie(2592000),
     ])
     await expectError(
       await h.send('/auth/login', { method: 'POST', headers: CSRF }),
@@ -173,9 +328,11 @@ describe('basePath and cookie options', () => {
 
     expect(refreshed.res.headers.getSetCookie()).toStrictEqual([
       `sid=${refreshed.cookie}; Max-Age=2592000; Path=/auth; HttpOnly; SameSite=Strict`,
+      'baton_session=1; Max-Age=2592000; Path=/; SameSite=Strict',
     ])
     expect(loggedOut.headers.getSetCookie()).toStrictEqual([
       'sid=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
+      'baton_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Strict',
     ])
   })
 
@@ -186,6 +343,7 @@ describe('basePath and cookie options', () => {
 
     expect(res.headers.getSetCookie()).toStrictEqual([
       `__Host-baton=${cookie}; Max-Age=2592000; Path=/; HttpOnly; Secure; SameSite=Strict`,
+      hintCookie(2592000),
     ])
     await h.refreshOk(cookie)
   })

@@ -66,7 +66,7 @@ describe.skipIf(!redisAvailable)('three BFF instances sharing one Redis', () => 
     return performance.now() - start
   }
 
-  it('Should detect reuse of a rotated refresh token on another instance', async () => {
+  it('detects reuse of a rotated refresh token on another instance', async () => {
     const first = await login(a, 'reuse-user')
     const refreshed = await post(b, '/refresh', { cookie: first.cookie })
     expect(refreshed.status).toBe(200)
@@ -97,7 +97,7 @@ describe.skipIf(!redisAvailable)('three BFF instances sharing one Redis', () => 
     }
   })
 
-  it('Should refuse the sessions on A and C after logout everywhere on B', async () => {
+  it('refuses the sessions on A and C after logout everywhere on B', async () => {
     const onA = await login(a, 'everywhere-user')
     const onC = await login(c, 'everywhere-user')
     for (const instance of [a, b, c]) {
@@ -136,7 +136,7 @@ describe.skipIf(!redisAvailable)('three BFF instances sharing one Redis', () => 
     }
   })
 
-  it('Should neither lose nor split sessions under 200 concurrent refreshes for 50 users', async () => {
+  it('neither loses nor splits sessions under 200 concurrent refreshes for 50 users', async () => {
     let turn = 0
     const nextInstance = () => instances[turn++ % instances.length]!
     const users = Array.from({ length: 50 }, (_, i) => `storm-user-${i}`)

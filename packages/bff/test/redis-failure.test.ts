@@ -28,7 +28,7 @@ describe.skipIf(binary === null)('Redis outage', () => {
     await server?.stop()
   })
 
-  it('Should answer 503 store_unavailable while Redis is down and recover when it returns', async () => {
+  it('answers 503 store_unavailable while Redis is down and recovers when it returns', async () => {
     const errors: unknown[] = []
     const options: BffOptions = {
       keys: createSigningKeys({ keys: [await generateSigningKey()] }),

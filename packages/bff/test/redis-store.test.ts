@@ -1,7 +1,8 @@
 /**
  * What only the Redis store promises, beyond the shared contract: key layout and TTLs, an index
  * read without scanning the keyspace, revocations crossing instances (with the measured delay),
- * replay for late or reconnecting subscribers, client ownership, and memory per session.
+ * replay for late or reconnecting subscribers, and client ownership. Memory per session is measured
+ * by the scale benchmark (`bench/scale`), not here.
  */
 import { Hono } from 'hono'
 import { Redis } from 'ioredis'
@@ -50,7 +51,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
   })
 
   describe('keys and TTLs', () => {
-    it('Should keep one hash-tagged key per session whose TTL is its remaining lifetime', async () => {
+    it('keeps one hash-tagged key per session whose TTL is its remaining lifetime', async () => {
       const store = open()
       const now = Date.now()
       const session = sessionRecord('ttl-user', now)
@@ -80,7 +81,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       expect(Math.abs((await admin.pttl(key)) - capped)).toBeLessThan(2_000)
     })
 
-    it('Should index a user’s sessions in one sorted set whose TTL covers the latest one', async () => {
+    it('indexes a user’s sessions in one sorted set whose TTL covers the latest one', async () => {
       const store = open()
       const now = Date.now()
       const later = sessionRecord('index-user', now, { expiresAt: now + 2 * HOUR })
@@ -99,7 +100,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       expect(await admin.pttl(index)).toBeGreaterThan(2 * HOUR - 2_000)
     })
 
-    it('Should drop index entries of sessions that ended on their idle deadline', async () => {
+    it('drops index entries of sessions that ended on their idle deadline', async () => {
       const store = open()
       const now = Date.now()
       const idle = sessionRecord('prune-user', now, { idleExpiresAt: now + 200 })
@@ -113,7 +114,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       expect(await admin.zrange(store.keys.user('prune-user'), 0, -1)).toStrictEqual([live.id])
     })
 
-    it('Should never scan the keyspace', async () => {
+    it('never scans the keyspace', async () => {
       const store = open()
       const monitor = await admin.monitor()
       const commands: string[] = []
@@ -135,13 +136,13 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       expect(commands).not.toContain('scan')
     })
 
-    it('Should refuse a key prefix that would break the hash tags', () => {
+    it('refuses a key prefix that would break the hash tags', () => {
       expect(() => redisStore({ redis: REDIS_URL, keyPrefix: 'app:{x}:' })).toThrow(TypeError)
     })
   })
 
   describe('revocations across instances', () => {
-    it('Should deliver revocations made by another instance, and measure the delay', async () => {
+    it('delivers revocations made by another instance, and measures the delay', async () => {
       const prefix = uniquePrefix()
       const [revoker, watcher] = [open(prefix), open(prefix)]
       let arrived: ((id: string) => void) | undefined
@@ -175,7 +176,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       )
     })
 
-    it('Should make requireAuth on another instance refuse the access token', async () => {
+    it('makes requireAuth on another instance refuse the access token', async () => {
       const prefix = uniquePrefix()
       const [storeA, storeB] = [open(prefix), open(prefix)]
       const keys: SigningKeys = createSigningKeys({ keys: [await generateSigningKey()] })
@@ -223,7 +224,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       )
     })
 
-    it('Should replay recent revocations to an instance that subscribes later', async () => {
+    it('replays recent revocations to an instance that subscribes later', async () => {
       const prefix = uniquePrefix()
       const early = open(prefix)
       const now = Date.now()
@@ -241,7 +242,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       await vi.waitFor(() => expect([...second]).toStrictEqual([revoked.id]))
     })
 
-    it('Should not replay when revocationReplay is 0', async () => {
+    it('does not replay when revocationReplay is 0', async () => {
       const prefix = uniquePrefix()
       const early = open(prefix, { revocationReplay: 0 })
       const now = Date.now()
@@ -257,7 +258,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       expect(heard).toStrictEqual([])
     })
 
-    it('Should catch up on revocations published while its subscriber was disconnected', async () => {
+    it('catches up on revocations published while its subscriber was disconnected', async () => {
       const prefix = uniquePrefix()
       const [revoker, watcher] = [open(prefix), open(prefix)]
       const heard = new Set<string>()
@@ -280,7 +281,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
   })
 
   describe('connections', () => {
-    it('Should leave a client it was given open, and use its own connection for pub/sub', async () => {
+    it('leaves a client it was given open, and uses its own connection for pub/sub', async () => {
       const client = new Redis(REDIS_URL)
       const prefix = uniquePrefix()
       prefixes.push(prefix)
@@ -301,7 +302,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       await client.quit()
     })
 
-    it('Should close the connections it created', async () => {
+    it('closes the connections it created', async () => {
       const store = redisStore({ redis: REDIS_URL, keyPrefix: uniquePrefix() })
       store.subscribeRevocations(() => {})
       await store.get('x'.repeat(22))
@@ -311,67 +312,6 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
         status: 503,
         code: 'store_unavailable',
       })
-    })
-  })
-
-  describe('memory', () => {
-    it('Should report MEMORY USAGE per session (logged, not asserted)', async () => {
-      const store = open()
-      const keys = createSigningKeys({ keys: [await generateSigningKey()] })
-      const bff = createBff({
-        keys,
-        store,
-        logger: { warn: () => {}, error: () => {} },
-        authenticate: async ({ username }) => ({ id: username, name: `User ${username}` }),
-      })
-      const headers = {
-        'x-csrf': '1',
-        'sec-fetch-site': 'same-origin',
-        'user-agent':
-          'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15',
-      }
-      const users = 20
-      const perUser = 10
-      const ids: string[] = []
-      for (let u = 0; u < users; u++) {
-        for (let s = 0; s < perUser; s++) {
-          const login = await bff.request('/auth/login', {
-            method: 'POST',
-            headers: { ...headers, 'content-type': 'application/json' },
-            body: JSON.stringify({ username: `user-${u}@example.com`, password: 'x' }),
-          })
-          const cookie = login.headers.get('set-cookie')!.split(';')[0]!
-          ids.push(((await login.json()) as { sessionId: string }).sessionId)
-          // One rotation, so the record carries a previous hash and a sealed successor.
-          const refresh = await bff.request('/auth/refresh', {
-            method: 'POST',
-            headers: { ...headers, cookie },
-          })
-          expect(refresh.status).toBe(200)
-        }
-      }
-      const sessionBytes = await Promise.all(
-        ids.map(async (id) =>
-          Number(await admin.memory('USAGE', store.keys.session(id), 'SAMPLES', 0)),
-        ),
-      )
-      const indexBytes = await Promise.all(
-        Array.from({ length: users }, async (_, u) =>
-          Number(
-            await admin.memory('USAGE', store.keys.user(`user-${u}@example.com`), 'SAMPLES', 0),
-          ),
-        ),
-      )
-      const encoding = await admin.object('ENCODING', store.keys.session(ids[0]!))
-      const average = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length
-      const perSession = average(sessionBytes)
-      const indexShare = average(indexBytes) / perUser
-      console.log(
-        `[baton] Redis MEMORY USAGE (${ids.length} rotated sessions, ${perUser} per user): ` +
-          `session hash ${perSession.toFixed(0)} B (encoding ${String(encoding)}), ` +
-          `user index ${average(indexBytes).toFixed(0)} B per user = ${indexShare.toFixed(0)} B per session, ` +
-          `total ≈ ${(perSession + indexShare).toFixed(0)} B per session`,
-      )
     })
   })
 })

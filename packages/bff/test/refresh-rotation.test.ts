@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import {
   ALICE,
   CLEARED_COOKIE,
+  CLEARED_HINT,
   createHarness,
   expectError,
   MINUTE,
@@ -54,6 +55,7 @@ describe('POST /auth/refresh with the current cookie', () => {
     expect(cookie).not.toBe(login.cookie)
     expect(res.headers.getSetCookie()).toStrictEqual([
       `baton_rt=${cookie}; Max-Age=2591940; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      'baton_session=1; Max-Age=2591940; Path=/; Secure; SameSite=Strict',
     ])
   })
 
@@ -109,7 +111,7 @@ describe('POST /auth/refresh without a usable cookie', () => {
   ])('answers 401 no_session for %s and clears the cookie', async (_, headers) => {
     const res = await h.post('/refresh', { headers })
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'no_session')
     expect(h.events).toStrictEqual([])
   })
@@ -123,7 +125,7 @@ describe('POST /auth/refresh without a usable cookie', () => {
     const tagRes = await h.refresh(forged)
     const secretRes = await h.refresh(forgedSecret)
 
-    expect(tagRes.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(tagRes.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(tagRes, 401, 'no_session')
     await expectError(secretRes, 401, 'no_session')
     // A forgery must never be mistaken for reuse: that would let anyone end someone's session.
@@ -151,7 +153,7 @@ describe('POST /auth/refresh without a usable cookie', () => {
 
     const res = await h.refresh(unknown)
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'session_expired')
   })
 })
@@ -224,7 +226,7 @@ describe('POST /auth/refresh with an already-rotated cookie outside the grace wi
   it('answers 401 refresh_token_reused and clears the cookie', async () => {
     const res = await h.refresh(login.cookie)
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'refresh_token_reused')
   })
 
@@ -233,7 +235,7 @@ describe('POST /auth/refresh with an already-rotated cookie outside the grace wi
 
     const res = await h.refresh(successor)
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'refresh_token_reused')
   })
 

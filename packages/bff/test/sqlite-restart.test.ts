@@ -27,7 +27,7 @@ describe('sqlite store across process restarts', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('Should keep sessions, rotation state and revocations across restarts', async () => {
+  it('keeps sessions, rotation state and revocations across restarts', async () => {
     running = await startInstance('first', env)
     const first = await login(running, 'restart-user')
     const other = await login(running, 'restart-user')

@@ -21,7 +21,7 @@ describe('sqliteStore', () => {
     return store
   }
 
-  it('Should refuse ambiguous or unsafe options when it is created', () => {
+  it('refuses ambiguous or unsafe options when it is created', () => {
     expect(() => sqliteStore({})).toThrow(TypeError)
     expect(() => sqliteStore({ path: ':memory:', database: new Database(':memory:') })).toThrow(
       TypeError,
@@ -31,7 +31,7 @@ describe('sqliteStore', () => {
     )
   })
 
-  it('Should index sessions by user and by deadline', () => {
+  it('indexes sessions by user and by deadline', () => {
     const store = open({ path: ':memory:' })
     const indexes = store.database
       .prepare<[], { name: string }>(`SELECT name FROM pragma_index_list('baton_sessions')`)
@@ -42,7 +42,7 @@ describe('sqliteStore', () => {
     )
   })
 
-  it('Should open its own file in WAL mode', async () => {
+  it('opens its own file in WAL mode', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-wal-'))
     try {
       const store = sqliteStore({ path: join(dir, 'wal.db') })
@@ -53,7 +53,7 @@ describe('sqliteStore', () => {
     }
   })
 
-  it('Should sweep rows past their deadlines on writes and on demand', async () => {
+  it('sweeps rows past their deadlines on writes and on demand', async () => {
     const t0 = 1_700_000_000_000
     const store = open({ path: ':memory:', sweepInterval: 1_000, now: () => t0 })
     const dead = sessionRecord('sweep-user', t0, { idleExpiresAt: t0 + 100 })
@@ -70,7 +70,7 @@ describe('sqliteStore', () => {
     expect(store.sweep(t0 + 24 * 3_600_000)).toBe(2)
   })
 
-  it('Should leave a database it was given open, in a table of the chosen name', async () => {
+  it('leaves a database it was given open, in a table of the chosen name', async () => {
     const database = new Database(':memory:')
     const store = sqliteStore({ database, tableName: 'app_sessions' })
     const now = Date.now()
@@ -83,7 +83,7 @@ describe('sqliteStore', () => {
     database.close()
   })
 
-  it('Should answer 503 store_unavailable when the database cannot be used', async () => {
+  it('answers 503 store_unavailable when the database cannot be used', async () => {
     const database = new Database(':memory:')
     const store = sqliteStore({ database })
     database.close()

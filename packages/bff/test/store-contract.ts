@@ -123,14 +123,14 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
     })
 
     describe('create and get', () => {
-      it('Should return exactly the record that was created', async () => {
+      it('returns exactly the record that was created', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
         expect(await store.get(session.id)).toStrictEqual(session)
       })
 
-      it('Should round-trip every optional field, empty strings and fractional numbers', async () => {
+      it('round-trips every optional field, empty strings and fractional numbers', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now, {
           userAgent: '',
@@ -145,11 +145,11 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.get(session.id)).toStrictEqual(session)
       })
 
-      it('Should answer null for an unknown id', async () => {
+      it('answers null for an unknown id', async () => {
         expect(await store.get(random(16))).toBeNull()
       })
 
-      it('Should hand out copies that callers cannot use to change the stored session', async () => {
+      it('hands out copies that callers cannot use to change the stored session', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -163,7 +163,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(again?.generation).toBe(0)
       })
 
-      it('Should refuse a second session with the same id', async () => {
+      it('refuses a second session with the same id', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -173,7 +173,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
     })
 
     describe('rotate', () => {
-      it('Should apply the rotation when the expected hash is current', async () => {
+      it('applies the rotation when the expected hash is current', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -182,7 +182,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.get(session.id)).toStrictEqual({ ...session, ...rotation })
       })
 
-      it('Should set previous fields back to null when the rotation says so', async () => {
+      it('sets previous fields back to null when the rotation says so', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now, {
           previousTokenHash: random(32),
@@ -197,7 +197,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.get(session.id)).toStrictEqual({ ...session, ...withNulls })
       })
 
-      it('Should refuse a stale hash and leave the session untouched', async () => {
+      it('refuses a stale hash and leaves the session untouched', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -214,7 +214,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.get(session.id)).toStrictEqual({ ...session, ...rotation })
       })
 
-      it('Should refuse a revoked session', async () => {
+      it('refuses a revoked session', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -225,7 +225,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect((await store.get(session.id))?.tokenHash).toBe(session.tokenHash)
       })
 
-      it('Should refuse a session that does not exist, without creating it', async () => {
+      it('refuses a session that does not exist, without creating it', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         expect(
@@ -234,7 +234,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.get(session.id)).toBeNull()
       })
 
-      it('Should let exactly one of many concurrent rotations with the same hash win', async () => {
+      it('lets exactly one of many concurrent rotations with the same hash win', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -249,7 +249,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
     })
 
     describe('revoke', () => {
-      it('Should return the record as it was to the call that revoked it, then null', async () => {
+      it('returns the record as it was to the call that revoked it, then null', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now, {
           previousTokenHash: random(32),
@@ -263,7 +263,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.revoke(random(16), 'logout', now)).toBeNull()
       })
 
-      it('Should keep a tombstone that get still returns', async () => {
+      it('keeps a tombstone that get still returns', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now, { sealedSuccessor: random(100) })
         await store.create(session, now)
@@ -277,7 +277,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         })
       })
 
-      it('Should let exactly one of many concurrent revocations return the record', async () => {
+      it('lets exactly one of many concurrent revocations return the record', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -287,7 +287,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(results.filter((r) => r !== null)).toStrictEqual([session])
       })
 
-      it('Should revoke only the live sessions of one user, and report exactly those', async () => {
+      it('revokes only the live sessions of one user, and reports exactly those', async () => {
         const now = Date.now()
         const { heard, listener } = recorder()
         store.subscribeRevocations(listener)
@@ -323,7 +323,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
     })
 
     describe('listByUser', () => {
-      it('Should list live sessions oldest first, without revoked, expired or foreign ones', async () => {
+      it('lists live sessions oldest first, without revoked, expired or foreign ones', async () => {
         const now = Date.now()
         const newest = sessionRecord(userId, now - 10)
         const oldest = sessionRecord(userId, now - 30)
@@ -343,7 +343,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.listByUser('nobody', at)).toStrictEqual([])
       })
 
-      it('Should reflect rotations in the listed records', async () => {
+      it('reflects rotations in the listed records', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now)
         await store.create(session, now)
@@ -354,7 +354,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
     })
 
     describe('deadlines', () => {
-      it('Should forget sessions once the earlier of their two deadlines has passed', async () => {
+      it('forgets sessions once the earlier of their two deadlines has passed', async () => {
         const now = Date.now()
         const idle = sessionRecord(userId, now, { idleExpiresAt: now + 300 })
         const absolute = sessionRecord(userId, now + 1, { expiresAt: now + 300 })
@@ -371,7 +371,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         ])
       })
 
-      it('Should move the deadline forward when a rotation extends the idle deadline', async () => {
+      it('moves the deadline forward when a rotation extends the idle deadline', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now, { idleExpiresAt: now + 300 })
         await store.create(session, now)
@@ -382,7 +382,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.get(session.id)).toStrictEqual({ ...session, ...rotation })
       })
 
-      it('Should never keep a session past its absolute deadline, whatever a rotation says', async () => {
+      it('never keeps a session past its absolute deadline, whatever a rotation says', async () => {
         const now = Date.now()
         const session = sessionRecord(userId, now, { expiresAt: now + 300 })
         await store.create(session, now)
@@ -395,7 +395,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
     })
 
     describe('subscribeRevocations', () => {
-      it('Should tell subscribers which sessions were revoked, until they unsubscribe', async () => {
+      it('tells subscribers which sessions were revoked, until they unsubscribe', async () => {
         const now = Date.now()
         const first = recorder()
         const second = recorder()
@@ -422,7 +422,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect([...second.heard]).toStrictEqual([a!.id, b!.id])
       })
 
-      it('Should revoke and tell the other subscribers when one subscriber throws', async () => {
+      it('revokes and tells the other subscribers when one subscriber throws', async () => {
         const now = Date.now()
         const { heard, listener } = recorder()
         store.subscribeRevocations(() => {
@@ -439,7 +439,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect((await store.get(session.id))?.revokedReason).toBe('revoked')
       })
 
-      it('Should not notify for failed revocations', async () => {
+      it('does not notify for failed revocations', async () => {
         const { heard, listener } = recorder()
         store.subscribeRevocations(listener)
         await store.revoke(random(16), 'logout', Date.now())
@@ -485,7 +485,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
       const codeOf = async (res: Response) =>
         ((await res.json()) as { error?: { code?: string } }).error?.code
 
-      it('Should run login, refresh, a duplicate inside the grace window, then reuse detection', async () => {
+      it('runs login, refresh, a duplicate inside the grace window, then reuse detection', async () => {
         let offset = 0
         const { post } = bffOn(store, () => Date.now() + offset)
 
@@ -520,7 +520,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(await store.listByUser(userId, Date.now() + offset)).toStrictEqual([])
       })
 
-      it('Should end every session of the user on logout everywhere', async () => {
+      it('ends every session of the user on logout everywhere', async () => {
         const { post } = bffOn(store, () => Date.now())
         const logins = await Promise.all(
           [0, 1, 2].map(() => post('/login', undefined, { username: userId, password: 'x' })),

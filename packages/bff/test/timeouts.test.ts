@@ -4,6 +4,7 @@ import {
   ALICE,
   authenticate,
   CLEARED_COOKIE,
+  CLEARED_HINT,
   client,
   createHarness,
   DAY,
@@ -36,7 +37,7 @@ describe('idle timeout', () => {
 
     const res = await h.refresh(login.cookie)
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'session_expired')
   })
 
@@ -90,7 +91,7 @@ describe('absolute timeout', () => {
 
     const res = await h.refresh(cookie)
 
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'session_expired')
     expect(h.eventsOf('expired')).toStrictEqual([
       expect.objectContaining({ reason: 'absolute', sessionId: login.body.sessionId }),
@@ -107,6 +108,7 @@ describe('absolute timeout', () => {
     expect(login.res.headers.getSetCookie()[0]).toContain('; Max-Age=10800;')
     expect(res.headers.getSetCookie()).toStrictEqual([
       `baton_rt=${cookie}; Max-Age=7260; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      'baton_session=1; Max-Age=7260; Path=/; Secure; SameSite=Strict',
     ])
   })
 
@@ -117,6 +119,7 @@ describe('absolute timeout', () => {
 
     expect(res.headers.getSetCookie()).toStrictEqual([
       `baton_rt=${cookie}; Max-Age=34560000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      'baton_session=1; Max-Age=34560000; Path=/; Secure; SameSite=Strict',
     ])
   })
 })

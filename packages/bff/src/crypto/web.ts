@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The `#crypto` primitives on WebCrypto (`globalThis.crypto`) alone, for edge runtimes, Deno and
+ * Bun: the default of the package's `imports` map wherever node:crypto is not known to exist.
+ */
 import type { CryptoPrimitives } from './types.js'
 
 const subtle = () => globalThis.crypto.subtle

@@ -9,6 +9,7 @@
  *   CORS preflight on fetch (the pattern Duende BFF uses);
  * - an `Origin` from the allowlist, or `Sec-Fetch-Site: same-origin` when a browser sent no Origin.
  */
+import { CSRF_HEADER, CSRF_HEADER_VALUE } from '@baton/protocol'
 import { createMiddleware } from 'hono/factory'
 import { BffError } from '../errors.js'
 import type { BffConfig } from '../options.js'
@@ -18,7 +19,9 @@ const denied = (message: string) => new BffError(403, 'csrf_failed', message)
 /** @internal */
 export const requireCsrfHeaders = (config: Pick<BffConfig, 'isAllowedOrigin'>) =>
   createMiddleware(async function csrf(c, next) {
-    if (c.req.header('x-csrf') !== '1') throw denied('The X-CSRF: 1 header is required.')
+    if (c.req.header(CSRF_HEADER) !== CSRF_HEADER_VALUE) {
+      throw denied(`The ${CSRF_HEADER.toUpperCase()}: ${CSRF_HEADER_VALUE} header is required.`)
+    }
     const origin = c.req.header('origin')
     if (origin !== undefined) {
       // "null" is what sandboxed frames and some redirects send; it is never in an allowlist.

@@ -4,7 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { parseDuration, type Duration } from '../duration.js'
+import { parseDuration, type Duration } from '@baton/protocol'
 import type { RequireAuthVariables } from '../env.js'
 import { BffError } from '../errors.js'
 import type { SessionStore } from '../stores/types.js'

@@ -2,14 +2,16 @@
  * @module
  * `POST /login`, `POST /refresh`, `POST /logout`: the cookie-authenticated routes.
  */
+import type { GrantBody } from '@baton/protocol'
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { readJsonBody } from '../body.js'
 import { BffError, isBffError } from '../errors.js'
-import { clearedRefreshCookie, readRefreshCookie, setRefreshCookie } from '../cookies.js'
+import { clearedSessionCookies, readRefreshCookie, setSessionCookies } from '../cookies.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
-import { requestMeta, type Issued, type SessionService } from '../session-service.js'
+import { requestMeta, type SessionService } from '../session-service.js'
+import type { Issued } from '../tokens/grant.js'
 
 /** Larger than any sane login body, small enough that nobody can make the BFF buffer much. */
 const MAX_BODY_BYTES = 8 * 1024
@@ -26,25 +28,26 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
   const meta = (c: Context) => requestMeta(config, c)
 
   const respond = (c: Context, issued: Issued) => {
-    setRefreshCookie(c, config, issued.refreshToken, issued.cookieMaxAge)
+    setSessionCookies(c, config, issued.refreshToken, issued.cookieMaxAge)
     c.header('cache-control', 'no-store')
     return c.json({
       accessToken: issued.accessToken,
-      tokenType: 'Bearer' as const,
+      tokenType: 'Bearer',
       expiresAt: issued.expiresAt,
       expiresIn: issued.expiresIn,
       user: issued.user,
       sessionId: issued.sessionId,
-    })
+    } satisfies GrantBody)
   }
 
-  // A 401 from these routes means the cookie is worthless: tell the browser to drop it.
-  const clearingCookieOn401 = (error: unknown): never => {
+  // A 401 from refresh means the cookie is worthless: the browser drops it, and the hint with it.
+  // The error is answered here rather than thrown on, because a `BffError`'s headers hold one
+  // value per name and this answer carries two `Set-Cookie` headers.
+  const endedSession = (c: Context, error: unknown): Response => {
     if (!isBffError(error) || error.status !== 401) throw error
-    throw new BffError(error.status, error.code, error.message, {
-      cause: error.cause,
-      headers: { ...error.headers, 'set-cookie': clearedRefreshCookie(config) },
-    })
+    const res = error.getResponse()
+    for (const cookie of clearedSessionCookies(c, config)) res.headers.append('set-cookie', cookie)
+    return res
   }
 
   // A declared oversize body is refused before anything else, on every cookie route (refresh reads
@@ -95,9 +98,12 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
       return respond(c, await sessions.login(user, meta(c)))
     })
     .post('/refresh', limit, csrf, async (c) => {
-      const issued = await sessions
-        .refresh(readRefreshCookie(c, config), meta(c))
-        .catch(clearingCookieOn401)
+      let issued: Issued
+      try {
+        issued = await sessions.refresh(readRefreshCookie(c, config), meta(c))
+      } catch (error) {
+        return endedSession(c, error)
+      }
       return respond(c, issued)
     })
     .post('/logout', limit, csrf, async (c) => {
@@ -108,7 +114,9 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
       const everywhere = body?.everywhere ?? false
       if (typeof everywhere !== 'boolean') throw invalidRequest('everywhere must be a boolean.')
       await sessions.logout(readRefreshCookie(c, config), everywhere, meta(c))
-      c.header('set-cookie', clearedRefreshCookie(config))
+      for (const cookie of clearedSessionCookies(c, config)) {
+        c.header('set-cookie', cookie, { append: true })
+      }
       return c.body(null, 204)
     })
 }

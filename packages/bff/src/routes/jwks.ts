@@ -1,3 +1,8 @@
+/**
+ * @module
+ * `GET <jwksPath>`: the public keys of the access-token signing keys (RFC 7517), for services
+ * that verify access tokens without calling the BFF.
+ */
 import { Hono } from 'hono'
 import type { BffConfig } from '../options.js'
 import { loadSigningKeys } from '../tokens/keys.js'

@@ -2,6 +2,7 @@
  * @module
  * `GET /sessions` and `DELETE /sessions/:id`: the user's devices (OWASP ASVS 7.5.2).
  */
+import type { SessionListBody } from '@baton/protocol'
 import { Hono } from 'hono'
 import type { BffEnv } from '../env.js'
 import { BffError } from '../errors.js'
@@ -39,7 +40,8 @@ export function sessionRoutes(config: BffConfig, sessions: SessionService) {
       })
       .get('/sessions', async (c) => {
         c.header('cache-control', 'no-store')
-        return c.json({ sessions: await sessions.list(c.var.userId, c.var.sessionId) })
+        const body = { sessions: await sessions.list(c.var.userId, c.var.sessionId) }
+        return c.json(body satisfies SessionListBody)
       })
       .delete('/sessions/:id', async (c) => {
         const id = c.req.param('id')

@@ -1,4 +1,9 @@
-import { parseDuration, type Duration } from '../duration.js'
+/**
+ * @module
+ * `memoryStore()`: the default store, sessions in a `Map` of this process. It needs nothing but
+ * the language, so it runs wherever the BFF does (Node, edge runtimes, Deno, Bun).
+ */
+import { parseDuration, type Duration } from '@baton/protocol'
 import type { RevocationReason, SessionRotation, SessionStore, StoredSession } from './types.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
 import { revocationListeners } from './listeners.js'

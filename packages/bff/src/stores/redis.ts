@@ -17,14 +17,18 @@
  *
  * Tested with Redis 7. A Redis Cluster client is refused for now: each script stays in one slot,
  * but a user's index and the pipelines that read it span slots.
+ *
+ * The connection and its failure semantics are in `redis-connection.ts`, the revocation feed
+ * (pub/sub and replay) in `redis-revocations.ts`, the Lua scripts in `redis-scripts.ts` and the
+ * hash encoding in `redis-codec.ts`.
  */
-import { randomBytes } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
-import { parseDuration, type Duration } from '../duration.js'
-import { isBffError, storeUnavailable } from '../errors.js'
+import { parseDuration, type Duration } from '@baton/protocol'
+import type { Redis, RedisOptions } from 'ioredis'
 import { decodeSession, encodeRotation, encodeSession, pairsToRecord } from './redis-codec.js'
-import { CREATE, INDEX_ADD, RECORD_REVOKED, REVOKE, ROTATE, runScript } from './redis-scripts.js'
-import type { RevocationListener, RevocationReason, SessionStore, StoredSession } from './types.js'
+import { isClient, redisConnection } from './redis-connection.js'
+import { revocationFeed } from './redis-revocations.js'
+import { CREATE, INDEX_ADD, REVOKE, ROTATE, runScript } from './redis-scripts.js'
+import type { RevocationReason, SessionStore, StoredSession } from './types.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
 
 /** Options of {@link redisStore}. */
@@ -88,27 +92,6 @@ export interface RedisStore extends SessionStore {
   }
 }
 
-const noop = () => {}
-
-/** A client rather than options; duck-typed, because `instanceof` fails across ioredis copies. */
-const isClient = (value: Redis | RedisOptions | string): value is Redis =>
-  typeof value === 'object' &&
-  typeof (value as Partial<Redis>).evalsha === 'function' &&
-  typeof (value as Partial<Redis>).duplicate === 'function'
-
-/** Reads a pub/sub message; anything unexpected is ignored rather than trusted. */
-function parseMessage(message: string): { origin: string; ids: string[] } | null {
-  try {
-    const parsed: unknown = JSON.parse(message)
-    if (typeof parsed !== 'object' || parsed === null) return null
-    const { o, ids } = parsed as { o?: unknown; ids?: unknown }
-    if (typeof o !== 'string' || !Array.isArray(ids)) return null
-    return { origin: o, ids: ids.filter((id): id is string => typeof id === 'string') }
-  } catch {
-    return null
-  }
-}
-
 /**
  * Sessions in Redis, for several BFF instances. Rotation, revocation and index updates are Lua
  * scripts, so they are atomic across processes; keys expire with their sessions; revocations reach
@@ -146,180 +129,26 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const replayMs = parseDuration(options.revocationReplay ?? '15m', 'revocationReplay')
   const timeoutMs = parseDuration(options.timeout ?? '2s', 'timeout')
   if (timeoutMs <= 0) throw new TypeError('redisStore: timeout must be positive')
-  const clock = options.now ?? (() => Date.now())
-
-  const failFast: RedisOptions = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: timeoutMs,
-    retryStrategy: (times) => Math.min(times * 100, 1_000),
-  }
-  const source = options.redis
-  if (isClient(source) && source.isCluster) {
+  if (isClient(options.redis) && options.redis.isCluster) {
     // Scripts are slot-safe, but the user index and the pipelines span slots.
     throw new TypeError('redisStore: Redis Cluster clients are not supported yet')
   }
-  const ownsClient = !isClient(source)
-  const client = isClient(source)
-    ? source
-    : typeof source === 'string'
-      ? new Redis(source, failFast)
-      : new Redis({ ...failFast, ...source })
-  // Connection errors surface as rejected commands (503s, which the BFF logs); without a listener
-  // ioredis would also print every failed reconnection attempt.
-  if (ownsClient) client.on('error', noop)
 
+  const connection = redisConnection(options.redis, timeoutMs)
+  const { client, call } = connection
   const keys: RedisStore['keys'] = {
     session: (sessionId) => `${prefix}{${sessionId}}:s`,
     user: (userId) => `${prefix}u:{${userId}}`,
     revoked: `${prefix}revoked`,
     channel: `${prefix}revocations`,
   }
-  // Marks this instance's own messages, whose listeners were already called synchronously.
-  const origin = randomBytes(12).toString('base64url')
-
-  let readyWait: Promise<void> | null = null
-  const waitUntilReady = () =>
-    (readyWait ??= new Promise<void>((resolve, reject) => {
-      const settle = (error?: Error) => {
-        clearTimeout(timer)
-        client.off('ready', onReady)
-        client.off('close', onClose)
-        client.off('end', onClose)
-        readyWait = null
-        if (error) reject(error)
-        else resolve()
-      }
-      const onReady = () => settle()
-      const onClose = () =>
-        settle(new Error('redis store: the connection closed before it was ready'))
-      const timer = setTimeout(
-        () => settle(new Error(`redis store: not connected within ${timeoutMs} ms`)),
-        timeoutMs,
-      )
-      client.once('ready', onReady)
-      client.once('close', onClose)
-      client.once('end', onClose)
-    }))
-
-  const ensureReady = async () => {
-    switch (client.status) {
-      case 'ready':
-        return
-      case 'wait':
-        client.connect().catch(noop)
-        return waitUntilReady()
-      case 'connecting':
-      case 'connect':
-        return waitUntilReady()
-      default:
-        // 'reconnecting', 'close' or 'end': Redis is known to be away; answer now, not later.
-        throw new Error(`redis store: the connection is ${client.status}`)
-    }
-  }
-
-  /** Every operation goes through here, so any Redis failure becomes a 503. */
-  const call = async <T>(operation: () => Promise<T>): Promise<T> => {
-    try {
-      await ensureReady()
-      return await operation()
-    } catch (error) {
-      if (isBffError(error)) throw error
-      throw storeUnavailable(error)
-    }
-  }
-
-  // ---- Revocation fan-out ----------------------------------------------------------------------
-
-  const listeners = new Set<RevocationListener>()
-  let closed = false
-  let subscriber: Redis | null = null
-  let subscribed = false
-
-  const deliver = (ids: readonly string[], to: Iterable<RevocationListener> = listeners) => {
-    if (ids.length === 0) return
-    for (const listener of [...to]) {
-      if (!listeners.has(listener)) continue
-      try {
-        listener(ids)
-      } catch {
-        // Deliveries also run inside the connection's message handler: one broken listener must
-        // neither starve the others nor break the subscription.
-      }
-    }
-  }
-
-  const replay = async (to: Iterable<RevocationListener>) => {
-    if (replayMs === 0) return
-    await ensureReady()
-    const ids = await client.zrangebyscore(keys.revoked, clock() - replayMs, '+inf')
-    deliver(ids, to)
-  }
-
-  const onMessage = (channel: string, message: string) => {
-    if (channel !== keys.channel) return
-    const parsed = parseMessage(message)
-    if (parsed && parsed.origin !== origin) deliver(parsed.ids)
-  }
-
-  // Subscribes (again) whenever the subscriber connection becomes ready, then replays what may
-  // have been published while it was away. A failure drops the connection, whose retry strategy
-  // brings it back here.
-  const resubscribe = async (connection: Redis) => {
-    try {
-      await connection.subscribe(keys.channel)
-      if (connection !== subscriber) return
-      subscribed = true
-      await replay(listeners)
-    } catch {
-      if (connection === subscriber) connection.disconnect(true)
-    }
-  }
-
-  const startSubscriber = () => {
-    // Everything but commandTimeout: SUBSCRIBE waits for the connection like any subscription.
-    const { commandTimeout: _unused, ...settings } = client.options
-    const connection = new Redis({
-      ...settings,
-      lazyConnect: false,
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      // Resubscribed by hand on 'ready', followed by a replay.
-      autoResubscribe: false,
-      retryStrategy: settings.retryStrategy ?? failFast.retryStrategy,
-    })
-    connection.on('error', noop)
-    connection.on('message', onMessage)
-    connection.on('ready', () => void resubscribe(connection))
-    connection.on('close', () => {
-      if (connection === subscriber) subscribed = false
-    })
-    return connection
-  }
-
-  const stopSubscriber = () => {
-    subscriber?.disconnect()
-    subscriber = null
-    subscribed = false
-  }
-
-  // Runs after a revocation succeeded, and never fails it: the revocation is stored, and every
-  // instance that reads the session sees it. The id is recorded for the replay before it is
-  // published, so an instance subscribing meanwhile either replays it (record first) or receives
-  // the message (subscribed first): it cannot miss both.
-  const announce = async (ids: readonly string[]) => {
-    deliver(ids)
-    try {
-      if (replayMs > 0) {
-        await runScript(client, RECORD_REVOKED, [keys.revoked], [clock(), replayMs, ...ids])
-      }
-      await client.publish(keys.channel, JSON.stringify({ o: origin, ids }))
-    } catch {
-      // Redis went away between the revocation and this: subscribers replay it on reconnecting if
-      // it was recorded; otherwise their access tokens live until `exp`, as without checkRevoked.
-    }
-  }
+  const revocations = revocationFeed({
+    connection,
+    channel: keys.channel,
+    revokedKey: keys.revoked,
+    replayMs,
+    clock: options.now ?? (() => Date.now()),
+  })
 
   const revokeOne = async (
     sessionId: string,
@@ -339,8 +168,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   /** The user's indexed ids whose absolute deadline is still ahead. */
   const indexedIds = (userId: string, now: number) =>
     client.zrangebyscore(keys.user(userId), `(${now}`, '+inf')
-
-  // ---- The store -------------------------------------------------------------------------------
 
   return {
     client,
@@ -388,7 +215,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
     async revoke(sessionId, reason, now) {
       const before = await call(() => revokeOne(sessionId, reason, now, false))
-      if (before) await announce([before.id])
+      if (before) await revocations.announce([before.id])
       return before
     },
 
@@ -398,7 +225,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         const results = await Promise.all(ids.map((id) => revokeOne(id, reason, now, true)))
         return results.filter((session): session is StoredSession => session !== null)
       })
-      if (revoked.length > 0) await announce(revoked.map((session) => session.id))
+      if (revoked.length > 0) await revocations.announce(revoked.map((session) => session.id))
       return revoked
     },
 
@@ -423,28 +250,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       })
     },
 
-    subscribeRevocations(listener) {
-      // A closed store opens no new connection.
-      if (closed) return noop
-      listeners.add(listener)
-      if (!subscriber) subscriber = startSubscriber()
-      else if (subscribed) replay([listener]).catch(noop)
-      return () => {
-        listeners.delete(listener)
-        if (listeners.size === 0) stopSubscriber()
-      }
-    },
+    subscribeRevocations: revocations.subscribe,
 
     async close() {
-      closed = true
-      listeners.clear()
-      stopSubscriber()
-      if (!ownsClient) return
-      try {
-        await client.quit()
-      } catch {
-        client.disconnect()
-      }
+      revocations.close()
+      await connection.close()
     },
   }
 }

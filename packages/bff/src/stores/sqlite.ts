@@ -5,7 +5,7 @@
  * `@baton/bff/stores/sqlite`, so only applications that use it load the native addon.
  */
 import Database from 'better-sqlite3'
-import { parseDuration, type Duration } from '../duration.js'
+import { parseDuration, type Duration } from '@baton/protocol'
 import { storeUnavailable } from '../errors.js'
 import {
   byCreation,

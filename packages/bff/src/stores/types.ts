@@ -7,12 +7,7 @@
  * the current refresh-token hash). The rotation protocol itself (grace window, reuse detection,
  * timeouts) lives once, in the BFF, so every store behaves the same under concurrency.
  */
-
-/** The signed-in user as `authenticate` returned it; `id` becomes the access token's `sub`. */
-export interface SessionUser {
-  id: string
-  [claim: string]: unknown
-}
+import type { SessionUser } from '@baton/protocol'
 
 /** Why a session stopped being usable. */
 export type RevocationReason =
@@ -20,7 +15,7 @@ export type RevocationReason =
 
 /**
  * One session (one refresh-token family). Refresh tokens are never stored: only SHA-256 hashes of
- * the current and the immediately previous token, plus the current token sealed under a key that
+ * the current and the immediately previous token, plus the current token masked with a key that
  * only the previous token can derive, so a duplicate refresh inside the grace window gets the very
  * same successor.
  */
@@ -46,7 +41,10 @@ export interface StoredSession {
   previousTokenHash: string | null
   /** Epoch ms of the last rotation. */
   rotatedAt: number | null
-  /** The current token, AES-GCM sealed under a key derived from the previous token. */
+  /**
+   * The current token masked with HMAC-SHA-512 keyed by the previous token's secret (a one-time
+   * pad, see `tokens/refresh.ts`); only a holder of the previous token can unmask it.
+   */
   sealedSuccessor: string | null
   /** Number of rotations so far. */
   generation: number

@@ -1,0 +1,122 @@
+/**
+ * @module
+ * The Redis store's command connection and its failure semantics: a client the store creates
+ * fails fast instead of queueing, an operation waits for a connection that is still coming up for
+ * at most the timeout and fails at once while the connection is known to be down, and every
+ * failure becomes 503 `store_unavailable` (through the guard the session service uses too).
+ * @internal
+ */
+import { Redis, type RedisOptions } from 'ioredis'
+import { guardStore } from './guard.js'
+
+/** @internal */
+export const noop = () => {}
+
+/** @internal A client rather than options; duck-typed, because `instanceof` fails across ioredis copies. */
+export const isClient = (value: Redis | RedisOptions | string): value is Redis =>
+  typeof value === 'object' &&
+  typeof (value as Partial<Redis>).evalsha === 'function' &&
+  typeof (value as Partial<Redis>).duplicate === 'function'
+
+/** @internal Reconnects forever, at least once a second, so the store recovers soon after Redis. */
+export const reconnectForever = (times: number) => Math.min(times * 100, 1_000)
+
+/**
+ * @internal The settings of a client the store creates (see `RedisStoreOptions.redis`): a request
+ * made while Redis is away fails at once rather than queueing, because a rotation queued for
+ * minutes and run after the client had given up would make its retry look like token reuse.
+ */
+export const failFastOptions = (timeoutMs: number): RedisOptions => ({
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  commandTimeout: timeoutMs,
+  retryStrategy: reconnectForever,
+})
+
+/** @internal The command connection, as the store and its revocation feed use it. */
+export interface RedisConnection {
+  /** The client passed in, or the one created from options or a URL. */
+  readonly client: Redis
+  /** Resolves once the client is ready; rejects at once while it is known to be down. */
+  ensureReady(): Promise<void>
+  /** Runs `operation` once the client is ready; any failure but a `BffError` becomes a 503. */
+  call<T>(operation: () => Promise<T>): Promise<T>
+  /** Quits the client if the store created it; a client passed in stays its owner's. */
+  close(): Promise<void>
+}
+
+/** @internal Connects (or adopts a client) with the failure semantics described above. */
+export function redisConnection(
+  source: Redis | RedisOptions | string,
+  timeoutMs: number,
+): RedisConnection {
+  const failFast = failFastOptions(timeoutMs)
+  const ownsClient = !isClient(source)
+  const client = isClient(source)
+    ? source
+    : typeof source === 'string'
+      ? new Redis(source, failFast)
+      : new Redis({ ...failFast, ...source })
+  // Connection errors surface as rejected commands (503s, which the BFF logs); without a listener
+  // ioredis would also print every failed reconnection attempt.
+  if (ownsClient) client.on('error', noop)
+
+  let readyWait: Promise<void> | null = null
+  const waitUntilReady = () =>
+    (readyWait ??= new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer)
+        client.off('ready', onReady)
+        client.off('close', onClose)
+        client.off('end', onClose)
+        readyWait = null
+        if (error) reject(error)
+        else resolve()
+      }
+      const onReady = () => settle()
+      const onClose = () =>
+        settle(new Error('redis store: the connection closed before it was ready'))
+      const timer = setTimeout(
+        () => settle(new Error(`redis store: not connected within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+      client.once('ready', onReady)
+      client.once('close', onClose)
+      client.once('end', onClose)
+    }))
+
+  const ensureReady = async () => {
+    switch (client.status) {
+      case 'ready':
+        return
+      case 'wait':
+        client.connect().catch(noop)
+        return waitUntilReady()
+      case 'connecting':
+      case 'connect':
+        return waitUntilReady()
+      default:
+        // 'reconnecting', 'close' or 'end': Redis is known to be away; answer now, not later.
+        throw new Error(`redis store: the connection is ${client.status}`)
+    }
+  }
+
+  return {
+    client,
+    ensureReady,
+    call: (operation) =>
+      guardStore(async () => {
+        await ensureReady()
+        return operation()
+      }),
+    async close() {
+      if (!ownsClient) return
+      try {
+        await client.quit()
+      } catch {
+        client.disconnect()
+      }
+    },
+  }
+}

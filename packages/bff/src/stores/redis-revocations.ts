@@ -1,0 +1,154 @@
+/**
+ * @module
+ * The Redis store's revocation feed: revocations of this instance reach its own listeners at
+ * once, and every other instance's through pub/sub on a connection of its own; a subscriber that
+ * (re)connects replays the ids revoked within the replay window, so it cannot miss one while away.
+ * @internal
+ */
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { revocationListeners } from './listeners.js'
+import { noop, reconnectForever, type RedisConnection } from './redis-connection.js'
+import { RECORD_REVOKED, runScript } from './redis-scripts.js'
+import type { RevocationListener } from './types.js'
+
+/** @internal Where the feed lives and how far back it replays. */
+export interface RevocationFeedOptions {
+  connection: Pick<RedisConnection, 'client' | 'ensureReady'>
+  /** The pub/sub channel. */
+  channel: string
+  /** The sorted set of recently revoked ids, scored by time. */
+  revokedKey: string
+  /** The replay window in ms; `0` records and replays nothing. */
+  replayMs: number
+  /** The clock that timestamps the replay window. */
+  clock: () => number
+}
+
+/** @internal */
+export interface RevocationFeed {
+  /** `SessionStore.subscribeRevocations`: the first listener opens the subscriber connection. */
+  subscribe(listener: RevocationListener): () => void
+  /** Tells every instance (this one first, synchronously) that `ids` were revoked. */
+  announce(ids: readonly string[]): Promise<void>
+  /** Drops every listener and the subscriber connection; nothing subscribes afterwards. */
+  close(): void
+}
+
+/** @internal A pub/sub message: anything unexpected is ignored rather than trusted. */
+export function parseRevocationMessage(message: string): { origin: string; ids: string[] } | null {
+  try {
+    const parsed: unknown = JSON.parse(message)
+    if (typeof parsed !== 'object' || parsed === null) return null
+    const { o, ids } = parsed as { o?: unknown; ids?: unknown }
+    if (typeof o !== 'string' || !Array.isArray(ids)) return null
+    return { origin: o, ids: ids.filter((id): id is string => typeof id === 'string') }
+  } catch {
+    return null
+  }
+}
+
+/** @internal The feed of one store, on its own subscriber connection. */
+export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
+  const { connection, channel, revokedKey, replayMs, clock } = options
+  const { client } = connection
+  const listeners = revocationListeners()
+  // Marks this instance's own messages, whose listeners were already called synchronously.
+  const origin = randomBytes(12).toString('base64url')
+  let closed = false
+  let subscriber: Redis | null = null
+  let subscribed = false
+
+  /** Delivers the ids revoked within the window to `to`, or to every listener. */
+  const replay = async (to?: Iterable<RevocationListener>) => {
+    if (replayMs === 0) return
+    await connection.ensureReady()
+    const ids = await client.zrangebyscore(revokedKey, clock() - replayMs, '+inf')
+    listeners.notify(ids, to)
+  }
+
+  const onMessage = (from: string, message: string) => {
+    if (from !== channel) return
+    const parsed = parseRevocationMessage(message)
+    if (parsed && parsed.origin !== origin) listeners.notify(parsed.ids)
+  }
+
+  // Subscribes (again) whenever the subscriber connection becomes ready, then replays what may
+  // have been published while it was away. A failure drops the connection, whose retry strategy
+  // brings it back here.
+  const resubscribe = async (subscription: Redis) => {
+    try {
+      await subscription.subscribe(channel)
+      if (subscription !== subscriber) return
+      subscribed = true
+      await replay()
+    } catch {
+      if (subscription === subscriber) subscription.disconnect(true)
+    }
+  }
+
+  const startSubscriber = () => {
+    // Everything but commandTimeout: SUBSCRIBE waits for the connection like any subscription.
+    const { commandTimeout: _unused, ...settings } = client.options
+    const subscription = new Redis({
+      ...settings,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      // Resubscribed by hand on 'ready', followed by a replay.
+      autoResubscribe: false,
+      retryStrategy: settings.retryStrategy ?? reconnectForever,
+    })
+    subscription.on('error', noop)
+    subscription.on('message', onMessage)
+    subscription.on('ready', () => void resubscribe(subscription))
+    subscription.on('close', () => {
+      if (subscription === subscriber) subscribed = false
+    })
+    return subscription
+  }
+
+  const stopSubscriber = () => {
+    subscriber?.disconnect()
+    subscriber = null
+    subscribed = false
+  }
+
+  return {
+    subscribe(listener) {
+      // A closed store opens no new connection.
+      if (closed) return noop
+      const unsubscribe = listeners.subscribe(listener)
+      if (!subscriber) subscriber = startSubscriber()
+      else if (subscribed) replay([listener]).catch(noop)
+      return () => {
+        unsubscribe()
+        if (listeners.size === 0) stopSubscriber()
+      }
+    },
+
+    // Runs after a revocation succeeded, and never fails it: the revocation is stored, and every
+    // instance that reads the session sees it. The id is recorded for the replay before it is
+    // published, so an instance subscribing meanwhile either replays it (record first) or receives
+    // the message (subscribed first): it cannot miss both.
+    async announce(ids) {
+      listeners.notify(ids)
+      try {
+        if (replayMs > 0) {
+          await runScript(client, RECORD_REVOKED, [revokedKey], [clock(), replayMs, ...ids])
+        }
+        await client.publish(channel, JSON.stringify({ o: origin, ids }))
+      } catch {
+        // Redis went away between the revocation and this: subscribers replay it on reconnecting
+        // if it was recorded; otherwise their access tokens live until `exp`, as without
+        // checkRevoked.
+      }
+    },
+
+    close() {
+      closed = true
+      listeners.clear()
+      stopSubscriber()
+    },
+  }
+}

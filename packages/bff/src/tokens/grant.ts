@@ -1,0 +1,51 @@
+/**
+ * @module
+ * What login and refresh hand back to the route: a freshly signed access token with its expiry,
+ * the refresh token for the cookie, and how long that cookie may live.
+ * @internal
+ */
+import type { SessionUser } from '@baton/protocol'
+import type { BffConfig } from '../options.js'
+import type { StoredSession } from '../stores/types.js'
+import { signAccessToken } from './access.js'
+
+/** @internal */
+export interface Issued {
+  accessToken: string
+  expiresAt: number
+  expiresIn: number
+  refreshToken: string
+  /** Seconds the cookie may live: the session's remaining absolute lifetime. */
+  cookieMaxAge: number
+  user: SessionUser
+  sessionId: string
+}
+
+/** @internal Signs an access token for `session` at `now` and pairs it with `refreshToken`. */
+export async function issueGrant(
+  config: Pick<BffConfig, 'keys' | 'issuer' | 'audience' | 'accessTokenTtlMs'>,
+  session: Pick<StoredSession, 'id' | 'userId' | 'user' | 'expiresAt'>,
+  refreshToken: string,
+  now: number,
+): Promise<Issued> {
+  const { token, expiresAt } = await signAccessToken(
+    config.keys,
+    {
+      issuer: config.issuer,
+      audience: config.audience,
+      userId: session.userId,
+      sessionId: session.id,
+    },
+    now,
+    config.accessTokenTtlMs,
+  )
+  return {
+    accessToken: token,
+    expiresAt,
+    expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)),
+    refreshToken,
+    cookieMaxAge: Math.max(0, Math.floor((session.expiresAt - now) / 1000)),
+    user: session.user,
+    sessionId: session.id,
+  }
+}
