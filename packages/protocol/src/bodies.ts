@@ -24,6 +24,11 @@ export interface GrantBody<TUser extends SessionUser = SessionUser> {
   expiresAt: number
   /** Seconds the access token lives: immune to a device clock that is off. */
   expiresIn: number
+  /**
+   * Seconds until the session's idle deadline. Only refreshes marked as activity (see
+   * `ACTIVITY_HEADER`) push it back, so a tab nobody uses lets its session end on time.
+   */
+  idleExpiresIn: number
   user: TUser
   sessionId: string
 }

@@ -24,9 +24,7 @@ describe('parseDuration', () => {
 
   it.each(['', '5 minutes', '-1s', '1e3', '10w'])('refuses the string %j', (input) => {
     expect(() => parseDuration(input, 'idleTimeout')).toThrow(
-      new TypeError(
-        `idleTimeout must be a duration such as "10s", "5m" or "24h", got "${input}"`,
-      ),
+      new TypeError(`idleTimeout must be a duration such as "10s", "5m" or "24h", got "${input}"`),
     )
   })
 })

@@ -20,3 +20,10 @@ export const CSRF_HEADER_VALUE = '1'
  * page load without it skips the refresh request that could only answer 401.
  */
 export const SESSION_HINT_COOKIE = 'baton_session'
+
+/**
+ * Sent as `1` on a refresh that the user's activity asked for (a request waiting for a token, a
+ * tab starting, input after a wake). Only those extend the session's idle deadline: a background
+ * keep-alive is not activity (OWASP ASVS 7.3.1).
+ */
+export const ACTIVITY_HEADER = 'x-baton-activity'

@@ -15,7 +15,13 @@ export type {
   SessionSummary,
   SessionUser,
 } from './bodies.js'
-export { AUTH_ROUTES, CSRF_HEADER, CSRF_HEADER_VALUE, SESSION_HINT_COOKIE } from './http.js'
+export {
+  ACTIVITY_HEADER,
+  AUTH_ROUTES,
+  CSRF_HEADER,
+  CSRF_HEADER_VALUE,
+  SESSION_HINT_COOKIE,
+} from './http.js'
 export { TAB_MESSAGE_TYPES, TAB_PROTOCOL_VERSION } from './tab-messages.js'
 export type { TabEndReason, TabGrant, TabMessage } from './tab-messages.js'
 export { parseDuration } from './duration.js'
