@@ -69,6 +69,11 @@ interface Fixtures {
    * `path` and settled (no longer "Checking your session…") before the next opens.
    */
   tabs: Tabs
+  /**
+   * Opens `n` tabs of one browser where the first signs in as Alice through the form and the
+   * others then open beside it; resolves once every tab shows "Signed in as Alice".
+   */
+  signedInTabs: Tabs
   /** A new browser context (another device) with the same recording; closed after the test. */
   newDevice: () => Promise<BrowserContext>
 }
@@ -139,6 +144,16 @@ export const test = base.extend<Fixtures>({
       const pages: Page[] = []
       for (let i = 0; i < n; i++) pages.push(await openTab(context, new URL(path, demo.url).href))
       return pages as TupleOf<N, Page>
+    })
+  },
+
+  signedInTabs: async ({ tabs }, use) => {
+    await use(async <N extends number>(n: N, path = '/') => {
+      const [first] = await tabs(1, path)
+      await signIn(first)
+      const all = [first, ...(await tabs(n - 1, path))]
+      for (const tab of all) await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
+      return all as TupleOf<N, Page>
     })
   },
 

@@ -3,7 +3,7 @@
  * are, and one refresh for a burst of requests through an expired token.
  */
 import type { Page } from '@playwright/test'
-import { apiResult, expect, press, sessionStatus, signIn, test } from '../fixtures.js'
+import { apiResult, expect, press, test } from '../fixtures.js'
 import { startCallingApi, statusesSinceSignIn, stopCallingApi } from '../page-probes.js'
 import { outcomes } from '../traffic.js'
 
@@ -12,15 +12,12 @@ const LIFETIMES = 3
 const CALL_INTERVAL_MS = 200
 
 test('refresh storm: 5 busy tabs for 3 token lifetimes make at most one refresh per lifetime', async ({
-  tabs,
+  signedInTabs,
   demo,
   traffic,
 }) => {
-  const [first] = await tabs(1)
-  await signIn(first)
-  const others = await tabs(4)
-  const all = [first, ...others]
-  for (const tab of all) await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
+  const all = await signedInTabs(5)
+  const [first] = all
 
   const startedAt = Date.now()
   const serverBefore = demo.requests.length
@@ -72,15 +69,11 @@ test.describe('with 60 s tokens', () => {
   test.use({ demoEnv: { BATON_ACCESS_TTL: '60s' } })
 
   test('an expired token and 20 concurrent calls in each of 3 tabs make exactly 1 refresh', async ({
-    tabs,
+    signedInTabs,
     demo,
     traffic,
   }) => {
-    const [first] = await tabs(1)
-    await signIn(first)
-    const others = await tabs(2)
-    const all = [first, ...others]
-    for (const tab of all) await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
+    const all = await signedInTabs(3)
     const refreshesBefore = demo.refreshRequests().length
     const serverBefore = demo.requests.length
 

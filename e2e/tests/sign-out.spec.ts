@@ -15,15 +15,12 @@ const isRefresh = (response: Response) =>
 
 test('signing out in one tab signs out all tabs within 1 s, and the old cookie answers 401 session_revoked', async ({
   context,
-  tabs,
+  signedInTabs,
   demo,
   traffic,
 }) => {
-  const [a] = await tabs(1)
-  await signIn(a)
-  const [b, c] = await tabs(2)
-  const all = [a, b, c]
-  for (const tab of all) await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
+  const all = await signedInTabs(3)
+  const [a, b, c] = all
   const [login] = demo.eventsOf('login')
   const cookie = await refreshCookie(context)
   expect(cookie).not.toBeNull()
@@ -61,14 +58,11 @@ test('signing out in one tab signs out all tabs within 1 s, and the old cookie a
 
 test("a sign-out racing the other tabs' scheduled refresh: no refresh goes out after it", async ({
   context,
-  tabs,
+  signedInTabs,
   demo,
   traffic,
 }) => {
-  const [a] = await tabs(1)
-  await signIn(a)
-  const [b] = await tabs(1)
-  await expect(sessionStatus(b)).toHaveText('Signed in as Alice')
+  const [a, b] = await signedInTabs(2)
   // The logout is slow on the wire for a whole token lifetime, longer than the ~2.5 s between
   // refreshes: every tab's refresh timer comes due while tab A holds the lock for it.
   await context.route('**/auth/logout', async (route) => {

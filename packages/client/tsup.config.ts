@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `ky` is its own entry, so the core bundle never imports ky (an optional peer).
+  entry: ['src/index.ts', 'src/ky.ts'],
   format: ['esm'],
   dts: true,
   clean: true,

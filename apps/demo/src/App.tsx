@@ -1,3 +1,4 @@
+import type { ComponentType } from 'react'
 import { Dashboard } from './components/Dashboard'
 import { DevicesPage } from './components/DevicesPage'
 import { Layout } from './components/Layout'
@@ -6,14 +7,22 @@ import { NotFound } from './components/NotFound'
 import { RequireSession } from './components/RequireSession'
 import { usePath } from './router'
 
+/** The pages behind a session, by path (every key starts with `/`, so none is inherited). */
+const PAGES: Record<string, ComponentType> = {
+  '/': Dashboard,
+  '/devices': DevicesPage,
+}
+
 /** Routes: `/login` is public; `/` (dashboard) and `/devices` need a session. */
 export function App() {
   const path = usePath()
   if (path === '/login') return <LoginPage />
-  const page = path === '/' ? <Dashboard /> : path === '/devices' ? <DevicesPage /> : <NotFound />
+  const Page = PAGES[path] ?? NotFound
   return (
     <RequireSession>
-      <Layout>{page}</Layout>
+      <Layout>
+        <Page />
+      </Layout>
     </RequireSession>
   )
 }

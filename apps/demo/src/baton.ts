@@ -1,11 +1,11 @@
 /**
  * @module
  * The app's one session client, created at module level (outside render) and shared by every
- * component through `<SessionProvider>`.
+ * component through `<SessionProvider>`, and the ky instance the demo calls its API with.
  */
 import { createSessionClient } from '@baton/react'
+import { createKy } from '@baton/react/ky'
 import { eventLog } from './event-log'
-import type { User } from './user'
 
 const DEFAULT_REFRESH_MARGIN = 30_000
 
@@ -22,12 +22,21 @@ function refreshMargin(): number {
   return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_REFRESH_MARGIN
 }
 
-export const baton = createSessionClient<User>({
+/** The session client; its user type is the one registered in `user.ts`. */
+export const baton = createSessionClient({
   baseUrl: '/auth',
-  // ky's own retries would hide what Baton does; the demo shows every request as it is.
-  api: { prefixUrl: '/api', retry: 0 },
   refreshMargin: refreshMargin(),
   onEvent: eventLog.record,
+})
+
+/**
+ * The demo API (`/api/me`, `/api/notes`) through ky, on the client's `fetch`: bearer token,
+ * waiting while any tab refreshes, one refresh and one retry after a 401.
+ */
+export const api = createKy(baton, {
+  prefixUrl: '/api',
+  // ky's own retries would hide what Baton does; the demo shows every request as it is.
+  retry: 0,
 })
 
 // A hot update re-runs this module and creates a new client; the old one must let go of its

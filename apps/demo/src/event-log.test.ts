@@ -14,7 +14,7 @@ describe('createEventLog', () => {
 
   it('Should fold a burst of queued requests into one line with the final count', () => {
     const log = createEventLog()
-    log.record({ type: 'refresh-start', source: 'local', trigger: 'expired' })
+    log.record({ type: 'refresh_start', source: 'local', trigger: 'expired' })
     for (let waiting = 1; waiting <= 20; waiting++) log.record({ type: 'queued', waiting })
     log.record({ type: 'released', count: 20 })
     expect(log.getSnapshot().map((entry) => entry.message)).toEqual([
@@ -40,29 +40,29 @@ describe('createEventLog', () => {
 
 describe('describeEvent', () => {
   it('Should tell this tab from another tab', () => {
-    expect(describeEvent({ type: 'refresh-start', source: 'peer' })).toEqual({
+    expect(describeEvent({ type: 'refresh_start', source: 'peer' })).toEqual({
       origin: 'other-tab',
       message: 'Refresh started by another tab',
     })
-    expect(describeEvent({ type: 'refresh-end', source: 'local', ok: true })).toEqual({
+    expect(describeEvent({ type: 'refresh_end', source: 'local', ok: true })).toEqual({
       origin: 'this-tab',
       message: 'Refresh finished',
     })
-    expect(describeEvent({ type: 'signed-out', source: 'peer', reason: 'logged_out' })).toEqual({
+    expect(describeEvent({ type: 'signed_out', source: 'peer', reason: 'logged_out' })).toEqual({
       origin: 'other-tab',
       message: 'Logout received from another tab (signed out)',
     })
-    expect(describeEvent({ type: 'token-from-peer', expiresAt: Date.now() }).origin).toBe(
+    expect(describeEvent({ type: 'token_from_peer', expiresAt: Date.now() }).origin).toBe(
       'other-tab',
     )
   })
 
   it('Should not report a first visit without a session as a failure', () => {
     expect(
-      describeEvent({ type: 'refresh-end', source: 'local', ok: false, error: 'no_session' }),
+      describeEvent({ type: 'refresh_end', source: 'local', ok: false, error: 'no_session' }),
     ).toEqual({ origin: 'this-tab', message: 'Refresh found no session; sign-in needed' })
     expect(
-      describeEvent({ type: 'refresh-end', source: 'local', ok: false, error: 'session_revoked' })
+      describeEvent({ type: 'refresh_end', source: 'local', ok: false, error: 'session_revoked' })
         .message,
     ).toBe('Refresh failed: session revoked')
   })

@@ -16,7 +16,7 @@ export interface LogEntry {
   /** Epoch ms. */
   at: number
   origin: EventOrigin
-  /** The client event's `type`, or a demo action such as `expired-by-hand`. */
+  /** The client event's `type`, or a demo action such as `expired_by_hand`. */
   type: string
   message: string
 }
@@ -41,14 +41,14 @@ const END_REASONS: Record<string, string> = {
 /** The words for one client event, and which tab it came from. */
 export function describeEvent(event: ClientEvent): { origin: EventOrigin; message: string } {
   switch (event.type) {
-    case 'refresh-start':
+    case 'refresh_start':
       return event.source === 'local'
         ? {
             origin: 'this-tab',
             message: `Refresh started (${TRIGGERS[event.trigger ?? ''] ?? event.trigger ?? 'unknown'})`,
           }
         : { origin: 'other-tab', message: 'Refresh started by another tab' }
-    case 'refresh-end': {
+    case 'refresh_end': {
       // A first visit without a cookie is not a failure worth alarming anyone about.
       if (!event.ok && event.error === 'no_session') {
         return event.source === 'local'
@@ -62,16 +62,16 @@ export function describeEvent(event: ClientEvent): { origin: EventOrigin; messag
         ? { origin: 'this-tab', message: `Refresh ${outcome}` }
         : { origin: 'other-tab', message: `Refresh ${outcome} in another tab` }
     }
-    case 'token-from-peer':
+    case 'token_from_peer':
       return {
         origin: 'other-tab',
         message: `New access token received, valid until ${clockTime(event.expiresAt)}`,
       }
-    case 'signed-in':
+    case 'signed_in':
       return event.source === 'local'
         ? { origin: 'this-tab', message: 'Signed in' }
         : { origin: 'other-tab', message: 'Signed in from another tab' }
-    case 'signed-out': {
+    case 'signed_out': {
       const reason = END_REASONS[event.reason] ?? event.reason
       return event.source === 'local'
         ? { origin: 'this-tab', message: `Signed out (${reason})` }
@@ -87,7 +87,7 @@ export function describeEvent(event: ClientEvent): { origin: EventOrigin; messag
         origin: 'this-tab',
         message: `${event.count} queued ${event.count === 1 ? 'request' : 'requests'} released with the new token`,
       }
-    case 'retry-scheduled':
+    case 'retry_scheduled':
       return {
         origin: 'this-tab',
         message: `Server unreachable; retrying in ${(event.delay / 1000).toFixed(1)} s`,
@@ -95,16 +95,19 @@ export function describeEvent(event: ClientEvent): { origin: EventOrigin; messag
   }
 }
 
-/** The log's store. */
+/**
+ * The log's store. Its functions are closures, not methods, so they can be handed around unbound
+ * (`onEvent: eventLog.record`, `useSyncExternalStore(eventLog.subscribe, …)`).
+ */
 export interface EventLog {
   /** The client's `onEvent`. */
-  record(event: ClientEvent): void
+  readonly record: (event: ClientEvent) => void
   /** Adds an entry for something the demo did itself. */
-  note(type: string, message: string, origin?: EventOrigin): void
-  clear(): void
-  subscribe(listener: () => void): () => void
+  readonly note: (type: string, message: string, origin?: EventOrigin) => void
+  readonly clear: () => void
+  readonly subscribe: (listener: () => void) => () => void
   /** Entries, newest first; a new array after every change. */
-  getSnapshot(): readonly LogEntry[]
+  readonly getSnapshot: () => readonly LogEntry[]
 }
 
 /**

@@ -29,6 +29,46 @@ describe('format', () => {
     expect(describeDevice('curl/8.5.0').name).toBe('Script')
   })
 
+  it.each([
+    {
+      userAgent:
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36 Edg/141.0.0.0',
+      name: 'Edge on Windows',
+      mobile: false,
+    },
+    {
+      userAgent:
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/141.0.0.0 Safari/537.36',
+      name: 'Headless Chrome on Linux',
+      mobile: false,
+    },
+    {
+      userAgent:
+        'Mozilla/5.0 (iPad; CPU OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/141.0 Mobile/15E148 Safari/604.1',
+      name: 'Chrome on iPad',
+      mobile: true,
+    },
+    {
+      userAgent:
+        'Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Mobile Safari/537.36',
+      name: 'Chrome on Android',
+      mobile: true,
+    },
+    {
+      userAgent:
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Safari/605.1.15',
+      name: 'Safari on macOS',
+      mobile: false,
+    },
+    { userAgent: 'node', name: 'Script', mobile: false },
+    { userAgent: 'Mozilla/5.0 (compatible; SomeBot/1.0)', name: 'Browser', mobile: false },
+  ])(
+    'Should name $name from the first matching row of each table',
+    ({ userAgent, name, mobile }) => {
+      expect(describeDevice(userAgent)).toEqual({ name, mobile })
+    },
+  )
+
   it('Should say how long ago in words', () => {
     const now = Date.UTC(2026, 0, 1)
     expect(timeAgo(now - 10_000, now)).toBe('just now')

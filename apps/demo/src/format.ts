@@ -37,38 +37,42 @@ export function countdown(ms: number): string {
   return `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`
 }
 
+/** `[pattern, label]` rows, read top to bottom: the first pattern that matches names the thing. */
+type LabelTable = readonly (readonly [RegExp, string])[]
+
+/** Browsers by User-Agent. Edge and Headless Chrome say "Chrome" too, hence before it. */
+const BROWSERS: LabelTable = [
+  [/Edg\//, 'Edge'],
+  [/HeadlessChrome\//, 'Headless Chrome'],
+  [/(Chrome|CriOS)\//, 'Chrome'],
+  [/(Firefox|FxiOS)\//, 'Firefox'],
+  // Every Chromium browser says "Safari" too, hence last among the browsers.
+  [/Safari\//, 'Safari'],
+  [/node|undici|curl/i, 'Script'],
+]
+
+/** Operating systems by User-Agent. iPhones and iPads say "Mac OS X" too, hence before it. */
+const SYSTEMS: LabelTable = [
+  [/iPhone/, 'iPhone'],
+  [/iPad/, 'iPad'],
+  [/Android/, 'Android'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/Windows/, 'Windows'],
+  // Android says "Linux" too.
+  [/Linux|X11/, 'Linux'],
+]
+
+/** The label of the first row of `table` whose pattern matches `text`, or `undefined`. */
+const firstMatch = (table: LabelTable, text: string): string | undefined =>
+  table.find(([pattern]) => pattern.test(text))?.[1]
+
 /** A readable device name from a User-Agent: `Chrome on Linux`, `Safari on iPhone`. */
 export function describeDevice(userAgent: string | null): { name: string; mobile: boolean } {
   if (!userAgent) return { name: 'Unknown device', mobile: false }
-  const ua = userAgent
-  const browser = /Edg\//.test(ua)
-    ? 'Edge'
-    : /HeadlessChrome\//.test(ua)
-      ? 'Headless Chrome'
-      : /(Chrome|CriOS)\//.test(ua)
-        ? 'Chrome'
-        : /(Firefox|FxiOS)\//.test(ua)
-          ? 'Firefox'
-          : /Safari\//.test(ua)
-            ? 'Safari'
-            : /node|undici|curl/i.test(ua)
-              ? 'Script'
-              : 'Browser'
-  const os = /iPhone/.test(ua)
-    ? 'iPhone'
-    : /iPad/.test(ua)
-      ? 'iPad'
-      : /Android/.test(ua)
-        ? 'Android'
-        : /Mac OS X|Macintosh/.test(ua)
-          ? 'macOS'
-          : /Windows/.test(ua)
-            ? 'Windows'
-            : /Linux|X11/.test(ua)
-              ? 'Linux'
-              : null
+  const browser = firstMatch(BROWSERS, userAgent) ?? 'Browser'
+  const os = firstMatch(SYSTEMS, userAgent)
   return {
     name: os ? `${browser} on ${os}` : browser,
-    mobile: /Mobile|iPhone|Android/.test(ua),
+    mobile: /Mobile|iPhone|Android/.test(userAgent),
   }
 }

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The demo's user type, declared once for every `@baton/react` hook: `useSession().user`,
+ * `useSessionState((state) => state.user)` and `useBatonClient()` are typed with it, and
+ * `<SessionProvider>` checks the client against it.
+ */
 import type { SessionUser } from '@baton/react'
 
 /** The user as the demo BFF puts it in the session (see server/users.ts). */
@@ -5,4 +11,10 @@ export interface User extends SessionUser {
   username: string
   name: string
   email: string
+}
+
+declare module '@baton/react' {
+  interface Register {
+    user: User
+  }
 }

@@ -1,145 +1,140 @@
 /**
  * @module
- * The three calls to the BFF's auth routes, each answered with a classified outcome instead of a
- * thrown HTTP error, so the coordinator can tell "session over" from "network trouble".
+ * The calls to the BFF's cookie routes (login, refresh, logout) with plain `fetch`, each answered
+ * with a classified outcome instead of a thrown HTTP error, so the coordinator can tell "session
+ * over" from "network trouble"; and the one reading of a BFF error body, shared with the session
+ * routes.
  */
-import ky from 'ky'
+import {
+  AUTH_ROUTES,
+  CSRF_HEADER,
+  CSRF_HEADER_VALUE,
+  type LoginBody,
+  type SessionEndCode,
+  type SessionUser,
+} from '@baton/protocol'
+import { classOf, type RejectedCode } from './auth-codes.js'
 import {
   BatonError,
   RefreshNetworkError,
   SessionExpiredError,
   type BatonErrorCode,
-  type SessionEndReason,
 } from './errors.js'
+import { parseGrant, type Grant } from './grant.js'
 import type { ClientConfig } from './options.js'
-import type { SessionUser } from './store.js'
+import { clearTimer, setTimer } from './timers.js'
 
-/** A token the BFF granted, with its expiry on this device's clock. */
-export interface Grant<TUser extends SessionUser = SessionUser> {
-  accessToken: string
-  /** Epoch ms on this device's clock (computed from `expiresIn`, immune to clock skew). */
-  expiresAt: number
-  /** Lifetime in ms. */
-  lifetime: number
-  /** When this tab received it (epoch ms); orders grants from different tabs. */
-  issuedAt: number
-  user: TUser
-  sessionId: string
-}
+/** @internal */
+export type Failure =
+  | { kind: 'ended'; error: SessionExpiredError }
+  | { kind: 'network'; error: RefreshNetworkError }
+  | {
+      kind: 'rejected'
+      error: BatonError<Exclude<BatonErrorCode, 'session_expired' | 'network_unavailable'>>
+    }
 
 /** @internal */
 export type AuthOutcome<TUser extends SessionUser> =
-  | { kind: 'granted'; grant: Grant<TUser> }
-  | { kind: 'ended'; error: SessionExpiredError }
-  | { kind: 'network'; error: RefreshNetworkError }
-  | { kind: 'rejected'; error: BatonError }
+  { kind: 'granted'; grant: Grant<TUser> } | Failure
 
-const END_REASONS = new Set<string>([
-  'no_session',
-  'session_expired',
-  'session_revoked',
-  'refresh_token_reused',
-])
-const KNOWN_CODES = new Set<string>([
-  'invalid_credentials',
-  'invalid_request',
-  'payload_too_large',
-  'csrf_failed',
-  'rate_limited',
-])
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined
 
-const errorCode = (response: Response): Promise<string | undefined> =>
-  response.json().then(
-    (body: { error?: { code?: unknown } }) => body.error?.code as string | undefined,
-    () => undefined,
-  )
+/** @internal What came back from the BFF: a status and a JSON body (`undefined` if none). */
+export type Answer = { status: number; body: unknown } | { failed: unknown }
 
-function parseGrant<TUser extends SessionUser>(body: unknown, now: number): Grant<TUser> | null {
-  if (typeof body !== 'object' || body === null) return null
-  const { accessToken, expiresIn, expiresAt, user, sessionId } = body as Record<string, unknown>
-  if (typeof accessToken !== 'string' || typeof sessionId !== 'string') return null
-  if (typeof user !== 'object' || user === null || typeof (user as SessionUser).id !== 'string')
-    return null
-  // Relative lifetime first: the device clock may be minutes off the server's.
-  const lifetime =
-    typeof expiresIn === 'number'
-      ? expiresIn * 1000
-      : typeof expiresAt === 'number'
-        ? expiresAt - now
-        : NaN
-  if (!Number.isFinite(lifetime) || lifetime <= 0) return null
-  return {
-    accessToken,
-    expiresAt: now + lifetime,
-    lifetime,
-    issuedAt: now,
-    user: user as TUser,
-    sessionId,
+/**
+ * @internal One call to the BFF, bounded by `requestTimeout` (reading the body included: one that
+ * never ends must not hold the lock) and aborted with `lifetime`. Never throws: a failed `fetch`
+ * (network, timeout, abort) is `{ failed }`.
+ */
+export async function exchange(
+  config: ClientConfig,
+  send: (url: string, init: RequestInit) => Promise<Response>,
+  url: string,
+  init: RequestInit,
+  lifetime?: AbortSignal,
+): Promise<Answer> {
+  const controller = new AbortController()
+  const abort = () => controller.abort()
+  lifetime?.addEventListener('abort', abort)
+  const timer = setTimer(abort, config.requestTimeout)
+  try {
+    const response = await send(url, { ...init, signal: controller.signal })
+    // No body, or not JSON (a proxy's HTML error page): the status alone tells.
+    const body: unknown = await response.json().catch(() => undefined)
+    return { status: response.status, body }
+  } catch (failed) {
+    return { failed }
+  } finally {
+    clearTimer(timer)
+    lifetime?.removeEventListener('abort', abort)
   }
+}
+
+/**
+ * @internal What a non-2xx answer of the BFF means, from its status and `{ error: { code,
+ * message } }` body. The BFF's message and code are kept on the error as they were sent.
+ */
+export function failureOf(status: number, body: unknown, isRefresh: boolean): Failure {
+  const code = field(field(body, 'error'), 'code')
+  const text = field(field(body, 'error'), 'message')
+  const serverCode = typeof code === 'string' ? code : undefined
+  const said = typeof text === 'string' && text !== '' ? text : undefined
+  const message = said ?? `The BFF answered ${status}.`
+  const options = serverCode === undefined ? { status } : { status, serverCode }
+  const kind = classOf(serverCode)
+  // 5xx (503 store_unavailable) and 408 are passing trouble, never the end of a session; so is
+  // a 429 on refresh. A 429 on login is the answer to show: `rate_limited`.
+  if (kind === 'transient' || status >= 500 || status === 408 || (status === 429 && isRefresh)) {
+    return { kind: 'network', error: new RefreshNetworkError(message, options) }
+  }
+  if (kind === 'ended' || (status === 401 && isRefresh)) {
+    const reason = kind === 'ended' ? (serverCode as SessionEndCode) : 'no_session'
+    const error = new SessionExpiredError(reason, said ? { ...options, message: said } : options)
+    return { kind: 'ended', error }
+  }
+  const known = kind === 'rejected' ? (serverCode as RejectedCode) : 'request_failed'
+  return { kind: 'rejected', error: new BatonError(known, message, options) }
 }
 
 /** @internal */
 export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
-  const http = ky.create({
-    prefixUrl: config.baseUrl,
-    credentials: 'include',
-    headers: { 'x-csrf': '1' },
-    retry: 0,
-    throwHttpErrors: false,
-    timeout: config.requestTimeout,
-    fetch: config.fetch,
-  })
-
   // Aborted by destroy(), so a destroyed client holds no lock and no connection.
   const lifetime = new AbortController()
 
   const call = async (
-    path: string,
+    route: 'login' | 'refresh' | 'logout',
     json?: unknown,
   ): Promise<AuthOutcome<TUser> | { kind: 'ok' }> => {
-    let response: Response
-    try {
-      response = await http.post(path, { json, signal: lifetime.signal })
-    } catch (cause) {
-      return { kind: 'network', error: new RefreshNetworkError(undefined, { cause }) }
+    const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
+    if (json !== undefined) headers['content-type'] = 'application/json'
+    const answer = await exchange(
+      config,
+      config.fetch,
+      `${config.baseUrl}/${AUTH_ROUTES[route]}`,
+      { method: 'POST', credentials: 'include', headers, body: JSON.stringify(json) },
+      lifetime.signal,
+    )
+    if ('failed' in answer) {
+      return {
+        kind: 'network',
+        error: new RefreshNetworkError(undefined, { cause: answer.failed }),
+      }
     }
-    const status = response.status
+    const { status, body } = answer
     if (status === 204) return { kind: 'ok' }
-    if (response.ok) {
-      const grant = parseGrant<TUser>(await response.json().catch(() => null), Date.now())
-      if (grant) return { kind: 'granted', grant }
-      return {
-        kind: 'network',
-        error: new RefreshNetworkError('Unexpected BFF response.', { status }),
-      }
-    }
-    // 5xx (503 store_unavailable) and 408 are passing trouble, never the end of a session; so is
-    // a 429 on refresh. A 429 on login is the answer to show: `rate_limited`.
-    if (status >= 500 || status === 408 || (status === 429 && path === 'refresh')) {
-      return {
-        kind: 'network',
-        error: new RefreshNetworkError(`BFF answered ${status}.`, { status }),
-      }
-    }
-    const code = await errorCode(response)
-    if (status === 401 && path === 'refresh') {
-      const reason = (
-        code !== undefined && END_REASONS.has(code) ? code : 'no_session'
-      ) as SessionEndReason
-      return { kind: 'ended', error: new SessionExpiredError(reason, { status }) }
-    }
-    const known = (
-      code !== undefined && KNOWN_CODES.has(code) ? code : 'request_failed'
-    ) as BatonErrorCode
+    if (status < 200 || status > 299) return failureOf(status, body, route === 'refresh')
+    const grant = parseGrant<TUser>(body, config.now())
+    if (grant) return { kind: 'granted', grant }
     return {
-      kind: 'rejected',
-      error: new BatonError(known, `BFF refused: ${code ?? status}.`, { status }),
+      kind: 'network',
+      error: new RefreshNetworkError('Unexpected BFF response.', { status }),
     }
   }
 
   return {
-    login: (credentials: { username: string; password: string }) =>
-      call('login', credentials) as Promise<AuthOutcome<TUser>>,
+    login: (credentials: LoginBody) => call('login', credentials) as Promise<AuthOutcome<TUser>>,
     refresh: () => call('refresh') as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
     abort: () => lifetime.abort(),

@@ -1,28 +1,32 @@
 /**
  * @module
- * `createSessionClient()`: wires the store, the auth API, the refresh coordinator and the ky
- * instances together.
+ * `createSessionClient()`: wires the store, the auth API, the refresh coordinator, the session
+ * `fetch` and the session routes together.
  */
-import type { KyInstance } from 'ky'
+import type { LoginBody, SessionUser } from '@baton/protocol'
 import { createAuthApi } from './auth-api.js'
-import { createHttp } from './http.js'
+import { createSessionFetch } from './http.js'
 import { normalizeOptions, type SessionClientOptions } from './options.js'
 import { createRefreshCoordinator } from './refresh-coordinator.js'
-import { createSessionStore, type ReadonlySessionStore, type SessionUser } from './store.js'
+import type { RegisteredUser } from './register.js'
+import { createSessionRoutes, type SessionRoutes } from './session-routes.js'
+import { createSessionStore, type ReadonlySessionStore } from './store.js'
 
 /** What `POST /auth/login` takes. */
-export interface LoginCredentials {
-  username: string
-  password: string
-}
+export type LoginCredentials = LoginBody
 
-/** A Baton session client: create one per app, outside render, and share it. */
-export interface SessionClient<TUser extends SessionUser = SessionUser> {
+/**
+ * A Baton session client: create one per app, outside render, and share it.
+ *
+ * @typeParam TUser - The user type; defaults to the one declared through `Register`.
+ */
+export interface SessionClient<TUser extends SessionUser = RegisteredUser> {
   /** The session state (zustand vanilla store, read-only). Subscribers hear real changes only. */
   readonly store: ReadonlySessionStore<TUser>
   /**
-   * Boots the client: takes the token from another signed-in tab if one answers quickly, otherwise
-   * refreshes with the cookie. Resolves once the status is known. Calling it again is harmless.
+   * Boots the client: without the companion cookie it is `unauthenticated` at once; otherwise it
+   * takes the token from another signed-in tab if one answers quickly, or refreshes with the
+   * cookie. Resolves once the status is known. Calling it again is harmless.
    */
   start(): Promise<void>
   /**
@@ -48,12 +52,15 @@ export interface SessionClient<TUser extends SessionUser = SessionUser> {
    */
   invalidateAccessToken(): void
   /**
-   * A ky instance that sends the bearer token, waits while a refresh is in flight in any tab, and
-   * on a 401 refreshes once and retries once (a second 401 throws ky's `HTTPError`).
+   * `fetch` that sends the bearer token, waits while a refresh is in flight in any tab, and on a
+   * 401 refreshes once and retries once; a second 401 is returned as it is. Like `fetch`, it
+   * resolves with any HTTP status; it rejects with the session's errors (`SessionExpiredError`,
+   * `RefreshNetworkError`, `queue_full`) and with `fetch`'s own. For ky, see
+   * `@baton/client/ky`.
    */
-  readonly api: KyInstance
-  /** `fetch` with the same token handling as `api`; resolves with the Response like `fetch`. */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
+  /** The user's sessions (signed-in devices): list them, sign one out. */
+  readonly sessions: SessionRoutes
   /** Stops timers and listeners, closes the channel and rejects waiting requests. Final. */
   destroy(): void
 }
@@ -62,24 +69,28 @@ export interface SessionClient<TUser extends SessionUser = SessionUser> {
  * Creates the session client. Nothing runs until `start()` (or the first request); creating it
  * never throws on bad stored state, because it stores nothing: only options are checked here.
  *
+ * @typeParam TUser - The user type; defaults to the one declared through `Register`.
+ * @throws `TypeError` naming the first invalid option.
+ *
  * @example
  * ```ts
  * import { createSessionClient } from '@baton/client'
  *
- * export const baton = createSessionClient({ baseUrl: '/auth', api: { prefixUrl: '/api' } })
+ * export const baton = createSessionClient({ baseUrl: '/auth', refreshMargin: '30s' })
  * await baton.start()
  * if (baton.store.getState().status === 'authenticated') {
- *   const notes = await baton.api.get('notes').json<Note[]>()
+ *   const notes = (await (await baton.fetch('/api/notes')).json()) as Note[]
+ *   const devices = await baton.sessions.list()
  * }
  * ```
  */
-export function createSessionClient<TUser extends SessionUser = SessionUser>(
+export function createSessionClient<TUser extends SessionUser = RegisteredUser>(
   options: SessionClientOptions = {},
 ): SessionClient<TUser> {
   const config = normalizeOptions(options)
   const store = createSessionStore<TUser>()
   const coordinator = createRefreshCoordinator<TUser>(config, createAuthApi<TUser>(config), store)
-  const http = createHttp(coordinator, config.api, config.fetch)
+  const sessionFetch = createSessionFetch(coordinator, config.fetch)
 
   return {
     store: store.view,
@@ -88,8 +99,8 @@ export function createSessionClient<TUser extends SessionUser = SessionUser>(
     logout: (logoutOptions) => coordinator.logout(logoutOptions?.everywhere === true),
     getAccessToken: (tokenOptions) => coordinator.getAccessToken(tokenOptions?.signal),
     invalidateAccessToken: coordinator.invalidate,
-    api: http.api,
-    fetch: http.fetch,
+    fetch: sessionFetch,
+    sessions: createSessionRoutes(config, sessionFetch),
     destroy: coordinator.destroy,
   }
 }

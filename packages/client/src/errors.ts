@@ -1,30 +1,44 @@
 /**
  * @module
- * Baton's typed errors. Every error has a stable `code`, so `switch (error.code)` narrows, and
- * `isBatonError()` recognises them across realms (iframes, duplicated bundles) by a brand.
+ * Baton's typed errors. Every error has a stable `code`; `isBatonError()` narrows to
+ * {@link AnyBatonError}, so `switch (error.code)` narrows to the subclass, and it recognises them
+ * across realms (iframes, duplicated bundles) by a brand.
  */
+import type { TabEndReason } from '@baton/protocol'
+import type { RejectedCode } from './auth-codes.js'
 
 /** Why a session is over, as the BFF or the user said so. */
-export type SessionEndReason =
-  'no_session' | 'session_expired' | 'session_revoked' | 'refresh_token_reused' | 'logged_out'
+export type SessionEndReason = TabEndReason
 
-/** Stable codes of every {@link BatonError}. */
+/**
+ * Stable codes of every {@link BatonError}: the client's own, plus every wire code with which the
+ * BFF refuses a request (`invalid_credentials`, `csrf_failed`, `not_found`, …).
+ *
+ * `session_expired` means "the session is over", whatever ended it (see
+ * {@link SessionExpiredError.reason}); `request_failed` is a refusal the client does not know,
+ * with the BFF's code kept in {@link BatonError.serverCode}.
+ */
 export type BatonErrorCode =
   | 'session_expired'
   | 'network_unavailable'
   | 'queue_full'
   | 'client_destroyed'
-  | 'invalid_credentials'
-  | 'invalid_request'
-  | 'payload_too_large'
-  | 'csrf_failed'
-  | 'rate_limited'
   | 'request_failed'
+  | RejectedCode
+
+/** What a {@link BatonError} may carry besides its code and message. */
+export interface BatonErrorOptions {
+  /** The HTTP status of the BFF response behind the error. */
+  status?: number
+  /** The BFF's `error.code`, as sent. */
+  serverCode?: string
+  cause?: unknown
+}
 
 const BRAND = Symbol.for('baton.error')
 
 /**
- * Base class of Baton's errors.
+ * Base class of Baton's errors. Catch with {@link isBatonError} to get the narrowing union.
  *
  * @example
  * ```ts
@@ -40,13 +54,19 @@ export class BatonError<TCode extends BatonErrorCode = BatonErrorCode> extends E
   readonly code: TCode
   /** The HTTP status of the BFF response behind this error, when there was one. */
   readonly status: number | undefined
+  /**
+   * The BFF's own `error.code`, when its answer had one. Kept also for a code this version of the
+   * client does not know (its `code` is then `request_failed`), so nothing the server said is lost.
+   */
+  readonly serverCode: string | undefined
   readonly [BRAND] = true
 
-  constructor(code: TCode, message: string, options?: { status?: number; cause?: unknown }) {
-    // Error reads `cause` from the options (ES2022) and ignores `status`.
+  constructor(code: TCode, message: string, options?: BatonErrorOptions) {
+    // Error reads `cause` from the options (ES2022) and ignores the rest.
     super(message, options)
     this.code = code
     this.status = options?.status
+    this.serverCode = options?.serverCode
   }
 }
 
@@ -56,7 +76,7 @@ export class BatonError<TCode extends BatonErrorCode = BatonErrorCode> extends E
  *
  * @example
  * ```ts
- * baton.api.get('notes').catch((error) => {
+ * baton.fetch('/api/notes').catch((error) => {
  *   if (error instanceof SessionExpiredError) showLogin(error.reason === 'refresh_token_reused')
  * })
  * ```
@@ -66,8 +86,8 @@ export class SessionExpiredError extends BatonError<'session_expired'> {
   /** What ended it. */
   readonly reason: SessionEndReason
 
-  constructor(reason: SessionEndReason, options?: { status?: number; cause?: unknown }) {
-    super('session_expired', `The session is over (${reason}).`, options)
+  constructor(reason: SessionEndReason, options?: BatonErrorOptions & { message?: string }) {
+    super('session_expired', options?.message ?? `The session is over (${reason}).`, options)
     this.reason = reason
   }
 }
@@ -79,7 +99,7 @@ export class SessionExpiredError extends BatonError<'session_expired'> {
  * @example
  * ```ts
  * try {
- *   await baton.api.post('notes', { json: note })
+ *   await baton.fetch('/api/notes', { method: 'POST', body: JSON.stringify(note) })
  * } catch (error) {
  *   if (error instanceof RefreshNetworkError) keepDraftAndRetryLater(note) // still signed in
  * }
@@ -88,27 +108,45 @@ export class SessionExpiredError extends BatonError<'session_expired'> {
 export class RefreshNetworkError extends BatonError<'network_unavailable'> {
   override name = 'RefreshNetworkError'
 
-  constructor(
-    message = 'The session service is unreachable.',
-    options?: { status?: number; cause?: unknown },
-  ) {
+  constructor(message = 'The session service is unreachable.', options?: BatonErrorOptions) {
     super('network_unavailable', message, options)
   }
 }
 
 /**
+ * Every Baton error, as a union that `switch (error.code)` narrows (the jose `AnyJOSEError` way):
+ * `session_expired` is a {@link SessionExpiredError} with its `reason`, `network_unavailable` a
+ * {@link RefreshNetworkError}.
+ *
+ * @example
+ * ```ts
+ * function describe(error: AnyBatonError): string {
+ *   switch (error.code) {
+ *     case 'session_expired': return `Signed out (${error.reason}).`
+ *     case 'network_unavailable': return 'Offline: still signed in, retrying.'
+ *     default: return error.message
+ *   }
+ * }
+ * ```
+ */
+export type AnyBatonError =
+  | SessionExpiredError
+  | RefreshNetworkError
+  | BatonError<Exclude<BatonErrorCode, 'session_expired' | 'network_unavailable'>>
+
+/**
  * True for any Baton error, also one made by another copy of this package (an iframe, a second
- * bundle), where `instanceof` fails.
+ * bundle), where `instanceof` fails. Narrows to {@link AnyBatonError}.
  *
  * @example
  * ```ts
  * if (isBatonError(error)) {
  *   switch (error.code) {
- *     case 'session_expired': return showLogin()
+ *     case 'session_expired': return showLogin(error.reason)
  *     case 'network_unavailable': return showOfflineBanner()
  *   }
  * }
  * ```
  */
-export const isBatonError = (value: unknown): value is BatonError =>
+export const isBatonError = (value: unknown): value is AnyBatonError =>
   typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true

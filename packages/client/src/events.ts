@@ -1,25 +1,37 @@
 /**
  * @module
- * What `onEvent` reports: this tab's view of the session, for logs and devtools.
+ * What `onEvent` reports: this tab's view of the session, for logs and devtools. Types are
+ * snake_case, like the BFF's events.
  */
 import type { BatonErrorCode, SessionEndReason } from './errors.js'
 
 /** Why a refresh started. */
 export type RefreshTrigger = 'start' | 'scheduled' | 'expired' | 'unauthorized' | 'wake' | 'retry'
 
-/** Something that happened in this tab. `source: 'peer'` means another tab did it. */
+/**
+ * Something that happened in this tab. `source: 'peer'` means another tab did it.
+ *
+ * @example
+ * ```ts
+ * createSessionClient({
+ *   onEvent: (event) => {
+ *     if (event.type === 'signed_out' && event.reason === 'refresh_token_reused') reportTheft()
+ *   },
+ * })
+ * ```
+ */
 export type ClientEvent =
-  | { type: 'refresh-start'; source: 'local' | 'peer'; trigger?: RefreshTrigger }
+  | { type: 'refresh_start'; source: 'local' | 'peer'; trigger?: RefreshTrigger }
   | {
-      type: 'refresh-end'
+      type: 'refresh_end'
       source: 'local' | 'peer'
       ok: boolean
       /** Why it failed: the session's end, or the error's code (`network_unavailable`, …). */
       error?: SessionEndReason | BatonErrorCode
     }
-  | { type: 'token-from-peer'; expiresAt: number }
-  | { type: 'signed-in'; source: 'local' | 'peer' }
-  | { type: 'signed-out'; source: 'local' | 'peer'; reason: SessionEndReason }
+  | { type: 'token_from_peer'; expiresAt: number }
+  | { type: 'signed_in'; source: 'local' | 'peer' }
+  | { type: 'signed_out'; source: 'local' | 'peer'; reason: SessionEndReason }
   | { type: 'queued'; waiting: number }
   | { type: 'released'; count: number }
-  | { type: 'retry-scheduled'; delay: number }
+  | { type: 'retry_scheduled'; delay: number }

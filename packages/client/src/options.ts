@@ -2,10 +2,60 @@
  * @module
  * `SessionClientOptions`, their defaults, and the one place they are checked.
  */
-import type { Options as KyOptions } from 'ky'
+import { parseDuration, SESSION_HINT_COOKIE, type Duration } from '@baton/protocol'
+import type { ChannelAdapter } from './adapters/channel.js'
+import type { LockAdapter } from './adapters/lock.js'
 import type { ClientEvent } from './events.js'
+import { documentCookies } from './session-hint.js'
+import type { WakeAdapter } from './visibility.js'
 
-/** Options of `createSessionClient`. */
+/**
+ * The browser APIs the client depends on, each replaceable (TanStack Query's `focusManager` seam):
+ * for tests that simulate a hung lock, a lost message or a wake-up, and for runtimes with other
+ * APIs (React Native, WebViews, extensions). Every field defaults to what a browser offers.
+ */
+export interface ClientAdapters {
+  /**
+   * Cross-tab mutual exclusion around every call that rotates the refresh cookie.
+   * @default Web Locks (`navigator.locks`), else a lock that serialises this JavaScript realm only
+   */
+  lock?: LockAdapter
+  /**
+   * Opens the tabs' message bus named `name`; `null` when there is none (the tab then lives alone).
+   * @default BroadcastChannel
+   */
+  channel?: (name: string) => ChannelAdapter | null
+  /**
+   * Subscribes to "the app may have slept" and returns the unsubscribe.
+   * @default `visibilitychange`, `resume`, `online`, `focus`, `pageshow`
+   */
+  wake?: WakeAdapter
+  /**
+   * The wall clock, epoch ms.
+   * @default Date.now
+   */
+  now?: () => number
+  /**
+   * Reads the page's cookies as `document.cookie` spells them, or `null` when unknown; only the
+   * companion cookie (`sessionHintCookie`) is looked at.
+   * @default `document.cookie`, `null` where there is no document
+   */
+  cookies?: () => string | null
+}
+
+/**
+ * Options of `createSessionClient`. Every time option is a `Duration`: milliseconds, or a string
+ * such as `'30s'`.
+ *
+ * @example
+ * ```ts
+ * createSessionClient({
+ *   baseUrl: '/api/auth',
+ *   refreshMargin: '1m',
+ *   onEvent: (event) => console.debug('[baton]', event),
+ * })
+ * ```
+ */
 export interface SessionClientOptions {
   /**
    * URL of the BFF's auth routes (relative to the page, or absolute).
@@ -13,46 +63,57 @@ export interface SessionClientOptions {
    */
   baseUrl?: string
   /**
-   * Refresh this long before the access token expires (ms). Capped at half the token's lifetime,
-   * so short-lived tokens are not refreshed all the time.
-   * @default 30_000
+   * Refresh this long before the access token expires. Capped at half the token's lifetime, so
+   * short-lived tokens are not refreshed all the time.
+   * @default '30s'
    */
-  refreshMargin?: number
+  refreshMargin?: Duration
   /**
    * Name of the BroadcastChannel and Web Lock shared by this app's tabs (one per app and origin).
    * @default 'baton'
    */
   channel?: string
-  /** Options for the `api` ky instance, e.g. `{ prefixUrl: '/api' }`. */
-  api?: KyOptions
   /**
-   * How long a request may wait for a token while a refresh is in flight or failing (ms); then it
+   * How long a request may wait for a token while a refresh is in flight or failing; then it
    * rejects with `RefreshNetworkError`.
-   * @default 15_000
+   * @default '15s'
    */
-  queueTimeout?: number
+  queueTimeout?: Duration
   /**
    * How many requests may wait at once; more reject at once with code `queue_full`.
    * @default 500
    */
   maxQueue?: number
   /**
-   * Time limit of one call to the BFF (ms). A refresh never holds the cross-tab lock longer.
-   * @default 10_000
+   * Time limit of one call to the BFF's auth routes. A refresh never holds the cross-tab lock
+   * longer.
+   * @default '10s'
    */
-  requestTimeout?: number
+  requestTimeout?: Duration
   /**
-   * How long a starting tab waits for another tab to hand it the token before it refreshes (ms).
+   * How long a starting tab waits for another tab to hand it the token before it refreshes.
    * @default 250
    */
-  peerTimeout?: number
+  peerTimeout?: Duration
   /**
-   * Backoff between refresh attempts that failed on the network: the first delay and the cap (ms).
+   * Backoff between refresh attempts that failed on the network: the first delay and the cap.
    * Each delay doubles and is jittered.
-   * @default { initial: 1_000, max: 30_000 }
+   * @default { initial: '1s', max: '30s' }
    */
-  retry?: { initial?: number; max?: number }
-  /** The fetch implementation (for tests and non-browser runtimes). @default globalThis.fetch */
+  retry?: { initial?: Duration; max?: Duration }
+  /**
+   * Name of the BFF's companion cookie (script-readable, set and cleared with the refresh cookie).
+   * When the page can read cookies and this one is missing, the browser holds no session: the
+   * client starts `unauthenticated` at once, without a request and without asking other tabs (a
+   * signed-in tab would mean the cookie exists). `false` always asks, as where there is no
+   * `document`.
+   * @default 'baton_session'
+   */
+  sessionHintCookie?: string | false
+  /**
+   * The fetch implementation, for every request the client sends (auth routes and `fetch`).
+   * @default globalThis.fetch
+   */
   fetch?: typeof fetch
   /** Receives what happens in this tab (refreshes, tokens from other tabs, queueing, sign-out). */
   onEvent?: (event: ClientEvent) => void
@@ -61,6 +122,25 @@ export interface SessionClientOptions {
    * @default console
    */
   logger?: Pick<Console, 'debug'>
+  /**
+   * Advanced: replaces the browser APIs the client uses (see {@link ClientAdapters}).
+   *
+   * @example
+   * ```ts
+   * // React Native: wake up when the app comes to the foreground.
+   * createSessionClient({
+   *   adapters: {
+   *     wake: (onWake) => {
+   *       const subscription = AppState.addEventListener('change', (state) => {
+   *         if (state === 'active') onWake()
+   *       })
+   *       return () => subscription.remove()
+   *     },
+   *   },
+   * })
+   * ```
+   */
+  adapters?: ClientAdapters
 }
 
 /** @internal */
@@ -68,61 +148,79 @@ export interface ClientConfig {
   baseUrl: string
   refreshMargin: number
   channel: string
-  api: KyOptions
   queueTimeout: number
   maxQueue: number
   requestTimeout: number
   peerTimeout: number
   retryInitial: number
   retryMax: number
+  sessionHintCookie: string | false
   fetch: typeof fetch
   onEvent: (event: ClientEvent) => void
   logger: Pick<Console, 'debug'>
-}
-
-const invalid = (option: string, expected: string, value: unknown) =>
-  new TypeError(`createSessionClient: ${option} must be ${expected}, got ${String(value)}`)
-
-function nonNegative(value: number | undefined, fallback: number, option: string): number {
-  const result = value ?? fallback
-  if (typeof result !== 'number' || !(result >= 0) || result === Infinity) {
-    throw invalid(option, 'a non-negative number', value)
-  }
-  return result
+  adapters: ClientAdapters
+  now: () => number
+  cookies: () => string | null
 }
 
 /** @internal Applies defaults; throws a `TypeError` naming the first bad option. */
 export function normalizeOptions(options: SessionClientOptions = {}): ClientConfig {
-  const { baseUrl = '/auth', channel = 'baton', onEvent } = options
-  if (typeof baseUrl !== 'string' || !baseUrl)
-    throw invalid('baseUrl', 'a non-empty string', baseUrl)
-  if (typeof channel !== 'string' || !channel)
-    throw invalid('channel', 'a non-empty string', channel)
-  if (onEvent !== undefined && typeof onEvent !== 'function') {
-    throw invalid('onEvent', 'a function', onEvent)
+  const {
+    baseUrl = '/auth',
+    channel = 'baton',
+    maxQueue = 500,
+    retry = {},
+    onEvent,
+    sessionHintCookie = SESSION_HINT_COOKIE,
+    adapters = {},
+  } = options
+  const check = (valid: boolean, option: string, expected: string, value: unknown) => {
+    if (!valid) {
+      throw new TypeError(
+        `createSessionClient: ${option} must be ${expected}, got ${String(value)}`,
+      )
+    }
   }
-  const maxQueue = nonNegative(options.maxQueue, 500, 'maxQueue')
+  const text = (value: unknown) => typeof value === 'string' && value !== ''
+  const duration = (value: Duration | undefined, fallback: number, option: string) =>
+    value === undefined ? fallback : parseDuration(value, `createSessionClient: ${option}`)
+  check(text(baseUrl), 'baseUrl', 'a non-empty string', baseUrl)
+  check(text(channel), 'channel', 'a non-empty string', channel)
+  check(
+    sessionHintCookie === false || text(sessionHintCookie),
+    'sessionHintCookie',
+    'a non-empty string or false',
+    sessionHintCookie,
+  )
+  check(
+    typeof maxQueue === 'number' && maxQueue >= 0 && maxQueue < Infinity,
+    'maxQueue',
+    'a non-negative number',
+    maxQueue,
+  )
+  check(onEvent === undefined || typeof onEvent === 'function', 'onEvent', 'a function', onEvent)
   return {
     baseUrl: baseUrl.replace(/\/+$/, ''),
-    refreshMargin: nonNegative(options.refreshMargin, 30_000, 'refreshMargin'),
+    refreshMargin: duration(options.refreshMargin, 30_000, 'refreshMargin'),
     channel,
-    api: options.api ?? {},
-    queueTimeout: nonNegative(options.queueTimeout, 15_000, 'queueTimeout'),
+    queueTimeout: duration(options.queueTimeout, 15_000, 'queueTimeout'),
     maxQueue: Math.floor(maxQueue),
-    requestTimeout: nonNegative(options.requestTimeout, 10_000, 'requestTimeout'),
-    peerTimeout: nonNegative(options.peerTimeout, 250, 'peerTimeout'),
-    retryInitial: nonNegative(options.retry?.initial, 1_000, 'retry.initial'),
-    retryMax: nonNegative(options.retry?.max, 30_000, 'retry.max'),
+    requestTimeout: duration(options.requestTimeout, 10_000, 'requestTimeout'),
+    peerTimeout: duration(options.peerTimeout, 250, 'peerTimeout'),
+    retryInitial: duration(retry.initial, 1_000, 'retry.initial'),
+    retryMax: duration(retry.max, 30_000, 'retry.max'),
+    sessionHintCookie,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    onEvent: onEvent
-      ? (event) => {
-          try {
-            onEvent(event)
-          } catch {
-            // A listener's bug must not break the session machinery.
-          }
-        }
-      : () => {},
+    onEvent: (event) => {
+      try {
+        onEvent?.(event)
+      } catch {
+        // A listener's bug must not break the session machinery.
+      }
+    },
     logger: options.logger ?? console,
+    adapters,
+    now: adapters.now ?? (() => Date.now()),
+    cookies: adapters.cookies ?? documentCookies,
   }
 }

@@ -11,7 +11,11 @@ export function createRefreshSchedule(options: {
   initialDelay: number
   maxDelay: number
   onFire: (trigger: RefreshTrigger) => void
+  now: () => number
+  /** A number in [0, 1) for the jitter. @default Math.random */
+  random?: () => number
 }) {
+  const random = options.random ?? Math.random
   let timer: ReturnType<typeof setTimeout> | undefined
   let failures = 0
 
@@ -30,14 +34,14 @@ export function createRefreshSchedule(options: {
     },
     /** Refresh at `when` (epoch ms). */
     at(when: number) {
-      arm(when - Date.now(), 'scheduled')
+      arm(when - options.now(), 'scheduled')
     },
     /** Schedules the next retry after a failure; returns its delay. */
     backoff(): number {
       const ceiling = Math.min(options.maxDelay, options.initialDelay * 2 ** Math.min(failures, 20))
       failures++
       // "Equal jitter": never sooner than half the step, so a dead BFF is not hammered.
-      const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
+      const delay = Math.round(ceiling / 2 + (random() * ceiling) / 2)
       arm(delay, 'retry')
       return delay
     },

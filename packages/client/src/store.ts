@@ -3,34 +3,45 @@
  * The session state: one zustand vanilla store, the single source of truth for status. The
  * access token is deliberately not in it, so devtools and renders never see it.
  */
+import type { SessionUser } from '@baton/protocol'
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import type { BatonError } from './errors.js'
-
-/** The signed-in user as the BFF returned it. */
-export interface SessionUser {
-  id: string
-  [claim: string]: unknown
-}
+import type { AnyBatonError } from './errors.js'
+import type { RegisteredUser } from './register.js'
 
 /** `loading` until the first answer (a peer tab or the BFF), then one of the other two. */
 export type SessionStatus = 'loading' | 'authenticated' | 'unauthenticated'
 
-/** What the store holds. */
-export interface SessionState<TUser extends SessionUser = SessionUser> {
+/**
+ * What the store holds.
+ *
+ * @example
+ * ```ts
+ * const unsubscribe = baton.store.subscribe(({ status, expiresAt, tokenLifetime }) => {
+ *   if (status === 'authenticated') drawProgress((expiresAt! - Date.now()) / tokenLifetime!)
+ * })
+ * ```
+ */
+export interface SessionState<TUser extends SessionUser = RegisteredUser> {
   status: SessionStatus
   user: TUser | null
   sessionId: string | null
   /** When this tab's access token expires (epoch ms, this device's clock), or `null`. */
   expiresAt: number | null
   /**
-   * Why the session ended (`SessionExpiredError`), or the last refresh failure while it goes on
-   * (`RefreshNetworkError`, cleared by the next success).
+   * How long this tab's access token lives in all (ms), or `null`: with `expiresAt`, what a
+   * countdown or progress bar needs, with no state of its own.
    */
-  error: BatonError | null
+  tokenLifetime: number | null
+  /**
+   * Why the session ended (`SessionExpiredError`), or the last refresh failure while it goes on
+   * (`RefreshNetworkError`, cleared by the next success). `null` for a visitor who never signed
+   * in (no session cookie).
+   */
+  error: AnyBatonError | null
 }
 
 /** A store you can read and subscribe to but not write, like zustand's `ReadonlyStoreApi`. */
-export type ReadonlySessionStore<TUser extends SessionUser = SessionUser> = Pick<
+export type ReadonlySessionStore<TUser extends SessionUser = RegisteredUser> = Pick<
   StoreApi<SessionState<TUser>>,
   'getState' | 'getInitialState' | 'subscribe'
 >
@@ -42,6 +53,7 @@ export function createSessionStore<TUser extends SessionUser>() {
     user: null,
     sessionId: null,
     expiresAt: null,
+    tokenLifetime: null,
     error: null,
   }))
   // zustand notifies on every setState; subscribers should only hear about real changes.
@@ -61,3 +73,6 @@ export function createSessionStore<TUser extends SessionUser>() {
   }
   return { view, update, getState: store.getState }
 }
+
+/** @internal */
+export type SessionStore<TUser extends SessionUser> = ReturnType<typeof createSessionStore<TUser>>

@@ -12,18 +12,3 @@ export const setTimer = (callback: () => void, ms: number): ReturnType<typeof se
 export const clearTimer = (timer: ReturnType<typeof setTimeout> | undefined): void => {
   if (timer !== undefined) clearTimeout(timer)
 }
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = () => {
-      clearTimer(timer)
-      reject(signal!.reason)
-    }
-    const timer = setTimer(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })

@@ -1,12 +1,30 @@
 /**
  * @module
- * Wake-up signals. Timers are throttled in background tabs and frozen during sleep, so a tab that
- * becomes visible, comes back online or is restored checks its token's expiry against the wall
- * clock at once instead of trusting a late timer. Nothing is fetched unless a refresh is due.
+ * The default wake-up source. Timers are throttled in background tabs and frozen during sleep, so
+ * a tab that becomes visible, comes back online or is restored checks its token's expiry against
+ * the wall clock at once instead of trusting a late timer. Nothing is fetched unless a refresh is
+ * due. Replace it with the `adapters.wake` option (tests, React Native's `AppState`, a WebView).
  */
 
-/** @internal Calls `onWake` on the events above; returns a function that removes the listeners. */
-export function listenForWake(onWake: () => void): () => void {
+/**
+ * Calls `onWake` whenever the app may have slept; returns a function that stops listening (the
+ * shape of TanStack Query's `focusManager.setEventListener` setup). A wake-up costs nothing
+ * unless the token is due.
+ *
+ * @example
+ * ```ts
+ * // Also wake up when the user comes back to an idle kiosk.
+ * const wake: WakeAdapter = (onWake) => {
+ *   document.addEventListener('pointerdown', onWake)
+ *   return () => document.removeEventListener('pointerdown', onWake)
+ * }
+ * createSessionClient({ adapters: { wake } })
+ * ```
+ */
+export type WakeAdapter = (onWake: () => void) => () => void
+
+/** @internal Listens to `visibilitychange`, `resume`, `online`, `focus` and `pageshow`. */
+export const browserWake: WakeAdapter = (onWake) => {
   const doc = (globalThis as { document?: Document }).document
   const win = (globalThis as { window?: Window }).window
   const onVisible = () => {

@@ -4,37 +4,38 @@
  */
 import { createSessionClient, isBatonError, type SessionState } from '@baton/client'
 import { describe, expect, it, vi } from 'vitest'
-import { sleep, until, useBrowser } from './harness'
+import { advance, drain, run, useBrowser } from './harness'
 
 const env = useBrowser()
 
+const signIn = (tab: ReturnType<typeof env.browser.open>) =>
+  run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
+
 describe('a tab woken from sleep or background (item 8)', () => {
-  it('checks expiry at once on visibilitychange instead of trusting its late timer', async () => {
-    await env.restart({ accessTokenTtl: '3s' })
-    const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' })
-    vi.stubGlobal('document', doc)
+  it('checks expiry at once on a wake-up instead of trusting its late timer', async () => {
+    env.restart({ accessTokenTtl: '3s' })
     const tab = env.browser.open()
-    await tab.client.start()
-    // From here on the client's timers never fire, like a frozen or throttled background tab.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
-    await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    await run(tab.client.start())
+    await signIn(tab)
     const before = env.server.refreshCount()
-    await sleep(1_700) // past the refresh time (1.5 s before expiry of a 3 s token)
+    // The wall clock moves past the refresh time (1.5 s before expiry of a 3 s token) while the
+    // tab's timers do not fire, like a frozen or throttled background tab.
+    vi.setSystemTime(Date.now() + 1_700)
+    await drain()
     expect(env.server.refreshCount()).toBe(before)
-    doc.dispatchEvent(new Event('visibilitychange'))
-    await until(() => env.server.refreshCount() === before + 1, 1_000, 'the wake-up refresh')
-    await until(() => tab.client.store.getState().expiresAt! > Date.now() + 2_000, 1_000)
+    tab.wake()
+    await drain()
+    expect(env.server.refreshCount()).toBe(before + 1)
+    expect(tab.client.store.getState().expiresAt!).toBe(Date.now() + 3_000)
   })
 
   it('does not refresh on wake when the token is still fresh (no refetch on focus)', async () => {
-    const win = new EventTarget()
-    vi.stubGlobal('window', win)
     const tab = env.browser.open()
-    await tab.client.start()
-    await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    await run(tab.client.start())
+    await signIn(tab)
     const before = env.server.refreshCount()
-    for (let i = 0; i < 10; i++) win.dispatchEvent(new Event('focus'))
-    await sleep(100)
+    for (let i = 0; i < 10; i++) tab.wake()
+    await advance(100)
     expect(env.server.refreshCount()).toBe(before)
   })
 })
@@ -43,13 +44,13 @@ describe('without BroadcastChannel or Web Locks (item 9)', () => {
   it('works correctly in the one tab and says so once in a debug log', async () => {
     vi.stubGlobal('BroadcastChannel', undefined)
     const debug = vi.fn()
-    const tab = env.browser.open({ logger: { debug } })
-    await Promise.all([tab.client.start(), tab.client.start()])
-    await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    const tab = env.browser.open({ logger: { debug } }, { defaults: ['lock', 'channel'] })
+    await run(Promise.all([tab.client.start(), tab.client.start()]))
+    await signIn(tab)
     const before = env.server.refreshCount()
     tab.client.invalidateAccessToken()
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => tab.client.api.get('me').json()),
+    const results = await run(
+      Promise.all(Array.from({ length: 20 }, () => tab.api.get('me').json())),
     )
     expect(results).toHaveLength(20)
     expect(env.server.apiCalls).toHaveLength(20)
@@ -66,19 +67,32 @@ describe('the store', () => {
     const tab = env.browser.open()
     const states: SessionState[] = []
     tab.client.store.subscribe((state) => states.push(state))
-    await tab.client.start()
-    await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    await run(tab.client.start())
+    await signIn(tab)
     expect(states.map((s) => s.status)).toEqual(['unauthenticated', 'authenticated'])
-    await Promise.all(Array.from({ length: 30 }, () => tab.client.api.get('me')))
+    await run(Promise.all(Array.from({ length: 30 }, () => tab.api.get('me'))))
     expect(states).toHaveLength(2)
     const token = await tab.client.getAccessToken()
     expect(JSON.stringify(tab.client.store.getState())).not.toContain(token)
     // A refresh changes expiresAt only: one notification, and the same user object.
     const user = tab.client.store.getState().user
     tab.client.invalidateAccessToken()
-    await tab.client.getAccessToken()
+    await run(tab.client.getAccessToken())
     expect(states).toHaveLength(4) // expiresAt forced to now, then the new expiry
     expect(tab.client.store.getState().user).toBe(user)
+  })
+
+  it('holds the token lifetime, so a countdown needs no state of its own', async () => {
+    const tab = env.browser.open()
+    await run(tab.client.start())
+    expect(tab.client.store.getState().tokenLifetime).toBeNull()
+    await signIn(tab)
+    expect(tab.client.store.getState()).toMatchObject({
+      tokenLifetime: 30_000,
+      expiresAt: Date.now() + 30_000,
+    })
+    await run(tab.client.logout())
+    expect(tab.client.store.getState()).toMatchObject({ tokenLifetime: null, expiresAt: null })
   })
 
   it('is read-only for consumers', () => {
@@ -89,6 +103,7 @@ describe('the store', () => {
       user: null,
       sessionId: null,
       expiresAt: null,
+      tokenLifetime: null,
       error: null,
     })
     client.destroy()
@@ -101,13 +116,13 @@ describe('start, destroy and options', () => {
     const first = tab.client.start()
     const second = tab.client.start()
     expect(second).toBe(first)
-    await first
+    await run(first)
     expect(env.server.refreshCount()).toBe(1)
   })
 
   it('the first request starts the client by itself', async () => {
     const tab = env.browser.open()
-    await expect(tab.client.getAccessToken()).rejects.toMatchObject({
+    await expect(run(tab.client.getAccessToken())).rejects.toMatchObject({
       code: 'session_expired',
       reason: 'no_session',
     })
@@ -116,79 +131,126 @@ describe('start, destroy and options', () => {
 
   it('destroy() rejects waiting requests, stops timers and is final', async () => {
     const tab = env.browser.open()
-    await tab.client.start()
-    await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    await run(tab.client.start())
+    await signIn(tab)
     env.server.refreshDelayMs = 300
     tab.client.invalidateAccessToken()
     const waiting = tab.client.getAccessToken()
-    await until(
-      () => env.server.refreshConcurrency.now === 1,
-      1_000,
-      'the refresh to reach the BFF',
-    )
+    waiting.catch(() => {})
+    await drain()
+    expect(env.server.refreshConcurrency.now).toBe(1) // the refresh reached the BFF
     tab.client.destroy()
     tab.client.destroy()
     await expect(waiting).rejects.toMatchObject({ code: 'client_destroyed' })
     await expect(tab.client.start()).rejects.toMatchObject({ code: 'client_destroyed' })
     await expect(tab.client.getAccessToken()).rejects.toMatchObject({ code: 'client_destroyed' })
     const before = env.server.refreshCount()
-    await sleep(2_000)
+    await advance(120_000)
     expect(env.server.refreshCount()).toBe(before)
   })
 
   it('rejects bad options with a TypeError naming the option', () => {
     expect(() => createSessionClient({ refreshMargin: -1 })).toThrow(
-      new TypeError('createSessionClient: refreshMargin must be a non-negative number, got -1'),
+      new TypeError(
+        'createSessionClient: refreshMargin must be a non-negative number of milliseconds, got -1',
+      ),
     )
     expect(() => createSessionClient({ baseUrl: '' })).toThrow(/baseUrl/)
     expect(() => createSessionClient({ channel: '' })).toThrow(/channel/)
     expect(() => createSessionClient({ queueTimeout: Number.NaN })).toThrow(/queueTimeout/)
+    expect(() => createSessionClient({ requestTimeout: '10 minutes' as '10m' })).toThrow(
+      new TypeError(
+        'createSessionClient: requestTimeout must be a duration such as "10s", "5m" or "24h", got "10 minutes"',
+      ),
+    )
+    expect(() => createSessionClient({ retry: { max: Infinity } })).toThrow(/retry\.max/)
+    expect(() => createSessionClient({ maxQueue: -1 })).toThrow(
+      new TypeError('createSessionClient: maxQueue must be a non-negative number, got -1'),
+    )
+    expect(() => createSessionClient({ sessionHintCookie: '' })).toThrow(
+      new TypeError(
+        'createSessionClient: sessionHintCookie must be a non-empty string or false, got ',
+      ),
+    )
   })
 
-  it('login errors are typed and leave the state alone', async () => {
+  it('takes durations as strings', async () => {
+    const tab = env.browser.open({ queueTimeout: '2s', retry: { initial: '1s', max: '1s' } })
+    await run(tab.client.start())
+    await signIn(tab)
+    env.browser.offline = true
+    tab.client.invalidateAccessToken()
+    const startedAt = Date.now()
+    await expect(run(tab.client.getAccessToken())).rejects.toMatchObject({
+      code: 'network_unavailable',
+    })
+    expect(Date.now() - startedAt).toBe(2_000)
+  })
+
+  it('login errors are typed, carry the BFF’s message, and leave the state alone', async () => {
     const tab = env.browser.open()
-    await tab.client.start()
-    const error: unknown = await tab.client
-      .login({ username: 'alice', password: 'wrong' })
-      .catch((e: unknown) => e)
+    await run(tab.client.start())
+    const error: unknown = await run(
+      tab.client.login({ username: 'alice', password: 'wrong' }),
+    ).catch((e: unknown) => e)
     expect(isBatonError(error)).toBe(true)
-    expect(error).toMatchObject({ code: 'invalid_credentials', status: 401 })
+    expect(error).toMatchObject({
+      code: 'invalid_credentials',
+      status: 401,
+      serverCode: 'invalid_credentials',
+      message: 'The username or password is incorrect.',
+    })
     expect(tab.client.store.getState().status).toBe('unauthenticated')
     env.server.loginRateLimited = true
-    const limited: unknown = await tab.client
-      .login({ username: 'alice', password: 'alice-pw' })
-      .catch((e: unknown) => e)
-    expect(limited).toMatchObject({ code: 'rate_limited', status: 429 })
+    const limited: unknown = await run(
+      tab.client.login({ username: 'alice', password: 'alice-pw' }),
+    ).catch((e: unknown) => e)
+    expect(limited).toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      message: 'Too many attempts.',
+    })
     env.server.loginRateLimited = false
     env.browser.offline = true
-    const empty: unknown = await tab.client
-      .login({ username: '', password: 'x' })
-      .catch((e: unknown) => e)
+    const empty: unknown = await run(tab.client.login({ username: '', password: 'x' })).catch(
+      (e: unknown) => e,
+    )
     expect(empty).toMatchObject({ code: 'invalid_request', status: 400 })
   })
 
   it('does not overflow its timers with tokens that live longer than 24.8 days', async () => {
     // setTimeout's delay is a 32-bit count of ms; past it, the proactive refresh would fire at
     // once, again and again.
-    await env.restart({ accessTokenTtl: '40d', absoluteTimeout: '60d' })
+    env.restart({ accessTokenTtl: '40d', absoluteTimeout: '60d' })
     const tab = env.browser.open()
-    await tab.client.start()
-    await tab.client.login({ username: 'alice', password: 'alice-pw' })
-    await sleep(300)
+    await run(tab.client.start())
+    await signIn(tab)
+    await advance(300)
     expect(env.server.refreshCount()).toBe(1) // the boot refresh, before signing in
   })
 
-  it('never touches localStorage, sessionStorage or cookies from script', async () => {
+  it('never touches localStorage or sessionStorage, and never writes a cookie from script', async () => {
     const storage = { setItem: vi.fn(), getItem: vi.fn(), removeItem: vi.fn() }
     vi.stubGlobal('localStorage', storage)
     vi.stubGlobal('sessionStorage', storage)
-    const tab = env.browser.open()
-    await tab.client.start()
-    await tab.client.login({ username: 'alice', password: 'alice-pw' })
+    const written: string[] = []
+    vi.stubGlobal('document', {
+      get cookie() {
+        return env.browser.documentCookie()
+      },
+      set cookie(value: string) {
+        written.push(value)
+      },
+    })
+    const tab = env.browser.open({}, { defaults: ['cookies'] })
+    await run(tab.client.start())
+    await signIn(tab)
     tab.client.invalidateAccessToken()
-    await tab.client.getAccessToken()
-    await tab.client.logout()
+    await run(tab.client.getAccessToken())
+    await run(tab.client.logout())
     expect(storage.setItem).not.toHaveBeenCalled()
     expect(storage.getItem).not.toHaveBeenCalled()
+    expect(storage.removeItem).not.toHaveBeenCalled()
+    expect(written).toEqual([])
   })
 })

@@ -1,10 +1,12 @@
 /**
  * The request queue and the 401 path (issue #3, item 3): requests wait while a refresh runs in any
- * tab, go out with the new token, can be aborted, time out, and are bounded.
+ * tab, go out with the new token, can be aborted, time out, and are bounded; through
+ * `client.fetch` and through `@baton/client/ky`.
  */
-import { HTTPError, isBatonError, RefreshNetworkError } from '@baton/client'
+import { isBatonError, RefreshNetworkError } from '@baton/client'
+import { HTTPError } from '@baton/client/ky'
 import { describe, expect, it } from 'vitest'
-import { signedInTabs, until, useBrowser } from './harness'
+import { drain, ORIGIN, run, signedInTabs, useBrowser } from './harness'
 
 const env = useBrowser()
 
@@ -14,25 +16,20 @@ describe('requests during a refresh', () => {
   it('wait in every tab while a peer refreshes, then go out with the new token', async () => {
     const a = await signedIn()
     const b = env.browser.open()
-    await b.client.start()
+    await run(b.client.start())
     const oldToken = await b.client.getAccessToken()
     env.server.refreshDelayMs = 300
     a.client.invalidateAccessToken()
     const refreshing = a.client.getAccessToken()
-    await until(() => env.server.refreshConcurrency.now === 1, 1_000, 'the refresh to start')
+    await drain()
+    expect(env.server.refreshConcurrency.now).toBe(1) // the refresh is at the BFF
     // b's token is still valid, but a refresh is running: b's requests queue behind it.
-    await until(
-      () => b.events.some((e) => e.type === 'refresh-start' && e.source === 'peer'),
-      1_000,
-    )
-    const calls = Array.from({ length: 5 }, () => b.client.api.get('me').json())
-    await until(
-      () => b.events.some((e) => e.type === 'queued' && e.waiting === 5),
-      1_000,
-      'b to queue',
-    )
+    expect(b.events).toContainEqual({ type: 'refresh_start', source: 'peer' })
+    const calls = Array.from({ length: 5 }, () => b.api.get('me').json())
+    await drain()
+    expect(b.events).toContainEqual({ type: 'queued', waiting: 5 })
     expect(env.server.apiCalls).toHaveLength(0)
-    await Promise.all(calls)
+    await run(Promise.all(calls))
     const newToken = await refreshing
     expect(newToken).not.toBe(oldToken)
     expect(env.server.apiCalls.map((call) => call.token)).toEqual(Array(5).fill(newToken))
@@ -44,12 +41,14 @@ describe('requests during a refresh', () => {
     env.server.refreshDelayMs = 300
     tab.client.invalidateAccessToken()
     const controller = new AbortController()
-    const aborted = tab.client.api.get('me', { signal: controller.signal })
-    const kept = tab.client.api.get('me').json<{ id: string }>()
-    await until(() => tab.events.filter((e) => e.type === 'queued').length === 2, 1_000)
+    const aborted = tab.api.get('me', { signal: controller.signal })
+    aborted.catch(() => {})
+    const kept = tab.api.get('me').json<{ id: string }>()
+    await drain()
+    expect(tab.events.filter((e) => e.type === 'queued')).toHaveLength(2)
     controller.abort(new Error('user navigated away'))
     await expect(aborted).rejects.toThrow('user navigated away')
-    await expect(kept).resolves.toEqual({ id: 'u-alice', sessionId: expect.any(String) })
+    await expect(run(kept)).resolves.toEqual({ id: 'u-alice', sessionId: expect.any(String) })
     expect(env.server.apiCalls).toHaveLength(1)
   })
 
@@ -67,8 +66,8 @@ describe('requests during a refresh', () => {
     const tab = await signedIn({ maxQueue: 3 })
     env.server.refreshDelayMs = 200
     tab.client.invalidateAccessToken()
-    const results = await Promise.allSettled(
-      Array.from({ length: 5 }, () => tab.client.getAccessToken()),
+    const results = await run(
+      Promise.allSettled(Array.from({ length: 5 }, () => tab.client.getAccessToken())),
     )
     expect(results.map((r) => r.status)).toEqual([
       'fulfilled',
@@ -89,8 +88,8 @@ describe('a 401 from the API', () => {
     const first = await tab.client.getAccessToken()
     env.server.rejectToken = (token) => token === first
     const before = env.server.refreshCount()
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => tab.client.api.get('me').json()),
+    const results = await run(
+      Promise.all(Array.from({ length: 10 }, () => tab.api.get('me').json())),
     )
     expect(results).toHaveLength(10)
     expect(env.server.refreshCount() - before).toBe(1)
@@ -107,7 +106,7 @@ describe('a 401 from the API', () => {
     const tab = await signedIn()
     env.server.rejectToken = () => true
     const before = env.server.refreshCount()
-    const error: unknown = await tab.client.api.get('me').catch((e: unknown) => e)
+    const error: unknown = await run(tab.api.get('me')).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HTTPError)
     expect((error as HTTPError).response.status).toBe(401)
     expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 401])
@@ -118,7 +117,7 @@ describe('a 401 from the API', () => {
     const tab = await signedIn({ queueTimeout: 500 })
     env.server.rejectToken = () => true
     env.browser.offline = true
-    const error: unknown = await tab.client.api.get('me').catch((e: unknown) => e)
+    const error: unknown = await run(tab.api.get('me')).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RefreshNetworkError)
     expect(env.server.apiCalls.map((c) => c.status)).toEqual([401])
     expect(tab.client.store.getState().status).toBe('authenticated')
@@ -128,7 +127,7 @@ describe('a 401 from the API', () => {
     const tab = await signedIn()
     const first = await tab.client.getAccessToken()
     env.server.rejectToken = (token) => token === first
-    const echoed = await tab.client.api.post('echo', { json: { note: 'héllo' } }).json()
+    const echoed = await run(tab.api.post('echo', { json: { note: 'héllo' } }).json())
     expect(echoed).toEqual({ body: { note: 'héllo' } })
     expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200])
   })
@@ -137,18 +136,33 @@ describe('a 401 from the API', () => {
     const tab = await signedIn()
     const first = await tab.client.getAccessToken()
     env.server.rejectToken = (token) => token === first
-    const ok = await tab.client.fetch(`${env.server.origin}/api/me`)
+    const ok = await run(tab.client.fetch(`${ORIGIN}/api/me`))
     expect(ok.status).toBe(200)
     env.server.rejectToken = () => true
-    const denied = await tab.client.fetch(new Request(`${env.server.origin}/api/me`))
+    const denied = await run(tab.client.fetch(new Request(`${ORIGIN}/api/me`)))
     expect(denied.status).toBe(401)
     expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200, 401, 401])
   })
 
+  it('baton.fetch retries a body with the same body, and keeps the caller’s headers', async () => {
+    const tab = await signedIn()
+    const first = await tab.client.getAccessToken()
+    env.server.rejectToken = (token) => token === first
+    const response = await run(
+      tab.client.fetch(`${ORIGIN}/api/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ note: 'again' }),
+      }),
+    )
+    expect(await response.json()).toEqual({ body: { note: 'again' } })
+    expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200])
+  })
+
   it('does not retry session errors thrown before the request (ky retry disabled for them)', async () => {
-    const tab = env.browser.open({ api: { prefixUrl: `${env.server.origin}/api`, retry: 2 } })
-    await tab.client.start()
-    const error: unknown = await tab.client.api.get('me').catch((e: unknown) => e)
+    const tab = env.browser.open({}, { api: { retry: 2 } })
+    await run(tab.client.start())
+    const error: unknown = await run(tab.api.get('me')).catch((e: unknown) => e)
     expect(isBatonError(error) && error.code).toBe('session_expired')
     expect(env.server.apiCalls).toHaveLength(0)
   })

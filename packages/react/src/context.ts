@@ -4,10 +4,14 @@
  * The React context that carries the session client, and `useBatonClient()` to read it.
  */
 import { createContext, useContext } from 'react'
-import type { SessionClient, SessionUser } from '@baton/client'
+import type { RegisteredUser, SessionClient, SessionUser } from '@baton/client'
 
-/** @internal Holds the client given to `<SessionProvider>`; `null` outside of one. */
-export const BatonContext = createContext<SessionClient | null>(null)
+/**
+ * @internal Holds the client given to `<SessionProvider>`; `null` outside of one. Typed with the
+ * widest user: every `SessionClient<TUser>` is one (it only hands users out), so any provider's
+ * client fits without a cast.
+ */
+export const BatonContext = createContext<SessionClient<SessionUser> | null>(null)
 BatonContext.displayName = 'BatonContext'
 
 /** @internal The message of the error thrown outside a provider (pinned by a test). */
@@ -17,10 +21,11 @@ export const MISSING_PROVIDER =
 
 /**
  * The session client given to the nearest `<SessionProvider>`, for what the hooks do not cover
- * (`getAccessToken()`, `invalidateAccessToken()`). Throws when there is no provider above, so a
- * missing provider fails loudly at the first render instead of leaving the app in `loading`.
+ * (`getAccessToken()`, `invalidateAccessToken()`, `sessions`). Throws when there is no provider
+ * above, so a missing provider fails loudly at the first render instead of leaving the app in
+ * `loading`.
  *
- * @typeParam TUser - The user type the client was created with.
+ * @typeParam TUser - The user type; defaults to the one declared once through `Register`.
  * @returns The client, the very object passed as `client`.
  * @throws `Error` with a message naming `<SessionProvider>` when called outside one.
  *
@@ -32,9 +37,11 @@ export const MISSING_PROVIDER =
  * }
  * ```
  */
-export function useBatonClient<TUser extends SessionUser = SessionUser>(): SessionClient<TUser> {
+export function useBatonClient<TUser extends SessionUser = RegisteredUser>(): SessionClient<TUser> {
   const client = useContext(BatonContext)
   if (client === null) throw new Error(MISSING_PROVIDER)
-  // The provider is generic over the user type; the context cannot be, so the caller names it.
-  return client as unknown as SessionClient<TUser>
+  // A context cannot carry a type parameter. With the user type registered, TUser is the one
+  // `<SessionProvider>` checked its client against; an explicit `useBatonClient<User>()` (an app
+  // that does not register) is the caller's word, as with TanStack Router's hooks.
+  return client as SessionClient<TUser>
 }

@@ -2,7 +2,16 @@
  * @module
  * `@baton/react`: React bindings for Baton. `<SessionProvider client={baton}>` starts the client
  * and `useSession()` reads it through `useSyncExternalStore`. The client's public API is
- * re-exported, so an app installs this one package.
+ * re-exported, so an app installs this one package; its ky support is the `@baton/react/ky`
+ * subpath. Declare the app's user type once, for every hook:
+ *
+ * ```ts
+ * declare module '@baton/react' {
+ *   interface Register {
+ *     user: User
+ *   }
+ * }
+ * ```
  */
 export { SessionProvider } from './session-provider.js'
 export type { SessionProviderProps } from './session-provider.js'
@@ -13,23 +22,32 @@ export { useBatonClient } from './context.js'
 // The client's public surface, listed like @baton/client's own index (never its internals).
 export {
   BatonError,
-  HTTPError,
   RefreshNetworkError,
   SessionExpiredError,
-  TimeoutError,
   createSessionClient,
   isBatonError,
 } from '@baton/client'
 export type {
+  AnyBatonError,
   BatonErrorCode,
+  BatonErrorOptions,
+  ChannelAdapter,
+  ClientAdapters,
   ClientEvent,
+  Duration,
+  LockAdapter,
   LoginCredentials,
   ReadonlySessionStore,
   RefreshTrigger,
+  Register,
+  RegisteredUser,
   SessionClient,
   SessionClientOptions,
   SessionEndReason,
+  SessionRoutes,
   SessionState,
   SessionStatus,
+  SessionSummary,
   SessionUser,
+  WakeAdapter,
 } from '@baton/client'

@@ -18,8 +18,26 @@ function Status() {
 }
 
 describe('SessionProvider', () => {
+  it('Should boot an anonymous browser once under StrictMode, with no refresh (signed out)', async () => {
+    browser = new TestBrowser()
+    const client = browser.open()
+    render(
+      <StrictMode>
+        <SessionProvider client={client}>
+          <Status />
+        </SessionProvider>
+      </StrictMode>,
+    )
+    // No companion cookie, so no session to ask about: signed out by the first commit's effect.
+    expect(screen.getByRole('status').textContent).toBe('unauthenticated')
+    expect(client.store.getState().error).toBeNull()
+    expect(await browser.refreshes()).toBe(0)
+  })
+
   it('Should boot the client once under StrictMode (one refresh, signed out)', async () => {
     browser = new TestBrowser()
+    // The hint outlived its session, so the client has to ask the BFF.
+    browser.staleSessionHint()
     const client = browser.open()
     render(
       <StrictMode>
@@ -54,6 +72,7 @@ describe('SessionProvider', () => {
 
   it('Should share one client between two providers and still boot it once', async () => {
     browser = new TestBrowser()
+    browser.staleSessionHint()
     const client = browser.open()
     render(
       <StrictMode>

@@ -4,17 +4,20 @@
  * `<SessionProvider>`: hands a session client to the hooks below it and starts it.
  */
 import { useEffect, type ReactNode } from 'react'
-import type { SessionClient, SessionUser } from '@baton/client'
+import type { SessionClient } from '@baton/client'
 import { BatonContext } from './context.js'
 
 /** Props of {@link SessionProvider}. */
-export interface SessionProviderProps<TUser extends SessionUser = SessionUser> {
+export interface SessionProviderProps {
   /**
    * The session client, created once outside render (usually at module level). The provider
    * starts it; it never destroys it, because the client outlives the component tree (hot
    * reloads, StrictMode remounts, several roots). Call `client.destroy()` yourself if you must.
+   *
+   * Its user type must be the one declared through `Register` (when one is), so the hooks below
+   * can trust it.
    */
-  client: SessionClient<TUser>
+  client: SessionClient
   children?: ReactNode
 }
 
@@ -29,7 +32,7 @@ export interface SessionProviderProps<TUser extends SessionUser = SessionUser> {
  * ```tsx
  * import { createSessionClient, SessionProvider } from '@baton/react'
  *
- * const baton = createSessionClient({ baseUrl: '/auth', api: { prefixUrl: '/api' } })
+ * const baton = createSessionClient({ baseUrl: '/auth' })
  *
  * createRoot(document.getElementById('root')!).render(
  *   <StrictMode>
@@ -40,10 +43,7 @@ export interface SessionProviderProps<TUser extends SessionUser = SessionUser> {
  * )
  * ```
  */
-export function SessionProvider<TUser extends SessionUser = SessionUser>({
-  client,
-  children,
-}: SessionProviderProps<TUser>) {
+export function SessionProvider({ client, children }: SessionProviderProps) {
   useEffect(() => {
     // start() only rejects for a destroyed client, whose store then stays as it was; there is
     // nobody to report that to from an effect, and an unhandled rejection would be noise.

@@ -55,7 +55,7 @@ describe('useSessionState(selector)', () => {
 
     act(() => client.invalidateAccessToken())
     await act(async () => {
-      await client.api.get('me').json()
+      expect((await client.fetch('/api/me')).status).toBe(200)
     })
 
     expect(await browser.refreshes()).toBe(refreshesBefore + 1)
@@ -81,11 +81,18 @@ describe('useSession()', () => {
     )
     await waitFor(() => expect(results.at(-1)!.status).toBe('unauthenticated'))
     const signedOut = results.at(-1)!
-    expect(signedOut).toMatchObject({ user: null, sessionId: null, expiresAt: null })
+    expect(signedOut).toMatchObject({
+      user: null,
+      sessionId: null,
+      expiresAt: null,
+      tokenLifetime: null,
+      // A first visit without a session is not an error.
+      error: null,
+    })
     expect(signedOut.login).toBe(client.login)
     expect(signedOut.logout).toBe(client.logout)
-    expect(signedOut.api).toBe(client.api)
     expect(signedOut.fetch).toBe(client.fetch)
+    expect(signedOut.sessions).toBe(client.sessions)
 
     // A re-render for another reason hands back the same object.
     view.rerender(
@@ -103,13 +110,15 @@ describe('useSession()', () => {
       user: { id: 'u-alice', name: 'Alice' },
       sessionId: client.store.getState().sessionId,
       expiresAt: client.store.getState().expiresAt,
+      tokenLifetime: client.store.getState().tokenLifetime,
       error: null,
     })
+    expect(signedIn.tokenLifetime).toBeGreaterThan(0)
     expect(signedIn.login).toBe(signedOut.login)
-    expect(signedIn.api).toBe(signedOut.api)
+    expect(signedIn.sessions).toBe(signedOut.sessions)
   })
 
-  it('Should sign in and call the API through the functions it returns', async () => {
+  it('Should sign in, call the API and list the sessions through the functions it returns', async () => {
     let session: UseSessionResult | undefined
     function Probe() {
       session = useSession()
@@ -124,10 +133,23 @@ describe('useSession()', () => {
       await session!.login({ username: 'bob', password: 'bob-pw' })
     })
     expect(session!.user).toEqual({ id: 'u-bob', name: 'Bob' })
-    const me = await session!.api.get('me').json<{ id: string }>()
-    expect(me.id).toBe('u-bob')
     const response = await session!.fetch('/api/me')
     expect(response.status).toBe(200)
+    expect(((await response.json()) as { id: string }).id).toBe('u-bob')
+    // Bob signs in nowhere else in these tests: this is his one session.
+    const [only, ...others] = await session!.sessions.list()
+    expect(others).toEqual([])
+    expect(only).toEqual({
+      id: session!.sessionId,
+      createdAt: only!.createdAt,
+      // Signed in and not refreshed since.
+      lastUsedAt: only!.createdAt,
+      // The BFF's default absolute timeout.
+      expiresAt: only!.createdAt + 30 * 24 * 60 * 60 * 1000,
+      userAgent: navigator.userAgent,
+      ip: '127.0.0.1',
+      current: true,
+    })
   })
 })
 
@@ -163,6 +185,8 @@ describe('useSession({ required: true })', () => {
 
   it('Should not call back while the status is loading, and once when the boot finds no session', async () => {
     const onUnauthenticated = vi.fn()
+    // With a companion cookie the boot has to ask the BFF, so the status stays loading meanwhile.
+    browser.staleSessionHint()
     render(
       <StrictMode>
         <SessionProvider client={client}>
@@ -175,6 +199,21 @@ describe('useSession({ required: true })', () => {
     await act(() => client.start())
     expect(client.store.getState().status).toBe('unauthenticated')
     expect(onUnauthenticated).toHaveBeenCalledTimes(1)
+  })
+
+  it('Should call back once, with no error, when an anonymous browser boots (StrictMode)', async () => {
+    const onUnauthenticated = vi.fn()
+    render(
+      <StrictMode>
+        <SessionProvider client={client}>
+          <Protected onUnauthenticated={onUnauthenticated} />
+        </SessionProvider>
+      </StrictMode>,
+    )
+    expect(screen.getByRole('status').textContent).toBe('loading')
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1)
+    expect(onUnauthenticated).toHaveBeenCalledWith(null)
+    expect(await browser.refreshes()).toBe(0)
   })
 
   it('Should call back once per sign-out, also for a sign-out in another tab', async () => {

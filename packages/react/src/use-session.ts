@@ -6,20 +6,13 @@
  */
 import { useEffect, useMemo, useRef } from 'react'
 import { useStore } from 'zustand'
-import { useShallow } from 'zustand/react/shallow'
-import type {
-  BatonError,
-  SessionClient,
-  SessionState,
-  SessionStatus,
-  SessionUser,
-} from '@baton/client'
+import type { RegisteredUser, SessionClient, SessionState, SessionUser } from '@baton/client'
 import { useBatonClient } from './context.js'
 
 /**
  * Reads one slice of the session state and re-renders only when that slice changes (compared
  * with `Object.is`). A component that selects `status` does not re-render when the access token
- * is refreshed, because only `expiresAt` changes then.
+ * is refreshed, because only `expiresAt` and `tokenLifetime` change then.
  *
  * The selector must return something stable for an unchanged state: a field, a primitive, or an
  * object wrapped in zustand's `useShallow`. A selector that builds a new object on every call
@@ -27,7 +20,7 @@ import { useBatonClient } from './context.js'
  * the markup says `loading` and matches the first client render.
  *
  * @typeParam T - What the selector returns.
- * @typeParam TUser - The user type the client was created with.
+ * @typeParam TUser - The user type; defaults to the one declared once through `Register`.
  * @param selector - Picks what the component needs from the {@link SessionState}.
  * @returns The selected value.
  *
@@ -39,7 +32,7 @@ import { useBatonClient } from './context.js'
  * }
  * ```
  */
-export function useSessionState<T, TUser extends SessionUser = SessionUser>(
+export function useSessionState<T, TUser extends SessionUser = RegisteredUser>(
   selector: (state: SessionState<TUser>) => T,
 ): T {
   return useStore(useBatonClient<TUser>().store, selector)
@@ -61,7 +54,7 @@ export interface UseSessionOptions {
    * `reason` says why the session ended, or `null`). The latest function is used; it need not be
    * memoised.
    */
-  onUnauthenticated?: (error: BatonError | null) => void
+  onUnauthenticated?: (error: SessionState['error']) => void
   /**
    * Where to send the browser (`window.location.assign`) when `required` and there is no
    * `onUnauthenticated`.
@@ -70,46 +63,28 @@ export interface UseSessionOptions {
   redirectTo?: string
 }
 
-/** What {@link useSession} returns. The functions are the client's own, stable for its lifetime. */
-export interface UseSessionResult<TUser extends SessionUser = SessionUser> {
-  status: SessionStatus
-  user: TUser | null
-  sessionId: string | null
-  /** When this tab's access token expires (epoch ms), or `null`; changes on every refresh. */
-  expiresAt: number | null
-  /** Why the session ended, or the last refresh failure while it goes on; see `SessionState`. */
-  error: BatonError | null
-  login: SessionClient<TUser>['login']
-  logout: SessionClient<TUser>['logout']
-  /** The client's ky instance: bearer token, queueing during refreshes, one retry after a 401. */
-  api: SessionClient<TUser>['api']
-  /** `fetch` with the same token handling as `api`. */
-  fetch: SessionClient<TUser>['fetch']
-}
-
-const pickSession = <TUser extends SessionUser>(state: SessionState<TUser>) => ({
-  status: state.status,
-  user: state.user,
-  sessionId: state.sessionId,
-  expiresAt: state.expiresAt,
-  error: state.error,
-})
+/**
+ * What {@link useSession} returns: the whole {@link SessionState} plus the client's `login`,
+ * `logout`, `fetch` and `sessions`, which are the client's own and stable for its lifetime.
+ */
+export type UseSessionResult<TUser extends SessionUser = RegisteredUser> = SessionState<TUser> &
+  Pick<SessionClient<TUser>, 'login' | 'logout' | 'fetch' | 'sessions'>
 
 /**
  * The session and what to do with it. The component re-renders when any field of the session
  * changes, `expiresAt` included (on every token refresh); a component that needs less should
  * select it with {@link useSessionState}. The returned object keeps its identity while nothing
- * changed, and `login`, `logout`, `api` and `fetch` never change.
+ * changed, and `login`, `logout`, `fetch` and `sessions` never change.
  *
- * @typeParam TUser - The user type the client was created with.
+ * @typeParam TUser - The user type; defaults to the one declared once through `Register`.
  * @param options - Set `required` to react when the session ends; see {@link UseSessionOptions}.
- * @returns The session state plus the client's `login`, `logout`, `api` and `fetch`.
+ * @returns The session state plus the client's `login`, `logout`, `fetch` and `sessions`.
  *
  * @example
  * ```tsx
  * function Dashboard() {
  *   const navigate = useNavigate()
- *   const { status, user, api, logout } = useSession<User>({
+ *   const { status, user, fetch, logout } = useSession({
  *     required: true,
  *     onUnauthenticated: () => navigate('/login'),
  *   })
@@ -117,23 +92,26 @@ const pickSession = <TUser extends SessionUser>(state: SessionState<TUser>) => (
  *   return (
  *     <>
  *       <h1>Hello {user?.name}</h1>
- *       <button onClick={() => api.get('notes').json()}>Load notes</button>
+ *       <button onClick={() => fetch('/api/notes')}>Load notes</button>
  *       <button onClick={() => logout()}>Sign out</button>
  *     </>
  *   )
  * }
  * ```
  */
-export function useSession<TUser extends SessionUser = SessionUser>(
+export function useSession<TUser extends SessionUser = RegisteredUser>(
   options: UseSessionOptions = {},
 ): UseSessionResult<TUser> {
   const client = useBatonClient<TUser>()
-  const session = useStore(client.store, useShallow(pickSession<TUser>))
+  // The whole state: the store replaces it only on a real change (no-op patches are skipped), so
+  // its identity is the "anything changed" signal and nothing is listed twice.
+  const state = useStore(client.store)
   const required = options.required === true
   const redirectTo = options.redirectTo ?? '/login'
 
   // The latest callback, updated in an effect declared before the one that calls it (effects of
   // one component run in order), so an inline arrow function works without re-running anything.
+  // React 19.2's useEffectEvent would say this directly, but the peer range still includes 18.
   const onUnauthenticated = useRef(options.onUnauthenticated)
   useEffect(() => {
     onUnauthenticated.current = options.onUnauthenticated
@@ -142,7 +120,7 @@ export function useSession<TUser extends SessionUser = SessionUser>(
   // Survives StrictMode's simulated unmount, so the double effect does not call back twice.
   const notified = useRef(false)
   useEffect(() => {
-    if (!required || session.status !== 'unauthenticated') {
+    if (!required || state.status !== 'unauthenticated') {
       notified.current = false
       return
     }
@@ -151,17 +129,17 @@ export function useSession<TUser extends SessionUser = SessionUser>(
     const callback = onUnauthenticated.current
     if (callback) callback(client.store.getState().error)
     else window.location.assign(redirectTo)
-  }, [client, required, redirectTo, session.status])
+  }, [client, required, redirectTo, state.status])
 
   return useMemo(
     () => ({
-      ...session,
-      status: required && session.status === 'unauthenticated' ? 'loading' : session.status,
+      ...state,
+      status: required && state.status === 'unauthenticated' ? 'loading' : state.status,
       login: client.login,
       logout: client.logout,
-      api: client.api,
       fetch: client.fetch,
+      sessions: client.sessions,
     }),
-    [client, required, session],
+    [client, required, state],
   )
 }

@@ -48,8 +48,8 @@ export async function startTestBff(): Promise<TestBff> {
       // happy-dom keeps Secure cookies for https and "localhost" only; this BFF is on 127.0.0.1.
       cookie: { secure: false },
       allowedOrigins: (requestOrigin) => requestOrigin === origin,
-      authenticate: async ({ username, password }) =>
-        USERS[username]?.password === password ? USERS[username].user : null,
+      authenticate: ({ username, password }) =>
+        Promise.resolve(USERS[username]?.password === password ? USERS[username].user : null),
       logger: { warn() {}, error: console.error },
     }),
   )

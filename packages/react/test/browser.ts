@@ -36,6 +36,12 @@ export function usePageOnBff() {
   })
 }
 
+/**
+ * The BFF's companion cookie (`SESSION_HINT_COOKIE` of `@baton/protocol`): scripts can read it,
+ * and without it a client boots `unauthenticated` with no request at all.
+ */
+const SESSION_HINT_COOKIE = 'baton_session'
+
 let tests = 0
 
 /** One test's browser: its tabs share the page's cookie jar and one BroadcastChannel name. */
@@ -65,7 +71,6 @@ export class TestBrowser {
     const client = createSessionClient({
       channel: `baton-${this.id}`,
       fetch: this.fetch,
-      api: { prefixUrl: '/api', retry: 0 },
       logger: { debug() {} },
       onEvent: (event) => void events.push(event),
       ...options,
@@ -73,6 +78,14 @@ export class TestBrowser {
     this.clients.push(client)
     this.events.push(events)
     return client
+  }
+
+  /**
+   * Leaves the companion cookie without a session behind it, as a session that ended while the
+   * browser was closed does: the next boot cannot know and must ask the BFF (one refresh, 401).
+   */
+  staleSessionHint() {
+    document.cookie = `${SESSION_HINT_COOKIE}=1; path=/`
   }
 
   /** POST /auth/refresh requests this browser's tabs made, as counted by the BFF. */
@@ -88,5 +101,7 @@ export class TestBrowser {
       .logout()
       .catch(() => {})
     for (const client of this.clients) client.destroy()
+    // A stale hint is answered by a 401 that clears it; a test that never booted leaves it.
+    document.cookie = `${SESSION_HINT_COOKIE}=; Max-Age=0; path=/`
   }
 }

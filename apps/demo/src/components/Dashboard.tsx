@@ -1,12 +1,11 @@
 import { useSessionState } from '@baton/react'
-import type { User } from '../user'
 import { EventLog } from './EventLog'
 import { NotesCard } from './NotesCard'
 import { SessionControls } from './SessionControls'
 import { TokenCountdown } from './TokenCountdown'
 
 function SessionFacts() {
-  const user = useSessionState<User | null, User>((state) => state.user)
+  const user = useSessionState((state) => state.user)
   const sessionId = useSessionState((state) => state.sessionId)
   return (
     <dl className="facts">
@@ -31,7 +30,7 @@ function SessionFacts() {
 }
 
 export function Dashboard() {
-  const name = useSessionState<string | undefined, User>((state) => state.user?.name)
+  const name = useSessionState((state) => state.user?.name)
   return (
     <section className="page" aria-labelledby="dashboard-title">
       <div className="page-header">

@@ -1,9 +1,21 @@
 import { useCallback, useEffect, useState } from 'react'
-// Type only: the BFF's code never reaches the browser bundle.
-import type { SessionSummary } from '@baton/bff'
-import { useBatonClient } from '@baton/react'
+import { isBatonError, useBatonClient, type SessionSummary } from '@baton/react'
 import { dateTime, describeDevice, timeAgo } from '../format'
 import { SignOutEverywhereButton } from './SignOutEverywhereButton'
+
+/** What to tell the user when a sessions call failed: by the BFF's code, else in its words. */
+function failure(error: unknown, fallback: string): string {
+  if (!isBatonError(error)) return fallback
+  switch (error.code) {
+    case 'network_unavailable':
+      return `${fallback} The server cannot be reached.`
+    // The page is about to go to the login form; say why in the meantime.
+    case 'session_expired':
+      return 'Your session has ended.'
+    default:
+      return `${fallback} ${error.message}`
+  }
+}
 
 function DeviceIcon({ mobile }: { mobile: boolean }) {
   return (
@@ -29,7 +41,7 @@ function DeviceIcon({ mobile }: { mobile: boolean }) {
   )
 }
 
-/** The user's sessions (`GET /auth/sessions`), with a way to end any of the others. */
+/** The user's sessions (`client.sessions.list()`), with a way to end any of the others. */
 export function DevicesPage() {
   const baton = useBatonClient()
   const [sessions, setSessions] = useState<SessionSummary[] | null>(null)
@@ -38,18 +50,16 @@ export function DevicesPage() {
 
   const load = useCallback(async () => {
     try {
-      const body = await baton.api
-        .get('sessions', { prefixUrl: '/auth' })
-        .json<{ sessions: SessionSummary[] }>()
+      const list = await baton.sessions.list()
       // The current device first, then the most recently active.
       setSessions(
-        [...body.sessions].sort(
+        [...list].sort(
           (a, b) => Number(b.current) - Number(a.current) || b.lastUsedAt - a.lastUsedAt,
         ),
       )
       setError(null)
-    } catch {
-      setError('The sessions could not be loaded.')
+    } catch (cause) {
+      setError(failure(cause, 'The sessions could not be loaded.'))
     }
   }, [baton])
 
@@ -60,13 +70,13 @@ export function DevicesPage() {
   const revoke = async (id: string) => {
     setRevoking(id)
     try {
-      const response = await baton.fetch(`/auth/sessions/${encodeURIComponent(id)}`, {
-        method: 'DELETE',
-      })
-      if (!response.ok && response.status !== 404) throw new Error(String(response.status))
+      await baton.sessions.revoke(id)
       await load()
-    } catch {
-      setError('The session could not be revoked. Try again.')
+    } catch (cause) {
+      // Already gone (it expired, or was revoked elsewhere) is what the user wanted: show the
+      // list as it is now.
+      if (isBatonError(cause) && cause.code === 'not_found') await load()
+      else setError(failure(cause, 'The session could not be revoked. Try again.'))
     } finally {
       setRevoking(null)
     }

@@ -1,13 +1,18 @@
 import type { ReactNode } from 'react'
-import { isBatonError, useSession } from '@baton/react'
-import type { User } from '../user'
+import { useBatonClient, useSessionState } from '@baton/react'
 import { Logo } from './Logo'
 import { Link } from './Link'
 
-/** The signed-in frame: header with the app name, navigation, the user and "Sign out". */
+/**
+ * The signed-in frame: header with the app name, navigation, the user and "Sign out". It selects
+ * what it shows, so a token refresh (a new `expiresAt`) does not re-render the whole page.
+ */
 export function Layout({ children }: { children: ReactNode }) {
-  const { user, error, logout } = useSession<User>()
-  const offline = isBatonError(error) && error.code === 'network_unavailable'
+  const baton = useBatonClient()
+  const name = useSessionState((state) => state.user?.name)
+  // A refresh that failed on the network leaves the session on, with this error until the next
+  // success: the user is told, not signed out.
+  const offline = useSessionState((state) => state.error?.code === 'network_unavailable')
 
   return (
     <div className="app">
@@ -28,17 +33,17 @@ export function Layout({ children }: { children: ReactNode }) {
           </nav>
           <div className="account">
             <span className="avatar" aria-hidden="true">
-              {user?.name.slice(0, 1)}
+              {name?.slice(0, 1)}
             </span>
             <p role="status" aria-label="Session status" className="account-status">
-              Signed in as {user?.name}
+              Signed in as {name}
             </p>
             <button
               type="button"
               className="button button-ghost"
               onClick={() => {
                 // The tab is signed out even if the server cannot be reached; nothing to add.
-                logout().catch(() => {})
+                baton.logout().catch(() => {})
               }}
             >
               Sign out

@@ -1,7 +1,7 @@
-import { useEffect, useId, useState, type FormEvent } from 'react'
-import { SessionExpiredError, isBatonError, useSession, type SessionEndReason } from '@baton/react'
+import { useActionState, useEffect, useId } from 'react'
+import { isBatonError, useSession, type SessionEndReason } from '@baton/react'
+import { formText } from '../form'
 import { navigate, sameOriginPath, useSearch } from '../router'
-import type { User } from '../user'
 import { Logo } from './Logo'
 import { Splash } from './Splash'
 
@@ -13,6 +13,7 @@ const END_NOTICES: Partial<Record<SessionEndReason, string>> = {
     'For your security this session was ended: its refresh token was used twice.',
 }
 
+/** What to tell the user when `login()` rejected: by the BFF's code, else in the BFF's words. */
 function loginError(error: unknown): string {
   if (!isBatonError(error)) return 'Something went wrong. Please try again.'
   switch (error.code) {
@@ -22,11 +23,19 @@ function loginError(error: unknown): string {
       return 'Too many attempts. Wait a moment and try again.'
     case 'network_unavailable':
       return 'The server cannot be reached. Check your connection and try again.'
+    // The BFF names the field for a developer ("username must be a non-empty string.").
     case 'invalid_request':
       return 'Enter a username and a password.'
     default:
-      return 'Sign-in failed. Please try again.'
+      return error.message
   }
+}
+
+/** The outcome of the last sign-in attempt. */
+interface Attempt {
+  /** Kept so the username survives the form reset that follows every form action. */
+  username: string
+  failure: string | null
 }
 
 /** Where to go after signing in: the `next` parameter if it is a path of this app. */
@@ -34,13 +43,24 @@ const nextPath = (search: string): string =>
   sameOriginPath(new URLSearchParams(search).get('next'), window.location.origin)
 
 export function LoginPage() {
-  const { status, error, login } = useSession<User>()
+  const { status, error, login } = useSession()
   const search = useSearch()
-  const [username, setUsername] = useState('')
-  const [password, setPassword] = useState('')
-  const [pending, setPending] = useState(false)
-  const [failure, setFailure] = useState<string | null>(null)
   const errorId = useId()
+  const [attempt, signIn, pending] = useActionState(
+    async (_previous: Attempt, form: FormData): Promise<Attempt> => {
+      const username = formText(form, 'username')
+      try {
+        // On success the status becomes `authenticated` and the effect below moves on.
+        await login({ username, password: formText(form, 'password') })
+        return { username, failure: null }
+      } catch (cause) {
+        return { username, failure: loginError(cause) }
+      }
+    },
+    { username: '', failure: null },
+  )
+  // A new attempt hides the previous failure until it has its own outcome.
+  const failure = pending ? null : attempt.failure
 
   useEffect(() => {
     // Signed in here or in another tab: on to the page the user wanted.
@@ -49,19 +69,7 @@ export function LoginPage() {
 
   if (status !== 'unauthenticated') return <Splash />
 
-  const notice = error instanceof SessionExpiredError ? END_NOTICES[error.reason] : undefined
-
-  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault()
-    setPending(true)
-    setFailure(null)
-    try {
-      await login({ username, password })
-    } catch (cause) {
-      setFailure(loginError(cause))
-      setPending(false)
-    }
-  }
+  const notice = error?.code === 'session_expired' ? END_NOTICES[error.reason] : undefined
 
   return (
     <main className="login">
@@ -77,7 +85,7 @@ export function LoginPage() {
         </div>
         {notice && <p className="notice">{notice}</p>}
         <form
-          onSubmit={onSubmit}
+          action={signIn}
           className="form"
           noValidate
           aria-describedby={failure ? errorId : undefined}
@@ -90,8 +98,7 @@ export function LoginPage() {
               autoCapitalize="none"
               spellCheck={false}
               required
-              value={username}
-              onChange={(event) => setUsername(event.target.value)}
+              defaultValue={attempt.username}
               aria-invalid={failure ? true : undefined}
             />
           </label>
@@ -102,8 +109,6 @@ export function LoginPage() {
               type="password"
               autoComplete="current-password"
               required
-              value={password}
-              onChange={(event) => setPassword(event.target.value)}
               aria-invalid={failure ? true : undefined}
             />
           </label>

@@ -1,25 +1,41 @@
-import { useEffect, useId, useState, type FormEvent } from 'react'
-import { HTTPError, useBatonClient } from '@baton/react'
+import { useActionState, useEffect, useId, useState } from 'react'
+import { isBatonError } from '@baton/react'
+import { HTTPError } from '@baton/react/ky'
 import type { Note } from '../../server/api'
+import { api } from '../baton'
+import { formText } from '../form'
 import { dateTime } from '../format'
 
+/** What to tell the user about a failed API call, in the words of whoever refused it. */
 async function problem(error: unknown): Promise<string> {
-  if (error instanceof HTTPError) {
-    const body = (await error.response.json().catch(() => null)) as {
-      error?: { message?: string }
-    } | null
-    return body?.error?.message ?? `The API answered ${error.response.status}.`
+  if (isBatonError(error)) {
+    // No request reached the API: the session or the network is the problem, not the note.
+    switch (error.code) {
+      case 'session_expired':
+        return 'Your session has ended. Sign in again to see your notes.'
+      case 'network_unavailable':
+        return 'The server cannot be reached. Your note was not saved; try again.'
+      default:
+        return error.message
+    }
   }
-  return error instanceof Error ? error.message : 'Something went wrong.'
+  if (error instanceof HTTPError) {
+    // The demo API answers every error as { "error": { "code", "message" } }; optional chaining
+    // copes with any other JSON (or none), and the message is checked before it is shown.
+    const body = (await error.response.json().catch(() => null)) as {
+      error?: { message?: unknown } | null
+    } | null
+    const message = body?.error?.message
+    return typeof message === 'string' ? message : `The API answered ${error.response.status}.`
+  }
+  return 'Something went wrong.'
 }
 
 /** Notes stored by the demo API for the signed-in user: a POST and a GET behind the token. */
 export function NotesCard() {
-  const { api } = useBatonClient()
   const [notes, setNotes] = useState<Note[] | null>(null)
+  const [loadFailure, setLoadFailure] = useState<string | null>(null)
   const [text, setText] = useState('')
-  const [error, setError] = useState<string | null>(null)
-  const [saving, setSaving] = useState(false)
   const inputId = useId()
 
   useEffect(() => {
@@ -31,39 +47,44 @@ export function NotesCard() {
         (body) => live && setNotes(body.notes),
         async (cause: unknown) => {
           const message = await problem(cause)
-          if (live) setError(message)
+          if (live) setLoadFailure(message)
         },
       )
     return () => {
       live = false
     }
-  }, [api])
+  }, [])
 
-  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault()
-    setSaving(true)
-    setError(null)
-    try {
-      const { note } = await api.post('notes', { json: { text } }).json<{ note: Note }>()
-      setNotes((current) => [note, ...(current ?? [])])
-      setText('')
-    } catch (cause) {
-      setError(await problem(cause))
-    } finally {
-      setSaving(false)
-    }
-  }
+  const [saveFailure, addNote, saving] = useActionState(
+    async (_previous: string | null, form: FormData): Promise<string | null> => {
+      setLoadFailure(null)
+      try {
+        const { note } = await api
+          .post('notes', { json: { text: formText(form, 'text') } })
+          .json<{ note: Note }>()
+        setNotes((current) => [note, ...(current ?? [])])
+        setText('')
+        return null
+      } catch (cause) {
+        return problem(cause)
+      }
+    },
+    null,
+  )
+  // A new attempt hides the previous failure until it has its own outcome.
+  const error = saving ? null : (saveFailure ?? loadFailure)
 
   return (
     <section className="card" aria-labelledby="notes-title">
       <h2 id="notes-title">Notes</h2>
       <p className="muted">Kept by the demo API, which trusts only the bearer token.</p>
-      <form className="inline-form" onSubmit={onSubmit}>
+      <form className="inline-form" action={addNote}>
         <label htmlFor={inputId} className="visually-hidden">
           New note
         </label>
         <input
           id={inputId}
+          name="text"
           value={text}
           maxLength={500}
           placeholder="Write a note…"

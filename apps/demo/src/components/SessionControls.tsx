@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import { useBatonClient, useSessionState } from '@baton/react'
+import { api } from '../baton'
 import { eventLog } from '../event-log'
-import type { User } from '../user'
 import { SignOutEverywhereButton } from './SignOutEverywhereButton'
 
 interface Result {
@@ -17,8 +17,8 @@ const describeFailure = (reason: unknown) =>
 /** The buttons that exercise the session: one call, a burst of 20, a forced expiry, sign-out. */
 export function SessionControls() {
   // The client itself, not useSession(): this card need not re-render on every token refresh.
-  const baton = useBatonClient<User>()
-  const name = useSessionState<string | undefined, User>((state) => state.user?.name)
+  const baton = useBatonClient()
+  const name = useSessionState((state) => state.user?.name)
   const [result, setResult] = useState<Result | null>(null)
   const [running, setRunning] = useState(false)
 
@@ -26,7 +26,7 @@ export function SessionControls() {
     setRunning(true)
     const started = performance.now()
     const outcomes = await Promise.allSettled(
-      Array.from({ length: count }, () => baton.api.get('me').json<{ name: string | null }>()),
+      Array.from({ length: count }, () => api.get('me').json<{ name: string | null }>()),
     )
     const ms = Math.round(performance.now() - started)
     const failures = outcomes.filter((outcome) => outcome.status === 'rejected')
@@ -48,7 +48,7 @@ export function SessionControls() {
   const expireNow = () => {
     baton.invalidateAccessToken()
     eventLog.note(
-      'expired-by-hand',
+      'expired_by_hand',
       'Access token discarded by hand; the next request refreshes it',
     )
   }

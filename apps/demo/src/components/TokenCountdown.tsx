@@ -13,22 +13,19 @@ function useNow(intervalMs: number): number {
 }
 
 /**
- * A live countdown to this tab's access-token expiry. It reads only `expiresAt`, so it follows
- * every refresh, from this tab or another, without re-rendering anything else.
+ * A live countdown to this tab's access-token expiry. It reads only `expiresAt` and
+ * `tokenLifetime`, so it follows every refresh, from this tab or another, without re-rendering
+ * anything else.
  */
 export function TokenCountdown() {
   const expiresAt = useSessionState((state) => state.expiresAt)
+  const tokenLifetime = useSessionState((state) => state.tokenLifetime)
   const now = useNow(250)
-  // The lifetime of the current token, measured from when this tab received it.
-  const [received, setReceived] = useState<{ expiresAt: number | null; at: number }>(() => ({
-    expiresAt,
-    at: Date.now(),
-  }))
-  if (received.expiresAt !== expiresAt) setReceived({ expiresAt, at: Date.now() })
 
   if (expiresAt === null) return null
   const remaining = expiresAt - now
-  const lifetime = Math.max(1, expiresAt - received.at)
+  // The store knows the token's whole lifetime; without it (never with a token), show it full.
+  const lifetime = Math.max(1, tokenLifetime ?? remaining)
   const fraction = Math.min(1, Math.max(0, remaining / lifetime))
   const expired = remaining <= 0
   const tone = expired ? 'expired' : fraction < 0.2 ? 'warning' : 'ok'

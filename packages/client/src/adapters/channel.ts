@@ -4,7 +4,31 @@
  * else nothing, and each tab lives on its own.
  */
 
-/** Posts to every other tab of the channel and listens to them. */
+/**
+ * Posts to every other tab of the channel and listens to them, with BroadcastChannel's
+ * semantics: a structured copy, delivered later, never to the sender. What arrives is checked
+ * before use, so an adapter may pass on anything.
+ *
+ * @example
+ * ```ts
+ * // A browser extension's tabs, over runtime messaging instead of BroadcastChannel.
+ * createSessionClient({
+ *   adapters: {
+ *     channel: (name): ChannelAdapter => ({
+ *       post: (message) => void chrome.runtime.sendMessage({ name, message }),
+ *       subscribe(listener) {
+ *         const onMessage = (data: { name: string; message: unknown }) => {
+ *           if (data.name === name) listener(data.message)
+ *         }
+ *         chrome.runtime.onMessage.addListener(onMessage)
+ *         return () => chrome.runtime.onMessage.removeListener(onMessage)
+ *       },
+ *       close() {},
+ *     }),
+ *   },
+ * })
+ * ```
+ */
 export interface ChannelAdapter {
   post(message: unknown): void
   subscribe(listener: (message: unknown) => void): () => void

@@ -5,12 +5,26 @@
  * realm, for environments without Web Locks (and for tests that run several clients in one
  * process, where it behaves like one browser's lock manager).
  */
-import { clearTimer, setTimer, sleep } from '../timers.js'
+import { clearTimer, setTimer } from '../timers.js'
 
 /**
  * Runs `fn` while holding the exclusive lock `name`. If the lock cannot be had within
  * `acquireTimeoutMs` (its holder is hung), it is taken over rather than waited on for ever:
- * every holder bounds its own work, so a lock held that long is orphaned.
+ * every holder bounds its own work, so a lock held that long is orphaned. Pass one as
+ * `adapters.lock` where Web Locks are missing or must be shared differently (auth-js's
+ * `LockFunc` shape).
+ *
+ * @example
+ * ```ts
+ * // One lock per JavaScript realm, e.g. for a runtime without Web Locks.
+ * let tail = Promise.resolve()
+ * const realmLock: LockAdapter = (_name, _timeoutMs, fn) => {
+ *   const run = tail.then(fn)
+ *   tail = run.then(() => {}, () => {})
+ *   return run
+ * }
+ * createSessionClient({ adapters: { lock: realmLock } })
+ * ```
  */
 export type LockAdapter = <R>(
   name: string,
@@ -56,15 +70,18 @@ export const processLock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
   const mine = new Promise<void>((resolve) => (release = resolve))
   const tail = previous ? previous.then(() => mine) : mine
   chains.set(name, tail)
-  // Cancelled once acquired, so a waiter leaves no timer behind to keep a Node process alive.
-  const patience = new AbortController()
+  let patience: ReturnType<typeof setTimeout> | undefined
   try {
     if (previous) {
-      await Promise.race([previous, sleep(acquireTimeoutMs, patience.signal).catch(() => {})])
+      await new Promise<void>((resolve) => {
+        patience = setTimer(resolve, acquireTimeoutMs)
+        void previous.then(resolve)
+      })
+      // Cleared once acquired, so a waiter leaves no timer behind to keep a Node process alive.
+      clearTimer(patience)
     }
     return await fn()
   } finally {
-    patience.abort()
     release()
     if (chains.get(name) === tail) chains.delete(name)
   }

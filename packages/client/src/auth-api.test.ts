@@ -1,0 +1,93 @@
+import { ERROR_CODES, type ErrorCode } from '@baton/protocol'
+import { describe, expect, it } from 'vitest'
+import { failureOf } from './auth-api.js'
+import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
+
+const body = (code: string, message = `bff says ${code}`) => ({ error: { code, message } })
+
+/** Every code the BFF sends, with its status, and what it means to a refresh. */
+const ON_REFRESH: Record<ErrorCode, [status: number, kind: string, code: string]> = {
+  invalid_request: [400, 'rejected', 'invalid_request'],
+  payload_too_large: [413, 'rejected', 'payload_too_large'],
+  invalid_credentials: [401, 'ended', 'session_expired'],
+  csrf_failed: [403, 'rejected', 'csrf_failed'],
+  no_session: [401, 'ended', 'session_expired'],
+  session_expired: [401, 'ended', 'session_expired'],
+  session_revoked: [401, 'ended', 'session_expired'],
+  refresh_token_reused: [401, 'ended', 'session_expired'],
+  invalid_token: [401, 'ended', 'session_expired'],
+  not_found: [404, 'rejected', 'not_found'],
+  rate_limited: [429, 'network', 'network_unavailable'],
+  store_unavailable: [503, 'network', 'network_unavailable'],
+  jwks_unavailable: [503, 'network', 'network_unavailable'],
+  internal: [500, 'network', 'network_unavailable'],
+}
+
+describe('failureOf: what a refused call means', () => {
+  it.each(ERROR_CODES.map((code) => [code, ...ON_REFRESH[code]] as const))(
+    'on refresh, %s (%d) is %s: %s',
+    (serverCode, status, kind, code) => {
+      const failure = failureOf(status, body(serverCode), true)
+      expect(failure.kind).toBe(kind)
+      expect(failure.error).toMatchObject({
+        code,
+        serverCode,
+        status,
+        message: `bff says ${serverCode}`,
+      })
+    },
+  )
+
+  it('an ended code means the end on any route; a transient code, trouble', () => {
+    expect(failureOf(401, body('session_revoked'), false).kind).toBe('ended')
+    expect(failureOf(400, body('store_unavailable'), false).kind).toBe('network')
+  })
+
+  it('a session end names its reason; another 401 on refresh is no_session', () => {
+    expect(failureOf(401, body('session_revoked'), true).error).toMatchObject({
+      reason: 'session_revoked',
+    })
+    expect(failureOf(401, body('invalid_credentials'), true).error).toMatchObject({
+      reason: 'no_session',
+    })
+    expect(failureOf(401, undefined, true).error).toEqual(
+      new SessionExpiredError('no_session', { status: 401 }),
+    )
+  })
+
+  it('on login, a 429 is the answer to show, not a network failure', () => {
+    const { kind, error } = failureOf(429, body('rate_limited'), false)
+    expect(kind).toBe('rejected')
+    expect(error).toBeInstanceOf(BatonError)
+    expect(error).toMatchObject({ code: 'rate_limited', status: 429 })
+  })
+
+  it('keeps a code it does not know, as request_failed with serverCode', () => {
+    const { kind, error } = failureOf(418, body('teapot', 'I am a teapot.'), false)
+    expect(kind).toBe('rejected')
+    expect(error).toMatchObject({
+      code: 'request_failed',
+      serverCode: 'teapot',
+      status: 418,
+      message: 'I am a teapot.',
+    })
+  })
+
+  it('5xx and 408 are network trouble, whatever the body', () => {
+    for (const status of [408, 500, 502, 503, 504]) {
+      const { kind, error } = failureOf(status, '<html>Bad gateway</html>', true)
+      expect(kind).toBe('network')
+      expect(error).toBeInstanceOf(RefreshNetworkError)
+      expect(error).toMatchObject({ status, serverCode: undefined })
+      expect(error.message).toBe(`The BFF answered ${status}.`)
+    }
+  })
+
+  it('a 4xx without a body is request_failed', () => {
+    expect(failureOf(400, undefined, false).error).toMatchObject({
+      code: 'request_failed',
+      status: 400,
+      message: 'The BFF answered 400.',
+    })
+  })
+})

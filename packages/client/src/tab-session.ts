@@ -1,0 +1,116 @@
+/**
+ * @module
+ * This tab's token and the store that mirrors it: adopting a grant (here or from a peer), ending
+ * the session, expiring the token. The access token lives in this closure only, never in the
+ * store.
+ */
+import type { SessionUser } from '@baton/protocol'
+import { SessionExpiredError, type AnyBatonError, type RefreshNetworkError } from './errors.js'
+import { isUsable, nextRefreshAt, type Grant } from './grant.js'
+import type { ClientConfig } from './options.js'
+import type { createRefreshSchedule } from './refresh-schedule.js'
+import type { SessionStore } from './store.js'
+
+const sameJson = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b)
+
+/** @internal */
+export function createTabSession<TUser extends SessionUser>(
+  config: Pick<ClientConfig, 'now' | 'onEvent' | 'refreshMargin'>,
+  store: SessionStore<TUser>,
+  schedule: ReturnType<typeof createRefreshSchedule>,
+) {
+  const { now, onEvent: emit } = config
+  let current: Grant<TUser> | null = null
+  let lastNetworkError: RefreshNetworkError | null = null
+  /** Sessions known to be over; a late grant of one of them must not bring it back. */
+  const ended = new Set<string>()
+  const status = () => store.getState().status
+
+  return {
+    /** This tab's grant, usable or not. */
+    get current() {
+      return current
+    },
+    /** This tab's grant if it may be sent now. */
+    usable: (): Grant<TUser> | null => (isUsable(current, now()) ? current : null),
+    status,
+    /** The last refresh failure on the network since the last grant, if any. */
+    get lastNetworkError() {
+      return lastNetworkError
+    },
+
+    /** Takes `grant` as this tab's token; false when it is stale or its session is over. */
+    adopt(grant: Grant<TUser>, source: 'local' | 'peer'): boolean {
+      if (ended.has(grant.sessionId)) return false
+      // Our own grants are the newest by construction (we held the lock); a peer's may be stale.
+      if (
+        source === 'peer' &&
+        current &&
+        (grant.issuedAt < current.issuedAt || grant.accessToken === current.accessToken)
+      ) {
+        return false
+      }
+      const wasSignedIn = status() === 'authenticated'
+      const previousUser = store.getState().user
+      current = grant
+      lastNetworkError = null
+      schedule.succeeded()
+      schedule.at(nextRefreshAt(grant, config.refreshMargin, Math.random()))
+      store.update({
+        status: 'authenticated',
+        // Keep the old object when nothing changed, so selectors reading `user` do not re-render.
+        user: previousUser && sameJson(previousUser, grant.user) ? previousUser : grant.user,
+        sessionId: grant.sessionId,
+        expiresAt: grant.expiresAt,
+        tokenLifetime: grant.lifetime,
+        error: null,
+      })
+      if (!wasSignedIn) emit({ type: 'signed_in', source })
+      return true
+    },
+
+    /** Ends the session in this tab; `error: null` for a visitor who never had one. */
+    end(error: AnyBatonError | null, source: 'local' | 'peer') {
+      if (current) ended.add(current.sessionId)
+      current = null
+      schedule.cancel()
+      const wasEnded = status() === 'unauthenticated'
+      store.update({
+        status: 'unauthenticated',
+        user: null,
+        sessionId: null,
+        expiresAt: null,
+        tokenLifetime: null,
+        error,
+      })
+      const reason = error instanceof SessionExpiredError ? error.reason : 'no_session'
+      if (!wasEnded && error) emit({ type: 'signed_out', source, reason })
+    },
+
+    /** A refresh failed on the network: the session goes on, and the store says why it waits. */
+    failed(error: RefreshNetworkError) {
+      lastNetworkError = error
+      store.update({ error })
+    },
+
+    /** Remembers that another session is over (a peer's), so its late grants are ignored. */
+    endedElsewhere: (sessionId: string) => void ended.add(sessionId),
+    /** A new sign-in may bring a session id back (never in practice: ids are random). */
+    revive: (sessionId: string) => void ended.delete(sessionId),
+
+    /** Makes this tab's token unusable now; the next request refreshes. */
+    expire() {
+      if (!current) return
+      current = { ...current, expiresAt: now() }
+      store.update({ expiresAt: current.expiresAt })
+    },
+
+    /** Forgets the token (destroy). */
+    clear() {
+      current = null
+    },
+  }
+}
+
+/** @internal */
+export type TabSession<TUser extends SessionUser> = ReturnType<typeof createTabSession<TUser>>

@@ -1,0 +1,89 @@
+/**
+ * The wire contract, pinned: the client classifies every code the BFF can send, reads only fields
+ * of the bodies the BFF writes, and hands tabs exactly the protocol's messages.
+ */
+import type {
+  ErrorCode,
+  GrantBody,
+  SessionEndCode,
+  SessionListBody,
+  SessionSummary as WireSessionSummary,
+  TabEndReason,
+  TabGrant,
+  TabMessage,
+  TRANSIENT_CODES,
+} from '@baton/protocol'
+import { describe, expectTypeOf, it } from 'vitest'
+import type { CODE_CLASSES, CodesOf, RejectedCode } from './auth-codes.js'
+import type { BatonErrorCode } from './errors.js'
+import type { ClientEvent } from './events.js'
+import type { grantFromBody, Grant, Unchecked } from './grant.js'
+import type { SessionSummary } from './index.js'
+import type { END_REASONS, parseTabMessage } from './tab-messages.js'
+
+describe('error codes', () => {
+  it('every code the BFF can send is classified, and nothing else', () => {
+    expectTypeOf<keyof typeof CODE_CLASSES>().toEqualTypeOf<ErrorCode>()
+    expectTypeOf<Exclude<ErrorCode, keyof typeof CODE_CLASSES>>().toBeNever()
+  })
+
+  it('the classes agree with the protocol’s lists', () => {
+    expectTypeOf<CodesOf<'ended'>>().toEqualTypeOf<SessionEndCode>()
+    expectTypeOf<CodesOf<'transient'>>().toEqualTypeOf<(typeof TRANSIENT_CODES)[number]>()
+    expectTypeOf<
+      Exclude<ErrorCode, CodesOf<'ended'> | CodesOf<'transient'> | CodesOf<'rejected'>>
+    >().toBeNever()
+  })
+
+  it('every refusal becomes a BatonError of the same code', () => {
+    expectTypeOf<Exclude<RejectedCode, BatonErrorCode>>().toBeNever()
+    expectTypeOf<'not_found' | 'csrf_failed' | 'invalid_credentials'>().toExtend<RejectedCode>()
+  })
+})
+
+describe('bodies', () => {
+  it('the parsed grant reads only fields of GrantBody', () => {
+    expectTypeOf<Parameters<typeof grantFromBody>[0]>().toEqualTypeOf<Unchecked<GrantBody>>()
+    expectTypeOf<keyof Unchecked<GrantBody>>().toEqualTypeOf<keyof GrantBody>()
+  })
+
+  it('the grant it makes is the protocol’s TabGrant, with the body’s user and ids', () => {
+    expectTypeOf<Grant>().toEqualTypeOf<TabGrant>()
+    expectTypeOf<Grant['user']>().toEqualTypeOf<GrantBody['user']>()
+    expectTypeOf<Pick<Grant, 'accessToken' | 'sessionId' | 'expiresAt'>>().toEqualTypeOf<
+      Pick<GrantBody, 'accessToken' | 'sessionId' | 'expiresAt'>
+    >()
+  })
+
+  it('the session list is the protocol’s', () => {
+    expectTypeOf<SessionSummary>().toEqualTypeOf<WireSessionSummary>()
+    expectTypeOf<SessionListBody['sessions']>().toEqualTypeOf<SessionSummary[]>()
+  })
+})
+
+describe('tab messages', () => {
+  it('the parser yields the protocol’s messages', () => {
+    expectTypeOf<ReturnType<typeof parseTabMessage>>().toEqualTypeOf<TabMessage | null>()
+  })
+
+  it('every end reason is accepted', () => {
+    expectTypeOf<(typeof END_REASONS)[number]>().toEqualTypeOf<TabEndReason>()
+  })
+})
+
+describe('client events', () => {
+  it('are snake_case, like the BFF’s', () => {
+    type Kebab = Extract<ClientEvent['type'], `${string}-${string}`>
+    expectTypeOf<Kebab>().toBeNever()
+    expectTypeOf<ClientEvent['type']>().toEqualTypeOf<
+      | 'refresh_start'
+      | 'refresh_end'
+      | 'token_from_peer'
+      | 'signed_in'
+      | 'signed_out'
+      | 'queued'
+      | 'released'
+      | 'retry_scheduled'
+    >()
+  })
+})

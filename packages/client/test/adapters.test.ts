@@ -1,0 +1,129 @@
+/**
+ * What the injected adapters let a test do without stubbing a global: a lock that hangs, a message
+ * that is lost, a message that is not Baton's.
+ */
+import type { LockAdapter } from '@baton/client'
+import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
+import { describe, expect, it, vi } from 'vitest'
+import { processLock } from '../src/adapters/lock.js'
+import { advance, drain, run, signedInTabs, useBrowser } from './harness'
+
+const env = useBrowser()
+
+describe('the lock adapter', () => {
+  it('a lock hung by another tab is taken over after twice requestTimeout, not waited on for ever', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, { requestTimeout: 1_000 })
+    // A tab that froze while holding the refresh lock.
+    void processLock(`${env.browser.channel}:refresh`, 0, () => new Promise<never>(() => {}))
+    const before = env.server.refreshCount()
+    tab!.client.invalidateAccessToken()
+    const token = tab!.client.getAccessToken()
+    await advance(1_999)
+    expect(env.server.refreshCount()).toBe(before)
+    await advance(1)
+    expect(env.server.refreshCount()).toBe(before + 1)
+    await expect(run(token)).resolves.toEqual(expect.any(String))
+  })
+
+  it('is the one given, for login, refresh and logout', async () => {
+    const calls: string[] = []
+    const lock: LockAdapter = (name, timeout, fn) => {
+      calls.push(name)
+      return processLock(name, timeout, fn)
+    }
+    const tab = env.browser.open({ adapters: { lock } })
+    await run(tab.client.start())
+    await run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
+    await run(tab.client.logout())
+    expect(calls).toEqual(Array(3).fill(`${env.browser.channel}:refresh`))
+  })
+})
+
+describe('the channel adapter', () => {
+  it('is opened under a name that carries the tab protocol version', async () => {
+    const names: string[] = []
+    const tab = env.browser.open({
+      adapters: { channel: (name) => (names.push(name), env.browser.bus.open(name)) },
+    })
+    await run(tab.client.start())
+    expect(names).toEqual([`${env.browser.channel}:${TAB_PROTOCOL_VERSION}`])
+  })
+
+  it('a lost grant: peers wait for the refresh they heard of, then refresh themselves', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2, { requestTimeout: 2_000 })
+    env.browser.bus.drop = (message) => (message as { type?: string }).type === 'grant'
+    env.server.refreshDelayMs = 100
+    a!.client.invalidateAccessToken()
+    b!.client.invalidateAccessToken()
+    const before = env.server.refreshCount()
+    const startedAt = Date.now()
+    const tokenA = a!.client.getAccessToken()
+    await drain()
+    // b heard "refreshing" from a, so it waits for the grant that never comes…
+    const tokenB = b!.client.getAccessToken()
+    expect(await run(tokenA)).toEqual(expect.any(String))
+    expect(env.server.refreshCount() - before).toBe(1)
+    // …until a's refresh is presumed dead: requestTimeout + 1 s after it was announced.
+    expect(await run(tokenB)).toEqual(expect.any(String))
+    expect(Date.now() - startedAt).toBe(3_100)
+    expect(env.server.refreshCount() - before).toBe(2)
+    expect(env.server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+  })
+
+  it('ignores what is not a Baton tab message, and keeps working', async () => {
+    const [a] = await signedInTabs(env.browser, 1)
+    const stranger = env.browser.bus.open(`${env.browser.channel}:${TAB_PROTOCOL_VERSION}`)
+    const state = a!.client.store.getState()
+    for (const junk of [
+      null,
+      'hello',
+      { type: 'grant', grant: null },
+      { type: 'grant', grant: { accessToken: 'x', user: { id: 'u-mallory' } } },
+      { type: 'ended', sessionId: state.sessionId, reason: 'because' },
+      { type: 'ended', sessionId: 42, reason: 'logged_out' },
+      { type: 'refreshing' },
+      { type: 'toString' },
+      { type: 'signed-in' },
+    ]) {
+      stranger.post(junk)
+    }
+    await drain()
+    expect(a!.client.store.getState()).toBe(state)
+    expect(a!.events.filter((e) => e.type === 'refresh_start' && e.source === 'peer')).toEqual([])
+    await expect(run(a!.client.getAccessToken())).resolves.toEqual(expect.any(String))
+  })
+
+  it('a tab of another protocol version is not heard', async () => {
+    const [a] = await signedInTabs(env.browser, 1)
+    const old = env.browser.bus.open(`${env.browser.channel}:v1`)
+    old.post({ type: 'ended', sessionId: null, reason: 'logged_out' })
+    await drain()
+    expect(a!.client.store.getState().status).toBe('authenticated')
+  })
+})
+
+describe('the wake adapter', () => {
+  it('is unsubscribed by destroy()', async () => {
+    const stop = vi.fn()
+    const tab = env.browser.open({ adapters: { wake: () => stop } })
+    await run(tab.client.start())
+    expect(stop).not.toHaveBeenCalled()
+    tab.client.destroy()
+    expect(stop).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('the clock adapter', () => {
+  it('is the one the token arithmetic reads', async () => {
+    let skew = 0
+    const tab = env.browser.open({ adapters: { now: () => Date.now() + skew } })
+    await run(tab.client.start())
+    await run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
+    // Expiry is computed from expiresIn on this clock, immune to the server's.
+    expect(tab.client.store.getState().expiresAt).toBe(Date.now() + 30_000)
+    const before = env.server.refreshCount()
+    skew = 29_500 // this clock says the token is about to expire
+    await run(tab.client.getAccessToken())
+    expect(env.server.refreshCount()).toBe(before + 1)
+  })
+})

@@ -1,0 +1,116 @@
+/**
+ * The companion cookie (issue #11, item 9): a page without it starts signed out without a request,
+ * so an anonymous visit logs no 401; a stale one costs one refresh answering 401, as before.
+ */
+import { describe, expect, it } from 'vitest'
+import { drain, run, signedInTabs, useBrowser } from './harness'
+
+const env = useBrowser()
+
+describe('the companion cookie', () => {
+  it('is set with the refresh cookie, readable by scripts, and cleared with it', async () => {
+    const [tab] = await signedInTabs(env.browser, 1)
+    expect(env.browser.documentCookie()).toBe('baton_session=1')
+    await run(tab!.client.logout())
+    expect(env.browser.documentCookie()).toBe('')
+    expect([...env.browser.cookies.keys()]).toEqual([])
+  })
+
+  it('absent: an anonymous visit is unauthenticated at once, with no request and no error', async () => {
+    const tab = env.browser.open({}, { document: true })
+    const startedAt = Date.now()
+    const started = tab.client.start()
+    await drain()
+    await started
+    expect(tab.client.store.getState()).toEqual({
+      status: 'unauthenticated',
+      user: null,
+      sessionId: null,
+      expiresAt: null,
+      tokenLifetime: null,
+      error: null,
+    })
+    expect(env.server.refreshCount()).toBe(0)
+    // No peer was asked either: no time passed.
+    expect(Date.now()).toBe(startedAt)
+    expect(tab.events).toEqual([])
+    await expect(tab.client.getAccessToken()).rejects.toMatchObject({
+      code: 'session_expired',
+      reason: 'no_session',
+    })
+  })
+
+  it('absent: signing in later, here or in another tab, still works', async () => {
+    const tabs = [
+      env.browser.open({}, { document: true }),
+      env.browser.open({}, { document: true }),
+    ]
+    await run(Promise.all(tabs.map((tab) => tab.client.start())))
+    await run(tabs[0]!.client.login({ username: 'alice', password: 'alice-pw' }))
+    await drain()
+    expect(tabs.map((tab) => tab.client.store.getState().status)).toEqual([
+      'authenticated',
+      'authenticated',
+    ])
+    expect(env.server.refreshCount()).toBe(0)
+  })
+
+  it('present: a reload refreshes with the cookie and is signed in', async () => {
+    await signedInTabs(env.browser, 1)
+    env.browser.destroy() // the tab reloads: no peer left
+    const reloaded = env.browser.open({}, { document: true })
+    await run(reloaded.client.start())
+    expect(reloaded.client.store.getState().status).toBe('authenticated')
+    expect(env.server.refreshCount()).toBe(2) // the first tab's boot, then this one
+  })
+
+  it('present but stale: one refresh answers 401, and the BFF clears it', async () => {
+    env.browser.cookies.set('baton_session', {
+      value: '1',
+      path: '/',
+      httpOnly: false,
+      expiresAt: null,
+    })
+    const tab = env.browser.open({}, { document: true })
+    await run(tab.client.start())
+    expect(env.server.refreshCount()).toBe(1)
+    expect(tab.client.store.getState()).toMatchObject({
+      status: 'unauthenticated',
+      error: { code: 'session_expired', reason: 'no_session', status: 401 },
+    })
+    expect(env.browser.documentCookie()).toBe('')
+  })
+
+  it('after a logout, the next page load makes no request', async () => {
+    const [tab] = await signedInTabs(env.browser, 1)
+    await run(tab!.client.logout())
+    env.browser.destroy()
+    const before = env.server.refreshCount()
+    const next = env.browser.open({}, { document: true })
+    await run(next.client.start())
+    expect(next.client.store.getState()).toMatchObject({ status: 'unauthenticated', error: null })
+    expect(env.server.refreshCount()).toBe(before)
+  })
+
+  it('sessionHintCookie: false always asks, as where there is no document', async () => {
+    const tab = env.browser.open({ sessionHintCookie: false }, { document: true })
+    await run(tab.client.start())
+    expect(env.server.refreshCount()).toBe(1)
+  })
+
+  it('follows a renamed cookie, which the client must be told as well', async () => {
+    env.restart({ sessionHintCookie: 'app_signed_in' })
+    await signedInTabs(env.browser, 1, { sessionHintCookie: 'app_signed_in' })
+    env.browser.destroy()
+    const reloaded = env.browser.open({ sessionHintCookie: 'app_signed_in' }, { document: true })
+    await run(reloaded.client.start())
+    expect(reloaded.client.store.getState().status).toBe('authenticated')
+    // A client looking for the default name sees no session, and does not ask.
+    const unaware = env.browser.open({}, { document: true })
+    await run(unaware.client.start())
+    expect(unaware.client.store.getState()).toMatchObject({
+      status: 'unauthenticated',
+      error: null,
+    })
+  })
+})

@@ -1,0 +1,80 @@
+import { expectTypeOf, test } from 'vitest'
+import type { TestUser } from '../test/register'
+import {
+  SessionProvider,
+  createSessionClient,
+  isBatonError,
+  useBatonClient,
+  useSession,
+  useSessionState,
+  type RegisteredUser,
+  type SessionClient,
+  type SessionEndReason,
+  type SessionState,
+  type SessionSummary,
+  type SessionUser,
+  type UseSessionResult,
+} from './index'
+
+interface Admin extends SessionUser {
+  name: string
+  roles: string[]
+}
+
+/** Not a `TestUser`: it has no `name`. */
+interface Robot extends SessionUser {
+  serial: number
+}
+
+test('the user type registered through @baton/react types every hook', () => {
+  expectTypeOf<RegisteredUser>().toEqualTypeOf<TestUser>()
+  expectTypeOf(useSession().user).toEqualTypeOf<TestUser | null>()
+  expectTypeOf(useSessionState((state) => state.user)).toEqualTypeOf<TestUser | null>()
+  useSessionState((state) => expectTypeOf(state).toEqualTypeOf<SessionState<TestUser>>())
+  expectTypeOf(useBatonClient()).toEqualTypeOf<SessionClient<TestUser>>()
+  expectTypeOf(useSession().login).returns.resolves.toEqualTypeOf<TestUser>()
+  expectTypeOf(createSessionClient()).toEqualTypeOf<SessionClient<TestUser>>()
+})
+
+test('an explicit user type still wins, for an app that does not register one', () => {
+  expectTypeOf(useSession<Admin>().user).toEqualTypeOf<Admin | null>()
+  expectTypeOf(
+    useSessionState((state: SessionState<Admin>) => state.user),
+  ).toEqualTypeOf<Admin | null>()
+  expectTypeOf(useBatonClient<Admin>()).toEqualTypeOf<SessionClient<Admin>>()
+})
+
+test('SessionProvider takes a client of the registered user type, and no other', () => {
+  void (<SessionProvider client={createSessionClient()} />)
+  // A client of a narrower user type is one of the registered type too (it only hands users out).
+  void (<SessionProvider client={createSessionClient<Admin>()} />)
+  // @ts-expect-error The client's user type is not the registered one.
+  void (<SessionProvider client={createSessionClient<Robot>()} />)
+})
+
+test('UseSessionResult is the store state plus four client functions, nothing re-declared', () => {
+  expectTypeOf<UseSessionResult>().toEqualTypeOf<
+    SessionState<TestUser> &
+      Pick<SessionClient<TestUser>, 'login' | 'logout' | 'fetch' | 'sessions'>
+  >()
+  expectTypeOf<keyof UseSessionResult>().toEqualTypeOf<
+    keyof SessionState | 'login' | 'logout' | 'fetch' | 'sessions'
+  >()
+  expectTypeOf(useSession().tokenLifetime).toEqualTypeOf<number | null>()
+  expectTypeOf<UseSessionResult['sessions']['list']>().returns.resolves.toEqualTypeOf<
+    SessionSummary[]
+  >()
+})
+
+test('isBatonError narrows to the union, so a switch on code reaches the subclass fields', () => {
+  const error: unknown = new Error('?')
+  if (isBatonError(error)) {
+    switch (error.code) {
+      case 'session_expired':
+        expectTypeOf(error.reason).toEqualTypeOf<SessionEndReason>()
+        break
+      default:
+        expectTypeOf(error.serverCode).toEqualTypeOf<string | undefined>()
+    }
+  }
+})
