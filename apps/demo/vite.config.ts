@@ -6,5 +6,7 @@ import { defaultClientConditions, defineConfig } from 'vite'
 export default defineConfig({
   plugins: [react()],
   resolve: { conditions: ['@baton/source', ...defaultClientConditions] },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  // Maps are written for error reporting but not referenced from the bundles (the server also
+  // refuses to serve them): the production demo does not publish its source.
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: 'hidden' },
 })

@@ -19,6 +19,7 @@
  * has 1 ms buckets, too coarse for these endpoints.
  */
 import autocannon from 'autocannon'
+import { REFRESH_COOKIE } from '@baton/bff'
 import { percentile } from '../lib/stats.js'
 import { APP_ORIGIN } from './servers/common.js'
 
@@ -60,7 +61,7 @@ export interface TargetResult {
 const config = JSON.parse(process.argv[2] ?? '') as LoadConfig
 
 const COOKIE_NAMES: Record<Stack, string> = {
-  baton: 'baton_rt',
+  baton: REFRESH_COOKIE,
   'express-jwt': 'refresh_token',
   'express-session': 'sid',
 }

@@ -33,6 +33,11 @@ export interface DemoApiOptions {
   users: UserDirectory
   /** Learn revocations from the store, so a revoked session's tokens stop working at once. */
   checkRevoked?: Pick<SessionStore, 'subscribeRevocations'>
+  /**
+   * The BFF's access-token lifetime in ms: older tokens are refused.
+   * @default 300_000 (the BFF's default)
+   */
+  maxTokenAge?: number
 }
 
 /** Longest note, in characters. */
@@ -41,6 +46,11 @@ export const MAX_NOTE_LENGTH = 500
 export const MAX_BODY_BYTES = 4 * 1024
 /** Notes kept per user; older ones are dropped, so the in-memory demo cannot grow unbounded. */
 const MAX_NOTES_PER_USER = 100
+
+const DEFAULT_TOKEN_TTL = 5 * 60_000
+const HOUR = 60 * 60_000
+/** `requireAuth`'s default clock tolerance. */
+const CLOCK_TOLERANCE = 5_000
 
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
 
@@ -62,11 +72,16 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
   // Only used when the API runs on its own: mounted, the host app's notFound answers.
   api.notFound(bffNotFound)
 
+  const maxTokenAge = options.maxTokenAge ?? DEFAULT_TOKEN_TTL
   api.use(
     requireAuth({
       jwks: options.jwks,
       issuer: options.issuer,
       audience: options.audience,
+      maxTokenAge,
+      // A revoked id must be remembered for as long as a token of its session could pass:
+      // `requireAuth` refuses to start otherwise. An hour, or longer for long-lived tokens.
+      revokedRetention: Math.max(HOUR, maxTokenAge + CLOCK_TOLERANCE),
       ...(options.checkRevoked ? { checkRevoked: options.checkRevoked } : {}),
     }),
   )

@@ -26,6 +26,8 @@ beforeAll(() => {
       '<script type="module" src="/assets/app.js"></script></head><body><div id="root"></div></body></html>',
   )
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log("app")\n')
+  // What `vite build` writes with `sourcemap: true`: the original sources, comments and all.
+  writeFileSync(join(staticDir, 'assets', 'app.js.map'), '{"sourcesContent":["// secret"]}\n')
 })
 afterAll(() => {
   rmSync(staticDir, { recursive: true, force: true })
@@ -208,6 +210,22 @@ describe('the SPA in production', () => {
     expect(response.headers.get('permissions-policy')).toBe(
       'camera=(), microphone=(), geolocation=(), payment=()',
     )
+  })
+
+  it('Should send HSTS for at least a year (issue 12)', async () => {
+    const response = await app.app.request('/')
+    const hsts = response.headers.get('strict-transport-security')
+    expect(hsts).toBe('max-age=31536000; includeSubDomains')
+    expect(Number(/max-age=(\d+)/.exec(hsts ?? '')?.[1])).toBeGreaterThanOrEqual(31_536_000)
+  })
+
+  it.each([
+    '/assets/app.js.map',
+    '/assets/APP.JS.MAP',
+    '/assets/app.js%2Emap',
+    '/assets/app.js%2emap',
+  ])('Should not serve the source map %s (issue 12)', async (path) => {
+    await expectError(await app.app.request(path), 404, 'not_found')
   })
 
   it('Should serve client-side routes with the same HTML', async () => {

@@ -36,6 +36,18 @@ const AUDIENCE = 'baton-api'
 /** Paths that belong to the BFF or the API: never answered with the SPA's HTML. */
 const SERVER_PATHS = /^\/(auth|api|\.well-known)(\/|$)/
 
+/**
+ * The HSTS policy: one year (what OWASP and the HSTS preload list ask for) on every subdomain. It
+ * only binds a browser that received it over HTTPS; on `http://localhost` it is ignored.
+ */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains'
+
+/**
+ * Source maps, however the name is spelled or encoded: `vite build` writes them next to the
+ * bundles, and they hand the original sources (comments included) to anybody who asks.
+ */
+const SOURCE_MAP = /\.map$/i
+
 /** Options of {@link createDemoApp}. */
 export interface DemoAppOptions {
   /**
@@ -118,6 +130,15 @@ async function loadKeys(config: DemoConfig, logger: Pick<Console, 'warn'>): Prom
   return keys
 }
 
+/** True for a source map's path, also percent-encoded; a path that does not decode counts too. */
+function isSourceMap(path: string): boolean {
+  try {
+    return SOURCE_MAP.test(decodeURIComponent(path))
+  } catch {
+    return true
+  }
+}
+
 function spaRoutes(app: Hono, staticDir: string, refreshMargin: number) {
   let template: string
   try {
@@ -135,8 +156,10 @@ function spaRoutes(app: Hono, staticDir: string, refreshMargin: number) {
 
   // Vite fingerprints everything under /assets, so it may be cached for good.
   app.use('/assets/*', async (c, next) => {
+    if (isSourceMap(c.req.path)) return c.notFound()
     await next()
     if (c.res.status === 200) c.header('cache-control', 'public, max-age=31536000, immutable')
+    return undefined
   })
   app.get('/assets/*', serveStatic({ root: staticDir }))
   app.get('/favicon.svg', serveStatic({ root: staticDir }))
@@ -199,12 +222,14 @@ export async function createDemoApp(
     audience: AUDIENCE,
     users,
     checkRevoked: store,
+    maxTokenAge: config.accessTokenTtl,
   })
 
   const app = new Hono()
   app.use(
     secureHeaders({
       contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+      strictTransportSecurity: STRICT_TRANSPORT_SECURITY,
       permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
     }),
   )

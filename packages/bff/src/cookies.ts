@@ -2,12 +2,14 @@
  * @module
  * The BFF's two cookies, in one place.
  * - The refresh cookie: HttpOnly (no script can read it), Secure, SameSite=Strict (never sent on a
- *   cross-site request), and a Path limited to the auth routes wherever the BFF is mounted.
+ *   cross-site request), by default `__Host-` on Path=/ (no sibling subdomain can plant one), or
+ *   `__Secure-` with a Path limited to the auth routes wherever the BFF is mounted
+ *   (`cookie.scope`, whose TSDoc weighs the two).
  * - The session hint: `1`, readable by scripts, on Path=/, set and cleared together with the
  *   refresh cookie. It holds nothing secret (see `BffOptions.sessionHintCookie`).
  */
 import type { Context } from 'hono'
-import { generateCookie, getCookie, setCookie } from 'hono/cookie'
+import { generateCookie, setCookie } from 'hono/cookie'
 import { basePath } from 'hono/route'
 import type { BffConfig } from './options.js'
 
@@ -24,10 +26,10 @@ const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 const NEEDS_ENCODING = /[^A-Za-z0-9\-._~!$&'()*+=:@/%]/gu
 
 /**
- * @internal The refresh cookie's `Path` for this request: `cookie.path` when it was set, otherwise
- * the path the auth routes answer on, with whatever prefix the host app mounted the BFF under
- * (`app.route('/api', bff)` gives `/api/auth`). Hono's `basePath(c)` reports it per request, so the
- * mount point is the one source of truth.
+ * @internal The refresh cookie's `Path` for this request: `/` for scope `'root'`, `cookie.path`
+ * when it was pinned, otherwise the path the auth routes answer on, with whatever prefix the host
+ * app mounted the BFF under (`app.route('/api', bff)` gives `/api/auth`). Hono's `basePath(c)`
+ * reports it per request, so the mount point is the one source of truth.
  */
 export function refreshCookiePath(c: Context, config: CookieConfig): string {
   if (config.cookie.path !== null) return config.cookie.path
@@ -52,9 +54,26 @@ const hintAttributes = (config: CookieConfig) =>
 
 const CLEARED = { maxAge: 0, expires: new Date(0) } as const
 
-/** @internal */
-export const readRefreshCookie = (c: Context, config: CookieConfig): string | undefined =>
-  getCookie(c, config.cookie.name)
+/**
+ * @internal Every value the request's `Cookie` header carries under the refresh cookie's name, in
+ * order. Read from the raw header because a cookie parser keeps one value per name, while a
+ * browser sends two cookies of one name when another Domain or Path planted the second (cookie
+ * tossing), and the caller must see that rather than whichever came first. Values are as sent;
+ * a refresh token is base64url, so anything quoted or encoded is not one anyway.
+ */
+export function refreshCookieValues(c: Context, config: CookieConfig): string[] {
+  const header = c.req.header('cookie')
+  if (header === undefined) return []
+  const values: string[] = []
+  for (const pair of header.split(';')) {
+    const separator = pair.indexOf('=')
+    if (separator === -1) continue
+    if (pair.slice(0, separator).trim() === config.cookie.name) {
+      values.push(pair.slice(separator + 1).trim())
+    }
+  }
+  return values
+}
 
 /**
  * @internal Sets the refresh cookie to `value` and the session hint beside it, both for `maxAge`

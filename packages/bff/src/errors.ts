@@ -15,6 +15,12 @@ export type BffErrorCode = ErrorCode
 export type BffErrorBody = ErrorBody
 
 /**
+ * @internal `X-Content-Type-Options: nosniff`, on every JSON answer of the BFF: a browser must
+ * never render one as HTML or run it as a script, whatever an attacker got into its text.
+ */
+export const NO_SNIFF = ['x-content-type-options', 'nosniff'] as const
+
+/**
  * An error with an HTTP status and a stable code, turned into a JSON response by the app's
  * `onError` (which survives mounting the BFF inside another Hono app).
  *
@@ -49,7 +55,11 @@ export class BffError extends Error {
     const body: ErrorBody = { error: { code: this.code, message: this.message } }
     return new Response(JSON.stringify(body), {
       status: this.status,
-      headers: { 'content-type': 'application/json; charset=UTF-8', ...this.headers },
+      headers: {
+        'content-type': 'application/json; charset=UTF-8',
+        [NO_SNIFF[0]]: NO_SNIFF[1],
+        ...this.headers,
+      },
     })
   }
 }

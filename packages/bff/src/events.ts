@@ -3,6 +3,7 @@
  * Audit events emitted through `onEvent`. Every security-relevant transition of a session is one
  * event, so reuse alarms (true theft or a false alarm from a lost response) can be counted.
  */
+import type { ErrorCode } from '@baton/protocol'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 
 interface EventBase {
@@ -41,7 +42,51 @@ export interface LogoutEvent extends SessionEventBase {
   everywhere: boolean
 }
 
-/** A session was revoked, by its user from another session, by "everywhere", or for theft. */
+/**
+ * `POST /logout` passed the CSRF check but did not end the session its cookie names: the store was
+ * unreachable, the body was malformed, something failed. The browser dropped its cookie anyway
+ * (logout always clears it), so nobody can use the session from there, but the session itself is
+ * still live on the server until its deadlines: revoke it (`bff.admin.revokeSession(sessionId)`,
+ * or `revokeUser` when `everywhere` was asked) once the cause is gone.
+ */
+export interface LogoutFailedEvent extends EventBase {
+  type: 'logout_failed'
+  /**
+   * The session the refresh cookie names. Proven when `userId` is set; when the store could not be
+   * asked, only what the cookie claims.
+   */
+  sessionId: string
+  /** The session's user, when the cookie was proven to be one the BFF minted; else `null`. */
+  userId: string | null
+  /** Whether the request asked to end every session of the user; `null` if its body was unreadable. */
+  everywhere: boolean | null
+  /** The `error.code` the logout answered with. */
+  reason: ErrorCode
+}
+
+/**
+ * A request to login, refresh or logout carried the refresh cookie's name more than once, which a
+ * browser only does when some other Domain or Path set a second cookie of that name (cookie
+ * tossing from a sibling subdomain, or a script on this origin). The BFF answered
+ * `401 no_session` and cleared its own cookie instead of picking one.
+ */
+export interface CookieConflictEvent extends EventBase {
+  type: 'cookie_conflict'
+  route: 'login' | 'refresh' | 'logout'
+  /** How many cookies of that name the request carried. */
+  count: number
+  /**
+   * The session ids those cookies name, without duplicates, as they claim them: unverified, since
+   * one of them was planted. On logout, the owner's session is among them and still live.
+   */
+  sessionIds: string[]
+}
+
+/**
+ * A session was revoked: by its user from another session (`revoked`), by "everywhere", for theft,
+ * by a new sign-in in the same browser (`replaced`), or because the application no longer accepts
+ * its user (`user_invalid`, from `validateSession` or `bff.admin`).
+ */
 export interface RevokedEvent extends SessionEventBase {
   type: 'revoked'
   reason: RevocationReason
@@ -69,12 +114,17 @@ export type BffEvent =
   | LoginFailedEvent
   | RefreshEvent
   | LogoutEvent
+  | LogoutFailedEvent
+  | CookieConflictEvent
   | RevokedEvent
   | ReuseDetectedEvent
   | ExpiredEvent
 
 /** The `type` of a {@link BffEvent}. */
 export type BffEventType = BffEvent['type']
+
+/** @internal The request fields of an event that no request caused (`bff.admin`). */
+export const NO_REQUEST = { ip: null, userAgent: null } as const
 
 /**
  * @internal The fields every event about `session` shares: who, when, and from where. Each event

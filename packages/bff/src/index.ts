@@ -4,7 +4,15 @@
  * rotating refresh tokens in HttpOnly cookies, detects their reuse, and publishes a JWKS.
  */
 export { createBff } from './app.js'
-export type { BffOptions, Credentials, RefreshCookieOptions } from './options.js'
+export type { Bff } from './app.js'
+export type { AdminRevocationReason, SessionAdmin } from './admin.js'
+export type {
+  BffOptions,
+  Credentials,
+  RefreshCookieOptions,
+  RefreshCookieScope,
+  SessionInfo,
+} from './options.js'
 export { requireAuth } from './middleware/require-auth.js'
 export type { RequireAuthOptions } from './middleware/require-auth.js'
 export type { BffEnv, RequireAuthVariables } from './env.js'
@@ -17,10 +25,12 @@ export type { BffErrorBody, BffErrorCode } from './errors.js'
 export type {
   BffEvent,
   BffEventType,
+  CookieConflictEvent,
   ExpiredEvent,
   LoginEvent,
   LoginFailedEvent,
   LogoutEvent,
+  LogoutFailedEvent,
   RefreshEvent,
   ReuseDetectedEvent,
   RevokedEvent,
@@ -35,7 +45,7 @@ export type {
 export type { AccessTokenClaims, JwksSource } from './tokens/access.js'
 export { memoryStore } from './stores/memory.js'
 export type { MemoryStoreOptions } from './stores/memory.js'
-export { isLive, sessionDeadline } from './stores/types.js'
+export { isLive, REVOCATION_REASONS, sessionDeadline } from './stores/types.js'
 export type {
   RevocationListener,
   RevocationReason,
@@ -45,5 +55,5 @@ export type {
 } from './stores/types.js'
 // Wire types and helpers of `@baton/protocol` that the BFF's own API names, so a server that
 // imports `@baton/bff` needs no second import for them.
-export { parseDuration } from '@baton/protocol'
+export { ACTIVITY_HEADER, parseDuration, REFRESH_COOKIE } from '@baton/protocol'
 export type { Duration, SessionSummary, SessionUser } from '@baton/protocol'

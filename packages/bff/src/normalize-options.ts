@@ -5,7 +5,13 @@
  * runs, before any request.
  * @internal
  */
-import { parseDuration, SESSION_HINT_COOKIE, type Duration } from '@baton/protocol'
+import {
+  AUTH_PATH_REFRESH_COOKIE,
+  parseDuration,
+  REFRESH_COOKIE,
+  SESSION_HINT_COOKIE,
+  type Duration,
+} from '@baton/protocol'
 import type { Context } from 'hono'
 import type { BffEvent } from './events.js'
 import type { BffConfig, BffOptions, RefreshCookieOptions } from './options.js'
@@ -42,15 +48,29 @@ function socketAddress(c: Context): string | null {
 }
 
 function normalizeCookie(options: RefreshCookieOptions): BffConfig['cookie'] {
-  const name = options.name ?? 'baton_rt'
+  const scope = options.scope ?? 'root'
+  if (scope !== 'root' && scope !== 'auth-path') {
+    throw invalid(`cookie.scope must be "root" or "auth-path", got "${String(scope)}"`)
+  }
+  const secure = options.secure ?? true
+  if (typeof secure !== 'boolean') throw invalid('cookie.secure must be a boolean')
+  // Both prefixes require Secure, so a BFF told to drop it falls back to an unprefixed name.
+  const fallbackName = !secure
+    ? 'baton_rt'
+    : scope === 'root'
+      ? REFRESH_COOKIE
+      : AUTH_PATH_REFRESH_COOKIE
+  const name = options.name ?? fallbackName
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw invalid(`cookie.name "${String(name)}" is not a valid cookie name`)
   }
-  const cookie = {
-    name,
-    path: options.path === undefined ? null : normalizePath(options.path, 'cookie.path'),
-    secure: options.secure ?? true,
+  const path = options.path === undefined ? null : normalizePath(options.path, 'cookie.path')
+  if (scope === 'root' && path !== null && path !== '/') {
+    throw invalid(
+      `cookie.path "${path}" needs cookie.scope "auth-path": with scope "root" the cookie is on Path=/`,
+    )
   }
+  const cookie = { name, scope, path: scope === 'root' ? '/' : path, secure }
   // Browsers drop a prefixed cookie whose attributes break the prefix's rules (RFC 6265bis 4.1.3).
   if (/^__Host-/i.test(cookie.name) && cookie.path !== '/') {
     throw invalid('cookie.name with the __Host- prefix requires cookie.path "/"')
@@ -127,6 +147,16 @@ export function normalizeOptions(options: BffOptions): BffConfig {
   }
   const keys = options.keys ?? createSigningKeys({ logger })
 
+  const audience = options.audience ?? 'baton-api'
+  const clientId = options.clientId ?? audience
+  if (typeof clientId !== 'string' || clientId === '') {
+    throw invalid('clientId must be a non-empty string')
+  }
+  const validateSession = options.validateSession ?? null
+  if (validateSession !== null && typeof validateSession !== 'function') {
+    throw invalid('validateSession must be a function')
+  }
+
   const now = options.now ?? (() => Date.now())
   const onEvent = options.onEvent
   const emit = (event: BffEvent) => {
@@ -147,7 +177,9 @@ export function normalizeOptions(options: BffOptions): BffConfig {
     // The default store's background sweep must follow the same (possibly injected) clock.
     store: options.store ?? memoryStore({ now }),
     issuer: options.issuer ?? 'baton',
-    audience: options.audience ?? 'baton-api',
+    audience,
+    clientId,
+    validateSession,
     basePath,
     jwksPath: normalizePath(options.jwksPath ?? '/.well-known/jwks.json', 'jwksPath'),
     accessTokenTtlMs,

@@ -6,7 +6,7 @@
 import type { Duration, SessionUser } from '@baton/protocol'
 import type { Context } from 'hono'
 import type { BffEvent } from './events.js'
-import type { SessionStore } from './stores/types.js'
+import type { SessionStore, StoredSession } from './stores/types.js'
 import type { SigningKeys } from './tokens/keys.js'
 
 /** What `POST /auth/login` receives. */
@@ -15,19 +15,44 @@ export interface Credentials {
   password: string
 }
 
+/**
+ * Where the refresh cookie travels: `'root'` (`Path=/`, a `__Host-` name) or `'auth-path'` (only
+ * to the auth routes, a `__Secure-` name). See {@link RefreshCookieOptions.scope}.
+ */
+export type RefreshCookieScope = 'root' | 'auth-path'
+
 /** The refresh cookie's name and scope. */
 export interface RefreshCookieOptions {
   /**
-   * Cookie name.
-   * @default 'baton_rt'
+   * Where the cookie travels, and so which name prefix it can carry (RFC 6265bis §4.1.3).
+   *
+   * - `'root'`: `Path=/` and the `__Host-` prefix, what Duende's BFF and the IETF "OAuth 2.0 for
+   *   Browser-Based Applications" BCP recommend. The browser refuses a `__Host-` cookie that
+   *   names a `Domain`, another Path, or arrives over plain HTTP, so no sibling subdomain can plant
+   *   one beside the real cookie ("cookie tossing"). The price: the cookie goes with every request
+   *   to this origin (page loads, API calls, assets), not only to the auth routes. It stays
+   *   HttpOnly and SameSite=Strict, and only the auth routes read it.
+   * - `'auth-path'`: the cookie only goes to the auth routes, wherever the BFF is mounted
+   *   (`basePath` under the host app's prefix, read per request, so `app.route('/api', bff)`
+   *   scopes it to `/api/auth` by itself), or to `path` when that is set. A cookie on a Path other
+   *   than `/` cannot be `__Host-`; `__Secure-` keeps it off plain HTTP but does not stop a
+   *   sibling subdomain from setting one of the same name for the parent domain. The BFF then
+   *   sees the name twice and answers `401 no_session` rather than guess, which a hostile
+   *   subdomain can use to sign users out, but never to swap them into its own session.
+   * @default 'root'
+   */
+  scope?: RefreshCookieScope
+  /**
+   * Cookie name. Browsers drop a prefixed cookie that breaks its prefix's rules, so `__Host-`
+   * needs scope `'root'` and both prefixes need `secure`.
+   * @default '__Host-baton_rt' for scope 'root', '__Secure-baton_rt' for 'auth-path' (`REFRESH_COOKIE`
+   * and `AUTH_PATH_REFRESH_COOKIE` of `@baton/protocol`), 'baton_rt' with `secure: false`
    */
   name?: string
   /**
-   * Cookie `Path`. By default the cookie only travels to the auth routes, wherever the BFF is
-   * mounted: `basePath` under the host app's prefix, read per request, so
-   * `app.route('/api', createBff(…))` scopes it to `/api/auth` without saying so twice. Set it to
-   * pin another path (`'/'` for a `__Host-` name).
-   * @default the path the auth routes answer on
+   * Cookie `Path` with scope `'auth-path'`: pins it instead of following the mount point. With
+   * scope `'root'` it can only be `'/'`.
+   * @default the path the auth routes answer on (scope 'auth-path'), '/' (scope 'root')
    */
   path?: string
   /**
@@ -37,6 +62,25 @@ export interface RefreshCookieOptions {
    */
   secure?: boolean
 }
+
+/**
+ * A session as `validateSession` sees it: who, since when, until when, from where. The token
+ * material of the stored record is left out.
+ */
+export type SessionInfo = Readonly<
+  Pick<
+    StoredSession,
+    | 'id'
+    | 'userId'
+    | 'user'
+    | 'createdAt'
+    | 'lastUsedAt'
+    | 'expiresAt'
+    | 'idleExpiresAt'
+    | 'userAgent'
+    | 'ip'
+  >
+>
 
 /** Options of `createBff`. */
 export interface BffOptions {
@@ -66,6 +110,26 @@ export interface BffOptions {
    */
   audience?: string
   /**
+   * Access token `client_id` (RFC 9068 §2.2): the client the token was issued to, i.e. this BFF.
+   * @default the audience
+   */
+  clientId?: string
+  /**
+   * Asks the application whether a session may go on, on every refresh before a token is issued
+   * (OWASP ASVS 7.4.2): is the user still active, were their credentials changed after
+   * `session.createdAt`? Resolve `true` to go on, `false` to end the session: it is revoked
+   * (event `revoked`, reason `user_invalid`) and the refresh answers `401 session_revoked`.
+   *
+   * It runs on the refresh path of every open tab, so keep it cheap: one indexed lookup or a
+   * cache, not a call to a remote identity provider. A throw or rejection (or any answer that is
+   * not a boolean) answers `503 store_unavailable`, is logged, and ends nothing: the client keeps
+   * the session and retries, as it does when the store is down. Without this option a disabled
+   * user keeps refreshing until a deadline; use `bff.admin.revokeUser()` as well, to end their
+   * sessions at once.
+   * @default none: refresh never asks the application again
+   */
+  validateSession?: (session: SessionInfo, c: Context) => boolean | Promise<boolean>
+  /**
    * Path of the auth routes (login, refresh, logout, sessions) inside the BFF app. Mounting the
    * BFF with `app.route(prefix, bff)` puts them under `prefix` as well.
    * @default '/auth'
@@ -77,12 +141,18 @@ export interface BffOptions {
    */
   jwksPath?: string
   /**
-   * Access token lifetime.
+   * Access token lifetime. A token never outlives its session's absolute deadline (its `exp` is
+   * cut to it). Services verifying tokens with `requireAuth()` should get the same value as
+   * `maxTokenAge`.
    * @default '5m'
    */
   accessTokenTtl?: Duration
   /**
-   * A session not refreshed for this long ends (OWASP ASVS 7.3.1).
+   * A session without activity for this long ends (OWASP ASVS 7.3.1). Login and refreshes sent
+   * with `ACTIVITY_HEADER: 1` (`@baton/protocol`) push the deadline back; other refreshes (a tab
+   * keeping its token fresh in the background) rotate the token but leave the deadline, so an
+   * open tab nobody uses does not keep its session alive. Every grant says how far off it is
+   * (`idleExpiresIn`).
    * @default '24h'
    */
   idleTimeout?: Duration
@@ -155,6 +225,8 @@ export interface BffConfig {
   store: SessionStore
   issuer: string
   audience: string
+  clientId: string
+  validateSession: BffOptions['validateSession'] | null
   basePath: string
   jwksPath: string
   accessTokenTtlMs: number
@@ -162,7 +234,7 @@ export interface BffConfig {
   absoluteTimeoutMs: number
   gracePeriodMs: number
   /** `path: null` follows the mount point, per request (see `refreshCookiePath`). */
-  cookie: { name: string; path: string | null; secure: boolean }
+  cookie: { name: string; scope: RefreshCookieScope; path: string | null; secure: boolean }
   sessionHintCookie: string | null
   isAllowedOrigin: (origin: string, c: Context) => boolean
   emit: (event: BffEvent) => void

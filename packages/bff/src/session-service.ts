@@ -1,124 +1,101 @@
 /**
  * @module
- * The session protocol: login, refresh with rotation, grace window and reuse detection, logout,
- * and revocation. It lives here once; stores only provide an atomic compare-and-set. What a
+ * The session protocol: login, refresh with rotation, grace window and reuse detection, and the
+ * session list. It lives here once; stores only provide an atomic compare-and-set. What a
  * presented refresh token is, is decided by `classifyPresentedToken` (`refresh-decision.ts`);
- * this module acts on it.
+ * this module acts on it. Logout is in `session-logout.ts`, revocations in
+ * `session-revocation.ts`.
  */
 import type { SessionSummary, SessionUser } from '@baton/protocol'
 import type { Context } from 'hono'
-import { BffError, storeUnavailable } from './errors.js'
+import { storeUnavailable } from './errors.js'
 import { sessionEvent } from './events.js'
-import type { BffConfig } from './options.js'
+import type { BffConfig, SessionInfo } from './options.js'
+import { findFamily, presentToken, type PresentedToken } from './presented-token.js'
 import { classifyPresentedToken } from './refresh-decision.js'
+import type { RequestMeta } from './request-meta.js'
+import {
+  endFor,
+  expired,
+  invalidCookie,
+  noCookie,
+  sessionCheckFailed,
+  userInvalid,
+} from './session-errors.js'
+import { createLogout } from './session-logout.js'
+import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
-import { isLive, type RevocationReason, type StoredSession } from './stores/types.js'
+import { isLive, type StoredSession } from './stores/types.js'
 import { issueGrant, type Issued } from './tokens/grant.js'
 import {
   hashRefreshToken,
-  isAuthentic,
   mintRefreshToken,
   newSessionId,
   newTokenKey,
   openSuccessor,
-  parseRefreshToken,
   sealSuccessor,
-  type ParsedRefreshToken,
 } from './tokens/refresh.js'
-
-/** Who is asking: recorded on sessions and events. */
-export interface RequestMeta {
-  ip: string | null
-  userAgent: string | null
-}
-
-/** @internal Who is asking, read once per request; the user agent is capped so it cannot bloat the store. */
-export const requestMeta = (config: Pick<BffConfig, 'clientIp'>, c: Context): RequestMeta => ({
-  ip: config.clientIp(c),
-  userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
-})
 
 // A lost compare-and-set means another request rotated first; the next read sees our token as
 // the previous one and takes the grace path. More than a few losses in a row is pathological.
 const MAX_ROTATION_ATTEMPTS = 8
 
-const unauthorized = (
-  code: 'no_session' | 'session_expired' | 'session_revoked' | 'refresh_token_reused',
-  message: string,
-) => new BffError(401, code, message)
-
-const invalidCookie = () => unauthorized('no_session', 'The refresh cookie is not valid; sign in.')
-const expired = () => unauthorized('session_expired', 'The session has expired; sign in again.')
-
-/** The answer to a token of a session that has already ended, by why it ended. */
-const endFor = (session: StoredSession) => {
-  switch (session.revokedReason) {
-    case 'reuse_detected':
-      return unauthorized(
-        'refresh_token_reused',
-        'This session was ended because its refresh token was reused.',
-      )
-    case 'expired':
-      return expired()
-    default:
-      return unauthorized('session_revoked', 'The session was signed out; sign in again.')
-  }
+/** @internal What a refresh request brings. */
+export interface RefreshRequest {
+  /** The refresh cookie's one value, if any. */
+  cookie: string | undefined
+  /** Sent with `ACTIVITY_HEADER: 1`: the user is there, so the idle deadline moves. */
+  activity: boolean
+  meta: RequestMeta
+  /** For `validateSession`. */
+  context: Context
 }
 
+/** The session as `validateSession` sees it: no token material. */
+const sessionInfo = (session: StoredSession): SessionInfo => ({
+  id: session.id,
+  userId: session.userId,
+  user: session.user,
+  createdAt: session.createdAt,
+  lastUsedAt: session.lastUsedAt,
+  expiresAt: session.expiresAt,
+  idleExpiresAt: session.idleExpiresAt,
+  userAgent: session.userAgent,
+  ip: session.ip,
+})
+
 /** @internal */
-export function createSessionService(config: BffConfig) {
+export function createSessionService(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
 
   const issue = (session: StoredSession, refreshToken: string, now: number) =>
     issueGrant(config, session, refreshToken, now)
 
-  const revoke = async (
-    session: StoredSession,
-    reason: RevocationReason,
-    meta: RequestMeta,
-    now: number,
-  ) => {
-    const revoked = await guardStore(() => store.revoke(session.id, reason, now))
-    if (revoked) {
-      const about = sessionEvent(session, now, meta)
-      // Theft is reported before its consequence, so an audit log reads cause first.
-      if (reason === 'reuse_detected') {
-        emit({ type: 'reuse_detected', generation: session.generation, ...about })
-      }
-      emit({ type: 'revoked', reason, ...about })
-    }
-    return revoked
-  }
-
-  /** Finds the session a cookie names, if the token really is one the BFF minted for it. */
-  const authenticSession = async (token: ParsedRefreshToken): Promise<StoredSession | null> => {
-    const session = await guardStore(() => store.get(token.sessionId))
-    if (!session || !(await isAuthentic(token, session.tokenKey))) return null
-    return session
-  }
-
   /** Rotates the current token; `null` when another request rotated first. */
   const rotate = async (
     session: StoredSession,
-    token: ParsedRefreshToken,
-    presentedHash: string,
-    meta: RequestMeta,
+    presented: PresentedToken,
+    request: RefreshRequest,
     now: number,
   ): Promise<Issued | null> => {
     const successor = await mintRefreshToken(session.id, session.tokenKey)
     const generation = session.generation + 1
+    // Keep-alive is not activity (ASVS 7.3.1): a tab refreshing in the background must not hold
+    // an abandoned session open, so only a refresh the user's activity asked for moves this.
+    const idleExpiresAt = request.activity ? now + config.idleTimeoutMs : session.idleExpiresAt
+    const { meta } = request
     const rotated = await guardStore(async () =>
       store.rotate(
         session.id,
-        presentedHash,
+        presented.hash,
         {
           tokenHash: await hashRefreshToken(successor),
-          previousTokenHash: presentedHash,
+          previousTokenHash: presented.hash,
           rotatedAt: now,
-          sealedSuccessor: await sealSuccessor(token, successor),
+          sealedSuccessor: await sealSuccessor(presented.token, successor),
           generation,
           lastUsedAt: now,
-          idleExpiresAt: now + config.idleTimeoutMs,
+          idleExpiresAt,
           ip: meta.ip ?? session.ip,
           userAgent: meta.userAgent ?? session.userAgent,
         },
@@ -126,22 +103,66 @@ export function createSessionService(config: BffConfig) {
       ),
     )
     if (!rotated) return null
-    const issued = await issue(session, successor, now)
+    const issued = await issue({ ...session, idleExpiresAt }, successor, now)
     emit({ type: 'refresh', duplicate: false, generation, ...sessionEvent(session, now, meta) })
     return issued
   }
 
-  /** Ends the family of a reused token and answers so. */
-  const reuse = async (session: StoredSession, meta: RequestMeta, now: number) => {
-    await revoke(session, 'reuse_detected', meta, now)
-    return unauthorized(
-      'refresh_token_reused',
-      'This refresh token was already used; the session has been ended.',
-    )
+  /**
+   * Asks `validateSession` whether the session may go on; a refusal revokes it and throws
+   * `401 session_revoked`, a failure throws 503 and ends nothing.
+   */
+  const checkWithApplication = async (session: StoredSession, request: RefreshRequest) => {
+    const validate = config.validateSession
+    if (!validate) return
+    let verdict: unknown
+    try {
+      verdict = await validate(sessionInfo(session), request.context)
+    } catch (cause) {
+      throw sessionCheckFailed(cause)
+    }
+    if (verdict === true) return
+    if (verdict !== false) {
+      // Neither pass nor refusal: most likely a missing `return`. Passing would let a disabled
+      // user through, refusing would sign everybody out; the log says what to fix.
+      throw sessionCheckFailed(
+        new TypeError(`validateSession must resolve to true or false, got ${String(verdict)}`),
+      )
+    }
+    await revoker.revoke(session.id, 'user_invalid', request.meta, config.now())
+    throw userInvalid()
+  }
+
+  /**
+   * Ends the session a login's cookie names before the new one starts (ASVS 7.2.4), whoever signs
+   * in: a browser holds one session. A rotated-out token is reuse, as on every cookie route.
+   */
+  const endPresented = async (cookie: string | undefined, meta: RequestMeta) => {
+    const presented = await presentToken(cookie)
+    if (!presented) return
+    const session = await findFamily(store, presented)
+    if (!session) return
+    const now = config.now()
+    switch (classifyPresentedToken(session, presented.hash, now, config)) {
+      case 'current':
+      case 'grace_duplicate':
+        await revoker.revoke(session.id, 'replaced', meta, now)
+        return
+      case 'reused':
+        // The credentials just checked out, so the sign-in goes on; only the family ends.
+        await revoker.reuse(session, meta, now)
+        return
+      default:
+        return
+    }
   }
 
   return {
-    async login(user: SessionUser, meta: RequestMeta): Promise<Issued> {
+    ...createLogout(config, revoker),
+
+    /** Starts a session for `user`, after ending the one `cookie` names. */
+    async login(user: SessionUser, cookie: string | undefined, meta: RequestMeta): Promise<Issued> {
+      await endPresented(cookie, meta)
       const now = config.now()
       const id = newSessionId()
       const tokenKey = newTokenKey()
@@ -171,25 +192,24 @@ export function createSessionService(config: BffConfig) {
       return issued
     },
 
-    async refresh(cookie: string | undefined, meta: RequestMeta): Promise<Issued> {
-      if (cookie === undefined || cookie === '') {
-        throw unauthorized('no_session', 'No refresh cookie was sent; sign in.')
-      }
-      const token = parseRefreshToken(cookie)
-      if (!token) throw invalidCookie()
-      const presentedHash = await hashRefreshToken(token.raw)
+    async refresh(request: RefreshRequest): Promise<Issued> {
+      const { cookie, meta } = request
+      if (cookie === undefined || cookie === '') throw noCookie()
+      const presented = await presentToken(cookie)
+      if (!presented) throw invalidCookie()
+      let checked = false
 
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
+        const session = await findFamily(store, presented)
+        // Never created, swept after its deadlines, or not minted by us: one answer for all, so
+        // the code is no oracle for which session ids exist.
+        if (!session) throw invalidCookie()
         const now = config.now()
-        const session = await guardStore(() => store.get(token.sessionId))
-        // Swept after a deadline, or never existed: either way there is no session to continue.
-        if (!session) throw expired()
-        // A hash match proves the token is ours; only a stranger needs the (costlier) MAC check.
-        const known =
-          presentedHash === session.tokenHash || presentedHash === session.previousTokenHash
-        if (!known && !(await isAuthentic(token, session.tokenKey))) throw invalidCookie()
-
-        const kind = classifyPresentedToken(session, presentedHash, now, config)
+        const kind = classifyPresentedToken(session, presented.hash, now, config)
+        if ((kind === 'current' || kind === 'grace_duplicate') && !checked) {
+          await checkWithApplication(session, request)
+          checked = true
+        }
         switch (kind) {
           case 'revoked':
             throw endFor(session)
@@ -202,7 +222,7 @@ export function createSessionService(config: BffConfig) {
             throw expired()
           }
           case 'current': {
-            const issued = await rotate(session, token, presentedHash, meta, now)
+            const issued = await rotate(session, presented, request, now)
             if (issued) return issued
             continue
           }
@@ -210,48 +230,21 @@ export function createSessionService(config: BffConfig) {
             // The successor already minted, so the family never splits; one that does not unmask
             // to the current hash was not sealed for this token, which makes it a reuse.
             const successor = await openSuccessor(
-              token,
+              presented.token,
               session.sealedSuccessor!,
               session.tokenHash,
             )
-            if (!successor) throw await reuse(session, meta, now)
+            if (!successor) throw await revoker.reuse(session, meta, now)
             const issued = await issue(session, successor, now)
             const about = sessionEvent(session, now, meta)
             emit({ type: 'refresh', duplicate: true, generation: session.generation, ...about })
             return issued
           }
           case 'reused':
-            throw await reuse(session, meta, now)
+            throw await revoker.reuse(session, meta, now)
         }
       }
       throw storeUnavailable(new Error('refresh: too many concurrent rotations'))
-    },
-
-    async logout(
-      cookie: string | undefined,
-      everywhere: boolean,
-      meta: RequestMeta,
-    ): Promise<void> {
-      const token = parseRefreshToken(cookie)
-      if (!token) return
-      const session = await authenticSession(token)
-      const now = config.now()
-      // A session past its deadlines is over already; its cookie must not end the others.
-      if (!session || !isLive(session, now)) return
-      if (!everywhere) {
-        if (await guardStore(() => store.revoke(session.id, 'logout', now))) {
-          emit({ type: 'logout', everywhere: false, ...sessionEvent(session, now, meta) })
-        }
-        return
-      }
-      const revoked = await guardStore(() =>
-        store.revokeByUser(session.userId, 'logout_everywhere', now),
-      )
-      emit({ type: 'logout', everywhere: true, ...sessionEvent(session, now, meta) })
-      for (const other of revoked) {
-        if (other.id === session.id) continue
-        emit({ type: 'revoked', reason: 'logout_everywhere', ...sessionEvent(other, now, meta) })
-      }
     },
 
     /** The live session behind an access token, or `null` if it ended. */
@@ -278,7 +271,7 @@ export function createSessionService(config: BffConfig) {
       const now = config.now()
       const session = await guardStore(() => store.get(sessionId))
       if (!session || session.userId !== userId || !isLive(session, now)) return false
-      return (await revoke(session, 'revoked', meta, now)) !== null
+      return (await revoker.revoke(session.id, 'revoked', meta, now)) !== null
     },
   }
 }

@@ -1,5 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { createHarness, expectError, ORIGIN, passwordOf, type Harness } from './helpers.js'
+import {
+  createHarness,
+  expectError,
+  ORIGIN,
+  passwordOf,
+  REFRESH_COOKIE,
+  type Harness,
+} from './helpers.js'
 
 type Route = 'login' | 'refresh' | 'logout'
 
@@ -10,7 +17,11 @@ type Route = 'login' | 'refresh' | 'logout'
 function callWith(h: Harness, route: Route, cookie: string, headers: Record<string, string>) {
   return h.send(`/auth/${route}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', cookie: `baton_rt=${cookie}`, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      cookie: `${REFRESH_COOKIE}=${cookie}`,
+      ...headers,
+    },
     body:
       route === 'login'
         ? JSON.stringify({ username: 'alice', password: passwordOf('alice') })

@@ -4,15 +4,19 @@
  * silent logger, and small clients that speak to any Hono app in-process (`app.request`), so the
  * same helpers drive the BFF directly and mounted inside another app.
  */
-import type { Hono } from 'hono'
+import {
+  ACTIVITY_HEADER,
+  AUTH_PATH_REFRESH_COOKIE,
+  REFRESH_COOKIE as DEFAULT_REFRESH_COOKIE,
+} from '@baton/protocol'
 import type { JWK } from 'jose'
 import { expect, vi } from 'vitest'
 import {
   createBff,
+  type Bff,
   createSigningKeys,
   generateSigningKey,
   memoryStore,
-  type BffEnv,
   type BffErrorCode,
   type BffEvent,
   type BffEventType,
@@ -38,9 +42,30 @@ export const DAY = 24 * HOUR
 /** The headers a same-origin browser `fetch` from the SPA sends to the cookie routes. */
 export const CSRF = { 'x-csrf': '1', 'sec-fetch-site': 'same-origin' } as const
 
+/** The headers of a refresh the user's activity asked for: it moves the idle deadline. */
+export const ACTIVITY = { [ACTIVITY_HEADER]: '1' } as const
+
+/** The default refresh cookie's name: `__Host-baton_rt`, on Path=/. */
+export const REFRESH_COOKIE = DEFAULT_REFRESH_COOKIE
+
 /** The exact `Set-Cookie` that drops the default refresh cookie. */
 export const CLEARED_COOKIE =
-  'baton_rt=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict'
+  '__Host-baton_rt=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict'
+
+/** The exact `Set-Cookie` of the default refresh cookie holding `value` for `maxAge` seconds. */
+export const refreshSetCookie = (value: string, maxAge: number) =>
+  `__Host-baton_rt=${value}; Max-Age=${maxAge}; Path=/; HttpOnly; Secure; SameSite=Strict`
+
+/**
+ * The refresh cookie's name for `cookie` options, by the documented rule: the given name, else
+ * `__Host-baton_rt` (scope 'root'), `__Secure-baton_rt` (scope 'auth-path'), or `baton_rt` when
+ * `secure` is off.
+ */
+export function refreshCookieName(cookie: BffOptions['cookie'] = {}): string {
+  if (cookie.name !== undefined) return cookie.name
+  if (cookie.secure === false) return 'baton_rt'
+  return cookie.scope === 'auth-path' ? AUTH_PATH_REFRESH_COOKIE : DEFAULT_REFRESH_COOKIE
+}
 
 /** The exact `Set-Cookie` that drops the default session hint. */
 export const CLEARED_HINT =
@@ -98,6 +123,7 @@ export interface TokenResponse {
   tokenType: 'Bearer'
   expiresAt: number
   expiresIn: number
+  idleExpiresIn: number
   user: SessionUser
   sessionId: string
 }
@@ -126,7 +152,7 @@ const socketEnv = (ip: string) => ({ incoming: { socket: { remoteAddress: ip } }
  */
 export function cookieValue(
   res: Response,
-  name = 'baton_rt',
+  name = REFRESH_COOKIE,
   hint: string | false = 'baton_session',
 ): string {
   const [header, ...rest] = res.headers.getSetCookie()
@@ -154,7 +180,7 @@ export async function expectError(res: Response, status: number, code: BffErrorC
 export function client(
   app: Requester,
   basePath = '/auth',
-  cookieName = 'baton_rt',
+  cookieName = REFRESH_COOKIE,
   hintName: string | false = 'baton_session',
 ) {
   const send = (path: string, { method = 'GET', headers = {}, body = null, ip }: Send = {}) =>
@@ -233,7 +259,7 @@ export async function createHarness(options: Partial<BffOptions> = {}) {
   const signingKey: JWK = await generateSigningKey('ES256')
   const keys: SigningKeys = createSigningKeys({ keys: [signingKey], logger })
   const store = memoryStore({ now: clock.now, sweepInterval: 0 })
-  const bff: Hono<BffEnv> = createBff({
+  const bff: Bff = createBff({
     authenticate,
     keys,
     store,
@@ -261,7 +287,7 @@ export async function createHarness(options: Partial<BffOptions> = {}) {
     ...client(
       bff,
       options.basePath?.replace(/\/+$/, ''),
-      options.cookie?.name,
+      refreshCookieName(options.cookie),
       options.sessionHintCookie,
     ),
   }

@@ -91,7 +91,7 @@ async function answer(res: Response): Promise<Answer> {
     { accessToken?: string; sessionId?: string; error?: { code?: string } } | undefined
   const cookie = res.headers
     .getSetCookie()
-    .map((header) => /^baton_rt=([^;]+)/.exec(header)?.[1])
+    .map((header) => /^__Host-baton_rt=([^;]+)/.exec(header)?.[1])
     .find((value) => value !== undefined)
   const tokens =
     res.status === 200 && body?.accessToken && body.sessionId && cookie
@@ -112,7 +112,7 @@ export async function post(
       'x-csrf': '1',
       origin: APP_ORIGIN,
       'content-type': 'application/json',
-      ...(cookie === undefined ? {} : { cookie: `baton_rt=${cookie}` }),
+      ...(cookie === undefined ? {} : { cookie: `__Host-baton_rt=${cookie}` }),
     },
     body: body === undefined ? null : JSON.stringify(body),
   })

@@ -5,6 +5,7 @@ import {
   createHarness,
   CSRF,
   expectError,
+  REFRESH_COOKIE,
   REFRESH_TOKEN,
   SESSION_ID,
   T0,
@@ -27,6 +28,7 @@ describe('POST /auth/login with valid credentials', () => {
       tokenType: 'Bearer',
       expiresAt: T0 + 300_000,
       expiresIn: 300,
+      idleExpiresIn: 86_400,
       user: ALICE,
       sessionId: expect.stringMatching(SESSION_ID),
     })
@@ -34,17 +36,17 @@ describe('POST /auth/login with valid credentials', () => {
     expect(res.headers.get('cache-control')).toBe('no-store')
   })
 
-  it('sets exactly one refresh cookie, HttpOnly, Secure, SameSite=Strict, scoped to /auth, living as long as the session, and the session hint beside it', async () => {
+  it('sets exactly one refresh cookie, __Host-, HttpOnly, Secure, SameSite=Strict, on Path=/, living as long as the session, and the session hint beside it', async () => {
     const { res, cookie } = await h.login('alice')
 
     expect(cookie).toMatch(REFRESH_TOKEN)
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=2592000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      `__Host-baton_rt=${cookie}; Max-Age=2592000; Path=/; HttpOnly; Secure; SameSite=Strict`,
       'baton_session=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
     ])
   })
 
-  it('issues an ES256 at+jwt access token with exactly iss, aud, sub, sid, iat, exp and jti', async () => {
+  it('issues an ES256 at+jwt access token with exactly iss, aud, sub, sid, iat, exp, jti and client_id', async () => {
     const { body } = await h.login('alice')
     const [jwk] = (await h.keys.jwks()).keys
 
@@ -63,6 +65,8 @@ describe('POST /auth/login with valid credentials', () => {
       jti: expect.stringMatching(
         /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
       ),
+      // RFC 9068 §2.2; the audience unless `clientId` says otherwise.
+      client_id: 'baton-api',
     })
   })
 
@@ -118,7 +122,9 @@ describe('POST /auth/login with valid credentials', () => {
   it('starts a new session even when a refresh cookie is sent along (no session fixation)', async () => {
     const first = await h.login('alice')
 
-    const second = await h.login('alice', { headers: { cookie: `baton_rt=${first.cookie}` } })
+    const second = await h.login('alice', {
+      headers: { cookie: `${REFRESH_COOKIE}=${first.cookie}` },
+    })
 
     expect(second.body.sessionId).not.toBe(first.body.sessionId)
     expect(second.cookie).not.toBe(first.cookie)

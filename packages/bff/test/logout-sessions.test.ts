@@ -8,6 +8,7 @@ import {
   createHarness,
   expectError,
   MINUTE,
+  REFRESH_COOKIE,
   T0,
   type Harness,
 } from './helpers.js'
@@ -107,7 +108,7 @@ describe('POST /auth/logout', () => {
     const { cookie } = await h.login('alice')
 
     const res = await h.post('/logout', {
-      headers: { cookie: `baton_rt=${cookie}`, 'content-type': 'application/json' },
+      headers: { cookie: `${REFRESH_COOKIE}=${cookie}`, 'content-type': 'application/json' },
       body,
     })
 
@@ -119,7 +120,7 @@ describe('POST /auth/logout', () => {
     const { cookie } = await h.login('alice')
 
     const res = await h.post('/logout', {
-      headers: { cookie: `baton_rt=${cookie}` },
+      headers: { cookie: `${REFRESH_COOKIE}=${cookie}` },
       body: JSON.stringify({ everywhere: true, pad: 'x'.repeat(8 * 1024) }),
     })
 

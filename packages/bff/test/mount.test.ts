@@ -18,6 +18,7 @@ import {
   CSRF,
   expectError,
   hintCookie,
+  refreshSetCookie,
   testLogger,
   type Client,
   type Harness,
@@ -138,7 +139,7 @@ describe('the BFF mounted with parent.route("/", bff)', () => {
 })
 
 describe('the BFF mounted under a prefix', () => {
-  it('scopes the refresh cookie to /api/auth by itself, and refreshes there', async () => {
+  it('keeps the default __Host- cookie on Path=/, and refreshes there', async () => {
     const h = await createHarness()
     const parent = new Hono()
     parent.route('/api', h.bff)
@@ -146,19 +147,36 @@ describe('the BFF mounted under a prefix', () => {
 
     const login = await app.login('alice')
     const refreshed = await app.refreshOk(login.cookie)
+    const loggedOut = await app.logout(refreshed.cookie)
+
+    expect(login.res.headers.getSetCookie()).toStrictEqual([
+      refreshSetCookie(login.cookie, 2592000),
+      hintCookie(2592000),
+    ])
+    expect(loggedOut.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
+  })
+
+  it('scopes an auth-path cookie to /api/auth by itself, and refreshes there', async () => {
+    const h = await createHarness({ cookie: { scope: 'auth-path' } })
+    const parent = new Hono()
+    parent.route('/api', h.bff)
+    const app = client(parent, '/api/auth', '__Secure-baton_rt')
+
+    const login = await app.login('alice')
+    const refreshed = await app.refreshOk(login.cookie)
     const bad = await app.refresh('garbage')
     const loggedOut = await app.logout(refreshed.cookie)
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${login.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
+      `__Secure-baton_rt=${login.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
       hintCookie(2592000),
     ])
     expect(refreshed.res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${refreshed.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
+      `__Secure-baton_rt=${refreshed.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
       hintCookie(2592000),
     ])
     const cleared = [
-      'baton_rt=; Max-Age=0; Path=/api/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
+      '__Secure-baton_rt=; Max-Age=0; Path=/api/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
       CLEARED_HINT,
     ]
     expect(bad.headers.getSetCookie()).toStrictEqual(cleared)
@@ -169,42 +187,42 @@ describe('the BFF mounted under a prefix', () => {
   })
 
   it('follows each mount point of the same BFF, a basePath on the host app included', async () => {
-    const h = await createHarness()
+    const h = await createHarness({ cookie: { scope: 'auth-path' } })
     const parent = new Hono().basePath('/v1')
     parent.route('/tenants/:tenant', h.bff)
-    const app = client(parent, '/v1/tenants/acme/auth')
+    const app = client(parent, '/v1/tenants/acme/auth', '__Secure-baton_rt')
 
     const { res, cookie } = await app.login('alice')
 
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=2592000; Path=/v1/tenants/acme/auth; HttpOnly; Secure; SameSite=Strict`,
+      `__Secure-baton_rt=${cookie}; Max-Age=2592000; Path=/v1/tenants/acme/auth; HttpOnly; Secure; SameSite=Strict`,
       hintCookie(2592000),
     ])
   })
 
   it('percent-encodes a mounted path the way browsers send it', async () => {
-    const h = await createHarness()
+    const h = await createHarness({ cookie: { scope: 'auth-path' } })
     const parent = new Hono()
     parent.route('/:tenant', h.bff)
-    const app = client(parent, '/caf%C3%A9%3B/auth')
+    const app = client(parent, '/caf%C3%A9%3B/auth', '__Secure-baton_rt')
 
     const { res, cookie } = await app.login('alice')
 
     expect(res.headers.getSetCookie()[0]).toBe(
-      `baton_rt=${cookie}; Max-Age=2592000; Path=/caf%C3%A9%3B/auth; HttpOnly; Secure; SameSite=Strict`,
+      `__Secure-baton_rt=${cookie}; Max-Age=2592000; Path=/caf%C3%A9%3B/auth; HttpOnly; Secure; SameSite=Strict`,
     )
   })
 
   it('keeps an explicit cookie.path wherever it is mounted', async () => {
-    const h = await createHarness({ cookie: { path: '/api' } })
+    const h = await createHarness({ cookie: { scope: 'auth-path', path: '/api' } })
     const parent = new Hono()
     parent.route('/api', h.bff)
-    const app = client(parent, '/api/auth')
+    const app = client(parent, '/api/auth', '__Secure-baton_rt')
 
     const { res, cookie } = await app.login('alice')
 
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=2592000; Path=/api; HttpOnly; Secure; SameSite=Strict`,
+      `__Secure-baton_rt=${cookie}; Max-Age=2592000; Path=/api; HttpOnly; Secure; SameSite=Strict`,
       hintCookie(2592000),
     ])
   })
@@ -303,13 +321,13 @@ describe('bffErrorHandler() on the host app', () => {
 })
 
 describe('basePath and cookie options', () => {
-  it('serve the routes under basePath, with the cookie path following it', async () => {
-    const h = await createHarness({ basePath: '/session/' })
+  it('serve the routes under basePath, with an auth-path cookie’s path following it', async () => {
+    const h = await createHarness({ basePath: '/session/', cookie: { scope: 'auth-path' } })
 
     const login = await h.login('alice')
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${login.cookie}; Max-Age=2592000; Path=/session; HttpOnly; Secure; SameSite=Strict`,
+      `__Secure-baton_rt=${login.cookie}; Max-Age=2592000; Path=/session; HttpOnly; Secure; SameSite=Strict`,
       hintCookie(2592000),
     ])
     await expectError(
@@ -327,11 +345,11 @@ describe('basePath and cookie options', () => {
     const loggedOut = await h.logout(refreshed.cookie)
 
     expect(refreshed.res.headers.getSetCookie()).toStrictEqual([
-      `sid=${refreshed.cookie}; Max-Age=2592000; Path=/auth; HttpOnly; SameSite=Strict`,
+      `sid=${refreshed.cookie}; Max-Age=2592000; Path=/; HttpOnly; SameSite=Strict`,
       'baton_session=1; Max-Age=2592000; Path=/; SameSite=Strict',
     ])
     expect(loggedOut.headers.getSetCookie()).toStrictEqual([
-      'sid=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
+      'sid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
       'baton_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Strict',
     ])
   })

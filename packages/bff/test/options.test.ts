@@ -60,7 +60,7 @@ describe('createBff() option validation', () => {
     ],
     [
       'a __Host- cookie off path /',
-      { cookie: { name: '__Host-rt' } },
+      { cookie: { name: '__Host-rt', scope: 'auth-path' } },
       'createBff: cookie.name with the __Host- prefix requires cookie.path "/"',
     ],
     [
@@ -95,8 +95,8 @@ describe('createBff() option validation', () => {
     ],
     [
       'a session hint named like the refresh cookie',
-      { sessionHintCookie: 'baton_rt' },
-      'createBff: sessionHintCookie must differ from cookie.name "baton_rt"',
+      { sessionHintCookie: '__Host-baton_rt' },
+      'createBff: sessionHintCookie must differ from cookie.name "__Host-baton_rt"',
     ],
     [
       'a __Host- session hint without Secure',

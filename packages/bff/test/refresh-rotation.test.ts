@@ -7,7 +7,9 @@ import {
   createHarness,
   expectError,
   MINUTE,
+  REFRESH_COOKIE,
   REFRESH_TOKEN,
+  refreshSetCookie,
   SECOND,
   T0,
   type Harness,
@@ -37,6 +39,8 @@ describe('POST /auth/refresh with the current cookie', () => {
       tokenType: 'Bearer',
       expiresAt: T0 + MINUTE + 300_000,
       expiresIn: 300,
+      // A refresh without the activity header leaves the idle deadline at login + 24 h.
+      idleExpiresIn: 86_400 - 60,
       user: ALICE,
       sessionId: login.body.sessionId,
     })
@@ -54,7 +58,7 @@ describe('POST /auth/refresh with the current cookie', () => {
     expect(cookie).toMatch(REFRESH_TOKEN)
     expect(cookie).not.toBe(login.cookie)
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=2591940; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(cookie, 2591940),
       'baton_session=1; Max-Age=2591940; Path=/; Secure; SameSite=Strict',
     ])
   })
@@ -81,14 +85,17 @@ describe('POST /auth/refresh with the current cookie', () => {
     )
   })
 
-  it('ignores a second cookie of the same name after the first', async () => {
+  it('refuses a second cookie of the same name after the first: 401 no_session, never a guess (M3)', async () => {
     const login = await h.login('alice')
 
     const res = await h.post('/refresh', {
-      headers: { cookie: `theme=dark; baton_rt=${login.cookie}; baton_rt=garbage` },
+      headers: {
+        cookie: `theme=dark; ${REFRESH_COOKIE}=${login.cookie}; ${REFRESH_COOKIE}=garbage`,
+      },
     })
 
-    expect(res.status).toBe(200)
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
+    await expectError(res, 401, 'no_session')
   })
 })
 
@@ -101,13 +108,16 @@ describe('POST /auth/refresh without a usable cookie', () => {
   it.each([
     ['no Cookie header', {}],
     ['other cookies only', { cookie: 'theme=dark; lang=en' }],
-    ['an empty value', { cookie: 'baton_rt=' }],
-    ['characters outside base64url', { cookie: 'baton_rt=abc.def+ghi/jkl' }],
-    ['a quoted value', { cookie: 'baton_rt="abc"' }],
-    ['percent-encoding that does not decode', { cookie: 'baton_rt=%E0%A4%A' }],
-    ['a token that is too short', { cookie: `baton_rt=${'A'.repeat(85)}` }],
-    ['a token that is too long', { cookie: `baton_rt=${'A'.repeat(129)}` }],
-    ['a token of 63 bytes', { cookie: `baton_rt=${base64url.encode(new Uint8Array(63))}` }],
+    ['an empty value', { cookie: `${REFRESH_COOKIE}=` }],
+    ['characters outside base64url', { cookie: `${REFRESH_COOKIE}=abc.def+ghi/jkl` }],
+    ['a quoted value', { cookie: `${REFRESH_COOKIE}="abc"` }],
+    ['percent-encoding that does not decode', { cookie: `${REFRESH_COOKIE}=%E0%A4%A` }],
+    ['a token that is too short', { cookie: `${REFRESH_COOKIE}=${'A'.repeat(85)}` }],
+    ['a token that is too long', { cookie: `${REFRESH_COOKIE}=${'A'.repeat(129)}` }],
+    [
+      'a token of 63 bytes',
+      { cookie: `${REFRESH_COOKIE}=${base64url.encode(new Uint8Array(63))}` },
+    ],
   ])('answers 401 no_session for %s and clears the cookie', async (_, headers) => {
     const res = await h.post('/refresh', { headers })
 
@@ -147,14 +157,15 @@ describe('POST /auth/refresh without a usable cookie', () => {
     await h.refreshOk(login.cookie)
   })
 
-  it('answers 401 session_expired for a well-formed token of a session the store does not know', async () => {
-    // Indistinguishable from a session the store already swept after its deadline.
+  it('answers 401 no_session for a well-formed token of a session the store does not know, as for a forged one', async () => {
+    // The same code as a forged tag: which session ids exist is nobody's business. A session the
+    // store already swept after its deadline is unknown too.
     const unknown = base64url.encode(globalThis.crypto.getRandomValues(new Uint8Array(64)))
 
     const res = await h.refresh(unknown)
 
     expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
-    await expectError(res, 401, 'session_expired')
+    await expectError(res, 401, 'no_session')
   })
 })
 

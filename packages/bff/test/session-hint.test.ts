@@ -11,6 +11,8 @@ import {
   createHarness,
   expectError,
   HOUR,
+  REFRESH_COOKIE,
+  refreshSetCookie,
 } from './helpers.js'
 
 describe('the session hint cookie', () => {
@@ -20,7 +22,7 @@ describe('the session hint cookie', () => {
     const { res, cookie } = await h.login('alice')
 
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=2592000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(cookie, 2592000),
       'baton_session=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
     ])
   })
@@ -33,7 +35,7 @@ describe('the session hint cookie', () => {
     const { res, cookie } = await h.refreshOk(login.cookie)
 
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=2509200; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(cookie, 2509200),
       'baton_session=1; Max-Age=2509200; Path=/; Secure; SameSite=Strict',
     ])
   })
@@ -90,7 +92,7 @@ describe('the session hint cookie', () => {
     })
     const noCsrf = await h.send('/auth/refresh', {
       method: 'POST',
-      headers: { cookie: `baton_rt=${cookie}` },
+      headers: { cookie: `${REFRESH_COOKIE}=${cookie}` },
     })
 
     expect(wrongPassword.headers.getSetCookie()).toStrictEqual([])
@@ -99,21 +101,21 @@ describe('the session hint cookie', () => {
     await expectError(noCsrf, 403, 'csrf_failed')
   })
 
-  it('stays on Path=/ when the BFF is mounted under a prefix', async () => {
-    const h = await createHarness()
+  it('stays on Path=/ when the BFF is mounted under a prefix with an auth-path cookie', async () => {
+    const h = await createHarness({ cookie: { scope: 'auth-path' } })
     const parent = new Hono()
     parent.route('/api', h.bff)
-    const app = client(parent, '/api/auth')
+    const app = client(parent, '/api/auth', '__Secure-baton_rt')
 
     const login = await app.login('alice')
     const loggedOut = await app.logout(login.cookie)
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${login.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
+      `__Secure-baton_rt=${login.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
       'baton_session=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
     ])
     expect(loggedOut.headers.getSetCookie()).toStrictEqual([
-      'baton_rt=; Max-Age=0; Path=/api/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
+      '__Secure-baton_rt=; Max-Age=0; Path=/api/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
       'baton_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; SameSite=Strict',
     ])
   })
@@ -125,7 +127,7 @@ describe('the session hint cookie', () => {
     const bad = await h.refresh('garbage')
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${login.cookie}; Max-Age=2592000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(login.cookie, 2592000),
       '__Host-signed_in=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
     ])
     expect(bad.headers.getSetCookie()).toStrictEqual([
@@ -143,10 +145,10 @@ describe('the session hint cookie', () => {
     const bad = await h.refresh(refreshed.cookie)
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${login.cookie}; Max-Age=2592000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(login.cookie, 2592000),
     ])
     expect(refreshed.res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${refreshed.cookie}; Max-Age=2592000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(refreshed.cookie, 2592000),
     ])
     expect(loggedOut.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])
     expect(bad.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE])

@@ -472,7 +472,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
                 'x-csrf': '1',
                 'sec-fetch-site': 'same-origin',
                 'content-type': 'application/json',
-                ...(cookie === undefined ? {} : { cookie: `baton_rt=${cookie}` }),
+                ...(cookie === undefined ? {} : { cookie: `__Host-baton_rt=${cookie}` }),
               },
               body: body === undefined ? null : JSON.stringify(body),
             }),
@@ -481,7 +481,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
       }
 
       const cookieOf = (res: Response) =>
-        /^baton_rt=([^;]*)/.exec(res.headers.get('set-cookie') ?? '')?.[1]
+        /^__Host-baton_rt=([^;]*)/.exec(res.headers.get('set-cookie') ?? '')?.[1]
       const codeOf = async (res: Response) =>
         ((await res.json()) as { error?: { code?: string } }).error?.code
 

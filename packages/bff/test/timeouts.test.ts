@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBff } from '../src/index.js'
 import {
+  ACTIVITY,
   ALICE,
   authenticate,
   CLEARED_COOKIE,
@@ -11,19 +12,20 @@ import {
   expectError,
   HOUR,
   MINUTE,
+  refreshSetCookie,
   testClock,
   T0,
   testLogger,
 } from './helpers.js'
 
 describe('idle timeout', () => {
-  it('keeps a session alive while it is refreshed more often than the idle timeout', async () => {
+  it('keeps a session alive while it is refreshed for activity more often than the idle timeout', async () => {
     const h = await createHarness({ idleTimeout: '1h' })
     let { cookie } = await h.login('alice')
 
     for (let i = 0; i < 5; i++) {
       h.clock.advance(HOUR - 1)
-      cookie = (await h.refreshOk(cookie)).cookie
+      cookie = (await h.refreshOk(cookie, { headers: ACTIVITY })).cookie
     }
 
     expect(h.eventsOf('refresh')).toHaveLength(5)
@@ -85,7 +87,7 @@ describe('absolute timeout', () => {
     let cookie = login.cookie
     for (let i = 0; i < 3; i++) {
       h.clock.advance(59 * MINUTE)
-      cookie = (await h.refreshOk(cookie)).cookie
+      cookie = (await h.refreshOk(cookie, { headers: ACTIVITY })).cookie
     }
     h.clock.advance(3 * MINUTE)
 
@@ -107,7 +109,7 @@ describe('absolute timeout', () => {
 
     expect(login.res.headers.getSetCookie()[0]).toContain('; Max-Age=10800;')
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=7260; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(cookie, 7260),
       'baton_session=1; Max-Age=7260; Path=/; Secure; SameSite=Strict',
     ])
   })
@@ -118,7 +120,7 @@ describe('absolute timeout', () => {
     const { res, cookie } = await h.login('alice')
 
     expect(res.headers.getSetCookie()).toStrictEqual([
-      `baton_rt=${cookie}; Max-Age=34560000; Path=/auth; HttpOnly; Secure; SameSite=Strict`,
+      refreshSetCookie(cookie, 34560000),
       'baton_session=1; Max-Age=34560000; Path=/; Secure; SameSite=Strict',
     ])
   })

@@ -12,7 +12,10 @@ export interface LoginBody {
 
 /** What `POST {base}/logout` takes (or no body at all). */
 export interface LogoutBody {
-  /** End every session of the user, not only this one. */
+  /**
+   * End every session of the user, not only this one. Not honoured for a refresh cookie that was
+   * already rotated out (a copy someone kept): that ends its own session as a reuse, nothing more.
+   */
   everywhere?: boolean
 }
 
@@ -20,7 +23,10 @@ export interface LogoutBody {
 export interface GrantBody<TUser extends SessionUser = SessionUser> {
   accessToken: string
   tokenType: 'Bearer'
-  /** When the access token expires, epoch ms on the server's clock. */
+  /**
+   * When the access token expires, epoch ms on the server's clock; never after the session's
+   * absolute deadline.
+   */
   expiresAt: number
   /** Seconds the access token lives: immune to a device clock that is off. */
   expiresIn: number

@@ -25,6 +25,14 @@ export type ErrorCode = (typeof ERROR_CODES)[number]
 /**
  * The codes of a `401` from `POST /refresh`: the session is over and only a new sign-in helps.
  * Every other refusal of a refresh is passing trouble or a misconfiguration.
+ * - `no_session`: no refresh cookie; one the BFF did not mint; one naming a session the BFF does
+ *   not know (never created, or forgotten after its deadlines: one answer for both, so the code
+ *   tells nobody which session ids exist); or the cookie's name sent more than once (a cookie
+ *   planted beside the real one is never guessed between).
+ * - `session_expired`: a session the BFF knows, past its idle or absolute deadline.
+ * - `session_revoked`: signed out, revoked from another session or by the application (a
+ *   disabled user), or replaced by a new sign-in in the same browser.
+ * - `refresh_token_reused`: a rotated-out refresh token came back; the whole session was ended.
  */
 export const SESSION_END_CODES = [
   'no_session',

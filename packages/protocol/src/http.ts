@@ -22,6 +22,21 @@ export const CSRF_HEADER_VALUE = '1'
 export const SESSION_HINT_COOKIE = 'baton_session'
 
 /**
+ * Default name of the HttpOnly refresh cookie, on `Path=/`. The `__Host-` prefix makes browsers
+ * refuse the name from any response that sets a `Domain` or another Path, or comes over plain
+ * HTTP, so a sibling subdomain cannot plant ("toss") a cookie of this name next to the real one
+ * (RFC 6265bis §4.1.3.2; the IETF "OAuth 2.0 for Browser-Based Applications" BCP).
+ */
+export const REFRESH_COOKIE = '__Host-baton_rt'
+
+/**
+ * Default name of the refresh cookie when the BFF scopes it to its auth routes
+ * (`cookie: { scope: 'auth-path' }`): `__Host-` requires `Path=/`, so only `__Secure-` applies,
+ * which keeps it off plain HTTP but not away from sibling subdomains.
+ */
+export const AUTH_PATH_REFRESH_COOKIE = '__Secure-baton_rt'
+
+/**
  * Sent as `1` on a refresh that the user's activity asked for (a request waiting for a token, a
  * tab starting, input after a wake). Only those extend the session's idle deadline: a background
  * keep-alive is not activity (OWASP ASVS 7.3.1).

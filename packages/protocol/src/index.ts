@@ -17,9 +17,11 @@ export type {
 } from './bodies.js'
 export {
   ACTIVITY_HEADER,
+  AUTH_PATH_REFRESH_COOKIE,
   AUTH_ROUTES,
   CSRF_HEADER,
   CSRF_HEADER_VALUE,
+  REFRESH_COOKIE,
   SESSION_HINT_COOKIE,
 } from './http.js'
 export { TAB_MESSAGE_TYPES, TAB_PROTOCOL_VERSION } from './tab-messages.js'

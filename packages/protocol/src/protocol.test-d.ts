@@ -1,10 +1,10 @@
 import { expectTypeOf, test } from 'vitest'
-import {
+import type {
+  ErrorCode,
   SESSION_END_CODES,
+  SessionEndCode,
   TAB_MESSAGE_TYPES,
-  type ErrorCode,
-  type SessionEndCode,
-  type TabMessage,
+  TabMessage,
 } from './index.js'
 
 test('the derived unions are exactly the lists', () => {

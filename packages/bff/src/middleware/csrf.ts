@@ -25,7 +25,10 @@ export const requireCsrfHeaders = (config: Pick<BffConfig, 'isAllowedOrigin'>) =
     const origin = c.req.header('origin')
     if (origin !== undefined) {
       // "null" is what sandboxed frames and some redirects send; it is never in an allowlist.
-      if (!config.isAllowedOrigin(origin, c)) throw denied(`Origin ${origin} is not allowed.`)
+      // The Origin is not echoed: an error text is no place for what the request wrote.
+      if (!config.isAllowedOrigin(origin, c)) {
+        throw denied('The Origin of this request is not allowed.')
+      }
     } else if (c.req.header('sec-fetch-site') !== 'same-origin') {
       throw denied('An allowed Origin (or Sec-Fetch-Site: same-origin) is required.')
     }

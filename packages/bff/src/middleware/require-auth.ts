@@ -40,13 +40,28 @@ export interface RequireAuthOptions {
    */
   clockTolerance?: Duration
   /**
+   * The oldest token accepted, counted from its `iat` (plus `clockTolerance`), whatever its `exp`
+   * says: the upper bound on how long this service can be made to accept a token, which is what
+   * `revokedRetention` must cover. Give it the BFF's `accessTokenTtl`.
+   * @default '5m' (the BFF's default `accessTokenTtl`; the BFF's own session routes use its
+   * configured one)
+   */
+  maxTokenAge?: Duration
+  /**
    * A session store to learn revocations from. Tokens of a revoked session are then refused at
    * once instead of living until `exp`. With the Redis store this works across instances through
    * Redis pub/sub. The subscription lasts as long as the store: close the store to end it.
+   *
+   * Without it, this middleware checks signatures and claims only: a token stays valid until its
+   * `exp` (at most `maxTokenAge` after it was issued) after a logout or revocation. Keep access
+   * tokens short-lived, or pass the store.
    */
   checkRevoked?: Pick<SessionStore, 'subscribeRevocations'>
   /**
-   * How long a revoked session id is remembered; keep it at least the access-token lifetime.
+   * How long a revoked session id is remembered. It must outlast any token this middleware could
+   * still accept, so with `checkRevoked` it must be at least `maxTokenAge` plus `clockTolerance`,
+   * checked when the middleware is created (forgetting an id sooner would let a revoked session's
+   * tokens back in).
    * @default '1h'
    */
   revokedRetention?: Duration
@@ -56,6 +71,9 @@ export interface RequireAuthOptions {
    */
   now?: () => number
 }
+
+/** The BFF's default `accessTokenTtl`: the longest a default token lives. */
+const DEFAULT_MAX_TOKEN_AGE = '5m'
 
 // The scheme name is case-insensitive (RFC 9110 §11.1); the token is RFC 6750's b64token.
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i
@@ -71,7 +89,7 @@ function invalidToken(message: string, cause?: unknown): BffError {
 /**
  * Verifies the `Authorization: Bearer` access token: signature against the JWKS with an algorithm
  * allowlist (so `alg: none` and HS256-with-the-public-key are refused), `typ: at+jwt`, `iss`,
- * `aud`, `exp` with a small clock skew, and a known `kid`. Anything else is
+ * `aud`, `exp` with a small clock skew, an `iat` no older than `maxTokenAge`, and a known `kid`. Anything else is
  * `401 invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`. On success,
  * `c.var.userId`, `c.var.sessionId` and `c.var.claims` are set.
  *
@@ -103,8 +121,22 @@ export function requireAuth(
     }
   }
   const getKey = keyLookup(options.jwks)
-  const clockToleranceSec = parseDuration(options.clockTolerance ?? '5s', 'clockTolerance') / 1000
+  const clockToleranceMs = parseDuration(options.clockTolerance ?? '5s', 'clockTolerance')
   const retentionMs = parseDuration(options.revokedRetention ?? '1h', 'revokedRetention')
+  const maxTokenAgeMs = parseDuration(
+    options.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE,
+    'requireAuth: maxTokenAge',
+  )
+  if (maxTokenAgeMs < 1_000) throw new TypeError('requireAuth: maxTokenAge must be at least 1s')
+  // A revoked id forgotten while a token of its session could still pass would let that token
+  // back in: the window must cover the oldest acceptable token, clock tolerance included.
+  if (options.checkRevoked && retentionMs < maxTokenAgeMs + clockToleranceMs) {
+    throw new TypeError(
+      `requireAuth: revokedRetention (${retentionMs} ms) must be at least maxTokenAge ` +
+        `(${maxTokenAgeMs} ms) plus clockTolerance (${clockToleranceMs} ms), or tokens of a ` +
+        `revoked session pass again once it is forgotten`,
+    )
+  }
   const now = options.now ?? (() => Date.now())
 
   // Revoked session ids, each with the time it may be forgotten (its tokens have expired by then).
@@ -136,7 +168,8 @@ export function requireAuth(
         issuer: options.issuer,
         audience: options.audience,
         algorithms,
-        clockToleranceSec,
+        clockToleranceSec: clockToleranceMs / 1000,
+        maxTokenAgeSec: maxTokenAgeMs / 1000,
         now: now(),
       })
     } catch (error) {

@@ -2,19 +2,27 @@
  * @module
  * `POST /login`, `POST /refresh`, `POST /logout`: the cookie-authenticated routes.
  */
-import type { GrantBody } from '@baton/protocol'
+import { ACTIVITY_HEADER, type GrantBody } from '@baton/protocol'
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { readJsonBody } from '../body.js'
-import { BffError, isBffError } from '../errors.js'
-import { clearedSessionCookies, readRefreshCookie, setSessionCookies } from '../cookies.js'
+import { clearedSessionCookies, refreshCookieValues, setSessionCookies } from '../cookies.js'
+import { bffErrorHandler } from '../error-handler.js'
+import { BffError, isBffError, NO_SNIFF } from '../errors.js'
+import type { CookieConflictEvent } from '../events.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
-import { requestMeta, type SessionService } from '../session-service.js'
+import { requestMeta } from '../request-meta.js'
+import { cookieConflict } from '../session-errors.js'
+import type { SessionService } from '../session-service.js'
 import type { Issued } from '../tokens/grant.js'
+import { parseRefreshToken } from '../tokens/refresh.js'
 
 /** Larger than any sane login body, small enough that nobody can make the BFF buffer much. */
 const MAX_BODY_BYTES = 8 * 1024
+
+/** At most this many session ids go into a `cookie_conflict` event. */
+const MAX_REPORTED_IDS = 8
 
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
 
@@ -23,35 +31,60 @@ const readJson = (c: Context) => readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/** What the cookie routes put on `c.var`. */
+interface AuthEnv {
+  Variables: {
+    /** The one value of the refresh cookie, if the request carried it (exactly once). */
+    refreshCookie: string | undefined
+  }
+}
+
+/** Reads `{ everywhere?: boolean }`, or no body at all. */
+async function readLogoutBody(c: Context): Promise<boolean> {
+  const body = await readJson(c)
+  if (body !== undefined && !isRecord(body)) {
+    throw invalidRequest('Expected no body or a JSON object { everywhere?: boolean }.')
+  }
+  const everywhere = body?.everywhere ?? false
+  if (typeof everywhere !== 'boolean') throw invalidRequest('everywhere must be a boolean.')
+  return everywhere
+}
+
 /** @internal */
 export function authRoutes(config: BffConfig, sessions: SessionService) {
   const meta = (c: Context) => requestMeta(config, c)
+  const errorResponse = bffErrorHandler({ logger: config.logger })
 
   const respond = (c: Context, issued: Issued) => {
     setSessionCookies(c, config, issued.refreshToken, issued.cookieMaxAge)
     c.header('cache-control', 'no-store')
+    c.header(...NO_SNIFF)
     return c.json({
       accessToken: issued.accessToken,
       tokenType: 'Bearer',
       expiresAt: issued.expiresAt,
       expiresIn: issued.expiresIn,
+      idleExpiresIn: issued.idleExpiresIn,
       user: issued.user,
       sessionId: issued.sessionId,
     } satisfies GrantBody)
   }
 
-  // A 401 from refresh means the cookie is worthless: the browser drops it, and the hint with it.
-  // The error is answered here rather than thrown on, because a `BffError`'s headers hold one
-  // value per name and this answer carries two `Set-Cookie` headers.
-  const endedSession = (c: Context, error: unknown): Response => {
-    if (!isBffError(error) || error.status !== 401) throw error
-    const res = error.getResponse()
+  // A `BffError`'s headers hold one value per name, and these answers carry two `Set-Cookie`
+  // headers, so they are added to the finished response.
+  const clearing = (c: Context, res: Response): Response => {
     for (const cookie of clearedSessionCookies(c, config)) res.headers.append('set-cookie', cookie)
     return res
   }
 
-  // A declared oversize body is refused before anything else, on every cookie route (refresh reads
-  // no body); a chunked one while it is read.
+  // A 401 from refresh means the cookie is worthless: the browser drops it, and the hint with it.
+  const endedSession = (c: Context, error: unknown): Response => {
+    if (!isBffError(error) || error.status !== 401) throw error
+    return clearing(c, error.getResponse())
+  }
+
+  // A declared oversize body is refused before anything else on login and refresh (which reads no
+  // body); a chunked one while it is read.
   const limit = createMiddleware(async function bodySize(c, next) {
     const declared = c.req.header('content-length')
     if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
@@ -65,58 +98,101 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
   })
   const csrf = requireCsrfHeaders(config)
 
+  /**
+   * Reads the refresh cookie into `c.var.refreshCookie`. A request carrying its name twice has a
+   * cookie planted beside the real one by another Domain or Path (cookie tossing): taking either
+   * could swap the user into the planter's session, so neither is taken. The answer is
+   * `401 no_session` with the cookies cleared, and a `cookie_conflict` event.
+   */
+  const refreshCookie = (route: CookieConflictEvent['route']) =>
+    createMiddleware<AuthEnv>(async function refreshCookie(c, next) {
+      const values = refreshCookieValues(c, config)
+      if (values.length > 1) {
+        const claimed = values.map((value) => parseRefreshToken(value)?.sessionId)
+        const sessionIds = [...new Set(claimed.filter((id) => id !== undefined))]
+        config.emit({
+          type: 'cookie_conflict',
+          route,
+          count: values.length,
+          sessionIds: sessionIds.slice(0, MAX_REPORTED_IDS),
+          at: config.now(),
+          ...meta(c),
+        })
+        return clearing(c, cookieConflict().getResponse())
+      }
+      c.set('refreshCookie', values[0])
+      return next()
+    })
+
   // Guards go on each route, not `.use()`: this group is mounted at the base path next to the
   // bearer-authenticated session routes, and a `.use()` here would cover those (and 404s) too.
-  return new Hono()
-    .post('/login', limit, csrf, async (c) => {
-      const body = await readJson(c)
-      if (!isRecord(body)) throw invalidRequest('Expected a JSON object { username, password }.')
-      const { username, password } = body
-      if (typeof username !== 'string' || username.length === 0) {
-        throw invalidRequest('username must be a non-empty string.')
-      }
-      if (typeof password !== 'string' || password.length === 0) {
-        throw invalidRequest('password must be a non-empty string.')
-      }
-      if (username.length > config.maxUsernameLength) {
-        throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
-      }
-      if (password.length > config.maxPasswordLength) {
-        throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
-      }
-      const user = await config.authenticate({ username, password }, c)
-      if (!user) {
-        config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
-        throw new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
-      }
-      if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
-        throw new TypeError(
-          'authenticate must resolve to null or a user with a non-empty string id',
-        )
-      }
-      // A refresh cookie sent along is ignored: login always starts a new session (no fixation).
-      return respond(c, await sessions.login(user, meta(c)))
-    })
-    .post('/refresh', limit, csrf, async (c) => {
-      let issued: Issued
-      try {
-        issued = await sessions.refresh(readRefreshCookie(c, config), meta(c))
-      } catch (error) {
-        return endedSession(c, error)
-      }
-      return respond(c, issued)
-    })
-    .post('/logout', limit, csrf, async (c) => {
-      const body = await readJson(c)
-      if (body !== undefined && !isRecord(body)) {
-        throw invalidRequest('Expected no body or a JSON object { everywhere?: boolean }.')
-      }
-      const everywhere = body?.everywhere ?? false
-      if (typeof everywhere !== 'boolean') throw invalidRequest('everywhere must be a boolean.')
-      await sessions.logout(readRefreshCookie(c, config), everywhere, meta(c))
-      for (const cookie of clearedSessionCookies(c, config)) {
-        c.header('set-cookie', cookie, { append: true })
-      }
-      return c.body(null, 204)
-    })
+  return (
+    new Hono<AuthEnv>()
+      .post('/login', limit, csrf, refreshCookie('login'), async (c) => {
+        const body = await readJson(c)
+        if (!isRecord(body)) throw invalidRequest('Expected a JSON object { username, password }.')
+        const { username, password } = body
+        if (typeof username !== 'string' || username.length === 0) {
+          throw invalidRequest('username must be a non-empty string.')
+        }
+        if (typeof password !== 'string' || password.length === 0) {
+          throw invalidRequest('password must be a non-empty string.')
+        }
+        if (username.length > config.maxUsernameLength) {
+          throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
+        }
+        if (password.length > config.maxPasswordLength) {
+          throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
+        }
+        const user = await config.authenticate({ username, password }, c)
+        if (!user) {
+          config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
+          throw new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
+        }
+        if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
+          throw new TypeError(
+            'authenticate must resolve to null or a user with a non-empty string id',
+          )
+        }
+        // Always a new session (no fixation); the one the cookie names ends first.
+        return respond(c, await sessions.login(user, c.var.refreshCookie, meta(c)))
+      })
+      .post('/refresh', limit, csrf, refreshCookie('refresh'), async (c) => {
+        let issued: Issued
+        try {
+          issued = await sessions.refresh({
+            cookie: c.var.refreshCookie,
+            activity: c.req.header(ACTIVITY_HEADER) === '1',
+            meta: meta(c),
+            context: c,
+          })
+        } catch (error) {
+          return endedSession(c, error)
+        }
+        return respond(c, issued)
+      })
+      // No clearing before the CSRF check passes: a cross-site form posting here would otherwise
+      // sign any visitor out (logout CSRF). After it, every answer clears the cookies, a failure
+      // too: a client that shows "signed out" must not find the session back after a reload once
+      // the store recovers. What could not be ended is reported as `logout_failed`.
+      .post('/logout', csrf, refreshCookie('logout'), async (c) => {
+        const cookie = c.var.refreshCookie
+        const about = meta(c)
+        let res: Response
+        try {
+          let everywhere: boolean
+          try {
+            everywhere = await readLogoutBody(c)
+          } catch (error) {
+            await sessions.reportLogoutFailure(cookie, error, about)
+            throw error
+          }
+          await sessions.logout(cookie, everywhere, about)
+          res = c.body(null, 204)
+        } catch (error) {
+          res = await errorResponse(error instanceof Error ? error : new Error(String(error)), c)
+        }
+        return clearing(c, res)
+      })
+  )
 }

@@ -4,6 +4,7 @@
  * that verify access tokens without calling the BFF.
  */
 import { Hono } from 'hono'
+import { NO_SNIFF } from '../errors.js'
 import type { BffConfig } from '../options.js'
 import { loadSigningKeys } from '../tokens/keys.js'
 
@@ -13,5 +14,6 @@ export const jwksRoutes = (config: BffConfig) =>
     const { jwks } = await loadSigningKeys(config.keys)
     // Short enough that a key added for rotation reaches verifiers well before it starts signing.
     c.header('cache-control', 'public, max-age=300')
+    c.header(...NO_SNIFF)
     return c.json(jwks)
   })

@@ -5,10 +5,11 @@
 import type { SessionListBody } from '@baton/protocol'
 import { Hono } from 'hono'
 import type { BffEnv } from '../env.js'
-import { BffError } from '../errors.js'
+import { BffError, NO_SNIFF } from '../errors.js'
 import { requireAuth } from '../middleware/require-auth.js'
 import type { BffConfig } from '../options.js'
-import { requestMeta, type SessionService } from '../session-service.js'
+import { requestMeta } from '../request-meta.js'
+import type { SessionService } from '../session-service.js'
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
 
@@ -25,6 +26,8 @@ export function sessionRoutes(config: BffConfig, sessions: SessionService) {
           jwks: config.keys,
           issuer: config.issuer,
           audience: config.audience,
+          // The BFF knows the lifetime of its tokens; it refuses any older one.
+          maxTokenAge: config.accessTokenTtlMs,
           now: config.now,
         }),
       )
@@ -40,6 +43,7 @@ export function sessionRoutes(config: BffConfig, sessions: SessionService) {
       })
       .get('/sessions', async (c) => {
         c.header('cache-control', 'no-store')
+        c.header(...NO_SNIFF)
         const body = { sessions: await sessions.list(c.var.userId, c.var.sessionId) }
         return c.json(body satisfies SessionListBody)
       })

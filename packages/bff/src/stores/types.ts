@@ -9,9 +9,24 @@
  */
 import type { SessionUser } from '@baton/protocol'
 
+/**
+ * Every {@link RevocationReason}: the user's own sign-out (`logout`, `logout_everywhere`), a
+ * revocation from another session or by the application (`revoked`), theft (`reuse_detected`), a
+ * deadline (`expired`), a new sign-in in the same browser (`replaced`), and a user the
+ * application no longer accepts (`user_invalid`: `validateSession` refused, or `admin.revokeUser`).
+ */
+export const REVOCATION_REASONS = [
+  'logout',
+  'logout_everywhere',
+  'revoked',
+  'reuse_detected',
+  'expired',
+  'replaced',
+  'user_invalid',
+] as const
+
 /** Why a session stopped being usable. */
-export type RevocationReason =
-  'logout' | 'logout_everywhere' | 'revoked' | 'reuse_detected' | 'expired'
+export type RevocationReason = (typeof REVOCATION_REASONS)[number]
 
 /**
  * One session (one refresh-token family). Refresh tokens are never stored: only SHA-256 hashes of
@@ -29,7 +44,10 @@ export interface StoredSession {
   lastUsedAt: number
   /** Absolute deadline (epoch ms): the session ends here whatever happens. */
   expiresAt: number
-  /** Idle deadline (epoch ms): `lastUsedAt` plus the idle timeout. */
+  /**
+   * Idle deadline (epoch ms): the idle timeout after the last login or activity refresh. A refresh
+   * without the activity header rotates the token but leaves this deadline where it was.
+   */
   idleExpiresAt: number
   userAgent: string | null
   ip: string | null
@@ -113,13 +131,9 @@ export interface SessionStore {
   close(): Promise<void>
 }
 
-/** @internal Every {@link RevocationReason}, for stores that read one back from storage. */
+/** @internal True for a {@link RevocationReason}, for stores that read one back from storage. */
 export const isRevocationReason = (value: string): value is RevocationReason =>
-  value === 'logout' ||
-  value === 'logout_everywhere' ||
-  value === 'revoked' ||
-  value === 'reuse_detected' ||
-  value === 'expired'
+  (REVOCATION_REASONS as readonly string[]).includes(value)
 
 /** @internal The order of `listByUser`: oldest first, ties by id, the same in every store. */
 export const byCreation = (a: StoredSession, b: StoredSession) =>

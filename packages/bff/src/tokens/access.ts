@@ -26,6 +26,11 @@ export interface AccessTokenClaims extends JWTPayload {
   iat: number
   exp: number
   jti: string
+  /**
+   * The client the token was issued to (RFC 9068 §2.2): the BFF's `clientId`. Not required when
+   * verifying, so tokens minted before it was added keep working until they expire.
+   */
+  client_id?: string
 }
 
 /** Where `requireAuth` finds verification keys. */
@@ -45,15 +50,24 @@ const encodeJson = (value: object) => base64url.encode(JSON.stringify(value))
  */
 export async function signAccessToken(
   keys: SigningKeys,
-  claims: { issuer: string; audience: string; userId: string; sessionId: string },
+  claims: {
+    issuer: string
+    audience: string
+    clientId: string
+    userId: string
+    sessionId: string
+  },
   now: number,
   ttlMs: number,
+  notAfter: number,
 ): Promise<{ token: string; expiresAt: number }> {
   const { signer } = await loadSigningKeys(keys)
   const iat = Math.floor(now / 1000)
   // Rounded up: `exp` has one-second granularity, and a token must live at least its TTL (rounding
-  // down would make a 3 s token live 2 s and clients refresh half again as often).
-  const exp = Math.ceil((now + ttlMs) / 1000)
+  // down would make a 3 s token live 2 s and clients refresh half again as often). But never past
+  // `notAfter`, the session's absolute end, rounded down: a verifier without `checkRevoked` would
+  // otherwise accept a token of a session that is over (ASVS 7.3.2).
+  const exp = Math.min(Math.ceil((now + ttlMs) / 1000), Math.floor(notAfter / 1000))
   const header = encodeJson({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
   const payload = encodeJson({
     sid: claims.sessionId,
@@ -63,6 +77,7 @@ export async function signAccessToken(
     iat,
     exp,
     jti: globalThis.crypto.randomUUID(),
+    client_id: claims.clientId,
   })
   const input = `${header}.${payload}`
   const signature = await primitives.sign(signer.alg, signer.key, encoder.encode(input))
@@ -95,6 +110,8 @@ export interface VerifyAccessTokenOptions {
   audience: string
   algorithms: readonly SigningAlgorithm[]
   clockToleranceSec: number
+  /** Tokens whose `iat` is older (beyond the clock tolerance) are refused. */
+  maxTokenAgeSec: number
   now: number
 }
 
@@ -109,6 +126,7 @@ export async function verifyAccessToken(
     audience: options.audience,
     algorithms: [...options.algorithms],
     clockTolerance: options.clockToleranceSec,
+    maxTokenAge: options.maxTokenAgeSec,
     currentDate: new Date(options.now),
     typ: ACCESS_TOKEN_TYPE,
     requiredClaims: ['sub', 'sid', 'iat', 'exp', 'jti'],
@@ -118,6 +136,14 @@ export async function verifyAccessToken(
       'sid and sub must be strings',
       payload,
       'sid',
+      'check_failed',
+    )
+  }
+  if (payload.client_id !== undefined && typeof payload.client_id !== 'string') {
+    throw new errors.JWTClaimValidationFailed(
+      'client_id must be a string',
+      payload,
+      'client_id',
       'check_failed',
     )
   }

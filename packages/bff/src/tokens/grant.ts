@@ -14,6 +14,8 @@ export interface Issued {
   accessToken: string
   expiresAt: number
   expiresIn: number
+  /** Seconds until the session's idle deadline. */
+  idleExpiresIn: number
   refreshToken: string
   /** Seconds the cookie may live: the session's remaining absolute lifetime. */
   cookieMaxAge: number
@@ -23,8 +25,8 @@ export interface Issued {
 
 /** @internal Signs an access token for `session` at `now` and pairs it with `refreshToken`. */
 export async function issueGrant(
-  config: Pick<BffConfig, 'keys' | 'issuer' | 'audience' | 'accessTokenTtlMs'>,
-  session: Pick<StoredSession, 'id' | 'userId' | 'user' | 'expiresAt'>,
+  config: Pick<BffConfig, 'keys' | 'issuer' | 'audience' | 'clientId' | 'accessTokenTtlMs'>,
+  session: Pick<StoredSession, 'id' | 'userId' | 'user' | 'expiresAt' | 'idleExpiresAt'>,
   refreshToken: string,
   now: number,
 ): Promise<Issued> {
@@ -33,16 +35,20 @@ export async function issueGrant(
     {
       issuer: config.issuer,
       audience: config.audience,
+      clientId: config.clientId,
       userId: session.userId,
       sessionId: session.id,
     },
     now,
     config.accessTokenTtlMs,
+    session.expiresAt,
   )
   return {
     accessToken: token,
     expiresAt,
     expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)),
+    // Rounded down, so a client planning by it never counts on a second the session lacks.
+    idleExpiresIn: Math.max(0, Math.floor((session.idleExpiresAt - now) / 1000)),
     refreshToken,
     cookieMaxAge: Math.max(0, Math.floor((session.expiresAt - now) / 1000)),
     user: session.user,

@@ -1,0 +1,72 @@
+/**
+ * @module
+ * Ending sessions and reporting it: every revocation the BFF makes (logout, theft, a replaced or
+ * refused session, `bff.admin`) goes through here, so each one emits the same events and reaches
+ * `requireAuth({ checkRevoked })` through the store's revocation feed.
+ * @internal
+ */
+import { sessionEvent } from './events.js'
+import type { BffConfig } from './options.js'
+import type { RequestMeta } from './request-meta.js'
+import { guardStore } from './stores/guard.js'
+import type { RevocationReason, StoredSession } from './stores/types.js'
+import { reused } from './session-errors.js'
+
+/** @internal */
+export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
+  const { store, emit } = config
+
+  /** Revokes a session; returns it as it was, or `null` if it was already revoked or gone. */
+  const revoke = async (
+    sessionId: string,
+    reason: RevocationReason,
+    meta: RequestMeta,
+    now: number,
+  ): Promise<StoredSession | null> => {
+    const revoked = await guardStore(() => store.revoke(sessionId, reason, now))
+    if (revoked) {
+      const about = sessionEvent(revoked, now, meta)
+      // Theft is reported before its consequence, so an audit log reads cause first.
+      if (reason === 'reuse_detected') {
+        emit({ type: 'reuse_detected', generation: revoked.generation, ...about })
+      }
+      emit({ type: 'revoked', reason, ...about })
+    }
+    return revoked
+  }
+
+  return {
+    revoke,
+
+    /**
+     * Ends the family of a rotated-out token (RFC 9700 §4.14.2) and returns the answer to throw:
+     * the server cannot tell thief from owner, so nothing the token asked for is done.
+     */
+    async reuse(session: Pick<StoredSession, 'id'>, meta: RequestMeta, now: number) {
+      await revoke(session.id, 'reuse_detected', meta, now)
+      return reused()
+    },
+
+    /**
+     * Revokes every live session of `userId`, emitting `revoked` for each but `except` (the
+     * session that asked, which reports its own event). Returns the sessions it revoked.
+     */
+    async revokeUser(
+      userId: string,
+      reason: RevocationReason,
+      meta: RequestMeta,
+      now: number,
+      except: string | null = null,
+    ): Promise<StoredSession[]> {
+      const revoked = await guardStore(() => store.revokeByUser(userId, reason, now))
+      for (const session of revoked) {
+        if (session.id === except) continue
+        emit({ type: 'revoked', reason, ...sessionEvent(session, now, meta) })
+      }
+      return revoked
+    },
+  }
+}
+
+/** @internal */
+export type Revoker = ReturnType<typeof createRevoker>
