@@ -5,13 +5,17 @@
  */
 import type { BrowserContext, Cookie } from '@playwright/test'
 
-/** The BFF's default refresh cookie name, which the demo keeps. */
-export const REFRESH_COOKIE = 'baton_rt'
-
 /**
- * The refresh cookie as the browser holds it, or `null`. Reads every cookie of the context: the
- * cookie's Path is `/auth`, so `context.cookies(appUrl)` would not list it.
+ * The BFF's default refresh cookie name, which the demo keeps: `__Host-` makes Chromium refuse
+ * one set with a Domain, another Path or without Secure, so no sibling subdomain can plant it.
+ * Spelled out rather than imported, so that a change of the wire contract fails here.
  */
+export const REFRESH_COOKIE = '__Host-baton_rt'
+
+/** The companion cookie: `1`, readable by scripts, set and cleared with the refresh cookie. */
+export const SESSION_HINT_COOKIE = 'baton_session'
+
+/** The refresh cookie as the browser holds it, or `null`. Reads every cookie of the context. */
 export async function refreshCookie(context: BrowserContext): Promise<Cookie | null> {
   const cookies = await context.cookies()
   return cookies.find((cookie) => cookie.name === REFRESH_COOKIE) ?? null

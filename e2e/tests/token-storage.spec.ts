@@ -1,31 +1,48 @@
 /**
- * Scenario 8 of issue #5: where the tokens live, as the browser sees it. The refresh token is a
- * cookie no script can read or replace and that only travels to `/auth`; the access token is in
- * memory only, never in any storage the page has.
+ * Scenario 8 of issue #5, with the cookies of issue 12 (M3): where the tokens live, as the browser
+ * sees it. The refresh cookie is `__Host-baton_rt` on Path=/: no script can read, replace or
+ * shadow it, and it travels with every same-origin request (SameSite=Strict keeps it off
+ * cross-site ones). The companion `baton_session=1` is the only cookie a script sees, and says
+ * nothing secret. The access token is in memory only, never in any storage the page has.
  */
 import type { Request } from '@playwright/test'
 import { expect, sessionStatus, signIn, test } from '../fixtures.js'
-import { REFRESH_COOKIE } from '../refresh-cookie.js'
+import { REFRESH_COOKIE, SESSION_HINT_COOKIE } from '../refresh-cookie.js'
 
-/** The BFF's default absolute session lifetime, which the cookie's Max-Age follows. */
+/** The BFF's default absolute session lifetime, which both cookies' Max-Age follow. */
 const SESSION_LIFETIME_S = 30 * 24 * 60 * 60
 
-/** What the BFF's cookie must look like to the browser (README, "The HTTP contract"). */
-const ATTRIBUTES = {
+/** What the BFF's cookies must look like to the browser (README, "The HTTP contract"). */
+const REFRESH_ATTRIBUTES = {
+  name: REFRESH_COOKIE,
   domain: '127.0.0.1',
-  path: '/auth',
+  path: '/',
   httpOnly: true,
   secure: true,
   sameSite: 'Strict',
 } as const
+const HINT_ATTRIBUTES = {
+  name: SESSION_HINT_COOKIE,
+  value: '1',
+  domain: '127.0.0.1',
+  path: '/',
+  httpOnly: false,
+  secure: true,
+  sameSite: 'Strict',
+} as const
 
-const cookieHeader = async (request: Request) => (await request.allHeaders())['cookie']
+/**
+ * The cookies `request` carried, as `name=value` pairs in name order: browsers order them by Path
+ * length, then by creation time, which a rotation may or may not keep, and only the set matters.
+ */
+const cookiesSent = async (request: Request) =>
+  ((await request.allHeaders())['cookie'] ?? '').split('; ').filter(Boolean).sort()
 
 // The cookie read at sign-in must still be the current one at the reload; a scheduled refresh of a
 // 3 s token could rotate it in between, depending on the machine's speed.
 test.use({ demoEnv: { BATON_ACCESS_TTL: '60s' } })
 
-test('the refresh cookie is HttpOnly, Secure, SameSite=Strict, Path=/auth, and no token is stored in the page', async ({
+test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/, the companion holds nothing secret, and no token is stored in the page', async ({
   context,
   tabs,
   demo,
@@ -35,18 +52,32 @@ test('the refresh cookie is HttpOnly, Secure, SameSite=Strict, Path=/auth, and n
   await signIn(tab)
 
   const cookies = await context.cookies()
-  expect(cookies.map(({ name }) => name)).toEqual([REFRESH_COOKIE])
-  const cookie = cookies[0]!
-  expect(cookie).toMatchObject(ATTRIBUTES)
-  // A persistent cookie that ends with the session (Max-Age = the 30-day absolute timeout).
-  expect(Math.abs(cookie.expires - (signInAt + SESSION_LIFETIME_S))).toBeLessThan(5)
+  expect(cookies.map(({ name }) => name).sort()).toEqual([REFRESH_COOKIE, SESSION_HINT_COOKIE])
+  const cookie = cookies.find(({ name }) => name === REFRESH_COOKIE)!
+  const hint = cookies.find(({ name }) => name === SESSION_HINT_COOKIE)!
+  expect(cookie).toMatchObject(REFRESH_ATTRIBUTES)
+  expect(hint).toMatchObject(HINT_ATTRIBUTES)
+  // Persistent cookies that end with the session (Max-Age = the 30-day absolute timeout).
+  for (const { expires } of [cookie, hint]) {
+    expect(Math.abs(expires - (signInAt + SESSION_LIFETIME_S))).toBeLessThan(5)
+  }
 
-  // Script in the page can neither read it nor replace it.
-  expect(await tab.evaluate(() => document.cookie)).toBe('')
-  await tab.evaluate((name) => {
-    document.cookie = `${name}=forged; path=/auth`
-  }, REFRESH_COOKIE)
-  expect(await context.cookies()).toEqual([cookie])
+  // Script in the page sees the companion only: "a refresh cookie was set", nothing more.
+  expect(await tab.evaluate(() => document.cookie)).toBe(`${SESSION_HINT_COOKIE}=1`)
+  // It can neither overwrite the HttpOnly cookie, nor delete it, nor plant a second one of its
+  // name beside it: the prefix wants Secure, Path=/ and no Domain, and HttpOnly wins over script.
+  for (const forged of [
+    `${REFRESH_COOKIE}=forged; path=/; secure`,
+    `${REFRESH_COOKIE}=; max-age=0; path=/; secure`,
+    `${REFRESH_COOKIE}=forged; path=/auth; secure`,
+    `${REFRESH_COOKIE}=forged; domain=127.0.0.1; path=/; secure`,
+    `${REFRESH_COOKIE}=forged`,
+  ]) {
+    await tab.evaluate((line) => {
+      document.cookie = line
+    }, forged)
+  }
+  expect(await context.cookies()).toEqual(cookies)
 
   // Nothing about the session is in any storage the page can reach, nor in the DOM.
   const stored = await tab.evaluate(async () => ({
@@ -66,8 +97,9 @@ test('the refresh cookie is HttpOnly, Secure, SameSite=Strict, Path=/auth, and n
   expect(stored.html).not.toMatch(/eyJ[\w-]*\.eyJ/)
   expect(stored.html).not.toContain(cookie.value)
 
-  // Path=/auth in practice: a reload sends the cookie to the refresh only, not to the page or
-  // the API (Secure does not stop it on http://127.0.0.1, which Chromium treats as secure).
+  // Path=/ in practice: a reload sends both cookies with the page itself, the refresh and the API
+  // call alike (Secure does not stop them on http://127.0.0.1, which Chromium treats as secure).
+  // Only the BFF reads the refresh cookie; the API authenticates by the bearer token alone.
   const requests = {
     document: tab.waitForRequest((request) => request.isNavigationRequest()),
     refresh: tab.waitForRequest((request) => new URL(request.url()).pathname === '/auth/refresh'),
@@ -75,12 +107,16 @@ test('the refresh cookie is HttpOnly, Secure, SameSite=Strict, Path=/auth, and n
   }
   await tab.reload()
   await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
-  expect(await cookieHeader(await requests.refresh)).toBe(`${REFRESH_COOKIE}=${cookie.value}`)
-  expect(await cookieHeader(await requests.document)).toBeUndefined()
-  expect(await cookieHeader(await requests.api)).toBeUndefined()
-  // The refresh rotated it: the browser now holds a new value with the same attributes.
-  const [rotated] = await context.cookies()
+  const sent = (value: string) => [`${REFRESH_COOKIE}=${value}`, `${SESSION_HINT_COOKIE}=1`]
+  expect(await cookiesSent(await requests.document)).toEqual(sent(cookie.value))
+  expect(await cookiesSent(await requests.refresh)).toEqual(sent(cookie.value))
+  // The refresh rotated it: the browser now holds a new value with the same attributes, and the
+  // API call that followed carried that one.
+  const rotated = (await context.cookies()).find(({ name }) => name === REFRESH_COOKIE)
   expect(rotated?.value).not.toBe(cookie.value)
-  expect(rotated).toMatchObject(ATTRIBUTES)
+  expect(rotated).toMatchObject(REFRESH_ATTRIBUTES)
+  expect(await cookiesSent(await requests.api)).toEqual(sent(rotated!.value))
+  const api = await requests.api
+  expect((await api.allHeaders())['authorization']).toMatch(/^Bearer eyJ/)
   expect(demo.eventsOf('refresh')).toEqual([expect.objectContaining({ duplicate: false })])
 })

@@ -7,6 +7,8 @@ export default defineConfig({
     'src/stores/sqlite.ts',
     'src/crypto/node.ts',
     'src/crypto/web.ts',
+    // The `baton-keys` bin; tsup keeps its shebang and makes it executable.
+    'src/cli/baton-keys.ts',
   ],
   format: ['esm'],
   dts: true,

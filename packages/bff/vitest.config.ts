@@ -8,6 +8,7 @@ export default mergeConfig(
       name: 'bff',
       environment: 'node',
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      typecheck: { enabled: true, include: ['src/**/*.test-d.ts', 'test/**/*.test-d.ts'] },
     },
   }),
 )

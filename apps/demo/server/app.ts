@@ -116,18 +116,20 @@ async function openStore(config: StoreConfig): Promise<SessionStore> {
 }
 
 async function loadKeys(config: DemoConfig, logger: Pick<Console, 'warn'>): Promise<SigningKeys> {
-  const keys = createSigningKeys({
-    ...(config.signingKeys === null ? {} : { keys: config.signingKeys }),
-    logger,
-  })
   try {
-    // Keys load lazily; load them now so a bad key stops the start, not the first login.
+    // createSigningKeys throws at once for a malformed key; a key that passes its checks and
+    // still does not import only shows on first use, so that is forced here too.
+    const keys = createSigningKeys({
+      keys: config.signingKeys ?? undefined,
+      source: 'BATON_SIGNING_KEYS',
+      logger,
+    })
     await keys.jwks()
+    return keys
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause)
     throw new ConfigError('BATON_SIGNING_KEYS', `holds an unusable key: ${reason}`)
   }
-  return keys
 }
 
 /** True for a source map's path, also percent-encoded; a path that does not decode counts too. */

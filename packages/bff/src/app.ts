@@ -2,10 +2,12 @@
  * @module
  * `createBff()`: the backend-for-frontend as a Hono app.
  */
-import { Hono } from 'hono'
+import type { BaseUser, SessionUser } from '@baton/protocol'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { createSessionAdmin, type SessionAdmin } from './admin.js'
-import type { BffEnv } from './env.js'
+import type { BffEnv, RequireAuthVariables } from './env.js'
 import { bffErrorHandler, bffNotFound } from './error-handler.js'
+import { bffRequireAuth, type BffRequireAuthOptions } from './middleware/bff-require-auth.js'
 import { normalizeOptions } from './normalize-options.js'
 import type { BffOptions } from './options.js'
 import { authRoutes } from './routes/auth.js'
@@ -21,6 +23,25 @@ import { createSessionService } from './session-service.js'
 export type Bff = Hono<BffEnv> & {
   /** Ends sessions from application code (a disabled user, a failed logout to finish). */
   readonly admin: SessionAdmin
+  /**
+   * `requireAuth()` for this BFF's tokens, with nothing to repeat: its signing keys, `issuer`,
+   * `audience`, `accessTokenTtl` (as `maxTokenAge`), its store for revocations (`checkRevoked`)
+   * and its clock. Options override the rest. Each call subscribes to the store's revocations
+   * for as long as the store lives, so create the middleware once, not per request. A service in
+   * another process verifies with `requireAuth({ jwks: 'https://…/.well-known/jwks.json', … })`.
+   *
+   * @example
+   * ```ts
+   * const bff = createBff({ keys, store, authenticate, issuer: 'shop', audience: 'shop-api' })
+   * const app = new Hono<{ Variables: RequireAuthVariables }>()
+   * app.route('/', bff)
+   * app.use('/api/*', bff.requireAuth())
+   * app.get('/api/me', (c) => c.json({ id: c.var.userId }))
+   * ```
+   */
+  requireAuth(
+    options?: BffRequireAuthOptions,
+  ): MiddlewareHandler<{ Variables: RequireAuthVariables }>
 }
 
 /**
@@ -37,10 +58,14 @@ export type Bff = Hono<BffEnv> & {
  *
  * @example
  * ```ts
- * import { Hono } from 'hono'
+ * import type { BaseUser, SessionUser } from '@baton/protocol'
+import { Hono, type MiddlewareHandler } from 'hono'
  * import { bffErrorHandler, bffNotFound, createBff, createSigningKeys } from '@baton/bff'
  *
- * const keys = createSigningKeys({ keys: process.env.BATON_SIGNING_KEYS })
+ * const keys = createSigningKeys({
+ *   keys: process.env.BATON_SIGNING_KEYS,
+ *   source: 'BATON_SIGNING_KEYS',
+ * })
  * const bff = createBff({
  *   keys,
  *   authenticate: checkPassword,
@@ -48,6 +73,7 @@ export type Bff = Hono<BffEnv> & {
  * })
  * const app = new Hono()
  * app.route('/api', bff) // routes under /api/auth, cookie __Host-baton_rt on Path=/
+ * app.use('/api/notes/*', bff.requireAuth()) // this BFF's issuer, audience, keys and store
  * app.onError(bffErrorHandler())
  * app.notFound(bffNotFound)
  *
@@ -55,7 +81,7 @@ export type Bff = Hono<BffEnv> & {
  * await bff.admin.revokeUser(userId)
  * ```
  */
-export function createBff(options: BffOptions): Bff {
+export function createBff<TUser extends BaseUser = SessionUser>(options: BffOptions<TUser>): Bff {
   const config = normalizeOptions(options)
   const revoker = createRevoker(config)
   const sessions = createSessionService(config, revoker)
@@ -67,5 +93,8 @@ export function createBff(options: BffOptions): Bff {
   app.route(config.basePath, authRoutes(config, sessions))
   app.route(config.basePath, sessionRoutes(config, sessions))
   app.route('/', jwksRoutes(config))
-  return Object.assign(app, { admin: createSessionAdmin(config, revoker) })
+  return Object.assign(app, {
+    admin: createSessionAdmin(config, revoker),
+    requireAuth: bffRequireAuth(config),
+  })
 }

@@ -36,7 +36,8 @@ export async function readJsonBody(c: Context, options: ReadJsonBodyOptions): Pr
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge()
   const body = c.req.raw.body
   if (!body) return undefined
-  const reader = body.getReader()
+  // Typed here: the DOM and Node typings of `Request.body` disagree on the chunk type.
+  const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader()
   const decoder = new TextDecoder()
   let text = ''
   let size = 0

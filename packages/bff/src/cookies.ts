@@ -32,7 +32,14 @@ const NEEDS_ENCODING = /[^A-Za-z0-9\-._~!$&'()*+=:@/%]/gu
  * reports it per request, so the mount point is the one source of truth.
  */
 export function refreshCookiePath(c: Context, config: CookieConfig): string {
-  if (config.cookie.path !== null) return config.cookie.path
+  return config.cookie.path ?? authRoutesPath(c)
+}
+
+/**
+ * @internal The path the auth routes answer on for this request, mount prefix included, in the
+ * encoded form browsers match cookie paths against.
+ */
+export function authRoutesPath(c: Context): string {
   const mounted = basePath(c).replace(/\/+$/, '') || '/'
   // No lone surrogate can reach here (URLs carry UTF-8, and Hono leaves invalid sequences
   // encoded), so encodeURIComponent cannot throw.

@@ -83,6 +83,55 @@ export interface CookieConflictEvent extends EventBase {
 }
 
 /**
+ * Why a request to login, refresh or logout failed the CSRF check (see {@link CsrfFailedEvent}):
+ * - `header_missing`: no `X-CSRF: 1` header (a form post, a hand-written `fetch`).
+ * - `origin_not_allowed`: an `Origin` outside `allowedOrigins` (by default, the BFF's own origin).
+ * - `cross_site`: no `Origin`, and `Sec-Fetch-Site` other than `same-origin`.
+ * - `origin_missing`: neither `Origin` nor `Sec-Fetch-Site` (not a browser, or a very old one).
+ *
+ * @example
+ * ```ts
+ * const hint: Record<CsrfFailureReason, string> = {
+ *   header_missing: 'send X-CSRF: 1',
+ *   origin_not_allowed: 'add the origin to allowedOrigins',
+ *   cross_site: 'call from an allowed origin',
+ *   origin_missing: 'call from a browser',
+ * }
+ * ```
+ */
+export type CsrfFailureReason =
+  'header_missing' | 'origin_not_allowed' | 'cross_site' | 'origin_missing'
+
+/**
+ * A request to login, refresh or logout was refused with `403 csrf_failed`; nothing else
+ * happened (no cookie read, set or cleared). The 403 body gives the reason in fixed words and
+ * never repeats the request's headers; this event carries them, for the server's log: the usual
+ * cause is an SPA served from an origin missing from `allowedOrigins`. Cross-site attacks land
+ * here too, so count these rather than alert on each.
+ *
+ * @example
+ * ```ts
+ * createBff({
+ *   authenticate,
+ *   onEvent(event) {
+ *     if (event.type === 'csrf_failed' && event.reason === 'origin_not_allowed') {
+ *       log.warn(`${event.route}: Origin ${event.origin} is not in allowedOrigins`)
+ *     }
+ *   },
+ * })
+ * ```
+ */
+export interface CsrfFailedEvent extends EventBase {
+  type: 'csrf_failed'
+  route: 'login' | 'refresh' | 'logout'
+  reason: CsrfFailureReason
+  /** The request's `Origin` header as sent (at most 512 characters), or `null` without one. */
+  origin: string | null
+  /** The request's `Sec-Fetch-Site` header as sent (at most 512 characters), or `null`. */
+  secFetchSite: string | null
+}
+
+/**
  * A session was revoked: by its user from another session (`revoked`), by "everywhere", for theft,
  * by a new sign-in in the same browser (`replaced`), or because the application no longer accepts
  * its user (`user_invalid`, from `validateSession` or `bff.admin`).
@@ -116,6 +165,7 @@ export type BffEvent =
   | LogoutEvent
   | LogoutFailedEvent
   | CookieConflictEvent
+  | CsrfFailedEvent
   | RevokedEvent
   | ReuseDetectedEvent
   | ExpiredEvent

@@ -15,6 +15,7 @@ export type {
 } from './options.js'
 export { requireAuth } from './middleware/require-auth.js'
 export type { RequireAuthOptions } from './middleware/require-auth.js'
+export type { BffRequireAuthOptions } from './middleware/bff-require-auth.js'
 export type { BffEnv, RequireAuthVariables } from './env.js'
 export { BffError, isBffError, storeUnavailable } from './errors.js'
 export { bffErrorHandler, bffNotFound } from './error-handler.js'
@@ -26,6 +27,8 @@ export type {
   BffEvent,
   BffEventType,
   CookieConflictEvent,
+  CsrfFailedEvent,
+  CsrfFailureReason,
   ExpiredEvent,
   LoginEvent,
   LoginFailedEvent,
@@ -56,4 +59,4 @@ export type {
 // Wire types and helpers of `@baton/protocol` that the BFF's own API names, so a server that
 // imports `@baton/bff` needs no second import for them.
 export { ACTIVITY_HEADER, parseDuration, REFRESH_COOKIE } from '@baton/protocol'
-export type { Duration, SessionSummary, SessionUser } from '@baton/protocol'
+export type { BaseUser, Duration, SessionSummary, SessionUser } from '@baton/protocol'

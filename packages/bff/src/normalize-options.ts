@@ -7,6 +7,7 @@
  */
 import {
   AUTH_PATH_REFRESH_COOKIE,
+  type BaseUser,
   parseDuration,
   REFRESH_COOKIE,
   SESSION_HINT_COOKIE,
@@ -101,7 +102,7 @@ function normalizeHint(
 }
 
 /** @internal Applies defaults and throws a `TypeError` naming the first bad option. */
-export function normalizeOptions(options: BffOptions): BffConfig {
+export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUser>): BffConfig {
   if (typeof options !== 'object' || options === null) throw invalid('options are required')
   if (typeof options.authenticate !== 'function') throw invalid('authenticate must be a function')
   const basePath = normalizePath(options.basePath ?? '/auth', 'basePath')
@@ -156,6 +157,9 @@ export function normalizeOptions(options: BffOptions): BffConfig {
   if (validateSession !== null && typeof validateSession !== 'function') {
     throw invalid('validateSession must be a function')
   }
+  // The session's user is the one `authenticate` returned for it, so it is a TUser (after a JSON
+  // round trip in a persistent store); the config holds it under the general type.
+  const checkSession = validateSession as BffConfig['validateSession']
 
   const now = options.now ?? (() => Date.now())
   const onEvent = options.onEvent
@@ -179,7 +183,7 @@ export function normalizeOptions(options: BffOptions): BffConfig {
     issuer: options.issuer ?? 'baton',
     audience,
     clientId,
-    validateSession,
+    validateSession: checkSession,
     basePath,
     jwksPath: normalizePath(options.jwksPath ?? '/.well-known/jwks.json', 'jwksPath'),
     accessTokenTtlMs,

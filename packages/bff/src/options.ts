@@ -3,7 +3,7 @@
  * `BffOptions` and their defaults, documented once; `BffConfig`, what they become. They are
  * checked in one place, `normalize-options.ts`.
  */
-import type { Duration, SessionUser } from '@baton/protocol'
+import type { BaseUser, Duration, SessionUser } from '@baton/protocol'
 import type { Context } from 'hono'
 import type { BffEvent } from './events.js'
 import type { SessionStore, StoredSession } from './stores/types.js'
@@ -65,30 +65,35 @@ export interface RefreshCookieOptions {
 
 /**
  * A session as `validateSession` sees it: who, since when, until when, from where. The token
- * material of the stored record is left out.
+ * material of the stored record is left out. `user` is what `authenticate` returned at sign-in,
+ * as the store kept it (a persistent store keeps it as JSON).
  */
-export type SessionInfo = Readonly<
+export type SessionInfo<TUser extends BaseUser = SessionUser> = Readonly<
   Pick<
     StoredSession,
     | 'id'
     | 'userId'
-    | 'user'
     | 'createdAt'
     | 'lastUsedAt'
     | 'expiresAt'
     | 'idleExpiresAt'
     | 'userAgent'
     | 'ip'
-  >
+  > & { user: TUser }
 >
 
-/** Options of `createBff`. */
-export interface BffOptions {
+/**
+ * Options of `createBff`. `TUser` is the application's user type, as `authenticate` returns it
+ * (inferred from it); any type with a string `id` fits, an `interface` included.
+ */
+export interface BffOptions<TUser extends BaseUser = SessionUser> {
   /**
    * Checks credentials and returns the user, or `null` to refuse. Make it take the same time
-   * whether or not the user exists (hash against a dummy when the user is unknown).
+   * whether or not the user exists (hash against a dummy when the user is unknown). The user
+   * travels in every grant (`GrantBody.user`) and is stored with the session, so keep it small
+   * and JSON-serialisable; its `id` becomes the token's `sub`.
    */
-  authenticate: (credentials: Credentials, c: Context) => Promise<SessionUser | null>
+  authenticate: (credentials: Credentials, c: Context) => Promise<TUser | null>
   /**
    * Access-token signing keys.
    * @default createSigningKeys() (generated at start, with a warning)
@@ -128,7 +133,7 @@ export interface BffOptions {
    * sessions at once.
    * @default none: refresh never asks the application again
    */
-  validateSession?: (session: SessionInfo, c: Context) => boolean | Promise<boolean>
+  validateSession?: (session: SessionInfo<TUser>, c: Context) => boolean | Promise<boolean>
   /**
    * Path of the auth routes (login, refresh, logout, sessions) inside the BFF app. Mounting the
    * BFF with `app.route(prefix, bff)` puts them under `prefix` as well.
@@ -220,13 +225,13 @@ export interface BffOptions {
 
 /** @internal Options after defaults and validation. */
 export interface BffConfig {
-  authenticate: BffOptions['authenticate']
+  authenticate: (credentials: Credentials, c: Context) => Promise<BaseUser | null>
   keys: SigningKeys
   store: SessionStore
   issuer: string
   audience: string
   clientId: string
-  validateSession: BffOptions['validateSession'] | null
+  validateSession: ((session: SessionInfo, c: Context) => boolean | Promise<boolean>) | null
   basePath: string
   jwksPath: string
   accessTokenTtlMs: number

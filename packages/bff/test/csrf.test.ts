@@ -1,10 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import type { CsrfFailureReason } from '../src/index.js'
 import {
   createHarness,
   expectError,
   ORIGIN,
   passwordOf,
   REFRESH_COOKIE,
+  T0,
   type Harness,
 } from './helpers.js'
 
@@ -32,13 +34,13 @@ function callWith(h: Harness, route: Route, cookie: string, headers: Record<stri
 const SUCCESS: Record<Route, number> = { login: 200, refresh: 200, logout: 204 }
 const ROUTES = Object.keys(SUCCESS) as Route[]
 
-const REFUSED: [string, Record<string, string>][] = [
-  ['no X-CSRF header (allowed Origin)', { origin: ORIGIN }],
-  ['no X-CSRF header (same-origin fetch)', { 'sec-fetch-site': 'same-origin' }],
-  ['X-CSRF: 0', { 'x-csrf': '0', origin: ORIGIN }],
-  ['X-CSRF: true', { 'x-csrf': 'true', origin: ORIGIN }],
-  ['X-CSRF but neither Origin nor Sec-Fetch-Site', { 'x-csrf': '1' }],
-  ['a foreign Origin', { 'x-csrf': '1', origin: 'https://evil.example' }],
+const REFUSED: [string, Record<string, string>, CsrfFailureReason][] = [
+  ['no X-CSRF header (allowed Origin)', { origin: ORIGIN }, 'header_missing'],
+  ['no X-CSRF header (same-origin fetch)', { 'sec-fetch-site': 'same-origin' }, 'header_missing'],
+  ['X-CSRF: 0', { 'x-csrf': '0', origin: ORIGIN }, 'header_missing'],
+  ['X-CSRF: true', { 'x-csrf': 'true', origin: ORIGIN }, 'header_missing'],
+  ['X-CSRF but neither Origin nor Sec-Fetch-Site', { 'x-csrf': '1' }, 'origin_missing'],
+  ['a foreign Origin', { 'x-csrf': '1', origin: 'https://evil.example' }, 'origin_not_allowed'],
   [
     'a foreign Origin with Sec-Fetch-Site: same-origin',
     {
@@ -46,14 +48,43 @@ const REFUSED: [string, Record<string, string>][] = [
       origin: 'https://evil.example',
       'sec-fetch-site': 'same-origin',
     },
+    'origin_not_allowed',
   ],
-  ['the same host on another scheme', { 'x-csrf': '1', origin: 'https://localhost' }],
-  ['the same host on another port', { 'x-csrf': '1', origin: 'http://localhost:8080' }],
-  ['Origin: null', { 'x-csrf': '1', origin: 'null' }],
-  ['no Origin and Sec-Fetch-Site: cross-site', { 'x-csrf': '1', 'sec-fetch-site': 'cross-site' }],
-  ['no Origin and Sec-Fetch-Site: same-site', { 'x-csrf': '1', 'sec-fetch-site': 'same-site' }],
-  ['no Origin and Sec-Fetch-Site: none', { 'x-csrf': '1', 'sec-fetch-site': 'none' }],
+  [
+    'the same host on another scheme',
+    { 'x-csrf': '1', origin: 'https://localhost' },
+    'origin_not_allowed',
+  ],
+  [
+    'the same host on another port',
+    { 'x-csrf': '1', origin: 'http://localhost:8080' },
+    'origin_not_allowed',
+  ],
+  ['Origin: null', { 'x-csrf': '1', origin: 'null' }, 'origin_not_allowed'],
+  [
+    'no Origin and Sec-Fetch-Site: cross-site',
+    { 'x-csrf': '1', 'sec-fetch-site': 'cross-site' },
+    'cross_site',
+  ],
+  [
+    'no Origin and Sec-Fetch-Site: same-site',
+    { 'x-csrf': '1', 'sec-fetch-site': 'same-site' },
+    'cross_site',
+  ],
+  ['no Origin and Sec-Fetch-Site: none', { 'x-csrf': '1', 'sec-fetch-site': 'none' }, 'cross_site'],
 ]
+
+/** The exact message of the 403 body for each reason: the check that failed, and the fix. */
+const MESSAGES: Record<CsrfFailureReason, string> = {
+  header_missing:
+    'The X-CSRF: 1 header is missing; every call to the auth routes must send it (@baton/client does).',
+  origin_not_allowed:
+    'This origin is not allowed to call the auth routes; add it to the BFF’s allowedOrigins.',
+  cross_site:
+    'The browser marked this request as not same-origin (Sec-Fetch-Site) and sent no Origin; only an allowed origin may call the auth routes.',
+  origin_missing:
+    'The request has neither an Origin header nor Sec-Fetch-Site: same-origin; only a browser on an allowed origin may call the auth routes.',
+}
 
 const ACCEPTED: [string, Record<string, string>][] = [
   ['X-CSRF and the own Origin', { 'x-csrf': '1', origin: ORIGIN }],
@@ -84,15 +115,37 @@ describe.each(ROUTES)('CSRF defence on POST /auth/%s', (route) => {
   })
 
   it.each(REFUSED)(
-    'answers 403 csrf_failed for %s, without touching the session',
-    async (_, headers) => {
+    'answers 403 csrf_failed for %s, saying why, without touching the session',
+    async (_, headers, reason) => {
       const res = await callWith(h, route, cookie, headers)
 
-      await expectError(res, 403, 'csrf_failed')
+      expect(res.status).toBe(403)
+      expect(await res.json()).toStrictEqual({
+        error: { code: 'csrf_failed', message: MESSAGES[reason] },
+      })
       expect(res.headers.getSetCookie()).toStrictEqual([])
-      expect(h.events).toStrictEqual([])
       // The cookie is still the current one: nothing was rotated or revoked.
       await h.refreshOk(cookie)
+    },
+  )
+
+  it.each(REFUSED)(
+    'emits csrf_failed with the route, the reason and the request’s headers for %s',
+    async (_, headers, reason) => {
+      await callWith(h, route, cookie, headers)
+
+      expect(h.events).toStrictEqual([
+        {
+          type: 'csrf_failed',
+          route,
+          reason,
+          origin: headers.origin ?? null,
+          secFetchSite: headers['sec-fetch-site'] ?? null,
+          at: T0,
+          ip: null,
+          userAgent: null,
+        },
+      ])
     },
   )
 
@@ -150,6 +203,51 @@ describe('allowedOrigins as a function', () => {
     expect(allowedOrigins.mock.calls.map(([origin]) => origin)).toStrictEqual([
       'https://a.trusted.example',
       'https://untrusted.example',
+    ])
+  })
+})
+
+describe('issue 19: a CSRF refusal explains itself without echoing the request', () => {
+  it('tells an SPA on an unlisted origin what to change, and the server log which origin it was', async () => {
+    const h = await createHarness({ allowedOrigins: ['https://app.example'] })
+    const origin = 'http://127.0.0.1:5174'
+
+    const res = await h.send('/auth/login', {
+      method: 'POST',
+      headers: { 'x-csrf': '1', origin, 'user-agent': 'test-browser' },
+      body: '{}',
+      ip: '203.0.113.9',
+    })
+
+    const text = await res.text()
+    expect(JSON.parse(text)).toStrictEqual({
+      error: { code: 'csrf_failed', message: MESSAGES.origin_not_allowed },
+    })
+    expect(text).not.toContain('127.0.0.1')
+    expect(h.eventsOf('csrf_failed')).toStrictEqual([
+      {
+        type: 'csrf_failed',
+        route: 'login',
+        reason: 'origin_not_allowed',
+        origin,
+        secFetchSite: null,
+        at: T0,
+        ip: '203.0.113.9',
+        userAgent: 'test-browser',
+      },
+    ])
+  })
+
+  it('cuts the headers it records to 512 characters', async () => {
+    const h = await createHarness()
+    const origin = `https://${'a'.repeat(600)}.example`
+
+    await callWith(h, 'refresh', '', { 'x-csrf': '1', origin, 'sec-fetch-site': 'x'.repeat(600) })
+
+    const [event] = h.eventsOf('csrf_failed')
+    expect([event?.origin, event?.secFetchSite]).toStrictEqual([
+      origin.slice(0, 512),
+      'x'.repeat(512),
     ])
   })
 })

@@ -123,7 +123,7 @@ describe('M4: validateSession refusing a disabled user', () => {
         userAgent: null,
         ip: null,
       },
-      expect.objectContaining({ req: expect.anything() }),
+      expect.objectContaining({ req: expect.anything() as unknown }),
     ])
   })
 

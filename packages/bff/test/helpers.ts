@@ -171,7 +171,7 @@ export async function expectError(res: Response, status: number, code: BffErrorC
   const body: unknown = await res.json()
   expect({ status: res.status, body }).toStrictEqual({
     status,
-    body: { error: { code, message: expect.any(String) } },
+    body: { error: { code, message: expect.any(String) as string } },
   })
   expect(res.headers.get('content-type')).toBe('application/json; charset=UTF-8')
 }

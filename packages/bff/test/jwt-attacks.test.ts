@@ -84,7 +84,7 @@ describe.each(Object.entries(VERIFIERS))('access token attacks against %s', (_, 
     key: CryptoKey | Uint8Array = realKey,
   ) =>
     // A claim set to `undefined` is left out of the JSON, which is how the tests remove one.
-    new SignJWT(payload as JWTPayload).setProtectedHeader(header as { alg: string }).sign(key)
+    new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(key)
 
   const expectRefused = async (token: string) => {
     const res = await verify(h, `Bearer ${token}`)

@@ -250,37 +250,4 @@ describe('generated signing keys', () => {
   })
 })
 
-describe('bad signing keys', () => {
-  it('throws a TypeError at once for an unsupported algorithm', () => {
-    expect(() => createSigningKeys({ algorithm: 'RS256' as 'ES256' })).toThrow(TypeError)
-  })
-
-  it('rejects on first use when the first key cannot sign', async () => {
-    const key = await generateSigningKey('ES256')
-
-    const keys = createSigningKeys({ keys: [publicOnly(key)] })
-
-    await expect(keys.jwks()).rejects.toThrow(
-      new TypeError('signing keys: the first key must be a private key (it signs)'),
-    )
-  })
-
-  it('rejects on first use for a key of an unsupported type', async () => {
-    const { privateKey } = await generateKeyPair('RS256', { extractable: true })
-    const rsa = await exportJWK(privateKey)
-
-    const keys = createSigningKeys({ keys: [rsa] })
-
-    await expect(keys.jwks()).rejects.toThrow(TypeError)
-  })
-
-  it('answers the JWKS route with 500 internal and logs the cause', async () => {
-    const key = await generateSigningKey('ES256')
-    const h = await createHarness({ keys: createSigningKeys({ keys: [publicOnly(key)] }) })
-
-    const res = await h.send('/.well-known/jwks.json')
-
-    await expectError(res, 500, 'internal')
-    expect(h.logger.error).toHaveBeenCalledTimes(1)
-  })
-})
+// Malformed keys and their messages: signing-key-errors.test.ts.

@@ -24,13 +24,13 @@ describe('POST /auth/login with valid credentials', () => {
     const { res, body } = await h.login('alice')
 
     expect(body).toStrictEqual({
-      accessToken: expect.any(String),
+      accessToken: expect.any(String) as string,
       tokenType: 'Bearer',
       expiresAt: T0 + 300_000,
       expiresIn: 300,
       idleExpiresIn: 86_400,
       user: ALICE,
-      sessionId: expect.stringMatching(SESSION_ID),
+      sessionId: expect.stringMatching(SESSION_ID) as string,
     })
     expect(res.headers.get('content-type')).toBe('application/json')
     expect(res.headers.get('cache-control')).toBe('no-store')
@@ -64,7 +64,7 @@ describe('POST /auth/login with valid credentials', () => {
       exp: T0 / 1000 + 300,
       jti: expect.stringMatching(
         /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-      ),
+      ) as string,
       // RFC 9068 §2.2; the audience unless `clientId` says otherwise.
       client_id: 'baton-api',
     })

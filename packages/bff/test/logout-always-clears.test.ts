@@ -85,7 +85,7 @@ describe('M1: POST /auth/logout while the store is down', () => {
   })
 
   it('leaves a session that admin.revokeSession() can end once the store is back', async () => {
-    const { get } = h.store
+    const get = h.store.get.bind(h.store)
     h.store.get = outage
     await h.logout(login.cookie)
     h.store.get = get

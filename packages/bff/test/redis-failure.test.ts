@@ -67,7 +67,7 @@ describe.skipIf(binary === null)('Redis outage', () => {
       const ms = performance.now() - start
       expect(res.status).toBe(503)
       expect(await res.json()).toStrictEqual({
-        error: { code: 'store_unavailable', message: expect.any(String) },
+        error: { code: 'store_unavailable', message: expect.any(String) as string },
       })
       expect(res.headers.get('retry-after')).toBe('1')
       // A 503 must not clear the refresh cookie: the session may well be intact.

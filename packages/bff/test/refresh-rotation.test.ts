@@ -35,7 +35,7 @@ describe('POST /auth/refresh with the current cookie', () => {
     const { res, body } = await h.refreshOk(login.cookie)
 
     expect(body).toStrictEqual({
-      accessToken: expect.any(String),
+      accessToken: expect.any(String) as string,
       tokenType: 'Bearer',
       expiresAt: T0 + MINUTE + 300_000,
       expiresIn: 300,

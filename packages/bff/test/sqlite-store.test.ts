@@ -2,11 +2,11 @@
  * What only the SQLite store promises, beyond the shared contract: WAL mode and its indexes, the
  * sweep of rows past their deadlines, ownership of the database, and 503 when it is unusable.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sqliteStore, type SqliteStore } from '../src/stores/sqlite.js'
 import { sessionRecord } from './store-contract.js'
 
@@ -96,5 +96,72 @@ describe('sqliteStore', () => {
       status: 503,
       code: 'store_unavailable',
     })
+  })
+})
+
+describe('issue 19: sqliteStore({ path }) and its folder', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-sqlite-path-'))
+  })
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('creates the missing folders of its path', async () => {
+    const path = join(dir, 'data', 'baton', 'sessions.db')
+    const now = Date.now()
+    const session = sessionRecord('folder-user', now)
+
+    const store = sqliteStore({ path })
+    await store.create(session, now)
+
+    expect(statSync(join(dir, 'data', 'baton')).isDirectory()).toBe(true)
+    expect(await store.get(session.id)).toStrictEqual(session)
+    await store.close()
+  })
+
+  it('says which folder it cannot create, why, and what to do', () => {
+    writeFileSync(join(dir, 'data'), 'not a folder')
+    const path = join(dir, 'data', 'baton', 'sessions.db')
+
+    expect(() => sqliteStore({ path })).toThrow(
+      new TypeError(
+        `sqliteStore: cannot create the folder "${join(dir, 'data', 'baton')}" for path ` +
+          `"${path}" (ENOTDIR, a file is in the way); create it, or give a path in a folder ` +
+          'this process can write to',
+      ),
+    )
+  })
+
+  it.each([
+    [
+      'a folder',
+      (path: string) => mkdirSync(path),
+      'SQLITE_CANTOPEN: unable to open database file',
+    ],
+    [
+      'a file that is no database',
+      (path: string) => writeFileSync(path, 'x'.repeat(4096)),
+      'SQLITE_NOTADB: file is not a database',
+    ],
+  ])('says when the path is %s', (_, make, reason) => {
+    const path = join(dir, 'sessions.db')
+    make(path)
+
+    expect(() => sqliteStore({ path })).toThrow(
+      new TypeError(
+        `sqliteStore: cannot open path "${path}" as an SQLite database (${reason}); give a file ` +
+          'this process can read and write',
+      ),
+    )
+  })
+
+  it('refuses an empty path, which would open a temporary database', () => {
+    expect(() => sqliteStore({ path: '' })).toThrow(
+      new TypeError(
+        'sqliteStore: path must be a file path (or ":memory:" for a throwaway database), got ""',
+      ),
+    )
   })
 })

@@ -464,7 +464,8 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
           logger: { warn: () => {}, error: () => {} },
         }
         const bff = createBff(options)
-        const post = (path: string, cookie?: string, body?: unknown) =>
+        // Hono's `request` may answer synchronously; a Promise is what the tests await.
+        const post = async (path: string, cookie?: string, body?: unknown) =>
           bff.request(
             new Request(`http://localhost/auth${path}`, {
               method: 'POST',

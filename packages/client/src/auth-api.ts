@@ -6,6 +6,7 @@
  * routes.
  */
 import {
+  ACTIVITY_HEADER,
   AUTH_ROUTES,
   CSRF_HEADER,
   CSRF_HEADER_VALUE,
@@ -106,9 +107,11 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
   const call = async (
     route: 'login' | 'refresh' | 'logout',
     json?: unknown,
+    activity?: boolean,
   ): Promise<AuthOutcome<TUser> | { kind: 'ok' }> => {
     const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
     if (json !== undefined) headers['content-type'] = 'application/json'
+    if (activity) headers[ACTIVITY_HEADER] = '1'
     const answer = await exchange(
       config,
       config.fetch,
@@ -135,7 +138,9 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
 
   return {
     login: (credentials: LoginBody) => call('login', credentials) as Promise<AuthOutcome<TUser>>,
-    refresh: () => call('refresh') as Promise<AuthOutcome<TUser>>,
+    /** `activity`: the user was active since the last refresh that said so (it extends the idle deadline). */
+    refresh: (activity: boolean) =>
+      call('refresh', undefined, activity) as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
     abort: () => lifetime.abort(),
   }

@@ -26,43 +26,54 @@ export interface SessionClient<TUser extends SessionUser = RegisteredUser> {
   /**
    * Boots the client: without the companion cookie it is `unauthenticated` at once; otherwise it
    * takes the token from another signed-in tab if one answers quickly, or refreshes with the
-   * cookie. Resolves once the status is known. Calling it again is harmless.
+   * cookie. If a sign-out in this browser was never confirmed by the BFF, it sends that instead
+   * of a refresh, and stays `unauthenticated`. Resolves once the status is known. Calling it again
+   * is harmless.
    */
-  start(): Promise<void>
+  readonly start: () => Promise<void>
   /**
    * Signs in. Every open tab becomes `authenticated` too. Rejects with a `BatonError` whose `code`
    * is `invalid_credentials`, `invalid_request`, `rate_limited`, `csrf_failed`, or
    * `network_unavailable` (a `RefreshNetworkError`).
    */
-  login(credentials: LoginCredentials): Promise<TUser>
+  readonly login: (credentials: LoginCredentials) => Promise<TUser>
   /**
    * Signs out this session (or, with `everywhere`, every session of the user) and every tab. The
-   * tab is signed out even when the BFF cannot be reached; the promise then rejects with
-   * `RefreshNetworkError` so you can tell the user.
+   * tab is signed out even when the BFF cannot confirm it (network error, 5xx); the promise
+   * then rejects with that error (`RefreshNetworkError`) so you can tell the user, the store's
+   * `error` is a `SessionExpiredError('logged_out')` whose `cause` is that error, and the browser
+   * remembers the sign-out (in `adapters.storage`): no tab refreshes the session meanwhile, and
+   * the next `start()` sends the logout again instead of a refresh.
+   *
+   * @example
+   * ```ts
+   * await baton.logout().catch(() => showNotice('Signed out here; the server will be told.'))
+   * ```
    */
-  logout(options?: { everywhere?: boolean }): Promise<void>
+  readonly logout: (options?: { everywhere?: boolean }) => Promise<void>
   /**
    * A valid access token, refreshed (once for all tabs) if needed. Rejects with
    * `SessionExpiredError` when signed out, `RefreshNetworkError` when no token came in time.
    */
-  getAccessToken(options?: { signal?: AbortSignal }): Promise<string>
+  readonly getAccessToken: (options?: { signal?: AbortSignal }) => Promise<string>
   /**
    * Forgets this tab's access token now, so the next request refreshes it (coordinated). Use after
    * changing the user's permissions on the server; demos use it to show a refresh.
    */
-  invalidateAccessToken(): void
+  readonly invalidateAccessToken: () => void
   /**
    * `fetch` that sends the bearer token, waits while a refresh is in flight in any tab, and on a
    * 401 refreshes once and retries once; a second 401 is returned as it is. Like `fetch`, it
    * resolves with any HTTP status; it rejects with the session's errors (`SessionExpiredError`,
-   * `RefreshNetworkError`, `queue_full`) and with `fetch`'s own. For ky, see
-   * `@baton/client/ky`.
+   * `RefreshNetworkError`, `queue_full`) and with `fetch`'s own. Only requests to the
+   * `tokenOrigins` (by default the page's and the BFF's origin) get the token: others go out
+   * untouched, and their 401 is an ordinary response. For ky, see `@baton/client/ky`.
    */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
   /** The user's sessions (signed-in devices): list them, sign one out. */
   readonly sessions: SessionRoutes
   /** Stops timers and listeners, closes the channel and rejects waiting requests. Final. */
-  destroy(): void
+  readonly destroy: () => void
 }
 
 /**
@@ -90,7 +101,7 @@ export function createSessionClient<TUser extends SessionUser = RegisteredUser>(
   const config = normalizeOptions(options)
   const store = createSessionStore<TUser>()
   const coordinator = createRefreshCoordinator<TUser>(config, createAuthApi<TUser>(config), store)
-  const sessionFetch = createSessionFetch(coordinator, config.fetch)
+  const sessionFetch = createSessionFetch(coordinator, config)
 
   return {
     store: store.view,

@@ -5,8 +5,18 @@
  */
 import type { BatonErrorCode, SessionEndReason } from './errors.js'
 
-/** Why a refresh started. */
-export type RefreshTrigger = 'start' | 'scheduled' | 'expired' | 'unauthorized' | 'wake' | 'retry'
+/**
+ * Why a refresh started. Whether it counts as the user's activity for the BFF's idle timeout
+ * does not depend on the trigger but on what the tab saw since its last refresh that counted:
+ * a request through `fetch` / `getAccessToken` (waiting for a token or not) or a tab start. So
+ * `start`, `expired` (a request waits for a token), `unauthorized` (a request got a 401) and
+ * `activity` always count; `scheduled`, `wake`, `retry` and `verify` only after such a request.
+ * - `activity`: a request inside the last margin before the idle deadline, which an idle tab
+ *   lets pass without refreshing, so the request's activity reaches the BFF in time.
+ * - `verify`: another tab said the session ended or switched user, and the BFF is asked.
+ */
+export type RefreshTrigger =
+  'start' | 'scheduled' | 'expired' | 'unauthorized' | 'wake' | 'retry' | 'activity' | 'verify'
 
 /**
  * Something that happened in this tab. `source: 'peer'` means another tab did it.

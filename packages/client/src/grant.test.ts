@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   grantFromBody,
+  idleCheck,
   isDue,
   isUsable,
   marginOf,
@@ -42,6 +43,16 @@ describe('parseGrant', () => {
     })
   })
 
+  it('reads idleExpiresIn as a deadline on this clock, and does without it', () => {
+    expect(parseGrant({ ...body, idleExpiresIn: 600 }, NOW)).toMatchObject({
+      idleExpiresAt: NOW + 600_000,
+    })
+    expect(parseGrant(body, NOW)).not.toHaveProperty('idleExpiresAt')
+    for (const idleExpiresIn of [-1, 'soon', null, Number.NaN]) {
+      expect(parseGrant({ ...body, idleExpiresIn }, NOW)).not.toHaveProperty('idleExpiresAt')
+    }
+  })
+
   it('falls back on expiresAt when expiresIn is missing', () => {
     const { expiresIn: _, ...old } = body
     expect(grantFromBody(old, NOW)).toMatchObject({ lifetime: 300_000, expiresAt: NOW + 300_000 })
@@ -54,6 +65,7 @@ describe('parseGrant', () => {
     ['no session id', { ...body, sessionId: 7 }],
     ['no user', { ...body, user: null }],
     ['a user without id', { ...body, user: { name: 'Alice' } }],
+    ['a user with an empty id', { ...body, user: { id: '' } }],
     ['no lifetime', { ...body, expiresIn: undefined, expiresAt: undefined }],
     ['a lifetime of 0', { ...body, expiresIn: 0 }],
     ['an infinite lifetime', { ...body, expiresIn: Infinity }],
@@ -96,5 +108,20 @@ describe('grant arithmetic', () => {
     expect(nextRefreshAt(g, 30_000, 0.999)).toBe(g.expiresAt - 30_999)
     const short = grant(3_000)
     expect(nextRefreshAt(short, 30_000, 0.5)).toBe(short.expiresAt - 1_500 - 75)
+  })
+
+  it('nextRefreshAt: no later than the margin before the idle deadline', () => {
+    const g = { ...grant(300_000), idleExpiresAt: NOW + 600_000 }
+    expect(nextRefreshAt(g, 30_000, 0)).toBe(g.expiresAt - 30_000)
+    const nearIdle = { ...g, idleExpiresAt: NOW + 200_000 }
+    expect(nextRefreshAt(nearIdle, 30_000, 0.5)).toBe(NOW + 170_000)
+  })
+
+  it('idleCheck: inside the margin before the idle deadline, a second after it', () => {
+    const g = { ...grant(300_000), idleExpiresAt: NOW + 600_000 }
+    expect(idleCheck(grant(300_000), 30_000, NOW + 10_000_000)).toBeNull()
+    expect(idleCheck(g, 30_000, NOW + 569_999)).toBeNull()
+    expect(idleCheck(g, 30_000, NOW + 570_000)).toBe(NOW + 601_000)
+    expect(idleCheck(g, 30_000, NOW + 700_000)).toBe(NOW + 601_000)
   })
 })

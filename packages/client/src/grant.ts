@@ -20,18 +20,19 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /** @internal True for a `SessionUser` (an object with a string `id`). */
 export const isSessionUser = (value: unknown): value is SessionUser =>
-  isObject(value) && typeof value.id === 'string'
+  isObject(value) && typeof value.id === 'string' && value.id !== ''
 
 /**
  * Reads a login or refresh answer ({@link GrantBody}) received at `now`; `null` when it is not
  * one. The lifetime comes from `expiresIn`, relative, because this device's clock may be minutes
- * off the server's; `expiresAt` is the fallback of an older BFF.
+ * off the server's; `expiresAt` is the fallback of an older BFF. `idleExpiresIn` becomes
+ * `idleExpiresAt` on this clock, and is left out when the BFF did not send a usable one.
  */
 export function grantFromBody<TUser extends SessionUser>(
   body: Unchecked<GrantBody>,
   now: number,
 ): Grant<TUser> | null {
-  const { accessToken, expiresIn, expiresAt, user, sessionId } = body
+  const { accessToken, expiresIn, expiresAt, idleExpiresIn, user, sessionId } = body
   if (typeof accessToken !== 'string' || typeof sessionId !== 'string') return null
   if (!isSessionUser(user)) return null
   const lifetime =
@@ -42,7 +43,7 @@ export function grantFromBody<TUser extends SessionUser>(
         : NaN
   if (!Number.isFinite(lifetime) || lifetime <= 0) return null
   // The user's claims beyond `id` are the app's word (its `authenticate` returned them).
-  return {
+  const grant: Grant<TUser> = {
     accessToken,
     expiresAt: now + lifetime,
     lifetime,
@@ -50,7 +51,12 @@ export function grantFromBody<TUser extends SessionUser>(
     user: user as TUser,
     sessionId,
   }
+  if (isTime(idleExpiresIn) && idleExpiresIn >= 0) grant.idleExpiresAt = now + idleExpiresIn * 1000
+  return grant
 }
+
+/** @internal A finite number. */
+export const isTime = (value: unknown): value is number => Number.isFinite(value)
 
 /** {@link grantFromBody} for a body of unknown shape. */
 export const parseGrant = <TUser extends SessionUser>(body: unknown, now: number) =>
@@ -75,10 +81,25 @@ export const isDue = (grant: Grant, refreshMargin: number, now: number): boolean
 
 /**
  * When to refresh `grant` proactively: its margin before expiry, minus a jitter of up to a tenth
- * of the margin (at most 1 s), so the tabs of many devices do not all refresh at once.
- * `random` is a number in [0, 1).
+ * of the margin (at most 1 s), so the tabs of many devices do not all refresh at once; but no
+ * later than its margin before the session's idle deadline, where the tab decides whether its
+ * user was active (see {@link idleCheck}). `random` is a number in [0, 1).
  */
 export const nextRefreshAt = (grant: Grant, refreshMargin: number, random: number): number => {
   const margin = marginOf(grant, refreshMargin)
-  return grant.expiresAt - margin - random * Math.min(1_000, margin / 10)
+  const at = grant.expiresAt - margin - random * Math.min(1_000, margin / 10)
+  return Math.min(at, (grant.idleExpiresAt ?? Infinity) - margin)
+}
+
+/**
+ * What a proactive refresh of `grant` at `now` should do when this tab's user was not active
+ * since its last activity refresh: `null` to refresh (the idle deadline is not near, so a refresh
+ * that does not extend it keeps the token fresh), or the time to ask the BFF once whether the
+ * session is over: a second after the idle deadline, as `idleExpiresIn` is rounded down.
+ */
+export const idleCheck = (grant: Grant, refreshMargin: number, now: number): number | null => {
+  const idleAt = grant.idleExpiresAt
+  return idleAt !== undefined && now >= idleAt - marginOf(grant, refreshMargin)
+    ? idleAt + 1_000
+    : null
 }

@@ -41,6 +41,14 @@ export interface ClientAdapters {
    * @default `document.cookie`, `null` where there is no document
    */
   cookies?: () => string | null
+  /**
+   * Where a sign-out the BFF has not confirmed yet is remembered, so that no tab of this browser
+   * refreshes the session meanwhile and the next start finishes it (one key, named after
+   * `channel`, holding `1` or `everywhere`: nothing secret). `null`: nowhere (a sign-out that
+   * fails on the network is then only as durable as the tab).
+   * @default localStorage, `null` where there is none or it throws (sandboxed iframes)
+   */
+  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null
 }
 
 /**
@@ -70,9 +78,24 @@ export interface SessionClientOptions {
   refreshMargin?: Duration
   /**
    * Name of the BroadcastChannel and Web Lock shared by this app's tabs (one per app and origin).
-   * @default 'baton'
+   * Derived from the resolved `baseUrl` by default, so two Baton apps on one origin with
+   * different BFFs never read each other's messages or share a lock.
+   * @default `baton:` and the absolute URL of `baseUrl`, e.g. 'baton:https://app.example/auth'
    */
   channel?: string
+  /**
+   * The origins `fetch` sends the bearer token to (exact origins such as
+   * `'https://api.example'`). Requests to any other origin go out untouched, without waiting for
+   * a token, and their 401 is an ordinary response. The BFF's own origin (of `baseUrl`) is always
+   * allowed, for its session routes.
+   * @default the page's origin (and the BFF's)
+   *
+   * @example
+   * ```ts
+   * createSessionClient({ tokenOrigins: [location.origin, 'https://api.example'] })
+   * ```
+   */
+  tokenOrigins?: readonly string[]
   /**
    * How long a request may wait for a token while a refresh is in flight or failing; then it
    * rejects with `RefreshNetworkError`.
@@ -148,6 +171,11 @@ export interface ClientConfig {
   baseUrl: string
   refreshMargin: number
   channel: string
+  /**
+   * Origins that get the bearer token (`tokenOrigins` or the page's, and the BFF's); `undefined`
+   * for one that is unknown (no page), which matches no request.
+   */
+  tokenOrigins: Array<string | undefined>
   queueTimeout: number
   maxQueue: number
   requestTimeout: number
@@ -163,12 +191,21 @@ export interface ClientConfig {
   cookies: () => string | null
 }
 
+/** `url` resolved against `base`, `undefined` when that is no URL. */
+const urlOf = (url: unknown, base?: string): URL | undefined => {
+  try {
+    return new URL(url as string, base)
+  } catch {
+    return undefined
+  }
+}
+
 /** @internal Applies defaults; throws a `TypeError` naming the first bad option. */
 export function normalizeOptions(options: SessionClientOptions = {}): ClientConfig {
   const {
     baseUrl = '/auth',
-    channel = 'baton',
     maxQueue = 500,
+    tokenOrigins,
     retry = {},
     onEvent,
     sessionHintCookie = SESSION_HINT_COOKIE,
@@ -185,7 +222,20 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
   const duration = (value: Duration | undefined, fallback: number, option: string) =>
     value === undefined ? fallback : parseDuration(value, `createSessionClient: ${option}`)
   check(text(baseUrl), 'baseUrl', 'a non-empty string', baseUrl)
+  const page = (globalThis as { location?: Location }).location
+  const bff = baseUrl.replace(/\/+$/, '')
+  // Without a page (Node), a relative baseUrl stays as it is: the name is still per BFF.
+  const resolved = urlOf(bff, page?.href)
+  const { channel = `baton:${resolved?.href ?? bff}` } = options
   check(text(channel), 'channel', 'a non-empty string', channel)
+  check(
+    tokenOrigins === undefined ||
+      (Array.isArray(tokenOrigins) &&
+        tokenOrigins.every((origin) => urlOf(origin)?.origin === origin)),
+    'tokenOrigins',
+    'an array of origins such as "https://api.example"',
+    tokenOrigins,
+  )
   check(
     sessionHintCookie === false || text(sessionHintCookie),
     'sessionHintCookie',
@@ -200,9 +250,10 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
   )
   check(onEvent === undefined || typeof onEvent === 'function', 'onEvent', 'a function', onEvent)
   return {
-    baseUrl: baseUrl.replace(/\/+$/, ''),
+    baseUrl: bff,
     refreshMargin: duration(options.refreshMargin, 30_000, 'refreshMargin'),
     channel,
+    tokenOrigins: [...(tokenOrigins ?? [page?.origin]), resolved?.origin],
     queueTimeout: duration(options.queueTimeout, 15_000, 'queueTimeout'),
     maxQueue: Math.floor(maxQueue),
     requestTimeout: duration(options.requestTimeout, 10_000, 'requestTimeout'),

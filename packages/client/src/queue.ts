@@ -28,6 +28,8 @@ export function createRequestQueue(options: {
     },
 
     enqueue(signal?: AbortSignal | null): Promise<string> {
+      // Rejected with the caller's abort reason, whatever it is, as fetch does.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       if (signal?.aborted) return Promise.reject(signal.reason)
       if (waiters.size >= options.maxSize) {
         return Promise.reject(
@@ -42,6 +44,8 @@ export function createRequestQueue(options: {
         }
         const waiter: Waiter = {
           resolve: (token) => (done(), resolve(token)),
+          // The session's errors, or the caller's abort reason as it is (see above).
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           reject: (error) => (done(), reject(error)),
         }
         const onAbort = () => waiter.reject(signal!.reason)

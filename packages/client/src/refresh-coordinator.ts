@@ -9,7 +9,12 @@
  *   refresh runs anywhere and releases them with the new token;
  * - hands its token to a tab that starts while it is signed in, so that tab needs no refresh;
  * - never signs out on a network failure: it backs off and retries, and retries at once when the
- *   tab wakes or comes back online.
+ *   tab wakes or comes back online;
+ * - tells the BFF with each refresh whether the user was active (requests, a start) since the
+ *   last one that did, and stops refreshing an idle tab near the idle deadline, so an unused
+ *   session ends on time in every tab (ASVS 7.3.1);
+ * - never refreshes while a sign-out of this browser is unconfirmed (`sign-out.ts`), and believes
+ *   other tabs only as far as `tab-listener.ts` checks them.
  */
 import type { LoginBody, SessionUser, TabMessage } from '@baton/protocol'
 import { connectTab, type TabConnection } from './adapters/connect.js'
@@ -18,13 +23,15 @@ import type { AuthApi } from './auth-api.js'
 import { createChangeSignal } from './change-signal.js'
 import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
 import type { RefreshTrigger } from './events.js'
-import { isDue, marginOf } from './grant.js'
+import { isDue, nextRefreshAt } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { createRequestQueue } from './queue.js'
 import { createRefreshSchedule } from './refresh-schedule.js'
+import { createPendingLogout, createSignOut } from './sign-out.js'
 import { hasSessionHint } from './session-hint.js'
 import type { SessionStore } from './store.js'
-import { createPeerRefreshes, parseTabMessage } from './tab-messages.js'
+import { createTabListener } from './tab-listener.js'
+import { createPeerRefreshes } from './tab-messages.js'
 import { createTabSession } from './tab-session.js'
 
 /** @internal */
@@ -35,7 +42,6 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
 ) {
   const { adapters, now, onEvent: emit } = config
   const lockName = `${config.channel}:refresh`
-  const lockTimeout = config.requestTimeout * 2
 
   let tab: TabConnection | null = null
   let localRefresh: Promise<void> | null = null
@@ -44,11 +50,16 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
   let started: Promise<void> | null = null
   let destroyed = false
   const changes = createChangeSignal()
+  const pending = createPendingLogout(config)
 
-  // A peer bounds its own call by requestTimeout; past that it is gone (tab closed).
+  // A peer bounds its own call by requestTimeout; past that it is gone (tab closed). Waiting for
+  // a peer only spares a request a 401 (the lock, not the announcement, keeps refreshes apart), so
+  // it is never worth more than a few seconds: a forged announcement must not hold requests until
+  // ky's own 10 s timeout (issue 12, L3).
   const peers = createPeerRefreshes({
-    deadlineMs: config.requestTimeout + 1_000,
+    deadlineMs: Math.min(config.requestTimeout + 1_000, 3_000),
     onExpire: () => settle(),
+    now,
   })
 
   const queue = createRequestQueue({
@@ -67,18 +78,25 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     maxDelay: config.retryMax,
     now,
     onFire: (trigger) => {
-      // A peer is already on it; its grant will arrive by message.
-      if (peers.size > 0 && trigger === 'scheduled') return
+      if (trigger === 'scheduled') {
+        // A peer is already on it; its grant will arrive by message.
+        if (peers.busy()) return
+        // Idle since the last refresh that counted, and the idle deadline is near: no keep-alive
+        // (issue 12, M5). Past the deadline, one refresh confirms the end, for every tab.
+        const check = session.idleCheckAt()
+        if (check !== null && now() < check) return schedule.at(check)
+      }
       void refresh(trigger)
     },
   })
 
   const session = createTabSession(config, store, schedule)
   const { adopt, end, status } = session
-  const refreshingAnywhere = () => localRefresh !== null || peers.size > 0
+  const refreshingAnywhere = () => localRefresh !== null || peers.busy()
   const post = (message: TabMessage<TUser>) => tab?.channel.post(message)
   // Before start() (a logout first thing), the tab has no connection yet.
-  const lock = () => tab?.lock ?? adapters.lock ?? processLock
+  const withLock = <R>(fn: () => Promise<R>) =>
+    (tab?.lock ?? adapters.lock ?? processLock)(lockName, config.requestTimeout * 2, fn)
   // Baton needs a secure context anyway (Web Locks, Secure cookies), where randomUUID exists.
   const newId = () => crypto.randomUUID()
 
@@ -96,42 +114,21 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     if (queue.size > 0 && !schedule.failing && status() === 'authenticated') void refresh('expired')
   }
 
+  const signOut = createSignOut({ auth, pending, session, withLock, post, settle })
+  const listen = createTabListener<TUser>({
+    session,
+    peers,
+    post,
+    emit,
+    now,
+    refresh: (trigger) => refresh(trigger),
+    signedOutHere: () =>
+      pending.read() !== null ||
+      hasSessionHint(config.cookies(), config.sessionHintCookie) === false,
+    refreshing: () => localRefreshId,
+  })
   const onMessage = (raw: unknown) => {
-    const message = destroyed ? null : parseTabMessage<TUser>(raw)
-    if (message === null) return
-    switch (message.type) {
-      case 'hello': {
-        const grant = session.usable()
-        if (grant) post({ type: 'grant', grant })
-        else if (localRefreshId) post({ type: 'refreshing', refreshId: localRefreshId })
-        break
-      }
-      case 'refreshing':
-      case 'logging_out':
-        peers.add(message.refreshId)
-        if (message.type === 'refreshing') emit({ type: 'refresh_start', source: 'peer' })
-        break
-      case 'grant':
-        peers.delete(message.refreshId)
-        if (message.refreshId !== undefined) emit({ type: 'refresh_end', source: 'peer', ok: true })
-        if (adopt(message.grant, 'peer'))
-          emit({ type: 'token_from_peer', expiresAt: message.grant.expiresAt })
-        break
-      case 'refresh_failed':
-        peers.delete(message.refreshId)
-        emit({ type: 'refresh_end', source: 'peer', ok: false, error: 'network_unavailable' })
-        break
-      case 'ended':
-        // The session is over for everyone: no refresh of it is worth waiting for.
-        peers.clear()
-        if (session.current === null || session.current.sessionId === message.sessionId) {
-          end(new SessionExpiredError(message.reason), 'peer')
-        } else if (message.sessionId !== null) {
-          session.endedElsewhere(message.sessionId)
-        }
-        break
-    }
-    settle()
+    if (!destroyed && listen(raw)) settle()
   }
 
   const refreshUnderLock = async (trigger: RefreshTrigger, stale: string | null) => {
@@ -140,14 +137,19 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     // A peer that just released the lock posted its grant first, but the message may still be on
     // its way: give a refresh we know about a moment to report before spending the cookie again.
     const deadline = now() + 1_000
-    while (peers.size > 0 && now() < deadline && !fresher()) await changes.next(deadline - now())
+    while (peers.busy() && now() < deadline && !fresher()) await changes.next(deadline - now())
     if (destroyed || fresher() || status() === 'unauthenticated') return
+    // A sign-out of this browser is not confirmed yet: the session must not come back.
+    if (pending.read() !== null) return end(new SessionExpiredError('logged_out'), 'local')
 
     const refreshId = newId()
     localRefreshId = refreshId
     post({ type: 'refreshing', refreshId })
     emit({ type: 'refresh_start', source: 'local', trigger })
-    const outcome = await auth.refresh()
+    // Activity from now on is news for the next refresh, not for this one.
+    const activity = session.active
+    session.active = false
+    const outcome = await auth.refresh(activity)
     localRefreshId = null
     if (destroyed) return
     if (outcome.kind === 'granted') {
@@ -156,6 +158,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
       emit({ type: 'refresh_end', source: 'local', ok: true })
       return
     }
+    session.active ||= activity
     const sessionId = session.current?.sessionId ?? null
     // 'rejected' is a refusal for a reason other than the session (a CSRF or origin
     // misconfiguration): retrying cannot help, and pretending to be signed in would hide it.
@@ -174,7 +177,7 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
   /** Runs one coordinated refresh; concurrent callers in this tab share it. */
   const refresh = (trigger: RefreshTrigger, stale = session.current?.accessToken ?? null) => {
     if (destroyed) return Promise.resolve()
-    localRefresh ??= lock()(lockName, lockTimeout, () => refreshUnderLock(trigger, stale))
+    localRefresh ??= withLock(() => refreshUnderLock(trigger, stale))
       .catch((cause: unknown) => {
         // Only a broken lock gets here (the refresh itself never throws): treat it like the network.
         session.failed(new RefreshNetworkError('Refresh failed to run.', { cause }))
@@ -193,32 +196,35 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     if (schedule.failing || !current || isDue(current, config.refreshMargin, now())) {
       void refresh(current ? 'wake' : 'retry')
     } else {
-      // Re-arm: the old timer may have been throttled into uselessness while hidden.
-      schedule.at(current.expiresAt - marginOf(current, config.refreshMargin))
+      // Re-arm: the old timer may have been throttled into uselessness while hidden (or the idle
+      // deadline came meanwhile: then it fires at once).
+      schedule.at(nextRefreshAt(current, config.refreshMargin, 0))
     }
   }
 
   const boot = async () => {
     tab = connectTab(config, { onMessage, onWake })
+    session.touch() // a tab start is the user's doing
     // No companion cookie, no refresh cookie (the BFF sets and clears them together), and no
-    // signed-in peer either (it would have set them): nothing to ask, no 401 to provoke.
+    // signed-in peer either (it would have set them): nothing to ask, no 401 to provoke, and no
+    // session left for a pending sign-out to end.
     if (hasSessionHint(config.cookies(), config.sessionHintCookie) === false) {
+      pending.clear()
       end(null, 'local')
       return settle()
     }
+    // A sign-out this browser could not confirm: send it again, never a refresh (issue 12, M1).
+    const everywhere = pending.read()
+    if (everywhere !== null) return signOut(everywhere, true).catch(() => {})
     // Ask the other tabs first: one that is signed in answers with its token within milliseconds,
-    // and this tab then needs no refresh of its own.
+    // and this tab then needs no refresh of its own. One that is refreshing holds the lock, which
+    // the refresh below waits for, and then finds its grant.
     booting = true
     if (tab.shared) {
       post({ type: 'hello' })
-      const askedUntil = now() + config.peerTimeout
-      const waitUntil = now() + config.requestTimeout
-      while (!destroyed && session.current === null && status() === 'loading') {
-        // A peer that is refreshing right now will broadcast the result: wait for it instead.
-        const until = peers.size > 0 ? waitUntil : askedUntil
-        if (now() >= until) break
+      const until = now() + config.peerTimeout
+      while (!destroyed && session.current === null && status() === 'loading' && now() < until)
         await changes.next(until - now())
-      }
     }
     booting = false
     if (!destroyed && session.current === null && status() === 'loading')
@@ -234,7 +240,8 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     return started
   }
 
-  const getAccessToken = async (signal?: AbortSignal | null): Promise<string> => {
+  /** A usable token, from this tab or after the refresh in flight anywhere. */
+  const token = async (signal?: AbortSignal | null): Promise<string> => {
     if (destroyed) throw destroyedError()
     void start()
     if (status() === 'unauthenticated')
@@ -246,14 +253,27 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
     return waiting
   }
 
+  /** The user did something (a request): news for the BFF's idle timeout. */
+  const touch = () => {
+    // Near the idle deadline an idle tab waits for it instead of refreshing: this activity must
+    // reach the BFF before then, so the refresh that says so goes now.
+    if (session.touch() && !schedule.failing && status() === 'authenticated')
+      void refresh('activity')
+  }
+
   return {
     start,
-    getAccessToken,
+    getAccessToken(signal?: AbortSignal | null): Promise<string> {
+      touch()
+      return token(signal)
+    },
     invalidate: session.expire,
 
     /** After a 401: the next token, from a peer's newer grant or a coordinated refresh. */
     async tokenAfterUnauthorized(used: string, signal?: AbortSignal | null): Promise<string> {
       if (destroyed) throw destroyedError()
+      // The same request as before: its activity is counted once, by the refresh below.
+      touch()
       // The API refused this token: it must not be handed out again, whatever its expiry says
       // (a refresh that fails on the network would otherwise release it to the waiters).
       if (session.current?.accessToken === used) {
@@ -261,14 +281,18 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
         if (!refreshingAnywhere() && status() === 'authenticated')
           void refresh('unauthorized', used)
       }
-      return getAccessToken(signal)
+      return token(signal)
     },
 
     async login(credentials: LoginBody): Promise<TUser> {
       if (destroyed) throw destroyedError()
       void start()
-      const outcome = await lock()(lockName, lockTimeout, () => auth.login(credentials))
+      const outcome = await withLock(() => auth.login(credentials))
       if (outcome.kind !== 'granted') throw outcome.error
+      // The old refresh cookie is replaced (and its session ended by the BFF): a pending sign-out
+      // has nothing left to end. A sign-in is activity.
+      pending.clear()
+      session.active = false
       session.revive(outcome.grant.sessionId)
       adopt(outcome.grant, 'local')
       post({ type: 'grant', grant: outcome.grant })
@@ -278,22 +302,10 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
 
     async logout(everywhere: boolean): Promise<void> {
       if (destroyed) throw destroyedError()
-      const outcome = await lock()(lockName, lockTimeout, () => {
-        // A peer's refresh queued behind this lock would otherwise go out with the cookie the
-        // logout clears (401 no_session, the wrong reason): announced like a refresh, it makes
-        // peers wait for the 'ended' below instead, even if that message lands after the lock.
-        post({ type: 'logging_out', refreshId: newId() })
-        return auth.logout(everywhere)
-      })
-      const sessionId = session.current?.sessionId ?? null
-      // Signed out here whatever the BFF said: the user asked for it.
-      end(new SessionExpiredError('logged_out'), 'local')
-      post({ type: 'ended', sessionId, reason: 'logged_out' })
-      settle()
-      if (outcome.kind === 'network' || outcome.kind === 'rejected') throw outcome.error
+      return signOut(everywhere)
     },
 
-    destroy() {
+    destroy: () => {
       if (destroyed) return
       destroyed = true
       auth.abort()

@@ -35,7 +35,8 @@ export interface SessionState<TUser extends SessionUser = RegisteredUser> {
   /**
    * Why the session ended (`SessionExpiredError`), or the last refresh failure while it goes on
    * (`RefreshNetworkError`, cleared by the next success). `null` for a visitor who never signed
-   * in (no session cookie).
+   * in (no session cookie). A `SessionExpiredError` with reason `logged_out` and a `cause`: the
+   * BFF has not confirmed the sign-out yet (the cause says why); the next start retries it.
    */
   error: AnyBatonError | null
 }

@@ -1,8 +1,13 @@
 /**
  * @module
  * The tab protocol on the receiving side: a strict parser for what arrives on the channel (another
- * version of Baton, another script on the origin, or a bug must not reach the state machine), and
- * the refreshes running in other tabs, each forgotten after a deadline in case its tab died.
+ * version of Baton, another script on the origin, or a bug must not reach the state machine), the
+ * consistency checks a peer's grant must pass, and the refreshes running in other tabs, each
+ * forgotten after a deadline in case its tab died, and all of them once announcements go on for
+ * longer than any real refresh takes.
+ *
+ * Any script of the origin can post on the channel (issue 12, L3): what it says is a hint to be
+ * checked, never an order. The coordinator verifies with the BFF what these checks cannot.
  */
 import {
   SESSION_END_CODES,
@@ -11,7 +16,7 @@ import {
   type TabGrant,
   type TabMessage,
 } from '@baton/protocol'
-import { isSessionUser } from './grant.js'
+import { isSessionUser, isTime, type Grant } from './grant.js'
 import { clearTimer, setTimer } from './timers.js'
 
 /** @internal Every reason an `ended` message may carry. */
@@ -23,13 +28,42 @@ export const END_REASONS = [
 type Raw = Record<string, unknown>
 
 const isId = (value: unknown): value is string => typeof value === 'string' && value !== ''
-const isTime = (value: unknown): value is number => Number.isFinite(value)
 
 function parseTabGrant(raw: unknown): TabGrant | null {
-  const { accessToken, expiresAt, lifetime, issuedAt, user, sessionId } = (raw ?? {}) as Raw
+  const { accessToken, expiresAt, lifetime, issuedAt, idleExpiresAt, user, sessionId } = (raw ??
+    {}) as Raw
   if (!isId(accessToken) || !isId(sessionId) || !isSessionUser(user)) return null
   if (!isTime(expiresAt) || !isTime(issuedAt) || !isTime(lifetime) || lifetime <= 0) return null
-  return { accessToken, expiresAt, lifetime, issuedAt, user, sessionId }
+  const grant: TabGrant = { accessToken, expiresAt, lifetime, issuedAt, user, sessionId }
+  if (isTime(idleExpiresAt)) grant.idleExpiresAt = idleExpiresAt
+  else if (idleExpiresAt !== undefined) return null
+  return grant
+}
+
+/**
+ * Whether a peer's grant is consistent with its own token, whose payload is read without
+ * verifying it (the API verifies the signature; this only keeps a forged message from steering
+ * the tab): the token names the grant's session (`sid`), and the grant's expiry on this device
+ * is ahead of `now`, issued no later than `now`, and no further out than the token's own lifetime
+ * (`exp - iat`). A grant failing them is ignored.
+ */
+export function isPlausibleGrant(grant: Grant, now: number): boolean {
+  try {
+    const part = grant.accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')
+    const { sid, exp, iat } = JSON.parse(atob(part)) as Raw
+    return (
+      sid === grant.sessionId &&
+      isTime(exp) &&
+      isTime(iat) &&
+      grant.issuedAt <= now &&
+      now < grant.expiresAt &&
+      grant.expiresAt <= grant.issuedAt + grant.lifetime &&
+      grant.lifetime <= (exp - iat) * 1000
+    )
+  } catch {
+    // Not a JWT: not a token the BFF minted.
+    return false
+  }
 }
 
 /**
@@ -80,38 +114,56 @@ export function parseTabMessage<TUser extends SessionUser = SessionUser>(
  * Refreshes (and logouts) announced by other tabs and not yet reported on. Each is forgotten after
  * `deadlineMs` (its tab may have closed), which calls `onExpire`. At most `maxSize` are kept, the
  * oldest dropped first, so a peer that announces without end cannot grow it.
+ *
+ * Tabs refresh one at a time (the lock), each reporting within its own deadline, so
+ * announcements that keep the set busy for longer than `deadlineMs` are not worth waiting for (a
+ * script posting `refreshing` every second): from then on `busy()` is false until the set is
+ * empty again, and waiting requests go out (`onExpire` is called when that happens). A stream of
+ * forged announcements delays a request by at most `deadlineMs`, once.
  */
 export function createPeerRefreshes(options: {
   deadlineMs: number
   onExpire: () => void
+  now: () => number
   maxSize?: number
 }) {
   const timers = new Map<string, ReturnType<typeof setTimeout>>()
   const maxSize = options.maxSize ?? 32
+  // When the set last became non-empty, and the timer that ends the trust in it.
+  let since = 0
+  let patience: ReturnType<typeof setTimeout> | undefined
 
   const forget = (refreshId: string | undefined) => {
     if (refreshId === undefined) return
     clearTimer(timers.get(refreshId))
     timers.delete(refreshId)
+    if (timers.size === 0) clearTimer(patience)
   }
 
   return {
     get size() {
       return timers.size
     },
+    /** True while a peer is believed to be refreshing (or signing out). */
+    busy: () => timers.size > 0 && options.now() - since < options.deadlineMs,
     add(refreshId: string) {
-      forget(refreshId)
+      if (timers.size === 0) {
+        since = options.now()
+        patience = setTimer(options.onExpire, options.deadlineMs)
+      }
+      // Announced again: a new deadline for it, but the set stays as busy as it was since `since`.
+      clearTimer(timers.get(refreshId))
+      timers.delete(refreshId)
       if (timers.size >= maxSize) forget(timers.keys().next().value)
       const timer = setTimer(() => {
-        timers.delete(refreshId)
+        forget(refreshId)
         options.onExpire()
       }, options.deadlineMs)
       timers.set(refreshId, timer)
     },
     delete: forget,
     clear() {
-      for (const timer of timers.values()) clearTimer(timer)
-      timers.clear()
+      for (const id of [...timers.keys()]) forget(id)
     },
   }
 }

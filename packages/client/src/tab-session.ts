@@ -1,12 +1,12 @@
 /**
  * @module
  * This tab's token and the store that mirrors it: adopting a grant (here or from a peer), ending
- * the session, expiring the token. The access token lives in this closure only, never in the
- * store.
+ * the session, expiring the token; and this tab's activity, as the BFF's idle timeout counts it.
+ * The access token lives in this closure only, never in the store.
  */
 import type { SessionUser } from '@baton/protocol'
 import { SessionExpiredError, type AnyBatonError, type RefreshNetworkError } from './errors.js'
-import { isUsable, nextRefreshAt, type Grant } from './grant.js'
+import { idleCheck, isUsable, nextRefreshAt, type Grant } from './grant.js'
 import type { ClientConfig } from './options.js'
 import type { createRefreshSchedule } from './refresh-schedule.js'
 import type { SessionStore } from './store.js'
@@ -25,6 +25,13 @@ export function createTabSession<TUser extends SessionUser>(
   /** Sessions known to be over; a late grant of one of them must not bring it back. */
   const ended = new Set<string>()
   const status = () => store.getState().status
+  // Keep-alive is not activity (issue 12, M5; ASVS 7.3.1): the BFF extends the idle deadline only
+  // for refreshes that say the user was there. This tab's activity is its requests and its start;
+  // `active` while no refresh (or sign-in) has told the BFF of it yet.
+  let active = false
+  /** When to ask the BFF whether the idle session is over, if this tab was idle and it is near. */
+  const idleCheckAt = () =>
+    current && !active ? idleCheck(current, config.refreshMargin, now()) : null
 
   return {
     /** This tab's grant, usable or not. */
@@ -40,7 +47,7 @@ export function createTabSession<TUser extends SessionUser>(
     },
 
     /** Takes `grant` as this tab's token; false when it is stale or its session is over. */
-    adopt(grant: Grant<TUser>, source: 'local' | 'peer'): boolean {
+    adopt: (grant: Grant<TUser>, source: 'local' | 'peer'): boolean => {
       if (ended.has(grant.sessionId)) return false
       // Our own grants are the newest by construction (we held the lock); a peer's may be stale.
       if (
@@ -70,9 +77,11 @@ export function createTabSession<TUser extends SessionUser>(
     },
 
     /** Ends the session in this tab; `error: null` for a visitor who never had one. */
-    end(error: AnyBatonError | null, source: 'local' | 'peer') {
+    end: (error: AnyBatonError | null, source: 'local' | 'peer') => {
       if (current) ended.add(current.sessionId)
       current = null
+      // What the user did in a signed-out tab is not activity of the session signed in next.
+      active = false
       schedule.cancel()
       const wasEnded = status() === 'unauthenticated'
       store.update({
@@ -99,10 +108,28 @@ export function createTabSession<TUser extends SessionUser>(
     revive: (sessionId: string) => void ended.delete(sessionId),
 
     /** Makes this tab's token unusable now; the next request refreshes. */
-    expire() {
+    expire: () => {
       if (!current) return
       current = { ...current, expiresAt: now() }
       store.update({ expiresAt: current.expiresAt })
+    },
+
+    /**
+     * The user did something (a request, a start). True when an idle tab's timer is waiting for
+     * the idle deadline, which this activity must now beat.
+     */
+    touch(): boolean {
+      const idle = idleCheckAt()
+      active = true
+      return idle !== null
+    },
+    idleCheckAt,
+    /** Whether the next refresh tells the BFF the user was active; set false once one is sent. */
+    get active() {
+      return active
+    },
+    set active(value: boolean) {
+      active = value
     },
 
     /** Forgets the token (destroy). */

@@ -13,6 +13,7 @@ import {
   type RequireAuthVariables,
   type SessionStore,
 } from '@baton/bff'
+import { ACTIVITY_HEADER } from '@baton/protocol'
 import { Hono } from 'hono'
 
 export const ORIGIN = 'http://app.test'
@@ -21,6 +22,10 @@ export interface TestServer {
   app: Hono
   /** POST /auth/refresh requests that reached the BFF. */
   refreshCount(): number
+  /** For each POST /auth/refresh that reached the BFF: did it say the user was active? */
+  refreshActivity: boolean[]
+  /** When each POST /auth/refresh reached the BFF (fake clock, epoch ms). */
+  refreshTimes: number[]
   /** POST /auth/logout requests that reached the BFF. */
   logoutCount(): number
   /** API requests that reached /api: path, status answered, bearer token sent. */
@@ -61,6 +66,8 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
   const server: TestServer = {
     app: new Hono(),
     refreshCount: () => refreshes,
+    refreshActivity: [],
+    refreshTimes: [],
     logoutCount: () => logouts,
     apiCalls: [],
     rejectToken: null,
@@ -94,6 +101,8 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
   })
   app.use('/auth/refresh', async (c, next) => {
     refreshes++
+    server.refreshActivity.push(c.req.header(ACTIVITY_HEADER) === '1')
+    server.refreshTimes.push(Date.now())
     const concurrency = server.refreshConcurrency
     concurrency.max = Math.max(concurrency.max, ++concurrency.now)
     try {

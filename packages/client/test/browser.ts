@@ -71,8 +71,12 @@ export class Browser {
   readonly channel = `baton-test-${++browsers}`
   readonly cookies = new Map<string, StoredCookie>()
   readonly bus = new Bus()
+  /** This browser's localStorage, shared by its tabs (the pending sign-out lives there). */
+  readonly storage = new Map<string, string>()
   /** While set, /auth/refresh fails like a dropped connection. */
   offline = false
+  /** While set, /auth/logout fails like a dropped connection (the BFF never sees it). */
+  logoutOffline = false
   readonly tabs: Tab[] = []
 
   constructor(readonly server: TestServer) {}
@@ -91,6 +95,8 @@ export class Browser {
       await realTurn()
       if (this.offline && url.pathname.startsWith('/auth/refresh'))
         throw new TypeError('fetch failed')
+      if (this.logoutOffline && url.pathname.startsWith('/auth/logout'))
+        throw new TypeError('fetch failed')
       const cookie = [...this.live()]
         .filter(([, c]) => pathMatches(url.pathname, c.path))
         .map(([name, c]) => `${name}=${c.value}`)
@@ -100,7 +106,7 @@ export class Browser {
       this.transit--
       const response = await new Promise<Response>((resolve, reject) => {
         // Like fetch: an abort rejects at once, whatever the server is still doing.
-        const onAbort = () => reject(request.signal.reason)
+        const onAbort = () => reject(request.signal.reason as Error)
         if (request.signal.aborted) return onAbort()
         request.signal.addEventListener('abort', onAbort, { once: true })
         void answer.then(resolve, reject)
@@ -159,7 +165,7 @@ export class Browser {
     options: SessionClientOptions = {},
     tabOptions: {
       document?: boolean
-      defaults?: ReadonlyArray<'lock' | 'channel' | 'cookies'>
+      defaults?: ReadonlyArray<'lock' | 'channel' | 'cookies' | 'storage'>
       api?: KyOptions
     } = {},
   ): Tab {
@@ -173,6 +179,11 @@ export class Browser {
         return () => wakeListeners.delete(onWake)
       },
       cookies: tabOptions.document ? () => this.documentCookie() : () => null,
+      storage: {
+        getItem: (key) => this.storage.get(key) ?? null,
+        setItem: (key, value) => void this.storage.set(key, String(value)),
+        removeItem: (key) => void this.storage.delete(key),
+      },
     }
     for (const name of tabOptions.defaults ?? []) delete injected[name]
     const client = createSessionClient({

@@ -71,7 +71,8 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
 
 describe('sign-in and sign-out reach every tab (item 6)', () => {
   it('logout in one tab makes every tab unauthenticated at once', async () => {
-    const tabs = await signedInTabs(env.browser, 4)
+    // Pages read the companion cookie the logout cleared: that is what makes them believe it.
+    const tabs = await signedInTabs(env.browser, 4, {}, { document: true })
     await run(tabs[0]!.client.logout())
     const loggedOutAt = Date.now()
     // The messages are delivered; no time passes.
@@ -94,7 +95,7 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
   it('requests in other tabs wait for a logout in progress, then fail as logged out', async () => {
     // Announced like a refresh, a logout keeps peers from sending a token (or spending the
     // cookie on a refresh) while the session is being ended.
-    const [a, b] = await signedInTabs(env.browser, 2)
+    const [a, b] = await signedInTabs(env.browser, 2, {}, { document: true })
     env.server.logoutDelayMs = 300
     const before = env.server.refreshCount()
     const loggingOut = a!.client.logout()

@@ -16,7 +16,7 @@ const statusesOf = (tab: Tab) => {
 
 describe('a refresh answered 401 (item 4)', () => {
   it('a revoked session makes every tab unauthenticated and rejects queued requests', async () => {
-    const tabs = await signedInTabs(env.browser, 3)
+    const tabs = await signedInTabs(env.browser, 3, {}, { document: true })
     const sessionId = tabs[0]!.client.store.getState().sessionId!
     await env.server.store.revoke(sessionId, 'revoked', Date.now())
     tabs[0]!.client.invalidateAccessToken()

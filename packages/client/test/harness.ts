@@ -30,7 +30,7 @@ export function useBrowser(): {
   let untrack: Array<() => void> = []
   const serve = (options?: Partial<BffOptions>) => {
     const server = startServer(options)
-    untrack.push(trackWork(server.busy))
+    untrack.push(trackWork(() => server.busy()))
     return server
   }
   const handle = {
@@ -67,15 +67,19 @@ export function useBrowser(): {
   return handle
 }
 
-/** Opens `count` started tabs in `browser`, the first of which signs in as alice. */
+/**
+ * Opens `count` started tabs in `browser`, the first of which signs in as alice. `tabOptions` as
+ * for `browser.open` (`{ document: true }` for tabs that read the companion cookie, as pages do).
+ */
 export async function signedInTabs(
   browser: Browser,
   count: number,
   options: SessionClientOptions = {},
+  tabOptions: Parameters<Browser['open']>[1] = {},
 ): Promise<Tab[]> {
   const tabs: Tab[] = []
   for (let i = 0; i < count; i++) {
-    const tab = browser.open(options)
+    const tab = browser.open(options, tabOptions)
     await run(tab.client.start())
     if (i === 0) await run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
     tabs.push(tab)

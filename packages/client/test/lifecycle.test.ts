@@ -43,7 +43,7 @@ describe('a tab woken from sleep or background (item 8)', () => {
 describe('without BroadcastChannel or Web Locks (item 9)', () => {
   it('works correctly in the one tab and says so once in a debug log', async () => {
     vi.stubGlobal('BroadcastChannel', undefined)
-    const debug = vi.fn()
+    const debug = vi.fn<(message: string) => void>()
     const tab = env.browser.open({ logger: { debug } }, { defaults: ['lock', 'channel'] })
     await run(Promise.all([tab.client.start(), tab.client.start()]))
     await signIn(tab)
@@ -229,10 +229,18 @@ describe('start, destroy and options', () => {
     expect(env.server.refreshCount()).toBe(1) // the boot refresh, before signing in
   })
 
-  it('never touches localStorage or sessionStorage, and never writes a cookie from script', async () => {
-    const storage = { setItem: vi.fn(), getItem: vi.fn(), removeItem: vi.fn() }
-    vi.stubGlobal('localStorage', storage)
-    vi.stubGlobal('sessionStorage', storage)
+  it('keeps nothing in storage and never writes a cookie from script', async () => {
+    // localStorage holds a sign-out only while the BFF has not confirmed it (pending-logout
+    // tests): a successful session leaves no trace there, and sessionStorage is never used.
+    const stored = new Map<string, string>()
+    const local = {
+      getItem: vi.fn((key: string) => stored.get(key) ?? null),
+      setItem: vi.fn((key: string, value: string) => void stored.set(key, value)),
+      removeItem: vi.fn((key: string) => void stored.delete(key)),
+    }
+    const session = { setItem: vi.fn(), getItem: vi.fn(), removeItem: vi.fn() }
+    vi.stubGlobal('localStorage', local)
+    vi.stubGlobal('sessionStorage', session)
     const written: string[] = []
     vi.stubGlobal('document', {
       get cookie() {
@@ -242,15 +250,20 @@ describe('start, destroy and options', () => {
         written.push(value)
       },
     })
-    const tab = env.browser.open({}, { defaults: ['cookies'] })
+    const tab = env.browser.open({}, { defaults: ['cookies', 'storage'] })
     await run(tab.client.start())
     await signIn(tab)
     tab.client.invalidateAccessToken()
-    await run(tab.client.getAccessToken())
+    const token = await run(tab.client.getAccessToken())
     await run(tab.client.logout())
-    expect(storage.setItem).not.toHaveBeenCalled()
-    expect(storage.getItem).not.toHaveBeenCalled()
-    expect(storage.removeItem).not.toHaveBeenCalled()
+    const key = `${env.browser.channel}:logout`
+    expect(local.setItem.mock.calls).toEqual([[key, '1']])
+    for (const method of [local.getItem, local.removeItem]) {
+      expect(method.mock.calls.every(([name]) => name === key)).toBe(true)
+    }
+    expect(JSON.stringify(local.setItem.mock.calls)).not.toContain(token)
+    expect(stored.size).toBe(0)
+    for (const method of Object.values(session)) expect(method).not.toHaveBeenCalled()
     expect(written).toEqual([])
   })
 })

@@ -48,7 +48,10 @@ describe('requests during a refresh', () => {
     expect(tab.events.filter((e) => e.type === 'queued')).toHaveLength(2)
     controller.abort(new Error('user navigated away'))
     await expect(aborted).rejects.toThrow('user navigated away')
-    await expect(run(kept)).resolves.toEqual({ id: 'u-alice', sessionId: expect.any(String) })
+    await expect(run(kept)).resolves.toEqual({
+      id: 'u-alice',
+      sessionId: expect.any(String) as string,
+    })
     expect(env.server.apiCalls).toHaveLength(1)
   })
 

@@ -29,7 +29,7 @@ describe('Register', () => {
     const client = createSessionClient()
     expectTypeOf(client).toEqualTypeOf<SessionClient<User>>()
     expectTypeOf(client.store.getState().user).toEqualTypeOf<User | null>()
-    expectTypeOf(client.login).returns.resolves.toEqualTypeOf<User>()
+    expectTypeOf<SessionClient<User>['login']>().returns.resolves.toEqualTypeOf<User>()
     expectTypeOf<SessionState['user']>().toEqualTypeOf<User | null>()
   })
 

@@ -76,7 +76,7 @@ describe('client.sessions', () => {
       const request = new Request(input, init)
       if (!request.url.includes('/auth/sessions')) return env.browser.fetch(input, init)
       return new Promise((_, reject) =>
-        request.signal.addEventListener('abort', () => reject(request.signal.reason)),
+        request.signal.addEventListener('abort', () => reject(request.signal.reason as Error)),
       )
     }
     const [tab] = await signedInTabs(env.browser, 1, { fetch: hung, requestTimeout: 2_000 })

@@ -1,6 +1,29 @@
-/** The signed-in user as the app's `authenticate` returned it; `id` becomes the token's `sub`. */
-export interface SessionUser {
+/**
+ * What every user type must have: a string `id`, which becomes the token's `sub`. User type
+ * parameters (`GrantBody<TUser>`, `TabMessage<TUser>`, the user `createBff`'s `authenticate`
+ * returns) are constrained by this rather than by {@link SessionUser}, so an application's
+ * `interface User { id: string; name: string }` fits as well as a `type` alias does. (An
+ * interface has no implicit index signature, so it is not assignable to `SessionUser`'s
+ * `[claim: string]: unknown`: TS2344.)
+ *
+ * @example
+ * ```ts
+ * interface User {
+ *   id: string
+ *   name: string
+ * }
+ * type Grant = GrantBody<User> // BaseUser is what User must extend, and it does
+ * ```
+ */
+export interface BaseUser {
   id: string
+}
+
+/**
+ * The signed-in user as the app's `authenticate` returned it, when the application names no user
+ * type of its own: an `id` (the token's `sub`) and any other JSON-serialisable claims.
+ */
+export interface SessionUser extends BaseUser {
   [claim: string]: unknown
 }
 
@@ -20,7 +43,7 @@ export interface LogoutBody {
 }
 
 /** What `POST {base}/login` and `POST {base}/refresh` answer with (200). */
-export interface GrantBody<TUser extends SessionUser = SessionUser> {
+export interface GrantBody<TUser extends BaseUser = SessionUser> {
   accessToken: string
   tokenType: 'Bearer'
   /**

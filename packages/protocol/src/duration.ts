@@ -15,7 +15,7 @@ const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as c
  * parseDuration('5m', 'accessTokenTtl') // 300000
  * ```
  */
-export function parseDuration(value: Duration | string, option: string): number {
+export function parseDuration(value: Duration | (string & {}), option: string): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) {
       throw new TypeError(`${option} must be a non-negative number of milliseconds, got ${value}`)

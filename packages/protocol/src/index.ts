@@ -8,6 +8,7 @@
 export { ERROR_CODES, SESSION_END_CODES, TRANSIENT_CODES } from './errors.js'
 export type { ErrorBody, ErrorCode, SessionEndCode } from './errors.js'
 export type {
+  BaseUser,
   GrantBody,
   LoginBody,
   LogoutBody,

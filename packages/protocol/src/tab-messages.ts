@@ -1,5 +1,5 @@
 import type { SessionEndCode } from './errors.js'
-import type { SessionUser } from './bodies.js'
+import type { BaseUser, SessionUser } from './bodies.js'
 
 /**
  * The version of the tab protocol; it is part of the channel name, so tabs running different
@@ -11,7 +11,7 @@ export const TAB_PROTOCOL_VERSION = 'v2'
 export type TabEndReason = SessionEndCode | 'logged_out'
 
 /** An access token as tabs hand it to each other, with its expiry on the sender's clock. */
-export interface TabGrant<TUser extends SessionUser = SessionUser> {
+export interface TabGrant<TUser extends BaseUser = SessionUser> {
   accessToken: string
   /** Epoch ms (this device's clock; tabs of one browser share it). */
   expiresAt: number
@@ -19,6 +19,12 @@ export interface TabGrant<TUser extends SessionUser = SessionUser> {
   lifetime: number
   /** When a tab received it from the BFF (epoch ms); orders grants from different tabs. */
   issuedAt: number
+  /**
+   * The session's idle deadline (epoch ms, this device's clock), from the grant's
+   * `idleExpiresIn`; absent when the BFF did not send one. Tabs stop refreshing proactively once
+   * it would pass, so a session nobody uses ends on time.
+   */
+  idleExpiresAt?: number
   user: TUser
   sessionId: string
 }
@@ -27,7 +33,7 @@ export interface TabGrant<TUser extends SessionUser = SessionUser> {
  * What tabs say to each other over the BroadcastChannel. BroadcastChannel never delivers a
  * message back to its sender, so messages carry no sender id.
  */
-export type TabMessage<TUser extends SessionUser = SessionUser> =
+export type TabMessage<TUser extends BaseUser = SessionUser> =
   /** A tab starts: a signed-in peer answers with its grant, a refreshing one with `refreshing`. */
   | { type: 'hello' }
   | { type: 'grant'; grant: TabGrant<TUser>; refreshId?: string }

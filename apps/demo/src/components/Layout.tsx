@@ -42,7 +42,8 @@ export function Layout({ children }: { children: ReactNode }) {
               type="button"
               className="button button-ghost"
               onClick={() => {
-                // The tab is signed out even if the server cannot be reached; nothing to add.
+                // The tab is signed out even if the server cannot be reached; the login page then
+                // says the sign-out is not confirmed yet (the session error's `cause`).
                 baton.logout().catch(() => {})
               }}
             >

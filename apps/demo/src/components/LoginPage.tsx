@@ -13,6 +13,14 @@ const END_NOTICES: Partial<Record<SessionEndReason, string>> = {
     'For your security this session was ended: its refresh token was used twice.',
 }
 
+/**
+ * Said when the sign-out could not be confirmed by the server (the BFF unreachable, issue 12 M1):
+ * the client signed this browser out and will send the sign-out again when the app next starts,
+ * but until then the server session lives, and a shared computer should not be left as it is.
+ */
+const UNCONFIRMED_SIGN_OUT =
+  'You are signed out here, but the server could not confirm it. This browser finishes signing out the next time the app can reach the server.'
+
 /** What to tell the user when `login()` rejected: by the BFF's code, else in the BFF's words. */
 function loginError(error: unknown): string {
   if (!isBatonError(error)) return 'Something went wrong. Please try again.'
@@ -70,6 +78,9 @@ export function LoginPage() {
   if (status !== 'unauthenticated') return <Splash />
 
   const notice = error?.code === 'session_expired' ? END_NOTICES[error.reason] : undefined
+  // `logout()` rejected: signed out with a `cause`, the reason the server did not confirm it.
+  const unconfirmed =
+    error?.code === 'session_expired' && error.reason === 'logged_out' && error.cause !== undefined
 
   return (
     <main className="login">
@@ -83,7 +94,13 @@ export function LoginPage() {
             </p>
           </div>
         </div>
-        {notice && <p className="notice">{notice}</p>}
+        {unconfirmed ? (
+          <p role="alert" className="notice notice-warning">
+            {UNCONFIRMED_SIGN_OUT}
+          </p>
+        ) : (
+          notice && <p className="notice">{notice}</p>
+        )}
         <form
           action={signIn}
           className="form"

@@ -8,7 +8,8 @@ export function SignOutEverywhereButton() {
       type="button"
       className="button button-danger"
       onClick={() => {
-        // The tab is signed out even when the BFF cannot be reached; the status shows the rest.
+        // The tab is signed out even when the BFF cannot be reached; the login page then says
+        // the sign-out is not confirmed yet, and the next start sends it again (everywhere).
         baton.logout({ everywhere: true }).catch(() => {})
       }}
     >

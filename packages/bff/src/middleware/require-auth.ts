@@ -91,7 +91,9 @@ function invalidToken(message: string, cause?: unknown): BffError {
  * allowlist (so `alg: none` and HS256-with-the-public-key are refused), `typ: at+jwt`, `iss`,
  * `aud`, `exp` with a small clock skew, an `iat` no older than `maxTokenAge`, and a known `kid`. Anything else is
  * `401 invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`. On success,
- * `c.var.userId`, `c.var.sessionId` and `c.var.claims` are set.
+ * `c.var.userId`, `c.var.sessionId` and `c.var.claims` are set. In the BFF's own process,
+ * `bff.requireAuth()` is this middleware with the BFF's keys, issuer, audience, token lifetime and
+ * store already filled in.
  *
  * @example
  * ```ts
@@ -121,8 +123,14 @@ export function requireAuth(
     }
   }
   const getKey = keyLookup(options.jwks)
-  const clockToleranceMs = parseDuration(options.clockTolerance ?? '5s', 'clockTolerance')
-  const retentionMs = parseDuration(options.revokedRetention ?? '1h', 'revokedRetention')
+  const clockToleranceMs = parseDuration(
+    options.clockTolerance ?? '5s',
+    'requireAuth: clockTolerance',
+  )
+  const retentionMs = parseDuration(
+    options.revokedRetention ?? '1h',
+    'requireAuth: revokedRetention',
+  )
   const maxTokenAgeMs = parseDuration(
     options.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE,
     'requireAuth: maxTokenAge',

@@ -6,6 +6,7 @@ import { ACTIVITY_HEADER, type GrantBody } from '@baton/protocol'
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { readJsonBody } from '../body.js'
+import { cookiePathCheck } from '../cookie-path-check.js'
 import { clearedSessionCookies, refreshCookieValues, setSessionCookies } from '../cookies.js'
 import { bffErrorHandler } from '../error-handler.js'
 import { BffError, isBffError, NO_SNIFF } from '../errors.js'
@@ -97,6 +98,7 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
     await next()
   })
   const csrf = requireCsrfHeaders(config)
+  const cookiePath = cookiePathCheck(config)
 
   /**
    * Reads the refresh cookie into `c.var.refreshCookie`. A request carrying its name twice has a
@@ -128,7 +130,7 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
   // bearer-authenticated session routes, and a `.use()` here would cover those (and 404s) too.
   return (
     new Hono<AuthEnv>()
-      .post('/login', limit, csrf, refreshCookie('login'), async (c) => {
+      .post('/login', cookiePath, limit, csrf('login'), refreshCookie('login'), async (c) => {
         const body = await readJson(c)
         if (!isRecord(body)) throw invalidRequest('Expected a JSON object { username, password }.')
         const { username, password } = body
@@ -154,10 +156,11 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
             'authenticate must resolve to null or a user with a non-empty string id',
           )
         }
-        // Always a new session (no fixation); the one the cookie names ends first.
-        return respond(c, await sessions.login(user, c.var.refreshCookie, meta(c)))
+        // Always a new session (no fixation); the one the cookie names ends first. A copy is
+        // stored, so the application changing its object later does not change the session.
+        return respond(c, await sessions.login({ ...user }, c.var.refreshCookie, meta(c)))
       })
-      .post('/refresh', limit, csrf, refreshCookie('refresh'), async (c) => {
+      .post('/refresh', cookiePath, limit, csrf('refresh'), refreshCookie('refresh'), async (c) => {
         let issued: Issued
         try {
           issued = await sessions.refresh({
@@ -175,7 +178,7 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
       // sign any visitor out (logout CSRF). After it, every answer clears the cookies, a failure
       // too: a client that shows "signed out" must not find the session back after a reload once
       // the store recovers. What could not be ended is reported as `logout_failed`.
-      .post('/logout', csrf, refreshCookie('logout'), async (c) => {
+      .post('/logout', csrf('logout'), refreshCookie('logout'), async (c) => {
         const cookie = c.var.refreshCookie
         const about = meta(c)
         let res: Response

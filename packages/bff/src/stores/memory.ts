@@ -3,6 +3,9 @@
  * `memoryStore()`: the default store, sessions in a `Map` of this process. It needs nothing but
  * the language, so it runs wherever the BFF does (Node, edge runtimes, Deno, Bun).
  */
+/* eslint-disable @typescript-eslint/require-await --
+ * The store's methods do synchronous work behind the Promise-returning `SessionStore` interface;
+ * `async` is what turns a throw inside them into a rejection, as callers expect of a store. */
 import { parseDuration, type Duration } from '@baton/protocol'
 import type { RevocationReason, SessionRotation, SessionStore, StoredSession } from './types.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
@@ -141,7 +144,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       return live.sort(byCreation)
     },
 
-    subscribeRevocations: listeners.subscribe,
+    subscribeRevocations: (listener) => listeners.subscribe(listener),
 
     async close() {
       if (timer) clearInterval(timer)

@@ -5,12 +5,7 @@
  * `user` is JSON: its claims must be JSON values.
  * @internal
  */
-import {
-  isRevocationReason,
-  type RevocationReason,
-  type SessionRotation,
-  type StoredSession,
-} from './types.js'
+import { isRevocationReason, type SessionRotation, type StoredSession } from './types.js'
 
 const STRINGS = ['id', 'userId', 'tokenKey', 'tokenHash'] as const
 const NUMBERS = ['createdAt', 'lastUsedAt', 'expiresAt', 'idleExpiresAt', 'generation'] as const
@@ -131,6 +126,6 @@ export function decodeSession(fields: Record<string, string>): StoredSession | n
     sealedSuccessor: optional('sealedSuccessor'),
     generation: number(fields, 'generation'),
     revokedAt: optionalNumber('revokedAt'),
-    revokedReason: reason as RevocationReason | null,
+    revokedReason: reason,
   }
 }

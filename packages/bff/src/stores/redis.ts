@@ -135,7 +135,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   }
 
   const connection = redisConnection(options.redis, timeoutMs)
-  const { client, call } = connection
+  const { client } = connection
+  const call = connection.call.bind(connection)
   const keys: RedisStore['keys'] = {
     session: (sessionId) => `${prefix}{${sessionId}}:s`,
     user: (userId) => `${prefix}u:{${userId}}`,
@@ -250,7 +251,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       })
     },
 
-    subscribeRevocations: revocations.subscribe,
+    subscribeRevocations: (listener) => revocations.subscribe(listener),
 
     async close() {
       revocations.close()

@@ -4,24 +4,29 @@
  * must keep its sessions across restarts without running Redis. Import it from
  * `@baton/bff/stores/sqlite`, so only applications that use it load the native addon.
  */
-import Database from 'better-sqlite3'
+/* eslint-disable @typescript-eslint/require-await --
+ * better-sqlite3 is synchronous; `async` keeps the `SessionStore` contract that every failure is a
+ * rejection, never a throw out of the call itself. */
+import type Database from 'better-sqlite3'
 import { parseDuration, type Duration } from '@baton/protocol'
 import { storeUnavailable } from '../errors.js'
 import {
   byCreation,
-  isRevocationReason,
   type RevocationReason,
   type SessionStore,
   type StoredSession,
 } from './types.js'
 import { revocationListeners } from './listeners.js'
+import { openDatabase } from './sqlite-open.js'
+import { toSession, type Row } from './sqlite-row.js'
 
 /** Options of {@link sqliteStore}. Give exactly one of `path` and `database`. */
 export interface SqliteStoreOptions {
   /**
-   * The database file, created if missing (`':memory:'` for a throwaway one). The store opens it
-   * in WAL mode with `synchronous = NORMAL`: a committed session survives a crash of the process
-   * (not necessarily a power cut), and reads never wait for the writer.
+   * The database file, created if missing, with its folder (`':memory:'` for a throwaway one). The
+   * store opens it in WAL mode with `synchronous = NORMAL`: a committed session survives a crash
+   * of the process (not necessarily a power cut), and reads never wait for the writer. A folder
+   * that cannot be created or a file that cannot be opened throws a `TypeError` naming the path.
    */
   path?: string
   /**
@@ -55,59 +60,7 @@ export interface SqliteStore extends SessionStore {
   readonly database: Database.Database
 }
 
-interface Row {
-  id: string
-  user_id: string
-  user_json: string
-  created_at: number
-  last_used_at: number
-  expires_at: number
-  idle_expires_at: number
-  user_agent: string | null
-  ip: string | null
-  token_key: string
-  token_hash: string
-  previous_token_hash: string | null
-  rotated_at: number | null
-  sealed_successor: string | null
-  generation: number
-  revoked_at: number | null
-  revoked_reason: string | null
-}
-
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-
-function toSession(row: Row): StoredSession {
-  const user: unknown = JSON.parse(row.user_json)
-  if (
-    typeof user !== 'object' ||
-    user === null ||
-    typeof (user as { id?: unknown }).id !== 'string'
-  )
-    throw new Error(`sqlite store: session ${row.id} has a malformed user`)
-  if (row.revoked_reason !== null && !isRevocationReason(row.revoked_reason)) {
-    throw new Error(`sqlite store: session ${row.id} has an unknown revocation reason`)
-  }
-  return {
-    id: row.id,
-    userId: row.user_id,
-    user: user as StoredSession['user'],
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiresAt: row.expires_at,
-    idleExpiresAt: row.idle_expires_at,
-    userAgent: row.user_agent,
-    ip: row.ip,
-    tokenKey: row.token_key,
-    tokenHash: row.token_hash,
-    previousTokenHash: row.previous_token_hash,
-    rotatedAt: row.rotated_at,
-    sealedSuccessor: row.sealed_successor,
-    generation: row.generation,
-    revokedAt: row.revoked_at,
-    revokedReason: row.revoked_reason as RevocationReason | null,
-  }
-}
 
 const isUniqueViolation = (error: unknown) =>
   error instanceof Error &&
@@ -145,13 +98,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const clock = options.now ?? (() => Date.now())
 
   const ownsDatabase = options.database === undefined
-  const db = options.database ?? new Database(options.path)
-  if (ownsDatabase) {
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
-    // Another process holding the write lock (a second instance, a backup) is waited for briefly.
-    db.pragma('busy_timeout = 2000')
-  }
+  const db = options.database ?? openDatabase(options.path!)
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${table} (
       id TEXT PRIMARY KEY,
@@ -324,7 +271,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       return guard(() => selectLive.all(userId, now).map(toSession)).sort(byCreation)
     },
 
-    subscribeRevocations: listeners.subscribe,
+    subscribeRevocations: (listener) => listeners.subscribe(listener),
 
     async close() {
       if (timer) clearInterval(timer)

@@ -6,12 +6,12 @@ import {
   calculateJwkThumbprint,
   exportJWK,
   generateKeyPair,
-  importJWK,
-  importPKCS8,
   type CryptoKey,
   type JSONWebKeySet,
   type JWK,
 } from 'jose'
+import { generatedKey, importKeys, publicPart, publishedKeys } from './key-import.js'
+import { parseKeyInput } from './key-input.js'
 
 /** The JWS algorithms Baton signs with: ECDSA P-256 or Ed25519. */
 export type SigningAlgorithm = 'ES256' | 'EdDSA'
@@ -24,13 +24,25 @@ export interface SigningKeysOptions {
   /**
    * Keys, newest first. The first must be private and signs every new token; the others are
    * published in the JWKS only, so tokens they signed keep verifying during a key rotation.
-   * A string is what an environment variable holds: a JWK, a JSON array of JWKs, or a PEM.
-   * When omitted, a key pair is generated at start and a warning is logged: every instance
-   * would sign with a different key, so several instances need shared keys.
+   * A string is what an environment variable holds: a JSON array of JWKs (what
+   * `npx baton-keys generate` prints), one JWK, a JWK Set `{ "keys": [...] }`, or a PKCS#8 PEM
+   * (literal `\n` escapes are read as line breaks). Every key is checked here: a malformed one
+   * throws a `TypeError` naming it and saying how to fix it, before any request.
+   * When omitted (or an empty string, an unset variable), a key pair is generated at start and a
+   * warning is logged: every instance would sign with a different key, so several instances need
+   * shared keys.
+   * @default none: a generated development key
    */
-  keys?: string | readonly SigningKeyInput[]
+  keys?: string | readonly SigningKeyInput[] | undefined
   /**
-   * Algorithm for a generated key and for PEM keys.
+   * Where `keys` came from, named in every error and warning, so a log line says which setting
+   * to fix: usually the environment variable's name.
+   * @default none: messages name the `keys` option only
+   */
+  source?: string
+  /**
+   * Algorithm of a generated key. A PEM's algorithm is read from the key itself; when this is
+   * set, the PEM must match it.
    * @default 'ES256'
    */
   algorithm?: SigningAlgorithm
@@ -63,105 +75,73 @@ interface Loaded {
 
 const loaders = new WeakMap<SigningKeys, () => Promise<Loaded>>()
 
-const PRIVATE_PARAMS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const
-
-function algorithmOf(jwk: JWK, fallback: SigningAlgorithm): SigningAlgorithm {
-  if (jwk.alg === 'ES256') return 'ES256'
-  if (jwk.alg === 'EdDSA' || jwk.alg === 'Ed25519') return 'EdDSA'
-  if (jwk.alg !== undefined) {
-    throw new TypeError(`signing key alg "${jwk.alg}" is not supported; use ES256 or EdDSA`)
-  }
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256'
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA'
-  if (jwk.kty === undefined) return fallback
-  throw new TypeError(`signing key kty "${jwk.kty}" crv "${jwk.crv}" is not supported`)
-}
-
-function publicPart(jwk: JWK): JWK {
-  const copy: JWK = { ...jwk }
-  for (const param of PRIVATE_PARAMS) delete copy[param]
-  delete copy.key_ops
-  delete copy.ext
-  return copy
-}
-
-function splitInput(keys: string | readonly SigningKeyInput[]): SigningKeyInput[] {
-  if (typeof keys !== 'string') return [...keys]
-  const text = keys.trim()
-  if (text.startsWith('[')) {
-    const parsed: unknown = JSON.parse(text)
-    if (!Array.isArray(parsed)) throw new TypeError('signing keys: expected a JSON array of JWKs')
-    return parsed as SigningKeyInput[]
-  }
-  return [text]
-}
-
-async function loadOne(
-  input: SigningKeyInput,
-  fallbackAlg: SigningAlgorithm,
-): Promise<{ privateKey: CryptoKey | null; publicJwk: JWK; alg: SigningAlgorithm }> {
-  if (typeof input === 'string' && input.trim().startsWith('-----BEGIN')) {
-    const privateKey = await importPKCS8(input.trim(), fallbackAlg, { extractable: true })
-    const publicJwk = publicPart(await exportJWK(privateKey))
-    return { privateKey, publicJwk, alg: fallbackAlg }
-  }
-  const jwk: JWK = typeof input === 'string' ? (JSON.parse(input) as JWK) : input
-  if (typeof jwk !== 'object' || jwk === null) throw new TypeError('signing key: expected a JWK')
-  const alg = algorithmOf(jwk, fallbackAlg)
-  const publicJwk = publicPart(jwk)
-  const privateKey = jwk.d === undefined ? null : ((await importJWK(jwk, alg)) as CryptoKey)
-  return { privateKey, publicJwk, alg }
-}
+const ALGORITHMS: readonly unknown[] = ['ES256', 'EdDSA'] satisfies SigningAlgorithm[]
 
 /**
- * Builds the key ring from configuration (or generates one for development). Keys are imported
- * lazily on first use; a malformed key rejects on that first use with a message naming it.
+ * Builds the key ring from configuration (or generates one for development). Every configured key
+ * is checked at once, so a malformed `BATON_SIGNING_KEYS` stops the start with a `TypeError` that
+ * names the option, the key and the fix, instead of failing the first login. Keys are imported
+ * into Web Crypto lazily, on first use (Web Crypto is asynchronous, and this factory is not); the
+ * rare key that passes the checks and still cannot be imported (a point off its curve) rejects
+ * there with a message of the same kind. Create keys with the `baton-keys` command of this package.
  *
  * @example
  * ```ts
- * const keys = createSigningKeys({ keys: process.env.BATON_SIGNING_KEYS })
+ * // BATON_SIGNING_KEYS holds what `npx baton-keys generate` printed.
+ * const keys = createSigningKeys({
+ *   keys: process.env.BATON_SIGNING_KEYS,
+ *   source: 'BATON_SIGNING_KEYS',
+ * })
  * const bff = createBff({ keys, authenticate })
- * api.use(requireAuth({ jwks: keys, issuer, audience }))
+ * api.use(bff.requireAuth())
  * ```
  */
 export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys {
-  const fallbackAlg = options.algorithm ?? 'ES256'
-  if (fallbackAlg !== 'ES256' && fallbackAlg !== 'EdDSA') {
-    throw new TypeError(`algorithm must be "ES256" or "EdDSA", got "${String(fallbackAlg)}"`)
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createSigningKeys: options must be an object')
   }
-  const configured =
-    options.keys === undefined || options.keys === '' ? [] : splitInput(options.keys)
-  const ephemeral = configured.length === 0
-  if (ephemeral) {
+  const { algorithm, source } = options
+  if (algorithm !== undefined && !ALGORITHMS.includes(algorithm)) {
+    throw new TypeError(
+      `createSigningKeys: algorithm must be "ES256" or "EdDSA", got "${String(algorithm)}"`,
+    )
+  }
+  if (source !== undefined && (typeof source !== 'string' || source === '')) {
+    throw new TypeError('createSigningKeys: source must be a non-empty string')
+  }
+  const unset =
+    options.keys === undefined || (typeof options.keys === 'string' && options.keys.trim() === '')
+  const entries = unset
+    ? []
+    : parseKeyInput(options.keys, {
+        prefix: 'createSigningKeys: ',
+        source,
+        algorithm,
+        requirePrivateFirst: true,
+      })
+  if (unset) {
+    const which = source === undefined ? '' : ` (${source} is unset or empty)`
     ;(options.logger ?? console).warn(
-      '[baton] no signing keys configured: generated an ephemeral key pair. Tokens will not ' +
-        'verify after a restart, and several instances need the same keys (BATON_SIGNING_KEYS).',
+      `[baton] no signing keys configured${which}: ` +
+        'generated an ephemeral key pair. Tokens will not verify after a restart, and several ' +
+        'instances need the same keys: create them with `npx baton-keys generate`.',
     )
   }
 
   let loading: Promise<Loaded> | undefined
   const load = async (): Promise<Loaded> => {
-    const entries = ephemeral
-      ? [await generated(fallbackAlg)]
-      : await Promise.all(configured.map((input) => loadOne(input, fallbackAlg)))
-    const keys: JWK[] = []
-    let signer: Signer | undefined
-    for (const entry of entries) {
-      const kid = entry.publicJwk.kid ?? (await calculateJwkThumbprint(entry.publicJwk))
-      keys.push({ ...entry.publicJwk, kid, alg: entry.alg, use: 'sig' })
-      if (!signer) {
-        if (!entry.privateKey) {
-          throw new TypeError('signing keys: the first key must be a private key (it signs)')
-        }
-        signer = { key: entry.privateKey, kid, alg: entry.alg }
-      }
-    }
-    if (!signer) throw new TypeError('signing keys: no key configured')
+    const imported = unset
+      ? [await generatedKey(algorithm ?? 'ES256')]
+      : await importKeys(entries, 'createSigningKeys: ', source)
+    const keys = await publishedKeys(imported)
+    // parseKeyInput made sure the first key is private; it signs.
+    const first = imported[0]!
+    const signer = { key: first.privateKey!, kid: keys[0]!.kid!, alg: first.alg }
     return { signer, jwks: { keys } }
   }
 
   const ring: SigningKeys = {
-    ephemeral,
+    ephemeral: unset,
     async jwks() {
       return structuredClone((await getLoaded()).jwks)
     },
@@ -175,11 +155,6 @@ export function createSigningKeys(options: SigningKeysOptions = {}): SigningKeys
   }
   loaders.set(ring, getLoaded)
   return ring
-}
-
-async function generated(alg: SigningAlgorithm) {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  return { privateKey, publicJwk: await exportJWK(publicKey), alg }
 }
 
 /** @internal True for a ring made by {@link createSigningKeys}. */
@@ -202,6 +177,9 @@ export async function loadSigningKeys(keys: SigningKeys): Promise<Loaded> {
  * ```
  */
 export async function generateSigningKey(alg: SigningAlgorithm = 'ES256'): Promise<JWK> {
+  if (!ALGORITHMS.includes(alg)) {
+    throw new TypeError(`generateSigningKey: alg must be "ES256" or "EdDSA", got "${String(alg)}"`)
+  }
   const { privateKey } = await generateKeyPair(alg, { extractable: true })
   const jwk = await exportJWK(privateKey)
   return { ...jwk, alg, kid: await calculateJwkThumbprint(publicPart(jwk)) }

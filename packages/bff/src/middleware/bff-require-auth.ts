@@ -1,0 +1,70 @@
+/**
+ * @module
+ * `bff.requireAuth()`: {@link requireAuth} with what the BFF already knows filled in, so a service
+ * in the same process never repeats the issuer, the audience or the token lifetime.
+ */
+import { parseDuration } from '@baton/protocol'
+import type { MiddlewareHandler } from 'hono'
+import type { RequireAuthVariables } from '../env.js'
+import type { BffConfig } from '../options.js'
+import { requireAuth, type RequireAuthOptions } from './require-auth.js'
+
+/**
+ * Options of `bff.requireAuth()`: those of {@link RequireAuthOptions} the BFF cannot know.
+ * `jwks`, `issuer` and `audience` are always the BFF's own.
+ *
+ * @example
+ * ```ts
+ * // A route that only needs a valid signature, on a clock with more tolerance.
+ * app.use('/api/public-feed/*', bff.requireAuth({ checkRevoked: false, clockTolerance: '30s' }))
+ * ```
+ */
+export interface BffRequireAuthOptions extends Omit<
+  RequireAuthOptions,
+  'jwks' | 'issuer' | 'audience' | 'checkRevoked'
+> {
+  /**
+   * Where revocations come from: the BFF's store by default, so a token stops working the moment
+   * its session ends (logout, "sign out everywhere", reuse, `bff.admin`). `false` checks
+   * signatures and claims only: a token then lives until its `exp`.
+   * @default the BFF's `store`
+   */
+  checkRevoked?: RequireAuthOptions['checkRevoked'] | false
+}
+
+/** `requireAuth()`'s own default, kept unless the BFF's tokens outlive it. */
+const DEFAULT_RETENTION_MS = 60 * 60 * 1000
+
+/** @internal `bff.requireAuth`, bound to one BFF's configuration. */
+export function bffRequireAuth(
+  config: Pick<BffConfig, 'keys' | 'issuer' | 'audience' | 'accessTokenTtlMs' | 'store' | 'now'>,
+) {
+  return function boundRequireAuth(
+    options: BffRequireAuthOptions = {},
+  ): MiddlewareHandler<{ Variables: RequireAuthVariables }> {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('bff.requireAuth: options must be an object')
+    }
+    const { checkRevoked = config.store, ...rest } = options
+    const maxTokenAge = rest.maxTokenAge ?? config.accessTokenTtlMs
+    // A BFF with tokens longer than an hour would otherwise trip requireAuth's own check that the
+    // revocation memory outlasts the oldest acceptable token: the default grows with the tokens.
+    const revokedRetention =
+      rest.revokedRetention ??
+      Math.max(
+        DEFAULT_RETENTION_MS,
+        parseDuration(maxTokenAge, 'requireAuth: maxTokenAge') +
+          parseDuration(rest.clockTolerance ?? '5s', 'requireAuth: clockTolerance'),
+      )
+    return requireAuth({
+      now: config.now,
+      ...rest,
+      jwks: config.keys,
+      issuer: config.issuer,
+      audience: config.audience,
+      maxTokenAge,
+      revokedRetention,
+      ...(checkRevoked === false ? {} : { checkRevoked }),
+    })
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import {
+  createBff,
+  type BaseUser,
+  type Bff,
+  type BffOptions,
+  type SessionInfo,
+  type SessionUser,
+} from '../src/index.js'
+
+/** What an application writes: an interface, which has no implicit index signature. */
+interface User {
+  id: string
+  name: string
+}
+
+declare const users: { find(username: string): Promise<User | null> }
+
+describe('issue 19: an application’s `interface User` is the BFF’s user type', () => {
+  it('takes an authenticate resolving to it, and hands it back to validateSession', () => {
+    const bff = createBff({
+      authenticate: ({ username }) => users.find(username),
+      validateSession: (session) => {
+        expectTypeOf(session.user).toEqualTypeOf<User>()
+        return session.user.name !== ''
+      },
+    })
+
+    expectTypeOf(bff).toEqualTypeOf<Bff>()
+  })
+
+  it('fits BffOptions and SessionInfo explicitly (no TS2344)', () => {
+    expectTypeOf<BffOptions<User>['authenticate']>().returns.resolves.toEqualTypeOf<User | null>()
+    expectTypeOf<SessionInfo<User>['user']>().toEqualTypeOf<User>()
+  })
+
+  it('keeps SessionUser as the default', () => {
+    expectTypeOf<BffOptions['authenticate']>().returns.resolves.toEqualTypeOf<SessionUser | null>()
+    expectTypeOf<SessionInfo['user']>().toEqualTypeOf<SessionUser>()
+    expectTypeOf<SessionUser>().toExtend<BaseUser>()
+  })
+
+  it('still needs a user with a string id', () => {
+    // @ts-expect-error: a user without an id cannot be a token's `sub`
+    createBff({ authenticate: () => Promise.resolve({ name: 'Alice' }) })
+    // @ts-expect-error: the id is a string
+    createBff({ authenticate: () => Promise.resolve({ id: 7 }) })
+  })
+})

@@ -1,0 +1,80 @@
+/**
+ * @module
+ * Signing out, and a sign-out the BFF has not confirmed (it failed on the network, or the tab
+ * closed during it), remembered in this browser until it is: meanwhile no tab refreshes the
+ * session, and the next start sends the logout again instead of a refresh. Without it, a sign-out
+ * during an outage would come back at the next page load, its refresh cookie still valid
+ * (issue 12, M1).
+ */
+import type { SessionUser, TabMessage } from '@baton/protocol'
+import type { AuthApi } from './auth-api.js'
+import { SessionExpiredError } from './errors.js'
+import type { ClientConfig } from './options.js'
+import type { TabSession } from './tab-session.js'
+
+/** @internal The pending sign-out in `adapters.storage` (localStorage by default). */
+export function createPendingLogout(config: Pick<ClientConfig, 'channel' | 'adapters'>) {
+  // Named after the channel, which is per BFF: another app's sign-out is not this one's.
+  const key = `${config.channel}:logout`
+  const use = <R>(act: (storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>) => R) => {
+    try {
+      const { storage = globalThis.localStorage } = config.adapters
+      return storage ? act(storage) : null
+    } catch {
+      // No storage (Node), or one that throws (sandboxed iframe, storage disabled, quota).
+      return null
+    }
+  }
+  return {
+    /** The pending sign-out (`true`: everywhere), or `null` for none. */
+    read: (): boolean | null => {
+      const value = use((storage) => storage.getItem(key))
+      return value ? value === 'everywhere' : null
+    },
+    write: (everywhere: boolean) =>
+      void use((storage) => storage.setItem(key, everywhere ? 'everywhere' : '1')),
+    clear: () => void use((storage) => storage.removeItem(key)),
+  }
+}
+
+/** @internal */
+export type PendingLogout = ReturnType<typeof createPendingLogout>
+
+/**
+ * @internal Returns `signOut(everywhere, retry?)`: signs this browser out with the BFF, and every
+ * tab; `retry` for the sign-out a previous page could not finish. Rejects with the failure when
+ * the BFF did not confirm, the tab being signed out all the same.
+ */
+export function createSignOut<TUser extends SessionUser>(context: {
+  auth: AuthApi<TUser>
+  pending: PendingLogout
+  session: TabSession<TUser>
+  withLock: <R>(fn: () => Promise<R>) => Promise<R>
+  post: (message: TabMessage<TUser>) => void
+  settle: () => void
+}) {
+  const { auth, pending, session, post } = context
+  return async (everywhere: boolean, retry?: boolean): Promise<void> => {
+    // Remembered first: a tab closed during the call still finishes it at the next start.
+    if (!retry) pending.write(everywhere)
+    const outcome = await context.withLock(async () => {
+      // Finished meanwhile by another tab, or replaced by a sign-in: nothing left to end.
+      if (retry && pending.read() === null) return { kind: 'ok' as const }
+      // A peer's refresh queued behind this lock would otherwise go out with the cookie the
+      // logout clears (401 no_session, the wrong reason): announced like a refresh, it makes
+      // peers wait for the 'ended' below instead, even if that message lands after the lock.
+      post({ type: 'logging_out', refreshId: crypto.randomUUID() })
+      return auth.logout(everywhere)
+    })
+    // A 401 means the BFF holds no such session any more: what was asked.
+    const failed = outcome.kind === 'network' || outcome.kind === 'rejected' ? outcome.error : null
+    if (!failed) pending.clear()
+    const sessionId = session.current?.sessionId ?? null
+    // Signed out here whatever the BFF said: the user asked for it. A `cause` says the BFF has
+    // not confirmed it yet.
+    session.end(new SessionExpiredError('logged_out', failed ? { cause: failed } : {}), 'local')
+    post({ type: 'ended', sessionId, reason: 'logged_out' })
+    context.settle()
+    if (failed) throw failed
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * @module
+ * What this tab does with what the other tabs say. Any script of the origin can post on the
+ * channel (issue 12, L3), so a message is a hint, checked before it changes anything:
+ * - a `grant` must be consistent with its own token (`isPlausibleGrant`); one for another user
+ *   than this tab's is verified with the BFF (one refresh: the refresh cookie knows who is signed
+ *   in) instead of adopted;
+ * - an `ended` signs this tab out only when this browser agrees (the BFF cleared the companion
+ *   cookie, or a sign-out here is pending); otherwise one refresh asks the BFF, and a session it
+ *   still grants goes on;
+ * - `refreshing` and `logging_out` make requests wait for at most one real refresh's duration
+ *   (`createPeerRefreshes`).
+ */
+import type { SessionUser, TabMessage } from '@baton/protocol'
+import { SessionExpiredError } from './errors.js'
+import type { ClientEvent, RefreshTrigger } from './events.js'
+import { isPlausibleGrant, parseTabMessage, type PeerRefreshes } from './tab-messages.js'
+import type { TabSession } from './tab-session.js'
+
+/** @internal What the listener needs from the coordinator. */
+export interface TabListenerContext<TUser extends SessionUser> {
+  session: TabSession<TUser>
+  peers: PeerRefreshes
+  post: (message: TabMessage<TUser>) => void
+  emit: (event: ClientEvent) => void
+  now: () => number
+  refresh: (trigger: RefreshTrigger) => unknown
+  /** True when this browser's own state says the session is over. */
+  signedOutHere: () => boolean
+  /** The id of this tab's refresh in flight, if any. */
+  refreshing: () => string | null
+}
+
+/** @internal Returns the channel listener; it never throws, whatever arrives. */
+export function createTabListener<TUser extends SessionUser>(
+  context: TabListenerContext<TUser>,
+): (raw: unknown) => boolean {
+  const { session, peers, post, emit, refresh } = context
+  return (raw) => {
+    const message = parseTabMessage<TUser>(raw)
+    switch (message?.type) {
+      case 'hello': {
+        const grant = session.usable()
+        const refreshId = context.refreshing()
+        if (grant) post({ type: 'grant', grant })
+        else if (refreshId) post({ type: 'refreshing', refreshId })
+        break
+      }
+      case 'refreshing':
+      case 'logging_out':
+        peers.add(message.refreshId)
+        if (message.type === 'refreshing') emit({ type: 'refresh_start', source: 'peer' })
+        break
+      case 'grant': {
+        const { grant, refreshId } = message
+        if (!isPlausibleGrant(grant, context.now())) return false
+        peers.delete(refreshId)
+        if (refreshId !== undefined) emit({ type: 'refresh_end', source: 'peer', ok: true })
+        const user = session.current?.user.id
+        // Another user than this tab's: a sign-in in another tab, or a forgery.
+        if (user !== undefined && user !== grant.user.id) void refresh('verify')
+        else if (session.adopt(grant, 'peer'))
+          emit({ type: 'token_from_peer', expiresAt: grant.expiresAt })
+        break
+      }
+      case 'refresh_failed':
+        peers.delete(message.refreshId)
+        emit({ type: 'refresh_end', source: 'peer', ok: false, error: 'network_unavailable' })
+        break
+      case 'ended': {
+        // The session is over for everyone: no refresh of it is worth waiting for.
+        peers.clear()
+        const { current } = session
+        if (current === null || current.sessionId === message.sessionId) {
+          if (context.signedOutHere()) session.end(new SessionExpiredError(message.reason), 'peer')
+          else void refresh('verify')
+        } else if (message.sessionId !== null) {
+          session.endedElsewhere(message.sessionId)
+        }
+        break
+      }
+      default:
+        return false
+    }
+    return true
+  }
+}

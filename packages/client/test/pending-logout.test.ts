@@ -1,0 +1,156 @@
+/**
+ * A sign-out the BFF could not confirm (issue 12, M1): the tab is signed out and `logout()`
+ * rejects; the browser remembers it, so no tab refreshes the session meanwhile and the next start
+ * sends the logout again instead of a refresh, never bringing the session back.
+ */
+import { RefreshNetworkError, SessionExpiredError } from '@baton/client'
+import { describe, expect, it } from 'vitest'
+import { drain, ORIGIN, run, signedInTabs, useBrowser, type Tab } from './harness'
+
+const env = useBrowser()
+
+const MARKER = () => `${env.browser.channel}:logout`
+const status = (tab: Tab) => tab.client.store.getState().status
+
+/** Signs out `tab` with the BFF unreachable; resolves with the rejection. */
+async function failedLogout(tab: Tab, everywhere = false): Promise<unknown> {
+  env.browser.logoutOffline = true
+  const error = await run(tab.client.logout({ everywhere })).catch((e: unknown) => e)
+  env.browser.logoutOffline = false
+  return error
+}
+
+/** The tabs close and one page loads again (it reads cookies, as pages do). */
+async function reload(): Promise<Tab> {
+  env.browser.destroy()
+  const tab = env.browser.open({}, { document: true })
+  await run(tab.client.start())
+  return tab
+}
+
+describe('logout() when the BFF cannot be reached', () => {
+  it('rejects, signs every tab out, and remembers the sign-out with nothing secret', async () => {
+    const tabs = await signedInTabs(env.browser, 3, {}, { document: true })
+    const token = await tabs[0]!.client.getAccessToken()
+    const error = await failedLogout(tabs[0]!)
+    expect(error).toBeInstanceOf(RefreshNetworkError)
+    expect(env.server.logoutCount()).toBe(0)
+    await drain()
+    expect(tabs.map(status)).toEqual(['unauthenticated', 'unauthenticated', 'unauthenticated'])
+    // The tab that signed out can tell its user the server has not confirmed it.
+    const ended = tabs[0]!.client.store.getState().error
+    expect(ended).toBeInstanceOf(SessionExpiredError)
+    expect(ended).toMatchObject({ reason: 'logged_out', cause: error })
+    expect([...env.browser.storage]).toEqual([[MARKER(), '1']])
+    expect(JSON.stringify([...env.browser.storage])).not.toContain(token)
+    // The refresh cookie is still in the jar: only the marker stands between it and a refresh.
+    expect(env.browser.documentCookie()).toBe('baton_session=1')
+  })
+
+  it('the next start sends the logout again instead of a refresh, and the session stays over', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    const sessionId = tab!.client.store.getState().sessionId!
+    await failedLogout(tab!)
+    const refreshes = env.server.refreshCount()
+
+    const next = await reload()
+    expect(env.server.refreshCount()).toBe(refreshes)
+    expect(env.server.logoutCount()).toBe(1)
+    expect(env.server.events).toContainEqual(expect.objectContaining({ type: 'logout', sessionId }))
+    expect(next.client.store.getState()).toMatchObject({
+      status: 'unauthenticated',
+      error: { code: 'session_expired', reason: 'logged_out' },
+    })
+    expect(next.client.store.getState().error?.cause).toBeUndefined()
+    expect([...env.browser.storage]).toEqual([])
+    expect(env.browser.documentCookie()).toBe('')
+    // And the page after that one asks nobody.
+    const after = await reload()
+    expect(after.client.store.getState()).toMatchObject({ status: 'unauthenticated', error: null })
+    expect(env.server.logoutCount()).toBe(1)
+    expect(env.server.refreshCount()).toBe(refreshes)
+  })
+
+  it('a start while the BFF is still unreachable stays signed out and keeps the marker', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    await failedLogout(tab!)
+    const refreshes = env.server.refreshCount()
+    env.browser.logoutOffline = true
+    const next = await reload()
+    expect(next.client.store.getState()).toMatchObject({
+      status: 'unauthenticated',
+      error: { reason: 'logged_out', cause: { code: 'network_unavailable' } },
+    })
+    expect(env.server.refreshCount()).toBe(refreshes)
+    expect([...env.browser.storage.keys()]).toEqual([MARKER()])
+    await expect(next.client.getAccessToken()).rejects.toMatchObject({ reason: 'logged_out' })
+  })
+
+  it('sign out everywhere is retried as everywhere', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    const laptop = env.newBrowser()
+    const [other] = await signedInTabs(laptop, 1)
+    await failedLogout(tab!, true)
+    expect([...env.browser.storage]).toEqual([[MARKER(), 'everywhere']])
+    await reload()
+    expect(env.server.events).toContainEqual(
+      expect.objectContaining({ type: 'logout', everywhere: true }),
+    )
+    other!.client.invalidateAccessToken()
+    await expect(run(other!.client.getAccessToken())).rejects.toMatchObject({
+      reason: 'session_revoked',
+    })
+  })
+
+  it('tabs that cannot read cookies believe the sign-out too, and none refreshes meanwhile', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2)
+    await failedLogout(a!)
+    await drain()
+    expect(status(b!)).toBe('unauthenticated')
+    // A tab started meanwhile (no document: it cannot see the cookie) sends the logout, no refresh.
+    const refreshes = env.server.refreshCount()
+    const c = env.browser.open()
+    await run(c.client.start())
+    expect(status(c)).toBe('unauthenticated')
+    expect(env.server.refreshCount()).toBe(refreshes)
+    expect(env.server.logoutCount()).toBe(1)
+  })
+
+  it('a sign-in replaces the pending sign-out: the next page is signed in', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    await failedLogout(tab!)
+    await run(tab!.client.login({ username: 'alice', password: 'alice-pw' }))
+    expect([...env.browser.storage]).toEqual([])
+    const next = await reload()
+    expect(status(next)).toBe('authenticated')
+    expect(env.server.logoutCount()).toBe(0)
+  })
+
+  it('a tab closed during the logout leaves it to the next start', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    const [name, { value }] = [...env.browser.cookies].find(([, cookie]) => cookie.httpOnly)!
+    env.server.logoutDelayMs = 300
+    void tab!.client.logout().catch(() => {})
+    await drain()
+    expect([...env.browser.storage.keys()]).toEqual([MARKER()])
+    tab!.client.destroy()
+    env.server.logoutDelayMs = 0
+    const next = await reload()
+    expect(status(next)).toBe('unauthenticated')
+    expect([...env.browser.storage]).toEqual([])
+    // The refresh cookie the page had is worth nothing now.
+    const replay = await env.server.app.request(`${ORIGIN}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'x-csrf': '1', origin: ORIGIN, cookie: `${name}=${value}` },
+    })
+    expect(replay.status).toBe(401)
+    expect(await replay.json()).toMatchObject({ error: { code: 'session_revoked' } })
+  })
+
+  it('a confirmed logout leaves nothing behind', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    await run(tab!.client.logout())
+    expect(tab!.client.store.getState().error?.cause).toBeUndefined()
+    expect([...env.browser.storage]).toEqual([])
+  })
+})
