@@ -52,7 +52,10 @@ export function classifyPresentedToken(
   timing: DecisionTiming,
 ): PresentedTokenKind {
   if (session.revokedAt !== null) return 'revoked'
-  if (now >= session.expiresAt) return 'expired_absolute'
+  // Access tokens expire in whole seconds and never after the session (`exp` is at most the
+  // absolute deadline rounded down): from that second on no token could outlive its own issue,
+  // so the session is over then rather than handing out a token that is already dead.
+  if (now >= Math.floor(session.expiresAt / 1000) * 1000) return 'expired_absolute'
   if (now >= session.idleExpiresAt) return 'expired_idle'
   if (presentedHash === session.tokenHash) return 'current'
   const inGrace =

@@ -181,6 +181,20 @@ const rows: Row[] = [
     kind: 'current',
   },
   {
+    name: 'the current token inside the last second of a deadline that is not on a whole second',
+    changes: { expiresAt: ABSOLUTE_DEADLINE + 500, idleExpiresAt: ABSOLUTE_DEADLINE + DAY },
+    presented: 'current',
+    now: ABSOLUTE_DEADLINE + 1,
+    kind: 'expired_absolute',
+  },
+  {
+    name: 'the current token just before the last whole second of such a deadline',
+    changes: { expiresAt: ABSOLUTE_DEADLINE + 500, idleExpiresAt: ABSOLUTE_DEADLINE + DAY },
+    presented: 'current',
+    now: ABSOLUTE_DEADLINE - 1,
+    kind: 'current',
+  },
+  {
     name: 'the current token at exactly the absolute deadline',
     changes: { idleExpiresAt: ABSOLUTE_DEADLINE + DAY },
     presented: 'current',
