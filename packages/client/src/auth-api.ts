@@ -21,7 +21,7 @@ import {
   SessionExpiredError,
   type BatonErrorCode,
 } from './errors.js'
-import { parseGrant, type Grant } from './grant.js'
+import { isObject, parseGrant, type Grant } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { clearTimer, setTimer } from './timers.js'
 
@@ -38,8 +38,7 @@ export type Failure =
 export type AuthOutcome<TUser extends SessionUser> =
   { kind: 'granted'; grant: Grant<TUser> } | Failure
 
-const field = (value: unknown, key: string): unknown =>
-  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined
+const field = (value: unknown, key: string): unknown => (isObject(value) ? value[key] : undefined)
 
 /** @internal What came back from the BFF: a status and a JSON body (`undefined` if none). */
 export type Answer = { status: number; body: unknown } | { failed: unknown }

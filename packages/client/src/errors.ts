@@ -6,6 +6,7 @@
  */
 import type { TabEndReason } from '@baton/protocol'
 import type { RejectedCode } from './auth-codes.js'
+import { isObject } from './grant.js'
 
 /** Why a session is over, as the BFF or the user said so. */
 export type SessionEndReason = TabEndReason
@@ -149,4 +150,4 @@ export type AnyBatonError =
  * ```
  */
 export const isBatonError = (value: unknown): value is AnyBatonError =>
-  typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true
+  isObject(value) && (value as { [BRAND]?: unknown })[BRAND] === true

@@ -15,12 +15,16 @@ export type Grant<TUser extends SessionUser = SessionUser> = TabGrant<TUser>
 /** The fields of a wire body `T`, none of them checked yet: reading any other is a type error. */
 export type Unchecked<T> = { readonly [K in keyof T]?: unknown }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+/** @internal True for a non-null object (whose fields may then be read). */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null
+
+/** @internal True for a non-empty string (an id, a name). */
+export const isId = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
 /** @internal True for a `SessionUser` (an object with a string `id`). */
 export const isSessionUser = (value: unknown): value is SessionUser =>
-  isObject(value) && typeof value.id === 'string' && value.id !== ''
+  isObject(value) && isId(value.id)
 
 /**
  * Reads a login or refresh answer ({@link GrantBody}) received at `now`; `null` when it is not

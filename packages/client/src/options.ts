@@ -6,6 +6,7 @@ import { parseDuration, SESSION_HINT_COOKIE, type Duration } from '@baton/protoc
 import type { ChannelAdapter } from './adapters/channel.js'
 import type { LockAdapter } from './adapters/lock.js'
 import type { ClientEvent } from './events.js'
+import { isId } from './grant.js'
 import { documentCookies } from './session-hint.js'
 import type { WakeAdapter } from './visibility.js'
 
@@ -218,16 +219,15 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
       )
     }
   }
-  const text = (value: unknown) => typeof value === 'string' && value !== ''
   const duration = (value: Duration | undefined, fallback: number, option: string) =>
     value === undefined ? fallback : parseDuration(value, `createSessionClient: ${option}`)
-  check(text(baseUrl), 'baseUrl', 'a non-empty string', baseUrl)
+  check(isId(baseUrl), 'baseUrl', 'a non-empty string', baseUrl)
   const page = (globalThis as { location?: Location }).location
   const bff = baseUrl.replace(/\/+$/, '')
   // Without a page (Node), a relative baseUrl stays as it is: the name is still per BFF.
   const resolved = urlOf(bff, page?.href)
   const { channel = `baton:${resolved?.href ?? bff}` } = options
-  check(text(channel), 'channel', 'a non-empty string', channel)
+  check(isId(channel), 'channel', 'a non-empty string', channel)
   check(
     tokenOrigins === undefined ||
       (Array.isArray(tokenOrigins) &&
@@ -237,7 +237,7 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
     tokenOrigins,
   )
   check(
-    sessionHintCookie === false || text(sessionHintCookie),
+    sessionHintCookie === false || isId(sessionHintCookie),
     'sessionHintCookie',
     'a non-empty string or false',
     sessionHintCookie,

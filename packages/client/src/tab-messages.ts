@@ -16,7 +16,7 @@ import {
   type TabGrant,
   type TabMessage,
 } from '@baton/protocol'
-import { isSessionUser, isTime, type Grant } from './grant.js'
+import { isId, isSessionUser, isTime, type Grant } from './grant.js'
 import { clearTimer, setTimer } from './timers.js'
 
 /** @internal Every reason an `ended` message may carry. */
@@ -26,8 +26,6 @@ export const END_REASONS = [
 ] as const satisfies readonly TabEndReason[]
 
 type Raw = Record<string, unknown>
-
-const isId = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
 function parseTabGrant(raw: unknown): TabGrant | null {
   const { accessToken, expiresAt, lifetime, issuedAt, idleExpiresAt, user, sessionId } = (raw ??
