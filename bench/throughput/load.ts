@@ -153,7 +153,10 @@ const load = (target: Prepared, seconds: number) =>
         requests: [target.request()],
       },
       (error: unknown, result: autocannon.Result) => {
-        if (error) return reject(error instanceof Error ? error : new Error('autocannon failed', { cause: error }))
+        if (error)
+          return reject(
+            error instanceof Error ? error : new Error('autocannon failed', { cause: error }),
+          )
         resolve({
           // Completed responses over the window; autocannon's `requests.average` is the same
           // figure averaged per second.

@@ -58,8 +58,7 @@ export type Bff = Hono<BffEnv> & {
  *
  * @example
  * ```ts
- * import type { BaseUser, SessionUser } from '@baton/protocol'
-import { Hono, type MiddlewareHandler } from 'hono'
+ * import { Hono } from 'hono'
  * import { bffErrorHandler, bffNotFound, createBff, createSigningKeys } from '@baton/bff'
  *
  * const keys = createSigningKeys({

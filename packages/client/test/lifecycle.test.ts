@@ -43,6 +43,8 @@ describe('a tab woken from sleep or background (item 8)', () => {
 describe('without BroadcastChannel or Web Locks (item 9)', () => {
   it('works correctly in the one tab and says so once in a debug log', async () => {
     vi.stubGlobal('BroadcastChannel', undefined)
+    // Node 24 has navigator.locks (Node 22 does not): take it away, as an old browser would.
+    vi.stubGlobal('navigator', { ...globalThis.navigator, locks: undefined })
     const debug = vi.fn<(message: string) => void>()
     const tab = env.browser.open({ logger: { debug } }, { defaults: ['lock', 'channel'] })
     await run(Promise.all([tab.client.start(), tab.client.start()]))
