@@ -12,7 +12,7 @@ import {
 } from '@baton/react'
 import { HTTPError, createKy as createReactKy } from '@baton/react/ky'
 
-type User = {
+interface User {
   id: string
   name: string
   email: string

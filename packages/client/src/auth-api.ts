@@ -12,7 +12,7 @@ import {
   CSRF_HEADER_VALUE,
   type LoginBody,
   type SessionEndCode,
-  type SessionUser,
+  type BaseUser,
 } from '@baton/protocol'
 import { classOf, type RejectedCode } from './auth-codes.js'
 import {
@@ -35,8 +35,7 @@ export type Failure =
     }
 
 /** @internal */
-export type AuthOutcome<TUser extends SessionUser> =
-  { kind: 'granted'; grant: Grant<TUser> } | Failure
+export type AuthOutcome<TUser extends BaseUser> = { kind: 'granted'; grant: Grant<TUser> } | Failure
 
 const field = (value: unknown, key: string): unknown => (isObject(value) ? value[key] : undefined)
 
@@ -72,16 +71,35 @@ export async function exchange(
   }
 }
 
+/** @internal The call a failure answered, named in its message when the BFF did not explain it. */
+export interface RequestOf {
+  method: string
+  url: string
+  baseUrl: string
+}
+
 /**
  * @internal What a non-2xx answer of the BFF means, from its status and `{ error: { code,
- * message } }` body. The BFF's message and code are kept on the error as they were sent.
+ * message } }` body. The BFF's message and code are kept on the error as they were sent. A 4xx
+ * without that body did not come from the BFF's routes (a 404 page, a proxy): with `request`, the
+ * message names the call and asks about `baseUrl`, the usual cause (issue 19).
  */
-export function failureOf(status: number, body: unknown, isRefresh: boolean): Failure {
+export function failureOf(
+  status: number,
+  body: unknown,
+  isRefresh: boolean,
+  request?: RequestOf,
+): Failure {
   const code = field(field(body, 'error'), 'code')
   const text = field(field(body, 'error'), 'message')
   const serverCode = typeof code === 'string' ? code : undefined
   const said = typeof text === 'string' && text !== '' ? text : undefined
-  const message = said ?? `The BFF answered ${status}.`
+  const notOurs =
+    request !== undefined && serverCode === undefined && said === undefined && status < 500
+      ? `${request.method} ${request.url} answered ${status} without a Baton error body: ` +
+        `is baseUrl (${JSON.stringify(request.baseUrl)}) the BFF's auth path?`
+      : undefined
+  const message = said ?? notOurs ?? `The BFF answered ${status}.`
   const options = serverCode === undefined ? { status } : { status, serverCode }
   const kind = classOf(serverCode)
   // 5xx (503 store_unavailable) and 408 are passing trouble, never the end of a session; so is
@@ -99,7 +117,7 @@ export function failureOf(status: number, body: unknown, isRefresh: boolean): Fa
 }
 
 /** @internal */
-export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
+export function createAuthApi<TUser extends BaseUser>(config: ClientConfig) {
   // Aborted by destroy(), so a destroyed client holds no lock and no connection.
   const lifetime = new AbortController()
 
@@ -111,10 +129,11 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
     const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
     if (json !== undefined) headers['content-type'] = 'application/json'
     if (activity) headers[ACTIVITY_HEADER] = '1'
+    const url = `${config.baseUrl}/${AUTH_ROUTES[route]}`
     const answer = await exchange(
       config,
       config.fetch,
-      `${config.baseUrl}/${AUTH_ROUTES[route]}`,
+      url,
       { method: 'POST', credentials: 'include', headers, body: JSON.stringify(json) },
       lifetime.signal,
     )
@@ -126,7 +145,12 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
     }
     const { status, body } = answer
     if (status === 204) return { kind: 'ok' }
-    if (status < 200 || status > 299) return failureOf(status, body, route === 'refresh')
+    if (status < 200 || status > 299)
+      return failureOf(status, body, route === 'refresh', {
+        method: 'POST',
+        url,
+        baseUrl: config.baseUrl,
+      })
     const grant = parseGrant<TUser>(body, config.now())
     if (grant) return { kind: 'granted', grant }
     return {
@@ -146,4 +170,4 @@ export function createAuthApi<TUser extends SessionUser>(config: ClientConfig) {
 }
 
 /** @internal */
-export type AuthApi<TUser extends SessionUser> = ReturnType<typeof createAuthApi<TUser>>
+export type AuthApi<TUser extends BaseUser> = ReturnType<typeof createAuthApi<TUser>>

@@ -3,7 +3,7 @@
  * `createSessionClient()`: wires the store, the auth API, the refresh coordinator, the session
  * `fetch` and the session routes together.
  */
-import type { LoginBody, SessionUser } from '@baton/protocol'
+import type { LoginBody, BaseUser } from '@baton/protocol'
 import { createAuthApi } from './auth-api.js'
 import { createSessionFetch } from './http.js'
 import { normalizeOptions, type SessionClientOptions } from './options.js'
@@ -20,7 +20,7 @@ export type LoginCredentials = LoginBody
  *
  * @typeParam TUser - The user type; defaults to the one declared through `Register`.
  */
-export interface SessionClient<TUser extends SessionUser = RegisteredUser> {
+export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
   /** The session state (zustand vanilla store, read-only). Subscribers hear real changes only. */
   readonly store: ReadonlySessionStore<TUser>
   /**
@@ -95,7 +95,7 @@ export interface SessionClient<TUser extends SessionUser = RegisteredUser> {
  * }
  * ```
  */
-export function createSessionClient<TUser extends SessionUser = RegisteredUser>(
+export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
   options: SessionClientOptions = {},
 ): SessionClient<TUser> {
   const config = normalizeOptions(options)

@@ -4,13 +4,13 @@
  * to refresh it. No clock is read here: callers pass `now` (and the jitter's random number), so
  * every rule is tested exactly.
  */
-import type { GrantBody, SessionUser, TabGrant } from '@baton/protocol'
+import type { GrantBody, BaseUser, SessionUser, TabGrant } from '@baton/protocol'
 
 /**
  * A token the BFF granted, with its expiry on this device's clock: exactly what tabs hand each
  * other, so it is the protocol's `TabGrant`.
  */
-export type Grant<TUser extends SessionUser = SessionUser> = TabGrant<TUser>
+export type Grant<TUser extends BaseUser = BaseUser> = TabGrant<TUser>
 
 /** The fields of a wire body `T`, none of them checked yet: reading any other is a type error. */
 export type Unchecked<T> = { readonly [K in keyof T]?: unknown }
@@ -32,7 +32,7 @@ export const isSessionUser = (value: unknown): value is SessionUser =>
  * off the server's; `expiresAt` is the fallback of an older BFF. `idleExpiresIn` becomes
  * `idleExpiresAt` on this clock, and is left out when the BFF did not send a usable one.
  */
-export function grantFromBody<TUser extends SessionUser>(
+export function grantFromBody<TUser extends BaseUser>(
   body: Unchecked<GrantBody>,
   now: number,
 ): Grant<TUser> | null {
@@ -52,7 +52,7 @@ export function grantFromBody<TUser extends SessionUser>(
     expiresAt: now + lifetime,
     lifetime,
     issuedAt: now,
-    user: user as TUser,
+    user: user as BaseUser as TUser,
     sessionId,
   }
   if (isTime(idleExpiresIn) && idleExpiresIn >= 0) grant.idleExpiresAt = now + idleExpiresIn * 1000
@@ -63,7 +63,7 @@ export function grantFromBody<TUser extends SessionUser>(
 export const isTime = (value: unknown): value is number => Number.isFinite(value)
 
 /** {@link grantFromBody} for a body of unknown shape. */
-export const parseGrant = <TUser extends SessionUser>(body: unknown, now: number) =>
+export const parseGrant = <TUser extends BaseUser>(body: unknown, now: number) =>
   isObject(body) ? grantFromBody<TUser>(body, now) : null
 
 /** Refresh this long before expiry: the configured margin, at most half the token's lifetime. */
@@ -74,7 +74,7 @@ export const marginOf = (grant: Grant, refreshMargin: number): number =>
 export const skewOf = (grant: Grant): number => Math.min(1_000, grant.lifetime / 10)
 
 /** True when `grant` may still be sent at `now`. */
-export const isUsable = <TUser extends SessionUser>(
+export const isUsable = <TUser extends BaseUser>(
   grant: Grant<TUser> | null,
   now: number,
 ): grant is Grant<TUser> => grant !== null && now < grant.expiresAt - skewOf(grant)
@@ -89,7 +89,11 @@ export const isDue = (grant: Grant, refreshMargin: number, now: number): boolean
  * later than its margin before the session's idle deadline, where the tab decides whether its
  * user was active (see {@link idleCheck}). `random` is a number in [0, 1).
  */
-export const nextRefreshAt = (grant: Grant, refreshMargin: number, random: number): number => {
+export const nextRefreshAt = (
+  grant: Grant<BaseUser>,
+  refreshMargin: number,
+  random: number,
+): number => {
   const margin = marginOf(grant, refreshMargin)
   const at = grant.expiresAt - margin - random * Math.min(1_000, margin / 10)
   return Math.min(at, (grant.idleExpiresAt ?? Infinity) - margin)
@@ -101,7 +105,11 @@ export const nextRefreshAt = (grant: Grant, refreshMargin: number, random: numbe
  * that does not extend it keeps the token fresh), or the time to ask the BFF once whether the
  * session is over: a second after the idle deadline, as `idleExpiresIn` is rounded down.
  */
-export const idleCheck = (grant: Grant, refreshMargin: number, now: number): number | null => {
+export const idleCheck = (
+  grant: Grant<BaseUser>,
+  refreshMargin: number,
+  now: number,
+): number | null => {
   const idleAt = grant.idleExpiresAt
   return idleAt !== undefined && now >= idleAt - marginOf(grant, refreshMargin)
     ? idleAt + 1_000

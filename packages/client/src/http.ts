@@ -7,12 +7,12 @@
  * session to whoever receives it, so a third party gets none, and its 401 says nothing about
  * this session (issue 12, L4).
  */
-import type { SessionUser } from '@baton/protocol'
+import type { BaseUser } from '@baton/protocol'
 import type { ClientConfig } from './options.js'
 import type { RefreshCoordinator } from './refresh-coordinator.js'
 
 /** @internal */
-export function createSessionFetch<TUser extends SessionUser>(
+export function createSessionFetch<TUser extends BaseUser>(
   coordinator: RefreshCoordinator<TUser>,
   { fetch: transport, tokenOrigins }: Pick<ClientConfig, 'fetch' | 'tokenOrigins'>,
 ) {

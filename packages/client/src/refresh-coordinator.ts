@@ -16,7 +16,7 @@
  * - never refreshes while a sign-out of this browser is unconfirmed (`sign-out.ts`), and believes
  *   other tabs only as far as `tab-listener.ts` checks them.
  */
-import type { LoginBody, SessionUser, TabMessage } from '@baton/protocol'
+import type { LoginBody, BaseUser, TabMessage } from '@baton/protocol'
 import { connectTab, type TabConnection } from './adapters/connect.js'
 import { processLock } from './adapters/lock.js'
 import type { AuthApi } from './auth-api.js'
@@ -35,7 +35,7 @@ import { createPeerRefreshes } from './tab-messages.js'
 import { createTabSession } from './tab-session.js'
 
 /** @internal */
-export function createRefreshCoordinator<TUser extends SessionUser>(
+export function createRefreshCoordinator<TUser extends BaseUser>(
   config: ClientConfig,
   auth: AuthApi<TUser>,
   store: SessionStore<TUser>,
@@ -320,6 +320,6 @@ export function createRefreshCoordinator<TUser extends SessionUser>(
 }
 
 /** @internal */
-export type RefreshCoordinator<TUser extends SessionUser> = ReturnType<
+export type RefreshCoordinator<TUser extends BaseUser> = ReturnType<
   typeof createRefreshCoordinator<TUser>
 >

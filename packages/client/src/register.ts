@@ -3,18 +3,17 @@
  * `Register`: the app declares its user type once, and every default `TUser` follows (TanStack
  * Query's `Register`).
  */
-import type { SessionUser } from '@baton/protocol'
+import type { BaseUser, SessionUser } from '@baton/protocol'
 
 /**
  * Augment this interface once to type the user everywhere (`createSessionClient`, its store,
- * `@baton/react`'s hooks) without repeating a type argument. The user type must be assignable to
- * `SessionUser`: declare it with `type`, or as an `interface` that extends `SessionUser`.
+ * `@baton/react`'s hooks) without repeating a type argument. The user type needs only a string
+ * `id` (`BaseUser`): declare it as an `interface` or with `type`.
  *
  * @example
  * ```ts
- * import type { SessionUser } from '@baton/client'
- *
- * interface User extends SessionUser {
+ * interface User {
+ *   id: string
  *   name: string
  *   roles: string[]
  * }
@@ -30,7 +29,7 @@ import type { SessionUser } from '@baton/protocol'
 export interface Register {}
 
 /** @internal The user type a `Register`-shaped interface declares, or `SessionUser`. */
-export type UserOf<TRegister> = TRegister extends { user: infer TUser extends SessionUser }
+export type UserOf<TRegister> = TRegister extends { user: infer TUser extends BaseUser }
   ? TUser
   : SessionUser
 

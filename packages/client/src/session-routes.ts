@@ -48,7 +48,8 @@ export function createSessionRoutes(
       throw isBatonError(failed) ? failed : new RefreshNetworkError(undefined, { cause: failed })
     }
     const { status, body } = answer
-    if (status < 200 || status > 299) throw failureOf(status, body, false).error
+    if (status < 200 || status > 299)
+      throw failureOf(status, body, false, { method, url, baseUrl: config.baseUrl }).error
     return answer
   }
 

@@ -6,7 +6,7 @@
  * during an outage would come back at the next page load, its refresh cookie still valid
  * (issue 12, M1).
  */
-import type { SessionUser, TabMessage } from '@baton/protocol'
+import type { BaseUser, TabMessage } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
 import { SessionExpiredError } from './errors.js'
 import type { ClientConfig } from './options.js'
@@ -45,7 +45,7 @@ export type PendingLogout = ReturnType<typeof createPendingLogout>
  * tab; `retry` for the sign-out a previous page could not finish. Rejects with the failure when
  * the BFF did not confirm, the tab being signed out all the same.
  */
-export function createSignOut<TUser extends SessionUser>(context: {
+export function createSignOut<TUser extends BaseUser>(context: {
   auth: AuthApi<TUser>
   pending: PendingLogout
   session: TabSession<TUser>

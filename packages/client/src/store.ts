@@ -3,7 +3,7 @@
  * The session state: one zustand vanilla store, the single source of truth for status. The
  * access token is deliberately not in it, so devtools and renders never see it.
  */
-import type { SessionUser } from '@baton/protocol'
+import type { BaseUser } from '@baton/protocol'
 import { createStore, type StoreApi } from 'zustand/vanilla'
 import type { AnyBatonError } from './errors.js'
 import type { RegisteredUser } from './register.js'
@@ -21,7 +21,7 @@ export type SessionStatus = 'loading' | 'authenticated' | 'unauthenticated'
  * })
  * ```
  */
-export interface SessionState<TUser extends SessionUser = RegisteredUser> {
+export interface SessionState<TUser extends BaseUser = RegisteredUser> {
   status: SessionStatus
   user: TUser | null
   sessionId: string | null
@@ -42,13 +42,13 @@ export interface SessionState<TUser extends SessionUser = RegisteredUser> {
 }
 
 /** A store you can read and subscribe to but not write, like zustand's `ReadonlyStoreApi`. */
-export type ReadonlySessionStore<TUser extends SessionUser = RegisteredUser> = Pick<
+export type ReadonlySessionStore<TUser extends BaseUser = RegisteredUser> = Pick<
   StoreApi<SessionState<TUser>>,
   'getState' | 'getInitialState' | 'subscribe'
 >
 
 /** @internal */
-export function createSessionStore<TUser extends SessionUser>() {
+export function createSessionStore<TUser extends BaseUser>() {
   const store = createStore<SessionState<TUser>>()(() => ({
     status: 'loading',
     user: null,
@@ -76,4 +76,4 @@ export function createSessionStore<TUser extends SessionUser>() {
 }
 
 /** @internal */
-export type SessionStore<TUser extends SessionUser> = ReturnType<typeof createSessionStore<TUser>>
+export type SessionStore<TUser extends BaseUser> = ReturnType<typeof createSessionStore<TUser>>

@@ -11,14 +11,14 @@
  * - `refreshing` and `logging_out` make requests wait for at most one real refresh's duration
  *   (`createPeerRefreshes`).
  */
-import type { SessionUser, TabMessage } from '@baton/protocol'
+import type { BaseUser, TabMessage } from '@baton/protocol'
 import { SessionExpiredError } from './errors.js'
 import type { ClientEvent, RefreshTrigger } from './events.js'
 import { isPlausibleGrant, parseTabMessage, type PeerRefreshes } from './tab-messages.js'
 import type { TabSession } from './tab-session.js'
 
 /** @internal What the listener needs from the coordinator. */
-export interface TabListenerContext<TUser extends SessionUser> {
+export interface TabListenerContext<TUser extends BaseUser> {
   session: TabSession<TUser>
   peers: PeerRefreshes
   post: (message: TabMessage<TUser>) => void
@@ -32,7 +32,7 @@ export interface TabListenerContext<TUser extends SessionUser> {
 }
 
 /** @internal Returns the channel listener; it never throws, whatever arrives. */
-export function createTabListener<TUser extends SessionUser>(
+export function createTabListener<TUser extends BaseUser>(
   context: TabListenerContext<TUser>,
 ): (raw: unknown) => boolean {
   const { session, peers, post, emit, refresh } = context

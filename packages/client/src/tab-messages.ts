@@ -11,6 +11,7 @@
  */
 import {
   SESSION_END_CODES,
+  type BaseUser,
   type SessionUser,
   type TabEndReason,
   type TabGrant,
@@ -68,7 +69,7 @@ export function isPlausibleGrant(grant: Grant, now: number): boolean {
  * What another tab said, checked field by field and copied (unknown fields left behind); `null`
  * for anything else. Never throws.
  */
-export function parseTabMessage<TUser extends SessionUser = SessionUser>(
+export function parseTabMessage<TUser extends BaseUser = SessionUser>(
   raw: unknown,
 ): TabMessage<TUser> | null {
   try {
@@ -83,7 +84,7 @@ export function parseTabMessage<TUser extends SessionUser = SessionUser>(
         const grant = parseTabGrant(message.grant)
         if (grant === null || (refreshId !== undefined && !isId(refreshId))) return null
         // The user's claims beyond `id` are the sending tab's word, as they were the BFF's to it.
-        const parsed: TabMessage =
+        const parsed: TabMessage<BaseUser> =
           refreshId === undefined ? { type, grant } : { type, grant, refreshId }
         return parsed as TabMessage<TUser>
       }

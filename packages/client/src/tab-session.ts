@@ -4,7 +4,7 @@
  * the session, expiring the token; and this tab's activity, as the BFF's idle timeout counts it.
  * The access token lives in this closure only, never in the store.
  */
-import type { SessionUser } from '@baton/protocol'
+import type { BaseUser } from '@baton/protocol'
 import { SessionExpiredError, type AnyBatonError, type RefreshNetworkError } from './errors.js'
 import { idleCheck, isUsable, nextRefreshAt, type Grant } from './grant.js'
 import type { ClientConfig } from './options.js'
@@ -14,7 +14,7 @@ import type { SessionStore } from './store.js'
 const sameJson = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b)
 
 /** @internal */
-export function createTabSession<TUser extends SessionUser>(
+export function createTabSession<TUser extends BaseUser>(
   config: Pick<ClientConfig, 'now' | 'onEvent' | 'refreshMargin'>,
   store: SessionStore<TUser>,
   schedule: ReturnType<typeof createRefreshSchedule>,
@@ -140,4 +140,4 @@ export function createTabSession<TUser extends SessionUser>(
 }
 
 /** @internal */
-export type TabSession<TUser extends SessionUser> = ReturnType<typeof createTabSession<TUser>>
+export type TabSession<TUser extends BaseUser> = ReturnType<typeof createTabSession<TUser>>

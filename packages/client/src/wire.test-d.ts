@@ -8,6 +8,7 @@ import type {
   SessionEndCode,
   SessionListBody,
   SessionSummary as WireSessionSummary,
+  SessionUser,
   TabEndReason,
   TabGrant,
   TabMessage,
@@ -48,8 +49,8 @@ describe('bodies', () => {
   })
 
   it('the grant it makes is the protocol’s TabGrant, with the body’s user and ids', () => {
-    expectTypeOf<Grant>().toEqualTypeOf<TabGrant>()
-    expectTypeOf<Grant['user']>().toEqualTypeOf<GrantBody['user']>()
+    expectTypeOf<Grant<SessionUser>>().toEqualTypeOf<TabGrant>()
+    expectTypeOf<Grant<SessionUser>['user']>().toEqualTypeOf<GrantBody['user']>()
     expectTypeOf<Pick<Grant, 'accessToken' | 'sessionId' | 'expiresAt'>>().toEqualTypeOf<
       Pick<GrantBody, 'accessToken' | 'sessionId' | 'expiresAt'>
     >()
@@ -63,7 +64,9 @@ describe('bodies', () => {
 
 describe('tab messages', () => {
   it('the parser yields the protocol’s messages', () => {
-    expectTypeOf<ReturnType<typeof parseTabMessage>>().toEqualTypeOf<TabMessage | null>()
+    expectTypeOf<
+      ReturnType<typeof parseTabMessage<SessionUser>>
+    >().toEqualTypeOf<TabMessage | null>()
   })
 
   it('every end reason is accepted', () => {

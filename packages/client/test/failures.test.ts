@@ -161,3 +161,17 @@ describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
     await expect(run(b!.client.getAccessToken())).resolves.toEqual(expect.any(String))
   })
 })
+
+describe('a baseUrl that does not reach the BFF (issue 19, point 4)', () => {
+  it('login answered 404 without a Baton error body names the call and asks about baseUrl', async () => {
+    const baseUrl = `${ORIGIN}/wrong`
+    const tab = env.browser.open({ baseUrl })
+    await run(tab.client.start())
+    const refused = run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
+    await expect(refused).rejects.toMatchObject({ code: 'request_failed', status: 404 })
+    await expect(refused).rejects.toThrow(
+      `POST ${ORIGIN}/wrong/login answered 404 without a Baton error body: ` +
+        `is baseUrl ("${ORIGIN}/wrong") the BFF's auth path?`,
+    )
+  })
+})

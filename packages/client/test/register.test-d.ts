@@ -4,6 +4,7 @@
  */
 import {
   createSessionClient,
+  type BaseUser,
   type Register,
   type RegisteredUser,
   type SessionClient,
@@ -13,7 +14,9 @@ import {
 import { describe, expectTypeOf, it } from 'vitest'
 import type { UserOf } from '../src/register.js'
 
-interface User extends SessionUser {
+/** A plain `interface`, with no index signature: what an app writes (issue 19, TS2344). */
+interface User {
+  id: string
   name: string
 }
 
@@ -43,7 +46,21 @@ describe('Register', () => {
     expectTypeOf<UserOf<Register>>().toEqualTypeOf<User>()
   })
 
+  it('an interface user without an index signature is a user type (no TS2344)', () => {
+    interface Member {
+      id: string
+      email: string
+    }
+    expectTypeOf(createSessionClient<Member>().store.getState().user).toEqualTypeOf<Member | null>()
+    expectTypeOf<SessionClient<Member>['login']>().returns.resolves.toEqualTypeOf<Member>()
+    expectTypeOf<SessionState<Member>['user']>().toEqualTypeOf<Member | null>()
+    expectTypeOf<UserOf<{ user: Member }>>().toEqualTypeOf<Member>()
+    // @ts-expect-error A user type needs a string `id`.
+    createSessionClient<{ name: string }>()
+  })
+
   it('any client fits where the widest one is expected (context values, helpers)', () => {
-    expectTypeOf<SessionClient<User>>().toExtend<SessionClient<SessionUser>>()
+    expectTypeOf<SessionClient<User>>().toExtend<SessionClient<BaseUser>>()
+    expectTypeOf<SessionClient<SessionUser>>().toExtend<SessionClient<BaseUser>>()
   })
 })

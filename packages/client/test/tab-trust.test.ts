@@ -5,7 +5,7 @@
  * their timeout, and garbage is ignored. Two apps with different BFFs share no channel or lock.
  */
 import { createSessionClient, type LockAdapter } from '@baton/client'
-import { TAB_PROTOCOL_VERSION, type TabGrant } from '@baton/protocol'
+import { TAB_PROTOCOL_VERSION, type BaseUser, type TabGrant } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { advance, drain, ORIGIN, run, signedInTabs, type Tab, useBrowser } from './harness'
 
@@ -17,7 +17,7 @@ const user = (tab: Tab) => tab.client.store.getState().user?.id
 const status = (tab: Tab) => tab.client.store.getState().status
 
 /** Bob, signed in on another device: a real token of another account, and its grant. */
-async function bobsGrant(): Promise<TabGrant> {
+async function bobsGrant(): Promise<TabGrant<BaseUser>> {
   const phone = env.newBrowser().open()
   await run(phone.client.start())
   await run(phone.client.login({ username: 'bob', password: 'bob-pw' }))

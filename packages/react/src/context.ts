@@ -4,14 +4,14 @@
  * The React context that carries the session client, and `useBatonClient()` to read it.
  */
 import { createContext, useContext } from 'react'
-import type { RegisteredUser, SessionClient, SessionUser } from '@baton/client'
+import type { RegisteredUser, SessionClient, BaseUser } from '@baton/client'
 
 /**
  * @internal Holds the client given to `<SessionProvider>`; `null` outside of one. Typed with the
  * widest user: every `SessionClient<TUser>` is one (it only hands users out), so any provider's
  * client fits without a cast.
  */
-export const BatonContext = createContext<SessionClient<SessionUser> | null>(null)
+export const BatonContext = createContext<SessionClient<BaseUser> | null>(null)
 BatonContext.displayName = 'BatonContext'
 
 /** @internal The message of the error thrown outside a provider (pinned by a test). */
@@ -37,7 +37,7 @@ export const MISSING_PROVIDER =
  * }
  * ```
  */
-export function useBatonClient<TUser extends SessionUser = RegisteredUser>(): SessionClient<TUser> {
+export function useBatonClient<TUser extends BaseUser = RegisteredUser>(): SessionClient<TUser> {
   const client = useContext(BatonContext)
   if (client === null) throw new Error(MISSING_PROVIDER)
   // A context cannot carry a type parameter. With the user type registered, TUser is the one

@@ -29,6 +29,7 @@ export {
 } from '@baton/client'
 export type {
   AnyBatonError,
+  BaseUser,
   BatonErrorCode,
   BatonErrorOptions,
   ChannelAdapter,

@@ -12,17 +12,18 @@ import {
   type SessionEndReason,
   type SessionState,
   type SessionSummary,
-  type SessionUser,
   type UseSessionResult,
 } from './index'
 
-interface Admin extends SessionUser {
+interface Admin {
+  id: string
   name: string
   roles: string[]
 }
 
 /** Not a `TestUser`: it has no `name`. */
-interface Robot extends SessionUser {
+interface Robot {
+  id: string
   serial: number
 }
 
@@ -34,6 +35,21 @@ test('the user type registered through @baton/react types every hook', () => {
   expectTypeOf(useBatonClient()).toEqualTypeOf<SessionClient<TestUser>>()
   expectTypeOf(useSession().login).returns.resolves.toEqualTypeOf<TestUser>()
   expectTypeOf(createSessionClient()).toEqualTypeOf<SessionClient<TestUser>>()
+})
+
+test('an interface user (no index signature) types the hooks, as a type alias does', () => {
+  interface Member {
+    id: string
+    email: string
+  }
+  type MemberAlias = { id: string; email: string }
+  expectTypeOf(useSession<Member>().user).toEqualTypeOf<Member | null>()
+  expectTypeOf(useSession<Member>().login).returns.resolves.toEqualTypeOf<Member>()
+  expectTypeOf(useSession<MemberAlias>().user).toEqualTypeOf<MemberAlias | null>()
+  expectTypeOf(useBatonClient<Member>()).toEqualTypeOf<SessionClient<Member>>()
+  expectTypeOf<UseSessionResult<Member>['user']>().toEqualTypeOf<Member | null>()
+  // @ts-expect-error A user type needs a string `id`.
+  useSession<{ email: string }>()
 })
 
 test('an explicit user type still wins, for an app that does not register one', () => {

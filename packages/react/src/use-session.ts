@@ -6,7 +6,7 @@
  */
 import { useEffect, useMemo, useRef } from 'react'
 import { useStore } from 'zustand'
-import type { RegisteredUser, SessionClient, SessionState, SessionUser } from '@baton/client'
+import type { RegisteredUser, SessionClient, SessionState, BaseUser } from '@baton/client'
 import { useBatonClient } from './context.js'
 
 /**
@@ -32,7 +32,7 @@ import { useBatonClient } from './context.js'
  * }
  * ```
  */
-export function useSessionState<T, TUser extends SessionUser = RegisteredUser>(
+export function useSessionState<T, TUser extends BaseUser = RegisteredUser>(
   selector: (state: SessionState<TUser>) => T,
 ): T {
   return useStore(useBatonClient<TUser>().store, selector)
@@ -67,7 +67,7 @@ export interface UseSessionOptions {
  * What {@link useSession} returns: the whole {@link SessionState} plus the client's `login`,
  * `logout`, `fetch` and `sessions`, which are the client's own and stable for its lifetime.
  */
-export type UseSessionResult<TUser extends SessionUser = RegisteredUser> = SessionState<TUser> &
+export type UseSessionResult<TUser extends BaseUser = RegisteredUser> = SessionState<TUser> &
   Pick<SessionClient<TUser>, 'login' | 'logout' | 'fetch' | 'sessions'>
 
 /**
@@ -99,7 +99,7 @@ export type UseSessionResult<TUser extends SessionUser = RegisteredUser> = Sessi
  * }
  * ```
  */
-export function useSession<TUser extends SessionUser = RegisteredUser>(
+export function useSession<TUser extends BaseUser = RegisteredUser>(
   options: UseSessionOptions = {},
 ): UseSessionResult<TUser> {
   const client = useBatonClient<TUser>()

@@ -3,10 +3,12 @@
  * clients `test/browser.ts` creates, are typed with it. It lives in a file of the package's
  * program (tsconfig `include`), so `tsc` and `vitest --typecheck` both see it.
  */
-import type { SessionUser } from '@baton/react'
-
-/** The users of the test BFF (`test/bff.ts`). */
-export interface TestUser extends SessionUser {
+/**
+ * The users of the test BFF (`test/bff.ts`): a plain `interface`, with no index signature, as an
+ * app writes it (issue 19: it used to fail with TS2344).
+ */
+export interface TestUser {
+  id: string
   name: string
 }
 
