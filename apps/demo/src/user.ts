@@ -4,10 +4,10 @@
  * `useSessionState((state) => state.user)` and `useBatonClient()` are typed with it, and
  * `<SessionProvider>` checks the client against it.
  */
-import type { SessionUser } from '@baton/react'
+import type { BaseUser } from '@baton/react'
 
 /** The user as the demo BFF puts it in the session (see server/users.ts). */
-export interface User extends SessionUser {
+export interface User extends BaseUser {
   username: string
   name: string
   email: string

@@ -104,8 +104,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   const settle = () => {
     changes.notify()
     if (destroyed) return
-    if (status() === 'unauthenticated')
-      return queue.rejectAll(store.getState().error ?? new SessionExpiredError('no_session'))
+    if (status() === 'unauthenticated') return queue.rejectAll(session.endedError())
     if (booting || refreshingAnywhere()) return
     const usable = session.usable()
     if (usable) return queue.release(usable.accessToken)
@@ -244,8 +243,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   const token = async (signal?: AbortSignal | null): Promise<string> => {
     if (destroyed) throw destroyedError()
     void start()
-    if (status() === 'unauthenticated')
-      throw store.getState().error ?? new SessionExpiredError('no_session')
+    if (status() === 'unauthenticated') throw session.endedError()
     const usable = booting || refreshingAnywhere() ? null : session.usable()
     if (usable) return usable.accessToken
     const waiting = queue.enqueue(signal)

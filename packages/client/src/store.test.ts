@@ -11,6 +11,7 @@ describe('createSessionStore', () => {
       expiresAt: null,
       tokenLifetime: null,
       error: null,
+      endReason: null,
     })
     expect(view.getState).toBe(getState)
     expect(view.getInitialState()).toBe(getState())

@@ -5,7 +5,7 @@
  */
 import type { BaseUser } from '@baton/protocol'
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import type { AnyBatonError } from './errors.js'
+import type { AnyBatonError, SessionEndReason } from './errors.js'
 import type { RegisteredUser } from './register.js'
 
 /** `loading` until the first answer (a peer tab or the BFF), then one of the other two. */
@@ -33,12 +33,21 @@ export interface SessionState<TUser extends BaseUser = RegisteredUser> {
    */
   tokenLifetime: number | null
   /**
-   * Why the session ended (`SessionExpiredError`), or the last refresh failure while it goes on
+   * What went wrong: why the session ended against the user's will (`SessionExpiredError`:
+   * expired, revoked, reuse detected), or the last refresh failure while it goes on
    * (`RefreshNetworkError`, cleared by the next success). `null` for a visitor who never signed
-   * in (no session cookie). A `SessionExpiredError` with reason `logged_out` and a `cause`: the
-   * BFF has not confirmed the sign-out yet (the cause says why); the next start retries it.
+   * in, and after a sign-out the user asked for and the BFF confirmed (here or in another tab):
+   * that is no failure, so a "your session ended" banner keyed on `error` does not greet them.
+   * A `SessionExpiredError` with reason `logged_out` and a `cause`: the BFF has not confirmed the
+   * sign-out yet (the cause says why); the next start retries it.
    */
   error: AnyBatonError | null
+  /**
+   * Why this tab's last session ended, failure or not (`logged_out` for a sign-out), for a
+   * friendly notice such as "You have been signed out."; `null` while signed in and for a visitor
+   * who never signed in.
+   */
+  endReason: SessionEndReason | null
 }
 
 /** A store you can read and subscribe to but not write, like zustand's `ReadonlyStoreApi`. */
@@ -56,6 +65,7 @@ export function createSessionStore<TUser extends BaseUser>() {
     expiresAt: null,
     tokenLifetime: null,
     error: null,
+    endReason: null,
   }))
   // zustand notifies on every setState; subscribers should only hear about real changes.
   const update = (patch: Partial<SessionState<TUser>>) => {

@@ -71,6 +71,7 @@ export function createTabSession<TUser extends BaseUser>(
         expiresAt: grant.expiresAt,
         tokenLifetime: grant.lifetime,
         error: null,
+        endReason: null,
       })
       if (!wasSignedIn) emit({ type: 'signed_in', source })
       return true
@@ -84,16 +85,26 @@ export function createTabSession<TUser extends BaseUser>(
       active = false
       schedule.cancel()
       const wasEnded = status() === 'unauthenticated'
+      const endReason = error instanceof SessionExpiredError ? error.reason : null
+      // A sign-out the user asked for and the BFF confirmed is no failure: only its reason stays.
+      const confirmedSignOut = endReason === 'logged_out' && error?.cause === undefined
       store.update({
         status: 'unauthenticated',
         user: null,
         sessionId: null,
         expiresAt: null,
         tokenLifetime: null,
-        error,
+        error: confirmedSignOut ? null : error,
+        endReason,
       })
-      const reason = error instanceof SessionExpiredError ? error.reason : 'no_session'
-      if (!wasEnded && error) emit({ type: 'signed_out', source, reason })
+      if (!wasEnded && error)
+        emit({ type: 'signed_out', source, reason: endReason ?? 'no_session' })
+    },
+
+    /** What a request for a token fails with while signed out: the failure, else the end's reason. */
+    endedError: (): AnyBatonError => {
+      const { error, endReason } = store.getState()
+      return error ?? new SessionExpiredError(endReason ?? 'no_session')
     },
 
     /** A refresh failed on the network: the session goes on, and the store says why it waits. */

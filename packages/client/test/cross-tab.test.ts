@@ -79,6 +79,11 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
     await drain()
     expect(Date.now()).toBe(loggedOutAt)
     expect(tabs.map(status)).toEqual(Array(4).fill('unauthenticated'))
+    // A sign-out the user asked for is no failure: no error for a "session ended" banner, in any
+    // tab, only the reason for a friendly notice.
+    for (const tab of tabs) {
+      expect(tab.client.store.getState()).toMatchObject({ error: null, endReason: 'logged_out' })
+    }
     for (const tab of tabs.slice(1)) {
       expect(tab.events.at(-1)).toEqual({
         type: 'signed_out',

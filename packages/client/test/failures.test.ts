@@ -175,3 +175,21 @@ describe('a baseUrl that does not reach the BFF (issue 19, point 4)', () => {
     )
   })
 })
+
+describe('a CSRF refusal (issue 19, point 4)', () => {
+  it('login from an origin the BFF does not allow carries the BFF’s code and its explanation', async () => {
+    env.restart({ allowedOrigins: ['https://shop.example'] })
+    const tab = env.browser.open()
+    await run(tab.client.start())
+    const refused = run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
+    await expect(refused).rejects.toMatchObject({
+      code: 'csrf_failed',
+      serverCode: 'csrf_failed',
+      status: 403,
+    })
+    await expect(refused).rejects.toThrow(
+      'This origin is not allowed to call the auth routes; add it to the BFF’s allowedOrigins.',
+    )
+    expect(tab.client.store.getState().status).toBe('unauthenticated')
+  })
+})

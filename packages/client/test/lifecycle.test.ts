@@ -107,6 +107,7 @@ describe('the store', () => {
       expiresAt: null,
       tokenLifetime: null,
       error: null,
+      endReason: null,
     })
     client.destroy()
   })

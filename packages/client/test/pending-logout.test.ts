@@ -59,9 +59,9 @@ describe('logout() when the BFF cannot be reached', () => {
     expect(env.server.events).toContainEqual(expect.objectContaining({ type: 'logout', sessionId }))
     expect(next.client.store.getState()).toMatchObject({
       status: 'unauthenticated',
-      error: { code: 'session_expired', reason: 'logged_out' },
+      error: null,
+      endReason: 'logged_out',
     })
-    expect(next.client.store.getState().error?.cause).toBeUndefined()
     expect([...env.browser.storage]).toEqual([])
     expect(env.browser.documentCookie()).toBe('')
     // And the page after that one asks nobody.

@@ -29,6 +29,7 @@ describe('the companion cookie', () => {
       expiresAt: null,
       tokenLifetime: null,
       error: null,
+      endReason: null,
     })
     expect(env.server.refreshCount()).toBe(0)
     // No peer was asked either: no time passed.

@@ -178,9 +178,8 @@ describe('useSession({ required: true })', () => {
     // Reported as loading, so a protected view never flashes a signed-out state.
     expect(screen.getByRole('status').textContent).toBe('loading')
     expect(onUnauthenticated).toHaveBeenCalledTimes(1)
-    expect(onUnauthenticated).toHaveBeenCalledWith(
-      expect.objectContaining({ name: 'SessionExpiredError', reason: 'logged_out' }),
-    )
+    // A sign-out the user asked for is no error; the reason says what happened.
+    expect(onUnauthenticated).toHaveBeenCalledWith(null, 'logged_out')
   })
 
   it('Should not call back while the status is loading, and once when the boot finds no session', async () => {
@@ -212,7 +211,7 @@ describe('useSession({ required: true })', () => {
     )
     expect(screen.getByRole('status').textContent).toBe('loading')
     expect(onUnauthenticated).toHaveBeenCalledTimes(1)
-    expect(onUnauthenticated).toHaveBeenCalledWith(null)
+    expect(onUnauthenticated).toHaveBeenCalledWith(null, null)
     expect(await browser.refreshes()).toBe(0)
   })
 

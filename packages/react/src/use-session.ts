@@ -50,11 +50,12 @@ export interface UseSessionOptions {
    */
   required?: boolean
   /**
-   * Called instead of the redirect, with the store's `error` (a `SessionExpiredError` whose
-   * `reason` says why the session ended, or `null`). The latest function is used; it need not be
+   * Called instead of the redirect, with the store's `error` (what went wrong, or `null` for a
+   * sign-out the user asked for and for a visitor who never signed in) and its `endReason` (why
+   * the session ended, failure or not, or `null`). The latest function is used; it need not be
    * memoised.
    */
-  onUnauthenticated?: (error: SessionState['error']) => void
+  onUnauthenticated?: (error: SessionState['error'], endReason: SessionState['endReason']) => void
   /**
    * Where to send the browser (`window.location.assign`) when `required` and there is no
    * `onUnauthenticated`.
@@ -127,7 +128,8 @@ export function useSession<TUser extends BaseUser = RegisteredUser>(
     if (notified.current) return
     notified.current = true
     const callback = onUnauthenticated.current
-    if (callback) callback(client.store.getState().error)
+    const { error, endReason } = client.store.getState()
+    if (callback) callback(error, endReason)
     else window.location.assign(redirectTo)
   }, [client, required, redirectTo, state.status])
 

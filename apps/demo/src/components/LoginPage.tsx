@@ -51,7 +51,7 @@ const nextPath = (search: string): string =>
   sameOriginPath(new URLSearchParams(search).get('next'), window.location.origin)
 
 export function LoginPage() {
-  const { status, error, login } = useSession()
+  const { status, error, endReason, login } = useSession()
   const search = useSearch()
   const errorId = useId()
   const [attempt, signIn, pending] = useActionState(
@@ -77,7 +77,7 @@ export function LoginPage() {
 
   if (status !== 'unauthenticated') return <Splash />
 
-  const notice = error?.code === 'session_expired' ? END_NOTICES[error.reason] : undefined
+  const notice = endReason ? END_NOTICES[endReason] : undefined
   // `logout()` rejected: signed out with a `cause`, the reason the server did not confirm it.
   const unconfirmed =
     error?.code === 'session_expired' && error.reason === 'logged_out' && error.cause !== undefined
