@@ -4,7 +4,8 @@
  * tarballs contain, installs them with npm into a fresh app outside the workspace (in the OS temp
  * folder) next to hono, @hono/node-server, react, react-dom, ky and better-sqlite3 from the
  * registry, typechecks that app strictly under `moduleResolution` `bundler` and `nodenext`, and
- * runs a smoke scenario against the installed packages in Node (`app/src/smoke.ts`).
+ * runs a smoke scenario against the installed packages in Node (`app/src/smoke.ts`), then renders
+ * the React binding on React 19 and again on React 18 (`app/src/render.ts`, typechecked on both).
  *
  * Run it with `pnpm test:consumer` (part of `pnpm test`). Environment:
  * - `BATON_CONSUMER_SKIP_BUILD=1` packs the `dist/` folders as they are (quicker while iterating).
@@ -281,7 +282,31 @@ try {
       timeoutMs: 60_000,
     }),
   )
-  process.stdout.write(smoke.replace(/^/gm, '  '))
+  process.stdout.write(smoke.trimEnd().replace(/^/gm, '  ') + '\n')
+  const render = () => run(process.execPath, ['dist/render.js'], { cwd: app })
+  process.stdout.write(
+    (await step('rendered the React binding', render)).trimEnd().replace(/^/gm, '  ') + '\n',
+  )
+
+  // @baton/react's peer range promises React 18 too: the same app, moved to it (`npm ls` then checks
+  // that peer range), typechecked and rendered again.
+  const react18 = [
+    'react@^18.3.1',
+    'react-dom@^18.3.1',
+    '@types/react@^18.3.0',
+    '@types/react-dom@^18.3.0',
+  ]
+  const rendered18 = await step('typechecked and rendered it against React 18', async () => {
+    await run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...react18],
+      { cwd: app },
+    )
+    await run('npm', ['ls', '--all'], { cwd: app })
+    await run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: app })
+    return render()
+  })
+  process.stdout.write(rendered18.trimEnd().replace(/^/gm, '  ') + '\n')
   const total = (performance.now() - started) / 1000
   console.log(`consumer: passed in ${total.toFixed(1)} s`)
 } catch (error) {
