@@ -4,8 +4,34 @@
  */
 import { NO_REQUEST } from './events.js'
 import type { BffConfig } from './options.js'
+import { epochAfter } from './revocation-epoch.js'
+import type { Devices } from './session-devices.js'
 import type { Revoker } from './session-revocation.js'
-import type { RevocationReason } from './stores/types.js'
+import { guardStore } from './stores/guard.js'
+import type { RevocationReason, StoredSession } from './stores/types.js'
+
+/**
+ * A live session as {@link SessionAdmin.listUserSessions} shows it: who, since when, from where,
+ * and the last proof of credentials. No token material.
+ */
+export type AdminSessionInfo = Readonly<
+  Pick<
+    StoredSession,
+    | 'id'
+    | 'userId'
+    | 'user'
+    | 'createdAt'
+    | 'lastUsedAt'
+    | 'expiresAt'
+    | 'idleExpiresAt'
+    | 'userAgent'
+    | 'ip'
+    | 'authTime'
+    | 'amr'
+    | 'acr'
+    | 'generation'
+  >
+>
 
 /** Why the application ends sessions: the user is no longer accepted, or any other reason. */
 export type AdminRevocationReason = Extract<RevocationReason, 'user_invalid' | 'revoked'>
@@ -37,6 +63,21 @@ export interface SessionAdmin {
    * @returns whether this call ended it (`false`: unknown, or already revoked)
    */
   revokeSession(sessionId: string, reason?: AdminRevocationReason): Promise<boolean>
+  /**
+   * The live sessions of `userId`, oldest first: what their devices list shows, for an
+   * administrator's console.
+   */
+  listUserSessions(userId: string): Promise<AdminSessionInfo[]>
+  /**
+   * Ends every session of every user at once (a signing key or the session store leaked, a
+   * breach): writes one revocation epoch, the next whole second, instead of scanning sessions.
+   * From then on every refresh of a session created before it answers `401 session_revoked`, and
+   * every `requireAuth({ checkRevoked })` sharing the store (`bff.requireAuth()` on every instance)
+   * refuses access tokens issued before it. Emits one `revoked_all` event.
+   *
+   * @returns the epoch now in force (epoch ms)
+   */
+  revokeAll(): Promise<number>
 }
 
 const REASONS: readonly string[] = ['user_invalid', 'revoked'] satisfies AdminRevocationReason[]
@@ -53,8 +94,41 @@ function checkArguments(method: string, id: unknown, reason: unknown, idName: st
 }
 
 /** @internal */
-export function createSessionAdmin(config: Pick<BffConfig, 'now'>, revoker: Revoker): SessionAdmin {
+export function createSessionAdmin(
+  config: Pick<BffConfig, 'now' | 'store' | 'emit'>,
+  revoker: Revoker,
+  devices: Pick<Devices, 'liveSessionsOf'>,
+): SessionAdmin {
   return {
+    async listUserSessions(userId) {
+      if (typeof userId !== 'string' || userId === '') {
+        throw new TypeError('admin.listUserSessions: userId must be a non-empty string')
+      }
+      const sessions = await devices.liveSessionsOf(userId, config.now())
+      return sessions.map((s) => ({
+        id: s.id,
+        userId: s.userId,
+        user: s.user,
+        createdAt: s.createdAt,
+        lastUsedAt: s.lastUsedAt,
+        expiresAt: s.expiresAt,
+        idleExpiresAt: s.idleExpiresAt,
+        userAgent: s.userAgent,
+        ip: s.ip,
+        authTime: s.authTime,
+        amr: s.amr,
+        acr: s.acr,
+        generation: s.generation,
+      }))
+    },
+
+    async revokeAll() {
+      const now = config.now()
+      const epoch = await guardStore(() => config.store.raiseRevocationEpoch(epochAfter(now)))
+      config.emit({ type: 'revoked_all', epoch, at: now, ...NO_REQUEST })
+      return epoch
+    },
+
     async revokeUser(userId, reason = 'user_invalid') {
       checkArguments('revokeUser', userId, reason, 'userId')
       const revoked = await revoker.revokeUser(userId, reason, NO_REQUEST, config.now())

@@ -9,6 +9,7 @@ import type { BffEnv, RequireAuthVariables } from './env.js'
 import { bffErrorHandler, bffNotFound } from './error-handler.js'
 import { bffRequireAuth, type BffRequireAuthOptions } from './middleware/bff-require-auth.js'
 import { normalizeOptions } from './normalize-options.js'
+import { installOidc } from './oidc/plugin.js'
 import type { BffOptions } from './options.js'
 import { authRoutes } from './routes/auth.js'
 import { jwksRoutes } from './routes/jwks.js'
@@ -89,11 +90,14 @@ export function createBff<TUser extends BaseUser = SessionUser>(options: BffOpti
   app.onError(bffErrorHandler({ logger: config.logger }))
   app.notFound(bffNotFound)
 
-  app.route(config.basePath, authRoutes(config, sessions))
+  // `@baton/bff/oidc` hands over its routes; the core never imports openid-client itself.
+  const oidc = options.oidc ? installOidc(options.oidc, { config, sessions, revoker }) : null
+  app.route(config.basePath, authRoutes(config, sessions, { beforeLogout: oidc?.beforeLogout }))
+  if (oidc) app.route(config.basePath, oidc.routes)
   app.route(config.basePath, sessionRoutes(config, sessions))
   app.route('/', jwksRoutes(config))
   return Object.assign(app, {
-    admin: createSessionAdmin(config, revoker),
+    admin: createSessionAdmin(config, revoker, sessions),
     requireAuth: bffRequireAuth(config),
   })
 }

@@ -14,6 +14,15 @@ export interface RequireAuthVariables {
   sessionId: string
   /** Every verified claim. */
   claims: AccessTokenClaims
+  /**
+   * Epoch ms of the user's last proof of credentials (the token's `auth_time`, a whole second), or
+   * `null` for a token that does not say (minted before step-up existed).
+   */
+  authTime: number | null
+  /** How the user proved it (the token's `amr`, e.g. `['pwd']`); empty when it does not say. */
+  amr: readonly string[]
+  /** The token's `acr`, or `null`. */
+  acr: string | null
 }
 
 /** The BFF app's Hono environment. Baton keeps its variables in its own `Env`. */

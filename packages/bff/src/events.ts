@@ -4,6 +4,8 @@
  * event, so reuse alarms (true theft or a false alarm from a lost response) can be counted.
  */
 import type { ErrorCode } from '@baton/protocol'
+import type { OidcErrorCode } from './oidc/error-codes.js'
+import type { AnomalyAction, AnomalySignal } from './anomaly/types.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 
 interface EventBase {
@@ -72,7 +74,7 @@ export interface LogoutFailedEvent extends EventBase {
  */
 export interface CookieConflictEvent extends EventBase {
   type: 'cookie_conflict'
-  route: 'login' | 'refresh' | 'logout'
+  route: 'login' | 'refresh' | 'logout' | 'reauthenticate'
   /** How many cookies of that name the request carried. */
   count: number
   /**
@@ -123,7 +125,7 @@ export type CsrfFailureReason =
  */
 export interface CsrfFailedEvent extends EventBase {
   type: 'csrf_failed'
-  route: 'login' | 'refresh' | 'logout'
+  route: 'login' | 'refresh' | 'logout' | 'reauthenticate'
   reason: CsrfFailureReason
   /** The request's `Origin` header as sent (at most 512 characters), or `null` without one. */
   origin: string | null
@@ -157,8 +159,92 @@ export interface ExpiredEvent extends SessionEventBase {
   reason: 'idle' | 'absolute'
 }
 
+/**
+ * The user of a session proved who they are again (`POST /reauthenticate`, RFC 9470 step-up): the
+ * session's `authTime` is now `at`, and its refresh token was rotated.
+ */
+export interface ReauthenticatedEvent extends SessionEventBase {
+  type: 'reauthenticated'
+  /** How (RFC 8176), e.g. `['pwd']`. */
+  amr: string[]
+}
+
+/**
+ * `POST /reauthenticate` was refused: `authenticate` refused the credentials
+ * (`invalid_credentials`), or accepted them for another user than the session's (`user_mismatch`:
+ * someone holding this session tried someone else's password). Count these like `login_failed`.
+ */
+export interface ReauthenticateFailedEvent extends SessionEventBase {
+  type: 'reauthenticate_failed'
+  reason: 'invalid_credentials' | 'user_mismatch'
+  /** The username the request gave. */
+  username: string
+}
+
+/**
+ * A login found the user at `maxSessionsPerUser`: it was refused (`409 session_limit`), or the
+ * oldest sessions were ended to make room (each also reported as `revoked`, reason
+ * `session_limit`). `sessionId` is the new session, or `null` when the login was refused.
+ */
+export interface SessionLimitEvent extends EventBase {
+  type: 'session_limit'
+  userId: string
+  sessionId: string | null
+  action: 'evict_oldest' | 'refuse'
+  limit: number
+  /** The sessions ended to make room (empty when refused). */
+  evicted: string[]
+}
+
+/**
+ * `bff.admin.revokeAll()`: every session created, and every access token issued, before `epoch`
+ * (epoch ms, a whole second) is over, on every instance sharing the store. One event, not one per
+ * session: nothing was scanned.
+ */
+export interface RevokedAllEvent extends EventBase {
+  type: 'revoked_all'
+  epoch: number
+}
+
+/**
+ * A sign-in or a refresh did not look like the session's owner (see the `anomalies` option):
+ * `signals` says what was seen, each with its configured action, and `action` what was done, the
+ * most severe of them (never `ignore`, which emits nothing). `ip` and `userAgent` are the
+ * request's; the session's previous ones are in the signals. At sign-in, `sessionId` is the new
+ * session's (never stored when the action is `revoke`).
+ *
+ * @example
+ * ```ts
+ * onEvent(event) {
+ *   if (event.type === 'anomaly_detected' && event.action !== 'log') alert(event)
+ * }
+ * ```
+ */
+export interface AnomalyDetectedEvent extends SessionEventBase {
+  type: 'anomaly_detected'
+  phase: 'login' | 'refresh'
+  signals: AnomalySignal[]
+  action: Exclude<AnomalyAction, 'ignore'>
+}
+
+/**
+ * A valid DPoP proof signed by another key than the one the session is bound to came with its
+ * refresh cookie: the cookie was copied out of its browser (whose key never leaves it). The
+ * session was revoked (a `revoked` event, reason `binding_mismatch`, follows) and the request
+ * answered `401 session_revoked`.
+ */
+export interface BindingMismatchEvent extends SessionEventBase {
+  type: 'binding_mismatch'
+  route: 'refresh' | 'logout'
+  /** The thumbprint (RFC 7638) of the key the session is bound to. */
+  jkt: string
+  /** The thumbprint of the key that signed the proof. */
+  presentedJkt: string
+}
+
 /** Any event passed to `onEvent`; switch on `type`. */
 export type BffEvent =
+  | BindingMismatchEvent
   | LoginEvent
   | LoginFailedEvent
   | RefreshEvent
@@ -169,6 +255,39 @@ export type BffEvent =
   | RevokedEvent
   | ReuseDetectedEvent
   | ExpiredEvent
+  | ReauthenticatedEvent
+  | ReauthenticateFailedEvent
+  | SessionLimitEvent
+  | RevokedAllEvent
+  | RateLimitedEvent
+  | AnomalyDetectedEvent
+  | OidcLoginFailedEvent
+
+/**
+ * A sign-in through the OpenID provider (`@baton/bff/oidc`) failed and the browser was sent to the
+ * app's `errorPath` with `oidc_error=<code>`: the user cancelled, a forged or replayed callback, an
+ * ID token that failed validation, a provider that could not be reached…
+ */
+export interface OidcLoginFailedEvent extends EventBase {
+  type: 'oidc_login_failed'
+  /** The `oidc_error` code the browser was sent with. */
+  code: OidcErrorCode
+}
+
+/**
+ * A request was refused with `429 rate_limited` (see `RateLimitOptions`). `key` says which budget
+ * was spent: the client IP's for `route`, the username's from this network (the progressive
+ * delay), or the cap on concurrent `authenticate` calls. Never carries the password.
+ */
+export interface RateLimitedEvent extends EventBase {
+  type: 'rate_limited'
+  route: 'login' | 'refresh' | 'logout' | 'reauthenticate'
+  key: 'ip' | 'username' | 'concurrency'
+  /** Seconds until the request may be tried again (the `Retry-After` header). */
+  retryAfter: number
+  /** The username tried, once the body was read (`key` `username` and `concurrency`); else `null`. */
+  username: string | null
+}
 
 /** The `type` of a {@link BffEvent}. */
 export type BffEventType = BffEvent['type']

@@ -5,7 +5,10 @@
  */
 export { createBff } from './app.js'
 export type { Bff } from './app.js'
-export type { AdminRevocationReason, SessionAdmin } from './admin.js'
+export type { AdminRevocationReason, AdminSessionInfo, SessionAdmin } from './admin.js'
+export type { SessionLimitAction, SessionPolicyOptions } from './session-policy-options.js'
+export { StepUpRequiredError } from './step-up/challenge.js'
+export type { StepUpOptions } from './step-up/challenge.js'
 export type {
   BffOptions,
   Credentials,
@@ -24,6 +27,16 @@ export { readJsonBody } from './body.js'
 export type { ReadJsonBodyOptions } from './body.js'
 export type { BffErrorBody, BffErrorCode } from './errors.js'
 export type {
+  BindingPolicy,
+  DpopMode,
+  DpopNonceOptions,
+  DpopProofOptions,
+  RequireAuthDpop,
+} from './dpop/options.js'
+export type { ProofReplayCache } from './dpop/replay.js'
+export type {
+  AnomalyDetectedEvent,
+  BindingMismatchEvent,
   BffEvent,
   BffEventType,
   CookieConflictEvent,
@@ -37,7 +50,41 @@ export type {
   RefreshEvent,
   ReuseDetectedEvent,
   RevokedEvent,
+  ReauthenticatedEvent,
+  ReauthenticateFailedEvent,
+  SessionLimitEvent,
+  RevokedAllEvent,
+  RateLimitedEvent,
 } from './events.js'
+export { RateLimitedError } from './rate-limit/limits.js'
+export type {
+  AuthenticateConcurrency,
+  RateLimitedRoute,
+  RateLimitOptions,
+  RateLimitRule,
+  UsernameRateLimit,
+} from './rate-limit/options.js'
+export type { RateLimiterBackend, RateLimiterSpec } from './rate-limit/backend.js'
+export type { TrustProxy } from './rate-limit/trust-proxy.js'
+export { ANOMALY_ACTIONS } from './anomaly/types.js'
+export type {
+  AnomalyAction,
+  AnomalyContext,
+  AnomalyLimit,
+  AnomalyOptions,
+  AnomalySignal,
+  AppAnomaly,
+  BuiltInSignal,
+  BuiltInSignalType,
+  CustomSignal,
+  IpChangedSignal,
+  LoginSignalType,
+  ManyIpsSignal,
+  ManySessionsSignal,
+  RefreshSignalType,
+  RefreshTooFastSignal,
+  UserAgentChangedSignal,
+} from './anomaly/types.js'
 export { createSigningKeys, generateSigningKey } from './tokens/keys.js'
 export type {
   SigningAlgorithm,
@@ -50,6 +97,7 @@ export { memoryStore } from './stores/memory.js'
 export type { MemoryStoreOptions } from './stores/memory.js'
 export { isLive, REVOCATION_REASONS, sessionDeadline } from './stores/types.js'
 export type {
+  EpochListener,
   RevocationListener,
   RevocationReason,
   SessionRotation,

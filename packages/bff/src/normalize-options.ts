@@ -14,8 +14,13 @@ import {
   type Duration,
 } from '@baton/protocol'
 import type { Context } from 'hono'
+import { normalizeAnomalies } from './anomaly/normalize.js'
+import { normalizeBinding } from './dpop/options.js'
 import type { BffEvent } from './events.js'
 import type { BffConfig, BffOptions, RefreshCookieOptions } from './options.js'
+import { normalizeRateLimit } from './rate-limit/options.js'
+import { normalizeTrustProxy, proxiedClientIp } from './rate-limit/trust-proxy.js'
+import { normalizeSessionPolicy } from './session-policy-options.js'
 import { memoryStore } from './stores/memory.js'
 import { createSigningKeys, isSigningKeys } from './tokens/keys.js'
 
@@ -46,6 +51,18 @@ function socketAddress(c: Context): string | null {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined
   const address = env?.incoming?.socket?.remoteAddress
   return typeof address === 'string' ? address : null
+}
+
+// `trustProxy` reads X-Forwarded-For on top of the socket's peer; `clientIp` replaces both.
+function clientIpOf(options: Pick<BffOptions, 'clientIp' | 'trustProxy'>): BffConfig['clientIp'] {
+  const resolver = normalizeTrustProxy(options.trustProxy)
+  if (options.clientIp !== undefined && resolver !== null) {
+    throw invalid('give clientIp or trustProxy, not both')
+  }
+  if (options.clientIp !== undefined && typeof options.clientIp !== 'function') {
+    throw invalid('clientIp must be a function')
+  }
+  return options.clientIp ?? (resolver ? proxiedClientIp(resolver, socketAddress) : socketAddress)
 }
 
 function normalizeCookie(options: RefreshCookieOptions): BffConfig['cookie'] {
@@ -105,6 +122,9 @@ function normalizeHint(
 export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUser>): BffConfig {
   if (typeof options !== 'object' || options === null) throw invalid('options are required')
   if (typeof options.authenticate !== 'function') throw invalid('authenticate must be a function')
+  if (options.oidc !== undefined && (typeof options.oidc !== 'object' || options.oidc === null)) {
+    throw invalid('oidc must be the value of oidcLogin() from @baton/bff/oidc')
+  }
   const basePath = normalizePath(options.basePath ?? '/auth', 'basePath')
   const accessTokenTtlMs = duration(options.accessTokenTtl ?? '5m', 'accessTokenTtl')
   const idleTimeoutMs = duration(options.idleTimeout ?? '24h', 'idleTimeout')
@@ -175,11 +195,13 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
     }
   }
 
+  // The default store's background sweep must follow the same (possibly injected) clock.
+  const store = options.store ?? memoryStore({ now })
+
   return {
     authenticate: options.authenticate,
     keys,
-    // The default store's background sweep must follow the same (possibly injected) clock.
-    store: options.store ?? memoryStore({ now }),
+    store,
     issuer: options.issuer ?? 'baton',
     audience,
     clientId,
@@ -194,10 +216,14 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
     sessionHintCookie,
     isAllowedOrigin,
     emit,
-    clientIp: options.clientIp ?? socketAddress,
+    clientIp: clientIpOf(options),
     maxUsernameLength: positiveInteger(options.maxUsernameLength, 256, 'maxUsernameLength'),
     maxPasswordLength: positiveInteger(options.maxPasswordLength, 1024, 'maxPasswordLength'),
     now,
     logger,
+    sessionPolicy: normalizeSessionPolicy(options),
+    rateLimit: normalizeRateLimit(options.rateLimit),
+    anomalies: normalizeAnomalies(options.anomalies, accessTokenTtlMs),
+    binding: normalizeBinding(options.binding, options.dpop, store, logger),
   }
 }

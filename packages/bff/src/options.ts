@@ -5,9 +5,16 @@
  */
 import type { BaseUser, Duration, SessionUser } from '@baton/protocol'
 import type { Context } from 'hono'
+import type { AnomalyConfig } from './anomaly/normalize.js'
+import type { AnomalyOptions } from './anomaly/types.js'
+import type { BindingConfig, BindingPolicy, DpopProofOptions } from './dpop/options.js'
 import type { BffEvent } from './events.js'
+import type { RateLimitConfig, RateLimitOptions } from './rate-limit/options.js'
+import type { TrustProxy } from './rate-limit/trust-proxy.js'
+import type { SessionPolicyConfig, SessionPolicyOptions } from './session-policy-options.js'
 import type { SessionStore, StoredSession } from './stores/types.js'
 import type { SigningKeys } from './tokens/keys.js'
+import type { OidcLogin } from './oidc/login.js'
 
 /** What `POST /auth/login` receives. */
 export interface Credentials {
@@ -86,14 +93,22 @@ export type SessionInfo<TUser extends BaseUser = SessionUser> = Readonly<
  * Options of `createBff`. `TUser` is the application's user type, as `authenticate` returns it
  * (inferred from it); any type with a string `id` fits, an `interface` included.
  */
-export interface BffOptions<TUser extends BaseUser = SessionUser> {
+export interface BffOptions<TUser extends BaseUser = SessionUser> extends SessionPolicyOptions {
   /**
    * Checks credentials and returns the user, or `null` to refuse. Make it take the same time
    * whether or not the user exists (hash against a dummy when the user is unknown). The user
    * travels in every grant (`GrantBody.user`) and is stored with the session, so keep it small
-   * and JSON-serialisable; its `id` becomes the token's `sub`.
+   * and JSON-serialisable; its `id` becomes the token's `sub`. A BFF that signs users in only
+   * through `oidc` passes `async () => null` (every password is refused).
    */
   authenticate: (credentials: Credentials, c: Context) => Promise<TUser | null>
+  /**
+   * Sign-in through an OpenID Connect provider: the value of `oidcLogin()` from
+   * `@baton/bff/oidc` (which needs the optional peer `openid-client`). Adds
+   * `GET {base}/oidc/login`, `/oidc/callback`, `/oidc/logout` and `POST {base}/oidc/backchannel-logout`.
+   * @default none: password sign-in only
+   */
+  oidc?: OidcLogin<TUser>
   /**
    * Access-token signing keys.
    * @default createSigningKeys() (generated at start, with a warning)
@@ -202,6 +217,19 @@ export interface BffOptions<TUser extends BaseUser = SessionUser> {
    */
   clientIp?: (c: Context) => string | null
   /**
+   * When to believe `X-Forwarded-For` (see {@link TrustProxy}): `false`, a number of proxies of
+   * yours in front of the BFF, or a list of their addresses and CIDR blocks. The address it yields
+   * is the one rate limits, sessions and events see. Give this or `clientIp`, not both.
+   * @default false: the header is ignored, the socket's peer is the client
+   */
+  trustProxy?: TrustProxy
+  /**
+   * Rate limits on the auth routes and the cap on concurrent `authenticate` calls (see
+   * {@link RateLimitOptions}); `false` turns them all off.
+   * @default on, with the defaults of each limit
+   */
+  rateLimit?: RateLimitOptions | false
+  /**
    * Largest accepted `username` (characters).
    * @default 256
    */
@@ -221,6 +249,29 @@ export interface BffOptions<TUser extends BaseUser = SessionUser> {
    * @default console
    */
   logger?: Pick<Console, 'warn' | 'error'>
+  /**
+   * Anomaly detection (see {@link AnomalyOptions}): every refresh is compared with the session's
+   * last request (browser family and OS, network, cadence), every sign-in with the user's other
+   * sessions, and each signal leads to its action (`ignore`, `log`, `step_up`, `revoke`) and an
+   * `anomaly_detected` event. `false` turns it off.
+   * @default on: a browser family or OS change revokes, every other signal logs
+   */
+  anomalies?: AnomalyOptions | false
+  /**
+   * Device binding (DPoP, RFC 9449, see {@link BindingPolicy}): a login whose request carries a
+   * `DPoP` proof binds the session to that browser key, and every later refresh, logout and API
+   * call must be signed by it; a valid proof by another key revokes the session
+   * (`binding_mismatch`).
+   * @default 'if_supported': every browser that can keep a non-extractable key gets a bound
+   * session, and one that cannot still signs in (unbound, and shown so in the devices list)
+   */
+  binding?: BindingPolicy
+  /**
+   * How DPoP proofs are checked (see {@link DpopProofOptions}): the public origins their `htu`
+   * may name (set it behind a proxy), the `iat` window, server nonces.
+   * @default the request's own origin, a 60 s window, no nonces
+   */
+  dpop?: DpopProofOptions
 }
 
 /** @internal Options after defaults and validation. */
@@ -248,4 +299,12 @@ export interface BffConfig {
   maxPasswordLength: number
   now: () => number
   logger: Pick<Console, 'warn' | 'error'>
+  /** Rate limits after defaults (`rate-limit/options.ts`); `null` when off. */
+  rateLimit: RateLimitConfig | null
+  /** Session limits and the devices list's step-up (`session-policy-options.ts`). */
+  sessionPolicy: SessionPolicyConfig
+  /** Anomaly rules after defaults (`anomaly/normalize.ts`); `null` when off. */
+  anomalies: AnomalyConfig | null
+  /** Device binding after defaults (`dpop/options.ts`). */
+  binding: BindingConfig
 }

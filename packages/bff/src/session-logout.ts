@@ -4,6 +4,7 @@
  * when a logout ends less than it should have. The route clears the cookies whatever happens here.
  * @internal
  */
+import { createBinding, isBindingMismatch, type LazyProof } from './dpop/session-binding.js'
 import { isBffError } from './errors.js'
 import { sessionEvent } from './events.js'
 import type { BffConfig } from './options.js'
@@ -17,6 +18,7 @@ import { isLive, type StoredSession } from './stores/types.js'
 /** @internal */
 export function createLogout(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
+  const binding = createBinding(config, revoker)
 
   const reportFailure = (
     sessionId: string,
@@ -66,7 +68,13 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
      * the answer is `401 refresh_token_reused`. Any other failure emits `logout_failed` naming the
      * session, and is thrown on.
      */
-    async logout(cookie: string | undefined, everywhere: boolean, meta: RequestMeta) {
+    async logout(
+      cookie: string | undefined,
+      everywhere: boolean,
+      meta: RequestMeta,
+      /** The request's DPoP proof: a bound session is only ended by its own key's holder. */
+      proof?: LazyProof,
+    ) {
       const presented = await presentToken(cookie)
       if (!presented) return
       let session: StoredSession | null = null
@@ -84,11 +92,15 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
             throw await revoker.reuse(session, meta, now)
           case 'current':
           case 'grace_duplicate':
+            await binding.check(session, proof, 'logout', meta)
             await end(session, everywhere, meta, now)
         }
       } catch (error) {
         // A reuse did end the session, which is what a logout is for; it is reported as theft.
-        if (!(isBffError(error) && error.code === 'refresh_token_reused')) {
+        // So did a cookie used with another key (binding_mismatch), reported as such.
+        const ended =
+          (isBffError(error) && error.code === 'refresh_token_reused') || isBindingMismatch(error)
+        if (!ended) {
           reportFailure(presented.token.sessionId, session?.userId ?? null, everywhere, error, meta)
         }
         throw error

@@ -4,16 +4,22 @@
  * session list. It lives here once; stores only provide an atomic compare-and-set. What a
  * presented refresh token is, is decided by `classifyPresentedToken` (`refresh-decision.ts`);
  * this module acts on it. Logout is in `session-logout.ts`, revocations in
- * `session-revocation.ts`.
+ * `session-revocation.ts`, the devices list in `session-devices.ts`, the session limit in
+ * `session-limit.ts` and step-up in `session-step-up.ts`.
  */
-import type { SessionSummary, SessionUser } from '@baton/protocol'
+import type { SessionUser } from '@baton/protocol'
 import type { Context } from 'hono'
+import { createAnomalyResponder } from './anomaly/respond.js'
 import { storeUnavailable } from './errors.js'
 import { sessionEvent } from './events.js'
 import type { BffConfig, SessionInfo } from './options.js'
 import { findFamily, presentToken, type PresentedToken } from './presented-token.js'
 import { classifyPresentedToken } from './refresh-decision.js'
 import type { RequestMeta } from './request-meta.js'
+import { createdBeforeEpoch } from './revocation-epoch.js'
+import { createDevices } from './session-devices.js'
+import { createSessionLimit } from './session-limit.js'
+import { createStepUp } from './session-step-up.js'
 import {
   endFor,
   expired,
@@ -25,7 +31,8 @@ import {
 import { createLogout } from './session-logout.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
-import { isLive, type StoredSession } from './stores/types.js'
+import type { SessionRotation, StoredSession } from './stores/types.js'
+import { createBinding, type LazyProof } from './dpop/session-binding.js'
 import { issueGrant, type Issued } from './tokens/grant.js'
 import {
   hashRefreshToken,
@@ -40,6 +47,9 @@ import {
 // the previous one and takes the grace path. More than a few losses in a row is pathological.
 const MAX_ROTATION_ATTEMPTS = 8
 
+/** What a login proves: a password (RFC 8176 §2). */
+const PASSWORD: readonly string[] = ['pwd']
+
 /** @internal What a refresh request brings. */
 export interface RefreshRequest {
   /** The refresh cookie's one value, if any. */
@@ -49,6 +59,8 @@ export interface RefreshRequest {
   meta: RequestMeta
   /** For `validateSession`. */
   context: Context
+  /** The request's DPoP proof, checked only if the session is bound (`dpop/session-binding.ts`). */
+  proof?: LazyProof
 }
 
 /** The session as `validateSession` sees it: no token material. */
@@ -67,6 +79,10 @@ const sessionInfo = (session: StoredSession): SessionInfo => ({
 /** @internal */
 export function createSessionService(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
+  const devices = createDevices(config, revoker)
+  const limit = createSessionLimit(config, revoker, devices)
+  const anomalies = createAnomalyResponder(config, revoker)
+  const binding = createBinding(config, revoker)
 
   const issue = (session: StoredSession, refreshToken: string, now: number) =>
     issueGrant(config, session, refreshToken, now)
@@ -77,6 +93,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
     presented: PresentedToken,
     request: RefreshRequest,
     now: number,
+    stepUp: boolean,
   ): Promise<Issued | null> => {
     const successor = await mintRefreshToken(session.id, session.tokenKey)
     const generation = session.generation + 1
@@ -84,26 +101,27 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
     // an abandoned session open, so only a refresh the user's activity asked for moves this.
     const idleExpiresAt = request.activity ? now + config.idleTimeoutMs : session.idleExpiresAt
     const { meta } = request
-    const rotated = await guardStore(async () =>
-      store.rotate(
-        session.id,
-        presented.hash,
-        {
-          tokenHash: await hashRefreshToken(successor),
-          previousTokenHash: presented.hash,
-          rotatedAt: now,
-          sealedSuccessor: await sealSuccessor(presented.token, successor),
-          generation,
-          lastUsedAt: now,
-          idleExpiresAt,
-          ip: meta.ip ?? session.ip,
-          userAgent: meta.userAgent ?? session.userAgent,
-        },
-        now,
-      ),
-    )
+    const rotation: SessionRotation = {
+      tokenHash: await hashRefreshToken(successor),
+      previousTokenHash: presented.hash,
+      rotatedAt: now,
+      sealedSuccessor: await sealSuccessor(presented.token, successor),
+      generation,
+      lastUsedAt: now,
+      idleExpiresAt,
+      ip: meta.ip ?? session.ip,
+      userAgent: meta.userAgent ?? session.userAgent,
+      // A refresh proves nothing about the user: the last proof of credentials stays what it was,
+      // unless an anomaly asks for a step-up: `0` fails every `maxAge` until the user
+      // reauthenticates.
+      authTime: stepUp ? 0 : session.authTime,
+      amr: session.amr,
+      acr: session.acr,
+    }
+    const rotated = await guardStore(() => store.rotate(session.id, presented.hash, rotation, now))
     if (!rotated) return null
-    const issued = await issue({ ...session, idleExpiresAt }, successor, now)
+    // The token says what the rotation wrote, so `authTime: 0` reaches the very token it issues.
+    const issued = await issue({ ...session, ...rotation }, successor, now)
     emit({ type: 'refresh', duplicate: false, generation, ...sessionEvent(session, now, meta) })
     return issued
   }
@@ -159,10 +177,26 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
 
   return {
     ...createLogout(config, revoker),
+    ...devices,
+    stepUp: createStepUp(config, revoker),
+    binding,
 
     /** Starts a session for `user`, after ending the one `cookie` names. */
-    async login(user: SessionUser, cookie: string | undefined, meta: RequestMeta): Promise<Issued> {
+    async login(
+      user: SessionUser,
+      cookie: string | undefined,
+      meta: RequestMeta,
+      context: Context,
+      /** The key thumbprint the session is bound to (`binding.atLogin`); `null`: unbound. */
+      jkt: string | null = null,
+      /**
+       * How the user proved who they are when it was not a password here (an OpenID provider's
+       * `auth_time`, `amr`, `acr`); a password login leaves it out.
+       */
+      proof?: Pick<StoredSession, 'authTime' | 'amr' | 'acr'>,
+    ): Promise<Issued> {
       await endPresented(cookie, meta)
+      await limit.admit(user.id, meta)
       const now = config.now()
       const id = newSessionId()
       const tokenKey = newTokenKey()
@@ -185,10 +219,16 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
         generation: 0,
         revokedAt: null,
         revokedReason: null,
+        authTime: proof?.authTime ?? now,
+        amr: proof ? [...proof.amr] : [...PASSWORD],
+        acr: proof?.acr ?? null,
+        jkt,
       }
+      await anomalies.atLogin(session, meta, context, now)
       await guardStore(() => store.create(session, now))
       const issued = await issue(session, refreshToken, now)
       emit({ type: 'login', ...sessionEvent(session, now, meta) })
+      await limit.evict(session, meta)
       return issued
     },
 
@@ -198,15 +238,25 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
       const presented = await presentToken(cookie)
       if (!presented) throw invalidCookie()
       let checked = false
+      // Checked once per request: a lost compare-and-set must not count or report it twice.
+      let stepUp: boolean | undefined
+      // Read beside the session, in parallel: `bff.admin.revokeAll()` ended what came before it.
+      const [first, epoch] = await Promise.all([
+        findFamily(store, presented),
+        guardStore(() => store.getRevocationEpoch()),
+      ])
 
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
-        const session = await findFamily(store, presented)
+        const session = attempt === 0 ? first : await findFamily(store, presented)
         // Never created, swept after its deadlines, or not minted by us: one answer for all, so
         // the code is no oracle for which session ids exist.
         if (!session) throw invalidCookie()
+        if (createdBeforeEpoch(session, epoch)) throw endFor({ revokedReason: 'revoked' })
         const now = config.now()
         const kind = classifyPresentedToken(session, presented.hash, now, config)
         if ((kind === 'current' || kind === 'grace_duplicate') && !checked) {
+          // Before the application is asked: a copied cookie must not reach validateSession.
+          await binding.check(session, request.proof, 'refresh', meta)
           await checkWithApplication(session, request)
           checked = true
         }
@@ -222,7 +272,8 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
             throw expired()
           }
           case 'current': {
-            const issued = await rotate(session, presented, request, now)
+            stepUp ??= await anomalies.atRefresh(session, meta, request.context, now)
+            const issued = await rotate(session, presented, request, now, stepUp)
             if (issued) return issued
             continue
           }
@@ -245,33 +296,6 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
         }
       }
       throw storeUnavailable(new Error('refresh: too many concurrent rotations'))
-    },
-
-    /** The live session behind an access token, or `null` if it ended. */
-    async liveSession(sessionId: string): Promise<StoredSession | null> {
-      const session = await guardStore(() => store.get(sessionId))
-      return session && isLive(session, config.now()) ? session : null
-    },
-
-    async list(userId: string, currentSessionId: string): Promise<SessionSummary[]> {
-      const sessions = await guardStore(() => store.listByUser(userId, config.now()))
-      return sessions.map((s) => ({
-        id: s.id,
-        createdAt: s.createdAt,
-        lastUsedAt: s.lastUsedAt,
-        expiresAt: s.expiresAt,
-        userAgent: s.userAgent,
-        ip: s.ip,
-        current: s.id === currentSessionId,
-      }))
-    },
-
-    /** Revokes one of the user's sessions; `false` when it is not theirs or not live. */
-    async revokeOwn(userId: string, sessionId: string, meta: RequestMeta): Promise<boolean> {
-      const now = config.now()
-      const session = await guardStore(() => store.get(sessionId))
-      if (!session || session.userId !== userId || !isLive(session, now)) return false
-      return (await revoker.revoke(session.id, 'revoked', meta, now)) !== null
     },
   }
 }

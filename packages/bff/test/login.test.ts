@@ -46,7 +46,7 @@ describe('POST /auth/login with valid credentials', () => {
     ])
   })
 
-  it('issues an ES256 at+jwt access token with exactly iss, aud, sub, sid, iat, exp, jti and client_id', async () => {
+  it('issues an ES256 at+jwt access token with exactly iss, aud, sub, sid, iat, exp, jti, client_id, auth_time and amr', async () => {
     const { body } = await h.login('alice')
     const [jwk] = (await h.keys.jwks()).keys
 
@@ -67,6 +67,9 @@ describe('POST /auth/login with valid credentials', () => {
       ) as string,
       // RFC 9068 §2.2; the audience unless `clientId` says otherwise.
       client_id: 'baton-api',
+      // OIDC / RFC 9470 step-up: when and how the user proved who they are.
+      auth_time: T0 / 1000,
+      amr: ['pwd'],
     })
   })
 

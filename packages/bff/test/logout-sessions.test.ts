@@ -205,6 +205,8 @@ describe('GET /auth/sessions', () => {
           userAgent: 'Firefox',
           ip: '198.51.100.1',
           current: false,
+          bound: false,
+          authTime: T0,
         },
         {
           id: phone.body.sessionId,
@@ -214,6 +216,8 @@ describe('GET /auth/sessions', () => {
           userAgent: 'Safari',
           ip: '2001:db8::1',
           current: true,
+          bound: false,
+          authTime: T0 + MINUTE,
         },
       ],
     } satisfies SessionListBody)

@@ -1,11 +1,13 @@
 /**
- * Three BFF processes on different loopback ports, sharing one Redis and one set of signing keys,
- * driven round-robin as a load balancer would.
+ * Three BFF processes on different loopback ports, sharing one store (Redis, PostgreSQL, then a
+ * three-master Redis Cluster) and
+ * one set of signing keys, driven round-robin as a load balancer would.
  */
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateSigningKey } from '../src/index.js'
-import { redisStore, type RedisStore } from '../src/stores/redis.js'
+import { generateSigningKey, type SessionStore } from '../src/index.js'
+import { postgresStore } from '../src/stores/postgres.js'
+import { redisStore } from '../src/stores/redis.js'
 import { hashRefreshToken } from '../src/tokens/refresh.js'
 import {
   login,
@@ -16,45 +18,114 @@ import {
   type Instance,
   type Tokens,
 } from './instances.js'
+import { POSTGRES_URL, dropSchema, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
+import { redisClusterBinaries, startRedisCluster } from './redis-cluster-helpers.js'
 import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
 
-describe.skipIf(!redisAvailable)('three BFF instances sharing one Redis', () => {
-  const prefix = uniquePrefix()
+const clusterBinaries = redisClusterBinaries()
+
+/** A shared store for the three processes: their environment, and a view of it for the test. */
+interface SharedBackend {
+  name: string
+  available: boolean
+  /** How the instances reach it, and how the test inspects it and cleans up. */
+  open: () => Promise<{
+    env: Record<string, string>
+    inspect: SessionStore
+    cleanup: () => Promise<void>
+  }>
+  /** How revocations reach the other instances, for the log line. */
+  delivery: string
+}
+
+const backends: SharedBackend[] = [
+  {
+    name: 'Redis',
+    available: redisAvailable,
+    delivery: 'Redis pub/sub',
+    async open() {
+      const prefix = uniquePrefix()
+      const admin = new Redis(REDIS_URL)
+      return {
+        env: { BATON_STORE: 'redis', BATON_REDIS_URL: REDIS_URL, BATON_REDIS_PREFIX: prefix },
+        inspect: redisStore({ redis: admin, keyPrefix: prefix }),
+        cleanup: async () => {
+          await deleteKeys(admin, prefix)
+          await admin.quit()
+        },
+      }
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    available: postgresAvailable,
+    delivery: 'LISTEN/NOTIFY',
+    async open() {
+      const schema = uniqueSchema()
+      return {
+        env: {
+          BATON_STORE: 'postgres',
+          BATON_POSTGRES_URL: POSTGRES_URL,
+          BATON_POSTGRES_SCHEMA: schema,
+        },
+        inspect: postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 }),
+        cleanup: () => dropSchema(schema),
+      }
+    },
+  },
+  {
+    name: 'Redis Cluster',
+    available: clusterBinaries !== null,
+    delivery: 'cluster pub/sub',
+    async open() {
+      // Three masters of its own, on loopback ports, for this suite only.
+      const cluster = await startRedisCluster(clusterBinaries!)
+      const nodes = cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',')
+      return {
+        env: {
+          BATON_STORE: 'redis-cluster',
+          BATON_REDIS_CLUSTER: nodes,
+          BATON_REDIS_PREFIX: 'mi:',
+        },
+        inspect: redisStore({ redis: { cluster: [...cluster.nodes] }, keyPrefix: 'mi:' }),
+        cleanup: () => cluster.stop(),
+      }
+    },
+  },
+]
+
+describe.each(backends)('three BFF instances sharing one $name', (backend) => {
+  if (!backend.available) return void it.skip(`${backend.name} is not reachable`)
   const running: Instance[] = []
   let instances: Instance[] = []
   let a: Instance, b: Instance, c: Instance
-  let admin: Redis
   // Reads the shared state directly, as an operator would.
-  let inspect: RedisStore
+  let inspect: SessionStore
+  let cleanup: (() => Promise<void>) | undefined
 
   beforeAll(async () => {
+    const shared = await backend.open()
+    inspect = shared.inspect
+    cleanup = shared.cleanup
     const env = {
-      BATON_STORE: 'redis',
-      BATON_REDIS_URL: REDIS_URL,
-      BATON_REDIS_PREFIX: prefix,
+      ...shared.env,
       BATON_SIGNING_KEYS: JSON.stringify([await generateSigningKey('ES256')]),
     }
-    const started = await Promise.all(
-      ['A', 'B', 'C'].map(async (name) => {
-        const instance = await startInstance(name, env)
-        // Tracked as soon as it runs, so afterAll stops it even if another one failed to start.
-        running.push(instance)
-        return instance
-      }),
-    )
-    instances = started
-    ;[a, b, c] = started as [Instance, Instance, Instance]
-    admin = new Redis(REDIS_URL)
-    inspect = redisStore({ redis: admin, keyPrefix: prefix })
-  }, 30_000)
+    // One at a time: the first creates the PostgreSQL schema, the others find it (starting them
+    // together is the migration test's subject, not this one's).
+    for (const name of ['A', 'B', 'C']) {
+      const instance = await startInstance(name, env)
+      // Tracked as soon as it runs, so afterAll stops it even if another one failed to start.
+      running.push(instance)
+    }
+    instances = [...running]
+    ;[a, b, c] = running as [Instance, Instance, Instance]
+  }, 60_000)
 
   afterAll(async () => {
     await Promise.all(running.map((instance) => instance.stop()))
     await inspect?.close()
-    if (admin) {
-      await deleteKeys(admin, prefix)
-      await admin.quit()
-    }
+    await cleanup?.()
   })
 
   /** Polls until `check` holds; returns how long that took, in ms. */
@@ -116,11 +187,11 @@ describe.skipIf(!redisAvailable)('three BFF instances sharing one Redis', () => 
     const logout = await post(b, '/logout', { cookie: onA.cookie, body: { everywhere: true } })
     const logoutMs = performance.now() - start
     expect(logout.status).toBe(204)
-    // requireAuth on A and C hears of it through Redis pub/sub, long before the tokens expire.
+    // requireAuth on A and C hears of it through the store's feed, long before the tokens expire.
     const delays = await Promise.all(refused)
     console.log(
-      `[baton] logout everywhere on B (${logoutMs.toFixed(1)} ms) → access tokens refused by ` +
-        `requireAuth({ checkRevoked }) on other instances, from sending the logout: ${delays.join(', ')}`,
+      `[baton] ${backend.name}: logout everywhere on B (${logoutMs.toFixed(1)} ms) → access tokens refused by ` +
+        `requireAuth({ checkRevoked }) on other instances via ${backend.delivery}, from sending the logout: ${delays.join(', ')}`,
     )
 
     for (const [instance, tokens] of [
@@ -154,7 +225,7 @@ describe.skipIf(!redisAvailable)('three BFF instances sharing one Redis', () => 
       ),
     )
     console.log(
-      `[baton] 200 concurrent refreshes (50 users × 4) over 3 instances: ` +
+      `[baton] ${backend.name}: 200 concurrent refreshes (50 users × 4) over 3 instances: ` +
         `${(performance.now() - started).toFixed(0)} ms`,
     )
 
@@ -185,5 +256,5 @@ describe.skipIf(!redisAvailable)('three BFF instances sharing one Redis', () => 
       }),
     )
     expect(again.map((r) => r.status)).toStrictEqual(Array(50).fill(200))
-  })
+  }, 30_000)
 })

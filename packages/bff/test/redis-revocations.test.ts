@@ -7,13 +7,25 @@ describe('parseRevocationMessage()', () => {
     expect(parseRevocationMessage('{"o":"abc","ids":["s1","s2"]}')).toStrictEqual({
       origin: 'abc',
       ids: ['s1', 's2'],
+      epoch: null,
     })
+  })
+
+  it('reads an epoch (bff.admin.revokeAll) and ignores one that is not a positive number', () => {
+    expect(parseRevocationMessage('{"o":"abc","ids":[],"epoch":1705309201000}')).toStrictEqual({
+      origin: 'abc',
+      ids: [],
+      epoch: 1705309201000,
+    })
+    expect(parseRevocationMessage('{"o":"abc","ids":[],"epoch":"1"}')?.epoch).toBeNull()
+    expect(parseRevocationMessage('{"o":"abc","ids":[],"epoch":-5}')?.epoch).toBeNull()
   })
 
   it('drops ids that are not strings', () => {
     expect(parseRevocationMessage('{"o":"abc","ids":["s1",2,null,{"x":1}]}')).toStrictEqual({
       origin: 'abc',
       ids: ['s1'],
+      epoch: null,
     })
   })
 

@@ -65,6 +65,10 @@ export function sessionRecord(
     generation: 0,
     revokedAt: null,
     revokedReason: null,
+    authTime: now - 5_000,
+    amr: ['pwd', 'otp'],
+    acr: null,
+    jkt: null,
     ...overrides,
   }
 }
@@ -81,6 +85,9 @@ export function rotationOf(session: StoredSession, now: number): SessionRotation
     idleExpiresAt: now + 10 * MINUTE,
     ip: '198.51.100.4',
     userAgent: null,
+    authTime: session.authTime,
+    amr: session.amr,
+    acr: session.acr,
   }
 }
 
@@ -245,6 +252,105 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         expect(results.filter(Boolean)).toHaveLength(1)
         const winner = rotations[results.indexOf(true)]!
         expect(await store.get(session.id)).toStrictEqual({ ...session, ...winner })
+      })
+    })
+
+    describe('authentication facts', () => {
+      it('round-trips authTime, amr and acr, and a rotation that changes them', async () => {
+        const now = Date.now()
+        const session = sessionRecord(userId, now, { amr: [], acr: 'urn:example:aal2' })
+        await store.create(session, now)
+        expect(await store.get(session.id)).toStrictEqual(session)
+
+        const stepUp = {
+          ...rotationOf(session, now + 5),
+          authTime: now + 5,
+          amr: ['pwd'],
+          acr: null,
+        }
+        expect(await store.rotate(session.id, session.tokenHash, stepUp, now + 5)).toBe(true)
+        expect(await store.get(session.id)).toStrictEqual({ ...session, ...stepUp })
+        expect(await store.listByUser(userId, now + 6)).toStrictEqual([{ ...session, ...stepUp }])
+      })
+
+      it('keeps authTime 0 (a demanded step-up) as 0, not as "unknown"', async () => {
+        const now = Date.now()
+        const session = sessionRecord(userId, now)
+        await store.create(session, now)
+        const demanded = { ...rotationOf(session, now), authTime: 0 }
+        expect(await store.rotate(session.id, session.tokenHash, demanded, now)).toBe(true)
+        expect((await store.get(session.id))?.authTime).toBe(0)
+      })
+    })
+
+    describe('DPoP binding', () => {
+      it('round-trips the key thumbprint through create, rotate, list and revoke', async () => {
+        const now = Date.now()
+        const jkt = random(32)
+        const session = sessionRecord(userId, now, { jkt })
+        await store.create(session, now)
+        expect(await store.get(session.id)).toStrictEqual(session)
+        const rotation = rotationOf(session, now + 1)
+        expect(await store.rotate(session.id, session.tokenHash, rotation, now + 1)).toBe(true)
+        expect(await store.listByUser(userId, now + 2)).toStrictEqual([{ ...session, ...rotation }])
+        const before = await store.revoke(session.id, 'binding_mismatch', now + 3)
+        expect(before?.jkt).toBe(jkt)
+        expect(await store.get(session.id)).toMatchObject({
+          jkt,
+          revokedAt: now + 3,
+          revokedReason: 'binding_mismatch',
+        })
+      })
+
+      it('remembers a proof once: true when new, false while it is held', async () => {
+        const now = Date.now()
+        const [key, other] = [random(32), random(32)]
+        expect(await store.rememberProof!(key, now + MINUTE, now)).toBe(true)
+        expect(await store.rememberProof!(key, now + MINUTE, now + 1)).toBe(false)
+        expect(await store.rememberProof!(other, now + MINUTE, now + 1)).toBe(true)
+      })
+
+      it('lets exactly one of many concurrent sightings of a proof be the new one', async () => {
+        const now = Date.now()
+        const key = random(32)
+        const results = await Promise.all(
+          Array.from({ length: 12 }, () => store.rememberProof!(key, now + MINUTE, now)),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+      })
+
+      it('forgets a proof once its expiry has passed', async () => {
+        const now = Date.now()
+        const key = random(32)
+        expect(await store.rememberProof!(key, now + 300, now)).toBe(true)
+        await subject.forgetExpired(now + 400)
+        const later = Math.max(Date.now(), now + 400)
+        expect(await store.rememberProof!(key, later + MINUTE, later)).toBe(true)
+        expect(await store.rememberProof!(key, later + MINUTE, later + 1)).toBe(false)
+      })
+    })
+
+    describe('revocation epoch', () => {
+      it('starts at 0, only ever rises, and tells subscribers (new ones too)', async () => {
+        const heard: number[] = []
+        const unsubscribe = store.subscribeRevocationEpoch((epoch) => heard.push(epoch))
+        expect(await store.getRevocationEpoch()).toBe(0)
+
+        const epoch = Date.UTC(2030, 0, 1)
+        expect(await store.raiseRevocationEpoch(epoch)).toBe(epoch)
+        expect(await store.raiseRevocationEpoch(epoch - 1_000)).toBe(epoch)
+        expect(await store.getRevocationEpoch()).toBe(epoch)
+        await vi.waitFor(() => expect(heard).toStrictEqual([epoch]))
+
+        const late: number[] = []
+        store.subscribeRevocationEpoch((value) => late.push(value))
+        await vi.waitFor(() => expect(late).toStrictEqual([epoch]))
+
+        unsubscribe()
+        expect(await store.raiseRevocationEpoch(epoch + 1_000)).toBe(epoch + 1_000)
+        await vi.waitFor(() => expect(late).toStrictEqual([epoch, epoch + 1_000]))
+        await sleep(50)
+        expect(heard).toStrictEqual([epoch])
       })
     })
 

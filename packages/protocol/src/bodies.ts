@@ -33,6 +33,15 @@ export interface LoginBody {
   password: string
 }
 
+/**
+ * What `POST {base}/reauthenticate` takes: the signed-in user proves who they are again (step-up,
+ * RFC 9470). `username` must name the session's own user.
+ */
+export interface ReauthenticateBody {
+  username: string
+  password: string
+}
+
 /** What `POST {base}/logout` takes (or no body at all). */
 export interface LogoutBody {
   /**
@@ -45,7 +54,11 @@ export interface LogoutBody {
 /** What `POST {base}/login` and `POST {base}/refresh` answer with (200). */
 export interface GrantBody<TUser extends BaseUser = SessionUser> {
   accessToken: string
-  tokenType: 'Bearer'
+  /**
+   * `DPoP` when the session is bound to the browser's key (RFC 9449): API calls then send
+   * `Authorization: DPoP <token>` with a proof; `Bearer` for an unbound session.
+   */
+  tokenType: 'Bearer' | 'DPoP'
   /**
    * When the access token expires, epoch ms on the server's clock; never after the session's
    * absolute deadline.
@@ -75,6 +88,10 @@ export interface SessionSummary {
   ip: string | null
   /** True for the session of the access token that asked. */
   current: boolean
+  /** Epoch ms of the last time the user proved who they are in this session (sign-in or step-up). */
+  authTime: number
+  /** True when the session is bound to a key that never leaves its browser (DPoP, RFC 9449). */
+  bound: boolean
 }
 
 /** What `GET {base}/sessions` answers with. */

@@ -14,6 +14,10 @@ export const ERROR_CODES = [
   'invalid_token',
   'not_found',
   'rate_limited',
+  'step_up_required',
+  'session_limit',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
   'store_unavailable',
   'jwks_unavailable',
   'internal',
@@ -56,4 +60,28 @@ export const TRANSIENT_CODES = [
 /** The JSON body of every error response: `{ "error": { "code", "message" } }`. */
 export interface ErrorBody<TCode extends string = ErrorCode> {
   error: { code: TCode; message: string }
+}
+
+/**
+ * The body of `401 step_up_required` (RFC 9470): the token is valid but the user proved who they
+ * are too long ago (`maxAge`, seconds) or too weakly (`acrValues`) for this route. The same
+ * values are in the `WWW-Authenticate: Bearer error="insufficient_user_authentication"` challenge.
+ * The client answers it with `POST {base}/reauthenticate` and retries.
+ */
+export interface StepUpErrorBody {
+  error: {
+    code: 'step_up_required'
+    message: string
+    /** The most seconds since the user last proved who they are that the route accepts. */
+    maxAge?: number
+    /** Authentication context classes the route accepts, any of them. */
+    acrValues?: string[]
+  }
+}
+
+/**
+ * The body of `429 rate_limited`; `retryAfter` (seconds) repeats the `Retry-After` header.
+ */
+export interface RateLimitedErrorBody {
+  error: { code: 'rate_limited'; message: string; retryAfter: number }
 }

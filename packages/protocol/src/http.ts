@@ -4,6 +4,7 @@ export const AUTH_ROUTES = {
   refresh: 'refresh',
   logout: 'logout',
   sessions: 'sessions',
+  reauthenticate: 'reauthenticate',
 } as const
 
 /**
@@ -42,3 +43,12 @@ export const AUTH_PATH_REFRESH_COOKIE = '__Secure-baton_rt'
  * keep-alive is not activity (OWASP ASVS 7.3.1).
  */
 export const ACTIVITY_HEADER = 'x-baton-activity'
+
+/**
+ * The request header carrying a DPoP proof JWT (RFC 9449 §4): on every call that uses the refresh
+ * cookie, and beside `Authorization: DPoP <token>` on API calls of a bound session.
+ */
+export const DPOP_HEADER = 'dpop'
+
+/** The response header in which the BFF hands out a fresh DPoP nonce (RFC 9449 §8). */
+export const DPOP_NONCE_HEADER = 'dpop-nonce'

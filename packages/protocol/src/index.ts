@@ -6,12 +6,19 @@
  * unions are derived) and {@link parseDuration}.
  */
 export { ERROR_CODES, SESSION_END_CODES, TRANSIENT_CODES } from './errors.js'
-export type { ErrorBody, ErrorCode, SessionEndCode } from './errors.js'
+export type {
+  ErrorBody,
+  ErrorCode,
+  RateLimitedErrorBody,
+  SessionEndCode,
+  StepUpErrorBody,
+} from './errors.js'
 export type {
   BaseUser,
   GrantBody,
   LoginBody,
   LogoutBody,
+  ReauthenticateBody,
   SessionListBody,
   SessionSummary,
   SessionUser,
@@ -22,6 +29,8 @@ export {
   AUTH_ROUTES,
   CSRF_HEADER,
   CSRF_HEADER_VALUE,
+  DPOP_HEADER,
+  DPOP_NONCE_HEADER,
   REFRESH_COOKIE,
   SESSION_HINT_COOKIE,
 } from './http.js'

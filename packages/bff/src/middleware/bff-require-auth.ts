@@ -7,6 +7,7 @@ import { parseDuration } from '@baton/protocol'
 import type { MiddlewareHandler } from 'hono'
 import type { RequireAuthVariables } from '../env.js'
 import type { BffConfig } from '../options.js'
+import type { RequireAuthDpop } from '../dpop/options.js'
 import { requireAuth, type RequireAuthOptions } from './require-auth.js'
 
 /**
@@ -17,6 +18,8 @@ import { requireAuth, type RequireAuthOptions } from './require-auth.js'
  * ```ts
  * // A route that only needs a valid signature, on a clock with more tolerance.
  * app.use('/api/public-feed/*', bff.requireAuth({ checkRevoked: false, clockTolerance: '30s' }))
+ * // A sensitive route: a sign-in (or step-up) at most 5 minutes old, else 401 step_up_required.
+ * app.post('/api/transfer', bff.requireAuth({ maxAge: '5m' }), (c) => c.json({ ok: true }))
  * ```
  */
 export interface BffRequireAuthOptions extends Omit<
@@ -35,9 +38,43 @@ export interface BffRequireAuthOptions extends Omit<
 /** `requireAuth()`'s own default, kept unless the BFF's tokens outlive it. */
 const DEFAULT_RETENTION_MS = 60 * 60 * 1000
 
+/**
+ * The BFF's proof settings (its `dpop` option: origins, window, nonces) and its replay cache (the
+ * store), so a proof spent at the BFF or at any instance is spent here too; what the caller
+ * gives overrides them.
+ */
+function boundDpop(binding: BffConfig['binding'], given: RequireAuthDpop | undefined) {
+  const inherited = { ...binding.options, replay: binding.replay }
+  if (given === undefined) return inherited
+  if (typeof given === 'string') return { ...inherited, mode: given }
+  return { ...inherited, ...given }
+}
+
+/**
+ * @internal The bearer check of the BFF's own token routes (`/sessions`, `/reauthenticate`): its
+ * keys, issuer, audience and token lifetime, and DPoP proofs checked as the BFF's `binding` says
+ * (its origins, nonces and the store's replay cache, so a proof spent on one instance is spent on
+ * every one).
+ */
+export const ownTokenCheck = (
+  config: Pick<BffConfig, 'keys' | 'issuer' | 'audience' | 'accessTokenTtlMs' | 'now' | 'binding'>,
+) =>
+  requireAuth({
+    jwks: config.keys,
+    issuer: config.issuer,
+    audience: config.audience,
+    // The BFF knows the lifetime of its tokens; it refuses any older one.
+    maxTokenAge: config.accessTokenTtlMs,
+    now: config.now,
+    dpop: boundDpop(config.binding, undefined),
+  })
+
 /** @internal `bff.requireAuth`, bound to one BFF's configuration. */
 export function bffRequireAuth(
-  config: Pick<BffConfig, 'keys' | 'issuer' | 'audience' | 'accessTokenTtlMs' | 'store' | 'now'>,
+  config: Pick<
+    BffConfig,
+    'keys' | 'issuer' | 'audience' | 'accessTokenTtlMs' | 'store' | 'now' | 'binding'
+  >,
 ) {
   return function boundRequireAuth(
     options: BffRequireAuthOptions = {},
@@ -65,6 +102,7 @@ export function bffRequireAuth(
       maxTokenAge,
       revokedRetention,
       ...(checkRevoked === false ? {} : { checkRevoked }),
+      dpop: boundDpop(config.binding, rest.dpop),
     })
   }
 }

@@ -4,9 +4,19 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { parseDuration, type Duration } from '@baton/protocol'
+import { DPOP_HEADER, DPOP_NONCE_HEADER, parseDuration, type Duration } from '@baton/protocol'
+import { dpopTokenRefused, invalidProof } from '../dpop/errors.js'
+import { normalizeRequireAuthDpop, type RequireAuthDpop } from '../dpop/options.js'
+import { verifyProof } from '../dpop/proof.js'
 import type { RequireAuthVariables } from '../env.js'
 import { BffError } from '../errors.js'
+import { issuedBeforeEpoch } from '../revocation-epoch.js'
+import {
+  checkStepUp,
+  demandsNothing,
+  normalizeStepUp,
+  type StepUpOptions,
+} from '../step-up/challenge.js'
 import type { SessionStore } from '../stores/types.js'
 import {
   isKeySourceFailure,
@@ -17,8 +27,13 @@ import {
 } from '../tokens/access.js'
 import type { SigningAlgorithm } from '../tokens/keys.js'
 
-/** Options of {@link requireAuth}. */
-export interface RequireAuthOptions {
+/**
+ * Options of {@link requireAuth}. `maxAge` and `acr` (from {@link StepUpOptions}) make it a
+ * step-up gate (RFC 9470): a valid token whose authentication is too old or of another class is
+ * answered `401 step_up_required` with `WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication"`, which the client meets with `POST /reauthenticate`.
+ */
+export interface RequireAuthOptions extends StepUpOptions {
   /**
    * Verification keys: the `SigningKeys` given to `createBff` (same process), a JWKS object, or
    * the URL of a BFF's `/.well-known/jwks.json` (fetched and cached by jose, refetched when an
@@ -55,8 +70,12 @@ export interface RequireAuthOptions {
    * Without it, this middleware checks signatures and claims only: a token stays valid until its
    * `exp` (at most `maxTokenAge` after it was issued) after a logout or revocation. Keep access
    * tokens short-lived, or pass the store.
+   *
+   * A store that also has `subscribeRevocationEpoch` (all of Baton's do) makes
+   * `bff.admin.revokeAll()` reach this middleware too: tokens issued before the epoch are refused.
    */
-  checkRevoked?: Pick<SessionStore, 'subscribeRevocations'>
+  checkRevoked?: Pick<SessionStore, 'subscribeRevocations'> &
+    Partial<Pick<SessionStore, 'subscribeRevocationEpoch'>>
   /**
    * How long a revoked session id is remembered. It must outlast any token this middleware could
    * still accept, so with `checkRevoked` it must be at least `maxTokenAge` plus `clockTolerance`,
@@ -65,6 +84,22 @@ export interface RequireAuthOptions {
    * @default '1h'
    */
   revokedRetention?: Duration
+  /**
+   * DPoP (RFC 9449 §7): how tokens bound to a browser key (`cnf.jkt`) are accepted.
+   *
+   * A bound token is accepted only as `Authorization: DPoP <token>` with a `DPoP` proof signed by
+   * its key, for this request (`htm`, `htu`), fresh (`iat`), with the token's hash (`ath`) and
+   * never seen before (`jti`); the same token as `Bearer` is refused (`401 invalid_token` with a
+   * `DPoP` challenge), so a token copied out of the browser is useless without the key. With
+   * `'allowed'` an unbound token is still accepted as a bearer token; `'required'` refuses it.
+   * Give an object to set the mode with the proof settings: `origins` (the public origin the
+   * proof's `htu` names, when a proxy stands in front of this service), `proofWindow`, `nonce`,
+   * and `replay` (a store shared by every instance, so a proof replayed at another one is seen).
+   * `bff.requireAuth()` fills those from the BFF.
+   * @default 'allowed', the request's own origin, a 60 s window, no nonces, a replay cache in
+   * this process
+   */
+  dpop?: RequireAuthDpop
   /**
    * The clock, for tests.
    * @default Date.now
@@ -77,6 +112,7 @@ const DEFAULT_MAX_TOKEN_AGE = '5m'
 
 // The scheme name is case-insensitive (RFC 9110 §11.1); the token is RFC 6750's b64token.
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i
+const DPOP = /^DPoP ([A-Za-z0-9._~+/-]+=*)$/i
 const CHALLENGE = 'Bearer error="invalid_token"'
 
 function invalidToken(message: string, cause?: unknown): BffError {
@@ -90,8 +126,10 @@ function invalidToken(message: string, cause?: unknown): BffError {
  * Verifies the `Authorization: Bearer` access token: signature against the JWKS with an algorithm
  * allowlist (so `alg: none` and HS256-with-the-public-key are refused), `typ: at+jwt`, `iss`,
  * `aud`, `exp` with a small clock skew, an `iat` no older than `maxTokenAge`, and a known `kid`. Anything else is
- * `401 invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`. On success,
- * `c.var.userId`, `c.var.sessionId` and `c.var.claims` are set. In the BFF's own process,
+ * `401 invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`. With `maxAge` or
+ * `acr`, a valid token whose authentication falls short is `401 step_up_required` with the RFC
+ * 9470 challenge. On success, `c.var.userId`, `c.var.sessionId`, `c.var.claims`,
+ * `c.var.authTime`, `c.var.amr` and `c.var.acr` are set. In the BFF's own process,
  * `bff.requireAuth()` is this middleware with the BFF's keys, issuer, audience, token lifetime and
  * store already filled in.
  *
@@ -146,6 +184,9 @@ export function requireAuth(
     )
   }
   const now = options.now ?? (() => Date.now())
+  const stepUp = normalizeStepUp(options, 'requireAuth')
+  const dpop = normalizeRequireAuthDpop(options.dpop, 'requireAuth')
+  const nonceNow = async () => (dpop.nonces ? dpop.nonces.current(now()) : null)
 
   // Revoked session ids, each with the time it may be forgotten (its tokens have expired by then).
   const revoked = new Map<string, number>()
@@ -160,19 +201,29 @@ export function requireAuth(
       revoked.set(id, at + retentionMs)
     }
   })
+  // `bff.admin.revokeAll()`: one number instead of every session id.
+  let epoch = 0
+  options.checkRevoked?.subscribeRevocationEpoch?.((raised) => {
+    epoch = Math.max(epoch, raised)
+  })
 
   return createMiddleware<{ Variables: RequireAuthVariables }>(async function requireAuth(c, next) {
     const header = c.req.header('authorization')
     if (header === undefined) {
+      if (dpop.mode === 'required') {
+        throw dpopTokenRefused('A DPoP-bound access token is required.', await nonceNow())
+      }
       throw new BffError(401, 'invalid_token', 'A bearer access token is required.', {
         headers: { 'www-authenticate': 'Bearer' },
       })
     }
-    const match = BEARER.exec(header)
+    const bearer = BEARER.exec(header)
+    const match = bearer ?? DPOP.exec(header)
     if (!match) throw invalidToken('The Authorization header is not a bearer token.')
+    const token = match[1]!
     let claims: AccessTokenClaims
     try {
-      claims = await verifyAccessToken(match[1]!, getKey, {
+      claims = await verifyAccessToken(token, getKey, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms,
@@ -189,10 +240,51 @@ export function requireAuth(
       }
       throw invalidToken('The access token is invalid or expired.', error)
     }
-    if (revoked.has(claims.sid)) throw invalidToken('The session of this token was revoked.')
+    if (revoked.has(claims.sid) || issuedBeforeEpoch(claims.iat, epoch)) {
+      throw invalidToken('The session of this token was revoked.')
+    }
+    const jkt = claims.cnf?.jkt
+    if (bearer) {
+      // A bound token without its proof is a token copied out of its browser (RFC 9449 §7.2).
+      if (jkt !== undefined) {
+        throw dpopTokenRefused(
+          'This access token is bound to a key; send it as Authorization: DPoP with a proof.',
+          await nonceNow(),
+        )
+      }
+      if (dpop.mode === 'required') {
+        throw dpopTokenRefused('A DPoP-bound access token is required.', await nonceNow())
+      }
+    } else {
+      if (jkt === undefined) {
+        throw dpopTokenRefused('The access token is not bound to a key.', await nonceNow())
+      }
+      const proof = await verifyProof(
+        c.req.header(DPOP_HEADER),
+        { method: c.req.method, url: c.req.url, accessToken: token },
+        dpop,
+        now(),
+        401,
+      )
+      if (proof.jkt !== jkt) {
+        throw invalidProof(
+          'The DPoP proof is not signed by the key the access token is bound to',
+          await nonceNow(),
+        )
+      }
+    }
+    const authTime = claims.auth_time === undefined ? null : claims.auth_time * 1000
+    const acr = claims.acr ?? null
+    if (!demandsNothing(stepUp)) checkStepUp(stepUp, { authTime, acr }, now())
     c.set('userId', claims.sub)
     c.set('sessionId', claims.sid)
     c.set('claims', claims)
+    c.set('authTime', authTime)
+    c.set('amr', claims.amr ?? [])
+    c.set('acr', acr)
     await next()
+    // With nonces on, every answer carries the current one, so the next proof has it (§9).
+    const nonce = await nonceNow()
+    if (nonce !== null) c.header(DPOP_NONCE_HEADER, nonce)
   })
 }

@@ -2,7 +2,7 @@
  * @module
  * `POST /login`, `POST /refresh`, `POST /logout`: the cookie-authenticated routes.
  */
-import { ACTIVITY_HEADER, type GrantBody } from '@baton/protocol'
+import { ACTIVITY_HEADER, DPOP_NONCE_HEADER, type GrantBody } from '@baton/protocol'
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { readJsonBody } from '../body.js'
@@ -13,6 +13,8 @@ import { BffError, isBffError, NO_SNIFF } from '../errors.js'
 import type { CookieConflictEvent } from '../events.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
+import { rateLimits } from '../rate-limit/limits.js'
+import { endsSession, reauthenticateRoute } from './reauthenticate.js'
 import { requestMeta } from '../request-meta.js'
 import { cookieConflict } from '../session-errors.js'
 import type { SessionService } from '../session-service.js'
@@ -52,17 +54,27 @@ async function readLogoutBody(c: Context): Promise<boolean> {
 }
 
 /** @internal */
-export function authRoutes(config: BffConfig, sessions: SessionService) {
+export function authRoutes(
+  config: BffConfig,
+  sessions: SessionService,
+  hooks: {
+    /** `@baton/bff/oidc`: prepares the provider's end-session redirect; never throws. */
+    beforeLogout?: ((c: Context, cookie: string | undefined) => Promise<void>) | undefined
+  } = {},
+) {
   const meta = (c: Context) => requestMeta(config, c)
   const errorResponse = bffErrorHandler({ logger: config.logger })
 
-  const respond = (c: Context, issued: Issued) => {
+  const respond = async (c: Context, issued: Issued & { tokenType?: GrantBody['tokenType'] }) => {
     setSessionCookies(c, config, issued.refreshToken, issued.cookieMaxAge)
     c.header('cache-control', 'no-store')
     c.header(...NO_SNIFF)
+    // With nonces on, every answer carries the current one, so the next proof has it (§8.2).
+    const nonces = config.binding.nonces
+    if (nonces) c.header(DPOP_NONCE_HEADER, await nonces.current(config.now()))
     return c.json({
       accessToken: issued.accessToken,
-      tokenType: 'Bearer',
+      tokenType: issued.tokenType ?? 'Bearer',
       expiresAt: issued.expiresAt,
       expiresIn: issued.expiresIn,
       idleExpiresIn: issued.idleExpiresIn,
@@ -79,8 +91,11 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
   }
 
   // A 401 from refresh means the cookie is worthless: the browser drops it, and the hint with it.
+  // A refused DPoP proof is a 401 that ends nothing (a bug or a clock must not sign anyone out).
   const endedSession = (c: Context, error: unknown): Response => {
-    if (!isBffError(error) || error.status !== 401) throw error
+    if (!isBffError(error) || error.status !== 401 || error.code === 'invalid_dpop_proof') {
+      throw error
+    }
     return clearing(c, error.getResponse())
   }
 
@@ -98,7 +113,23 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
     await next()
   })
   const csrf = requireCsrfHeaders(config)
+  const limits = rateLimits(config)
+  // The per-IP budget is charged after the CSRF check (a forged cross-site request must not spend
+  // the victim's budget), before anything that reads the store or checks a password.
+  const gate = (route: 'login' | 'refresh' | 'reauthenticate') => {
+    const checkCsrf = csrf(route)
+    return createMiddleware(async function gate(c, next) {
+      await checkCsrf(c, async () => {
+        await limits.checkIp(c, route)
+        await next()
+      })
+    })
+  }
   const cookiePath = cookiePathCheck(config)
+  // Step-up checks a password too: the username delay and the concurrency cap apply to it.
+  const reauth = reauthenticateRoute(config, sessions, (credentials, c) =>
+    limits.authenticate(c, 'reauthenticate', credentials),
+  )
 
   /**
    * Reads the refresh cookie into `c.var.refreshCookie`. A request carrying its name twice has a
@@ -130,7 +161,7 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
   // bearer-authenticated session routes, and a `.use()` here would cover those (and 404s) too.
   return (
     new Hono<AuthEnv>()
-      .post('/login', cookiePath, limit, csrf('login'), refreshCookie('login'), async (c) => {
+      .post('/login', cookiePath, limit, gate('login'), refreshCookie('login'), async (c) => {
         const body = await readJson(c)
         if (!isRecord(body)) throw invalidRequest('Expected a JSON object { username, password }.')
         const { username, password } = body
@@ -146,7 +177,10 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
         if (password.length > config.maxPasswordLength) {
           throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
         }
-        const user = await config.authenticate({ username, password }, c)
+        // The proof before the password: a refused or nonce-less proof costs no password check
+        // (nor a rate-limit charge for the retry that follows a nonce).
+        const jkt = await sessions.binding.atLogin(c)
+        const user = await limits.authenticate(c, 'login', { username, password })
         if (!user) {
           config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
           throw new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
@@ -158,9 +192,9 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
         }
         // Always a new session (no fixation); the one the cookie names ends first. A copy is
         // stored, so the application changing its object later does not change the session.
-        return respond(c, await sessions.login({ ...user }, c.var.refreshCookie, meta(c)))
+        return respond(c, await sessions.login({ ...user }, c.var.refreshCookie, meta(c), c, jkt))
       })
-      .post('/refresh', cookiePath, limit, csrf('refresh'), refreshCookie('refresh'), async (c) => {
+      .post('/refresh', cookiePath, limit, gate('refresh'), refreshCookie('refresh'), async (c) => {
         let issued: Issued
         try {
           issued = await sessions.refresh({
@@ -168,12 +202,33 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
             activity: c.req.header(ACTIVITY_HEADER) === '1',
             meta: meta(c),
             context: c,
+            proof: sessions.binding.proofOf(c),
           })
         } catch (error) {
           return endedSession(c, error)
         }
         return respond(c, issued)
       })
+      // RFC 9470 step-up (`routes/reauthenticate.ts`): bearer and cookie of one session, and the
+      // password again. An answer that the session is over clears the cookies, as refresh does.
+      .post(
+        '/reauthenticate',
+        cookiePath,
+        limit,
+        gate('reauthenticate'),
+        refreshCookie('reauthenticate'),
+        reauth.bearer,
+        async (c) => {
+          let issued: Issued
+          try {
+            issued = await reauth.handle(c, c.var.refreshCookie, c.var.sessionId)
+          } catch (error) {
+            if (endsSession(error)) return clearing(c, error.getResponse())
+            throw error
+          }
+          return respond(c, issued)
+        },
+      )
       // No clearing before the CSRF check passes: a cross-site form posting here would otherwise
       // sign any visitor out (logout CSRF). After it, every answer clears the cookies, a failure
       // too: a client that shows "signed out" must not find the session back after a reload once
@@ -183,6 +238,8 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
         const about = meta(c)
         let res: Response
         try {
+          // Inside the try: a refused logout still clears the browser's cookies.
+          await limits.checkIp(c, 'logout')
           let everywhere: boolean
           try {
             everywhere = await readLogoutBody(c)
@@ -190,7 +247,9 @@ export function authRoutes(config: BffConfig, sessions: SessionService) {
             await sessions.reportLogoutFailure(cookie, error, about)
             throw error
           }
-          await sessions.logout(cookie, everywhere, about)
+          // Before the session ends: what it signed in with is still readable.
+          await hooks.beforeLogout?.(c, cookie)
+          await sessions.logout(cookie, everywhere, about, sessions.binding.proofOf(c))
           res = c.body(null, 204)
         } catch (error) {
           res = await errorResponse(error instanceof Error ? error : new Error(String(error)), c)

@@ -1,44 +1,57 @@
 /**
  * @module
- * `GET /sessions` and `DELETE /sessions/:id`: the user's devices (OWASP ASVS 7.5.2).
+ * `GET /sessions`, `DELETE /sessions/:id` and `DELETE /sessions?scope=others`: the user's devices
+ * (OWASP ASVS 7.5.2). Ending another session asks for a recent sign-in (`freshAuthMaxAge`, an RFC
+ * 9470 step-up), judged by the session's own `authTime` rather than the token's, so an anomaly
+ * that demands a step-up counts at once, not only from the next refresh.
  */
 import type { SessionListBody } from '@baton/protocol'
-import { Hono } from 'hono'
-import type { BffEnv } from '../env.js'
+import { Hono, type Context } from 'hono'
+import type { RequireAuthVariables } from '../env.js'
 import { BffError, NO_SNIFF } from '../errors.js'
-import { requireAuth } from '../middleware/require-auth.js'
+import { ownTokenCheck } from '../middleware/bff-require-auth.js'
 import type { BffConfig } from '../options.js'
 import { requestMeta } from '../request-meta.js'
 import type { SessionService } from '../session-service.js'
+import { checkStepUp, type StepUpRequirement } from '../step-up/challenge.js'
+import type { StoredSession } from '../stores/types.js'
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
+
+/** The session routes' variables: `requireAuth`'s, and the live session of the token. */
+interface SessionsEnv {
+  Variables: RequireAuthVariables & { session: StoredSession }
+}
 
 /** @internal */
 export function sessionRoutes(config: BffConfig, sessions: SessionService) {
   const notFound = () => new BffError(404, 'not_found', 'No such session of yours.')
+  const fresh: StepUpRequirement | null =
+    config.sessionPolicy.freshAuthMaxAgeMs === null
+      ? null
+      : { maxAgeMs: config.sessionPolicy.freshAuthMaxAgeMs, acr: null }
+
+  /** Ending other sessions is sensitive: it must follow a recent proof of credentials. */
+  const requireFreshAuth = (c: Context<SessionsEnv>) => {
+    if (!fresh) return
+    const { authTime, acr } = c.var.session
+    checkStepUp(fresh, { authTime, acr }, config.now())
+  }
 
   return (
-    new Hono<BffEnv>()
+    new Hono<SessionsEnv>()
       // Hono's '/sessions/*' also matches '/sessions' itself.
-      .use(
-        '/sessions/*',
-        requireAuth({
-          jwks: config.keys,
-          issuer: config.issuer,
-          audience: config.audience,
-          // The BFF knows the lifetime of its tokens; it refuses any older one.
-          maxTokenAge: config.accessTokenTtlMs,
-          now: config.now,
-        }),
-      )
+      .use('/sessions/*', ownTokenCheck(config))
       .use('/sessions/*', async (c, next) => {
         // A valid signature is not enough here: the BFF owns the store, so it can refuse a token
         // whose session has already ended instead of waiting for `exp`.
-        if (!(await sessions.liveSession(c.var.sessionId))) {
+        const session = await sessions.liveSession(c.var.sessionId)
+        if (!session) {
           throw new BffError(401, 'invalid_token', 'The session of this token has ended.', {
             headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
           })
         }
+        c.set('session', session)
         await next()
       })
       .get('/sessions', async (c) => {
@@ -47,9 +60,25 @@ export function sessionRoutes(config: BffConfig, sessions: SessionService) {
         const body = { sessions: await sessions.list(c.var.userId, c.var.sessionId) }
         return c.json(body satisfies SessionListBody)
       })
+      .delete('/sessions', async (c) => {
+        const scope = c.req.queries('scope')
+        if (scope?.length !== 1 || scope[0] !== 'others') {
+          throw new BffError(
+            400,
+            'invalid_request',
+            'DELETE /sessions needs ?scope=others (every session but this one); to end this one, ' +
+              'log out.',
+          )
+        }
+        requireFreshAuth(c)
+        await sessions.revokeOthers(c.var.userId, c.var.sessionId, requestMeta(config, c))
+        return c.body(null, 204)
+      })
       .delete('/sessions/:id', async (c) => {
         const id = c.req.param('id')
         if (!SESSION_ID.test(id)) throw notFound()
+        // Ending the session that asks is a sign-out, which must always be possible.
+        if (id !== c.var.sessionId) requireFreshAuth(c)
         if (!(await sessions.revokeOwn(c.var.userId, id, requestMeta(config, c)))) throw notFound()
         return c.body(null, 204)
       })

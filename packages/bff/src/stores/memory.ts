@@ -9,7 +9,8 @@
 import { parseDuration, type Duration } from '@baton/protocol'
 import type { RevocationReason, SessionRotation, SessionStore, StoredSession } from './types.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
-import { revocationListeners } from './listeners.js'
+import { epochListeners, revocationListeners } from './listeners.js'
+import { memoryRateLimiterBackend, sharedBackend } from '../rate-limit/backend.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -45,7 +46,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   const clock = options.now ?? (() => Date.now())
   const sessions = new Map<string, StoredSession>()
   const byUser = new Map<string, Set<string>>()
+  // DPoP proofs seen (digest → when it may be forgotten); swept with the sessions.
+  const proofs = new Map<string, number>()
   const listeners = revocationListeners()
+  // The epoch lives in the listener set: in one process, what they heard is what is in force.
+  const epochs = epochListeners()
   let writesSinceSweep = 0
 
   const forget = (session: StoredSession) => {
@@ -63,6 +68,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
         removed++
       }
     }
+    for (const [key, expiresAt] of proofs) if (now >= expiresAt) proofs.delete(key)
     writesSinceSweep = 0
     return removed
   }
@@ -70,7 +76,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   // Keeps memory bounded even with the timer disabled: a full sweep costs O(n), so it runs at most
   // once per n writes.
   const noteWrite = (now: number) => {
-    if (++writesSinceSweep > Math.max(1024, sessions.size)) sweep(now)
+    if (++writesSinceSweep > Math.max(1024, sessions.size + proofs.size)) sweep(now)
   }
 
   const markRevoked = (session: StoredSession, reason: RevocationReason, now: number) => {
@@ -146,9 +152,32 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
 
     subscribeRevocations: (listener) => listeners.subscribe(listener),
 
+    async getRevocationEpoch() {
+      return epochs.current
+    },
+
+    async raiseRevocationEpoch(epoch) {
+      epochs.notify(epoch)
+      return epochs.current
+    },
+
+    subscribeRevocationEpoch: (listener) => epochs.subscribe(listener),
+
+    async rememberProof(key, expiresAt, now) {
+      const held = proofs.get(key)
+      if (held !== undefined && now < held) return false
+      proofs.set(key, expiresAt)
+      noteWrite(now)
+      return true
+    },
+
+    // Rate-limit counters beside the sessions: BFFs sharing this store share one budget.
+    rateLimiterBackend: sharedBackend(memoryRateLimiterBackend),
+
     async close() {
       if (timer) clearInterval(timer)
       listeners.clear()
+      epochs.clear()
     },
   }
 }

@@ -22,6 +22,9 @@ export const ROTATION_FIELDS = [
   'idleExpiresAt',
   'ip',
   'userAgent',
+  'authTime',
+  'amr',
+  'acr',
 ] as const satisfies readonly (keyof SessionRotation)[]
 
 /** @internal Field/value pairs to `HSET`, and the fields to drop because they are null. */
@@ -30,9 +33,13 @@ export interface EncodedFields {
   unset: string[]
 }
 
-const encodeValue = (value: string | number): string =>
+const encodeValue = (value: string | number | readonly string[]): string =>
   // String(number) round-trips every double exactly, so epoch ms come back equal.
-  typeof value === 'number' ? String(value) : value
+  typeof value === 'number'
+    ? String(value)
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value)
 
 /** @internal */
 export function encodeSession(session: StoredSession): string[] {
@@ -42,6 +49,9 @@ export function encodeSession(session: StoredSession): string[] {
     const value = session[field]
     if (value !== null) pairs.push(field, encodeValue(value))
   }
+  pairs.push('authTime', encodeValue(session.authTime), 'amr', encodeValue(session.amr))
+  if (session.acr !== null) pairs.push('acr', session.acr)
+  if (session.jkt !== null) pairs.push('jkt', session.jkt)
   return pairs
 }
 
@@ -108,12 +118,19 @@ export function decodeSession(fields: Record<string, string>): StoredSession | n
     throw corrupt('user')
   const reason = optional('revokedReason')
   if (reason !== null && !isRevocationReason(reason)) throw corrupt('revokedReason')
+  // Records written before step-up existed have neither field: their one proof of credentials
+  // was the password login that created them.
+  const amr: unknown = fields.amr === undefined ? ['pwd'] : JSON.parse(fields.amr)
+  if (!Array.isArray(amr) || !amr.every((method) => typeof method === 'string')) {
+    throw corrupt('amr')
+  }
+  const createdAt = number(fields, 'createdAt')
 
   return {
     id: string('id'),
     userId: string('userId'),
     user: user as StoredSession['user'],
-    createdAt: number(fields, 'createdAt'),
+    createdAt,
     lastUsedAt: number(fields, 'lastUsedAt'),
     expiresAt: number(fields, 'expiresAt'),
     idleExpiresAt: number(fields, 'idleExpiresAt'),
@@ -127,5 +144,10 @@ export function decodeSession(fields: Record<string, string>): StoredSession | n
     generation: number(fields, 'generation'),
     revokedAt: optionalNumber('revokedAt'),
     revokedReason: reason,
+    authTime: fields.authTime === undefined ? createdAt : number(fields, 'authTime'),
+    amr,
+    acr: optional('acr'),
+    // Absent for an unbound session, and in records written before binding existed.
+    jkt: optional('jkt'),
   }
 }

@@ -6,17 +6,41 @@
  * failure becomes 503 `store_unavailable` (through the guard the session service uses too).
  * @internal
  */
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { guardStore } from './guard.js'
 
 /** @internal */
 export const noop = () => {}
 
+/** A single Redis (standalone, or a Sentinel-managed primary) or a Redis Cluster. */
+export type RedisClient = Redis | Cluster
+
+/**
+ * A Redis Cluster for the store to connect to: its startup nodes, and ioredis `Cluster` options
+ * (for example `{ redisOptions: { password } }` or `natMap`).
+ */
+export interface RedisClusterConfig {
+  cluster: ClusterNode[]
+  options?: ClusterOptions
+}
+
+/** What `redisStore({ redis })` accepts. */
+export type RedisSource = RedisClient | RedisOptions | RedisClusterConfig | string
+
 /** @internal A client rather than options; duck-typed, because `instanceof` fails across ioredis copies. */
-export const isClient = (value: Redis | RedisOptions | string): value is Redis =>
+export const isClient = (value: RedisSource): value is RedisClient =>
   typeof value === 'object' &&
   typeof (value as Partial<Redis>).evalsha === 'function' &&
   typeof (value as Partial<Redis>).duplicate === 'function'
+
+const isClusterConfig = (value: RedisSource): value is RedisClusterConfig =>
+  typeof value === 'object' &&
+  !isClient(value) &&
+  Array.isArray((value as RedisClusterConfig).cluster)
+
+/** @internal Whether `client` is a Redis Cluster client (whose pipelines must stay in one slot). */
+export const isCluster = (client: RedisClient): client is Cluster =>
+  (client as Partial<Cluster>).isCluster === true
 
 /** @internal Reconnects forever, at least once a second, so the store recovers soon after Redis. */
 export const reconnectForever = (times: number) => Math.min(times * 100, 1_000)
@@ -36,8 +60,8 @@ export const failFastOptions = (timeoutMs: number): RedisOptions => ({
 
 /** @internal The command connection, as the store and its revocation feed use it. */
 export interface RedisConnection {
-  /** The client passed in, or the one created from options or a URL. */
-  readonly client: Redis
+  /** The client passed in, or the one created from options, a cluster config or a URL. */
+  readonly client: RedisClient
   /** Resolves once the client is ready; rejects at once while it is known to be down. */
   ensureReady(): Promise<void>
   /** Runs `operation` once the client is ready; any failure but a `BffError` becomes a 503. */
@@ -47,17 +71,22 @@ export interface RedisConnection {
 }
 
 /** @internal Connects (or adopts a client) with the failure semantics described above. */
-export function redisConnection(
-  source: Redis | RedisOptions | string,
-  timeoutMs: number,
-): RedisConnection {
+export function redisConnection(source: RedisSource, timeoutMs: number): RedisConnection {
   const failFast = failFastOptions(timeoutMs)
   const ownsClient = !isClient(source)
-  const client = isClient(source)
+  const client: RedisClient = isClient(source)
     ? source
     : typeof source === 'string'
       ? new Redis(source, failFast)
-      : new Redis({ ...failFast, ...source })
+      : isClusterConfig(source)
+        ? new Cluster(source.cluster, {
+            // The same fail-fast semantics, for the cluster and for each node's connection.
+            enableOfflineQueue: false,
+            clusterRetryStrategy: reconnectForever,
+            ...source.options,
+            redisOptions: { ...failFast, ...source.options?.redisOptions },
+          })
+        : new Redis({ ...failFast, ...source })
   // Connection errors surface as rejected commands (503s, which the BFF logs); without a listener
   // ioredis would also print every failed reconnection attempt.
   if (ownsClient) client.on('error', noop)

@@ -7,10 +7,16 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { revocationListeners } from './listeners.js'
-import { noop, reconnectForever, type RedisConnection } from './redis-connection.js'
+import { epochListeners, revocationListeners } from './listeners.js'
+import {
+  isCluster,
+  noop,
+  reconnectForever,
+  type RedisClient,
+  type RedisConnection,
+} from './redis-connection.js'
 import { RECORD_REVOKED, runScript } from './redis-scripts.js'
-import type { RevocationListener } from './types.js'
+import type { EpochListener, RevocationListener } from './types.js'
 
 /** @internal Where the feed lives and how far back it replays. */
 export interface RevocationFeedOptions {
@@ -19,6 +25,8 @@ export interface RevocationFeedOptions {
   channel: string
   /** The sorted set of recently revoked ids, scored by time. */
   revokedKey: string
+  /** The string key holding the revocation epoch (epoch ms). */
+  epochKey: string
   /** The replay window in ms; `0` records and replays nothing. */
   replayMs: number
   /** The clock that timestamps the replay window. */
@@ -31,18 +39,29 @@ export interface RevocationFeed {
   subscribe(listener: RevocationListener): () => void
   /** Tells every instance (this one first, synchronously) that `ids` were revoked. */
   announce(ids: readonly string[]): Promise<void>
+  /** `SessionStore.subscribeRevocationEpoch`, on the same subscriber connection. */
+  subscribeEpoch(listener: EpochListener): () => void
+  /** Tells every instance (this one first, synchronously) that the epoch is now `epoch`. */
+  announceEpoch(epoch: number): Promise<void>
   /** Drops every listener and the subscriber connection; nothing subscribes afterwards. */
   close(): void
 }
 
 /** @internal A pub/sub message: anything unexpected is ignored rather than trusted. */
-export function parseRevocationMessage(message: string): { origin: string; ids: string[] } | null {
+export function parseRevocationMessage(
+  message: string,
+): { origin: string; ids: string[]; epoch: number | null } | null {
   try {
     const parsed: unknown = JSON.parse(message)
     if (typeof parsed !== 'object' || parsed === null) return null
-    const { o, ids } = parsed as { o?: unknown; ids?: unknown }
+    const { o, ids, epoch } = parsed as { o?: unknown; ids?: unknown; epoch?: unknown }
     if (typeof o !== 'string' || !Array.isArray(ids)) return null
-    return { origin: o, ids: ids.filter((id): id is string => typeof id === 'string') }
+    return {
+      origin: o,
+      ids: ids.filter((id): id is string => typeof id === 'string'),
+      // Messages of older versions carry no epoch.
+      epoch: typeof epoch === 'number' && Number.isFinite(epoch) && epoch > 0 ? epoch : null,
+    }
   } catch {
     return null
   }
@@ -50,18 +69,28 @@ export function parseRevocationMessage(message: string): { origin: string; ids: 
 
 /** @internal The feed of one store, on its own subscriber connection. */
 export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
-  const { connection, channel, revokedKey, replayMs, clock } = options
+  const { connection, channel, revokedKey, epochKey, replayMs, clock } = options
   const { client } = connection
   const listeners = revocationListeners()
+  const epochs = epochListeners()
   // Marks this instance's own messages, whose listeners were already called synchronously.
   const origin = randomBytes(12).toString('base64url')
   let closed = false
-  let subscriber: Redis | null = null
+  let subscriber: RedisClient | null = null
   let subscribed = false
+
+  /** Delivers the epoch in force to every epoch listener (they each hear an epoch once). */
+  const replayEpoch = async () => {
+    if (epochs.size === 0) return
+    await connection.ensureReady()
+    const stored = await client.get(epochKey)
+    if (stored !== null) epochs.notify(Number(stored))
+  }
 
   /** Delivers the ids revoked within the window to `to`, or to every listener. */
   const replay = async (to?: Iterable<RevocationListener>) => {
-    if (replayMs === 0) return
+    await replayEpoch()
+    if (replayMs === 0 || listeners.size === 0) return
     await connection.ensureReady()
     const ids = await client.zrangebyscore(revokedKey, clock() - replayMs, '+inf')
     listeners.notify(ids, to)
@@ -70,13 +99,16 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
   const onMessage = (from: string, message: string) => {
     if (from !== channel) return
     const parsed = parseRevocationMessage(message)
-    if (parsed && parsed.origin !== origin) listeners.notify(parsed.ids)
+    if (!parsed) return
+    // An epoch only ever rises, so hearing our own again changes nothing.
+    if (parsed.epoch !== null) epochs.notify(parsed.epoch)
+    if (parsed.origin !== origin) listeners.notify(parsed.ids)
   }
 
   // Subscribes (again) whenever the subscriber connection becomes ready, then replays what may
   // have been published while it was away. A failure drops the connection, whose retry strategy
   // brings it back here.
-  const resubscribe = async (subscription: Redis) => {
+  const resubscribe = async (subscription: RedisClient) => {
     try {
       await subscription.subscribe(channel)
       if (subscription !== subscriber) return
@@ -87,18 +119,36 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     }
   }
 
-  const startSubscriber = () => {
-    // Everything but commandTimeout: SUBSCRIBE waits for the connection like any subscription.
-    const { commandTimeout: _unused, ...settings } = client.options
-    const subscription = new Redis({
-      ...settings,
+  /** A connection of the same kind and settings as the command client's, for SUBSCRIBE. */
+  const subscriberConnection = (): RedisClient => {
+    const subscriberSettings = {
       lazyConnect: false,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
       // Resubscribed by hand on 'ready', followed by a replay.
       autoResubscribe: false,
+    }
+    if (isCluster(client)) {
+      // Cluster pub/sub: a message published on any node reaches subscribers on every node.
+      const { commandTimeout: _unused, ...nodeSettings } = client.options.redisOptions ?? {}
+      return client.duplicate(undefined, {
+        enableOfflineQueue: true,
+        lazyConnect: false,
+        clusterRetryStrategy: client.options.clusterRetryStrategy ?? reconnectForever,
+        redisOptions: { ...nodeSettings, ...subscriberSettings },
+      })
+    }
+    // Everything but commandTimeout: SUBSCRIBE waits for the connection like any subscription.
+    const { commandTimeout: _unused, ...settings } = client.options
+    return new Redis({
+      ...settings,
+      ...subscriberSettings,
       retryStrategy: settings.retryStrategy ?? reconnectForever,
     })
+  }
+
+  const startSubscriber = () => {
+    const subscription = subscriberConnection()
     subscription.on('error', noop)
     subscription.on('message', onMessage)
     subscription.on('ready', () => void resubscribe(subscription))
@@ -114,6 +164,12 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     subscribed = false
   }
 
+  // The subscriber connection lives while anyone listens, to revocations or to the epoch.
+  const release = (unsubscribe: () => void) => () => {
+    unsubscribe()
+    if (listeners.size === 0 && epochs.size === 0) stopSubscriber()
+  }
+
   return {
     subscribe(listener) {
       // A closed store opens no new connection.
@@ -121,9 +177,25 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
       const unsubscribe = listeners.subscribe(listener)
       if (!subscriber) subscriber = startSubscriber()
       else if (subscribed) replay([listener]).catch(noop)
-      return () => {
-        unsubscribe()
-        if (listeners.size === 0) stopSubscriber()
+      return release(unsubscribe)
+    },
+
+    subscribeEpoch(listener) {
+      if (closed) return noop
+      const unsubscribe = epochs.subscribe(listener)
+      if (!subscriber) subscriber = startSubscriber()
+      else if (subscribed) replayEpoch().catch(noop)
+      return release(unsubscribe)
+    },
+
+    // The epoch key is written before this runs (by the caller's script), so an instance that
+    // subscribes meanwhile reads it in its replay or hears this message.
+    async announceEpoch(epoch) {
+      epochs.notify(epoch)
+      try {
+        await client.publish(channel, JSON.stringify({ o: origin, ids: [], epoch }))
+      } catch {
+        // Subscribers read the epoch when they reconnect; refresh reads it on every call anyway.
       }
     },
 
@@ -148,6 +220,7 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     close() {
       closed = true
       listeners.clear()
+      epochs.clear()
       stopSubscriber()
     },
   }

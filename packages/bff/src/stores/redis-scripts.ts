@@ -7,7 +7,7 @@
  * @internal
  */
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-connection.js'
 
 /** @internal A script and its SHA-1, as `EVALSHA` wants it. */
 export interface LuaScript {
@@ -104,9 +104,22 @@ redis.call('PEXPIRE', key, ARGV[2])
 return 1
 `)
 
+/**
+ * `KEYS[1]` the revocation-epoch key. `ARGV[1]` the epoch (epoch ms). Raises the stored epoch to
+ * it unless it is already later, and returns the epoch in force as the string stored (never
+ * re-formatted by Lua, so it comes back exactly).
+ * @internal
+ */
+export const RAISE_EPOCH = script(`
+local stored = redis.call('GET', KEYS[1])
+if stored and tonumber(stored) >= tonumber(ARGV[1]) then return stored end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`)
+
 /** @internal Runs `lua` with `EVALSHA`, loading it with `EVAL` after a restart emptied the cache. */
 export async function runScript(
-  client: Redis,
+  client: RedisClient,
   lua: LuaScript,
   keys: readonly string[],
   args: readonly (string | number)[],

@@ -13,29 +13,44 @@
  *   the idle timeout are dropped the next time the index is read. The key's TTL always covers its
  *   latest member.
  * - `<p>revoked`: recently revoked session ids scored by time (see `revocationReplay`).
+ * - `<p>epoch`: the revocation epoch (epoch ms, `bff.admin.revokeAll()`), without a TTL.
+ * - `<p>dpop:<digest>`: a DPoP proof seen (the replay cache), `SET NX PX` until the proof could no
+ *   longer be fresh; one key per proof, so it needs no hash tag on a cluster.
  * - channel `<p>revocations`: one message per revoking call, `{"o": origin, "ids": [...]}`.
+ * - `<p>rl:<budget>:<key>`: rate-limit counters (`rate-limiter-flexible`), each expiring with its
+ *   window, shared by every instance.
  *
- * Tested with Redis 7. A Redis Cluster client is refused for now: each script stays in one slot,
- * but a user's index and the pipelines that read it span slots.
+ * Every script touches one key, so each runs in one slot and the store works unchanged on Redis
+ * Cluster (`{ cluster: nodes }`, or a `Cluster` client). What spans slots is never a script:
+ * reading a user's sessions (one read per session key) and `revokeByUser` (one atomic revocation
+ * per session, listed from the user's index). Tested with Redis 7, standalone, under Sentinel
+ * (ioredis `sentinels` options) and as a 3-master cluster.
  *
  * The connection and its failure semantics are in `redis-connection.ts`, the revocation feed
  * (pub/sub and replay) in `redis-revocations.ts`, the Lua scripts in `redis-scripts.ts` and the
  * hash encoding in `redis-codec.ts`.
  */
 import { parseDuration, type Duration } from '@baton/protocol'
-import type { Redis, RedisOptions } from 'ioredis'
+import { sharedBackend } from '../rate-limit/backend.js'
+import { redisRateLimiterBackend } from '../rate-limit/redis-backend.js'
 import { decodeSession, encodeRotation, encodeSession, pairsToRecord } from './redis-codec.js'
-import { isClient, redisConnection } from './redis-connection.js'
+import {
+  isCluster,
+  redisConnection,
+  type RedisClient,
+  type RedisSource,
+} from './redis-connection.js'
 import { revocationFeed } from './redis-revocations.js'
-import { CREATE, INDEX_ADD, REVOKE, ROTATE, runScript } from './redis-scripts.js'
+import { CREATE, INDEX_ADD, RAISE_EPOCH, REVOKE, ROTATE, runScript } from './redis-scripts.js'
 import type { RevocationReason, SessionStore, StoredSession } from './types.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /**
-   * The connection: an ioredis client, ioredis options, or a URL such as
-   * `redis://:password@host:6379/0`.
+   * The connection: an ioredis client (`Redis` or `Cluster`), ioredis options (with `sentinels`
+   * and `name` for a Sentinel-managed primary), `{ cluster: [{ host, port }, …], options? }` for
+   * a Redis Cluster, or a URL such as `redis://:password@host:6379/0`.
    *
    * A client you pass stays yours: `close()` does not close it, and its own settings decide how
    * commands behave while Redis is unreachable. From options or a URL the store creates a client
@@ -52,7 +67,7 @@ export interface RedisStoreOptions {
    * Revocations are received on a separate connection, always created by the store (a duplicate
    * of this one's settings), because a connection in subscriber mode can run no other command.
    */
-  redis: Redis | RedisOptions | string
+  redis: RedisSource
   /**
    * Prefix of every key and of the pub/sub channel. Give each application (and each test run) its
    * own. It may not contain `{` or `}`, which would break the hash tags.
@@ -77,18 +92,33 @@ export interface RedisStoreOptions {
    * @default Date.now
    */
   now?: () => number
+  /**
+   * For a primary with replicas (Sentinel): every write (sign-in, rotation, revocation, epoch)
+   * waits until `replicas` replicas have it (Redis `WAIT`, at most `timeout`), and answers 503
+   * `store_unavailable` when fewer acknowledged it. Redis replicates asynchronously, so without
+   * this a failover can lose the writes of the last moments before it: a lost rotation brings the
+   * previous refresh token back (the next refresh then looks like reuse and ends the session), a
+   * lost revocation brings a session back. With it, a write the BFF reported is on a replica
+   * before the browser hears of it; the cost is one replication round trip per write. See the
+   * README's Sentinel section for the measured difference. Not for Redis Cluster (refused), whose
+   * `WAIT` would reach another node than the write.
+   * @default undefined (no waiting)
+   */
+  waitForReplicas?: { replicas: number; timeout?: Duration }
 }
 
 /** The Redis store: a {@link SessionStore} plus what operations and tests need to look at it. */
 export interface RedisStore extends SessionStore {
   /** The command connection (the one passed in, or the one the store created). */
-  readonly client: Redis
+  readonly client: RedisClient
   /** The names of the store's keys and channel. */
   readonly keys: {
     session(sessionId: string): string
     user(userId: string): string
     readonly revoked: string
+    readonly epoch: string
     readonly channel: string
+    proof(digest: string): string
   }
 }
 
@@ -129,24 +159,44 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const replayMs = parseDuration(options.revocationReplay ?? '15m', 'revocationReplay')
   const timeoutMs = parseDuration(options.timeout ?? '2s', 'timeout')
   if (timeoutMs <= 0) throw new TypeError('redisStore: timeout must be positive')
-  if (isClient(options.redis) && options.redis.isCluster) {
-    // Scripts are slot-safe, but the user index and the pipelines span slots.
-    throw new TypeError('redisStore: Redis Cluster clients are not supported yet')
-  }
 
   const connection = redisConnection(options.redis, timeoutMs)
   const { client } = connection
   const call = connection.call.bind(connection)
+  const replication = options.waitForReplicas
+  const replicas = replication?.replicas ?? 0
+  const replicaTimeoutMs = parseDuration(replication?.timeout ?? '250ms', 'waitForReplicas.timeout')
+  if (replication !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
+    throw new TypeError('redisStore: waitForReplicas.replicas must be a whole number of at least 1')
+  }
+  // WAIT counts the replicas of the connection it is sent on: the single primary's.
+  const primary = isCluster(client) ? null : client
+  if (replicas > 0 && primary === null) {
+    throw new TypeError('redisStore: waitForReplicas is for a single primary, not a Redis Cluster')
+  }
+  /** Resolves once `replicas` replicas have this connection's writes so far; throws when not. */
+  const replicated = async () => {
+    if (replicas === 0 || primary === null) return
+    const acknowledged = await primary.wait(replicas, replicaTimeoutMs)
+    if (acknowledged < replicas) {
+      throw new Error(
+        `redis store: ${acknowledged} of ${replicas} replicas acknowledged the write within ${replicaTimeoutMs} ms`,
+      )
+    }
+  }
   const keys: RedisStore['keys'] = {
     session: (sessionId) => `${prefix}{${sessionId}}:s`,
     user: (userId) => `${prefix}u:{${userId}}`,
     revoked: `${prefix}revoked`,
+    epoch: `${prefix}epoch`,
     channel: `${prefix}revocations`,
+    proof: (digest) => `${prefix}dpop:${digest}`,
   }
   const revocations = revocationFeed({
     connection,
     channel: keys.channel,
     revokedKey: keys.revoked,
+    epochKey: keys.epoch,
     replayMs,
     clock: options.now ?? (() => Date.now()),
   })
@@ -164,6 +214,20 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       [now, reason, onlyLive ? '1' : '0'],
     )
     return before === null ? null : decodeSession(pairsToRecord(before))
+  }
+
+  /**
+   * The hashes of `ids`: one pipeline on a single Redis; on a cluster, where a pipeline must stay
+   * in one slot and every session has its own, concurrent reads (ioredis sends each to its node).
+   */
+  const readSessions = async (ids: readonly string[]): Promise<unknown[]> => {
+    if (isCluster(client)) return Promise.all(ids.map((id) => client.hgetall(keys.session(id))))
+    const pipeline = client.pipeline()
+    for (const id of ids) pipeline.hgetall(keys.session(id))
+    return ((await pipeline.exec()) ?? []).map(([error, fields]) => {
+      if (error) throw error
+      return fields
+    })
   }
 
   /** The user's indexed ids whose absolute deadline is still ahead. */
@@ -187,12 +251,14 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           )
         }
         const ttl = Math.max(1, Math.ceil(sessionDeadline(session) - now))
-        return runScript(
+        const result = await runScript(
           client,
           CREATE,
           [keys.session(session.id)],
           [ttl, ...encodeSession(session)],
         )
+        await replicated()
+        return result
       })
       if (created !== 1) throw new Error(`session ${session.id} already exists`)
     },
@@ -203,19 +269,27 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
     async rotate(sessionId, expectedTokenHash, rotation, now) {
       const { set, unset } = encodeRotation(rotation)
-      const rotated = await call(() =>
-        runScript(
+      const rotated = await call(async () => {
+        const result = await runScript(
           client,
           ROTATE,
           [keys.session(sessionId)],
           [expectedTokenHash, now, set.length / 2, ...set, ...unset],
-        ),
-      )
+        )
+        // A 503 after the rotation is safe: the browser retries with the cookie it has, which is
+        // now the previous one, and gets the same successor from the grace window.
+        if (result === 1) await replicated()
+        return result
+      })
       return rotated === 1
     },
 
     async revoke(sessionId, reason, now) {
-      const before = await call(() => revokeOne(sessionId, reason, now, false))
+      const before = await call(async () => {
+        const revoked = await revokeOne(sessionId, reason, now, false)
+        if (revoked) await replicated()
+        return revoked
+      })
       if (before) await revocations.announce([before.id])
       return before
     },
@@ -224,7 +298,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const revoked = await call(async () => {
         const ids = await indexedIds(userId, now)
         const results = await Promise.all(ids.map((id) => revokeOne(id, reason, now, true)))
-        return results.filter((session): session is StoredSession => session !== null)
+        const revoked = results.filter((session): session is StoredSession => session !== null)
+        if (revoked.length > 0) await replicated()
+        return revoked
       })
       if (revoked.length > 0) await revocations.announce(revoked.map((session) => session.id))
       return revoked
@@ -234,13 +310,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return call(async () => {
         const ids = await indexedIds(userId, now)
         if (ids.length === 0) return []
-        const pipeline = client.pipeline()
-        for (const id of ids) pipeline.hgetall(keys.session(id))
-        const replies = (await pipeline.exec()) ?? []
+        const replies = await readSessions(ids)
         const live: StoredSession[] = []
         const gone: string[] = []
-        replies.forEach(([error, fields], i) => {
-          if (error) throw error
+        replies.forEach((fields, i) => {
           const session = decodeSession(pairsToRecord(fields))
           if (!session) gone.push(ids[i]!)
           else if (isLive(session, now)) live.push(session)
@@ -252,6 +325,34 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     subscribeRevocations: (listener) => revocations.subscribe(listener),
+
+    async getRevocationEpoch() {
+      const stored = await call(() => client.get(keys.epoch))
+      return stored === null ? 0 : Number(stored)
+    },
+
+    async raiseRevocationEpoch(epoch) {
+      const current = Number(
+        await call(async () => {
+          const result = await runScript(client, RAISE_EPOCH, [keys.epoch], [String(epoch)])
+          await replicated()
+          return result
+        }),
+      )
+      await revocations.announceEpoch(current)
+      return current
+    },
+
+    subscribeRevocationEpoch: (listener) => revocations.subscribeEpoch(listener),
+
+    async rememberProof(key, expiresAt, now) {
+      const ttl = Math.max(1, Math.ceil(expiresAt - now))
+      const set = await call(() => client.set(keys.proof(key), '1', 'PX', ttl, 'NX'))
+      return set === 'OK'
+    },
+
+    // Rate-limit counters on this Redis, under `<p>rl:`: every instance shares one budget.
+    rateLimiterBackend: sharedBackend(() => redisRateLimiterBackend(connection, prefix)),
 
     async close() {
       revocations.close()

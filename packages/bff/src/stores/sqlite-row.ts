@@ -24,6 +24,12 @@ export interface Row {
   generation: number
   revoked_at: number | null
   revoked_reason: string | null
+  /** NULL in rows written before step-up existed. */
+  auth_time: number | null
+  amr_json: string | null
+  acr: string | null
+  /** NULL for an unbound session, and in rows written before binding existed. */
+  jkt: string | null
 }
 
 /** @internal The session `row` holds; a row that cannot be one throws. */
@@ -37,6 +43,10 @@ export function toSession(row: Row): StoredSession {
     throw new Error(`sqlite store: session ${row.id} has a malformed user`)
   if (row.revoked_reason !== null && !isRevocationReason(row.revoked_reason)) {
     throw new Error(`sqlite store: session ${row.id} has an unknown revocation reason`)
+  }
+  const amr: unknown = row.amr_json === null ? ['pwd'] : JSON.parse(row.amr_json)
+  if (!Array.isArray(amr) || !amr.every((method) => typeof method === 'string')) {
+    throw new Error(`sqlite store: session ${row.id} has a malformed amr`)
   }
   return {
     id: row.id,
@@ -56,5 +66,10 @@ export function toSession(row: Row): StoredSession {
     generation: row.generation,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    // A row from before step-up: its only proof of credentials was the login that created it.
+    authTime: row.auth_time ?? row.created_at,
+    amr,
+    acr: row.acr,
+    jkt: row.jkt ?? null,
   }
 }

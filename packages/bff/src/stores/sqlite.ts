@@ -16,8 +16,11 @@ import {
   type SessionStore,
   type StoredSession,
 } from './types.js'
-import { revocationListeners } from './listeners.js'
+import { epochListeners, revocationListeners } from './listeners.js'
+import { sharedBackend } from '../rate-limit/backend.js'
+import { sqliteRateLimiterBackend } from '../rate-limit/sqlite-backend.js'
 import { openDatabase } from './sqlite-open.js'
+import { createSchema } from './sqlite-schema.js'
 import { toSession, type Row } from './sqlite-row.js'
 
 /** Options of {@link sqliteStore}. Give exactly one of `path` and `database`. */
@@ -99,35 +102,18 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const ownsDatabase = options.database === undefined
   const db = options.database ?? openDatabase(options.path!)
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS ${table} (
-      id TEXT PRIMARY KEY,
-      user_id TEXT NOT NULL,
-      user_json TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      last_used_at INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL,
-      idle_expires_at INTEGER NOT NULL,
-      user_agent TEXT,
-      ip TEXT,
-      token_key TEXT NOT NULL,
-      token_hash TEXT NOT NULL,
-      previous_token_hash TEXT,
-      rotated_at INTEGER,
-      sealed_successor TEXT,
-      generation INTEGER NOT NULL,
-      revoked_at INTEGER,
-      revoked_reason TEXT
-    );
-    CREATE INDEX IF NOT EXISTS ${table}_user_id ON ${table} (user_id);
-    CREATE INDEX IF NOT EXISTS ${table}_deadline ON ${table} (min(expires_at, idle_expires_at));
-  `)
+  createSchema(db, table)
 
+  // Columns named: a migrated file has its added columns last, a new one wherever they are.
   const insert = db.prepare(`
-    INSERT INTO ${table} VALUES (
+    INSERT INTO ${table} (
+      id, user_id, user_json, created_at, last_used_at, expires_at, idle_expires_at, user_agent,
+      ip, token_key, token_hash, previous_token_hash, rotated_at, sealed_successor, generation,
+      revoked_at, revoked_reason, auth_time, amr_json, acr, jkt
+    ) VALUES (
       @id, @userId, @userJson, @createdAt, @lastUsedAt, @expiresAt, @idleExpiresAt, @userAgent,
       @ip, @tokenKey, @tokenHash, @previousTokenHash, @rotatedAt, @sealedSuccessor, @generation,
-      @revokedAt, @revokedReason
+      @revokedAt, @revokedReason, @authTime, @amrJson, @acr, @jkt
     )`)
   const selectOne = db.prepare<[string], Row>(`SELECT * FROM ${table} WHERE id = ?`)
   const selectLive = db.prepare<[string, number], Row>(`
@@ -137,13 +123,30 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     UPDATE ${table} SET
       token_hash = @tokenHash, previous_token_hash = @previousTokenHash, rotated_at = @rotatedAt,
       sealed_successor = @sealedSuccessor, generation = @generation, last_used_at = @lastUsedAt,
-      idle_expires_at = @idleExpiresAt, ip = @ip, user_agent = @userAgent
+      idle_expires_at = @idleExpiresAt, ip = @ip, user_agent = @userAgent,
+      auth_time = @authTime, amr_json = @amrJson, acr = @acr
     WHERE id = @id AND token_hash = @expected AND revoked_at IS NULL`)
   const markRevoked = db.prepare<[number, string, string]>(`
     UPDATE ${table} SET revoked_at = ?, revoked_reason = ?, sealed_successor = NULL
     WHERE id = ? AND revoked_at IS NULL`)
+  const selectEpoch = db.prepare<[], { value: number }>(
+    `SELECT value FROM ${table}_meta WHERE key = 'revocation_epoch'`,
+  )
+  // Never moves back: two administrators raising it at once leave the later of the two.
+  const raiseEpoch = db.prepare<[number]>(`
+    INSERT INTO ${table}_meta (key, value) VALUES ('revocation_epoch', ?)
+    ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`)
   const deleteDead = db.prepare<[number]>(
     `DELETE FROM ${table} WHERE min(expires_at, idle_expires_at) <= ?`,
+  )
+  // Set-if-absent, where a key past its expiry counts as absent: one statement, so it stays
+  // atomic if a second process opens the file.
+  const rememberProof = db.prepare<[string, number, number]>(`
+    INSERT INTO ${table}_dpop_proofs (key, expires_at) VALUES (?, ?)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+    WHERE ${table}_dpop_proofs.expires_at <= ?`)
+  const deleteDeadProofs = db.prepare<[number]>(
+    `DELETE FROM ${table}_dpop_proofs WHERE expires_at <= ?`,
   )
 
   const revokeOne = db.transaction(
@@ -163,9 +166,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   )
 
   const listeners = revocationListeners()
+  const epochs = epochListeners()
+  const readEpoch = () => selectEpoch.get()?.value ?? 0
   let lastSweep = clock()
   const sweep = (now = clock()) => {
     lastSweep = now
+    deleteDeadProofs.run(now)
     return deleteDead.run(now).changes
   }
   const writeSweepGap = interval > 0 ? interval : 60_000
@@ -219,6 +225,10 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
           generation: session.generation,
           revokedAt: session.revokedAt,
           revokedReason: session.revokedReason,
+          authTime: session.authTime,
+          amrJson: JSON.stringify(session.amr),
+          acr: session.acr,
+          jkt: session.jkt,
         })
       } catch (error) {
         if (isUniqueViolation(error)) throw new Error(`session ${session.id} already exists`)
@@ -246,6 +256,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
           idleExpiresAt: rotation.idleExpiresAt,
           ip: rotation.ip,
           userAgent: rotation.userAgent,
+          authTime: rotation.authTime,
+          amrJson: JSON.stringify(rotation.amr),
+          acr: rotation.acr,
           id: sessionId,
           expected: expectedTokenHash,
         })
@@ -273,9 +286,45 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     subscribeRevocations: (listener) => listeners.subscribe(listener),
 
+    async getRevocationEpoch() {
+      return guard(readEpoch)
+    },
+
+    async raiseRevocationEpoch(epoch) {
+      const current = guard(() => {
+        raiseEpoch.run(epoch)
+        return readEpoch()
+      })
+      epochs.notify(current)
+      return current
+    },
+
+    subscribeRevocationEpoch(listener) {
+      // A new subscriber hears the epoch in force: read it from the file, which another process
+      // may have raised (its later raises reach this process only through refresh, which reads it).
+      try {
+        epochs.notify(readEpoch())
+      } catch {
+        // The database is unavailable right now; refresh still reads the epoch every time.
+      }
+      return epochs.subscribe(listener)
+    },
+
+    async rememberProof(key, expiresAt, now) {
+      return guard(() => {
+        const { changes } = rememberProof.run(key, expiresAt, now)
+        noteWrite(now)
+        return changes === 1
+      })
+    },
+
+    // Rate-limit counters in the same database, table `<tableName>_rate_limits`.
+    rateLimiterBackend: sharedBackend(() => sqliteRateLimiterBackend(db, `${table}_rate_limits`)),
+
     async close() {
       if (timer) clearInterval(timer)
       listeners.clear()
+      epochs.clear()
       if (ownsDatabase && db.open) db.close()
     },
   }

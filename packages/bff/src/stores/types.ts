@@ -8,12 +8,17 @@
  * timeouts) lives once, in the BFF, so every store behaves the same under concurrency.
  */
 import type { SessionUser } from '@baton/protocol'
+import type { RateLimiterBackend } from '../rate-limit/backend.js'
 
 /**
  * Every {@link RevocationReason}: the user's own sign-out (`logout`, `logout_everywhere`), a
  * revocation from another session or by the application (`revoked`), theft (`reuse_detected`), a
  * deadline (`expired`), a new sign-in in the same browser (`replaced`), and a user the
- * application no longer accepts (`user_invalid`: `validateSession` refused, or `admin.revokeUser`).
+ * application no longer accepts (`user_invalid`: `validateSession` refused, or `admin.revokeUser`),
+ * the oldest session ended by a login past `maxSessionsPerUser` (`session_limit`), a request
+ * unlike the session's own whose anomaly action is `revoke` (`anomaly`), and a valid DPoP proof
+ * signed by another key than the one the session is bound to (`binding_mismatch`: the refresh
+ * cookie left its browser).
  */
 export const REVOCATION_REASONS = [
   'logout',
@@ -23,6 +28,9 @@ export const REVOCATION_REASONS = [
   'expired',
   'replaced',
   'user_invalid',
+  'session_limit',
+  'anomaly',
+  'binding_mismatch',
 ] as const
 
 /** Why a session stopped being usable. */
@@ -68,6 +76,27 @@ export interface StoredSession {
   generation: number
   revokedAt: number | null
   revokedReason: RevocationReason | null
+  /**
+   * Epoch ms of the last proof of credentials in this session: the login, or the latest
+   * `POST /reauthenticate`. Access tokens carry it as `auth_time` (RFC 9470 step-up). `0` means
+   * "never proven": it fails every `maxAge`, so a rotation writing `0` forces a step-up at the
+   * next sensitive request. Records written before this field existed read it as `createdAt`.
+   */
+  authTime: number
+  /**
+   * Authentication methods of that proof (RFC 8176 values, e.g. `['pwd']`); access tokens carry
+   * them as `amr`. Older records read `['pwd']`, the only method that existed then.
+   */
+  amr: string[]
+  /** Authentication context class of that proof, if known; access tokens carry it as `acr`. */
+  acr: string | null
+  /**
+   * The RFC 7638 thumbprint of the browser key the session is bound to (DPoP, RFC 9449), set at
+   * login and never changed; `null` for an unbound session. Every refresh, logout and step-up of
+   * a bound session must carry a proof signed by that key, and its access tokens carry it as
+   * `cnf.jkt`. Records written before binding existed read `null`.
+   */
+  jkt: string | null
 }
 
 /** What a successful rotation writes. */
@@ -82,10 +111,19 @@ export type SessionRotation = Pick<
   | 'idleExpiresAt'
   | 'ip'
   | 'userAgent'
+  | 'authTime'
+  | 'amr'
+  | 'acr'
 >
 
 /** Receives the ids of sessions revoked anywhere (this process or, for shared stores, any other). */
 export type RevocationListener = (sessionIds: readonly string[]) => void
+
+/**
+ * Receives the revocation epoch (epoch ms, see {@link SessionStore.raiseRevocationEpoch}) whenever
+ * it is raised anywhere, and once on subscribing when one is set.
+ */
+export type EpochListener = (epoch: number) => void
 
 /**
  * Where sessions live. Every method is async; a store that cannot reach its backend throws the
@@ -127,6 +165,37 @@ export interface SessionStore {
    * Returns an unsubscribe function.
    */
   subscribeRevocations(listener: RevocationListener): () => void
+  /**
+   * The revocation epoch (epoch ms): every session created before it is over, and every access
+   * token issued before it is refused. `0` when none was ever set. Read on every refresh.
+   */
+  getRevocationEpoch(): Promise<number>
+  /**
+   * Raises the revocation epoch to `epoch` unless it is already later (it never moves back), and
+   * tells every epoch subscriber of every BFF sharing this store. Returns the epoch now in force.
+   * This is `bff.admin.revokeAll()`: one write, whatever the number of sessions.
+   */
+  raiseRevocationEpoch(epoch: number): Promise<number>
+  /**
+   * Subscribes to the revocation epoch, like {@link SessionStore.subscribeRevocations}; a
+   * subscriber also receives the epoch in force when one is set (at once for an embedded store,
+   * as soon as the feed is connected for a shared one). Returns an unsubscribe function.
+   */
+  subscribeRevocationEpoch(listener: EpochListener): () => void
+  /**
+   * Where the BFF keeps its rate-limit counters ({@link RateLimiterBackend}): next to the sessions,
+   * so every instance sharing this store shares one budget. A store without it gets counters in
+   * the BFF's process, with a warning at start-up.
+   */
+  rateLimiterBackend?(): RateLimiterBackend
+  /**
+   * The DPoP replay cache (RFC 9449 §11.1): remembers `key` (a digest of a proof's key and `jti`)
+   * until `expiresAt` (epoch ms), atomically, set-if-absent. Resolves `true` when the key was not
+   * held (the proof is new), `false` when it was (a replay). Kept beside the sessions so that a
+   * proof used at one instance is refused at every other. A store without it gets a cache in the
+   * BFF's process, with a warning at start-up. Every built-in store has it.
+   */
+  rememberProof?(key: string, expiresAt: number, now: number): Promise<boolean>
   /** Releases connections and timers. */
   close(): Promise<void>
 }

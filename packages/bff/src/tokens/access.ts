@@ -31,6 +31,22 @@ export interface AccessTokenClaims extends JWTPayload {
    * verifying, so tokens minted before it was added keep working until they expire.
    */
   client_id?: string
+  /**
+   * When the user last proved who they are in this session (OIDC `auth_time`, epoch seconds): the
+   * login or the latest `POST /reauthenticate`. `requireAuth({ maxAge })` compares it with the
+   * clock (RFC 9470). Absent from tokens minted before step-up existed; those fail any `maxAge`.
+   */
+  auth_time?: number
+  /** How the user proved it (RFC 8176 values, e.g. `['pwd']`). */
+  amr?: string[]
+  /** The authentication context class of that proof, when known (`requireAuth({ acr })`). */
+  acr?: string
+  /**
+   * The confirmation of a token bound to a browser key (RFC 9449 §6.1): the RFC 7638 thumbprint
+   * of that key. `requireAuth()` then accepts the token only as `Authorization: DPoP` with a
+   * proof signed by that key; absent from the tokens of unbound sessions.
+   */
+  cnf?: { jkt: string }
 }
 
 /** Where `requireAuth` finds verification keys. */
@@ -56,6 +72,12 @@ export async function signAccessToken(
     clientId: string
     userId: string
     sessionId: string
+    /** Epoch ms of the last proof of credentials; `auth_time` is it in whole seconds. */
+    authTime: number
+    amr: readonly string[]
+    acr: string | null
+    /** The thumbprint of the key the session is bound to (`cnf.jkt`); `null` or absent: unbound. */
+    jkt?: string | null
   },
   now: number,
   ttlMs: number,
@@ -78,6 +100,11 @@ export async function signAccessToken(
     exp,
     jti: globalThis.crypto.randomUUID(),
     client_id: claims.clientId,
+    // Rounded down: a proof made at 12.9 s counts as made at 12 s, never as more recent than it was.
+    auth_time: Math.floor(claims.authTime / 1000),
+    amr: claims.amr,
+    ...(claims.acr === null ? {} : { acr: claims.acr }),
+    ...(claims.jkt == null ? {} : { cnf: { jkt: claims.jkt } }),
   })
   const input = `${header}.${payload}`
   const signature = await primitives.sign(signer.alg, signer.key, encoder.encode(input))
@@ -138,6 +165,32 @@ export async function verifyAccessToken(
       'sid',
       'check_failed',
     )
+  }
+  const fail = (claim: string, message: string) =>
+    new errors.JWTClaimValidationFailed(message, payload, claim, 'check_failed')
+  if (
+    payload.auth_time !== undefined &&
+    (typeof payload.auth_time !== 'number' || !Number.isFinite(payload.auth_time))
+  ) {
+    throw fail('auth_time', 'auth_time must be a number')
+  }
+  if (
+    payload.amr !== undefined &&
+    (!Array.isArray(payload.amr) || !payload.amr.every((method) => typeof method === 'string'))
+  ) {
+    throw fail('amr', 'amr must be an array of strings')
+  }
+  if (payload.acr !== undefined && typeof payload.acr !== 'string') {
+    throw fail('acr', 'acr must be a string')
+  }
+  if (
+    payload.cnf !== undefined &&
+    (typeof payload.cnf !== 'object' ||
+      payload.cnf === null ||
+      typeof (payload.cnf as { jkt?: unknown }).jkt !== 'string')
+  ) {
+    // A token we cannot tell bound from unbound is refused, never taken as a bearer token.
+    throw fail('cnf', 'cnf must be an object with a string jkt')
   }
   if (payload.client_id !== undefined && typeof payload.client_id !== 'string') {
     throw new errors.JWTClaimValidationFailed(

@@ -12,6 +12,8 @@ import { signAccessToken } from './access.js'
 /** @internal */
 export interface Issued {
   accessToken: string
+  /** `DPoP` for a session bound to a browser key (RFC 9449 §5), else `Bearer`. */
+  tokenType: 'Bearer' | 'DPoP'
   expiresAt: number
   expiresIn: number
   /** Seconds until the session's idle deadline. */
@@ -23,10 +25,16 @@ export interface Issued {
   sessionId: string
 }
 
-/** @internal Signs an access token for `session` at `now` and pairs it with `refreshToken`. */
+/**
+ * @internal Signs an access token for `session` at `now` and pairs it with `refreshToken`. A bound
+ * session's token carries its key thumbprint (`cnf.jkt`, RFC 9449 §6.1).
+ */
 export async function issueGrant(
   config: Pick<BffConfig, 'keys' | 'issuer' | 'audience' | 'clientId' | 'accessTokenTtlMs'>,
-  session: Pick<StoredSession, 'id' | 'userId' | 'user' | 'expiresAt' | 'idleExpiresAt'>,
+  session: Pick<
+    StoredSession,
+    'id' | 'userId' | 'user' | 'expiresAt' | 'idleExpiresAt' | 'authTime' | 'amr' | 'acr' | 'jkt'
+  >,
   refreshToken: string,
   now: number,
 ): Promise<Issued> {
@@ -38,6 +46,10 @@ export async function issueGrant(
       clientId: config.clientId,
       userId: session.userId,
       sessionId: session.id,
+      authTime: session.authTime,
+      amr: session.amr,
+      acr: session.acr,
+      jkt: session.jkt,
     },
     now,
     config.accessTokenTtlMs,
@@ -45,6 +57,7 @@ export async function issueGrant(
   )
   return {
     accessToken: token,
+    tokenType: session.jkt === null ? 'Bearer' : 'DPoP',
     expiresAt,
     expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)),
     // Rounded down, so a client planning by it never counts on a second the session lacks.

@@ -1,0 +1,39 @@
+/**
+ * @module
+ * How many times a session rotated lately. The stored session only knows its last rotation
+ * (`rotatedAt`), so the times of the recent ones are kept here, in this process, on the BFF's own
+ * clock: exact on one instance or behind sticky routing; behind a round-robin balancer each
+ * instance sees its share, so a burst must be that many times larger to be seen. Memory is
+ * bounded: at most `capacity` sessions of `max + 1` timestamps each, the least recently refreshed
+ * forgotten first (which can only miss a signal, never raise a false one).
+ * @internal
+ */
+
+/** @internal */
+export interface CadenceTracker {
+  /** Records a rotation of `sessionId` at `now`; returns how many fell within the window (at most `max + 1`). */
+  record(sessionId: string, now: number): number
+}
+
+/** @internal */
+export function createCadenceTracker(options: {
+  max: number
+  windowMs: number
+  capacity?: number
+}): CadenceTracker {
+  const { max, windowMs, capacity = 10_000 } = options
+  const recent = new Map<string, number[]>()
+  return {
+    record(sessionId, now) {
+      const times = (recent.get(sessionId) ?? []).filter((at) => now - at < windowMs)
+      times.push(now)
+      // One more than the limit is enough to know it was passed.
+      if (times.length > max + 1) times.splice(0, times.length - (max + 1))
+      // Re-inserting keeps the Map in least-recently-refreshed order for eviction.
+      recent.delete(sessionId)
+      recent.set(sessionId, times)
+      if (recent.size > capacity) recent.delete(recent.keys().next().value!)
+      return times.length
+    },
+  }
+}

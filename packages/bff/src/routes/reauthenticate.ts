@@ -1,0 +1,108 @@
+/**
+ * @module
+ * `POST {base}/reauthenticate` (RFC 9470 step-up): the handler the cookie routes mount behind their
+ * own guards (cookie path, body size, CSRF, one refresh cookie). It takes the bearer token and the
+ * refresh cookie of one live session, and a `ReauthenticateBody` `{ username, password }`; on
+ * success the session's `authTime` is now and the answer is a new grant (with the rotated cookie),
+ * exactly like refresh's.
+ *
+ * The cheap checks come first: nobody without a live session (bearer and cookie of the same one)
+ * gets a password checked here, so the route is no password oracle for strangers.
+ */
+import { SESSION_END_CODES, type ReauthenticateBody } from '@baton/protocol'
+import type { Context } from 'hono'
+import { readJsonBody } from '../body.js'
+import { BffError, isBffError } from '../errors.js'
+import { ownTokenCheck } from '../middleware/bff-require-auth.js'
+import type { BffConfig, Credentials } from '../options.js'
+import { requestMeta } from '../request-meta.js'
+import type { SessionService } from '../session-service.js'
+import type { Issued } from '../tokens/grant.js'
+
+const MAX_BODY_BYTES = 8 * 1024
+
+const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
+
+/** The same rules as the login form's, with the same messages. */
+async function readCredentials(
+  c: Context,
+  config: Pick<BffConfig, 'maxUsernameLength' | 'maxPasswordLength'>,
+): Promise<ReauthenticateBody> {
+  const body = await readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest('Expected a JSON object { username, password }.')
+  }
+  const { username, password } = body as Record<string, unknown>
+  if (typeof username !== 'string' || username.length === 0) {
+    throw invalidRequest('username must be a non-empty string.')
+  }
+  if (typeof password !== 'string' || password.length === 0) {
+    throw invalidRequest('password must be a non-empty string.')
+  }
+  if (username.length > config.maxUsernameLength) {
+    throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
+  }
+  if (password.length > config.maxPasswordLength) {
+    throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
+  }
+  return { username, password }
+}
+
+/** One answer for a wrong password and for another user's right one: no oracle between them. */
+const refused = () =>
+  new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
+
+/**
+ * @internal True for an answer that says the session is over (`no_session`, `session_revoked`,
+ * …): the route clears the cookies with it, as refresh does. A wrong password is not one.
+ */
+export const endsSession = (error: unknown): error is BffError =>
+  isBffError(error) &&
+  error.status === 401 &&
+  (SESSION_END_CODES as readonly string[]).includes(error.code)
+
+/**
+ * @internal The bearer check and the handler of `POST /reauthenticate`. `authenticate` is the
+ * application's, or a wrapper of it (a rate limit) the cookie routes share with login.
+ */
+export function reauthenticateRoute(
+  config: BffConfig,
+  sessions: SessionService,
+  authenticate: (credentials: Credentials, c: Context) => Promise<unknown> = config.authenticate,
+) {
+  const meta = (c: Context) => requestMeta(config, c)
+  return {
+    /** The access token of the session, as the session routes verify it. */
+    bearer: ownTokenCheck(config),
+
+    /** Checks everything and returns the grant the route answers with. */
+    async handle(c: Context, cookie: string | undefined, tokenSessionId: string): Promise<Issued> {
+      const about = meta(c)
+      const credentials = await readCredentials(c, config)
+      const target = await sessions.stepUp.target({ cookie, tokenSessionId, meta: about })
+      const { session } = target
+      const user = await authenticate(credentials, c)
+      if (
+        user !== null &&
+        (typeof user !== 'object' || typeof (user as { id?: unknown }).id !== 'string')
+      ) {
+        throw new TypeError(
+          'authenticate must resolve to null or a user with a non-empty string id',
+        )
+      }
+      if (!user || (user as { id: string }).id !== session.userId) {
+        config.emit({
+          type: 'reauthenticate_failed',
+          reason: user ? 'user_mismatch' : 'invalid_credentials',
+          username: credentials.username,
+          sessionId: session.id,
+          userId: session.userId,
+          at: config.now(),
+          ...about,
+        })
+        throw refused()
+      }
+      return sessions.stepUp.complete(target, about)
+    },
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * @module
+ * Revocations and the revocation epoch reaching every instance's `requireAuth` through PostgreSQL
+ * `LISTEN/NOTIFY`. A revocation is announced with `pg_notify` inside the transaction that writes
+ * it, so an announcement can neither come before the write nor without it. One dedicated
+ * connection listens (a pooled one would be handed to other queries); when it drops, it
+ * reconnects (at least once a second) and replays from the table what it may have missed: the
+ * sessions revoked since shortly before the drop, and the epoch in force. Revoked rows stay until
+ * their deadline, which is at least as long as any access token of theirs lives, so the table
+ * itself is the replay log.
+ * @internal
+ */
+import pg from 'pg'
+import type { ClientConfig, Pool } from 'pg'
+import { epochListeners, revocationListeners } from './listeners.js'
+import type { PostgresNames } from './postgres-schema.js'
+import type { EpochListener, RevocationListener } from './types.js'
+
+/** What one notification carries: revoked session ids, or the epoch now in force. */
+type Announcement = { revoked: string[] } | { epoch: number }
+
+// NOTIFY payloads are capped at 8000 bytes; ids are ~43 characters, so 100 fit with room to spare.
+const IDS_PER_NOTIFICATION = 100
+// A notification sent just before the drop may be lost with it; replaying from a little earlier
+// costs nothing (listeners are idempotent) and covers clock steps between the two machines.
+const REPLAY_MARGIN_MS = 5_000
+
+/** @internal The `SELECT pg_notify(…)` calls announcing `announcement`, to run in the writer's transaction. */
+export function announcements(announcement: Announcement): string[] {
+  if ('epoch' in announcement) return [JSON.stringify(announcement)]
+  const payloads: string[] = []
+  for (let i = 0; i < announcement.revoked.length; i += IDS_PER_NOTIFICATION) {
+    payloads.push(
+      JSON.stringify({ revoked: announcement.revoked.slice(i, i + IDS_PER_NOTIFICATION) }),
+    )
+  }
+  return payloads
+}
+
+function parse(payload: string | undefined): Announcement | null {
+  try {
+    const value: unknown = JSON.parse(payload ?? '')
+    if (typeof value !== 'object' || value === null) return null
+    const { revoked, epoch } = value as { revoked?: unknown; epoch?: unknown }
+    if (Array.isArray(revoked) && revoked.every((id) => typeof id === 'string')) {
+      return { revoked }
+    }
+    if (typeof epoch === 'number' && Number.isFinite(epoch)) return { epoch }
+  } catch {
+    // Not ours: another writer on the channel. Ignored rather than trusted.
+  }
+  return null
+}
+
+/** @internal The listening side of one store. */
+export interface PostgresFeed {
+  /** Delivers in this process at once (the notification follows for the other instances). */
+  revoked(ids: readonly string[]): void
+  epoch(epoch: number): void
+  subscribe(listener: RevocationListener): () => void
+  subscribeEpoch(listener: EpochListener): () => void
+  close(): Promise<void>
+}
+
+/**
+ * @internal Starts listening on the first subscription. `connection` is what the store's pool
+ * connects with; `pool` answers the replay queries.
+ */
+export function postgresFeed(
+  connection: ClientConfig,
+  pool: Pool,
+  names: PostgresNames,
+  now: () => number,
+): PostgresFeed {
+  const revocations = revocationListeners()
+  const epochs = epochListeners()
+  let client: pg.Client | null = null
+  let closed = false
+  let starting: Promise<void> | null = null
+  let retry: ReturnType<typeof setTimeout> | undefined
+  /** When the connection was last known good: the replay starts a little before it. */
+  let lastConnectedAt: number | null = null
+
+  const deliver = (announcement: Announcement) => {
+    if ('epoch' in announcement) epochs.notify(announcement.epoch)
+    else revocations.notify(announcement.revoked)
+  }
+
+  const replay = async (since: number | null) => {
+    const { rows } = await pool.query<{ value: number }>(
+      `SELECT value FROM ${names.meta} WHERE key = 'revocation_epoch'`,
+    )
+    if (rows[0]) epochs.notify(rows[0].value)
+    if (since === null) return
+    const revoked = await pool.query<{ id: string }>(
+      `SELECT id FROM ${names.sessions} WHERE revoked_at >= $1`,
+      [since - REPLAY_MARGIN_MS],
+    )
+    revocations.notify(revoked.rows.map((row) => row.id))
+  }
+
+  const connect = async () => {
+    // Named, so an operator (or a test) can tell the listening connection from the pool's.
+    const next = new pg.Client({ ...connection, application_name: 'baton-revocations' })
+    next.on('notification', (message) => {
+      if (message.channel !== names.channel) return
+      const announcement = parse(message.payload)
+      if (announcement) deliver(announcement)
+    })
+    next.on('error', () => {
+      // 'end' follows and schedules the reconnection; an error is not worth a crash.
+    })
+    next.on('end', () => {
+      if (client === next) client = null
+      if (!closed) schedule()
+    })
+    await next.connect()
+    await next.query(`LISTEN "${names.channel}"`)
+    if (closed) {
+      await next.end()
+      return
+    }
+    client = next
+    const missedSince = lastConnectedAt
+    lastConnectedAt = now()
+    await replay(missedSince)
+  }
+
+  const start = () => {
+    starting ??= connect()
+      .catch(() => schedule())
+      .finally(() => {
+        starting = null
+      })
+    return starting
+  }
+
+  function schedule() {
+    if (closed || retry) return
+    // Keep the replay window from the last good moment, not from now.
+    lastConnectedAt ??= now()
+    retry = setTimeout(() => {
+      retry = undefined
+      void start()
+    }, 1_000)
+    retry.unref()
+  }
+
+  const ensure = () => {
+    if (!client && !starting && !retry && !closed) void start()
+  }
+
+  return {
+    revoked: (ids) => revocations.notify(ids),
+    epoch: (epoch) => epochs.notify(epoch),
+    subscribe(listener) {
+      ensure()
+      return revocations.subscribe(listener)
+    },
+    subscribeEpoch(listener) {
+      ensure()
+      return epochs.subscribe(listener)
+    },
+    async close() {
+      closed = true
+      clearTimeout(retry)
+      revocations.clear()
+      epochs.clear()
+      await starting
+      const last = client
+      client = null
+      await last?.end().catch(() => {})
+    },
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * @module
+ * `postgresStore()`: sessions in PostgreSQL through `pg` (node-postgres), for several BFF instances
+ * that share one database. Import it from `@baton/bff/stores/postgres`, so only applications that
+ * use it load the driver.
+ */
+import { parseDuration, type Duration } from '@baton/protocol'
+import pg from 'pg'
+import type { ClientConfig, Pool, PoolClient, PoolConfig } from 'pg'
+import { RateLimiterPostgres } from 'rate-limiter-flexible'
+import { storeUnavailable } from '../errors.js'
+import { sharedBackend } from '../rate-limit/backend.js'
+import { announcements, postgresFeed } from './postgres-feed.js'
+import { SESSION_COLUMNS, sessionValues, toSession, type PostgresRow } from './postgres-row.js'
+import { migrate, postgresNames } from './postgres-schema.js'
+import {
+  byCreation,
+  type RevocationReason,
+  type SessionStore,
+  type StoredSession,
+} from './types.js'
+
+/** Options of {@link postgresStore}. */
+export interface PostgresStoreOptions {
+  /**
+   * The connection: a `pg` `Pool`, pool options, or a connection string such as
+   * `postgres://baton@db:5432/app`. A pool you pass stays yours: `close()` does not end it. From
+   * options or a string the store creates a pool with `connectionTimeoutMillis` and
+   * `query_timeout` equal to {@link PostgresStoreOptions.timeout}, so a database that stops
+   * answering fails requests with 503 `store_unavailable` instead of hanging them. Revocations are
+   * received on one more connection the store opens with the same settings (`LISTEN` needs a
+   * connection of its own).
+   */
+  pool: Pool | PoolConfig | string
+  /**
+   * The schema of the store's tables, created if missing. Give each application its own (or its
+   * own `tableName`).
+   * @default 'public'
+   */
+  schema?: string
+  /**
+   * The sessions table; `<tableName>_meta`, `<tableName>_migrations` and
+   * `<tableName>_rate_limits` sit beside it.
+   * @default 'baton_sessions'
+   */
+  tableName?: string
+  /**
+   * How often rows past their deadlines (revoked ones included) and expired rate-limit counters
+   * are deleted. `0` disables the timer; call `sweep()` yourself then.
+   * @default '1m'
+   */
+  sweepInterval?: Duration
+  /** Connection and query timeout of a pool the store creates. @default '2s' */
+  timeout?: Duration
+  /** The clock of the background sweep. @default Date.now */
+  now?: () => number
+}
+
+/** The PostgreSQL store: a {@link SessionStore} with a manual sweep and its pool. */
+export interface PostgresStore extends SessionStore {
+  /** Deletes sessions past their deadlines (revoked tombstones included); returns how many. */
+  sweep(now?: number): Promise<number>
+  /** Resolves once the schema is up to date; every operation waits for it anyway. */
+  ready(): Promise<void>
+  /** The pool the store queries through. */
+  readonly pool: Pool
+}
+
+const isPool = (value: PostgresStoreOptions['pool']): value is Pool =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Pool).connect === 'function' &&
+  'totalCount' in value
+
+const UNIQUE_VIOLATION = '23505'
+const errorCode = (error: unknown) =>
+  typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined
+
+/**
+ * Sessions in PostgreSQL: shared by every instance, persistent, with revocations delivered to
+ * every instance through `LISTEN/NOTIFY`. The schema is created and migrated at start-up
+ * (versioned, under an advisory lock). Rotation is one compare-and-set `UPDATE … WHERE
+ * token_hash = $expected AND revoked_at IS NULL`, so of two instances rotating the same token
+ * exactly one wins; a revocation locks the rows it ends and announces them in the same
+ * transaction. Rate-limit counters use `rate-limiter-flexible`'s `RateLimiterPostgres` on the same
+ * pool, so every instance shares one budget.
+ *
+ * @example
+ * ```ts
+ * import { createBff } from '@baton/bff'
+ * import { postgresStore } from '@baton/bff/stores/postgres'
+ *
+ * const store = postgresStore({ pool: process.env.DATABASE_URL!, schema: 'auth' })
+ * const bff = createBff({ keys, store, authenticate })
+ * ```
+ */
+export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  if (typeof options !== 'object' || options === null || options.pool === undefined) {
+    throw new TypeError('postgresStore: options { pool } are required')
+  }
+  const table = options.tableName ?? 'baton_sessions'
+  const names = postgresNames(options.schema ?? 'public', table)
+  const interval = parseDuration(options.sweepInterval ?? '1m', 'sweepInterval')
+  const timeout = parseDuration(options.timeout ?? '2s', 'timeout')
+  const clock = options.now ?? (() => Date.now())
+
+  const ownsPool = !isPool(options.pool)
+  const pool: Pool = isPool(options.pool)
+    ? options.pool
+    : new pg.Pool({
+        connectionTimeoutMillis: timeout,
+        query_timeout: timeout,
+        ...(typeof options.pool === 'string' ? { connectionString: options.pool } : options.pool),
+      })
+  // An idle client's error (the server restarted) must not crash the process; the next query
+  // reconnects or fails as store_unavailable.
+  if (ownsPool) pool.on('error', () => {})
+  const feed = postgresFeed((pool as Pool & { options: ClientConfig }).options, pool, names, clock)
+
+  const migrated = (async () => {
+    const client = await pool.connect()
+    try {
+      await migrate(client, names, table)
+    } finally {
+      client.release()
+    }
+  })()
+  // Surfaced by the first operation (as store_unavailable) and by ready(); never unhandled.
+  migrated.catch(() => {})
+
+  /** Runs `operation` once the schema is ready; any failure is the store being unavailable. */
+  async function run<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      await migrated
+      return await operation()
+    } catch (error) {
+      throw storeUnavailable(error)
+    }
+  }
+
+  /** `work` in one transaction on one client, then the announcements it returns, at commit. */
+  async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  const announce = async (client: PoolClient, payloads: string[]) => {
+    for (const payload of payloads) {
+      await client.query('SELECT pg_notify($1, $2)', [names.channel, payload])
+    }
+  }
+
+  // Locks the rows it ends (FOR UPDATE), so two revocations of one session return it once; the
+  // CTE hands back each row as it was before the update.
+  const revokeWhere = async (
+    where: string,
+    params: unknown[],
+    reason: RevocationReason,
+    now: number,
+  ): Promise<StoredSession[]> =>
+    transaction(async (client) => {
+      const at = params.length + 1
+      const { rows } = await client.query<PostgresRow>(
+        `WITH before AS (
+           SELECT * FROM ${names.sessions} WHERE ${where} AND revoked_at IS NULL FOR UPDATE
+         )
+         UPDATE ${names.sessions} AS s
+         SET revoked_at = $${at}, revoked_reason = $${at + 1}, sealed_successor = NULL
+         FROM before WHERE s.id = before.id
+         RETURNING before.*`,
+        [...params, now, reason],
+      )
+      await announce(client, announcements({ revoked: rows.map((row) => row.id) }))
+      return rows.map(toSession)
+    })
+
+  const sweep = async (now = clock()) =>
+    run(async () => {
+      const { rowCount } = await pool.query(`DELETE FROM ${names.sessions} WHERE deadline <= $1`, [
+        now,
+      ])
+      await pool.query(`DELETE FROM "${names.schema}"."${names.rateLimits}" WHERE expire < $1`, [
+        now,
+      ])
+      await pool.query(`DELETE FROM ${names.proofs} WHERE expires_at <= $1`, [now])
+      return rowCount ?? 0
+    })
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          sweep().catch(() => {
+            // The database is unavailable right now; the next tick sweeps instead.
+          })
+        }, interval)
+      : undefined
+  // A store must never keep a process alive on its own.
+  timer?.unref()
+
+  const placeholders = SESSION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')
+
+  return {
+    pool,
+    sweep,
+    ready: () => migrated,
+
+    async create(session) {
+      await migrated.catch((error: unknown) => {
+        throw storeUnavailable(error)
+      })
+      const inserted = await pool
+        .query(
+          `INSERT INTO ${names.sessions} (${SESSION_COLUMNS.join(', ')}) VALUES (${placeholders})
+           ON CONFLICT (id) DO NOTHING`,
+          sessionValues(session),
+        )
+        .then(
+          ({ rowCount }) => rowCount === 1,
+          (error: unknown) => {
+            if (errorCode(error) === UNIQUE_VIOLATION) return false
+            throw storeUnavailable(error)
+          },
+        )
+      // Ids are random: a collision is a bug worth failing loudly on, as in the other stores.
+      if (!inserted) throw new Error(`session ${session.id} already exists`)
+    },
+
+    async get(sessionId) {
+      return run(async () => {
+        const { rows } = await pool.query<PostgresRow>(
+          `SELECT * FROM ${names.sessions} WHERE id = $1`,
+          [sessionId],
+        )
+        return rows[0] ? toSession(rows[0]) : null
+      })
+    },
+
+    async rotate(sessionId, expectedTokenHash, rotation) {
+      return run(async () => {
+        const { rowCount } = await pool.query(
+          `UPDATE ${names.sessions} SET
+             token_hash = $3, previous_token_hash = $4, rotated_at = $5, sealed_successor = $6,
+             generation = $7, last_used_at = $8, idle_expires_at = $9, ip = $10, user_agent = $11,
+             auth_time = $12, amr = $13, acr = $14
+           WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL`,
+          [
+            sessionId,
+            expectedTokenHash,
+            rotation.tokenHash,
+            rotation.previousTokenHash,
+            rotation.rotatedAt,
+            rotation.sealedSuccessor,
+            rotation.generation,
+            rotation.lastUsedAt,
+            rotation.idleExpiresAt,
+            rotation.ip,
+            rotation.userAgent,
+            rotation.authTime,
+            rotation.amr,
+            rotation.acr,
+          ],
+        )
+        return rowCount === 1
+      })
+    },
+
+    async revoke(sessionId, reason, now) {
+      const [before] = await run(() => revokeWhere('id = $1', [sessionId], reason, now))
+      if (!before) return null
+      feed.revoked([before.id])
+      return before
+    },
+
+    async revokeByUser(userId, reason, now) {
+      const revoked = await run(() =>
+        revokeWhere('user_id = $1 AND deadline > $2', [userId, now], reason, now),
+      )
+      feed.revoked(revoked.map((session) => session.id))
+      return revoked
+    },
+
+    async listByUser(userId, now) {
+      const rows = await run(async () => {
+        const result = await pool.query<PostgresRow>(
+          `SELECT * FROM ${names.sessions}
+           WHERE user_id = $1 AND revoked_at IS NULL AND deadline > $2`,
+          [userId, now],
+        )
+        return result.rows
+      })
+      // Sorted here rather than in SQL so ties order exactly as in the other stores.
+      return rows.map(toSession).sort(byCreation)
+    },
+
+    subscribeRevocations: (listener) => feed.subscribe(listener),
+
+    async getRevocationEpoch() {
+      return run(async () => {
+        const { rows } = await pool.query<{ value: number }>(
+          `SELECT value FROM ${names.meta} WHERE key = 'revocation_epoch'`,
+        )
+        return rows[0]?.value ?? 0
+      })
+    },
+
+    async raiseRevocationEpoch(epoch) {
+      const current = await run(() =>
+        transaction(async (client) => {
+          // Never moves back: two administrators raising it at once leave the later of the two.
+          const { rows } = await client.query<{ value: number }>(
+            `INSERT INTO ${names.meta} (key, value) VALUES ('revocation_epoch', $1)
+             ON CONFLICT (key) DO UPDATE SET value = GREATEST(${names.meta}.value, EXCLUDED.value)
+             RETURNING value`,
+            [epoch],
+          )
+          const value = rows[0]!.value
+          await announce(client, announcements({ epoch: value }))
+          return value
+        }),
+      )
+      feed.epoch(current)
+      return current
+    },
+
+    subscribeRevocationEpoch: (listener) => feed.subscribeEpoch(listener),
+
+    async rememberProof(key, expiresAt, now) {
+      // One statement: of two instances seeing the same proof, exactly one inserts (or takes over
+      // a row past its expiry the sweep has not deleted yet).
+      return run(async () => {
+        const { rowCount } = await pool.query(
+          `INSERT INTO ${names.proofs} (key, expires_at) VALUES ($1, $2)
+           ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
+           WHERE ${names.proofs}.expires_at <= $3`,
+          [key, expiresAt, now],
+        )
+        return rowCount === 1
+      })
+    },
+
+    // Rate-limit counters in `<tableName>_rate_limits`, created by the migrations and swept with
+    // the sessions (the library's own sweeping timer is off).
+    rateLimiterBackend: sharedBackend(() => ({
+      kind: 'postgres',
+      limiter: ({ keyPrefix, points, duration }) =>
+        new RateLimiterPostgres({
+          storeClient: pool,
+          storeType: 'pool',
+          schemaName: names.schema,
+          tableName: names.rateLimits,
+          tableCreated: true,
+          clearExpiredByTimeout: false,
+          keyPrefix,
+          points,
+          duration,
+        }),
+    })),
+
+    async close() {
+      if (timer) clearInterval(timer)
+      await feed.close()
+      await migrated.catch(() => {})
+      if (ownsPool) await pool.end()
+    },
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * A BFF with OpenID Connect sign-in, served on 127.0.0.1 (the provider must reach its back-channel
+ * route over HTTP), with an API route behind `requireAuth()` that relays the upstream token.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import { Hono } from 'hono'
+import { createBff, type Bff, type BffOptions, type RequireAuthVariables } from '../src/index.js'
+import { oidcLogin, type OidcLogin, type OidcLoginOptions } from '../src/oidc/index.js'
+import { authenticate } from './helpers.js'
+
+export const SECRET = 'a-test-secret-of-at-least-thirty-two-characters'
+export const CLIENT = { client_id: 'baton-bff', client_secret: 'bff-client-secret' }
+
+/** A port-bound server whose app is set once the provider it needs is known. */
+export interface Served {
+  origin: string
+  redirectUri: string
+  set(app: Hono): void
+  close(): Promise<void>
+}
+
+export async function reserve(): Promise<Served> {
+  let handler: Hono | null = null
+  const server: Server = createServer((req, res) => {
+    if (!handler) return void res.writeHead(503).end()
+    void getRequestListener(handler.fetch)(req, res)
+  })
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  )
+  const origin = `http://127.0.0.1:${port}`
+  return {
+    origin,
+    redirectUri: `${origin}/auth/oidc/callback`,
+    set: (app) => void (handler = app),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export interface OidcApp {
+  bff: Bff
+  oidc: OidcLogin
+  /** Every upstream access token `accessToken(c)` handed out. */
+  relayed: string[]
+}
+
+/** Mounts a BFF with `oidcLogin()` on `served`, plus `GET /api/relay` using `accessToken(c)`. */
+export function mountOidcBff(
+  served: Served,
+  issuer: string,
+  options: {
+    bff?: Partial<BffOptions>
+    oidc?: Partial<OidcLoginOptions>
+  } = {},
+): OidcApp {
+  const oidc = oidcLogin({
+    issuer,
+    clientId: CLIENT.client_id,
+    clientSecret: CLIENT.client_secret,
+    redirectUri: served.redirectUri,
+    secret: SECRET,
+    postLogoutRedirectUri: `${served.origin}/signed-out`,
+    errorPath: '/login',
+    mapUser: (claims) => ({
+      id: `idp:${claims.sub}`,
+      name: typeof claims['name'] === 'string' ? claims['name'] : claims.sub,
+    }),
+    ...options.oidc,
+  })
+  const bff = createBff({
+    authenticate,
+    logger: { warn: () => undefined, error: console.error },
+    rateLimit: false,
+    anomalies: false,
+    ...options.bff,
+    oidc,
+  })
+  const relayed: string[] = []
+  const app = new Hono<{ Variables: RequireAuthVariables }>()
+  app.route('/', bff)
+  app.get('/api/me', bff.requireAuth(), (c) => c.json({ id: c.var.userId }))
+  app.get('/api/relay', bff.requireAuth(), async (c) => {
+    const token = await oidc.accessToken(c)
+    relayed.push(token)
+    return c.json({ relayed: true })
+  })
+  served.set(app as unknown as Hono)
+  return { bff, oidc, relayed }
+}
+
+/** The headers `POST {base}/logout` and `/refresh` need from a same-origin page. */
+export const csrfFrom = (origin: string) => ({ 'x-csrf': '1', origin })

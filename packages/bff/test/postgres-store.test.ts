@@ -1,0 +1,199 @@
+/**
+ * What only the PostgreSQL store promises, beyond the shared contract: versioned migrations that
+ * many instances can run at once, revocations and the epoch crossing instances through
+ * LISTEN/NOTIFY (with the measured delay), a replay after the listening connection drops, pool
+ * ownership, and 503 `store_unavailable` when the database is unreachable.
+ */
+import pg from 'pg'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createBff, createSigningKeys, generateSigningKey } from '../src/index.js'
+import { postgresStore, type PostgresStore } from '../src/stores/postgres.js'
+import { POSTGRES_URL, dropSchema, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
+import { sessionRecord } from './store-contract.js'
+
+/** Polls `check` until it holds; returns how long that took, in ms. */
+async function timeUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5_000) {
+  const start = performance.now()
+  while (!(await check())) {
+    if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  return performance.now() - start
+}
+
+describe.skipIf(!postgresAvailable)('postgresStore', () => {
+  const opened: PostgresStore[] = []
+  const schemas: string[] = []
+  const admin = () => new pg.Client({ connectionString: POSTGRES_URL })
+
+  const open = (schema = uniqueSchema()) => {
+    if (!schemas.includes(schema)) schemas.push(schema)
+    const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 })
+    opened.push(store)
+    return store
+  }
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()))
+    for (const schema of schemas.splice(0)) await dropSchema(schema)
+  })
+
+  describe('migrations', () => {
+    it('applies each migration once when ten instances start together on an empty schema', async () => {
+      const schema = uniqueSchema()
+      const stores = Array.from({ length: 10 }, () => open(schema))
+      await Promise.all(stores.map((store) => store.ready()))
+      const client = admin()
+      await client.connect()
+      try {
+        const { rows } = await client.query<{ version: number; name: string }>(
+          `SELECT version, name FROM "${schema}".baton_sessions_migrations ORDER BY version`,
+        )
+        expect(rows).toStrictEqual([
+          { version: 1, name: 'sessions, meta and rate-limit tables' },
+          { version: 2, name: 'DPoP binding: sessions.jkt and the proof replay cache' },
+        ])
+      } finally {
+        await client.end()
+      }
+      // Every instance works on the one schema.
+      const now = Date.now()
+      await stores[3]!.create(sessionRecord('u', now), now)
+      expect(await stores[7]!.listByUser('u', now)).toHaveLength(1)
+    })
+
+    it('refuses a schema a newer version migrated, naming both versions', async () => {
+      const schema = uniqueSchema()
+      await open(schema).ready()
+      const client = admin()
+      await client.connect()
+      await client.query(
+        `INSERT INTO "${schema}".baton_sessions_migrations (version, name) VALUES (3, 'future')`,
+      )
+      await client.end()
+      const store = open(schema)
+      await expect(store.ready()).rejects.toThrow(
+        `postgresStore: "${schema}"."baton_sessions" is at schema version 3, newer than this @baton/bff knows (2)`,
+      )
+      await expect(store.get('any')).rejects.toMatchObject({
+        status: 503,
+        code: 'store_unavailable',
+      })
+    })
+
+    it('refuses a schema or table name that is not a plain identifier, at construction', () => {
+      expect(() => postgresStore({ pool: POSTGRES_URL, schema: 'a"; DROP TABLE x; --' })).toThrow(
+        TypeError,
+      )
+      expect(() => postgresStore({ pool: POSTGRES_URL, tableName: 'x'.repeat(53) })).toThrow(
+        /at most 52 characters/,
+      )
+    })
+  })
+
+  describe('revocations across instances (LISTEN/NOTIFY)', () => {
+    it('tells the other instance which sessions were revoked, and the epoch', async () => {
+      const schema = uniqueSchema()
+      const [writer, reader] = [open(schema), open(schema)]
+      await Promise.all([writer.ready(), reader.ready()])
+      const heard: string[] = []
+      const epochs: number[] = []
+      reader.subscribeRevocations((ids) => heard.push(...ids))
+      reader.subscribeRevocationEpoch((epoch) => epochs.push(epoch))
+      const now = Date.now()
+      const sessions = ['one', 'two', 'three'].map((id) => ({ ...sessionRecord('u', now), id }))
+      for (const session of sessions) await writer.create(session, now)
+      // The listener connects on the first subscription; let it.
+      await timeUntil(async () => {
+        const client = admin()
+        await client.connect()
+        const { rowCount } = await client.query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'baton-revocations' AND query LIKE 'LISTEN%${schema}%'`,
+        )
+        await client.end()
+        return rowCount === 1
+      })
+
+      await writer.revoke('one', 'logout', now)
+      const oneMs = await timeUntil(() => heard.includes('one'))
+      await writer.revokeByUser('u', 'logout_everywhere', now)
+      await timeUntil(() => heard.includes('two') && heard.includes('three'))
+      await writer.raiseRevocationEpoch(now)
+      await timeUntil(() => epochs.includes(now))
+      console.log(
+        `[baton] postgres: a revocation reached the other instance in ${oneMs.toFixed(1)} ms`,
+      )
+      expect(heard.toSorted()).toStrictEqual(['one', 'three', 'two'])
+    })
+
+    it('replays what was revoked while its listening connection was down', async () => {
+      const schema = uniqueSchema()
+      const [writer, reader] = [open(schema), open(schema)]
+      await Promise.all([writer.ready(), reader.ready()])
+      const heard = new Set<string>()
+      reader.subscribeRevocations((ids) => ids.forEach((id) => heard.add(id)))
+      const now = Date.now()
+      await writer.create({ ...sessionRecord('u', now), id: 'during-outage' }, now)
+      const listening = `application_name = 'baton-revocations' AND query LIKE 'LISTEN%${schema}%'`
+      const client = admin()
+      await client.connect()
+      try {
+        await timeUntil(
+          async () =>
+            (await client.query(`SELECT 1 FROM pg_stat_activity WHERE ${listening}`)).rowCount ===
+            1,
+        )
+        // The listening connection dies (a failover, a proxy timeout), then the revocation happens:
+        // its NOTIFY reaches nobody on that connection.
+        await client.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${listening}`,
+        )
+        await writer.revoke('during-outage', 'revoked', Date.now())
+        const ms = await timeUntil(() => heard.has('during-outage'), 10_000)
+        console.log(
+          `[baton] postgres: a revocation missed during a dropped LISTEN connection replayed after ${ms.toFixed(0)} ms`,
+        )
+      } finally {
+        await client.end()
+      }
+    })
+  })
+
+  describe('availability', () => {
+    it('answers 503 store_unavailable through the BFF when the database cannot be reached', async () => {
+      const store = postgresStore({
+        pool: 'postgres://postgres@127.0.0.1:1/test',
+        timeout: 500,
+        sweepInterval: 0,
+      })
+      opened.push(store)
+      const bff = createBff({
+        keys: createSigningKeys({ keys: [await generateSigningKey('ES256')] }),
+        store,
+        allowedOrigins: ['http://app.test'],
+        authenticate: async () => ({ id: 'u' }),
+        rateLimit: false,
+      })
+      const response = await bff.request('http://bff.test/auth/login', {
+        method: 'POST',
+        headers: { origin: 'http://app.test', 'x-csrf': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'u', password: 'p' }),
+      })
+      expect(response.status).toBe(503)
+      expect(await response.json()).toMatchObject({ error: { code: 'store_unavailable' } })
+    })
+
+    it('leaves a pool it was given open on close()', async () => {
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL })
+      const schema = uniqueSchema()
+      schemas.push(schema)
+      const store = postgresStore({ pool, schema, sweepInterval: 0 })
+      await store.ready()
+      await store.close()
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toStrictEqual([
+        { one: 1 },
+      ])
+      await pool.end()
+    })
+  })
+})

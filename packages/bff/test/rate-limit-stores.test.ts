@@ -1,0 +1,126 @@
+/**
+ * Rate-limit counters live where the sessions live: in the SQLite store's database, and in the
+ * Redis store's Redis, where three BFF instances share one budget.
+ */
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { redisStore, type RedisStore } from '../src/stores/redis.js'
+import { sqliteStore } from '../src/stores/sqlite.js'
+import { createHarness, passwordOf, type Harness } from './helpers.js'
+import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
+
+const ATTACKER = '203.0.113.9'
+
+const attempt = (h: Harness, username: string, password: string, ip: string) =>
+  h.post('/login', {
+    ip,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  })
+
+async function statusAndWait(res: Response) {
+  return { status: res.status, retryAfter: res.headers.get('retry-after') }
+}
+
+describe('SQLite store', () => {
+  it('keeps the counters in its own database, shared by two BFFs and kept across a new store on the file', async () => {
+    const store = sqliteStore({ path: ':memory:', sweepInterval: 0 })
+    const rateLimit = { login: { points: 3, duration: '1m' as const } }
+    const a = await createHarness({ store, rateLimit })
+    const b = await createHarness({ store, rateLimit })
+
+    const answers = [
+      await attempt(a, 'alice', 'no', ATTACKER),
+      await attempt(b, 'bob', 'no', ATTACKER),
+      await attempt(a, 'carol', 'no', ATTACKER),
+      await attempt(b, 'dave', 'no', ATTACKER),
+    ]
+    expect(await Promise.all(answers.map(statusAndWait))).toStrictEqual([
+      { status: 401, retryAfter: null },
+      { status: 401, retryAfter: null },
+      { status: 401, retryAfter: null },
+      { status: 429, retryAfter: '60' },
+    ])
+    const rows = store.database
+      .prepare<[], { key: string; points: number }>(
+        "SELECT key, points FROM baton_sessions_rate_limits WHERE key LIKE 'ip:login:%'",
+      )
+      .all()
+    expect(rows).toStrictEqual([{ key: `ip:login:${ATTACKER}`, points: 4 }])
+    await store.close()
+  })
+
+  it('delays a username the same way', async () => {
+    const store = sqliteStore({ path: ':memory:', sweepInterval: 0 })
+    const h = await createHarness({ store, rateLimit: { login: false, username: { points: 2 } } })
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) statuses.push((await attempt(h, 'alice', 'no', ATTACKER)).status)
+    expect(statuses).toStrictEqual([401, 401, 429, 429])
+    expect((await attempt(h, 'alice', passwordOf('alice'), '198.51.100.7')).status).toBe(200)
+    await store.close()
+  })
+})
+
+describe.skipIf(!redisAvailable)('Redis store', () => {
+  const prefix = uniquePrefix()
+  let admin: Redis
+  const stores: RedisStore[] = []
+
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL)
+  })
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()))
+    await deleteKeys(admin, prefix)
+  })
+  afterAll(async () => {
+    await admin.quit()
+  })
+
+  /** Three BFFs, each on its own `redisStore` (own connection) with the same prefix. */
+  async function threeInstances(options: Parameters<typeof createHarness>[0]) {
+    return Promise.all(
+      [0, 1, 2].map(async () => {
+        const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
+        stores.push(store)
+        return createHarness({ store, ...options })
+      }),
+    )
+  }
+
+  it('shares one per-address budget between three BFF instances', async () => {
+    const instances = await threeInstances({ rateLimit: { login: { points: 5, duration: '1m' } } })
+    const statuses: number[] = []
+    for (let i = 0; i < 9; i++) {
+      const res = await attempt(instances[i % 3]!, `user${i}`, 'no', ATTACKER)
+      statuses.push(res.status)
+    }
+    expect(statuses).toStrictEqual([401, 401, 401, 401, 401, 429, 429, 429, 429])
+    expect(Number(await admin.get(`${prefix}rl:ip:login:${ATTACKER}`))).toBe(9)
+    const ttl = await admin.pttl(`${prefix}rl:ip:login:${ATTACKER}`)
+    expect(ttl).toBeGreaterThan(55_000)
+    expect(ttl).toBeLessThanOrEqual(60_000)
+  })
+
+  it('shares the username delay between three instances, and the owner still signs in from elsewhere', async () => {
+    const instances = await threeInstances({ rateLimit: { login: false, username: { points: 4 } } })
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++) {
+      statuses.push((await attempt(instances[i % 3]!, 'alice', `guess${i}`, ATTACKER)).status)
+    }
+    expect(statuses).toStrictEqual([...Array(4).fill(401), ...Array(8).fill(429)])
+    const owner = await attempt(instances[1]!, 'alice', passwordOf('alice'), '198.51.100.7')
+    expect(owner.status).toBe(200)
+  })
+
+  it('answers 503 store_unavailable, not a free pass, when Redis cannot count', async () => {
+    const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
+    stores.push(store)
+    const h = await createHarness({ store })
+    store.client.disconnect()
+    const res = await attempt(h, 'alice', 'no', ATTACKER)
+    expect(res.status).toBe(503)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('store_unavailable')
+    expect(h.eventsOf('login_failed')).toStrictEqual([])
+  })
+})

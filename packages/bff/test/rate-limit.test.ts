@@ -1,0 +1,446 @@
+/**
+ * Rate limits through the routes (memory store): credential guessing from one address, the
+ * progressive delay that never locks the real user out, per-IP budgets of refresh and logout, the
+ * `rate_limited` event, and the cap on concurrent `authenticate` calls.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createBff, memoryStore, type BffOptions, type SessionStore } from '../src/index.js'
+import {
+  authenticate,
+  CLEARED_COOKIE,
+  CLEARED_HINT,
+  createHarness,
+  passwordOf,
+  T0,
+  testLogger,
+  type Harness,
+} from './helpers.js'
+
+const ATTACKER = '203.0.113.9'
+
+/** Lets real I/O (the username hash) and promises run until `check` holds. */
+async function until(check: () => boolean) {
+  for (let i = 0; i < 1_000 && !check(); i++) await new Promise((r) => setImmediate(r))
+  expect(check()).toBe(true)
+}
+const ALICE_HOME = '198.51.100.7'
+
+/** POST /auth/login as `username` with `password` from the socket address `ip`. */
+const attempt = (h: Harness, username: string, password: string, ip?: string) =>
+  h.post('/login', {
+    ...(ip === undefined ? {} : { ip }),
+    headers: { 'content-type': 'application/json', 'user-agent': 'test-agent' },
+    body: JSON.stringify({ username, password }),
+  })
+
+/** Asserts a `429 rate_limited` answer exactly: header, body and no cookie. */
+async function expectLimited(res: Response, retryAfter: number) {
+  expect({
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: await res.json(),
+  }).toStrictEqual({
+    status: 429,
+    retryAfter: String(retryAfter),
+    body: { error: { code: 'rate_limited', message: expect.any(String), retryAfter } },
+  })
+}
+
+beforeEach(() => {
+  // The counters follow the real clock (Date.now); only Date is faked, so nothing else stalls.
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(T0)
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('credential guessing from one address', () => {
+  it('answers 429 with Retry-After after the configured count, and the real user still signs in from another address', async () => {
+    const h = await createHarness()
+
+    const statuses: number[] = []
+    const retryAfters: Array<string | null> = []
+    for (let i = 0; i < 100; i++) {
+      const res = await attempt(h, 'alice', `guess-${i}`, ATTACKER)
+      statuses.push(res.status)
+      retryAfters.push(res.headers.get('retry-after'))
+    }
+
+    // Defaults: 5 attempts per username and network, then a 1s wait; 20 attempts per address
+    // and minute, then the address waits out the minute.
+    expect(statuses).toStrictEqual([...Array(5).fill(401), ...Array(95).fill(429)])
+    expect(retryAfters).toStrictEqual([
+      ...Array(5).fill(null),
+      ...Array(15).fill('1'),
+      ...Array(80).fill('60'),
+    ])
+    const real = await attempt(h, 'alice', passwordOf('alice'), ALICE_HOME)
+    expect(real.status).toBe(200)
+    expect(h.eventsOf('login')).toHaveLength(1)
+    expect(h.eventsOf('login_failed')).toHaveLength(5)
+  })
+
+  it('doubles the wait after each further attempt, up to maxDelay, and a correct password resets it', async () => {
+    const h = await createHarness({
+      rateLimit: {
+        login: false,
+        username: { points: 3, duration: '1h', delay: '2s', maxDelay: '5s' },
+      },
+    })
+    const wrong = () => attempt(h, 'alice', 'nope', ATTACKER)
+    for (let i = 0; i < 3; i++) expect((await wrong()).status).toBe(401)
+
+    await expectLimited(await wrong(), 2)
+    vi.advanceTimersByTime(2_000)
+    expect((await wrong()).status).toBe(401)
+    await expectLimited(await wrong(), 4)
+    vi.advanceTimersByTime(4_000)
+    expect((await wrong()).status).toBe(401)
+    await expectLimited(await wrong(), 5) // capped
+    vi.advanceTimersByTime(5_000)
+
+    // The owner, from the attacker's network after the wait: signed in, and the count starts over.
+    expect((await attempt(h, 'alice', passwordOf('alice'), '203.0.113.77')).status).toBe(200)
+    for (let i = 0; i < 3; i++) expect((await wrong()).status).toBe(401)
+    await expectLimited(await wrong(), 2)
+  })
+
+  it('does not lengthen the wait for attempts refused during it', async () => {
+    const h = await createHarness({
+      rateLimit: { login: false, username: { points: 1, delay: '1s' } },
+    })
+    expect((await attempt(h, 'alice', 'nope', ATTACKER)).status).toBe(401)
+    for (let i = 0; i < 50; i++) await expectLimited(await attempt(h, 'alice', 'x', ATTACKER), 1)
+
+    vi.advanceTimersByTime(1_000)
+    expect((await attempt(h, 'alice', 'nope', ATTACKER)).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice', 'nope', ATTACKER), 2)
+  })
+
+  it('counts one budget per username whatever its case, and per network (IPv4 /24)', async () => {
+    const h = await createHarness({ rateLimit: { login: false, username: { points: 2 } } })
+    expect((await attempt(h, 'Alice', 'a', '203.0.113.1')).status).toBe(401)
+    expect((await attempt(h, 'ALICE', 'b', '203.0.113.200')).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice', 'c', '203.0.113.3'), 1)
+    expect((await attempt(h, 'bob', 'd', '203.0.113.3')).status).toBe(401)
+    expect((await attempt(h, 'alice', 'e', '203.0.114.3')).status).toBe(401)
+  })
+
+  it('charges one IPv6 /64 as one address, and an IPv4-mapped address as its IPv4', async () => {
+    const h = await createHarness({ rateLimit: { username: false, login: { points: 2 } } })
+    expect((await attempt(h, 'alice', 'a', '2001:db8:1:2::1')).status).toBe(401)
+    expect((await attempt(h, 'bob', 'b', '2001:db8:1:2:ffff::9')).status).toBe(401)
+    await expectLimited(await attempt(h, 'carol', 'c', '2001:db8:1:2:0:0:0:77'), 60)
+    expect((await attempt(h, 'alice', 'd', '2001:db8:1:3::1')).status).toBe(401)
+
+    expect((await attempt(h, 'alice', 'a', '192.0.2.1')).status).toBe(401)
+    expect((await attempt(h, 'alice', 'b', '::ffff:192.0.2.1')).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice', 'c', '192.0.2.1'), 60)
+  })
+
+  it('gives a successful sign-in its per-address point back', async () => {
+    const h = await createHarness({ rateLimit: { username: false, login: { points: 2 } } })
+    for (let i = 0; i < 10; i++) {
+      expect((await attempt(h, 'alice', passwordOf('alice'), ATTACKER)).status).toBe(200)
+    }
+    expect((await attempt(h, 'alice', 'nope', ATTACKER)).status).toBe(401)
+    expect((await attempt(h, 'alice', 'nope', ATTACKER)).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice', passwordOf('alice'), ATTACKER), 60)
+  })
+
+  it('charges no address when none is known, and still delays the username', async () => {
+    const h = await createHarness({ rateLimit: { login: { points: 1 }, username: { points: 3 } } })
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) statuses.push((await attempt(h, 'alice', 'nope')).status)
+    expect(statuses).toStrictEqual([401, 401, 401, 429, 429])
+    expect(h.eventsOf('rate_limited').map((e) => [e.key, e.ip])).toStrictEqual([
+      ['username', null],
+      ['username', null],
+    ])
+  })
+
+  it('lets every guess through with rateLimit: false', async () => {
+    const h = await createHarness({ rateLimit: false })
+    const statuses = new Set<number>()
+    for (let i = 0; i < 100; i++) statuses.add((await attempt(h, 'alice', 'no', ATTACKER)).status)
+    expect([...statuses]).toStrictEqual([401])
+  })
+})
+
+describe('the rate_limited event', () => {
+  it('names the route, the budget and the wait, and never the password', async () => {
+    const h = await createHarness({ rateLimit: { login: { points: 1 }, username: { points: 1 } } })
+    await attempt(h, 'alice', 'secret-guess-1', ATTACKER)
+    await attempt(h, 'alice', 'secret-guess-2', '203.0.113.50')
+    await attempt(h, 'alice', 'secret-guess-3', ATTACKER)
+
+    expect(h.eventsOf('rate_limited')).toStrictEqual([
+      {
+        type: 'rate_limited',
+        route: 'login',
+        key: 'username',
+        retryAfter: 1,
+        username: 'alice',
+        at: T0,
+        ip: '203.0.113.50',
+        userAgent: 'test-agent',
+      },
+      {
+        type: 'rate_limited',
+        route: 'login',
+        key: 'ip',
+        retryAfter: 60,
+        username: null,
+        at: T0,
+        ip: ATTACKER,
+        userAgent: 'test-agent',
+      },
+    ])
+    expect(JSON.stringify(h.events)).not.toContain('secret-guess')
+  })
+})
+
+describe('refresh and logout', () => {
+  it('refuses a refresh over the per-address budget with 429 and keeps the cookie', async () => {
+    const h = await createHarness({ rateLimit: { refresh: { points: 3, duration: '30s' } } })
+    let { cookie } = await h.login('alice', { ip: ALICE_HOME })
+    for (let i = 0; i < 3; i++) ({ cookie } = await h.refreshOk(cookie, { ip: ALICE_HOME }))
+
+    const refused = await h.refresh(cookie, { ip: ALICE_HOME })
+    expect(refused.headers.getSetCookie()).toStrictEqual([])
+    await expectLimited(refused, 30)
+    expect(h.eventsOf('rate_limited').map((e) => [e.route, e.key, e.retryAfter])).toStrictEqual([
+      ['refresh', 'ip', 30],
+    ])
+
+    // Another address has its own budget; this one gets its budget back after the window.
+    await h.refreshOk(cookie, { ip: ATTACKER }).then((r) => (cookie = r.cookie))
+    vi.advanceTimersByTime(29_000)
+    await expectLimited(await h.refresh(cookie, { ip: ALICE_HOME }), 1)
+    vi.advanceTimersByTime(1_000)
+    await h.refreshOk(cookie, { ip: ALICE_HOME })
+  })
+
+  it('refuses a logout over the per-address budget with 429 and still clears the cookies', async () => {
+    const h = await createHarness({ rateLimit: { logout: { points: 1, duration: '1m' } } })
+    const first = await h.login('alice', { ip: ALICE_HOME })
+    const second = await h.login('bob', { ip: ALICE_HOME })
+    expect(
+      (await h.post('/logout', { ip: ALICE_HOME, headers: cookieOf(first.cookie) })).status,
+    ).toBe(204)
+
+    const refused = await h.post('/logout', { ip: ALICE_HOME, headers: cookieOf(second.cookie) })
+    expect(refused.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
+    await expectLimited(refused, 60)
+    expect(h.eventsOf('rate_limited').map((e) => [e.route, e.key])).toStrictEqual([
+      ['logout', 'ip'],
+    ])
+  })
+})
+
+const cookieOf = (value: string) => ({ cookie: `__Host-baton_rt=${value}` })
+
+describe('trustProxy', () => {
+  const spoofed = (h: Harness, i: number, ip = '10.0.0.2') =>
+    h.post('/login', {
+      ip,
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `192.0.2.${i}` },
+      body: JSON.stringify({ username: `user${i}`, password: 'nope' }),
+    })
+
+  it('ignores X-Forwarded-For by default: a spoofed header does not evade the per-address budget', async () => {
+    const h = await createHarness({ rateLimit: { login: { points: 3 } } })
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) statuses.push((await spoofed(h, i)).status)
+    expect(statuses).toStrictEqual([401, 401, 401, 429, 429])
+    expect(h.eventsOf('rate_limited').map((e) => e.ip)).toStrictEqual(['10.0.0.2', '10.0.0.2'])
+  })
+
+  it('believes the last hop with trustProxy: 1, and only it', async () => {
+    const h = await createHarness({ trustProxy: 1, rateLimit: { login: { points: 1 } } })
+    expect((await spoofed(h, 1)).status).toBe(401)
+    expect((await spoofed(h, 2)).status).toBe(401)
+    await expectLimited(await spoofed(h, 1), 60)
+    expect(h.eventsOf('login_failed').map((e) => e.ip)).toStrictEqual(['192.0.2.1', '192.0.2.2'])
+
+    // A client prepending its own entry gains nothing: the proxy's entry is the one read.
+    const forged = await h.post('/login', {
+      ip: '10.0.0.2',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '1.2.3.4, 192.0.2.2' },
+      body: JSON.stringify({ username: 'x', password: 'nope' }),
+    })
+    await expectLimited(forged, 60)
+  })
+
+  it('walks an allowlist of proxies from the socket leftwards', async () => {
+    const h = await createHarness({ trustProxy: ['10.0.0.0/8', '2001:db8::/32'] })
+    await h.post('/login', {
+      ip: '::ffff:10.1.2.3',
+      headers: {
+        'content-type': 'application/json',
+        'x-forwarded-for': '1.2.3.4, 198.51.100.9, 2001:db8::5, 10.9.9.9',
+      },
+      body: JSON.stringify({ username: 'alice', password: 'nope' }),
+    })
+    // From an untrusted peer, the header is not read at all.
+    await h.post('/login', {
+      ip: '198.51.100.20',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '1.2.3.4' },
+      body: JSON.stringify({ username: 'alice', password: 'nope' }),
+    })
+    expect(h.eventsOf('login_failed').map((e) => e.ip)).toStrictEqual([
+      '198.51.100.9',
+      '198.51.100.20',
+    ])
+  })
+
+  it.each([
+    [-1, /trustProxy must be false, a hop count/],
+    [1.5, /trustProxy must be false, a hop count/],
+    ['yes', /trustProxy must be false, a hop count or a list/],
+    [['10.0.0.0/33'], /trustProxy entry "10.0.0.0\/33" is not an IP address or a CIDR block/],
+    [['proxy.internal'], /trustProxy entry "proxy.internal" is not/],
+  ])('refuses trustProxy %j at start-up', (trustProxy, message) => {
+    expect(() =>
+      createBff({ authenticate, logger: testLogger(), trustProxy } as unknown as BffOptions),
+    ).toThrow(new RegExp(`^createBff: ${message.source}`))
+  })
+
+  it('refuses clientIp and trustProxy together', () => {
+    expect(() =>
+      createBff({ authenticate, logger: testLogger(), trustProxy: 1, clientIp: () => null }),
+    ).toThrow('createBff: give clientIp or trustProxy, not both')
+  })
+})
+
+describe('the cap on concurrent authenticate calls', () => {
+  function gatedAuthenticate() {
+    const waiting: Array<() => void> = []
+    const auth: BffOptions['authenticate'] = async (credentials, c) => {
+      await new Promise<void>((resolve) => waiting.push(resolve))
+      return authenticate(credentials, c)
+    }
+    return { auth, waiting }
+  }
+
+  it('runs at most max at once, queues up to queue, and refuses the rest at once with 429', async () => {
+    const { auth, waiting } = gatedAuthenticate()
+    const h = await createHarness({
+      authenticate: auth,
+      rateLimit: { concurrency: { max: 2, queue: 1, maxWait: '10s' } },
+    })
+    const inFlight = [0, 1, 2].map((i) => attempt(h, 'alice', passwordOf('alice'), `192.0.2.${i}`))
+    await until(() => waiting.length === 2)
+
+    await expectLimited(await attempt(h, 'bob', passwordOf('bob'), '192.0.2.3'), 1)
+    expect(h.eventsOf('rate_limited').map((e) => [e.key, e.username])).toStrictEqual([
+      ['concurrency', 'bob'],
+    ])
+    waiting.shift()!()
+    await until(() => waiting.length === 2) // the queued one took the slot
+    waiting.splice(0).forEach((release) => release())
+    expect((await Promise.all(inFlight)).map((res) => res.status)).toStrictEqual([200, 200, 200])
+  })
+
+  it('refuses a sign-in that waited maxWait for a slot', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] })
+    vi.setSystemTime(T0)
+    const { auth, waiting } = gatedAuthenticate()
+    const h = await createHarness({
+      authenticate: auth,
+      // Only the cap: its wait is then the one fake timer there is to count.
+      rateLimit: {
+        login: false,
+        username: false,
+        concurrency: { max: 1, queue: 4, maxWait: '3s' },
+      },
+    })
+    const first = attempt(h, 'alice', passwordOf('alice'), '192.0.2.1')
+    await until(() => waiting.length === 1)
+    const second = attempt(h, 'bob', passwordOf('bob'), '192.0.2.2')
+    await until(() => vi.getTimerCount() === 1)
+
+    await vi.advanceTimersByTimeAsync(2_999)
+    expect(waiting).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    await expectLimited(await second, 1)
+    waiting[0]!()
+    expect((await first).status).toBe(200)
+  })
+})
+
+describe('rateLimit options', () => {
+  it.each([
+    ['on', /^createBff: rateLimit must be false or an object$/],
+    [
+      { login: { points: 0 } },
+      /^createBff: rateLimit\.login\.points must be an integer of at least 1, got 0$/,
+    ],
+    [
+      { refresh: { duration: '500ms' } },
+      /^createBff: rateLimit\.refresh\.duration must be whole seconds/,
+    ],
+    [
+      { logout: { duration: 'soon' } },
+      /^createBff: rateLimit\.logout\.duration must be a duration/,
+    ],
+    [
+      { username: { delay: '10s', maxDelay: '5s' } },
+      /^createBff: rateLimit\.username\.maxDelay must be at least/,
+    ],
+    [{ concurrency: { max: 1.5 } }, /^createBff: rateLimit\.concurrency\.max must be an integer/],
+    [{ reauthenticate: 3 }, /^createBff: rateLimit\.reauthenticate must be false or an object/],
+  ])('refuses %j at start-up', (rateLimit, message) => {
+    expect(() =>
+      createBff({ authenticate, logger: testLogger(), rateLimit } as unknown as BffOptions),
+    ).toThrow(message)
+  })
+
+  it('warns once at start-up when the store cannot hold counters, and counts in the process', async () => {
+    const logger = testLogger()
+    // A custom store: every SessionStore method, no rateLimiterBackend.
+    const store: SessionStore = { ...memoryStore({ sweepInterval: 0 }) }
+    delete store.rateLimiterBackend
+    const h = await createHarness({ store, logger, rateLimit: { login: { points: 1 } } })
+    expect(logger.warn.mock.calls).toStrictEqual([
+      [
+        expect.stringMatching(
+          /^\[baton\] rate limits: the session store has no rateLimiterBackend\(\)/,
+        ),
+      ],
+    ])
+    expect((await attempt(h, 'alice', 'no', ATTACKER)).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice', 'no', ATTACKER), 60)
+
+    const quiet = testLogger()
+    await createHarness({ logger: quiet })
+    expect(quiet.warn).not.toHaveBeenCalled()
+  })
+
+  it('shares one budget between two BFFs on one memory store', async () => {
+    const store = memoryStore({ sweepInterval: 0 })
+    const a = await createHarness({ store, rateLimit: { login: { points: 2 } } })
+    const b = await createHarness({ store, rateLimit: { login: { points: 2 } } })
+    expect((await attempt(a, 'alice', 'no', ATTACKER)).status).toBe(401)
+    expect((await attempt(b, 'bob', 'no', ATTACKER)).status).toBe(401)
+    await expectLimited(await attempt(a, 'carol', 'no', ATTACKER), 60)
+  })
+})
+
+describe('reauthenticate', () => {
+  it('charges the per-address budget before the bearer is even checked', async () => {
+    const h = await createHarness({ rateLimit: { reauthenticate: { points: 1, duration: '1m' } } })
+    const reauth = () =>
+      h.post('/reauthenticate', {
+        ip: ATTACKER,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: 'nope' }),
+      })
+    expect((await reauth()).status).toBe(401)
+    await expectLimited(await reauth(), 60)
+    expect(h.eventsOf('rate_limited').map((e) => [e.route, e.key])).toStrictEqual([
+      ['reauthenticate', 'ip'],
+    ])
+  })
+})

@@ -1,0 +1,151 @@
+/**
+ * @module
+ * A throwaway Redis Cluster for the tests: three masters from Debian's `redis-server` in cluster
+ * mode on free loopback ports, joined with `redis-cli --cluster create`, nothing persisted, every
+ * file in a temporary folder removed at `stop()`. Takes about a second to start.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Cluster, Redis } from 'ioredis'
+import { freePort, REDIS_REQUIRED } from './redis-helpers.js'
+
+/** A cluster owned by one test file. */
+export interface RedisClusterUnderTest {
+  /** The masters' `{ host, port }`, what `new Cluster(nodes)` takes. */
+  readonly nodes: readonly { host: string; port: number }[]
+  /** A new ioredis `Cluster` client on it; the caller quits it. */
+  client(): Cluster
+  /** Kills every node and removes its files. */
+  stop(): Promise<void>
+}
+
+/** `redis-server` and `redis-cli`, or `null` with the reason printed (or thrown when required). */
+export function redisClusterBinaries(): { server: string; cli: string } | null {
+  const find = (name: string) =>
+    spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim()
+  const server = find('redis-server')
+  const cli = find('redis-cli')
+  if (server !== '' && cli !== '') return { server, cli }
+  const reason = 'redis-server and redis-cli are needed on PATH for a local Redis Cluster'
+  if (REDIS_REQUIRED) throw new Error(`${reason}, and BATON_REQUIRE_REDIS=1 requires it`)
+  console.warn(`[baton] skipping the Redis Cluster suites: ${reason}.`)
+  return null
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function waitUntil(what: string, ready: () => Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await ready().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`Redis Cluster: timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+async function answers(port: number, command: (client: Redis) => Promise<boolean>) {
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return await command(client)
+  } finally {
+    client.disconnect()
+  }
+}
+
+/** Starts a cluster of `masters` nodes (no replicas); call `stop()` in `afterAll`. */
+export async function startRedisCluster(
+  binaries: { server: string; cli: string },
+  masters = 3,
+): Promise<RedisClusterUnderTest> {
+  const dir = await mkdtemp(join(tmpdir(), 'baton-redis-cluster-'))
+  const ports: number[] = []
+  const children: ChildProcess[] = []
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve()
+            child.once('exit', () => resolve())
+            child.kill('SIGKILL')
+          }),
+      ),
+    )
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort()
+      ports.push(port)
+      children.push(
+        spawn(
+          binaries.server,
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(dir, `nodes-${port}.conf`),
+            '--cluster-node-timeout',
+            '2000',
+            '--dir',
+            dir,
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+          ],
+          { stdio: 'ignore' },
+        ),
+      )
+    }
+    for (const port of ports) {
+      await waitUntil(`127.0.0.1:${port}`, () =>
+        answers(port, async (client) => (await client.ping()) === 'PONG'),
+      )
+    }
+    const created = spawnSync(
+      binaries.cli,
+      [
+        '--cluster',
+        'create',
+        ...ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    )
+    if (created.status !== 0) {
+      throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`)
+    }
+    for (const port of ports) {
+      await waitUntil(`cluster_state:ok on ${port}`, () =>
+        answers(port, async (client) =>
+          String(await client.cluster('INFO')).includes('cluster_state:ok'),
+        ),
+      )
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  const nodes = ports.map((port) => ({ host: '127.0.0.1', port }))
+  return {
+    nodes,
+    client: () => new Cluster([...nodes], { redisOptions: { maxRetriesPerRequest: 1 } }),
+    stop,
+  }
+}
