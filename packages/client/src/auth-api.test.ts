@@ -1,7 +1,13 @@
 import { ERROR_CODES, type ErrorCode } from '@baton/protocol'
 import { describe, expect, it } from 'vitest'
-import { failureOf } from './auth-api.js'
-import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
+import { failureOf, retryAfterOf } from './auth-api.js'
+import {
+  BatonError,
+  RateLimitedError,
+  RefreshNetworkError,
+  SessionExpiredError,
+  StepUpRequiredError,
+} from './errors.js'
 
 const body = (code: string, message = `bff says ${code}`) => ({ error: { code, message } })
 
@@ -18,6 +24,12 @@ const ON_REFRESH: Record<ErrorCode, [status: number, kind: string, code: string]
   invalid_token: [401, 'ended', 'session_expired'],
   not_found: [404, 'rejected', 'not_found'],
   rate_limited: [429, 'network', 'network_unavailable'],
+  step_up_required: [401, 'ended', 'session_expired'],
+  session_limit: [409, 'rejected', 'session_limit'],
+  // Refused proof: the refresh stops, the session is not declared over (the BFF keeps it).
+  invalid_dpop_proof: [401, 'rejected', 'invalid_dpop_proof'],
+  // Asked again for a nonce after the one retry: passing trouble, backed off.
+  use_dpop_nonce: [400, 'network', 'network_unavailable'],
   store_unavailable: [503, 'network', 'network_unavailable'],
   jwks_unavailable: [503, 'network', 'network_unavailable'],
   internal: [500, 'network', 'network_unavailable'],
@@ -88,6 +100,52 @@ describe('failureOf: what a refused call means', () => {
       code: 'request_failed',
       status: 400,
       message: 'The BFF answered 400.',
+    })
+  })
+})
+
+describe('rate limits and step-up', () => {
+  const NOW = Date.UTC(2026, 10, 2, 9, 0, 0)
+  const limited = { error: { code: 'rate_limited', message: 'Slow down.', retryAfter: 30 } }
+
+  it('retryAfterOf reads Retry-After as seconds or a date, else the body', () => {
+    expect(retryAfterOf(new Headers({ 'retry-after': '12' }), limited, NOW)).toBe(12)
+    const date = new Date(NOW + 90_500).toUTCString() // whole seconds: 90 s from NOW
+    expect(retryAfterOf(new Headers({ 'retry-after': date }), undefined, NOW)).toBe(90)
+    expect(retryAfterOf(new Headers({ 'retry-after': 'soon' }), limited, NOW)).toBe(30)
+    expect(retryAfterOf(new Headers(), limited, NOW)).toBe(30)
+    expect(retryAfterOf(undefined, body('rate_limited'), NOW)).toBeUndefined()
+  })
+
+  it('a 429 on login is a RateLimitedError with retryAfter; on refresh, a network error that waits', () => {
+    const headers = new Headers({ 'retry-after': '7' })
+    const login = failureOf(429, limited, false, undefined, headers, NOW).error
+    expect(login).toBeInstanceOf(RateLimitedError)
+    expect(login).toMatchObject({ code: 'rate_limited', retryAfter: 7, message: 'Slow down.' })
+    const refresh = failureOf(429, limited, true, undefined, headers, NOW).error
+    expect(refresh).toBeInstanceOf(RefreshNetworkError)
+    expect(refresh).toMatchObject({ retryAfter: 7 })
+    expect(failureOf(429, undefined, false).error).toMatchObject({
+      code: 'rate_limited',
+      retryAfter: undefined,
+    })
+  })
+
+  it('step_up_required is a StepUpRequiredError with the challenge', () => {
+    const error = failureOf(
+      401,
+      {
+        error: { code: 'step_up_required', message: 'Too old.', maxAge: 300, acrValues: ['mfa'] },
+      },
+      false,
+    ).error
+    expect(error).toBeInstanceOf(StepUpRequiredError)
+    expect(error).toMatchObject({
+      code: 'step_up_required',
+      message: 'Too old.',
+      maxAge: 300,
+      acrValues: ['mfa'],
+      status: 401,
     })
   })
 })

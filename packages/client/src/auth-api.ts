@@ -10,37 +10,71 @@ import {
   AUTH_ROUTES,
   CSRF_HEADER,
   CSRF_HEADER_VALUE,
+  DPOP_HEADER,
+  DPOP_NONCE_HEADER,
   type LoginBody,
+  type ReauthenticateBody,
   type SessionEndCode,
   type BaseUser,
 } from '@baton/protocol'
 import { classOf, type RejectedCode } from './auth-codes.js'
+import type { Dpop } from './dpop.js'
+import { boundTo } from './dpop-proof.js'
 import {
   BatonError,
+  RateLimitedError,
   RefreshNetworkError,
   SessionExpiredError,
-  type BatonErrorCode,
+  StepUpRequiredError,
+  type AnyBatonError,
 } from './errors.js'
 import { isObject, parseGrant, type Grant } from './grant.js'
 import type { ClientConfig } from './options.js'
+import { challengeFromBody } from './step-up-challenge.js'
 import { clearTimer, setTimer } from './timers.js'
 
 /** @internal */
 export type Failure =
   | { kind: 'ended'; error: SessionExpiredError }
   | { kind: 'network'; error: RefreshNetworkError }
-  | {
-      kind: 'rejected'
-      error: BatonError<Exclude<BatonErrorCode, 'session_expired' | 'network_unavailable'>>
-    }
+  | { kind: 'rejected'; error: Exclude<AnyBatonError, SessionExpiredError | RefreshNetworkError> }
 
 /** @internal */
 export type AuthOutcome<TUser extends BaseUser> = { kind: 'granted'; grant: Grant<TUser> } | Failure
 
 const field = (value: unknown, key: string): unknown => (isObject(value) ? value[key] : undefined)
 
-/** @internal What came back from the BFF: a status and a JSON body (`undefined` if none). */
-export type Answer = { status: number; body: unknown } | { failed: unknown }
+/**
+ * @internal What came back from the BFF: a status, a JSON body (`undefined` if none) and the
+ * headers.
+ */
+export type Answer = { status: number; body: unknown; headers: Headers } | { failed: unknown }
+
+/**
+ * @internal The `requestTimeout` of one exchange, which a call may stop while it waits for the
+ * user (a step-up) rather than for the network, and start again afterwards.
+ */
+export interface PausableTimeout {
+  pause(): void
+  resume(): void
+}
+
+/**
+ * @internal Seconds to wait before trying again: the `Retry-After` header (seconds or an HTTP
+ * date, RFC 9110 §10.2.3), else the body's `error.retryAfter`; `undefined` when neither says.
+ */
+export function retryAfterOf(headers: Headers | undefined, body: unknown, now: number) {
+  const header = headers?.get('retry-after')?.trim()
+  if (header) {
+    if (/^\d+$/.test(header)) return Number(header)
+    const date = Date.parse(header)
+    if (Number.isFinite(date)) return Math.max(0, Math.ceil((date - now) / 1000))
+  }
+  const seconds = field(field(body, 'error'), 'retryAfter')
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
+    ? Math.ceil(seconds)
+    : undefined
+}
 
 /**
  * @internal One call to the BFF, bounded by `requestTimeout` (reading the body included: one that
@@ -49,7 +83,7 @@ export type Answer = { status: number; body: unknown } | { failed: unknown }
  */
 export async function exchange(
   config: ClientConfig,
-  send: (url: string, init: RequestInit) => Promise<Response>,
+  send: (url: string, init: RequestInit, timeout: PausableTimeout) => Promise<Response>,
   url: string,
   init: RequestInit,
   lifetime?: AbortSignal,
@@ -57,12 +91,22 @@ export async function exchange(
   const controller = new AbortController()
   const abort = () => controller.abort()
   lifetime?.addEventListener('abort', abort)
-  const timer = setTimer(abort, config.requestTimeout)
+  let timer: ReturnType<typeof setTimer> | undefined = setTimer(abort, config.requestTimeout)
+  const timeout: PausableTimeout = {
+    pause: () => {
+      clearTimer(timer)
+      timer = undefined
+    },
+    resume: () => {
+      clearTimer(timer)
+      timer = setTimer(abort, config.requestTimeout)
+    },
+  }
   try {
-    const response = await send(url, { ...init, signal: controller.signal })
+    const response = await send(url, { ...init, signal: controller.signal }, timeout)
     // No body, or not JSON (a proxy's HTML error page): the status alone tells.
     const body: unknown = await response.json().catch(() => undefined)
-    return { status: response.status, body }
+    return { status: response.status, body, headers: response.headers }
   } catch (failed) {
     return { failed }
   } finally {
@@ -89,6 +133,8 @@ export function failureOf(
   body: unknown,
   isRefresh: boolean,
   request?: RequestOf,
+  headers?: Headers,
+  now = Date.now(),
 ): Failure {
   const code = field(field(body, 'error'), 'code')
   const text = field(field(body, 'error'), 'message')
@@ -102,56 +148,125 @@ export function failureOf(
   const message = said ?? notOurs ?? `The BFF answered ${status}.`
   const options = serverCode === undefined ? { status } : { status, serverCode }
   const kind = classOf(serverCode)
+  const retryAfter = status === 429 || status === 503 ? retryAfterOf(headers, body, now) : undefined
   // 5xx (503 store_unavailable) and 408 are passing trouble, never the end of a session; so is
-  // a 429 on refresh. A 429 on login is the answer to show: `rate_limited`.
+  // a 429 on refresh (the next attempt waits for its Retry-After). A 429 on login is the answer to
+  // show: `rate_limited`.
   if (kind === 'transient' || status >= 500 || status === 408 || (status === 429 && isRefresh)) {
-    return { kind: 'network', error: new RefreshNetworkError(message, options) }
+    return { kind: 'network', error: new RefreshNetworkError(message, { ...options, retryAfter }) }
   }
-  if (kind === 'ended' || (status === 401 && isRefresh)) {
+  if (status === 429 || serverCode === 'rate_limited') {
+    return { kind: 'rejected', error: new RateLimitedError(message, { ...options, retryAfter }) }
+  }
+  const challenge = isRefresh ? null : challengeFromBody(body)
+  if (challenge) {
+    return {
+      kind: 'rejected',
+      error: new StepUpRequiredError(challenge, said ? { ...options, message: said } : options),
+    }
+  }
+  // A refused proof is no word on the session (the BFF keeps it): the refresh is refused, like a
+  // CSRF failure, rather than the session declared over. `auth-api` retried it once already.
+  if (kind === 'ended' || (status === 401 && isRefresh && serverCode !== 'invalid_dpop_proof')) {
     const reason = kind === 'ended' ? (serverCode as SessionEndCode) : 'no_session'
     const error = new SessionExpiredError(reason, said ? { ...options, message: said } : options)
     return { kind: 'ended', error }
   }
-  const known = kind === 'rejected' ? (serverCode as RejectedCode) : 'request_failed'
+  // rate_limited and step_up_required were answered above, with their own classes.
+  const known =
+    kind === 'rejected'
+      ? (serverCode as Exclude<RejectedCode, 'rate_limited' | 'step_up_required'>)
+      : 'request_failed'
   return { kind: 'rejected', error: new BatonError(known, message, options) }
 }
 
-/** @internal */
-export function createAuthApi<TUser extends BaseUser>(config: ClientConfig) {
+/** What a session that ended because its device key was gone says, instead of the BFF's words. */
+export const KEY_LOST_MESSAGE = 'This browser lost the device key of the session: sign in again.'
+
+/**
+ * @internal The cookie routes' calls. With `dpop` (a browser that can bind), each carries a proof
+ * (`dpop.ts`), and one is sent again at once, with a fresh proof, when the BFF asks for a nonce
+ * (`use_dpop_nonce`) or refused a proof whose `iat` the server's `Date` shows to be off: never
+ * more than once, so a BFF that keeps refusing is answered like any refusal.
+ */
+export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop?: Dpop) {
   // Aborted by destroy(), so a destroyed client holds no lock and no connection.
   const lifetime = new AbortController()
+  // Until when the BFF asked this tab not to refresh (Retry-After of a 429 or 503): a wake-up, a
+  // 401 or a waiting request must not send what the BFF just said it would refuse.
+  let refreshNotBefore = 0
 
   const call = async (
-    route: 'login' | 'refresh' | 'logout',
+    route: 'login' | 'refresh' | 'logout' | 'reauthenticate',
     json?: unknown,
     activity?: boolean,
+    bearer?: string,
   ): Promise<AuthOutcome<TUser> | { kind: 'ok' }> => {
-    const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
-    if (json !== undefined) headers['content-type'] = 'application/json'
-    if (activity) headers[ACTIVITY_HEADER] = '1'
     const url = `${config.baseUrl}/${AUTH_ROUTES[route]}`
-    const answer = await exchange(
-      config,
-      config.fetch,
-      url,
-      { method: 'POST', credentials: 'include', headers, body: JSON.stringify(json) },
-      lifetime.signal,
-    )
+    const send = async (retry: boolean) => {
+      const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
+      if (json !== undefined) headers['content-type'] = 'application/json'
+      if (activity) headers[ACTIVITY_HEADER] = '1'
+      // A retry signs with the key the first attempt used (a sign-in's new key included), or with
+      // a new one if the first went unsigned for want of a key (see `dpop.ts`).
+      const proof = await dpop?.cookieProof(retry ? 'refresh' : route, url, bearer, retry)
+      if (proof) headers[DPOP_HEADER] = proof
+      if (bearer !== undefined)
+        headers.authorization = `${proof && boundTo(bearer) ? 'DPoP' : 'Bearer'} ${bearer}`
+      const sent = await exchange(
+        config,
+        (input, init) => config.fetch(input, init),
+        url,
+        { method: 'POST', credentials: 'include', headers, body: JSON.stringify(json) },
+        lifetime.signal,
+      )
+      if (!('failed' in sent)) dpop?.observe(url, sent.headers)
+      return [sent, proof] as const
+    }
+    const [first, proof] = await send(false)
+    let answer = first
+    /** The first call went unsigned for want of a key, and the retry is signed by a new one. */
+    let keyCreated = false
+    if (dpop && !('failed' in answer) && answer.status >= 400) {
+      const code = field(field(answer.body, 'error'), 'code')
+      keyCreated = !proof && code === 'invalid_dpop_proof' && route !== 'login'
+      if (
+        keyCreated ||
+        (proof &&
+          (code === 'use_dpop_nonce'
+            ? answer.headers.has(DPOP_NONCE_HEADER)
+            : code === 'invalid_dpop_proof' && dpop.clockWasOff(answer.headers)))
+      )
+        [answer] = await send(true)
+    }
     if ('failed' in answer) {
       return {
         kind: 'network',
         error: new RefreshNetworkError(undefined, { cause: answer.failed }),
       }
     }
-    const { status, body } = answer
+    const { status, body, headers: answered } = answer
     if (status === 204) return { kind: 'ok' }
-    if (status < 200 || status > 299)
-      return failureOf(status, body, route === 'refresh', {
-        method: 'POST',
-        url,
-        baseUrl: config.baseUrl,
-      })
+    if (status < 200 || status > 299) {
+      const request = { method: 'POST', url, baseUrl: config.baseUrl }
+      const failure = failureOf(status, body, route === 'refresh', request, answered, config.now())
+      if (route === 'refresh' && failure.kind === 'network' && failure.error.retryAfter)
+        refreshNotBefore = config.now() + failure.error.retryAfter * 1000
+      // The key was gone, so this call was signed with a new one, and the BFF ended the session
+      // bound to the old (`binding_mismatch`): that, not a revocation by someone, is what happened.
+      if (keyCreated && failure.kind === 'ended' && failure.error.reason === 'session_revoked') {
+        const error = new SessionExpiredError('session_revoked', {
+          message: KEY_LOST_MESSAGE,
+          status,
+          serverCode: 'session_revoked',
+          cause: failure.error,
+        })
+        return { kind: 'ended', error }
+      }
+      return failure
+    }
     const grant = parseGrant<TUser>(body, config.now())
+    if (grant) dpop?.observeToken(grant.accessToken, grant.issuedAt)
     if (grant) return { kind: 'granted', grant }
     return {
       kind: 'network',
@@ -162,8 +277,24 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig) {
   return {
     login: (credentials: LoginBody) => call('login', credentials) as Promise<AuthOutcome<TUser>>,
     /** `activity`: the user was active since the last refresh that said so (it extends the idle deadline). */
-    refresh: (activity: boolean) =>
-      call('refresh', undefined, activity) as Promise<AuthOutcome<TUser>>,
+    refresh: (activity: boolean): Promise<AuthOutcome<TUser>> => {
+      const wait = refreshNotBefore - config.now()
+      if (wait > 0) {
+        const retryAfter = Math.ceil(wait / 1000)
+        const message = `Rate limited by the BFF: the next refresh waits ${retryAfter} s.`
+        return Promise.resolve({
+          kind: 'network',
+          error: new RefreshNetworkError(message, { status: 429, retryAfter }),
+        })
+      }
+      return call('refresh', undefined, activity) as Promise<AuthOutcome<TUser>>
+    },
+    /**
+     * Step-up (RFC 9470): proves the user again with `credentials`, authorised by the current
+     * access token and the refresh cookie; the grant's token carries a new `auth_time`.
+     */
+    reauthenticate: (credentials: ReauthenticateBody, accessToken: string) =>
+      call('reauthenticate', credentials, false, accessToken) as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
     abort: () => lifetime.abort(),
   }

@@ -25,6 +25,16 @@ export const CODE_CLASSES = {
   invalid_token: 'rejected',
   not_found: 'rejected',
   rate_limited: 'rejected',
+  step_up_required: 'rejected',
+  session_limit: 'rejected',
+  // A proof the BFF refused: never the session's end (the BFF keeps it, and a clock or a bug must
+  // not sign anyone out), but no passing trouble either. The client has already retried once with
+  // a fresh proof when the server's clock explained it; what is left (a proxy changing the URL, a
+  // bug) cannot heal by retrying, so the refresh stops there instead of looping (`auth-api.ts`).
+  invalid_dpop_proof: 'rejected',
+  // Answered at once by a retry with the nonce; a BFF that asks again right after is in trouble
+  // (instances disagreeing on the nonce secret): back off and try later, as for a 503.
+  use_dpop_nonce: 'transient',
   store_unavailable: 'transient',
   jwks_unavailable: 'transient',
   internal: 'transient',

@@ -3,17 +3,22 @@
  * `createSessionClient()`: wires the store, the auth API, the refresh coordinator, the session
  * `fetch` and the session routes together.
  */
-import type { LoginBody, BaseUser } from '@baton/protocol'
+import type { LoginBody, BaseUser, ReauthenticateBody } from '@baton/protocol'
 import { createAuthApi } from './auth-api.js'
+import { createDpop } from './dpop.js'
 import { createSessionFetch } from './http.js'
 import { normalizeOptions, type SessionClientOptions } from './options.js'
 import { createRefreshCoordinator } from './refresh-coordinator.js'
 import type { RegisteredUser } from './register.js'
 import { createSessionRoutes, type SessionRoutes } from './session-routes.js'
+import { createStepUp } from './step-up.js'
 import { createSessionStore, type ReadonlySessionStore } from './store.js'
 
 /** What `POST /auth/login` takes. */
 export type LoginCredentials = LoginBody
+
+/** What `POST /auth/reauthenticate` takes: the signed-in user's own credentials again. */
+export type ReauthenticateCredentials = ReauthenticateBody
 
 /**
  * A Baton session client: create one per app, outside render, and share it.
@@ -70,8 +75,35 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
    * untouched, and their 401 is an ordinary response. For ky, see `@baton/client/ky`.
    */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
-  /** The user's sessions (signed-in devices): list them, sign one out. */
+  /** The user's sessions (signed-in devices): list them, sign one or all others out. */
   readonly sessions: SessionRoutes
+  /**
+   * Step-up authentication (RFC 9470): proves the signed-in user again with their credentials,
+   * when an API route asked for a recent sign-in (`store.stepUp` is set while requests wait for
+   * it) or before a sensitive action. The new token is adopted in this tab and shared with every
+   * tab, `stepUp` is cleared everywhere, and the waiting requests are retried once with it.
+   * Rejects with a `BatonError` whose `code` is `invalid_credentials`, `rate_limited` (a
+   * `RateLimitedError` with `retryAfter`), `network_unavailable`, `session_expired`, … and then
+   * the step-up stays pending, so the user can try again.
+   *
+   * @example
+   * ```ts
+   * baton.store.subscribe(({ stepUp }) => (stepUp ? openPasswordDialog() : closePasswordDialog()))
+   * async function onSubmit(password: string) {
+   *   try {
+   *     await baton.reauthenticate({ username, password })
+   *   } catch (error) {
+   *     if (isBatonError(error)) showError(error.message) // e.g. wrong password: still pending
+   *   }
+   * }
+   * ```
+   */
+  readonly reauthenticate: (credentials: ReauthenticateCredentials) => Promise<void>
+  /**
+   * Gives up the pending step-up: the requests waiting for it reject with `StepUpRequiredError`
+   * and `store.stepUp` becomes `null` (in this tab). Does nothing when none is pending.
+   */
+  readonly cancelStepUp: () => void
   /** Stops timers and listeners, closes the channel and rejects waiting requests. Final. */
   readonly destroy: () => void
 }
@@ -100,8 +132,12 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
 ): SessionClient<TUser> {
   const config = normalizeOptions(options)
   const store = createSessionStore<TUser>()
-  const coordinator = createRefreshCoordinator<TUser>(config, createAuthApi<TUser>(config), store)
-  const sessionFetch = createSessionFetch(coordinator, config)
+  // The device key and proofs (DPoP): one per client, shared by its cookie calls and `fetch`.
+  const dpop = createDpop(config)
+  const auth = createAuthApi<TUser>(config, dpop)
+  const coordinator = createRefreshCoordinator<TUser>(config, auth, store)
+  const stepUp = createStepUp<TUser>(config, auth, store, coordinator)
+  const sessionFetch = createSessionFetch(coordinator, stepUp, config, dpop)
 
   return {
     store: store.view,
@@ -110,8 +146,14 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
     logout: (logoutOptions) => coordinator.logout(logoutOptions?.everywhere === true),
     getAccessToken: (tokenOptions) => coordinator.getAccessToken(tokenOptions?.signal),
     invalidateAccessToken: coordinator.invalidate,
-    fetch: sessionFetch,
+    // Not `sessionFetch` itself: its third parameter is internal.
+    fetch: (input, init) => sessionFetch(input, init),
     sessions: createSessionRoutes(config, sessionFetch),
-    destroy: coordinator.destroy,
+    reauthenticate: (credentials) => stepUp.reauthenticate(credentials),
+    cancelStepUp: () => stepUp.cancel(),
+    destroy: () => {
+      stepUp.destroy()
+      coordinator.destroy()
+    },
   }
 }

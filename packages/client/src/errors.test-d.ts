@@ -3,6 +3,8 @@ import { describe, expectTypeOf, it } from 'vitest'
 import {
   BatonError,
   isBatonError,
+  type RateLimitedError,
+  type StepUpRequiredError,
   type RefreshNetworkError,
   type SessionExpiredError,
   type AnyBatonError,
@@ -26,6 +28,16 @@ describe('isBatonError', () => {
         break
       case 'network_unavailable':
         expectTypeOf(error).toEqualTypeOf<RefreshNetworkError>()
+        expectTypeOf(error.retryAfter).toEqualTypeOf<number | undefined>()
+        break
+      case 'step_up_required':
+        expectTypeOf(error).toEqualTypeOf<StepUpRequiredError>()
+        expectTypeOf(error.maxAge).toEqualTypeOf<number | undefined>()
+        expectTypeOf(error.acrValues).toEqualTypeOf<readonly string[] | undefined>()
+        break
+      case 'rate_limited':
+        expectTypeOf(error).toEqualTypeOf<RateLimitedError>()
+        expectTypeOf(error.retryAfter).toEqualTypeOf<number | undefined>()
         break
       case 'not_found':
         expectTypeOf(error).toExtend<BatonError>()

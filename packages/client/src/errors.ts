@@ -108,16 +108,104 @@ export class SessionExpiredError extends BatonError<'session_expired'> {
  */
 export class RefreshNetworkError extends BatonError<'network_unavailable'> {
   override name = 'RefreshNetworkError'
+  /**
+   * Seconds the BFF asked to wait before trying again (`Retry-After` of a `429 rate_limited` on
+   * refresh, or of a 503), when it said so. The next refresh waits at least that long.
+   */
+  readonly retryAfter: number | undefined
 
-  constructor(message = 'The session service is unreachable.', options?: BatonErrorOptions) {
+  constructor(
+    message = 'The session service is unreachable.',
+    options?: BatonErrorOptions & { retryAfter?: number | undefined },
+  ) {
     super('network_unavailable', message, options)
+    this.retryAfter = options?.retryAfter
   }
 }
 
 /**
+ * Too many attempts (`429 rate_limited`), typically signing in: show `message` (the BFF's own
+ * words) and, when the BFF said how long, let the user try again after `retryAfter` seconds. A
+ * 429 on a background refresh is never this error: the client backs off and keeps the session.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await baton.login({ username, password })
+ * } catch (error) {
+ *   if (isBatonError(error) && error.code === 'rate_limited')
+ *     showError(`${error.message} Try again in ${error.retryAfter ?? 60} s.`)
+ * }
+ * ```
+ */
+export class RateLimitedError extends BatonError<'rate_limited'> {
+  override name = 'RateLimitedError'
+  /** Seconds to wait before trying again (`Retry-After`), when the BFF said so. */
+  readonly retryAfter: number | undefined
+
+  constructor(
+    message = 'Too many attempts.',
+    options?: BatonErrorOptions & { retryAfter?: number | undefined },
+  ) {
+    super('rate_limited', message, options)
+    this.retryAfter = options?.retryAfter
+  }
+}
+
+/**
+ * What an API route asks of the user before it answers (RFC 9470 step-up): a more recent sign-in
+ * (`maxAge`) or a stronger one (`acrValues`).
+ */
+export interface StepUpChallenge {
+  /** The most seconds since the user last proved who they are that the route accepts. */
+  maxAge?: number
+  /** Authentication context classes the route accepts, any of them. */
+  acrValues?: string[]
+}
+
+/**
+ * An API route wants the user to prove who they are again (`401` with `WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication"`, RFC 9470; code `step_up_required`). `baton.fetch`
+ * does not reject with it at once: the request waits while `store.stepUp` is set, and is retried
+ * after `reauthenticate()` in any tab. It rejects with this error when the step-up is cancelled
+ * (`cancelStepUp()`) or not done within `stepUpTimeout`; a `baton.sessions` call that still needs
+ * it after one step-up rejects with it too.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await baton.sessions.revokeOthers()
+ * } catch (error) {
+ *   if (error instanceof StepUpRequiredError) showNotice('Not signed out: password not confirmed.')
+ * }
+ * ```
+ */
+export class StepUpRequiredError extends BatonError<'step_up_required'> {
+  override name = 'StepUpRequiredError'
+  /** The most seconds since the user last proved who they are that the route accepts. */
+  readonly maxAge: number | undefined
+  /** Authentication context classes the route accepts, any of them. */
+  readonly acrValues: readonly string[] | undefined
+
+  constructor(challenge: StepUpChallenge = {}, options?: BatonErrorOptions & { message?: string }) {
+    super(
+      'step_up_required',
+      options?.message ?? 'Confirm who you are to continue (step-up authentication).',
+      options,
+    )
+    this.maxAge = challenge.maxAge
+    this.acrValues = challenge.acrValues
+  }
+}
+
+/** The codes of the subclasses, each narrowed to its class by {@link AnyBatonError}. */
+type SubclassCode = 'session_expired' | 'network_unavailable' | 'rate_limited' | 'step_up_required'
+
+/**
  * Every Baton error, as a union that `switch (error.code)` narrows (the jose `AnyJOSEError` way):
  * `session_expired` is a {@link SessionExpiredError} with its `reason`, `network_unavailable` a
- * {@link RefreshNetworkError}.
+ * {@link RefreshNetworkError}, `rate_limited` a {@link RateLimitedError} with its `retryAfter`,
+ * `step_up_required` a {@link StepUpRequiredError} with its `maxAge` and `acrValues`.
  *
  * @example
  * ```ts
@@ -133,7 +221,9 @@ export class RefreshNetworkError extends BatonError<'network_unavailable'> {
 export type AnyBatonError =
   | SessionExpiredError
   | RefreshNetworkError
-  | BatonError<Exclude<BatonErrorCode, 'session_expired' | 'network_unavailable'>>
+  | RateLimitedError
+  | StepUpRequiredError
+  | BatonError<Exclude<BatonErrorCode, SubclassCode>>
 
 /**
  * True for any Baton error, also one made by another copy of this package (an iframe, a second

@@ -45,3 +45,11 @@ export type ClientEvent =
   | { type: 'queued'; waiting: number }
   | { type: 'released'; count: number }
   | { type: 'retry_scheduled'; delay: number }
+  /** An API route asked for a step-up (RFC 9470): requests wait for `reauthenticate()`. */
+  | { type: 'step_up_required'; maxAge?: number; acrValues?: string[] }
+  /**
+   * The step-up is over: `ok` when a grant with a newer sign-in came (`source: 'peer'` when
+   * another tab's step-up brought it) and the waiting requests were retried; otherwise they were
+   * rejected (cancelled, timed out, aborted, or the session ended).
+   */
+  | { type: 'step_up_end'; ok: boolean; source: 'local' | 'peer' }

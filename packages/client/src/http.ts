@@ -6,35 +6,98 @@
  * requests to the allowed origins (`tokenOrigins`) are touched: a bearer token is as good as the
  * session to whoever receives it, so a third party gets none, and its 401 says nothing about
  * this session (issue 12, L4).
+ *
+ * A 401 with a step-up challenge (RFC 9470: the token is fine, the sign-in too old or too weak) is
+ * no reason to refresh: the request waits for a step-up (`step-up.ts`) and is retried once after
+ * it. Each remedy is tried at most once per request.
+ *
+ * A token bound to the device key (`cnf.jkt`, RFC 9449) goes as `Authorization: DPoP <token>`
+ * with a proof carrying `ath`; a `401` asking for a nonce (`use_dpop_nonce`) is answered by
+ * sending the request once more with a proof that has it, with the same token.
  */
-import type { BaseUser } from '@baton/protocol'
+import { DPOP_HEADER, DPOP_NONCE_HEADER, type BaseUser } from '@baton/protocol'
+import type { Dpop } from './dpop.js'
+import { boundTo } from './dpop-proof.js'
 import type { ClientConfig } from './options.js'
 import type { RefreshCoordinator } from './refresh-coordinator.js'
+import { challengeOfResponse } from './step-up-challenge.js'
+import type { StepUp } from './step-up.js'
 
 /** @internal */
 export function createSessionFetch<TUser extends BaseUser>(
   coordinator: RefreshCoordinator<TUser>,
+  stepUp: Pick<StepUp, 'wait'>,
   { fetch: transport, tokenOrigins }: Pick<ClientConfig, 'fetch' | 'tokenOrigins'>,
+  dpop?: Dpop,
 ) {
-  const send = (request: Request, token: string) => {
-    request.headers.set('authorization', `Bearer ${token}`)
-    return transport(request)
+  const send = async (request: Request, token: string) => {
+    if (!dpop || !boundTo(token)) {
+      request.headers.set('authorization', `Bearer ${token}`)
+      return transport(request)
+    }
+    // A grant from another tab: its token's `iat` tells this tab how off its clock is too.
+    const grant = coordinator.current()
+    if (grant?.accessToken === token) dpop.observeToken(token, grant.issuedAt)
+    request.headers.set('authorization', `DPoP ${token}`)
+    // No key left to sign with (site data cleared): the API refuses, and the refresh that
+    // follows ends the session (`dpop.ts`).
+    const proof = await dpop.apiProof(request.method, request.url, token)
+    if (proof) request.headers.set(DPOP_HEADER, proof)
+    const response = await transport(request)
+    dpop.observe(request.url, response.headers)
+    return response
   }
+  // RFC 9449 §9: `WWW-Authenticate: DPoP error="use_dpop_nonce"` and the nonce in `DPoP-Nonce`.
+  const wantsNonce = (response: Response) =>
+    response.headers.has(DPOP_NONCE_HEADER) &&
+    /use_dpop_nonce/.test(response.headers.get('www-authenticate') ?? '')
 
-  /** `fetch` with Baton's token handling; resolves with the Response like `fetch`. */
-  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  /**
+   * `fetch` with Baton's token handling; resolves with the Response like `fetch`. `onStepUp` hears
+   * when the request starts and stops waiting for the user's step-up (a caller with a time limit
+   * stops its clock meanwhile: typing a password is not the network being slow).
+   */
+  return async (
+    input: RequestInfo | URL,
+    init?: RequestInit,
+    onStepUp?: (waiting: boolean) => void,
+  ): Promise<Response> => {
     const request = new Request(input, init)
     // Where the request starts is what counts: on a redirect to another origin the Fetch standard
     // drops `Authorization` ("CORS non-wildcard request-header name").
     if (!tokenOrigins.includes(new URL(request.url).origin)) return transport(request)
-    // The retry needs the body again, and sending consumes it: keep a copy made beforehand.
+    // A retry needs the body again, and sending consumes it: keep a copy made beforehand.
     const spare = request.body === null ? null : request.clone()
-    const token = await coordinator.getAccessToken(request.signal)
-    const response = await send(request, token)
-    if (response.status !== 401) return response
-    // Nobody reads the refused answer; let its connection go.
-    void response.body?.cancel().catch(() => {})
-    const next = await coordinator.tokenAfterUnauthorized(token, request.signal)
-    return send(spare ?? new Request(request), next)
+    let token = await coordinator.getAccessToken(request.signal)
+    let response = await send(request, token)
+    let refreshed = false
+    let steppedUp = false
+    let nonced = false
+    while (response.status === 401) {
+      if (!nonced && wantsNonce(response)) {
+        nonced = true
+        void response.body?.cancel().catch(() => {})
+        response = await send(spare?.clone() ?? new Request(request), token)
+        continue
+      }
+      const challenge = await challengeOfResponse(response)
+      if (challenge ? steppedUp : refreshed) return response
+      // Nobody reads the refused answer; let its connection go.
+      void response.body?.cancel().catch(() => {})
+      if (challenge) {
+        steppedUp = true
+        onStepUp?.(true)
+        try {
+          token = await stepUp.wait(challenge, token, request.signal)
+        } finally {
+          onStepUp?.(false)
+        }
+      } else {
+        refreshed = true
+        token = await coordinator.tokenAfterUnauthorized(token, request.signal)
+      }
+      response = await send(spare?.clone() ?? new Request(request), token)
+    }
+    return response
   }
 }

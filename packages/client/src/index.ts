@@ -23,20 +23,29 @@
  * and lock are per BFF URL, and the bearer token goes only to `tokenOrigins`.
  */
 export { createSessionClient } from './client.js'
-export type { LoginCredentials, SessionClient } from './client.js'
+export type { LoginCredentials, ReauthenticateCredentials, SessionClient } from './client.js'
 export type { ClientAdapters, SessionClientOptions } from './options.js'
 export type { ReadonlySessionStore, SessionState, SessionStatus } from './store.js'
 export type { Register, RegisteredUser } from './register.js'
 export type { SessionRoutes } from './session-routes.js'
-export { BatonError, RefreshNetworkError, SessionExpiredError, isBatonError } from './errors.js'
+export {
+  BatonError,
+  RateLimitedError,
+  RefreshNetworkError,
+  SessionExpiredError,
+  StepUpRequiredError,
+  isBatonError,
+} from './errors.js'
 export type {
   AnyBatonError,
   BatonErrorCode,
   BatonErrorOptions,
   SessionEndReason,
+  StepUpChallenge,
 } from './errors.js'
 export type { ClientEvent, RefreshTrigger } from './events.js'
 export type { ChannelAdapter } from './adapters/channel.js'
+export type { DpopKeyStore } from './dpop-keys.js'
 export type { LockAdapter } from './adapters/lock.js'
 export type { WakeAdapter } from './visibility.js'
 export type { BaseUser, Duration, SessionSummary, SessionUser } from '@baton/protocol'

@@ -4,6 +4,7 @@
  */
 import { parseDuration, SESSION_HINT_COOKIE, type Duration } from '@baton/protocol'
 import type { ChannelAdapter } from './adapters/channel.js'
+import type { DpopKeyStore } from './dpop-keys.js'
 import type { LockAdapter } from './adapters/lock.js'
 import type { ClientEvent } from './events.js'
 import { isId } from './grant.js'
@@ -50,6 +51,15 @@ export interface ClientAdapters {
    * @default localStorage, `null` where there is none or it throws (sandboxed iframes)
    */
   storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null
+  /**
+   * Where the session's device key is kept (DPoP, RFC 9449): opens the store named `name` (the
+   * `channel`, so each BFF has its own key), which holds one non-extractable ECDSA P-256
+   * `CryptoKeyPair`. `null` (or a factory returning `null`): this browser does not bind its
+   * sessions, and sends no proofs; a BFF with `binding: 'if_supported'` then makes an unbound
+   * session, one with `binding: 'required'` refuses the sign-in (`invalid_dpop_proof`).
+   * @default IndexedDB (database `name`), `null` where there is no IndexedDB or WebCrypto
+   */
+  dpopKeys?: ((name: string) => DpopKeyStore | null) | null
 }
 
 /**
@@ -104,6 +114,13 @@ export interface SessionClientOptions {
    */
   queueTimeout?: Duration
   /**
+   * How long a request refused with a step-up challenge (RFC 9470) waits for `reauthenticate()`
+   * in any tab; then it rejects with `StepUpRequiredError`. Long enough for a person to type a
+   * password. (With ky, its own `timeout` covers this wait too.)
+   * @default '5m'
+   */
+  stepUpTimeout?: Duration
+  /**
    * How many requests may wait at once; more reject at once with code `queue_full`.
    * @default 500
    */
@@ -115,7 +132,9 @@ export interface SessionClientOptions {
    */
   requestTimeout?: Duration
   /**
-   * How long a starting tab waits for another tab to hand it the token before it refreshes.
+   * How long a starting tab waits for another tab to hand it the token before it refreshes. It
+   * waits only while another tab may hold a session: with Web Locks (`navigator.locks.query`) a
+   * tab that finds none refreshes at once.
    * @default 250
    */
   peerTimeout?: Duration
@@ -178,6 +197,7 @@ export interface ClientConfig {
    */
   tokenOrigins: Array<string | undefined>
   queueTimeout: number
+  stepUpTimeout: number
   maxQueue: number
   requestTimeout: number
   peerTimeout: number
@@ -255,6 +275,7 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
     channel,
     tokenOrigins: [...(tokenOrigins ?? [page?.origin]), resolved?.origin],
     queueTimeout: duration(options.queueTimeout, 15_000, 'queueTimeout'),
+    stepUpTimeout: duration(options.stepUpTimeout, 300_000, 'stepUpTimeout'),
     maxQueue: Math.floor(maxQueue),
     requestTimeout: duration(options.requestTimeout, 10_000, 'requestTimeout'),
     peerTimeout: duration(options.peerTimeout, 250, 'peerTimeout'),

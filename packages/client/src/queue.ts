@@ -3,7 +3,7 @@
  * Requests waiting for a usable token while a refresh runs in this tab or another. Bounded in
  * size; every waiter has a timeout and honours its `AbortSignal`.
  */
-import { BatonError, type RefreshNetworkError } from './errors.js'
+import { BatonError } from './errors.js'
 import { clearTimer, setTimer } from './timers.js'
 
 interface Waiter {
@@ -15,8 +15,8 @@ interface Waiter {
 export function createRequestQueue(options: {
   maxSize: number
   timeout: number
-  /** The error a timed-out waiter gets: the last network failure, if any. */
-  timeoutError: () => RefreshNetworkError
+  /** The error a timed-out waiter gets (the last network failure, if any, for a refresh). */
+  timeoutError: () => BatonError
   onQueued: (waiting: number) => void
   onReleased: (count: number) => void
 }) {

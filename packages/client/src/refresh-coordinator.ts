@@ -20,6 +20,7 @@ import type { LoginBody, BaseUser, TabMessage } from '@baton/protocol'
 import { connectTab, type TabConnection } from './adapters/connect.js'
 import { processLock } from './adapters/lock.js'
 import type { AuthApi } from './auth-api.js'
+import { createBoot } from './boot.js'
 import { createChangeSignal } from './change-signal.js'
 import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
 import type { RefreshTrigger } from './events.js'
@@ -46,7 +47,8 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   let tab: TabConnection | null = null
   let localRefresh: Promise<void> | null = null
   let localRefreshId: string | null = null
-  let booting = false
+  /** The local refresh in flight has its grant (it only has the lock to release). */
+  let granted = false
   let started: Promise<void> | null = null
   let destroyed = false
   const changes = createChangeSignal()
@@ -92,7 +94,10 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
 
   const session = createTabSession(config, store, schedule)
   const { adopt, end, status } = session
-  const refreshingAnywhere = () => localRefresh !== null || peers.busy()
+  const refreshingAnywhere = () => (localRefresh !== null && !granted) || peers.busy()
+  // This tab could hand a starting tab its session, or will once its refresh lands.
+  const answering = () =>
+    localRefreshId !== null || (session.current !== null && status() === 'authenticated')
   const post = (message: TabMessage<TUser>) => tab?.channel.post(message)
   // Before start() (a logout first thing), the tab has no connection yet.
   const withLock = <R>(fn: () => Promise<R>) =>
@@ -104,8 +109,9 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   const settle = () => {
     changes.notify()
     if (destroyed) return
+    tab?.presence.set(answering())
     if (status() === 'unauthenticated') return queue.rejectAll(session.endedError())
-    if (booting || refreshingAnywhere()) return
+    if (boot.booting || refreshingAnywhere()) return
     const usable = session.usable()
     if (usable) return queue.release(usable.accessToken)
     // The token is gone or expired and nobody is refreshing: requests are waiting for one. After a
@@ -143,6 +149,8 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
 
     const refreshId = newId()
     localRefreshId = refreshId
+    // Said before the announcement: a tab starting now finds this one and asks it.
+    tab?.presence.set(true)
     post({ type: 'refreshing', refreshId })
     emit({ type: 'refresh_start', source: 'local', trigger })
     // Activity from now on is news for the next refresh, not for this one.
@@ -155,7 +163,10 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
       adopt(outcome.grant, 'local')
       post({ type: 'grant', grant: outcome.grant, refreshId })
       emit({ type: 'refresh_end', source: 'local', ok: true })
-      return
+      // Done for the requests: those waiting, and those the new status makes (a page rendered for
+      // it), go now, not once the lock is released, which takes a call to the browser (issue 18).
+      granted = true
+      return settle()
     }
     session.active ||= activity
     const sessionId = session.current?.sessionId ?? null
@@ -173,10 +184,21 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     if (outcome.kind === 'network') emit({ type: 'retry_scheduled', delay: schedule.backoff() })
   }
 
-  /** Runs one coordinated refresh; concurrent callers in this tab share it. */
-  const refresh = (trigger: RefreshTrigger, stale = session.current?.accessToken ?? null) => {
+  /**
+   * Runs one coordinated refresh; concurrent callers in this tab share it. With `gate`, the lock
+   * is asked for at once but the refresh runs only if the gate opens: a starting tab asks for the
+   * lock while it finds out whether it needs it.
+   */
+  const refresh = (
+    trigger: RefreshTrigger,
+    stale = session.current?.accessToken ?? null,
+    gate?: Promise<boolean>,
+  ) => {
     if (destroyed) return Promise.resolve()
-    localRefresh ??= withLock(() => refreshUnderLock(trigger, stale))
+    if (localRefresh === null) granted = false
+    localRefresh ??= withLock(async () => {
+      if (gate === undefined || (await gate)) await refreshUnderLock(trigger, stale)
+    })
       .catch((cause: unknown) => {
         // Only a broken lock gets here (the refresh itself never throws): treat it like the network.
         session.failed(new RefreshNetworkError('Refresh failed to run.', { cause }))
@@ -190,7 +212,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   }
 
   const onWake = () => {
-    if (destroyed || booting || status() === 'unauthenticated') return
+    if (destroyed || boot.booting || status() === 'unauthenticated') return
     const { current } = session
     if (schedule.failing || !current || isDue(current, config.refreshMargin, now())) {
       void refresh(current ? 'wake' : 'retry')
@@ -201,41 +223,24 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     }
   }
 
-  const boot = async () => {
-    tab = connectTab(config, { onMessage, onWake })
-    session.touch() // a tab start is the user's doing
-    // No companion cookie, no refresh cookie (the BFF sets and clears them together), and no
-    // signed-in peer either (it would have set them): nothing to ask, no 401 to provoke, and no
-    // session left for a pending sign-out to end.
-    if (hasSessionHint(config.cookies(), config.sessionHintCookie) === false) {
-      pending.clear()
-      end(null, 'local')
-      return settle()
-    }
-    // A sign-out this browser could not confirm: send it again, never a refresh (issue 12, M1).
-    const everywhere = pending.read()
-    if (everywhere !== null) return signOut(everywhere, true).catch(() => {})
-    // Ask the other tabs first: one that is signed in answers with its token within milliseconds,
-    // and this tab then needs no refresh of its own. One that is refreshing holds the lock, which
-    // the refresh below waits for, and then finds its grant.
-    booting = true
-    if (tab.shared) {
-      post({ type: 'hello' })
-      const until = now() + config.peerTimeout
-      while (!destroyed && session.current === null && status() === 'loading' && now() < until)
-        await changes.next(until - now())
-    }
-    booting = false
-    if (!destroyed && session.current === null && status() === 'loading')
-      await refresh('start', null)
-    settle()
-  }
+  const boot = createBoot<TUser>({
+    config,
+    session,
+    pending,
+    changes,
+    connect: () => (tab = connectTab(config, { onMessage, onWake })),
+    post,
+    signOut,
+    refresh,
+    settle,
+    destroyed: () => destroyed,
+  })
 
   const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
 
   const start = (): Promise<void> => {
     if (destroyed) return Promise.reject(destroyedError())
-    started ??= boot()
+    started ??= boot.run()
     return started
   }
 
@@ -244,7 +249,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     if (destroyed) throw destroyedError()
     void start()
     if (status() === 'unauthenticated') throw session.endedError()
-    const usable = booting || refreshingAnywhere() ? null : session.usable()
+    const usable = boot.booting || refreshingAnywhere() ? null : session.usable()
     if (usable) return usable.accessToken
     const waiting = queue.enqueue(signal)
     settle()
@@ -266,6 +271,15 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
       return token(signal)
     },
     invalidate: session.expire,
+    /** This tab's grant, usable or not (the step-up reads its token's `auth_time`). */
+    current: () => session.current,
+    withLock,
+    /** A grant got outside a refresh (a step-up): adopted and shared with every tab like one. */
+    share(grant: Parameters<typeof adopt>[0]) {
+      if (destroyed || !adopt(grant, 'local')) return
+      post({ type: 'grant', grant })
+      settle()
+    },
 
     /** After a 401: the next token, from a peer's newer grant or a coordinated refresh. */
     async tokenAfterUnauthorized(used: string, signal?: AbortSignal | null): Promise<string> {

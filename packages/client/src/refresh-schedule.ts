@@ -18,6 +18,8 @@ export function createRefreshSchedule(options: {
   const random = options.random ?? Math.random
   let timer: ReturnType<typeof setTimeout> | undefined
   let failures = 0
+  // The BFF's Retry-After: the next retry is no sooner than this (epoch ms).
+  let notBefore = 0
 
   const arm = (delay: number, trigger: RefreshTrigger) => {
     clearTimer(timer)
@@ -41,12 +43,19 @@ export function createRefreshSchedule(options: {
       const ceiling = Math.min(options.maxDelay, options.initialDelay * 2 ** Math.min(failures, 20))
       failures++
       // "Equal jitter": never sooner than half the step, so a dead BFF is not hammered.
-      const delay = Math.round(ceiling / 2 + (random() * ceiling) / 2)
+      const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2)
+      const delay = Math.max(jittered, notBefore - options.now())
+      notBefore = 0
       arm(delay, 'retry')
       return delay
     },
+    /** The BFF asked not to be retried before `when` (epoch ms): the next backoff waits for it. */
+    deferUntil(when: number) {
+      notBefore = Math.max(notBefore, when)
+    },
     succeeded() {
       failures = 0
+      notBefore = 0
     },
     cancel() {
       clearTimer(timer)

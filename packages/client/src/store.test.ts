@@ -12,6 +12,7 @@ describe('createSessionStore', () => {
       tokenLifetime: null,
       error: null,
       endReason: null,
+      stepUp: null,
     })
     expect(view.getState).toBe(getState)
     expect(view.getInitialState()).toBe(getState())

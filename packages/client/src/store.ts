@@ -5,7 +5,7 @@
  */
 import type { BaseUser } from '@baton/protocol'
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import type { AnyBatonError, SessionEndReason } from './errors.js'
+import type { AnyBatonError, SessionEndReason, StepUpChallenge } from './errors.js'
 import type { RegisteredUser } from './register.js'
 
 /** `loading` until the first answer (a peer tab or the BFF), then one of the other two. */
@@ -48,6 +48,13 @@ export interface SessionState<TUser extends BaseUser = RegisteredUser> {
    * who never signed in.
    */
   endReason: SessionEndReason | null
+  /**
+   * A step-up the API asked for (RFC 9470) while requests wait for it: show a "confirm your
+   * password" dialog and call `reauthenticate()` (or `cancelStepUp()`). `maxAge` (seconds) and
+   * `acrValues` are what the route asked. `null` when no request waits for one; cleared in every
+   * tab once any tab's step-up succeeds.
+   */
+  stepUp: StepUpChallenge | null
 }
 
 /** A store you can read and subscribe to but not write, like zustand's `ReadonlyStoreApi`. */
@@ -66,6 +73,7 @@ export function createSessionStore<TUser extends BaseUser>() {
     tokenLifetime: null,
     error: null,
     endReason: null,
+    stepUp: null,
   }))
   // zustand notifies on every setState; subscribers should only hear about real changes.
   const update = (patch: Partial<SessionState<TUser>>) => {

@@ -96,6 +96,8 @@ export function createTabSession<TUser extends BaseUser>(
         tokenLifetime: null,
         error: confirmedSignOut ? null : error,
         endReason,
+        // No step-up is pending without a session: the requests that waited for one are rejected.
+        stepUp: null,
       })
       if (!wasEnded && error)
         emit({ type: 'signed_out', source, reason: endReason ?? 'no_session' })
@@ -110,6 +112,8 @@ export function createTabSession<TUser extends BaseUser>(
     /** A refresh failed on the network: the session goes on, and the store says why it waits. */
     failed(error: RefreshNetworkError) {
       lastNetworkError = error
+      // A 429 (or 503) with Retry-After: the retry the coordinator schedules next waits for it.
+      if (error.retryAfter !== undefined) schedule.deferUntil(now() + error.retryAfter * 1000)
       store.update({ error })
     },
 

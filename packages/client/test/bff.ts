@@ -20,6 +20,8 @@ export const ORIGIN = 'http://app.test'
 
 export interface TestServer {
   app: Hono
+  /** The BFF's signing keys (for another `requireAuth` beside the test API). */
+  keys: typeof keys
   /** POST /auth/refresh requests that reached the BFF. */
   refreshCount(): number
   /** For each POST /auth/refresh that reached the BFF: did it say the user was active? */
@@ -40,6 +42,23 @@ export interface TestServer {
   logoutDelayMs: number
   /** While set, /auth/login answers 429 rate_limited, as a rate-limiting proxy would. */
   loginRateLimited: boolean
+  /** While set, /auth/refresh answers 429 rate_limited with `Retry-After` of this many seconds. */
+  refreshRetryAfter: number | null
+  /**
+   * Every request's DPoP header and Authorization scheme, in order (`proof: null` when it had
+   * none), and what it was answered: for tests that decode what the client signed.
+   */
+  dpop: Array<{
+    method: string
+    path: string
+    proof: string | null
+    scheme: string | null
+    status: number
+  }>
+  /** POST /auth/reauthenticate requests that reached the BFF. */
+  reauthenticateCount(): number
+  /** While set, /auth/reauthenticate answers 429 rate_limited with `retryAfter: 9`. */
+  reauthenticateRateLimited: boolean
   /** Makes the BFF answer /auth/refresh with 503 while set. */
   refreshOutage: boolean
   /** The BFF's session store, for revoking sessions behind the clients' backs. */
@@ -62,9 +81,11 @@ const fakeSleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, m
 export function startServer(options: Partial<BffOptions> = {}): TestServer {
   let refreshes = 0
   let logouts = 0
+  let reauthentications = 0
   let working = 0
   const server: TestServer = {
     app: new Hono(),
+    keys,
     refreshCount: () => refreshes,
     refreshActivity: [],
     refreshTimes: [],
@@ -75,6 +96,10 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
     refreshDelayMs: 0,
     logoutDelayMs: 0,
     loginRateLimited: false,
+    refreshRetryAfter: null,
+    reauthenticateCount: () => reauthentications,
+    dpop: [],
+    reauthenticateRateLimited: false,
     refreshOutage: false,
     store: memoryStore({ sweepInterval: 0 }),
     events: [],
@@ -99,6 +124,22 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
       working--
     }
   })
+  app.use(async (c, next) => {
+    await next()
+    // What Node's HTTP server adds to every answer (the client reads the server's clock from it).
+    try {
+      c.res.headers.set('date', new Date().toUTCString())
+    } catch {
+      // An immutable Response: left as it is.
+    }
+    server.dpop.push({
+      method: c.req.method,
+      path: c.req.path,
+      proof: c.req.header('dpop') ?? null,
+      scheme: c.req.header('authorization')?.split(' ')[0] ?? null,
+      status: c.res.status,
+    })
+  })
   app.use('/auth/refresh', async (c, next) => {
     refreshes++
     server.refreshActivity.push(c.req.header(ACTIVITY_HEADER) === '1')
@@ -110,6 +151,12 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
       if (server.refreshOutage) {
         return c.json({ error: { code: 'store_unavailable', message: 'down' } }, 503)
       }
+      const retryAfter = server.refreshRetryAfter
+      if (retryAfter !== null) {
+        c.header('retry-after', String(retryAfter))
+        const error = { code: 'rate_limited', message: 'Slow down.', retryAfter }
+        return c.json({ error }, 429)
+      }
       return await next()
     } finally {
       concurrency.now--
@@ -117,7 +164,14 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
   })
   app.use('/auth/login', async (c, next) => {
     if (!server.loginRateLimited) return next()
-    return c.json({ error: { code: 'rate_limited', message: 'Too many attempts.' } }, 429)
+    c.header('retry-after', '42')
+    const error = { code: 'rate_limited', message: 'Too many attempts.', retryAfter: 42 }
+    return c.json({ error }, 429)
+  })
+  app.use('/auth/reauthenticate', async (c, next) => {
+    reauthentications++
+    if (!server.reauthenticateRateLimited) return next()
+    return c.json({ error: { code: 'rate_limited', message: 'Wait.', retryAfter: 9 } }, 429)
   })
   app.use('/auth/logout', async (_c, next) => {
     logouts++
@@ -141,7 +195,7 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
   )
   const api = new Hono<{ Variables: RequireAuthVariables }>()
   api.use(async (c, next) => {
-    const token = c.req.header('authorization')?.replace(/^Bearer /, '') ?? null
+    const token = c.req.header('authorization')?.replace(/^(?:Bearer|DPoP) /, '') ?? null
     if (token && server.rejectToken?.(token)) {
       server.apiCalls.push({ path: c.req.path, status: 401, token })
       return c.json({ error: { code: 'invalid_token', message: 'rejected by test' } }, 401)
@@ -153,6 +207,12 @@ export function startServer(options: Partial<BffOptions> = {}): TestServer {
   api.use(requireAuth({ jwks: keys, issuer: 'baton', audience: 'baton-api' }))
   api.get('/me', (c) => c.json({ id: c.var.userId, sessionId: c.var.sessionId }))
   api.post('/echo', async (c) => c.json({ body: await c.req.json<unknown>() }))
+  // A sensitive route: the user must have proved who they are within the last minute (RFC 9470).
+  api.post(
+    '/sensitive',
+    requireAuth({ jwks: keys, issuer: 'baton', audience: 'baton-api', maxAge: '60s' }),
+    async (c) => c.json({ body: await c.req.json<unknown>(), authTime: c.var.authTime }),
+  )
   app.route('/api', api)
   return server
 }

@@ -6,6 +6,7 @@ import {
   createSessionClient,
   type ChannelAdapter,
   type ClientEvent,
+  type LockAdapter,
   type SessionClient,
   type SessionClientOptions,
 } from '@baton/client'
@@ -64,6 +65,54 @@ class Bus {
   }
 }
 
+/**
+ * The lock manager of one browser: the exclusive locks of `processLock` (its names carry the
+ * browser's channel, so browsers never share one) and the shared locks tabs hold for their
+ * lifetime, both visible to `query`, as `navigator.locks.query()` shows them.
+ */
+class Locks {
+  /** Holders of each shared lock, by name. */
+  readonly held = new Map<string, number>()
+  /** Exclusive locks held or waited for, by name. */
+  private readonly exclusive = new Map<string, number>()
+  /** Every `query()` made (a tab that needs no answer from it makes none). */
+  queries = 0
+
+  /** With `hold` and `query` (a browser with Web Locks), or bare (one that cannot query). */
+  adapter(queryable: boolean): LockAdapter {
+    const lock: LockAdapter = async (name, timeoutMs, fn) => {
+      this.exclusive.set(name, (this.exclusive.get(name) ?? 0) + 1)
+      try {
+        return await processLock(name, timeoutMs, fn)
+      } finally {
+        const left = this.exclusive.get(name)! - 1
+        if (left === 0) this.exclusive.delete(name)
+        else this.exclusive.set(name, left)
+      }
+    }
+    if (!queryable) return lock
+    lock.hold = (name) => {
+      this.held.set(name, (this.held.get(name) ?? 0) + 1)
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        const left = this.held.get(name)! - 1
+        if (left === 0) this.held.delete(name)
+        else this.held.set(name, left)
+      }
+    }
+    lock.query = () => {
+      this.queries++
+      const names = [...this.held, ...this.exclusive].flatMap(([name, n]) =>
+        Array.from({ length: n }, () => name),
+      )
+      return Promise.resolve(names)
+    }
+    return lock
+  }
+}
+
 let browsers = 0
 
 /** One browser: a cookie jar, an Origin, a message bus and a lock manager for its tabs. */
@@ -71,8 +120,14 @@ export class Browser {
   readonly channel = `baton-test-${++browsers}`
   readonly cookies = new Map<string, StoredCookie>()
   readonly bus = new Bus()
+  readonly locks = new Locks()
   /** This browser's localStorage, shared by its tabs (the pending sign-out lives there). */
   readonly storage = new Map<string, string>()
+  /**
+   * This browser's IndexedDB as the device keys see it (DPoP): one `CryptoKeyPair` per store name,
+   * shared by its tabs and kept across reloads (a new tab); `clear()` it as "clear site data" would.
+   */
+  readonly deviceKeys = new Map<string, CryptoKeyPair>()
   /** While set, /auth/refresh fails like a dropped connection. */
   offline = false
   /** While set, /auth/logout fails like a dropped connection (the BFF never sees it). */
@@ -159,20 +214,26 @@ export class Browser {
    * Opens a tab: a session client sharing this browser's cookies, channel and lock, with a wake-up
    * source the test fires (`tab.wake()`), and `tab.api`, a ky instance for `/api` on it. By
    * default the tab has no `document` (cookies unknown, as in Node): `document: true` gives it
-   * this browser's `document.cookie`. `defaults` leaves those adapters to the client's defaults.
+   * this browser's `document.cookie`. `lockQuery: false` gives it a lock without `hold` and
+   * `query` (a browser that cannot tell whether other tabs hold a session). `defaults` leaves
+   * those adapters to the client's defaults. `dpop: true` gives it this browser's
+   * `deviceKeys` (a browser that binds its sessions); by default it has none, as a browser
+   * without IndexedDB or WebCrypto.
    */
   open(
     options: SessionClientOptions = {},
     tabOptions: {
       document?: boolean
+      lockQuery?: boolean
       defaults?: ReadonlyArray<'lock' | 'channel' | 'cookies' | 'storage'>
       api?: KyOptions
+      dpop?: boolean
     } = {},
   ): Tab {
     const events: ClientEvent[] = []
     const wakeListeners = new Set<() => void>()
     const injected: NonNullable<SessionClientOptions['adapters']> = {
-      lock: processLock,
+      lock: this.locks.adapter(tabOptions.lockQuery !== false),
       channel: (name) => this.bus.open(name),
       wake: (onWake) => {
         wakeListeners.add(onWake)
@@ -184,6 +245,12 @@ export class Browser {
         setItem: (key, value) => void this.storage.set(key, String(value)),
         removeItem: (key) => void this.storage.delete(key),
       },
+      dpopKeys: tabOptions.dpop
+        ? (name) => ({
+            load: () => Promise.resolve(this.deviceKeys.get(name) ?? null),
+            save: (pair) => Promise.resolve(void this.deviceKeys.set(name, pair)),
+          })
+        : null,
     }
     for (const name of tabOptions.defaults ?? []) delete injected[name]
     const client = createSessionClient({

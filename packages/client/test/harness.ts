@@ -14,6 +14,27 @@ export { ORIGIN, type TestServer } from './bff.js'
 export { Browser, type Tab } from './browser.js'
 export { advance, drain, run, waitFor } from './clock.js'
 
+/**
+ * WebCrypto calls in flight, in this process (the clients' DPoP keys and proofs, the BFF's
+ * verification): real work, which fake time must not jump over (`clock.ts`).
+ */
+let cryptoInFlight = 0
+const subtle = globalThis.crypto.subtle as unknown as Record<
+  string,
+  (...args: unknown[]) => Promise<unknown>
+>
+for (const method of ['generateKey', 'sign', 'verify', 'digest', 'exportKey', 'importKey']) {
+  const original = subtle[method]!.bind(globalThis.crypto.subtle)
+  Object.defineProperty(subtle, method, {
+    configurable: true,
+    value: (...args: unknown[]) => {
+      cryptoInFlight++
+      return original(...args).finally(() => cryptoInFlight--)
+    },
+  })
+}
+trackWork(() => cryptoInFlight > 0)
+
 /** The fake clock's start (any fixed instant: tests never depend on the real date). */
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0)
 

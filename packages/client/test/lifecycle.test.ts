@@ -108,6 +108,7 @@ describe('the store', () => {
       tokenLifetime: null,
       error: null,
       endReason: null,
+      stepUp: null,
     })
     client.destroy()
   })
@@ -212,6 +213,7 @@ describe('start, destroy and options', () => {
       code: 'rate_limited',
       status: 429,
       message: 'Too many attempts.',
+      retryAfter: 42,
     })
     env.server.loginRateLimited = false
     env.browser.offline = true

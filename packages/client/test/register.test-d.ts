@@ -8,8 +8,10 @@ import {
   type Register,
   type RegisteredUser,
   type SessionClient,
+  type ReauthenticateCredentials,
   type SessionState,
   type SessionUser,
+  type StepUpChallenge,
 } from '@baton/client'
 import { describe, expectTypeOf, it } from 'vitest'
 import type { UserOf } from '../src/register.js'
@@ -34,6 +36,20 @@ describe('Register', () => {
     expectTypeOf(client.store.getState().user).toEqualTypeOf<User | null>()
     expectTypeOf<SessionClient<User>['login']>().returns.resolves.toEqualTypeOf<User>()
     expectTypeOf<SessionState['user']>().toEqualTypeOf<User | null>()
+  })
+
+  it('exposes the step-up: its state, reauthenticate and cancelStepUp', () => {
+    const client = createSessionClient()
+    expectTypeOf(client.store.getState().stepUp).toEqualTypeOf<StepUpChallenge | null>()
+    expectTypeOf<StepUpChallenge>().toEqualTypeOf<{ maxAge?: number; acrValues?: string[] }>()
+    expectTypeOf(client.reauthenticate).parameters.toEqualTypeOf<[ReauthenticateCredentials]>()
+    expectTypeOf(client.reauthenticate).returns.toEqualTypeOf<Promise<void>>()
+    expectTypeOf(client.cancelStepUp).toEqualTypeOf<() => void>()
+    expectTypeOf<(typeof client.sessions)['revokeOthers']>().returns.toEqualTypeOf<Promise<void>>()
+    expectTypeOf<ReauthenticateCredentials>().toEqualTypeOf<{
+      username: string
+      password: string
+    }>()
   })
 
   it('an explicit type argument still wins', () => {

@@ -30,6 +30,7 @@ describe('the companion cookie', () => {
       tokenLifetime: null,
       error: null,
       endReason: null,
+      stepUp: null,
     })
     expect(env.server.refreshCount()).toBe(0)
     // No peer was asked either: no time passed.

@@ -12,9 +12,11 @@ describe('@baton/react', () => {
   it('Should export exactly the provider, the hooks and the client values: no internals, no ky', () => {
     expect(Object.keys(react).sort()).toEqual([
       'BatonError',
+      'RateLimitedError',
       'RefreshNetworkError',
       'SessionExpiredError',
       'SessionProvider',
+      'StepUpRequiredError',
       'createSessionClient',
       'isBatonError',
       'useBatonClient',

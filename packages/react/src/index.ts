@@ -22,8 +22,10 @@ export { useBatonClient } from './context.js'
 // The client's public surface, listed like @baton/client's own index (never its internals).
 export {
   BatonError,
+  RateLimitedError,
   RefreshNetworkError,
   SessionExpiredError,
+  StepUpRequiredError,
   createSessionClient,
   isBatonError,
 } from '@baton/client'
@@ -39,6 +41,7 @@ export type {
   LockAdapter,
   LoginCredentials,
   ReadonlySessionStore,
+  ReauthenticateCredentials,
   RefreshTrigger,
   Register,
   RegisteredUser,
@@ -50,5 +53,6 @@ export type {
   SessionStatus,
   SessionSummary,
   SessionUser,
+  StepUpChallenge,
   WakeAdapter,
 } from '@baton/client'

@@ -7,11 +7,13 @@ import {
   useBatonClient,
   useSession,
   useSessionState,
+  type ReauthenticateCredentials,
   type RegisteredUser,
   type SessionClient,
   type SessionEndReason,
   type SessionState,
   type SessionSummary,
+  type StepUpChallenge,
   type UseSessionResult,
 } from './index'
 
@@ -68,14 +70,15 @@ test('SessionProvider takes a client of the registered user type, and no other',
   void (<SessionProvider client={createSessionClient<Robot>()} />)
 })
 
-test('UseSessionResult is the store state plus four client functions, nothing re-declared', () => {
+test('UseSessionResult is the store state plus six client functions, nothing re-declared', () => {
+  type Functions = 'login' | 'logout' | 'fetch' | 'sessions' | 'reauthenticate' | 'cancelStepUp'
   expectTypeOf<UseSessionResult>().toEqualTypeOf<
-    SessionState<TestUser> &
-      Pick<SessionClient<TestUser>, 'login' | 'logout' | 'fetch' | 'sessions'>
+    SessionState<TestUser> & Pick<SessionClient<TestUser>, Functions>
   >()
-  expectTypeOf<keyof UseSessionResult>().toEqualTypeOf<
-    keyof SessionState | 'login' | 'logout' | 'fetch' | 'sessions'
-  >()
+  expectTypeOf<keyof UseSessionResult>().toEqualTypeOf<keyof SessionState | Functions>()
+  expectTypeOf(useSession().stepUp).toEqualTypeOf<StepUpChallenge | null>()
+  expectTypeOf(useSession().reauthenticate).parameters.toEqualTypeOf<[ReauthenticateCredentials]>()
+  expectTypeOf(useSession().cancelStepUp).toEqualTypeOf<() => void>()
   expectTypeOf(useSession().tokenLifetime).toEqualTypeOf<number | null>()
   expectTypeOf<UseSessionResult['sessions']['list']>().returns.resolves.toEqualTypeOf<
     SessionSummary[]

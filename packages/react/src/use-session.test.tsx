@@ -93,6 +93,9 @@ describe('useSession()', () => {
     expect(signedOut.logout).toBe(client.logout)
     expect(signedOut.fetch).toBe(client.fetch)
     expect(signedOut.sessions).toBe(client.sessions)
+    expect(signedOut.reauthenticate).toBe(client.reauthenticate)
+    expect(signedOut.cancelStepUp).toBe(client.cancelStepUp)
+    expect(signedOut.stepUp).toBeNull()
 
     // A re-render for another reason hands back the same object.
     view.rerender(
@@ -149,6 +152,10 @@ describe('useSession()', () => {
       userAgent: navigator.userAgent,
       ip: '127.0.0.1',
       current: true,
+      // Proved at the sign-in, and not since.
+      authTime: only!.createdAt,
+      // jsdom has no IndexedDB: no device key, so an unbound session (binding 'if_supported').
+      bound: false,
     })
   })
 })

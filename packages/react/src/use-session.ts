@@ -65,21 +65,31 @@ export interface UseSessionOptions {
 }
 
 /**
- * What {@link useSession} returns: the whole {@link SessionState} plus the client's `login`,
- * `logout`, `fetch` and `sessions`, which are the client's own and stable for its lifetime.
+ * What {@link useSession} returns: the whole {@link SessionState} (`stepUp` included) plus the
+ * client's `login`, `logout`, `fetch`, `sessions`, `reauthenticate` and `cancelStepUp`, which are
+ * the client's own and stable for its lifetime.
  */
 export type UseSessionResult<TUser extends BaseUser = RegisteredUser> = SessionState<TUser> &
-  Pick<SessionClient<TUser>, 'login' | 'logout' | 'fetch' | 'sessions'>
+  Pick<
+    SessionClient<TUser>,
+    'login' | 'logout' | 'fetch' | 'sessions' | 'reauthenticate' | 'cancelStepUp'
+  >
 
 /**
  * The session and what to do with it. The component re-renders when any field of the session
  * changes, `expiresAt` included (on every token refresh); a component that needs less should
  * select it with {@link useSessionState}. The returned object keeps its identity while nothing
- * changed, and `login`, `logout`, `fetch` and `sessions` never change.
+ * changed, and the functions (`login`, `logout`, `fetch`, `sessions`, `reauthenticate`,
+ * `cancelStepUp`) never change.
+ *
+ * `stepUp` is set while requests wait for the user to prove who they are again (RFC 9470 step-up:
+ * an API route wants a recent sign-in): render a password dialog that calls `reauthenticate`, and
+ * a cancel button that calls `cancelStepUp`. Any tab's success clears it in every tab.
  *
  * @typeParam TUser - The user type; defaults to the one declared once through `Register`.
  * @param options - Set `required` to react when the session ends; see {@link UseSessionOptions}.
- * @returns The session state plus the client's `login`, `logout`, `fetch` and `sessions`.
+ * @returns The session state plus the client's `login`, `logout`, `fetch`, `sessions`,
+ * `reauthenticate` and `cancelStepUp`.
  *
  * @example
  * ```tsx
@@ -141,6 +151,8 @@ export function useSession<TUser extends BaseUser = RegisteredUser>(
       logout: client.logout,
       fetch: client.fetch,
       sessions: client.sessions,
+      reauthenticate: client.reauthenticate,
+      cancelStepUp: client.cancelStepUp,
     }),
     [client, required, state],
   )

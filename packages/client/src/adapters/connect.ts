@@ -1,10 +1,12 @@
 /**
  * @module
  * Plugs a tab into its browser: the channel, the lock and the wake-up source given as
- * `adapters`, or the browser's own, saying once (debug) which browser API is missing.
+ * `adapters`, or the browser's own, saying once (debug) which browser API is missing; and the
+ * lock that tells starting tabs this one can hand them its session (`tab-presence.ts`).
  */
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import type { ClientConfig } from '../options.js'
+import { createTabPresence } from '../tab-presence.js'
 import { browserWake } from '../visibility.js'
 import { broadcastChannel, isolatedChannel } from './channel.js'
 import { navigatorLock, processLock, webLocks } from './lock.js'
@@ -16,22 +18,31 @@ export function connectTab(
 ) {
   const { adapters, logger } = config
   // The version is part of the name: tabs running another Baton (a deploy while tabs are open)
-  // never read each other's messages.
-  const opened = (adapters.channel ?? broadcastChannel)(`${config.channel}:${TAB_PROTOCOL_VERSION}`)
+  // never read each other's messages, nor count on each other to answer.
+  const versioned = `${config.channel}:${TAB_PROTOCOL_VERSION}`
+  const opened = (adapters.channel ?? broadcastChannel)(versioned)
   if (!opened && !adapters.channel)
     logger.debug('[baton] No BroadcastChannel: this tab shares no tokens or sign-outs.')
   let lock = adapters.lock
-  if (!lock && webLocks()) lock = navigatorLock
+  const locks = lock ? undefined : webLocks()
+  if (locks) lock = navigatorLock(locks)
   else if (!lock) logger.debug('[baton] No Web Locks: refreshes are serialised in this tab only.')
   const channel = opened ?? isolatedChannel()
   const unsubscribe = channel.subscribe(handlers.onMessage)
   const stopWake = (adapters.wake ?? browserWake)(handlers.onWake)
+  // A tab without a channel could never answer a starting tab: it never says it could.
+  const presence = createTabPresence(
+    opened ? (lock ?? processLock) : processLock,
+    `${versioned}:session`,
+  )
   return {
     lock: lock ?? processLock,
     channel,
+    presence,
     /** False when messages go nowhere (no channel): nobody can answer. */
     shared: opened !== null,
     disconnect() {
+      presence.close()
       stopWake()
       unsubscribe()
       channel.close()

@@ -1,0 +1,160 @@
+/**
+ * @module
+ * Device binding in the browser (DPoP, RFC 9449): the proofs this tab sends and what it must
+ * remember to write them, i.e. the device key, the server's latest nonce per origin, and how far
+ * this device's clock is from the server's.
+ *
+ * - **The key.** One per BFF, in `adapters.dpopKeys` (IndexedDB by default). Every call that
+ *   needs a new one (a sign-in, or a refresh that finds none) runs inside the cross-tab lock the
+ *   coordinator takes around every cookie call, so two tabs never make two keys.
+ * - **Rotation.** Each sign-in makes a new key, so a key is never older than its session: a key
+ *   some script misused during one session (it can sign while it runs in the page, never copy the
+ *   key out) is worthless for the next.
+ * - **A key that is gone** (site data cleared) mid-session: the next refresh has none to sign
+ *   with and goes without a proof (so does a visitor's, who never had a key and needs none).
+ *   When the BFF answers that a proof is required, the call is sent once more, signed by a new
+ *   key: the BFF sees a valid proof by another key than the session's, revokes the session
+ *   (`binding_mismatch`) and answers `session_revoked`, which ends it in every tab and clears the
+ *   cookie; `auth-api.ts` knows a new key was made, so the end is reported with its real cause.
+ *   Never a hang, and no refresh cookie left behind to try again at every page load.
+ * - **No binding** where the browser cannot (no IndexedDB, no WebCrypto ECDSA P-256, a store that
+ *   fails): no proof is sent, and a BFF with `binding: 'if_supported'` makes an unbound session.
+ */
+import { DPOP_NONCE_HEADER } from '@baton/protocol'
+import { generateKeyPair, indexedDbKeys, type DpopKeyStore } from './dpop-keys.js'
+import { athOf, boundTo, payloadOf, publicJwkOf, signProof } from './dpop-proof.js'
+import type { ClientConfig } from './options.js'
+
+/** A key ready to sign with. */
+type DeviceKey = Parameters<typeof signProof>[0]
+
+/** `url` made absolute against the page (a relative `baseUrl`). */
+const absolute = (url: string) =>
+  new URL(url, (globalThis as { location?: Location }).location?.href)
+
+/** Clocks this close are the same clock: the rest is rounding and latency. */
+const SAME_CLOCK_MS = 2_000
+
+/** @internal `undefined` where this browser never binds a session (no key store). */
+export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | 'now'>) {
+  const { adapters, now } = config
+  const store: DpopKeyStore | null =
+    adapters.dpopKeys === undefined
+      ? indexedDbKeys(config.channel)
+      : (adapters.dpopKeys?.(config.channel) ?? null)
+  if (!store) return undefined
+  let key: DeviceKey | null = null
+  /** The token API proofs were last made for: a new one may be bound to a key made since. */
+  let keyFor: string | null = null
+  /** Server clock minus this device's, in ms, as far as the last token or answer showed. */
+  let offset = 0
+  const nonces = new Map<string, string>()
+
+  const ready = async (pair: CryptoKeyPair): Promise<DeviceKey> => ({
+    privateKey: pair.privateKey,
+    jwk: await publicJwkOf(pair.publicKey),
+  })
+  /** The stored key, read again (it may have been deleted or replaced by another tab). */
+  const stored = async (): Promise<DeviceKey | null> => {
+    const pair = await store.load().catch(() => null)
+    key = pair ? await ready(pair) : null
+    return key
+  }
+  /** A new key, stored; `null` where the browser cannot make or keep one. */
+  const fresh = async (): Promise<DeviceKey | null> => {
+    try {
+      const pair = await generateKeyPair()
+      await store.save(pair)
+      key = await ready(pair)
+    } catch {
+      key = null
+    }
+    return key
+  }
+
+  const sign = async (signer: DeviceKey, method: string, url: string, accessToken?: string) => {
+    const target = absolute(url)
+    return signProof(signer, {
+      htm: method,
+      htu: target.origin + target.pathname,
+      iat: Math.floor((now() + offset) / 1000),
+      nonce: nonces.get(target.origin),
+      ath: accessToken === undefined ? undefined : await athOf(accessToken),
+    })
+  }
+
+  return {
+    /**
+     * The proof of a call that uses the refresh cookie. `login` makes a new key first (rotation);
+     * the other calls sign with the stored key; when it is gone, with a new one if `create`, else
+     * there is no proof (a visitor with no session makes no key).
+     * `accessToken`: the token the call also carries (reauthenticate), bound by `ath`.
+     * Runs inside the cross-tab lock. `null` when this browser cannot bind.
+     */
+    async cookieProof(
+      route: 'login' | 'refresh' | 'logout' | 'reauthenticate',
+      url: string,
+      accessToken?: string,
+      create = false,
+    ): Promise<string | null> {
+      const signer =
+        (route === 'login' ? null : await stored()) ??
+        (route === 'login' || create ? await fresh() : null)
+      const bound = accessToken !== undefined && boundTo(accessToken) !== null
+      return signer && sign(signer, 'POST', url, bound ? accessToken : undefined)
+    },
+
+    /**
+     * The proof of an API call sent with `accessToken`, or `null` for a bearer token (or when no
+     * key is left: the API refuses it and the refresh that follows ends the session).
+     */
+    async apiProof(method: string, url: string, accessToken: string): Promise<string | null> {
+      if (boundTo(accessToken) === null) return null
+      // A new token: another tab may have signed in since (a new key), or the key may be gone.
+      if (accessToken !== keyFor) {
+        keyFor = accessToken
+        await stored()
+      }
+      return key ? sign(key, method, url, accessToken) : null
+    },
+
+    /**
+     * Learns the server's clock from a token received at `receivedAt` (its `iat`), so `iat` of
+     * the proofs is right on a device whose clock is off (RFC 9449 §11.1 leaves the window to the
+     * server; Baton's is tight).
+     */
+    observeToken(accessToken: string, receivedAt: number) {
+      const iat = payloadOf(accessToken)?.iat
+      if (typeof iat !== 'number' || !Number.isFinite(iat)) return
+      const seen = iat * 1000 - receivedAt
+      offset = Math.abs(seen) < SAME_CLOCK_MS ? 0 : seen
+    },
+
+    /**
+     * Keeps the nonce an answer from `url` carries (RFC 9449 §8: the latest one is the one to
+     * use). Nonces are per origin: an API elsewhere has its own.
+     */
+    observe(url: string, headers: Headers) {
+      const nonce = headers.get(DPOP_NONCE_HEADER)
+      if (nonce) nonces.set(absolute(url).origin, nonce)
+    },
+
+    /**
+     * After a refused proof, whether the server's `Date` shows this device's clock to be off by
+     * more than {@link SAME_CLOCK_MS} from what the proofs assumed; if so, the proofs now use it
+     * and one retry is worth it.
+     */
+    clockWasOff(headers: Headers): boolean {
+      const date = Date.parse(headers.get('date') ?? '')
+      if (!Number.isFinite(date)) return false
+      // The header has whole seconds: the middle of its second is the best guess.
+      const seen = date + 500 - now()
+      if (Math.abs(seen - offset) < SAME_CLOCK_MS) return false
+      offset = seen
+      return true
+    },
+  }
+}
+
+/** @internal */
+export type Dpop = NonNullable<ReturnType<typeof createDpop>>
