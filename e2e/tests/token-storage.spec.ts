@@ -79,18 +79,68 @@ test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/
   }
   expect(await context.cookies()).toEqual(cookies)
 
-  // Nothing about the session is in any storage the page can reach, nor in the DOM.
-  const stored = await tab.evaluate(async () => ({
-    localStorage: Object.entries(localStorage),
-    sessionStorage: Object.entries(sessionStorage),
-    indexedDB: (await indexedDB.databases()).map(({ name }) => name),
-    cacheStorage: await caches.keys(),
-    html: document.documentElement.outerHTML,
-  }))
+  // Nothing about the session is in any storage the page can reach, nor in the DOM. IndexedDB
+  // holds one thing: the device key of the session's binding (DPoP), a key pair whose private
+  // half the page can use but never read out.
+  const stored = await tab.evaluate(async () => {
+    const databases = (await indexedDB.databases()).map(({ name }) => name)
+    const keys = await Promise.all(
+      databases.map(
+        (name) =>
+          new Promise<unknown[]>((resolve, reject) => {
+            const open = indexedDB.open(name!)
+            open.onerror = () => reject(open.error!)
+            open.onsuccess = () => {
+              const db = open.result
+              const stores = [...db.objectStoreNames]
+              const all = db.transaction(stores, 'readonly')
+              const records: unknown[] = []
+              for (const store of stores) {
+                all.objectStore(store).getAll().onsuccess = (event) =>
+                  records.push(...((event.target as IDBRequest<unknown[]>).result ?? []))
+              }
+              all.oncomplete = () => {
+                db.close()
+                resolve(records)
+              }
+            }
+          }),
+      ),
+    )
+    const described = keys.flat().map((record) => {
+      const pair = record as CryptoKeyPair
+      return {
+        privateKey: {
+          type: pair.privateKey.type,
+          extractable: pair.privateKey.extractable,
+          algorithm: pair.privateKey.algorithm,
+        },
+        publicKey: { type: pair.publicKey.type },
+      }
+    })
+    return {
+      localStorage: Object.entries(localStorage),
+      sessionStorage: Object.entries(sessionStorage),
+      indexedDB: databases,
+      deviceKeys: described,
+      cacheStorage: await caches.keys(),
+      html: document.documentElement.outerHTML,
+    }
+  })
   expect(stored).toMatchObject({
     localStorage: [],
     sessionStorage: [],
-    indexedDB: [],
+    indexedDB: [`baton:${new URL(demo.url).origin}/auth`],
+    deviceKeys: [
+      {
+        privateKey: {
+          type: 'private',
+          extractable: false,
+          algorithm: { name: 'ECDSA', namedCurve: 'P-256' },
+        },
+        publicKey: { type: 'public' },
+      },
+    ],
     cacheStorage: [],
   })
   // An access token is a JWT, and a JWT's header starts with "eyJ" ('{"' in base64url).
@@ -117,6 +167,9 @@ test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/
   expect(rotated).toMatchObject(REFRESH_ATTRIBUTES)
   expect(await cookiesSent(await requests.api)).toEqual(sent(rotated!.value))
   const api = await requests.api
-  expect((await api.allHeaders())['authorization']).toMatch(/^Bearer eyJ/)
+  // The session is bound to the tab's device key: the token goes as DPoP, with a proof beside it.
+  const headers = await api.allHeaders()
+  expect(headers['authorization']).toMatch(/^DPoP eyJ/)
+  expect(headers['dpop']).toMatch(/^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/)
   expect(demo.eventsOf('refresh')).toEqual([expect.objectContaining({ duplicate: false })])
 })

@@ -38,6 +38,12 @@ export interface DemoApiOptions {
    * @default 300_000 (the BFF's default)
    */
   maxTokenAge?: number
+  /**
+   * How recent a sign-in `POST /transfer` wants, in ms (whole seconds): older is answered
+   * `401 step_up_required` (RFC 9470) and the SPA asks for the password again.
+   * @default 300_000
+   */
+  stepUpMaxAge?: number
 }
 
 /** Longest note, in characters. */
@@ -73,18 +79,19 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
   api.notFound(bffNotFound)
 
   const maxTokenAge = options.maxTokenAge ?? DEFAULT_TOKEN_TTL
-  api.use(
-    requireAuth({
-      jwks: options.jwks,
-      issuer: options.issuer,
-      audience: options.audience,
-      maxTokenAge,
-      // A revoked id must be remembered for as long as a token of its session could pass:
-      // `requireAuth` refuses to start otherwise. An hour, or longer for long-lived tokens.
-      revokedRetention: Math.max(HOUR, maxTokenAge + CLOCK_TOLERANCE),
-      ...(options.checkRevoked ? { checkRevoked: options.checkRevoked } : {}),
-    }),
-  )
+  const verify = {
+    jwks: options.jwks,
+    issuer: options.issuer,
+    audience: options.audience,
+    maxTokenAge,
+    // A revoked id must be remembered for as long as a token of its session could pass:
+    // `requireAuth` refuses to start otherwise. An hour, or longer for long-lived tokens.
+    revokedRetention: Math.max(HOUR, maxTokenAge + CLOCK_TOLERANCE),
+    ...(options.checkRevoked ? { checkRevoked: options.checkRevoked } : {}),
+  }
+  api.use(requireAuth(verify))
+  // The demo's sensitive action: it also wants a recent sign-in (step-up, RFC 9470).
+  const recentSignIn = requireAuth({ ...verify, maxAge: options.stepUpMaxAge ?? 300_000 })
   api.use(async (c, next) => {
     await next()
     c.header('cache-control', 'no-store')
@@ -118,6 +125,17 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
     const list = [note, ...(notes.get(c.var.userId) ?? [])].slice(0, MAX_NOTES_PER_USER)
     notes.set(c.var.userId, list)
     return c.json({ note }, 201)
+  })
+
+  // A pretend money transfer: nothing moves; it answers what it would have done, and when the
+  // user last proved who they are.
+  api.post('/transfer', recentSignIn, async (c) => {
+    const body = await readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
+    const amount = (body as { amount?: unknown } | null)?.amount
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0 || amount > 1e6) {
+      throw invalidRequest('Expected a JSON object { "amount": integer from 1 to 1000000 }.')
+    }
+    return c.json({ transfer: { amount, at: Date.now() }, authTime: c.var.authTime })
   })
 
   return api

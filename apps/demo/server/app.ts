@@ -20,8 +20,10 @@ import {
 import { serveStatic } from '@hono/node-server/serve-static'
 import { Hono, type Context } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
+import { createAdminApi } from './admin.js'
 import { createDemoApi } from './api.js'
 import { ConfigError, type DemoConfig, type StoreConfig } from './config.js'
+import { createEventHub, type EventHub } from './event-hub.js'
 import { createUserDirectory, type UserDirectory } from './users.js'
 
 /** Where `vite build` puts the SPA. */
@@ -75,6 +77,8 @@ export interface DemoApp {
   keys: SigningKeys
   store: SessionStore
   users: UserDirectory
+  /** Every audit event, for the security console (`/api/admin/events`). */
+  hub: EventHub
   /** Closes the session store (connections, timers). */
   close(): Promise<void>
 }
@@ -199,6 +203,7 @@ export async function createDemoApp(
   const keys = await loadKeys(config, logger)
   const store = await openStore(config.store)
   const users = options.users ?? (await createUserDirectory())
+  const hub = createEventHub()
 
   const bff = createBff({
     keys,
@@ -210,10 +215,12 @@ export async function createDemoApp(
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,
     gracePeriod: config.gracePeriod,
+    freshAuthMaxAge: config.stepUpMaxAge,
     cookie: { secure: config.cookieSecure },
     ...(config.allowedOrigins === null ? {} : { allowedOrigins: config.allowedOrigins }),
     onEvent: (event) => {
       log?.(JSON.stringify({ msg: 'bff_event', ...event }))
+      hub.publish(event)
       options.onEvent?.(event)
     },
     logger,
@@ -225,6 +232,7 @@ export async function createDemoApp(
     users,
     checkRevoked: store,
     maxTokenAge: config.accessTokenTtl,
+    stepUpMaxAge: config.stepUpMaxAge,
   })
 
   const app = new Hono()
@@ -236,6 +244,18 @@ export async function createDemoApp(
     }),
   )
   app.route('/', bff)
+  // Before the demo API: the console has its own guard (bearer token and the admin role).
+  app.route(
+    '/api/admin',
+    createAdminApi({
+      requireAuth: bff.requireAuth(),
+      admin: bff.admin,
+      store,
+      users,
+      hub,
+      allowedOrigins: config.allowedOrigins,
+    }),
+  )
   app.route('/api', api)
   const staticDir =
     options.staticDir === undefined
@@ -249,5 +269,5 @@ export async function createDemoApp(
   app.notFound(bffNotFound)
   app.onError(bffErrorHandler({ logger }))
 
-  return { app, keys, store, users, close: () => store.close() }
+  return { app, keys, store, users, hub, close: () => store.close() }
 }

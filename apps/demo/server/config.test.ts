@@ -23,6 +23,7 @@ describe('loadConfig defaults', () => {
       absoluteTimeout: 2_592_000_000,
       gracePeriod: 10_000,
       refreshMargin: 30_000,
+      stepUpMaxAge: 300_000,
       allowedOrigins: null,
       store: { kind: 'memory' },
       signingKeys: null,
@@ -45,6 +46,15 @@ describe('loadConfig defaults', () => {
 })
 
 describe('loadConfig values', () => {
+  it('Should read the step-up max age in whole seconds', () => {
+    expect(loadConfig({ BATON_STEP_UP_MAX_AGE: '2s' }, 'production').stepUpMaxAge).toBe(2_000)
+    for (const value of ['1500ms', '0', 'soon']) {
+      expect(() => loadConfig({ BATON_STEP_UP_MAX_AGE: value }, 'production')).toThrow(
+        /^BATON_STEP_UP_MAX_AGE /,
+      )
+    }
+  })
+
   it('Should read short demo settings', () => {
     const config = loadConfig(
       {

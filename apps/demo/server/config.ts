@@ -30,6 +30,11 @@ export interface DemoConfig {
   gracePeriod: number
   /** How long before expiry the SPA refreshes; sent to it in a `<meta>` tag. */
   refreshMargin: number
+  /**
+   * How recent a sign-in the sensitive routes want (RFC 9470 step-up): the demo's `POST
+   * /api/transfer` and ending other sessions from the devices list. Whole seconds.
+   */
+  stepUpMaxAge: number
   /** Origins allowed to call the auth routes, or `null` for each request's own origin. */
   allowedOrigins: string[] | null
   store: StoreConfig
@@ -101,6 +106,15 @@ function duration(env: Env, name: string, fallback: string, minimum = 0): number
   }
   if (ms < minimum) {
     throw new ConfigError(name, `must be at least ${minimum} ms, got "${value}"`)
+  }
+  return ms
+}
+
+/** A duration of at least a second, in whole seconds: what a `max_age` challenge can say. */
+function wholeSeconds(env: Env, name: string, fallback: string): number {
+  const ms = duration(env, name, fallback, 1_000)
+  if (ms % 1_000 !== 0) {
+    throw new ConfigError(name, `must be a whole number of seconds, got "${read(env, name)}"`)
   }
   return ms
 }
@@ -204,6 +218,7 @@ export function loadConfig(env: Env, mode: DemoMode): DemoConfig {
     absoluteTimeout: duration(env, 'BATON_ABSOLUTE_TIMEOUT', '30d', 1),
     gracePeriod: duration(env, 'BATON_GRACE_PERIOD', '10s'),
     refreshMargin: duration(env, 'BATON_REFRESH_MARGIN', '30s'),
+    stepUpMaxAge: wholeSeconds(env, 'BATON_STEP_UP_MAX_AGE', '5m'),
     allowedOrigins: origins(env, 'BATON_ALLOWED_ORIGINS'),
     store: store(env),
     signingKeys: signingKeys(env),

@@ -40,6 +40,7 @@ describe('createUserDirectory', () => {
       username: 'alice',
       name: 'Alice',
       email: 'alice@example.com',
+      role: 'admin',
     })
     expect(await users.authenticate({ username: 'Bob ', password: 'builder' })).toMatchObject({
       id: 'u-bob',

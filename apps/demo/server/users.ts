@@ -15,6 +15,8 @@ export interface DemoUser {
   username: string
   name: string
   email: string
+  /** `admin` opens the security console (`/admin`, `/api/admin/*`). */
+  role: 'admin' | 'member'
 }
 
 /** A demo account with its clear-text password (printed at start so people can sign in). */
@@ -27,11 +29,17 @@ export interface DemoAccount {
 export const DEMO_ACCOUNTS = [
   {
     password: 'wonderland',
-    user: { id: 'u-alice', username: 'alice', name: 'Alice', email: 'alice@example.com' },
+    user: {
+      id: 'u-alice',
+      username: 'alice',
+      name: 'Alice',
+      email: 'alice@example.com',
+      role: 'admin',
+    },
   },
   {
     password: 'builder',
-    user: { id: 'u-bob', username: 'bob', name: 'Bob', email: 'bob@example.com' },
+    user: { id: 'u-bob', username: 'bob', name: 'Bob', email: 'bob@example.com', role: 'member' },
   },
 ] as const satisfies readonly DemoAccount[]
 
@@ -54,6 +62,8 @@ export interface UserDirectory {
   authenticate(credentials: Credentials): Promise<DemoUser | null>
   /** The user with this id (for `GET /api/me`). */
   find(id: string): DemoUser | undefined
+  /** Every user, in the order of the accounts (for the security console). */
+  list(): DemoUser[]
 }
 
 interface Entry {
@@ -84,7 +94,7 @@ export async function createUserDirectory(
   // Unknown usernames are checked against this, so they cost what a wrong password costs.
   const dummySalt = randomBytes(16)
   const dummy: Entry = {
-    user: { id: '', username: '', name: '', email: '' },
+    user: { id: '', username: '', name: '', email: '', role: 'member' },
     salt: dummySalt,
     hash: await hash(randomBytes(16).toString('hex'), dummySalt),
   }
@@ -98,5 +108,6 @@ export async function createUserDirectory(
       return entry && matches ? entry.user : null
     },
     find: (id) => byId.get(id),
+    list: () => [...byId.values()],
   }
 }

@@ -5,15 +5,21 @@ import { Layout } from './components/Layout'
 import { LoginPage } from './components/LoginPage'
 import { NotFound } from './components/NotFound'
 import { RequireSession } from './components/RequireSession'
+import { SecurityConsole } from './components/SecurityConsole'
+import { StepUpDialog } from './components/StepUpDialog'
 import { usePath } from './router'
 
 /** The pages behind a session, by path (every key starts with `/`, so none is inherited). */
 const PAGES: Record<string, ComponentType> = {
   '/': Dashboard,
   '/devices': DevicesPage,
+  '/admin': SecurityConsole,
 }
 
-/** Routes: `/login` is public; `/` (dashboard) and `/devices` need a session. */
+/**
+ * Routes: `/login` is public; `/` (dashboard), `/devices` and `/admin` (the security console, for
+ * administrators) need a session.
+ */
 export function App() {
   const path = usePath()
   if (path === '/login') return <LoginPage />
@@ -22,6 +28,7 @@ export function App() {
     <RequireSession>
       <Layout>
         <Page />
+        <StepUpDialog />
       </Layout>
     </RequireSession>
   )

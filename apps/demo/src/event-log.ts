@@ -92,6 +92,19 @@ export function describeEvent(event: ClientEvent): { origin: EventOrigin; messag
         origin: 'this-tab',
         message: `Server unreachable; retrying in ${(event.delay / 1000).toFixed(1)} s`,
       }
+    case 'step_up_required':
+      return {
+        origin: 'this-tab',
+        message:
+          event.maxAge === undefined
+            ? 'The API asked for a new sign-in; the request waits'
+            : `The API asked for a sign-in from the last ${event.maxAge} s; the request waits`,
+      }
+    case 'step_up_end':
+      if (!event.ok) return { origin: 'this-tab', message: 'Step-up given up; the request failed' }
+      return event.source === 'local'
+        ? { origin: 'this-tab', message: 'Password confirmed; the request was retried' }
+        : { origin: 'other-tab', message: 'Password confirmed in another tab; request retried' }
   }
 }
 

@@ -11,6 +11,8 @@ export interface User extends BaseUser {
   username: string
   name: string
   email: string
+  /** `admin` opens the security console (`/admin`). */
+  role: 'admin' | 'member'
 }
 
 declare module '@baton/react' {

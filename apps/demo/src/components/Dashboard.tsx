@@ -1,6 +1,7 @@
 import { useSessionState } from '@baton/react'
 import { EventLog } from './EventLog'
 import { NotesCard } from './NotesCard'
+import { TransferCard } from './TransferCard'
 import { SessionControls } from './SessionControls'
 import { TokenCountdown } from './TokenCountdown'
 
@@ -51,6 +52,7 @@ export function Dashboard() {
         <div className="column">
           <SessionControls />
           <NotesCard />
+          <TransferCard />
         </div>
       </div>
     </section>

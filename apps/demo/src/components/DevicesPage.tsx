@@ -12,6 +12,9 @@ function failure(error: unknown, fallback: string): string {
     // The page is about to go to the login form; say why in the meantime.
     case 'session_expired':
       return 'Your session has ended.'
+    // The step-up dialog was cancelled or left unanswered.
+    case 'step_up_required':
+      return `${fallback} Your password was not confirmed.`
     default:
       return `${fallback} ${error.message}`
   }
@@ -82,6 +85,20 @@ export function DevicesPage() {
     }
   }
 
+  // Ending other sessions needs a recent sign-in: with an old one the step-up dialog asks for the
+  // password, and the request goes through once it is confirmed.
+  const revokeOthers = async () => {
+    setRevoking('others')
+    try {
+      await baton.sessions.revokeOthers()
+      await load()
+    } catch (cause) {
+      setError(failure(cause, 'The other devices could not be signed out.'))
+    } finally {
+      setRevoking(null)
+    }
+  }
+
   const others = sessions?.filter((session) => !session.current).length ?? 0
 
   return (
@@ -110,6 +127,16 @@ export function DevicesPage() {
           <h2 id="sessions-title">
             Active sessions {sessions && <span className="count">{sessions.length}</span>}
           </h2>
+          {others > 0 && (
+            <button
+              type="button"
+              className="button button-small button-danger-outline"
+              disabled={revoking !== null}
+              onClick={() => void revokeOthers()}
+            >
+              Sign out other devices
+            </button>
+          )}
         </div>
         {sessions === null ? (
           <p className="muted card-body">Loading sessions…</p>
@@ -128,6 +155,21 @@ export function DevicesPage() {
                     <p className="session-name" id={labelId}>
                       {device.name}
                       {session.current && <span className="pill pill-accent">This device</span>}
+                      {session.bound ? (
+                        <span
+                          className="pill pill-ok"
+                          title="Bound to a key that never leaves this device's browser: a copied cookie or token is useless elsewhere."
+                        >
+                          Device-bound
+                        </span>
+                      ) : (
+                        <span
+                          className="pill pill-warning"
+                          title="Not bound to a device key (the browser could not keep one): a copied cookie would work elsewhere."
+                        >
+                          Not bound
+                        </span>
+                      )}
                     </p>
                     <p className="session-meta">
                       Signed in {dateTime(session.createdAt)} · Active {timeAgo(session.lastUsedAt)}

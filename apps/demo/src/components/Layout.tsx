@@ -10,6 +10,7 @@ import { Link } from './Link'
 export function Layout({ children }: { children: ReactNode }) {
   const baton = useBatonClient()
   const name = useSessionState((state) => state.user?.name)
+  const admin = useSessionState((state) => state.user?.role === 'admin')
   // A refresh that failed on the network leaves the session on, with this error until the next
   // success: the user is told, not signed out.
   const offline = useSessionState((state) => state.error?.code === 'network_unavailable')
@@ -30,6 +31,11 @@ export function Layout({ children }: { children: ReactNode }) {
             <Link to="/devices" className="nav-link" markCurrent>
               Devices
             </Link>
+            {admin && (
+              <Link to="/admin" className="nav-link" markCurrent>
+                Security
+              </Link>
+            )}
           </nav>
           <div className="account">
             <span className="avatar" aria-hidden="true">

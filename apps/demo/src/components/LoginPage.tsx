@@ -28,7 +28,9 @@ function loginError(error: unknown): string {
     case 'invalid_credentials':
       return 'The username or password is incorrect.'
     case 'rate_limited':
-      return 'Too many attempts. Wait a moment and try again.'
+      return error.retryAfter === undefined
+        ? 'Too many attempts. Wait a moment and try again.'
+        : `Too many attempts. Try again in ${error.retryAfter} s.`
     case 'network_unavailable':
       return 'The server cannot be reached. Check your connection and try again.'
     // The BFF names the field for a developer ("username must be a non-empty string.").
