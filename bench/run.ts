@@ -1,17 +1,20 @@
 /**
  * @module
- * `pnpm bench [storm|throughput|size|scale ...] [--quick]`: runs the benchmarks (all four by
+ * `pnpm bench [storm|throughput|size|scale|flood|boot|dpop ...] [--quick]`: runs the benchmarks (all seven by
  * default), prints their tables to stdout, writes `results/<name>.json` and `results/summary.md`,
  * and exits non-zero when a budget is exceeded or a benchmark fails. Progress goes to stderr.
  *
  * Every process a benchmark starts is stopped before the runner exits, also on failure and on
  * Ctrl-C.
  */
+import { bootBenchmark } from './boot/boot.js'
+import { dpopBenchmark } from './dpop/dpop.js'
 import type { Benchmark, BenchmarkOutcome } from './lib/benchmark.js'
 import { describeMachine, machineInfo } from './lib/machine.js'
 import { stopAll } from './lib/processes.js'
 import { cleanUpAll, cleanUpOrphans, redisUnavailable } from './lib/redis.js'
 import { writeResult, writeText } from './lib/results.js'
+import { floodBenchmark } from './flood/flood.js'
 import { scaleBenchmark } from './scale/scale.js'
 import { sizeBenchmark } from './size/size.js'
 import { stormBenchmark } from './storm/storm.js'
@@ -22,10 +25,13 @@ const BENCHMARKS: readonly Benchmark[] = [
   throughputBenchmark,
   sizeBenchmark,
   scaleBenchmark,
+  floodBenchmark,
+  bootBenchmark,
+  dpopBenchmark,
 ]
 
 const USAGE = `usage: pnpm bench [${BENCHMARKS.map((b) => b.name).join('|')} ...] [--quick]
-  no name runs all four; --quick shortens every run (to try the bench out, not for figures)`
+  no name runs all seven; --quick shortens every run (to try the bench out, not for figures)`
 
 function parseArgs(argv: readonly string[]) {
   const names = argv.filter((arg) => !arg.startsWith('-'))

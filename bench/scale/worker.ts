@@ -25,6 +25,7 @@ import {
   type StoredSession,
 } from '@baton/bff'
 import { redisStore, type RedisStore } from '@baton/bff/stores/redis'
+import { Redis } from 'ioredis'
 import { deleteKeys } from '../lib/redis.js'
 import { percentile } from '../lib/stats.js'
 
@@ -40,13 +41,12 @@ const collect = globalThis.gc
 if (!collect) throw new Error('run with --expose-gc')
 
 const keys = createSigningKeys({ logger: { warn() {} } })
-const redis: RedisStore | null =
-  kind === 'redis'
-    ? redisStore({
-        redis: process.env.BATON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-        keyPrefix: prefix,
-      })
-    : null
+// The worker's own client (the store leaves it open), so the cleanup can SCAN with it.
+const redisClient =
+  kind === 'redis' ? new Redis(process.env.BATON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') : null
+const redis: RedisStore | null = redisClient
+  ? redisStore({ redis: redisClient, keyPrefix: prefix })
+  : null
 const memory = redis ? null : memoryStore({ sweepInterval: 0 })
 const store: SessionStore = redis ?? memory!
 const bff = createBff({
@@ -153,7 +153,7 @@ async function sampleKeys(session: StoredSession) {
 
 /** Forgets every session: the memory store's sweep with a clock past every deadline, or UNLINK. */
 async function removeAll() {
-  if (redis) await deleteKeys(redis.client, prefix)
+  if (redisClient) await deleteKeys(redisClient, prefix)
   else memory!.sweep(Number.MAX_SAFE_INTEGER)
   filled = 0
 }
@@ -195,4 +195,5 @@ try {
 } finally {
   // Closes the connections the Redis store opened (its client and its subscriber).
   await store.close()
+  redisClient?.disconnect()
 }

@@ -24,7 +24,7 @@ import { percentile } from '../lib/stats.js'
 import { APP_ORIGIN } from './servers/common.js'
 
 /** Which server answers. */
-export type Stack = 'baton' | 'express-jwt' | 'express-session'
+export type Stack = 'baton' | 'hono-floor' | 'express-jwt' | 'express-session'
 /** Which endpoint is loaded. */
 export type Endpoint = 'refresh' | 'me'
 
@@ -62,11 +62,13 @@ const config = JSON.parse(process.argv[2] ?? '') as LoadConfig
 
 const COOKIE_NAMES: Record<Stack, string> = {
   baton: REFRESH_COOKIE,
+  'hono-floor': 'floor_rt',
   'express-jwt': 'refresh_token',
   'express-session': 'sid',
 }
-// Every stack gets the same headers; only Baton looks at X-CSRF and Origin.
-const baseHeaders = { 'x-csrf': '1', origin: APP_ORIGIN }
+// Every stack gets the same headers; only Baton looks at X-CSRF and Origin, and at the user
+// agent (a refresh from another browser than the sign-in's is an anomaly that ends the session).
+const baseHeaders = { 'x-csrf': '1', origin: APP_ORIGIN, 'user-agent': 'baton-bench/1.0' }
 
 const cookiePair = (name: string, setCookie: readonly string[]) =>
   setCookie.map((line) => line.split(';')[0]!).find((pair) => pair.startsWith(`${name}=`))

@@ -34,6 +34,12 @@ const BATON_MEMORY: Target = {
   stack: 'baton',
   store: 'memory',
 }
+const HONO_FLOOR: Target = {
+  id: 'hono-floor',
+  label: 'Floor: bare Hono + jose, token in a Map',
+  stack: 'hono-floor',
+  store: 'memory',
+}
 const EXPRESS_JWT: Target = {
   id: 'express-jwt',
   label: 'Express + jsonwebtoken + revocation Set',
@@ -55,6 +61,7 @@ const EXPRESS_SESSION: Target = {
 
 /** Baton and the baseline it is compared with. */
 const PAIRS: ReadonlyArray<readonly [Target, Target]> = [
+  [BATON_MEMORY, HONO_FLOOR],
   [BATON_MEMORY, EXPRESS_JWT],
   [BATON_REDIS, EXPRESS_SESSION],
 ]
@@ -163,6 +170,7 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
   const bundles = await bundleForNode({
     load: 'throughput/load.ts',
     baton: 'throughput/servers/baton.ts',
+    'hono-floor': 'throughput/servers/hono-floor.ts',
     'express-jwt': 'throughput/servers/express-jwt.ts',
     'express-session': 'throughput/servers/express-session.ts',
   })

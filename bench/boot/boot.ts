@@ -1,0 +1,269 @@
+/**
+ * @module
+ * Boot: from the client script's start to a known session status, in real Chromium tabs (pages of
+ * one browser context: one cookie jar, BroadcastChannel and Web Locks), for the four ways a page
+ * load finds its browser (issue 18):
+ * - a lone tab of a signed-in user (every other tab closed, the refresh cookie kept): one refresh;
+ * - a new tab beside 1 and beside 4 signed-in tabs: the token from a peer, no refresh;
+ * - an anonymous visitor (no companion cookie): `unauthenticated`, no request.
+ * Each row stands next to the refresh round trip measured in the same scenario (the lone tab's
+ * own refreshes; a signed-in tab's refresh after each sample beside it), as the page's script
+ * sees it (`fetch()` to body read) and on the wire (resource timing).
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { build } from 'esbuild'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Benchmark, BenchmarkOutcome, BenchSettings } from '../lib/benchmark.js'
+import { CHROMIUM_PATH } from '../lib/machine.js'
+import { BENCH_DIR } from '../lib/processes.js'
+import { median, percentile } from '../lib/stats.js'
+import { formatTable } from '../lib/table.js'
+import type { BootResult, RoundTrip } from './pages/boot-tab.js'
+import { startBootServer, type BootServer } from './server.js'
+
+/** Page loads measured per scenario, after {@link WARMUP} that are not. */
+const SAMPLES = 25
+const WARMUP = 3
+
+/** Targets of issue 18, on medians. */
+const TARGETS = { loneOverRtt: 15, beside: 20, anonymous: 10 } as const
+
+interface Scenario {
+  id: 'lone' | 'beside-1' | 'beside-4' | 'anonymous'
+  label: string
+  /** Signed-in tabs kept open beside the measured one. */
+  beside: number
+  signedIn: boolean
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { id: 'lone', label: 'lone tab (signed in)', beside: 0, signedIn: true },
+  { id: 'beside-1', label: 'new tab beside 1 signed-in tab', beside: 1, signedIn: true },
+  { id: 'beside-4', label: 'new tab beside 4 signed-in tabs', beside: 4, signedIn: true },
+  { id: 'anonymous', label: 'anonymous visitor', beside: 0, signedIn: false },
+]
+
+/** One scenario's samples. */
+export interface BootScenarioResult {
+  scenario: Scenario['id']
+  bootMs: number[]
+  /** Script start to the first request to the BFF, for loads that sent one. */
+  firstRequestMs: number[]
+  /** Refresh round trips measured in this scenario. */
+  roundTrips: RoundTrip[]
+  /** `POST /auth/refresh` requests the BFF saw during the measured boots (not the RTT probes). */
+  refreshes: number
+  /** Requests to `/auth/*` and `/api/*` the BFF saw during the measured boots. */
+  requests: number
+  /** Statuses and token sources that were not the expected ones. */
+  unexpected: string[]
+}
+
+const launchChromium = () =>
+  chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  })
+
+async function bundlePage(): Promise<string> {
+  const result = await build({
+    entryPoints: [join(BENCH_DIR, 'boot/pages/boot-tab.ts')],
+    absWorkingDir: BENCH_DIR,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    conditions: ['@baton/source'],
+    // The script's start: the first statement, before the client's module code runs.
+    banner: { js: 'globalThis.__bootT0 = performance.now();' },
+    write: false,
+    logLevel: 'error',
+  })
+  return result.outputFiles[0]!.text
+}
+
+/** Opens a page at `/boot` and waits for its boot to be measured. */
+async function measuredBoot(context: BrowserContext, origin: string): Promise<BootResult> {
+  const page = await context.newPage()
+  try {
+    await page.goto(`${origin}/boot`)
+    await page.waitForFunction(() => window.bootResult?.complete === true)
+    return await page.evaluate(() => window.bootResult!)
+  } finally {
+    await page.close()
+  }
+}
+
+async function signedInPage(context: BrowserContext, origin: string): Promise<Page> {
+  const page = await context.newPage()
+  await page.goto(`${origin}/boot?login`)
+  await page.waitForFunction(() => 'signIn' in window)
+  await page.evaluate(() => window.signIn!())
+  return page
+}
+
+async function runScenario(
+  browser: Browser,
+  server: BootServer,
+  scenario: Scenario,
+  samples: number,
+): Promise<BootScenarioResult> {
+  const context = await browser.newContext()
+  const result: BootScenarioResult = {
+    scenario: scenario.id,
+    bootMs: [],
+    firstRequestMs: [],
+    roundTrips: [],
+    refreshes: 0,
+    requests: 0,
+    unexpected: [],
+  }
+  try {
+    const kept: Page[] = []
+    if (scenario.signedIn) {
+      const first = await signedInPage(context, server.origin)
+      kept.push(first)
+      // The others boot from the first one's token, as a user opening more tabs would.
+      for (let i = 1; i < scenario.beside; i++) {
+        const page = await context.newPage()
+        await page.goto(`${server.origin}/boot`)
+        await page.waitForFunction(() => window.bootResult?.complete === true)
+        kept.push(page)
+      }
+      // A lone tab: every tab closed, the cookies kept.
+      if (scenario.beside === 0) await first.close()
+    }
+    const expected = scenario.signedIn ? 'authenticated' : 'unauthenticated'
+    const source = scenario.beside > 0 ? 'peer' : scenario.signedIn ? 'local' : null
+    for (let i = 0; i < WARMUP + samples; i++) {
+      const before = { ...server.counts }
+      const boot = await measuredBoot(context, server.origin)
+      const refreshes = server.counts.refreshes - before.refreshes
+      const requests = server.counts.requests - before.requests
+      if (boot.status !== expected || boot.source !== source) {
+        result.unexpected.push(`${boot.status} from ${String(boot.source)}`)
+      }
+      let trips = boot.refreshes
+      if (scenario.beside > 0) trips = [await kept[0]!.evaluate(() => window.measureRefresh!())]
+      if (i < WARMUP) continue
+      result.bootMs.push(boot.bootMs)
+      if (boot.firstRequestMs !== null) result.firstRequestMs.push(boot.firstRequestMs)
+      result.roundTrips.push(...trips)
+      result.refreshes += refreshes
+      result.requests += requests
+    }
+    return result
+  } finally {
+    await context.close()
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10
+
+async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    const why = `Chromium not found at ${CHROMIUM_PATH} (install Debian's chromium, or set BATON_BENCH_CHROMIUM)`
+    return { report: `Not run: ${why}.`, data: { skipped: why }, failures: [`boot: ${why}`] }
+  }
+  const samples = settings.quick ? 7 : SAMPLES
+  const server = await startBootServer(await bundlePage())
+  const browser = await launchChromium()
+  const results: BootScenarioResult[] = []
+  try {
+    for (const scenario of SCENARIOS) {
+      settings.log(`boot: ${scenario.label}, ${samples} page loads`)
+      results.push(await runScenario(browser, server, scenario, samples))
+    }
+  } finally {
+    await browser.close()
+    await server.close()
+  }
+
+  const failures: string[] = []
+  const rows = results.map((r) => {
+    const scenario = SCENARIOS.find((s) => s.id === r.scenario)!
+    const boot = median(r.bootMs)
+    const network = median(r.roundTrips.map((trip) => trip.network))
+    const script = median(r.roundTrips.map((trip) => trip.script))
+    const trips = r.roundTrips.length > 0
+    let target: string
+    let met: boolean
+    if (scenario.id === 'lone') {
+      target = `≤ RTT + ${TARGETS.loneOverRtt} ms`
+      met = boot <= script + TARGETS.loneOverRtt
+    } else if (scenario.id === 'anonymous') {
+      target = `≤ ${TARGETS.anonymous} ms, 0 requests`
+      met = boot <= TARGETS.anonymous && r.requests === 0
+    } else {
+      target = `≤ ${TARGETS.beside} ms, 0 refreshes`
+      met = boot <= TARGETS.beside && r.refreshes === 0
+    }
+    if (!met) failures.push(`boot: ${scenario.label}: median ${round(boot)} ms (${target})`)
+    if (r.unexpected.length > 0) {
+      failures.push(
+        `boot: ${scenario.label}: ${r.unexpected.length} loads ended ${r.unexpected[0]}`,
+      )
+    }
+    return [
+      scenario.label,
+      round(boot),
+      round(percentile(r.bootMs, 95)),
+      r.firstRequestMs.length > 0 ? round(median(r.firstRequestMs)) : null,
+      trips ? round(script) : null,
+      trips ? round(network) : null,
+      trips ? round(boot - script) : null,
+      r.refreshes,
+      r.requests,
+      target,
+      met ? 'met' : 'MISSED',
+    ]
+  })
+  const table = formatTable(
+    [
+      'page load',
+      'boot p50 ms',
+      'boot p95 ms',
+      'refresh sent at p50 ms',
+      'refresh RTT p50 ms',
+      'on the wire p50 ms',
+      'boot − RTT ms',
+      'refreshes',
+      'requests',
+      'target (p50)',
+      '',
+    ],
+    rows,
+  )
+  const notes = [
+    `${samples} page loads per row after ${WARMUP} unmeasured ones, each in a new tab. Boot: the ` +
+      `client script's first statement to the status leaving \`loading\` (performance.now() in ` +
+      `the page). Refresh sent at: script start to the refresh request's start. Refresh RTT: ` +
+      `\`fetch()\` called to the response body read in the page, the earliest any script could ` +
+      `hold a token (the targets compare with it); on the wire: request start to response end ` +
+      `(resource timing). The lone tab's RTT is its own boot refresh; beside signed-in tabs, one ` +
+      `refresh by a signed-in tab after each load. Refreshes and requests: what reached the BFF ` +
+      `during the measured loads. Browser: ${settings.machine.chromium ?? CHROMIUM_PATH}, ` +
+      `headless, loopback.`,
+  ]
+  return {
+    report: [table, '', ...notes].join('\n'),
+    data: { samples, warmup: WARMUP, targets: TARGETS, results },
+    failures,
+  }
+}
+
+/** The boot benchmark. */
+export const bootBenchmark: Benchmark = {
+  name: 'boot',
+  title: 'Boot: page load to signed in',
+  run: runBoot,
+}

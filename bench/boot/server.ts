@@ -1,0 +1,65 @@
+/**
+ * @module
+ * The boot benchmark's server: Baton's BFF (memory store, 10-minute access tokens, so nothing
+ * refreshes during a run unless a boot does) and the boot page, from one Hono app on 127.0.0.1
+ * and an ephemeral port. It counts every request that reaches `/auth/*` or `/api/*`.
+ */
+import { serve, type ServerType } from '@hono/node-server'
+import { createBff, createSigningKeys, memoryStore } from '@baton/bff'
+import { Hono } from 'hono'
+import type { AddressInfo } from 'node:net'
+
+/** A running boot server. */
+export interface BootServer {
+  origin: string
+  counts: { refreshes: number; requests: number }
+  close(): Promise<void>
+}
+
+const PAGE =
+  `<!doctype html><html><head><meta charset="utf-8"><title>boot</title>` +
+  `<script type="module" src="/boot.js"></script></head><body></body></html>`
+
+/** Starts the server with the bundled page script `script`. */
+export async function startBootServer(script: string): Promise<BootServer> {
+  const store = memoryStore({ sweepInterval: 0 })
+  const counts = { refreshes: 0, requests: 0 }
+  const app = new Hono()
+  app.use('/auth/*', async (c, next) => {
+    counts.requests++
+    if (c.req.path === '/auth/refresh') counts.refreshes++
+    await next()
+  })
+  app.use('/api/*', async (_c, next) => {
+    counts.requests++
+    await next()
+  })
+  app.route(
+    '/',
+    createBff({
+      keys: createSigningKeys({ logger: { warn() {} } }),
+      store,
+      accessTokenTtl: '10m',
+      authenticate: async ({ username }) => ({ id: username }),
+      logger: { warn() {}, error: (...args: unknown[]) => console.error(...args) },
+    }),
+  )
+  app.get('/boot', (c) => c.html(PAGE))
+  app.get('/boot.js', (c) =>
+    c.body(script, 200, { 'content-type': 'text/javascript', 'cache-control': 'max-age=600' }),
+  )
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    counts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+        server.close(() => resolve())
+        void store.close()
+      }),
+  }
+}
