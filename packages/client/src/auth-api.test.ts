@@ -31,6 +31,8 @@ const ON_REFRESH: Record<ErrorCode, [status: number, kind: string, code: string]
   // Asked again for a nonce after the one retry: passing trouble, backed off.
   use_dpop_nonce: [400, 'network', 'network_unavailable'],
   store_unavailable: [503, 'network', 'network_unavailable'],
+  provider_unavailable: [503, 'network', 'network_unavailable'],
+  mfa_required: [401, 'ended', 'session_expired'],
   jwks_unavailable: [503, 'network', 'network_unavailable'],
   internal: [500, 'network', 'network_unavailable'],
 }

@@ -35,6 +35,8 @@ export const CODE_CLASSES = {
   // Answered at once by a retry with the nonce; a BFF that asks again right after is in trouble
   // (instances disagreeing on the nonce secret): back off and try later, as for a 503.
   use_dpop_nonce: 'transient',
+  mfa_required: 'rejected',
+  provider_unavailable: 'transient',
   store_unavailable: 'transient',
   jwks_unavailable: 'transient',
   internal: 'transient',

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'session_limit',
   'invalid_dpop_proof',
   'use_dpop_nonce',
+  'mfa_required',
+  'provider_unavailable',
   'store_unavailable',
   'jwks_unavailable',
   'internal',
@@ -53,6 +55,7 @@ export type SessionEndCode = (typeof SESSION_END_CODES)[number]
  */
 export const TRANSIENT_CODES = [
   'store_unavailable',
+  'provider_unavailable',
   'jwks_unavailable',
   'internal',
 ] as const satisfies readonly ErrorCode[]

@@ -5,6 +5,8 @@ export const AUTH_ROUTES = {
   logout: 'logout',
   sessions: 'sessions',
   reauthenticate: 'reauthenticate',
+  loginMfa: 'login/mfa',
+  factors: 'factors',
 } as const
 
 /**

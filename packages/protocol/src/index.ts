@@ -36,5 +36,13 @@ export {
 } from './http.js'
 export { TAB_MESSAGE_TYPES, TAB_PROTOCOL_VERSION } from './tab-messages.js'
 export type { TabEndReason, TabGrant, TabMessage } from './tab-messages.js'
+export type {
+  FactorListBody,
+  FactorMethod,
+  FactorSummary,
+  LoginMfaBody,
+  MfaRequiredErrorBody,
+  PasskeyAssertion,
+} from './mfa.js'
 export { parseDuration } from './duration.js'
 export type { Duration } from './duration.js'
