@@ -429,6 +429,26 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
     })
 
     describe('listByUser', () => {
+      it('never loses a session to a listing that runs while it is created', async () => {
+        // Every sign-in lists the user's sessions (session limit, anomaly checks): a listing
+        // racing a creation must neither miss a finished session later nor drop it from an index.
+        const now = Date.now()
+        const sessions = Array.from({ length: 12 }, (_, i) => ({
+          ...sessionRecord(userId, now),
+          id: `racing-${i}-${random(6)}`,
+        }))
+        await Promise.all(
+          sessions.flatMap((session) => [
+            store.create(session, now),
+            store.listByUser(userId, now),
+          ]),
+        )
+        const listed = await store.listByUser(userId, now)
+        expect(listed.map((s) => s.id).sort()).toStrictEqual(sessions.map((s) => s.id).sort())
+        const revoked = await store.revokeByUser(userId, 'logout_everywhere', now)
+        expect(revoked).toHaveLength(12)
+      })
+
       it('lists live sessions oldest first, without revoked, expired or foreign ones', async () => {
         const now = Date.now()
         const newest = sessionRecord(userId, now - 10)

@@ -41,9 +41,14 @@ import {
   type RedisSource,
 } from './redis-connection.js'
 import { revocationFeed } from './redis-revocations.js'
+import { redisOidcStateStore } from '../oidc/redis-state-store.js'
+import { guardedOidcStateStore } from '../oidc/state-store.js'
+import { once } from './once.js'
 import { CREATE, INDEX_ADD, RAISE_EPOCH, REVOKE, ROTATE, runScript } from './redis-scripts.js'
 import type { RevocationReason, SessionStore, StoredSession } from './types.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
+import { redisFactorStore } from '../mfa/store-redis.js'
+import { sharedFactorStore } from '../mfa/types.js'
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -240,16 +245,12 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
     async create(session, now) {
       const created = await call(async () => {
-        // Indexed first: if the second write fails, the index names a session that does not
-        // exist (dropped on the next read), never a session that "log out everywhere" misses.
-        if (session.expiresAt > now) {
-          await runScript(
-            client,
-            INDEX_ADD,
-            [keys.user(session.userId)],
-            [now, session.expiresAt, session.id],
-          )
-        }
+        // The session first, then its index entry. The other order raced: a concurrent reader
+        // of the index (the session limit and the anomaly checks list a user's sessions at every
+        // sign-in) found an entry without its session yet and dropped it as expired, and "log
+        // out everywhere" then missed that session. In this order an indexed id without a session
+        // is always one that has ended. If the index write fails, the sign-in fails (503) and
+        // its session, whose cookie nobody received, expires unused.
         const ttl = Math.max(1, Math.ceil(sessionDeadline(session) - now))
         const result = await runScript(
           client,
@@ -257,6 +258,14 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           [keys.session(session.id)],
           [ttl, ...encodeSession(session)],
         )
+        if (result === 1 && session.expiresAt > now) {
+          await runScript(
+            client,
+            INDEX_ADD,
+            [keys.user(session.userId)],
+            [now, session.expiresAt, session.id],
+          )
+        }
         await replicated()
         return result
       })
@@ -353,6 +362,14 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
     // Rate-limit counters on this Redis, under `<p>rl:`: every instance shares one budget.
     rateLimiterBackend: sharedBackend(() => redisRateLimiterBackend(connection, prefix)),
+
+    // OpenID Connect state on this Redis, under `<p>oidc:`, through the store's connection guard.
+    oidcStateStore: once(() =>
+      guardedOidcStateStore(redisOidcStateStore({ redis: client, keyPrefix: `${prefix}oidc:` }), call),
+    ),
+
+    // Second factors under `<p>mfa:`, hash-tagged by user (`mfa/store-redis.ts`).
+    factorStore: sharedFactorStore(() => redisFactorStore(connection, prefix)),
 
     async close() {
       revocations.close()
