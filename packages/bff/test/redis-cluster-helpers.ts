@@ -8,8 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Cluster, Redis } from 'ioredis'
-import { freePort, REDIS_REQUIRED } from './redis-helpers.js'
+import { Cluster } from 'ioredis'
+import { freePort, REDIS_REQUIRED, untilAnswers } from './redis-helpers.js'
 
 /** A cluster owned by one test file. */
 export interface RedisClusterUnderTest {
@@ -32,33 +32,6 @@ export function redisClusterBinaries(): { server: string; cli: string } | null {
   if (REDIS_REQUIRED) throw new Error(`${reason}, and BATON_REQUIRE_REDIS=1 requires it`)
   console.warn(`[baton] skipping the Redis Cluster suites: ${reason}.`)
   return null
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function waitUntil(what: string, ready: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await ready().catch(() => false)) return
-    if (Date.now() > deadline) throw new Error(`Redis Cluster: timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
-
-async function answers(port: number, command: (client: Redis) => Promise<boolean>) {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    retryStrategy: () => null,
-  })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    return await command(client)
-  } finally {
-    client.disconnect()
-  }
 }
 
 /** Starts a cluster of `masters` nodes (no replicas); call `stop()` in `afterAll`. */
@@ -111,11 +84,7 @@ export async function startRedisCluster(
         ),
       )
     }
-    for (const port of ports) {
-      await waitUntil(`127.0.0.1:${port}`, () =>
-        answers(port, async (client) => (await client.ping()) === 'PONG'),
-      )
-    }
+    for (const port of ports) await untilAnswers(port)
     const created = spawnSync(
       binaries.cli,
       [
@@ -132,10 +101,8 @@ export async function startRedisCluster(
       throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`)
     }
     for (const port of ports) {
-      await waitUntil(`cluster_state:ok on ${port}`, () =>
-        answers(port, async (client) =>
-          String(await client.cluster('INFO')).includes('cluster_state:ok'),
-        ),
+      await untilAnswers(port, undefined, async (client) =>
+        String(await client.cluster('INFO')).includes('cluster_state:ok'),
       )
     }
   } catch (error) {

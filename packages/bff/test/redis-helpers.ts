@@ -92,6 +92,53 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * Runs `command` on a one-off connection to the Redis on `port` (a loopback test server); the
+ * connection never retries, so a server that is not up yet fails at once.
+ */
+export async function onRedis<T>(port: number, command: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return await command(client)
+  } finally {
+    client.disconnect()
+  }
+}
+
+/**
+ * Resolves once the Redis on `port` answers `PING` (and, with `check`, once that holds too);
+ * fails after `timeoutMs`, or at once when `process` has exited.
+ */
+export async function untilAnswers(
+  port: number,
+  process?: ChildProcess,
+  check: (client: Redis) => Promise<boolean> = async () => true,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (process?.exitCode != null) throw new Error(`redis-server exited with ${process.exitCode}`)
+    const ready = await onRedis(
+      port,
+      async (client) => (await client.ping()) === 'PONG' && (await check(client)),
+    ).catch((error: unknown) => {
+      if (Date.now() > deadline) throw error
+      return false
+    })
+    if (ready) return
+    if (Date.now() > deadline)
+      throw new Error(`Redis on port ${port} was not ready within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 /** A throwaway `redis-server` without persistence, owned by the test. */
 export interface RedisServer {
   readonly port: number
@@ -115,22 +162,7 @@ export async function startRedisServer(binary: string): Promise<RedisServer> {
       { stdio: 'ignore' },
     )
     child = proc
-    const deadline = Date.now() + 10_000
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`)
-      const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null })
-      client.on('error', () => {})
-      try {
-        await client.connect()
-        await client.ping()
-        return
-      } catch (error) {
-        if (Date.now() > deadline) throw error
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      } finally {
-        client.disconnect()
-      }
-    }
+    await untilAnswers(port, proc)
   }
 
   const stop = async () => {

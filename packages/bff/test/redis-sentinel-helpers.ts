@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { freePort } from './redis-helpers.js'
+import { freePort, untilAnswers } from './redis-helpers.js'
 
 /** The name the sentinels monitor the primary under. */
 export const SENTINEL_MASTER_NAME = 'baton'
@@ -32,29 +32,6 @@ export interface SentinelDeployment {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function untilAnswers(port: number, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const client = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      retryStrategy: () => null,
-    })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      await client.ping()
-      return
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await sleep(50)
-    } finally {
-      client.disconnect()
-    }
-  }
-}
 
 const kill = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
@@ -80,23 +57,22 @@ export async function startSentinelDeployment(redisServer: string): Promise<Sent
     })
     children.push(primary)
     await untilAnswers(primaryPort)
-    // DEBUG SLEEP makes the replica lag on purpose; Redis 7 disables DEBUG unless asked.
-    children.push(
-      spawn(
-        redisServer,
-        [
-          '--port',
-          String(replicaPort),
-          '--replicaof',
-          '127.0.0.1',
-          String(primaryPort),
-          '--enable-debug-command',
-          'yes',
-          ...common,
-        ],
-        { stdio: 'ignore' },
-      ),
+    const replica = spawn(
+      redisServer,
+      [
+        '--port',
+        String(replicaPort),
+        '--replicaof',
+        '127.0.0.1',
+        String(primaryPort),
+        // DEBUG SLEEP makes the replica lag on purpose; Redis 7 disables DEBUG unless asked.
+        '--enable-debug-command',
+        'yes',
+        ...common,
+      ],
+      { stdio: 'ignore' },
     )
+    children.push(replica)
     await untilAnswers(replicaPort)
     const sentinels: { host: string; port: number }[] = []
     for (let i = 0; i < 3; i++) {

@@ -2,7 +2,7 @@
  * The Redis store on a Sentinel deployment (a primary, one replica, three sentinels on loopback),
  * and what a failover loses. Redis replicates asynchronously: a write the primary acknowledged but
  * had not yet sent to its replica is gone when the replica takes over. The test makes that window
- * wide on purpose (the replica is stalled with `DEBUG SLEEP` behind 32 MB of other writes while
+ * wide on purpose (the replica is stalled with `DEBUG SLEEP`, behind 32 MB of other writes, while
  * sign-ins happen, then the primary crashes) and counts what survives, without and with `waitForReplicas`.
  */
 import { describe, expect, it } from 'vitest'
@@ -29,7 +29,6 @@ describe.skipIf(binary === null)('redisStore under Sentinel: a failover', () => 
         keyPrefix: prefix,
         ...(waitForReplicas ? { waitForReplicas } : {}),
       })
-      const replica = deployment.replica()
       try {
         const session = (id: string) => {
           const now = Date.now()
@@ -42,7 +41,9 @@ describe.skipIf(binary === null)('redisStore under Sentinel: a failover', () => 
         // The replica stalls (a slow disk, a long GC, a network blip) while the primary is busy:
         // 32 MB of other writes queue up for it, more than the kernel's socket buffers hold, so
         // whatever comes next waits in the primary's memory, not on the wire.
-        void replica.call('DEBUG', 'SLEEP', '3').catch(() => {})
+        // Asleep for longer than the rest of the scenario takes, however loaded the machine.
+        const replica = deployment.replica()
+        void replica.call('DEBUG', 'SLEEP', '6').catch(() => {})
         await new Promise((resolve) => setTimeout(resolve, 100))
         const busy = deployment.primary()
         const megabyte = 'x'.repeat(1024 * 1024)
@@ -64,6 +65,7 @@ describe.skipIf(binary === null)('redisStore under Sentinel: a failover', () => 
         // …and the primary crashes before it catches up.
         const crashedAt = performance.now()
         await deployment.killPrimary()
+        replica.disconnect()
         const failoverMs = await deployment.failedOver()
         let unavailableMs = 0
         for (;;) {
@@ -98,7 +100,6 @@ describe.skipIf(binary === null)('redisStore under Sentinel: a failover', () => 
           expect(lost).toBeGreaterThan(0)
         }
       } finally {
-        replica.disconnect()
         await store.close()
         await deployment.stop()
       }
