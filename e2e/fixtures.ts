@@ -107,7 +107,7 @@ export async function signIn(page: Page, user: DemoUsername = 'alice'): Promise<
   await page.bringToFront()
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await expect(sessionStatus(page)).toHaveText(`Signed in as ${name}`)
 }
 

@@ -4,6 +4,7 @@
  * latency with 10 versus 100k sessions present. Each store is measured by `worker.ts` in a fresh
  * process, one after the other, so they do not compete for the two cores.
  */
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Benchmark, BenchmarkOutcome, BenchSettings } from '../lib/benchmark.js'
 import { BENCH_DIR, spawnTracked, stop, tsNodeArgs, waitForLine } from '../lib/processes.js'
@@ -31,8 +32,11 @@ export interface ScaleResult {
 const SMALL = 10_000
 const LARGE = 100_000
 
+/** Sessions present for the second measurement; `BATON_BENCH_SCALE_LARGE` raises it (1,000,000). */
+const LARGE_FROM_ENV = Number(process.env.BATON_BENCH_SCALE_LARGE ?? LARGE)
+
 async function measure(
-  store: 'memory' | 'redis',
+  store: 'memory' | 'redis' | 'postgres',
   refreshes: number,
   large: number,
 ): Promise<ScaleResult> {
@@ -49,16 +53,38 @@ async function measure(
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   try {
-    return await waitForLine<ScaleResult>(worker, 'RESULT ', 180_000)
+    // A million rows take minutes to write and index on a small machine.
+    return await waitForLine<ScaleResult>(worker, 'RESULT ', Math.max(180_000, large * 0.5))
   } finally {
     await stop(worker)
     if (store === 'redis') await cleanUpPrefix(prefix)
   }
 }
 
+/** `null` when PostgreSQL answers, else why not. */
+async function postgresUnavailable(): Promise<string | null> {
+  const url = new URL(
+    process.env.BATON_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  )
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port || 5432), url.hostname)
+    socket.setTimeout(1_000)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(null)
+    })
+    const fail = (why: string) => () => {
+      socket.destroy()
+      resolve(`no PostgreSQL at ${url.host} (${why})`)
+    }
+    socket.once('error', (error) => fail(error.message)())
+    socket.once('timeout', fail('timeout'))
+  })
+}
+
 async function runScale(settings: BenchSettings): Promise<BenchmarkOutcome> {
   const refreshes = settings.quick ? 500 : 2_000
-  const large = settings.quick ? 30_000 : LARGE
+  const large = settings.quick ? 30_000 : LARGE_FROM_ENV
   const results: ScaleResult[] = []
   const skipped: string[] = []
 
@@ -70,6 +96,13 @@ async function runScale(settings: BenchSettings): Promise<BenchmarkOutcome> {
   } else {
     settings.log(`scale: Redis store, ${SMALL}/${large} sessions, ${refreshes} refreshes`)
     results.push(await measure('redis', refreshes, large))
+  }
+  const noPostgres = await postgresUnavailable()
+  if (noPostgres) {
+    skipped.push(`PostgreSQL rows skipped: ${noPostgres}`)
+  } else {
+    settings.log(`scale: PostgreSQL store, ${SMALL}/${large} sessions, ${refreshes} refreshes`)
+    results.push(await measure('postgres', refreshes, large))
   }
 
   const memory = formatTable(

@@ -25,6 +25,7 @@ import {
   type StoredSession,
 } from '@baton/bff'
 import { redisStore, type RedisStore } from '@baton/bff/stores/redis'
+import { postgresStore, type PostgresStore } from '@baton/bff/stores/postgres'
 import { Redis } from 'ioredis'
 import { deleteKeys } from '../lib/redis.js'
 import { percentile } from '../lib/stats.js'
@@ -36,7 +37,9 @@ const LARGE = Number(largeArg ?? 100_000)
 const WARMUP_REFRESHES = 300
 const ORIGIN = 'http://localhost'
 
-if (kind !== 'memory' && kind !== 'redis') throw new Error(`unknown store "${kind}"`)
+if (kind !== 'memory' && kind !== 'redis' && kind !== 'postgres') {
+  throw new Error(`unknown store "${kind}"`)
+}
 const collect = globalThis.gc
 if (!collect) throw new Error('run with --expose-gc')
 
@@ -47,13 +50,25 @@ const redisClient =
 const redis: RedisStore | null = redisClient
   ? redisStore({ redis: redisClient, keyPrefix: prefix })
   : null
-const memory = redis ? null : memoryStore({ sweepInterval: 0 })
-const store: SessionStore = redis ?? memory!
+// PostgreSQL: a schema of this run's own, dropped at the end.
+const pgSchema = `baton_bench_${process.pid}`
+const postgres: PostgresStore | null =
+  kind === 'postgres'
+    ? postgresStore({
+        pool: process.env.BATON_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        schema: pgSchema,
+        sweepInterval: 0,
+        timeout: '60s',
+      })
+    : null
+const memory = redis || postgres ? null : memoryStore({ sweepInterval: 0 })
+const store: SessionStore = redis ?? postgres ?? memory!
+const pgTable = `"${pgSchema}"."baton_sessions"`
 const bff = createBff({
   keys,
   store,
   authenticate: async ({ username }) => ({ id: username }),
-  logger: { warn() {}, error() {} },
+  logger: { warn() {}, error: process.env.BENCH_DEBUG ? console.error : () => {} },
 })
 
 const headers = { 'x-csrf': '1', origin: ORIGIN }
@@ -104,6 +119,7 @@ const random = (bytes: number) => randomBytes(bytes).toString('base64url')
 
 let filled = 0
 async function fill(template: StoredSession, upTo: number) {
+  if (postgres) return fillPostgres(template, upTo)
   const now = Date.now()
   const make = (): StoredSession => {
     const userId = `bench-user-${++filled}`
@@ -127,6 +143,42 @@ async function fill(template: StoredSession, upTo: number) {
   }
 }
 
+/**
+ * PostgreSQL: copies of the template row made by the server in one INSERT … SELECT per 100,000
+ * (the store's own table and columns), with random ids, keys and hashes of the real lengths
+ * (16-byte id: 22 base64url characters; 32-byte key and hash: 43), each with its own user.
+ * A million rows through `create()` one by one would take most of an hour here.
+ */
+async function fillPostgres(template: StoredSession, upTo: number) {
+  const b64 = (bytes: string) => `rtrim(translate(encode(${bytes}, 'base64'), '+/', '-_'), '=')`
+  while (filled < upTo) {
+    const from = filled + 1
+    const to = Math.min(upTo, filled + 100_000)
+    await postgres!.pool.query(
+      `INSERT INTO ${pgTable} (id, user_id, user_json, created_at, last_used_at, expires_at,
+         idle_expires_at, user_agent, ip, token_key, token_hash, generation, auth_time, amr, acr, jkt)
+       SELECT ${b64(`decode(md5(random()::text || g), 'hex')`)}, 'bench-user-' || g,
+         json_build_object('id', 'bench-user-' || g), t.created_at, t.last_used_at, t.expires_at,
+         t.idle_expires_at, t.user_agent, t.ip,
+         ${b64(`sha256(convert_to(random()::text || 'k' || g, 'UTF8'))`)},
+         ${b64(`sha256(convert_to(random()::text || 'h' || g, 'UTF8'))`)},
+         t.generation, t.auth_time, t.amr, t.acr, t.jkt
+       FROM generate_series($1::int, $2::int) AS g, ${pgTable} AS t WHERE t.id = $3`,
+      [from, to, template.id],
+    )
+    filled = to
+  }
+  await postgres!.pool.query(`VACUUM ANALYZE ${pgTable}`)
+}
+
+/** The sessions table with its indexes and TOAST, as PostgreSQL counts it. */
+async function postgresBytes(): Promise<number> {
+  const { rows } = await postgres!.pool.query<{ bytes: string }>(
+    `SELECT pg_total_relation_size('${pgTable}') AS bytes`,
+  )
+  return Number(rows[0]!.bytes)
+}
+
 function heapUsed(): number {
   collect!()
   collect!()
@@ -138,7 +190,8 @@ async function redisUsedMemory(): Promise<number> {
   return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN)
 }
 
-const used = () => (redis ? redisUsedMemory() : Promise.resolve(heapUsed()))
+const used = () =>
+  redis ? redisUsedMemory() : postgres ? postgresBytes() : Promise.resolve(heapUsed())
 
 /** MEMORY USAGE of one session's keys, Redis only. */
 async function sampleKeys(session: StoredSession) {
@@ -154,11 +207,17 @@ async function sampleKeys(session: StoredSession) {
 /** Forgets every session: the memory store's sweep with a clock past every deadline, or UNLINK. */
 async function removeAll() {
   if (redisClient) await deleteKeys(redisClient, prefix)
-  else memory!.sweep(Number.MAX_SAFE_INTEGER)
+  else if (postgres) {
+    // The template row stays: the copies are made from it.
+    await postgres.pool.query(`DELETE FROM ${pgTable} WHERE user_id LIKE 'bench-user-%'`)
+    await postgres.pool.query(`VACUUM ${pgTable}`)
+  } else memory!.sweep(Number.MAX_SAFE_INTEGER)
   filled = 0
 }
 
 try {
+  // The store's rate-limit table is created by its migrations: wait for them before any request.
+  await postgres?.ready()
   await refreshChain(WARMUP_REFRESHES, 'warmup')
   const template = await store.get((await login('template')).sessionId)
   if (!template) throw new Error('the template session was not stored')
@@ -182,7 +241,11 @@ try {
 
   const result = {
     store: kind,
-    measure: redis ? 'Redis INFO used_memory' : 'V8 heapUsed after gc()',
+    measure: redis
+      ? 'Redis INFO used_memory'
+      : postgres
+        ? 'pg_total_relation_size (table + indexes)'
+        : 'V8 heapUsed after gc()',
     perSession: {
       [SMALL]: (atSmall - before) / (SMALL - 7),
       [LARGE]: (atLarge - before) / (LARGE - 7),
@@ -193,7 +256,8 @@ try {
   }
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
 } finally {
-  // Closes the connections the Redis store opened (its client and its subscriber).
+  if (postgres) await postgres.pool.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`)
+  // Closes the connections the store opened (Redis: its client and its subscriber).
   await store.close()
   redisClient?.disconnect()
 }

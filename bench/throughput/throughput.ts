@@ -71,6 +71,8 @@ const ENDPOINT_LABEL: Record<Endpoint, string> = {
   me: 'GET /api/me',
 }
 const CONNECTIONS = 10
+/** Issue 15: Baton's req/s over the floor's, memory store, in one run. */
+const FLOOR_TARGET: Record<Endpoint, number> = { refresh: 1.0, me: 2.0 }
 
 interface Timing {
   windows: number
@@ -81,6 +83,8 @@ interface Timing {
 /** Everything measured for one server on one endpoint. */
 export interface TargetMeasurement extends TargetResult {
   target: string
+  /** Index in PAIRS: Baton is measured afresh next to each baseline. */
+  pair: number
   endpoint: Endpoint
   peakRssBytes: number
 }
@@ -117,6 +121,7 @@ async function startServer(target: Target, file: string, pin: boolean) {
 /** Starts both servers of a pair, loads them in alternating windows, stops them. */
 async function measurePair(
   pair: readonly [Target, Target],
+  pairIndex: number,
   endpoint: Endpoint,
   files: Record<string, string>,
   timing: Timing,
@@ -145,6 +150,7 @@ async function measurePair(
       const results = await waitForLine<TargetResult[]>(loader, 'RESULT ', seconds * 1_000 + 60_000)
       return pair.map((target, i) => ({
         target: target.id,
+        pair: pairIndex,
         endpoint,
         ...results[i]!,
         peakRssBytes: peakRss(servers[i]!.pid),
@@ -181,15 +187,18 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
         settings.log(
           `throughput: ${ENDPOINT_LABEL[endpoint]}, ${pair[0].label} vs ${pair[1].label}`,
         )
-        measurements.push(...(await measurePair(pair, endpoint, bundles.files, timing, pin)))
+        const index = PAIRS.indexOf(pair)
+        measurements.push(...(await measurePair(pair, index, endpoint, bundles.files, timing, pin)))
       }
     }
   } finally {
     bundles.remove()
   }
 
-  const find = (target: Target, endpoint: Endpoint) =>
-    measurements.find((m) => m.target === target.id && m.endpoint === endpoint)!
+  const find = (pair: readonly [Target, Target], target: Target, endpoint: Endpoint) =>
+    measurements.find(
+      (m) => m.pair === PAIRS.indexOf(pair) && m.target === target.id && m.endpoint === endpoint,
+    )!
   const over = (m: TargetMeasurement, pick: (w: WindowResult) => number) =>
     median(m.windows.map(pick))
   /** Baton / baseline for each pair of neighbouring windows, then the median. */
@@ -200,9 +209,10 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
   ) => median(baton.windows.map((w, k) => ratio(pick(w), pick(baseline.windows[k]!))))
 
   const rows = ENDPOINTS.flatMap((endpoint) =>
-    pairs.flatMap(([baton, baseline]) => {
-      const b = find(baton, endpoint)
-      const base = find(baseline, endpoint)
+    pairs.flatMap((pair) => {
+      const [baton, baseline] = pair
+      const b = find(pair, baton, endpoint)
+      const base = find(pair, baseline, endpoint)
       return [b, base].map((m) => {
         const rates = m.windows.map((w) => w.requestsPerSec)
         const isBaton = m === b
@@ -236,12 +246,36 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
     ],
     rows,
   )
+  // Issue 15's targets, against the floor in the same run.
+  const floorPair = pairs.find(([, baseline]) => baseline === HONO_FLOOR)
+  const targets = floorPair
+    ? ENDPOINTS.map((endpoint) => {
+        const wanted = FLOOR_TARGET[endpoint]
+        const got = windowRatio(
+          find(floorPair, BATON_MEMORY, endpoint),
+          find(floorPair, HONO_FLOOR, endpoint),
+          (w) => w.requestsPerSec,
+        )
+        return { endpoint, wanted, got, met: got >= wanted }
+      })
+    : []
+  const failed = measurements.filter((m) => m.windows.some((w) => w.non2xx + w.errors > 0))
   const notes = [
+    ...targets.map(
+      (t) =>
+        `Target: ${ENDPOINT_LABEL[t.endpoint]}, Baton (memory store) ≥ ${t.wanted.toFixed(1)}× ` +
+        `the floor's req/s: ${t.got.toFixed(2)}×, ${t.met ? 'met' : 'NOT met'}.`,
+    ),
+    'Baton runs with every protection on: per-IP rate limits (each load-generator session has ' +
+      'its own client IP, sent as X-Forwarded-For to a server with trustProxy: 1, so the ' +
+      'limiter counts every request but never refuses one), anomaly detection (one constant ' +
+      'User-Agent), DPoP if_supported (no proofs are sent: unbound sessions), the revocation ' +
+      'epoch and session limits.',
     `${timing.windows} windows of ${timing.window} s per server and endpoint, alternating with ` +
       `its pair (A B B A…), after ${timing.warmup} s of warm-up each; ${CONNECTIONS} connections, ` +
       `pipelining 1, loopback. Figures are medians over the windows; ratios are taken between ` +
-      `neighbouring windows (Baton memory vs Express + jsonwebtoken, Baton Redis vs ` +
-      `express-session), then their median.`,
+      `neighbouring windows (Baton memory vs the floor and vs Express + jsonwebtoken, each ` +
+      `measured afresh; Baton Redis vs express-session), then their median.`,
     pin
       ? 'Servers pinned to CPU 0 and the load generator to CPU 1 (taskset).'
       : 'Servers and load generator not pinned (taskset missing or a single CPU).',
@@ -254,10 +288,13 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
       connections: CONNECTIONS,
       pinned: pin,
       skipped: noRedis ? [noRedis] : [],
+      targets,
       measurements,
       table: rows,
     },
-    failures: [],
+    failures: failed.map(
+      (m) => `throughput: ${m.target} answered non-2xx or failed on ${ENDPOINT_LABEL[m.endpoint]}`,
+    ),
   }
 }
 

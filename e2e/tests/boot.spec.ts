@@ -1,8 +1,11 @@
 /**
  * Issue 18: a page load at the physical limit, in real Chromium tabs of one browser. A lone tab
  * of a signed-in user sends its refresh at once instead of asking absent tabs for `peerTimeout`
- * (250 ms) first; tabs that start together still make one refresh; a tab beside a signed-in one
- * makes none; and a browser without `navigator.locks.query` falls back to asking and waiting.
+ * (250 ms) first, and without even reading the browser's locks: the presence marker in
+ * localStorage lists no tab (the closed one unlisted itself on `pagehide`); tabs that start
+ * together still make one refresh; a tab beside a signed-in one makes none (the marker lists it,
+ * one lock read confirms it is alive); and a browser without `navigator.locks.query` falls back
+ * to asking and waiting.
  *
  * What the tabs say is heard on their channel by a listener page that runs no Baton (the demo's
  * favicon, same origin): it holds no lock, so it is nobody a starting tab could ask.
@@ -29,6 +32,20 @@ async function listener(context: BrowserContext, url: string): Promise<Page> {
   return page
 }
 
+/** Counts each page's `navigator.locks.query()` calls in `window.lockQueries`. */
+async function countLockQueries(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const query = navigator.locks.query.bind(navigator.locks)
+    Object.assign(window, { lockQueries: 0 })
+    LockManager.prototype.query = () => {
+      ;(window as unknown as { lockQueries: number }).lockQueries++
+      return query()
+    }
+  })
+}
+const lockQueries = (page: Page) =>
+  page.evaluate(() => (window as unknown as { lockQueries: number }).lockQueries)
+
 const heard = (page: Page) =>
   page.evaluate(() => (window as unknown as { heard: Array<{ type: string; at: number }> }).heard)
 
@@ -43,6 +60,7 @@ test('a lone tab sends its refresh at once, not after peerTimeout, and is signed
   context,
   demo,
 }) => {
+  await countLockQueries(context)
   await closedSession(context, demo.url)
   const ear = await listener(context, demo.url)
   const before = demo.refreshRequests().length
@@ -55,11 +73,14 @@ test('a lone tab sends its refresh at once, not after peerTimeout, and is signed
       .slice(before)
       .map(({ status }) => status),
   ).toEqual([200])
+  // The marker listed nobody: no lock read before the refresh.
+  expect(await lockQueries(tab)).toBe(0)
   const messages = await heard(ear)
   expect(messages.map(({ type }) => type)).toEqual(['hello', 'refreshing', 'grant'])
-  // Its question went out with the lock read; the refresh did not wait for an answer. Before
-  // issue 18 they were peerTimeout (250 ms) apart; here a lock read apart. The listener hears
-  // both with some jitter (tens of ms on a loaded machine): 200 ms tells the two apart.
+  // Its question went out with the refresh; the refresh did not wait for an answer. Before
+  // issue 18 they were peerTimeout (250 ms) apart; here the refresh lock's grant apart. The
+  // listener hears both with some jitter (tens of ms on a loaded machine): 200 ms tells the two
+  // apart.
   const [hello, refreshing] = messages
   expect(refreshing!.at - hello!.at).toBeLessThan(200)
 })
@@ -85,6 +106,7 @@ test('a new tab beside a signed-in one makes no refresh: its token comes from th
   context,
   demo,
 }) => {
+  await countLockQueries(context)
   await signedInTabs(1)
   const ear = await listener(context, demo.url)
   const before = demo.refreshRequests().length
@@ -92,6 +114,8 @@ test('a new tab beside a signed-in one makes no refresh: its token comes from th
   const tab = await openTab(context, demo.url)
   await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
   expect(demo.refreshRequests().slice(before)).toEqual([])
+  // The marker listed the signed-in tab: one lock read confirmed it is alive before it was asked.
+  expect(await lockQueries(tab)).toBe(1)
   expect((await heard(ear)).map(({ type }) => type)).toEqual(['hello', 'grant'])
 })
 

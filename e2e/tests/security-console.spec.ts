@@ -21,7 +21,7 @@ test('alice sees bob’s sign-in and a wrong password appear live in the securit
   const bob = await openTab(device, new URL('/login', demo.url).href)
   await bob.getByLabel('Username').fill('bob')
   await bob.getByLabel('Password').fill('not-his-password')
-  await bob.getByRole('button', { name: 'Sign in' }).click()
+  await bob.getByRole('button', { name: 'Sign in', exact: true }).click()
   await expect(bob.getByRole('alert')).toBeVisible()
   await signIn(bob, 'bob')
 

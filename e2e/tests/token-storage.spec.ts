@@ -12,6 +12,9 @@ import { REFRESH_COOKIE, SESSION_HINT_COOKIE } from '../refresh-cookie.js'
 /** The BFF's default absolute session lifetime, which both cookies' Max-Age follow. */
 const SESSION_LIFETIME_S = 30 * 24 * 60 * 60
 
+/** The end of one tab's key in the presence marker: its `crypto.randomUUID()`, nothing else. */
+const TAB_ID = /:tab:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
 /** What the BFF's cookies must look like to the browser (README, "The HTTP contract"). */
 const REFRESH_ATTRIBUTES = {
   name: REFRESH_COOKIE,
@@ -81,7 +84,10 @@ test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/
 
   // Nothing about the session is in any storage the page can reach, nor in the DOM. IndexedDB
   // holds one thing: the device key of the session's binding (DPoP), a key pair whose private
-  // half the page can use but never read out.
+  // half the page can use but never read out. localStorage holds one thing too: the presence
+  // marker (issue 18), one key per tab holding a session, named with the tab's random id, so that
+  // a tab starting alone knows at once that there is nobody to ask for a token. Not a token, not
+  // a session id.
   const stored = await tab.evaluate(async () => {
     const databases = (await indexedDB.databases()).map(({ name }) => name)
     const keys = await Promise.all(
@@ -127,8 +133,9 @@ test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/
       html: document.documentElement.outerHTML,
     }
   })
+  const channel = `baton:${new URL('/auth', demo.url).href}:v2`
   expect(stored).toMatchObject({
-    localStorage: [],
+    localStorage: [[expect.stringMatching(TAB_ID), '1']],
     sessionStorage: [],
     indexedDB: [`baton:${new URL(demo.url).origin}/auth`],
     deviceKeys: [
@@ -143,7 +150,13 @@ test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/
     ],
     cacheStorage: [],
   })
+  const prefix = `${channel}:tab:`
+  expect(stored.localStorage[0]![0].slice(0, prefix.length)).toBe(prefix)
+  const marker = JSON.stringify(stored.localStorage)
+  const { sessionId } = demo.eventsOf('login')[0]!
+  for (const secret of [sessionId, cookie.value]) expect(marker).not.toContain(secret)
   // An access token is a JWT, and a JWT's header starts with "eyJ" ('{"' in base64url).
+  expect(marker).not.toContain('eyJ')
   expect(stored.html).not.toMatch(/eyJ[\w-]*\.eyJ/)
   expect(stored.html).not.toContain(cookie.value)
 

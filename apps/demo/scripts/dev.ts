@@ -8,6 +8,7 @@ import { createServer } from 'vite'
 import { banner } from '../server/banner.js'
 import { loadConfig } from '../server/config.js'
 import { runUntilSignal } from '../server/run.js'
+import { idpFromEnv, idpLine } from '../server/idp-login.js'
 import { startDemoServer } from '../server/start.js'
 import { refreshMarginPlugin } from './refresh-margin-plugin.js'
 
@@ -15,7 +16,12 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 
 await runUntilSignal(async () => {
   const config = loadConfig(process.env, 'development')
-  const bff = await startDemoServer({ config })
+  // The browser sees Vite's origin (it proxies /auth): the provider sends it back there.
+  const bff = await startDemoServer({
+    config,
+    idp: idpFromEnv(process.env),
+    appUrl: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.vitePort}`,
+  })
   const target = bff.url
   const vite = await createServer({
     root,
@@ -34,10 +40,7 @@ await runUntilSignal(async () => {
   const appUrl =
     vite.resolvedUrls?.local[0]?.replace(/\/$/, '') ?? `http://${config.host}:${config.vitePort}`
   console.log(
-    banner(config, [
-      ['App (Vite)', appUrl],
-      ['BFF + API', bff.url],
-    ]),
+    banner(config, [['App (Vite)', appUrl], ['BFF + API', bff.url], ...idpLine(bff.idpUrl)]),
   )
 
   return { close: () => Promise.allSettled([vite.close(), bff.close()]) }

@@ -10,6 +10,7 @@ import {
   bffNotFound,
   readJsonBody,
   requireAuth,
+  type DpopNonceOptions,
   type JwksSource,
   type RequireAuthVariables,
   type SessionStore,
@@ -44,6 +45,12 @@ export interface DemoApiOptions {
    * @default 300_000
    */
   stepUpMaxAge?: number
+  /**
+   * DPoP server nonces, with the BFF's secret so that its nonces are good here too: a bound
+   * token's proof must carry a current one (`401 use_dpop_nonce` otherwise).
+   * @default none
+   */
+  dpopNonce?: DpopNonceOptions
 }
 
 /** Longest note, in characters. */
@@ -88,6 +95,7 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
     // `requireAuth` refuses to start otherwise. An hour, or longer for long-lived tokens.
     revokedRetention: Math.max(HOUR, maxTokenAge + CLOCK_TOLERANCE),
     ...(options.checkRevoked ? { checkRevoked: options.checkRevoked } : {}),
+    ...(options.dpopNonce ? { dpop: { nonce: options.dpopNonce } } : {}),
   }
   api.use(requireAuth(verify))
   // The demo's sensitive action: it also wants a recent sign-in (step-up, RFC 9470).

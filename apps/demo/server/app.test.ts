@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,6 +52,22 @@ async function signIn(app: DemoApp['app'], username = 'alice', password = 'wonde
   expect(response.status).toBe(200)
   const body = (await response.json()) as { accessToken: string; sessionId: string }
   return { token: body.accessToken, sessionId: body.sessionId }
+}
+
+/** 32 bytes in base64url, as `BATON_MFA_KEY` takes them. */
+const MFA_KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'
+
+/** The RFC 6238 code (SHA-1, six digits, 30 s) of a base32 `secret`, `offset` ms from now. */
+function totp(secret: string, offset = 0): string {
+  const bits = [...secret]
+    .map((char) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(char).toString(2).padStart(5, '0'))
+    .join('')
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((byte) => parseInt(byte, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor((Date.now() + offset) / 30_000)))
+  const hmac = createHmac('sha1', key).update(counter).digest()
+  const at = hmac[hmac.length - 1]! & 0xf
+  return String((hmac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0')
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -327,11 +344,68 @@ describe('BFF events and configuration', () => {
   it('Should keep sessions in SQLite with BATON_STORE=sqlite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-demo-sqlite-'))
     try {
-      const app = await demo({ BATON_STORE: 'sqlite', BATON_SQLITE_PATH: join(dir, 'db', 's.db') })
+      const app = await demo({
+        BATON_STORE: 'sqlite',
+        BATON_SQLITE_PATH: join(dir, 'db', 's.db'),
+        BATON_MFA_KEY: MFA_KEY,
+      })
       const { token } = await signIn(app.app)
       const list = await app.app.request('/auth/sessions', { headers: bearer(token) })
       expect(((await list.json()) as { sessions: unknown[] }).sessions).toHaveLength(1)
       await app.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('Should open TOTP secrets sealed before a restart with the same BATON_MFA_KEY', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-demo-mfa-'))
+    const env = {
+      BATON_STORE: 'sqlite',
+      BATON_SQLITE_PATH: join(dir, 's.db'),
+      BATON_MFA_KEY: MFA_KEY,
+    }
+    try {
+      const first = await demo(env)
+      const { token } = await signIn(first.app)
+      const post = (path: string, body: unknown) =>
+        first.app.request(path, {
+          method: 'POST',
+          headers: { ...bearer(token), 'content-type': 'application/json', 'x-csrf': '1' },
+          body: JSON.stringify(body),
+        })
+      const { id, secret } = (await (await post('/auth/factors/totp', {})).json()) as {
+        id: string
+        secret: string
+      }
+      expect((await post(`/auth/factors/totp/${id}/confirm`, { code: totp(secret) })).status).toBe(
+        200,
+      )
+      await first.close()
+
+      const second = await demo(env)
+      const login = await second.app.request('/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf': '1', origin: ORIGIN },
+        body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
+      })
+      expect(login.status).toBe(401)
+      const { error } = (await login.json()) as { error: { code: string; ticket: string } }
+      expect(error.code).toBe('mfa_required')
+      const binder = login.headers.get('set-cookie')!.split(';')[0]!
+      // The confirming code spent this time step; the next one (within the ±1 step) signs in.
+      const finish = await second.app.request('/auth/login/mfa', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-csrf': '1',
+          origin: ORIGIN,
+          cookie: binder,
+        },
+        body: JSON.stringify({ ticket: error.ticket, method: 'totp', code: totp(secret, 30_000) }),
+      })
+      expect(finish.status).toBe(200)
+      await second.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

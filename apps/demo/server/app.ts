@@ -24,7 +24,8 @@ import { createAdminApi } from './admin.js'
 import { createDemoApi } from './api.js'
 import { ConfigError, type DemoConfig, type StoreConfig } from './config.js'
 import { createEventHub, type EventHub } from './event-hub.js'
-import { createUserDirectory, type UserDirectory } from './users.js'
+import { createUserDirectory, type DemoUser, type UserDirectory } from './users.js'
+import type { OidcLogin } from '@baton/bff/oidc'
 
 /** Where `vite build` puts the SPA. */
 export const DEMO_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url))
@@ -69,6 +70,8 @@ export interface DemoAppOptions {
   users?: UserDirectory
   /** Where the BFF's warnings and unexpected errors go. @default console */
   logger?: Pick<Console, 'warn' | 'error'>
+  /** Sign-in through an OpenID provider too (`idp-login.ts`). @default none */
+  oidc?: OidcLogin<DemoUser>
 }
 
 /** The composed app and what it holds. */
@@ -137,6 +140,23 @@ async function loadKeys(config: DemoConfig, logger: Pick<Console, 'warn'>): Prom
 }
 
 /** True for a source map's path, also percent-encoded; a path that does not decode counts too. */
+/**
+ * The keys sealing TOTP secrets: `BATON_MFA_KEY`, or one generated now. Like the generated
+ * signing keys, a generated key does not survive a restart; `loadConfig` allows that only where
+ * the factors do not survive it either (the memory store) or outside production.
+ */
+function mfaKeys(config: DemoConfig, logger: Pick<Console, 'warn'>): string[] | Uint8Array {
+  if (config.mfaKeys !== null) return config.mfaKeys
+  // The memory store forgets the factors with the key: nothing to warn about.
+  if (config.store.kind !== 'memory') {
+    logger.warn(
+      `[demo] BATON_MFA_KEY is unset: generated a key for TOTP secrets. Authenticator apps ` +
+        `enrolled now stop working after a restart, though BATON_STORE=${config.store.kind} keeps them.`,
+    )
+  }
+  return crypto.getRandomValues(new Uint8Array(32))
+}
+
 function isSourceMap(path: string): boolean {
   try {
     return SOURCE_MAP.test(decodeURIComponent(path))
@@ -218,12 +238,17 @@ export async function createDemoApp(
     freshAuthMaxAge: config.stepUpMaxAge,
     cookie: { secure: config.cookieSecure },
     ...(config.allowedOrigins === null ? {} : { allowedOrigins: config.allowedOrigins }),
+    ...(config.dpopNonce === null ? {} : { dpop: { nonce: config.dpopNonce } }),
     onEvent: (event) => {
       log?.(JSON.stringify({ msg: 'bff_event', ...event }))
       hub.publish(event)
       options.onEvent?.(event)
     },
     logger,
+    ...(options.oidc ? { oidc: options.oidc } : {}),
+    // TOTP, recovery codes and passkeys. The relying party is the page's own host (or the first
+    // of BATON_ALLOWED_ORIGINS): browsers refuse passkeys on an IP address, so use localhost.
+    mfa: { encryptionKey: mfaKeys(config, logger), issuer: 'Baton demo', rpName: 'Baton demo' },
   })
   const api = createDemoApi({
     jwks: keys,
@@ -233,6 +258,7 @@ export async function createDemoApp(
     checkRevoked: store,
     maxTokenAge: config.accessTokenTtl,
     stepUpMaxAge: config.stepUpMaxAge,
+    ...(config.dpopNonce === null ? {} : { dpopNonce: config.dpopNonce }),
   })
 
   const app = new Hono()

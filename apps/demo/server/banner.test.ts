@@ -5,7 +5,12 @@ import { loadConfig } from './config'
 describe('banner', () => {
   it('Should show the Redis store without its password', () => {
     const config = loadConfig(
-      { BATON_STORE: 'redis', REDIS_URL: 'redis://default:s3cret@cache.example:6379/0' },
+      {
+        BATON_STORE: 'redis',
+        REDIS_URL: 'redis://default:s3cret@cache.example:6379/0',
+        // A lasting store needs the key sealing TOTP secrets (32 bytes, base64url).
+        BATON_MFA_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
+      },
       'production',
     )
     const text = banner(config, [['App', 'http://127.0.0.1:3000']])

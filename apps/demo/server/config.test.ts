@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, redactUrl, type Env } from './config'
 
+/** 32 bytes in base64url, as `BATON_MFA_KEY` takes them. */
+const MFA_KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'
+
 const failure = (env: Env) => {
   try {
     loadConfig(env, 'production')
@@ -28,7 +31,26 @@ describe('loadConfig defaults', () => {
       store: { kind: 'memory' },
       signingKeys: null,
       cookieSecure: true,
+      dpopNonce: null,
+      mfaKeys: null,
     })
+  })
+
+  it('Should turn DPoP nonces on with a long enough secret, and refuse a short one', () => {
+    const secret = 'n'.repeat(32)
+    expect(loadConfig({ BATON_DPOP_NONCE_SECRET: secret }, 'production').dpopNonce).toEqual({
+      secret,
+      lifetime: 300_000,
+    })
+    expect(
+      loadConfig(
+        { BATON_DPOP_NONCE_SECRET: secret, BATON_DPOP_NONCE_LIFETIME: '30s' },
+        'production',
+      ).dpopNonce,
+    ).toEqual({ secret, lifetime: 30_000 })
+    expect(() => loadConfig({ BATON_DPOP_NONCE_SECRET: 'short' }, 'production')).toThrow(
+      'BATON_DPOP_NONCE_SECRET must be at least 32 characters long',
+    )
   })
 
   it('Should put the BFF on 3001 in development, behind Vite on 5173', () => {
@@ -84,22 +106,46 @@ describe('loadConfig values', () => {
   })
 
   it('Should read the sqlite and redis stores with their defaults', () => {
-    expect(loadConfig({ BATON_STORE: 'sqlite' }, 'production').store).toEqual({
+    const production = (env: Env) => loadConfig({ BATON_MFA_KEY: MFA_KEY, ...env }, 'production')
+    expect(production({ BATON_STORE: 'sqlite' }).store).toEqual({
       kind: 'sqlite',
       path: '.data/sessions.db',
     })
-    expect(
-      loadConfig({ BATON_STORE: 'sqlite', BATON_SQLITE_PATH: '/tmp/s.db' }, 'production').store,
-    ).toEqual({ kind: 'sqlite', path: '/tmp/s.db' })
-    expect(loadConfig({ BATON_STORE: 'redis' }, 'production').store).toEqual({
+    expect(production({ BATON_STORE: 'sqlite', BATON_SQLITE_PATH: '/tmp/s.db' }).store).toEqual({
+      kind: 'sqlite',
+      path: '/tmp/s.db',
+    })
+    expect(production({ BATON_STORE: 'redis' }).store).toEqual({
       kind: 'redis',
       url: 'redis://127.0.0.1:6379',
       keyPrefix: 'baton-demo:',
     })
     expect(
-      loadConfig({ BATON_STORE: 'Redis', REDIS_URL: 'rediss://r.example:6380/1' }, 'production')
-        .store,
+      production({ BATON_STORE: 'Redis', REDIS_URL: 'rediss://r.example:6380/1' }).store,
     ).toMatchObject({ url: 'rediss://r.example:6380/1' })
+  })
+
+  it('Should read BATON_MFA_KEY as base64 or base64url, a list rotating keys', () => {
+    const base64 = 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80='
+    expect(loadConfig({ BATON_MFA_KEY: MFA_KEY }, 'production').mfaKeys).toEqual([MFA_KEY])
+    expect(loadConfig({ BATON_MFA_KEY: `${MFA_KEY}, ${base64}` }, 'production').mfaKeys).toEqual([
+      MFA_KEY,
+      base64,
+    ])
+  })
+
+  it('Should generate the MFA key where the factors die with the process, and in development', () => {
+    expect(loadConfig({}, 'production').mfaKeys).toBeNull()
+    expect(loadConfig({ BATON_STORE: 'sqlite' }, 'development').mfaKeys).toBeNull()
+  })
+
+  it('Should refuse to start production on a lasting store without BATON_MFA_KEY', () => {
+    for (const store of ['sqlite', 'redis']) {
+      expect(failure({ BATON_STORE: store })).toEqual({
+        variable: 'BATON_MFA_KEY',
+        message: `BATON_MFA_KEY is required with BATON_STORE=${store}: TOTP secrets stored there must still open after a restart (create one with "openssl rand -base64 32")`,
+      })
+    }
   })
 
   it('Should keep signing keys as given (JSON or PEM)', () => {
@@ -162,6 +208,9 @@ describe('loadConfig refuses what it cannot use, naming the variable', () => {
     [{ BATON_SIGNING_KEYS: '{not json' }, 'BATON_SIGNING_KEYS', 'it is not valid JSON'],
     [{ BATON_SIGNING_KEYS: '[]' }, 'BATON_SIGNING_KEYS', 'must hold at least one JWK object'],
     [{ BATON_SIGNING_KEYS: '[1, 2]' }, 'BATON_SIGNING_KEYS', 'must hold at least one JWK object'],
+    [{ BATON_MFA_KEY: 'c2hvcnQ' }, 'BATON_MFA_KEY', 'must be 32 bytes in base64 or base64url'],
+    [{ BATON_MFA_KEY: `${MFA_KEY},` }, 'BATON_MFA_KEY', 'or a comma-separated list of them'],
+    [{ BATON_MFA_KEY: `${MFA_KEY}A` }, 'BATON_MFA_KEY', 'must be 32 bytes'],
   ] satisfies Array<[Env, string, string | undefined]>)('%o → %s', (env, variable, message) => {
     const error = failure(env)
     expect(error.variable).toBe(variable)

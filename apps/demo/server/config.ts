@@ -41,6 +41,16 @@ export interface DemoConfig {
   /** Signing keys as given (JWK JSON, JSON array of JWKs, or PEM), or `null` to generate. */
   signingKeys: string | null
   cookieSecure: boolean
+  /**
+   * DPoP server nonces (RFC 9449 §8) for the BFF and the API, or `null` for none (the BFF's
+   * default): the shared HMAC secret and how long one nonce is handed out, in ms.
+   */
+  dpopNonce: { secret: string; lifetime: number } | null
+  /**
+   * The keys sealing TOTP secrets at rest (`BATON_MFA_KEY`, base64url of 32 bytes, newest first:
+   * a comma-separated list rotates them), or `null` to generate one at start.
+   */
+  mfaKeys: string[] | null
 }
 
 /** A variable with a value the demo cannot use. */
@@ -194,6 +204,46 @@ function signingKeys(env: Env): string | null {
   return value
 }
 
+/** `BATON_DPOP_NONCE_SECRET` turns nonces on; the BFF wants 32 characters at least. */
+function dpopNonce(env: Env): DemoConfig['dpopNonce'] {
+  const secret = read(env, 'BATON_DPOP_NONCE_SECRET')
+  if (secret === undefined) return null
+  if (secret.length < 32) {
+    throw new ConfigError('BATON_DPOP_NONCE_SECRET', 'must be at least 32 characters long')
+  }
+  return { secret, lifetime: duration(env, 'BATON_DPOP_NONCE_LIFETIME', '5m', 1_000) }
+}
+
+/** What `openssl rand -base64 32` prints, or the same in base64url: 32 bytes. */
+const MFA_KEY = /^[A-Za-z0-9+/_-]{43}=?$/
+
+/**
+ * `BATON_MFA_KEY`: the AES-256 keys of sealed TOTP secrets. Without it the demo generates one at
+ * start, which is only harmless while the factors die with the process too: a store that outlives
+ * the process would keep secrets no key opens after a restart, and every user with an
+ * authenticator app would be down to their recovery codes. So production refuses that.
+ */
+function mfaKeys(env: Env, mode: DemoMode, sessions: StoreConfig): string[] | null {
+  const value = read(env, 'BATON_MFA_KEY')
+  if (value === undefined) {
+    if (mode === 'production' && sessions.kind !== 'memory') {
+      throw new ConfigError(
+        'BATON_MFA_KEY',
+        `is required with BATON_STORE=${sessions.kind}: TOTP secrets stored there must still open after a restart (create one with "openssl rand -base64 32")`,
+      )
+    }
+    return null
+  }
+  const keys = value.split(',').map((key) => key.trim())
+  if (!keys.every((key) => MFA_KEY.test(key))) {
+    throw new ConfigError(
+      'BATON_MFA_KEY',
+      'must be 32 bytes in base64 or base64url (e.g. from "openssl rand -base64 32"), or a comma-separated list of them',
+    )
+  }
+  return keys
+}
+
 /**
  * Reads the configuration from `env`. Throws a {@link ConfigError} naming the first variable
  * whose value does not parse.
@@ -208,6 +258,7 @@ function signingKeys(env: Env): string | null {
  */
 export function loadConfig(env: Env, mode: DemoMode): DemoConfig {
   const host = read(env, 'HOST') ?? '127.0.0.1'
+  const sessions = store(env)
   return {
     mode,
     host,
@@ -220,8 +271,10 @@ export function loadConfig(env: Env, mode: DemoMode): DemoConfig {
     refreshMargin: duration(env, 'BATON_REFRESH_MARGIN', '30s'),
     stepUpMaxAge: wholeSeconds(env, 'BATON_STEP_UP_MAX_AGE', '5m'),
     allowedOrigins: origins(env, 'BATON_ALLOWED_ORIGINS'),
-    store: store(env),
+    store: sessions,
     signingKeys: signingKeys(env),
     cookieSecure: boolean(env, 'BATON_COOKIE_SECURE', true),
+    dpopNonce: dpopNonce(env),
+    mfaKeys: mfaKeys(env, mode, sessions),
   }
 }

@@ -5,13 +5,28 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
+import type { OidcLogin } from '@baton/bff/oidc'
 import { createDemoApp, type DemoApp, type DemoAppOptions } from './app.js'
 import type { DemoConfig } from './config.js'
+import { IDP_CLIENT_ID, startDemoIdp, type DemoIdp } from './idp.js'
+import { demoOidcLogin, type IdpSetting } from './idp-login.js'
+import type { DemoUser } from './users.js'
 
 /** Options of {@link startDemoServer}. */
 export interface StartDemoServerOptions extends DemoAppOptions {
   /** From `loadConfig(env, mode)`; `port: 0` picks a free port. */
   config: DemoConfig
+  /**
+   * OpenID Connect sign-in ("Sign in with Demo IdP"), usually `idpFromEnv(process.env)`.
+   * @default the embedded demo provider on any free loopback port
+   */
+  idp?: IdpSetting
+  /**
+   * The app's origin as the browser sees it, when that is not this server's (Vite in development):
+   * the provider sends the browser back there.
+   * @default this server's `url`
+   */
+  appUrl?: string
 }
 
 /** A listening demo server. */
@@ -19,12 +34,16 @@ export interface DemoServer extends DemoApp {
   /** `http://host:port`, with the port actually bound. */
   url: string
   port: number
+  /** The embedded demo provider's issuer, or `null` when it is not running. */
+  idpUrl: string | null
   /** Stops listening (dropping open connections) and closes the store. */
   close(): Promise<void>
 }
 
 /**
- * Creates the demo app and listens on `config.host:config.port`.
+ * Creates the demo app and listens on `config.host:config.port`, with the embedded OpenID
+ * provider beside it on its own loopback port unless `idp` says otherwise. The port is bound
+ * first: the provider must know the app's callback URL, which names it.
  *
  * @example
  * ```ts
@@ -38,32 +57,66 @@ export interface DemoServer extends DemoApp {
  * ```
  */
 export async function startDemoServer(options: StartDemoServerOptions): Promise<DemoServer> {
-  const { config, ...appOptions } = options
-  const demo = await createDemoApp(config, appOptions)
-  let http: ServerType
-  try {
-    http = await new Promise<ServerType>((resolve, reject) => {
-      const server = serve(
-        { fetch: demo.app.fetch, hostname: config.host, port: config.port },
-        () => resolve(server),
-      )
-      server.once('error', reject)
+  const { config, idp: idpSetting = { kind: 'embedded', port: 0 }, appUrl, ...appOptions } = options
+  let app: DemoApp['app'] | null = null
+  const http = await new Promise<ServerType>((resolve, reject) => {
+    const server = serve(
+      {
+        // 503 for the moment between binding the port and the app being ready.
+        fetch: (request, env) =>
+          app ? app.fetch(request, env) : new Response(null, { status: 503 }),
+        hostname: config.host,
+        port: config.port,
+      },
+      () => resolve(server),
+    )
+    server.once('error', reject)
+  })
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      ;(http as { closeAllConnections?: () => void }).closeAllConnections?.()
+      http.close(() => resolve())
     })
-  } catch (error) {
-    await demo.close()
-    throw error
-  }
   const { port } = http.address() as AddressInfo
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `http://${host}:${port}`
+  const publicUrl = appUrl ?? url
+
+  let idp: DemoIdp | null = null
+  let demo: DemoApp
+  try {
+    let oidc: OidcLogin<DemoUser> | undefined
+    if (idpSetting.kind === 'embedded') {
+      idp = await startDemoIdp({ host: config.host, port: idpSetting.port })
+      idp.register({
+        redirectUri: `${publicUrl}/auth/oidc/callback`,
+        postLogoutRedirectUri: `${publicUrl}/login`,
+        backchannelLogoutUri: `${url}/auth/oidc/backchannel-logout`,
+      })
+      oidc = demoOidcLogin({
+        issuer: idp.issuer,
+        clientId: IDP_CLIENT_ID,
+        clientSecret: idp.clientSecret,
+        appUrl: publicUrl,
+      })
+    } else if (idpSetting.kind === 'external') {
+      oidc = demoOidcLogin({ ...idpSetting, appUrl: publicUrl })
+    }
+    demo = await createDemoApp(config, { ...appOptions, ...(oidc ? { oidc } : {}) })
+  } catch (error) {
+    await stop()
+    await idp?.close()
+    throw error
+  }
+  app = demo.app
   return {
     ...demo,
-    url: `http://${host}:${port}`,
+    url,
     port,
+    idpUrl: idp?.issuer ?? null,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        ;(http as { closeAllConnections?: () => void }).closeAllConnections?.()
-        http.close(() => resolve())
-      })
+      await stop()
+      await idp?.close()
       await demo.close()
     },
   }

@@ -6,6 +6,7 @@ import { LoginPage } from './components/LoginPage'
 import { NotFound } from './components/NotFound'
 import { RequireSession } from './components/RequireSession'
 import { SecurityConsole } from './components/SecurityConsole'
+import { SecurityPage } from './components/SecurityPage'
 import { StepUpDialog } from './components/StepUpDialog'
 import { usePath } from './router'
 
@@ -14,11 +15,12 @@ const PAGES: Record<string, ComponentType> = {
   '/': Dashboard,
   '/devices': DevicesPage,
   '/admin': SecurityConsole,
+  '/security': SecurityPage,
 }
 
 /**
- * Routes: `/login` is public; `/` (dashboard), `/devices` and `/admin` (the security console, for
- * administrators) need a session.
+ * Routes: `/login` is public; `/` (dashboard), `/devices`, `/security` (sign-in methods) and
+ * `/admin` (the security console, for administrators) need a session.
  */
 export function App() {
   const path = usePath()

@@ -34,6 +34,11 @@ export interface BootResult {
   requests: number
   /** Script start to this page's first request to the BFF going out, ms; `null` for none. */
   firstRequestMs: number | null
+  /**
+   * Script start to the cross-tab refresh lock being granted (the callback of the page's first
+   * `navigator.locks.request` for it), ms; `null` when the boot took none.
+   */
+  lockGrantedMs: number | null
   /** Set once the fields read from resource timing are filled in. */
   complete: boolean
 }
@@ -46,6 +51,22 @@ declare global {
     measureRefresh?: () => Promise<RoundTrip>
   }
 }
+
+// What the refresh waits for before it goes out: the refresh lock's grant, stamped here.
+let lockGrantedMs: number | null = null
+const locks = navigator.locks
+const request = locks.request.bind(locks) as (...args: unknown[]) => Promise<unknown>
+Object.defineProperty(locks, 'request', {
+  configurable: true,
+  value: (name: string, ...rest: unknown[]) => {
+    const fn = rest.pop() as (lock: Lock | null) => unknown
+    if (!name.endsWith(':refresh')) return request(name, ...rest, fn)
+    return request(name, ...rest, (lock: Lock | null) => {
+      lockGrantedMs ??= performance.now() - window.__bootT0
+      return fn(lock)
+    })
+  },
+})
 
 const isRefresh = (url: string) => new URL(url, location.href).pathname === '/auth/refresh'
 /** Script-side round trips of this page's refreshes, in order. */
@@ -94,6 +115,7 @@ const report = (status: SessionStatus) => {
     refreshes: [],
     requests: 0,
     firstRequestMs: null,
+    lockGrantedMs,
     complete: false,
   }
   // Resource timing entries land after the response's end, and `signed_in` is emitted after the

@@ -13,6 +13,7 @@ import { installOidc } from './oidc/plugin.js'
 import type { BffOptions } from './options.js'
 import { authRoutes } from './routes/auth.js'
 import { jwksRoutes } from './routes/jwks.js'
+import { mfaRoutes } from './mfa/routes.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { createRevoker } from './session-revocation.js'
 import { createSessionService } from './session-service.js'
@@ -92,7 +93,16 @@ export function createBff<TUser extends BaseUser = SessionUser>(options: BffOpti
 
   // `@baton/bff/oidc` hands over its routes; the core never imports openid-client itself.
   const oidc = options.oidc ? installOidc(options.oidc, { config, sessions, revoker }) : null
-  app.route(config.basePath, authRoutes(config, sessions, { beforeLogout: oidc?.beforeLogout }))
+  // Second factors (`mfa/`): their own routes, a hook on password login and on step-up.
+  const mfa = config.mfa ? mfaRoutes(config, config.mfa, sessions) : null
+  app.route(
+    config.basePath,
+    authRoutes(config, sessions, {
+      beforeLogout: oidc?.beforeLogout,
+      secondFactor: mfa ?? undefined,
+    }),
+  )
+  if (mfa) app.route(config.basePath, mfa.routes)
   if (oidc) app.route(config.basePath, oidc.routes)
   app.route(config.basePath, sessionRoutes(config, sessions))
   app.route('/', jwksRoutes(config))

@@ -5,7 +5,14 @@
  */
 import type { ErrorCode } from '@baton/protocol'
 import type { OidcErrorCode } from './oidc/error-codes.js'
+import type { RateLimitedRoute } from './rate-limit/options.js'
 import type { AnomalyAction, AnomalySignal } from './anomaly/types.js'
+import type {
+  FactorAddedEvent,
+  FactorRemovedEvent,
+  MfaChallengedEvent,
+  MfaFailedEvent,
+} from './mfa/events.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 
 interface EventBase {
@@ -262,6 +269,11 @@ export type BffEvent =
   | RateLimitedEvent
   | AnomalyDetectedEvent
   | OidcLoginFailedEvent
+  | ProviderLogoutEvent
+  | FactorAddedEvent
+  | FactorRemovedEvent
+  | MfaChallengedEvent
+  | MfaFailedEvent
 
 /**
  * A sign-in through the OpenID provider (`@baton/bff/oidc`) failed and the browser was sent to the
@@ -275,13 +287,28 @@ export interface OidcLoginFailedEvent extends EventBase {
 }
 
 /**
+ * The OpenID provider ended its session and told the BFF (Back-Channel Logout 1.0,
+ * `POST {base}/oidc/backchannel-logout`, `@baton/bff/oidc`): the Baton sessions signed in through
+ * it were revoked, each also reported as `revoked` with reason `provider_logout`. `sid` and `sub`
+ * are the logout token's (the provider's session and user ids); `sessionIds` is empty when no
+ * session of theirs was live. `ip` and `userAgent` are the provider's request's.
+ */
+export interface ProviderLogoutEvent extends EventBase {
+  type: 'provider_logout'
+  sid: string | null
+  sub: string | null
+  /** The Baton sessions this logout revoked. */
+  sessionIds: string[]
+}
+
+/**
  * A request was refused with `429 rate_limited` (see `RateLimitOptions`). `key` says which budget
  * was spent: the client IP's for `route`, the username's from this network (the progressive
  * delay), or the cap on concurrent `authenticate` calls. Never carries the password.
  */
 export interface RateLimitedEvent extends EventBase {
   type: 'rate_limited'
-  route: 'login' | 'refresh' | 'logout' | 'reauthenticate'
+  route: RateLimitedRoute
   key: 'ip' | 'username' | 'concurrency'
   /** Seconds until the request may be tried again (the `Retry-After` header). */
   retryAfter: number

@@ -10,6 +10,7 @@ export type { SessionLimitAction, SessionPolicyOptions } from './session-policy-
 export { StepUpRequiredError } from './step-up/challenge.js'
 export type { StepUpOptions } from './step-up/challenge.js'
 export type {
+  Authenticate,
   BffOptions,
   Credentials,
   RefreshCookieOptions,
@@ -55,6 +56,8 @@ export type {
   SessionLimitEvent,
   RevokedAllEvent,
   RateLimitedEvent,
+  OidcLoginFailedEvent,
+  ProviderLogoutEvent,
 } from './events.js'
 export { RateLimitedError } from './rate-limit/limits.js'
 export type {
@@ -65,6 +68,25 @@ export type {
   UsernameRateLimit,
 } from './rate-limit/options.js'
 export type { RateLimiterBackend, RateLimiterSpec } from './rate-limit/backend.js'
+export type { OidcStateStore } from './oidc/state-store.js'
+export { MfaRequiredError, ACR_MFA } from './mfa/service.js'
+export type { MfaOptions } from './mfa/options.js'
+export type {
+  FactorStore,
+  PasskeyRegistrationBody,
+  ReauthenticateFactorBody,
+  RecoveryCodesBody,
+  StoredFactor,
+  StoredPasskey,
+  TotpConfirmedBody,
+  TotpEnrolmentBody,
+} from './mfa/types.js'
+export type {
+  FactorAddedEvent,
+  FactorRemovedEvent,
+  MfaChallengedEvent,
+  MfaFailedEvent,
+} from './mfa/events.js'
 export type { TrustProxy } from './rate-limit/trust-proxy.js'
 export { ANOMALY_ACTIONS } from './anomaly/types.js'
 export type {

@@ -16,6 +16,8 @@ import {
 import type { Context } from 'hono'
 import { normalizeAnomalies } from './anomaly/normalize.js'
 import { normalizeBinding } from './dpop/options.js'
+import { normalizeMfa } from './mfa/options.js'
+import { BffError } from './errors.js'
 import type { BffEvent } from './events.js'
 import type { BffConfig, BffOptions, RefreshCookieOptions } from './options.js'
 import { normalizeRateLimit } from './rate-limit/options.js'
@@ -118,10 +120,29 @@ function normalizeHint(
   return name
 }
 
+/** Without `authenticate` no password is ever checked; the routes answer 404 before calling it. */
+const noPasswordLogin = () => Promise.reject(passwordLoginOff())
+
+/**
+ * @internal `404 not_found` for the password routes of a BFF that signs users in through its
+ * OpenID provider only: the route is not there, whatever the body says.
+ */
+export const passwordLoginOff = () =>
+  new BffError(
+    404,
+    'not_found',
+    'This server has no password sign-in; sign in through the identity provider.',
+  )
+
 /** @internal Applies defaults and throws a `TypeError` naming the first bad option. */
 export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUser>): BffConfig {
   if (typeof options !== 'object' || options === null) throw invalid('options are required')
-  if (typeof options.authenticate !== 'function') throw invalid('authenticate must be a function')
+  if (options.authenticate === undefined && options.oidc === undefined) {
+    throw invalid('give authenticate (password sign-in), oidc (an OpenID provider), or both')
+  }
+  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
+    throw invalid('authenticate must be a function')
+  }
   if (options.oidc !== undefined && (typeof options.oidc !== 'object' || options.oidc === null)) {
     throw invalid('oidc must be the value of oidcLogin() from @baton/bff/oidc')
   }
@@ -199,7 +220,8 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
   const store = options.store ?? memoryStore({ now })
 
   return {
-    authenticate: options.authenticate,
+    authenticate: options.authenticate ?? noPasswordLogin,
+    passwordLogin: options.authenticate !== undefined,
     keys,
     store,
     issuer: options.issuer ?? 'baton',
@@ -225,5 +247,10 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
     rateLimit: normalizeRateLimit(options.rateLimit),
     anomalies: normalizeAnomalies(options.anomalies, accessTokenTtlMs),
     binding: normalizeBinding(options.binding, options.dpop, store, logger),
+    mfa: normalizeMfa(options.mfa, {
+      issuer: options.issuer ?? 'baton',
+      allowedOrigins: options.allowedOrigins,
+      store,
+    }),
   }
 }

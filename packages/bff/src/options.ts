@@ -15,12 +15,28 @@ import type { SessionPolicyConfig, SessionPolicyOptions } from './session-policy
 import type { SessionStore, StoredSession } from './stores/types.js'
 import type { SigningKeys } from './tokens/keys.js'
 import type { OidcLogin } from './oidc/login.js'
+import type { MfaConfig, MfaOptions } from './mfa/options.js'
 
 /** What `POST /auth/login` receives. */
 export interface Credentials {
   username: string
   password: string
 }
+
+/**
+ * The `authenticate` option of `createBff`: checks the credentials and resolves to the user, or
+ * `null` to refuse them.
+ *
+ * @example
+ * ```ts
+ * const authenticate: Authenticate = async ({ username, password }) =>
+ *   (await users.check(username, password)) ? { id: username, name: username } : null
+ * ```
+ */
+export type Authenticate<TUser extends BaseUser = SessionUser> = (
+  credentials: Credentials,
+  c: Context,
+) => Promise<TUser | null>
 
 /**
  * Where the refresh cookie travels: `'root'` (`Path=/`, a `__Host-` name) or `'auth-path'` (only
@@ -98,10 +114,12 @@ export interface BffOptions<TUser extends BaseUser = SessionUser> extends Sessio
    * Checks credentials and returns the user, or `null` to refuse. Make it take the same time
    * whether or not the user exists (hash against a dummy when the user is unknown). The user
    * travels in every grant (`GrantBody.user`) and is stored with the session, so keep it small
-   * and JSON-serialisable; its `id` becomes the token's `sub`. A BFF that signs users in only
-   * through `oidc` passes `async () => null` (every password is refused).
+   * and JSON-serialisable; its `id` becomes the token's `sub`. Leave it out for a BFF that signs
+   * users in only through `oidc`: `POST {base}/login` and `/reauthenticate` then answer
+   * `404 not_found`. Give `authenticate`, `oidc`, or both.
+   * @default none: password sign-in off (`oidc` is then required)
    */
-  authenticate: (credentials: Credentials, c: Context) => Promise<TUser | null>
+  authenticate?: Authenticate<TUser>
   /**
    * Sign-in through an OpenID Connect provider: the value of `oidcLogin()` from
    * `@baton/bff/oidc` (which needs the optional peer `openid-client`). Adds
@@ -272,11 +290,22 @@ export interface BffOptions<TUser extends BaseUser = SessionUser> extends Sessio
    * @default the request's own origin, a 60 s window, no nonces
    */
   dpop?: DpopProofOptions
+  /**
+   * Second factors for password sign-in (see {@link MfaOptions}): TOTP, recovery codes and
+   * passkeys under `{base}/factors`, `401 mfa_required` from password login for a user who has
+   * one, `POST {base}/login/mfa`, passwordless `POST {base}/login/passkey`, and step-up with a
+   * factor. Needs `encryptionKey` (TOTP secrets are sealed with it) and a store with
+   * `factorStore()` (every built-in store).
+   * @default none: no second factors
+   */
+  mfa?: MfaOptions
 }
 
 /** @internal Options after defaults and validation. */
 export interface BffConfig {
   authenticate: (credentials: Credentials, c: Context) => Promise<BaseUser | null>
+  /** False when `authenticate` was left out (sign-in through `oidc` only). */
+  passwordLogin: boolean
   keys: SigningKeys
   store: SessionStore
   issuer: string
@@ -307,4 +336,6 @@ export interface BffConfig {
   anomalies: AnomalyConfig | null
   /** Device binding after defaults (`dpop/options.ts`). */
   binding: BindingConfig
+  /** Second factors after defaults (`mfa/options.ts`); `null` when off. */
+  mfa: MfaConfig | null
 }

@@ -102,8 +102,15 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
       return currentToken(presented, request.meta)
     },
 
-    /** Records the proof: `authTime` now, `amr` `['pwd']`, a rotated refresh token. */
-    async complete(target: StepUpTarget, meta: RequestMeta): Promise<Issued> {
+    /**
+     * Records the proof: `authTime` now, `amr` `['pwd']` (or what a second factor proved,
+     * `proof`), a rotated refresh token.
+     */
+    async complete(
+      target: StepUpTarget,
+      meta: RequestMeta,
+      proof: { amr: readonly string[]; acr: string | null } = { amr: PASSWORD, acr: null },
+    ): Promise<Issued> {
       let { session, presented } = target
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
         const now = config.now()
@@ -120,14 +127,18 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
           ip: meta.ip ?? session.ip,
           userAgent: meta.userAgent ?? session.userAgent,
           authTime: now,
-          amr: [...PASSWORD],
-          acr: null,
+          amr: [...proof.amr],
+          acr: proof.acr,
         }
         if (await guardStore(() => store.rotate(session.id, presented.hash, rotation, now))) {
           // Bound or not as the session is: the proof was checked with the bearer token (its
           // `cnf.jkt` is the session's key), so the step-up's token stays bound to it.
           const issued = await issueGrant(config, { ...session, ...rotation }, successor, now)
-          emit({ type: 'reauthenticated', amr: [...PASSWORD], ...sessionEvent(session, now, meta) })
+          emit({
+            type: 'reauthenticated',
+            amr: [...proof.amr],
+            ...sessionEvent(session, now, meta),
+          })
           return issued
         }
         // A refresh rotated first: our token is now the previous one, and takes the grace path.

@@ -20,6 +20,7 @@ import {
   type BffErrorCode,
   type BffEvent,
   type BffEventType,
+  type Authenticate,
   type BffOptions,
   type SessionUser,
   type SigningKeys,
@@ -89,7 +90,7 @@ const PASSWORDS: Record<string, { password: string; user: SessionUser }> = {
 }
 
 /** Accepts the two test users with their passwords, refuses everything else. */
-export const authenticate: BffOptions['authenticate'] = async ({ username, password }) => {
+export const authenticate: Authenticate = async ({ username, password }) => {
   const entry = PASSWORDS[username]
   return entry && entry.password === password ? entry.user : null
 }

@@ -12,10 +12,14 @@ import Provider, { type OidcContext } from 'oidc-provider'
 /** A client registered at the test provider. */
 export interface TestClient {
   client_id: string
-  client_secret: string
+  /** Absent for a client that authenticates with `private_key_jwt`. */
+  client_secret?: string
   redirect_uris: string[]
   post_logout_redirect_uris?: string[]
   backchannel_logout_uri?: string
+  token_endpoint_auth_method?: 'client_secret_basic' | 'private_key_jwt'
+  /** The client's public keys, for `private_key_jwt`. */
+  jwks?: { keys: Record<string, unknown>[] }
 }
 
 export interface TestIdp {

@@ -340,9 +340,13 @@ describe('RP-initiated logout', () => {
     expect(out.status).toBe(204)
     expect(agent.cookies(served.origin).has('__Host-baton_rt')).toBe(false)
     expect(agent.cookies(served.origin).has('__Host-baton_oidc_end')).toBe(true)
+    // The page's cue (readable, nothing secret) that the navigation has a provider session to end.
+    const marker = out.headers.getSetCookie().find((c) => c.startsWith('baton_oidc_end_hint='))
+    expect(marker).toBe('baton_oidc_end_hint=1; Max-Age=120; Path=/; Secure; SameSite=Strict')
 
     const navigate = await agent.request(`${served.origin}/auth/oidc/logout`)
     expect(navigate.status).toBe(302)
+    expect(agent.cookies(served.origin).has('baton_oidc_end_hint')).toBe(false)
     const endSession = new URL(navigate.headers.get('location')!)
     expect(endSession.origin + endSession.pathname).toBe(`${idp.issuer}/session/end`)
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(

@@ -6,7 +6,16 @@ const keys = createSigningKeys({ keys: [await generateSigningKey('ES256')] })
 
 describe('createBff() option validation', () => {
   it.each<[string, Record<string, unknown>, string]>([
-    ['no authenticate', { authenticate: undefined }, 'createBff: authenticate must be a function'],
+    [
+      'neither authenticate nor oidc',
+      { authenticate: undefined },
+      'createBff: give authenticate (password sign-in), oidc (an OpenID provider), or both',
+    ],
+    [
+      'an authenticate that is not a function',
+      { authenticate: 'yes' },
+      'createBff: authenticate must be a function',
+    ],
     [
       'a relative basePath',
       { basePath: 'auth' },

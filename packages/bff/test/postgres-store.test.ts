@@ -8,6 +8,7 @@ import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBff, createSigningKeys, generateSigningKey } from '../src/index.js'
 import { postgresStore, type PostgresStore } from '../src/stores/postgres.js'
+import { SCHEMA_VERSION } from '../src/stores/postgres-schema.js'
 import { POSTGRES_URL, dropSchema, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 import { sessionRecord } from './store-contract.js'
 
@@ -52,6 +53,14 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
         expect(rows).toStrictEqual([
           { version: 1, name: 'sessions, meta and rate-limit tables' },
           { version: 2, name: 'DPoP binding: sessions.jkt and the proof replay cache' },
+          {
+            version: 3,
+            name: 'second factors: factors, recovery codes, pending tickets and challenges',
+          },
+          {
+            version: 4,
+            name: 'OpenID Connect state: transactions, logout jtis, upstream tokens, leases',
+          },
         ])
       } finally {
         await client.end()
@@ -68,12 +77,12 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
       const client = admin()
       await client.connect()
       await client.query(
-        `INSERT INTO "${schema}".baton_sessions_migrations (version, name) VALUES (3, 'future')`,
+        `INSERT INTO "${schema}".baton_sessions_migrations (version, name) VALUES (99, 'future')`,
       )
       await client.end()
       const store = open(schema)
       await expect(store.ready()).rejects.toThrow(
-        `postgresStore: "${schema}"."baton_sessions" is at schema version 3, newer than this @baton/bff knows (2)`,
+        `postgresStore: "${schema}"."baton_sessions" is at schema version 99, newer than this @baton/bff knows (${SCHEMA_VERSION})`,
       )
       await expect(store.get('any')).rejects.toMatchObject({
         status: 503,
@@ -181,6 +190,23 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
       })
       expect(response.status).toBe(503)
       expect(await response.json()).toMatchObject({ error: { code: 'store_unavailable' } })
+    })
+
+    it('serves a sign-in sent before its migrations ran, rate limits included', async () => {
+      const store = open()
+      const bff = createBff({
+        keys: createSigningKeys({ keys: [await generateSigningKey('ES256')] }),
+        store,
+        allowedOrigins: ['http://app.test'],
+        authenticate: async () => ({ id: 'u' }),
+      })
+      // No `ready()` first: the username budget's table comes with the first migration.
+      const response = await bff.request('http://bff.test/auth/login', {
+        method: 'POST',
+        headers: { origin: 'http://app.test', 'x-csrf': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'u', password: 'p' }),
+      })
+      expect(response.status).toBe(200)
     })
 
     it('leaves a pool it was given open on close()', async () => {

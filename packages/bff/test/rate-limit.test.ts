@@ -4,7 +4,13 @@
  * `rate_limited` event, and the cap on concurrent `authenticate` calls.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createBff, memoryStore, type BffOptions, type SessionStore } from '../src/index.js'
+import {
+  createBff,
+  memoryStore,
+  type Authenticate,
+  type BffOptions,
+  type SessionStore,
+} from '../src/index.js'
 import {
   authenticate,
   CLEARED_COOKIE,
@@ -317,7 +323,7 @@ describe('trustProxy', () => {
 describe('the cap on concurrent authenticate calls', () => {
   function gatedAuthenticate() {
     const waiting: Array<() => void> = []
-    const auth: BffOptions['authenticate'] = async (credentials, c) => {
+    const auth: Authenticate = async (credentials, c) => {
       await new Promise<void>((resolve) => waiting.push(resolve))
       return authenticate(credentials, c)
     }

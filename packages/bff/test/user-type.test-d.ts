@@ -3,6 +3,7 @@ import {
   createBff,
   type BaseUser,
   type Bff,
+  type Authenticate,
   type BffOptions,
   type SessionInfo,
   type SessionUser,
@@ -30,12 +31,14 @@ describe('issue 19: an application’s `interface User` is the BFF’s user type
   })
 
   it('fits BffOptions and SessionInfo explicitly (no TS2344)', () => {
-    expectTypeOf<BffOptions<User>['authenticate']>().returns.resolves.toEqualTypeOf<User | null>()
+    expectTypeOf<Authenticate<User>>().returns.resolves.toEqualTypeOf<User | null>()
+    // Optional since `oidc` alone may sign users in; when given it is exactly `Authenticate`.
+    expectTypeOf<BffOptions<User>['authenticate']>().toEqualTypeOf<Authenticate<User> | undefined>()
     expectTypeOf<SessionInfo<User>['user']>().toEqualTypeOf<User>()
   })
 
   it('keeps SessionUser as the default', () => {
-    expectTypeOf<BffOptions['authenticate']>().returns.resolves.toEqualTypeOf<SessionUser | null>()
+    expectTypeOf<Authenticate>().returns.resolves.toEqualTypeOf<SessionUser | null>()
     expectTypeOf<SessionInfo['user']>().toEqualTypeOf<SessionUser>()
     expectTypeOf<SessionUser>().toExtend<BaseUser>()
   })

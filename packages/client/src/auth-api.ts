@@ -13,7 +13,9 @@ import {
   DPOP_HEADER,
   DPOP_NONCE_HEADER,
   type LoginBody,
-  type ReauthenticateBody,
+  type LoginMfaBody,
+  type MfaRequiredErrorBody,
+  type PasskeyAssertion,
   type SessionEndCode,
   type BaseUser,
 } from '@baton/protocol'
@@ -22,15 +24,17 @@ import type { Dpop } from './dpop.js'
 import { boundTo } from './dpop-proof.js'
 import {
   BatonError,
+  MfaRequiredError,
   RateLimitedError,
   RefreshNetworkError,
   SessionExpiredError,
   StepUpRequiredError,
   type AnyBatonError,
 } from './errors.js'
-import { isObject, parseGrant, type Grant } from './grant.js'
+import { isId, isObject, parseGrant, type Grant, type Unchecked } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { challengeFromBody } from './step-up-challenge.js'
+import type { ReauthenticateCredentials } from './client.js'
 import { clearTimer, setTimer } from './timers.js'
 
 /** @internal */
@@ -115,6 +119,16 @@ export async function exchange(
   }
 }
 
+/** The pending sign-in of a `401 mfa_required` body, `null` when the body does not hold one. */
+const mfaOf = (body: unknown) => {
+  const { ticket, methods, expiresAt } = (field(body, 'error') ?? {}) as Unchecked<
+    MfaRequiredErrorBody['error']
+  >
+  return isId(ticket) && Array.isArray(methods) && typeof expiresAt === 'number'
+    ? { ticket, methods: methods as MfaRequiredErrorBody['error']['methods'], expiresAt }
+    : null
+}
+
 /** @internal The call a failure answered, named in its message when the BFF did not explain it. */
 export interface RequestOf {
   method: string
@@ -158,6 +172,8 @@ export function failureOf(
   if (status === 429 || serverCode === 'rate_limited') {
     return { kind: 'rejected', error: new RateLimitedError(message, { ...options, retryAfter }) }
   }
+  const mfa = serverCode === 'mfa_required' ? mfaOf(body) : null
+  if (mfa) return { kind: 'rejected', error: new MfaRequiredError(mfa, { ...options, message }) }
   const challenge = isRefresh ? null : challengeFromBody(body)
   if (challenge) {
     return {
@@ -173,9 +189,10 @@ export function failureOf(
     return { kind: 'ended', error }
   }
   // rate_limited and step_up_required were answered above, with their own classes.
+  // An `mfa_required` without its ticket cannot be completed: a refusal this client cannot use.
   const known =
-    kind === 'rejected'
-      ? (serverCode as Exclude<RejectedCode, 'rate_limited' | 'step_up_required'>)
+    kind === 'rejected' && serverCode !== 'mfa_required'
+      ? (serverCode as Exclude<RejectedCode, 'rate_limited' | 'step_up_required' | 'mfa_required'>)
       : 'request_failed'
   return { kind: 'rejected', error: new BatonError(known, message, options) }
 }
@@ -197,19 +214,27 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
   let refreshNotBefore = 0
 
   const call = async (
-    route: 'login' | 'refresh' | 'logout' | 'reauthenticate',
+    route: 'login' | 'refresh' | 'logout' | 'reauthenticate' | 'loginMfa' | 'login/passkey',
     json?: unknown,
     activity?: boolean,
     bearer?: string,
   ): Promise<AuthOutcome<TUser> | { kind: 'ok' }> => {
-    const url = `${config.baseUrl}/${AUTH_ROUTES[route]}`
+    const url = `${config.baseUrl}/${route === 'login/passkey' ? route : AUTH_ROUTES[route]}`
+    // A passkey sign-in is a sign-in (a new key); the second step of one signs with the key its
+    // password step made, so the ticket and the session it becomes belong to one device.
+    const signer = route === 'login/passkey' ? 'login' : route === 'loginMfa' ? 'refresh' : route
     const send = async (retry: boolean) => {
       const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
       if (json !== undefined) headers['content-type'] = 'application/json'
       if (activity) headers[ACTIVITY_HEADER] = '1'
       // A retry signs with the key the first attempt used (a sign-in's new key included), or with
       // a new one if the first went unsigned for want of a key (see `dpop.ts`).
-      const proof = await dpop?.cookieProof(retry ? 'refresh' : route, url, bearer, retry)
+      const proof = await dpop?.cookieProof(
+        retry ? 'refresh' : signer,
+        url,
+        bearer,
+        retry || route === 'loginMfa',
+      )
       if (proof) headers[DPOP_HEADER] = proof
       if (bearer !== undefined)
         headers.authorization = `${proof && boundTo(bearer) ? 'DPoP' : 'Bearer'} ${bearer}`
@@ -229,7 +254,7 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
     let keyCreated = false
     if (dpop && !('failed' in answer) && answer.status >= 400) {
       const code = field(field(answer.body, 'error'), 'code')
-      keyCreated = !proof && code === 'invalid_dpop_proof' && route !== 'login'
+      keyCreated = !proof && code === 'invalid_dpop_proof' && signer !== 'login'
       if (
         keyCreated ||
         (proof &&
@@ -293,8 +318,13 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
      * Step-up (RFC 9470): proves the user again with `credentials`, authorised by the current
      * access token and the refresh cookie; the grant's token carries a new `auth_time`.
      */
-    reauthenticate: (credentials: ReauthenticateBody, accessToken: string) =>
+    reauthenticate: (credentials: ReauthenticateCredentials, accessToken: string) =>
       call('reauthenticate', credentials, false, accessToken) as Promise<AuthOutcome<TUser>>,
+    /** The second step of a sign-in (`POST {base}/login/mfa`). */
+    loginMfa: (body: LoginMfaBody) => call('loginMfa', body) as Promise<AuthOutcome<TUser>>,
+    /** A passwordless sign-in with a passkey (`POST {base}/login/passkey`). */
+    loginPasskey: (assertion: PasskeyAssertion) =>
+      call('login/passkey', { assertion }) as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
     abort: () => lifetime.abort(),
   }

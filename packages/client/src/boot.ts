@@ -3,12 +3,14 @@
  * A tab's start, in the fewest steps its browser allows (issue 18):
  * - no companion cookie: no session in this browser, `unauthenticated` at once, no request;
  * - a sign-out this browser could not confirm: sent again, never a refresh (issue 12, M1);
- * - another tab holds a session (`tab-presence.ts`): it answers the question this tab posts at
- *   once with its token, one message each way, so this tab makes no refresh of its own; a tab
- *   that is refreshing answers that it is, and its grant follows;
- * - no other tab holds one: one refresh as soon as the locks say so, through the cross-tab
- *   lock, so that tabs which start together still make one refresh between them (the second
- *   finds the first's grant);
+ * - the presence marker lists no other tab (`tab-presence.ts`, one synchronous storage read):
+ *   nobody to ask, one refresh at once, waiting for no browser call but the cross-tab lock, so
+ *   that tabs which start together still make one refresh between them (the second finds the
+ *   first's grant, or hears it is refreshing and waits for it);
+ * - it lists some: the browser's locks confirm which are alive (a crashed tab's id is pruned);
+ *   one that is answers the question this tab posts at once with its token, one message each
+ *   way, so this tab makes no refresh of its own (a tab that is refreshing answers that it is,
+ *   and its grant follows); none is: one refresh as soon as the locks say so;
  * - a browser that cannot tell (no `navigator.locks.query`, or a lock adapter without `query`):
  *   the other tabs are asked anyway, and the refresh goes after `peerTimeout` without an answer.
  */
@@ -75,6 +77,18 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
     while (waiting() && config.now() < until) await changes.next(until - config.now())
   }
 
+  /**
+   * No other tab is listed: nobody to wait for. The question still goes out, for free: a tab
+   * that started a moment earlier and is refreshing (its entry not visible here yet) answers
+   * that it is, and the refresh below, queued behind its lock, waits for its grant instead.
+   */
+  const refreshAtOnce = () => {
+    post({ type: 'hello' })
+    const refreshing = context.refresh('start', null)
+    booting = false
+    return refreshing
+  }
+
   return {
     /** True until this tab knows whether a peer hands it a token (requests wait meanwhile). */
     get booting() {
@@ -91,16 +105,17 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
         pending.clear()
         session.end(null, 'local')
       }
-      // Opened before the locks are read: a tab that starts refreshing after the read holds its
-      // lock by then, or announces its refresh to this tab. The read is in flight while the
-      // storage is read.
+      // Opened before the marker and the locks are read: a tab that starts refreshing after
+      // the read lists itself by then, or announces its refresh to this tab.
       const tab = context.connect()
       if (anonymous) return context.settle()
-      const others = tab.shared ? tab.presence.others() : null
       const everywhere = pending.read()
       if (everywhere !== null) return context.signOut(everywhere, true).catch(() => {})
       booting = true
-      if (others) await askPeers(tab, others)
+      if (tab.shared) {
+        if (tab.presence.listed() === false) await refreshAtOnce()
+        else await askPeers(tab, tab.presence.others())
+      }
       booting = false
       if (waiting()) await context.refresh('start', null)
       context.settle()

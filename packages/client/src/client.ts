@@ -6,19 +6,44 @@
 import type { LoginBody, BaseUser, ReauthenticateBody } from '@baton/protocol'
 import { createAuthApi } from './auth-api.js'
 import { createDpop } from './dpop.js'
+import { MfaRequiredError, type FactorProof } from './errors.js'
 import { createSessionFetch } from './http.js'
+import { registerInternals } from './mfa-internals.js'
 import { normalizeOptions, type SessionClientOptions } from './options.js'
 import { createRefreshCoordinator } from './refresh-coordinator.js'
 import type { RegisteredUser } from './register.js'
 import { createSessionRoutes, type SessionRoutes } from './session-routes.js'
+import { endProviderSession, loginWithRedirect, type LoginRedirectOptions } from './sign-out.js'
 import { createStepUp } from './step-up.js'
 import { createSessionStore, type ReadonlySessionStore } from './store.js'
 
 /** What `POST /auth/login` takes. */
 export type LoginCredentials = LoginBody
 
-/** What `POST /auth/reauthenticate` takes: the signed-in user's own credentials again. */
-export type ReauthenticateCredentials = ReauthenticateBody
+/**
+ * What `POST /auth/reauthenticate` takes: the signed-in user's own credentials again, or one of
+ * their second factors (a TOTP code, or a passkey assertion from `@baton/client/passkeys`).
+ */
+export type ReauthenticateCredentials =
+  ReauthenticateBody | Exclude<FactorProof, { method: 'recovery_code' }>
+
+/** Options of `logout()`. */
+export interface LogoutOptions {
+  /**
+   * End every session of the user, not only this browser's.
+   * @default false
+   */
+  everywhere?: boolean
+  /**
+   * For a session signed in through an OpenID provider (`@baton/bff/oidc`): once the BFF confirmed
+   * the sign-out, navigate to `{baseUrl}/oidc/logout`, which ends the provider's session too
+   * (RP-initiated logout) and comes back to the BFF's `postLogoutRedirectUri`. `false` keeps the
+   * page where it is, and the provider's session alive (the next sign-in may not ask for the
+   * password). Password sessions never navigate.
+   * @default true
+   */
+  endProviderSession?: boolean
+}
 
 /**
  * A Baton session client: create one per app, outside render, and share it.
@@ -39,7 +64,8 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
   /**
    * Signs in. Every open tab becomes `authenticated` too. Rejects with a `BatonError` whose `code`
    * is `invalid_credentials`, `invalid_request`, `rate_limited`, `csrf_failed`, or
-   * `network_unavailable` (a `RefreshNetworkError`).
+   * `network_unavailable` (a `RefreshNetworkError`); and, for a user with a second factor, with
+   * `mfa_required` (a `MfaRequiredError`, whose `complete()` finishes the sign-in).
    */
   readonly login: (credentials: LoginCredentials) => Promise<TUser>
   /**
@@ -55,7 +81,20 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
    * await baton.logout().catch(() => showNotice('Signed out here; the server will be told.'))
    * ```
    */
-  readonly logout: (options?: { everywhere?: boolean }) => Promise<void>
+  readonly logout: (options?: LogoutOptions) => Promise<void>
+  /**
+   * Signs in through the BFF's OpenID provider (`@baton/bff/oidc`): navigates this page to
+   * `{baseUrl}/oidc/login?returnTo=…`, from where the provider's sign-in page takes over. The
+   * browser comes back to `returnTo` (a path on the BFF's origin) with the session cookie, and the
+   * page's `start()` signs every open tab in, as after `login()`. A failed sign-in lands on the
+   * BFF's `errorPath` with `?oidc_error=<code>`. Never resolves anything: the page is leaving.
+   *
+   * @example
+   * ```ts
+   * <button onClick={() => baton.loginWithRedirect({ returnTo: '/dashboard' })}>Sign in with Acme ID</button>
+   * ```
+   */
+  readonly loginWithRedirect: (options?: LoginRedirectOptions) => void
   /**
    * A valid access token, refreshed (once for all tabs) if needed. Rejects with
    * `SessionExpiredError` when signed out, `RefreshNetworkError` when no token came in time.
@@ -138,12 +177,28 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
   const coordinator = createRefreshCoordinator<TUser>(config, auth, store)
   const stepUp = createStepUp<TUser>(config, auth, store, coordinator)
   const sessionFetch = createSessionFetch(coordinator, stepUp, config, dpop)
+  // A sign-in, by password, second factor or passkey; a second factor asked for is answered with
+  // an error that can finish this sign-in (the same lock, key and adoption as `login()`).
+  const signIn = (send: Parameters<typeof coordinator.login>[0]): Promise<TUser> =>
+    coordinator.login(send).catch((error: unknown) => {
+      if (error instanceof MfaRequiredError)
+        Object.assign(error, {
+          complete: (proof: FactorProof) =>
+            signIn(() => auth.loginMfa({ ...proof, ticket: error.ticket })),
+        })
+      throw error
+    })
 
-  return {
+  const client: SessionClient<TUser> = {
     store: store.view,
     start: coordinator.start,
-    login: (credentials) => coordinator.login(credentials),
-    logout: (logoutOptions) => coordinator.logout(logoutOptions?.everywhere === true),
+    login: signIn,
+    logout: async (logoutOptions) => {
+      await coordinator.logout(logoutOptions?.everywhere === true)
+      // Only after a sign-out the BFF confirmed: it is then that it left the end-session marker.
+      if (logoutOptions?.endProviderSession !== false) endProviderSession(config)
+    },
+    loginWithRedirect: (redirectOptions) => loginWithRedirect(config, redirectOptions),
     getAccessToken: (tokenOptions) => coordinator.getAccessToken(tokenOptions?.signal),
     invalidateAccessToken: coordinator.invalidate,
     // Not `sessionFetch` itself: its third parameter is internal.
@@ -156,4 +211,10 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
       coordinator.destroy()
     },
   }
+  registerInternals(client, {
+    config,
+    fetch: sessionFetch,
+    loginPasskey: (assertion) => signIn(() => auth.loginPasskey(assertion)),
+  })
+  return client
 }

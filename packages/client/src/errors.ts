@@ -4,9 +4,10 @@
  * {@link AnyBatonError}, so `switch (error.code)` narrows to the subclass, and it recognises them
  * across realms (iframes, duplicated bundles) by a brand.
  */
-import type { TabEndReason } from '@baton/protocol'
+import type { BaseUser, FactorMethod, PasskeyAssertion, TabEndReason } from '@baton/protocol'
 import type { RejectedCode } from './auth-codes.js'
 import { isObject } from './grant.js'
+import type { RegisteredUser } from './register.js'
 
 /** Why a session is over, as the BFF or the user said so. */
 export type SessionEndReason = TabEndReason
@@ -198,14 +199,95 @@ export class StepUpRequiredError extends BatonError<'step_up_required'> {
   }
 }
 
+/**
+ * What proves a second factor, to finish a sign-in ({@link MfaRequiredError.complete}) or a
+ * step-up (`reauthenticate()`): a code of the authenticator app, an unused recovery code, or a
+ * passkey assertion (`@baton/client/passkeys` makes one).
+ */
+export type FactorProof =
+  | { method: 'totp'; code: string }
+  | { method: 'recovery_code'; code: string }
+  | { method: 'passkey'; assertion: PasskeyAssertion }
+
+/** The pending second step of a sign-in, as the BFF described it (`401 mfa_required`). */
+export interface MfaChallenge {
+  /** Names the pending sign-in (short-lived, single use); no session exists yet. */
+  readonly ticket: string
+  /** What this user can finish the sign-in with. */
+  readonly methods: readonly FactorMethod[]
+  /** When the ticket is refused, epoch ms on the BFF's clock. */
+  readonly expiresAt: number
+}
+
+/**
+ * The password was right and the user has a second factor (`401 mfa_required`): no session
+ * exists yet. Ask for one of `methods` and call {@link MfaRequiredError.complete}, which finishes
+ * the sign-in like `login()` (every tab is signed in) and resolves with the user. A wrong code
+ * rejects with `invalid_credentials` and the ticket stays usable, so the user can try again; an
+ * expired or used ticket rejects with `SessionExpiredError`: start again with the password.
+ *
+ * `login()` keeps resolving with the user for everyone without a second factor, so apps that
+ * never enable one are unchanged; one that does gets this error, typed, where it already catches.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await baton.login({ username, password })
+ * } catch (error) {
+ *   if (!(isBatonError(error) && error.code === 'mfa_required')) throw error
+ *   const code = await askForCode(error.methods) // e.g. a six-digit TOTP code
+ *   await error.complete({ method: 'totp', code })
+ * }
+ * ```
+ */
+export class MfaRequiredError<TUser extends BaseUser = RegisteredUser>
+  extends BatonError<'mfa_required'>
+  implements MfaChallenge
+{
+  override name = 'MfaRequiredError'
+  // Declared, not initialised: the constructor assigns them all at once (fewer bytes in the core).
+  declare readonly ticket: string
+  declare readonly methods: readonly FactorMethod[]
+  declare readonly expiresAt: number
+  /**
+   * Finishes the sign-in with a second factor (`POST {base}/login/mfa`) and resolves with the
+   * user, as `login()` does. Rejects with `invalid_credentials` for a wrong or reused code (try
+   * again), `SessionExpiredError` for an expired or used ticket, `rate_limited`, …. Only the
+   * errors `login()` rejects with can: it holds the cross-tab lock and the device key the
+   * sign-in needs. On one made otherwise, it rejects with `request_failed`.
+   */
+  declare readonly complete: (proof: FactorProof) => Promise<TUser>
+
+  constructor(
+    challenge: MfaChallenge,
+    options?: BatonErrorOptions & {
+      message?: string
+      complete?: (proof: FactorProof) => Promise<TUser>
+    },
+  ) {
+    super('mfa_required', options?.message ?? 'A second factor is required.', options)
+    const { ticket, methods, expiresAt } = challenge
+    Object.assign(this, {
+      ticket,
+      methods,
+      expiresAt,
+      complete:
+        options?.complete ??
+        (() => Promise.reject(new BatonError('request_failed', 'Not from login().'))),
+    })
+  }
+}
+
 /** The codes of the subclasses, each narrowed to its class by {@link AnyBatonError}. */
-type SubclassCode = 'session_expired' | 'network_unavailable' | 'rate_limited' | 'step_up_required'
+type SubclassCode =
+  'session_expired' | 'network_unavailable' | 'rate_limited' | 'step_up_required' | 'mfa_required'
 
 /**
  * Every Baton error, as a union that `switch (error.code)` narrows (the jose `AnyJOSEError` way):
  * `session_expired` is a {@link SessionExpiredError} with its `reason`, `network_unavailable` a
  * {@link RefreshNetworkError}, `rate_limited` a {@link RateLimitedError} with its `retryAfter`,
- * `step_up_required` a {@link StepUpRequiredError} with its `maxAge` and `acrValues`.
+ * `step_up_required` a {@link StepUpRequiredError} with its `maxAge` and `acrValues`,
+ * `mfa_required` a {@link MfaRequiredError} with its `ticket`, `methods` and `complete()`.
  *
  * @example
  * ```ts
@@ -223,6 +305,7 @@ export type AnyBatonError =
   | RefreshNetworkError
   | RateLimitedError
   | StepUpRequiredError
+  | MfaRequiredError
   | BatonError<Exclude<BatonErrorCode, SubclassCode>>
 
 /**

@@ -23,13 +23,20 @@
  * and lock are per BFF URL, and the bearer token goes only to `tokenOrigins`.
  */
 export { createSessionClient } from './client.js'
-export type { LoginCredentials, ReauthenticateCredentials, SessionClient } from './client.js'
+export type {
+  LoginCredentials,
+  LogoutOptions,
+  ReauthenticateCredentials,
+  SessionClient,
+} from './client.js'
+export type { LoginRedirectOptions } from './sign-out.js'
 export type { ClientAdapters, SessionClientOptions } from './options.js'
 export type { ReadonlySessionStore, SessionState, SessionStatus } from './store.js'
 export type { Register, RegisteredUser } from './register.js'
 export type { SessionRoutes } from './session-routes.js'
 export {
   BatonError,
+  MfaRequiredError,
   RateLimitedError,
   RefreshNetworkError,
   SessionExpiredError,
@@ -40,6 +47,8 @@ export type {
   AnyBatonError,
   BatonErrorCode,
   BatonErrorOptions,
+  FactorProof,
+  MfaChallenge,
   SessionEndReason,
   StepUpChallenge,
 } from './errors.js'
@@ -48,4 +57,12 @@ export type { ChannelAdapter } from './adapters/channel.js'
 export type { DpopKeyStore } from './dpop-keys.js'
 export type { LockAdapter } from './adapters/lock.js'
 export type { WakeAdapter } from './visibility.js'
-export type { BaseUser, Duration, SessionSummary, SessionUser } from '@baton/protocol'
+export type {
+  BaseUser,
+  Duration,
+  FactorMethod,
+  FactorSummary,
+  PasskeyAssertion,
+  SessionSummary,
+  SessionUser,
+} from '@baton/protocol'

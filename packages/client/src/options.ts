@@ -46,8 +46,12 @@ export interface ClientAdapters {
   /**
    * Where a sign-out the BFF has not confirmed yet is remembered, so that no tab of this browser
    * refreshes the session meanwhile and the next start finishes it (one key, named after
-   * `channel`, holding `1` or `everywhere`: nothing secret). `null`: nowhere (a sign-out that
-   * fails on the network is then only as durable as the tab).
+   * `channel`, holding `1` or `everywhere`), and where each tab holding a session marks itself
+   * present (one key per tab, `<channel>:v2:tab:<random id>` = `1`), so a tab starting alone
+   * refreshes at once instead of asking peers that do not exist. Nothing secret: no token, no
+   * session id. The presence keys are read only from a storage with `length` and `key()`;
+   * elsewhere a starting tab asks Web Locks instead. `null`: nowhere (a sign-out that fails on
+   * the network is then only as durable as the tab, and a starting tab always asks).
    * @default localStorage, `null` where there is none or it throws (sandboxed iframes)
    */
   storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null

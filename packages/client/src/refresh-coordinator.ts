@@ -19,7 +19,7 @@
 import type { LoginBody, BaseUser, TabMessage } from '@baton/protocol'
 import { connectTab, type TabConnection } from './adapters/connect.js'
 import { processLock } from './adapters/lock.js'
-import type { AuthApi } from './auth-api.js'
+import type { AuthApi, AuthOutcome } from './auth-api.js'
 import { createBoot } from './boot.js'
 import { createChangeSignal } from './change-signal.js'
 import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
@@ -296,10 +296,13 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
       return token(signal)
     },
 
-    async login(credentials: LoginBody): Promise<TUser> {
+    /** Signs in with a password, or with `send` (a second factor, a passkey: `mfa.ts`). */
+    async login(credentials: LoginBody | (() => Promise<AuthOutcome<TUser>>)): Promise<TUser> {
       if (destroyed) throw destroyedError()
       void start()
-      const outcome = await withLock(() => auth.login(credentials))
+      const outcome = await withLock(() =>
+        typeof credentials === 'function' ? credentials() : auth.login(credentials),
+      )
       if (outcome.kind !== 'granted') throw outcome.error
       // The old refresh cookie is replaced (and its session ended by the BFF): a pending sign-out
       // has nothing left to end. A sign-in is activity.

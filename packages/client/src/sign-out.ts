@@ -6,7 +6,7 @@
  * during an outage would come back at the next page load, its refresh cookie still valid
  * (issue 12, M1).
  */
-import type { BaseUser, TabMessage } from '@baton/protocol'
+import { OIDC_END_HINT_COOKIE, type BaseUser, type TabMessage } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
 import { SessionExpiredError } from './errors.js'
 import type { ClientConfig } from './options.js'
@@ -77,4 +77,54 @@ export function createSignOut<TUser extends BaseUser>(context: {
     context.settle()
     if (failed) throw failed
   }
+}
+
+/** @internal The readable cookie that says the BFF has a provider session to end on sign-out. */
+export const END_SESSION_MARKER = OIDC_END_HINT_COOKIE
+
+/** @internal Navigates this page to `url` (a top-level navigation, not `fetch`). */
+export const navigate = (url: string): void => {
+  const location = (globalThis as { location?: Pick<Location, 'assign'> }).location
+  location?.assign(url)
+}
+
+/**
+ * @internal After a confirmed sign-out: when the BFF left the end-session marker, this tab goes
+ * to `{baseUrl}/oidc/logout`, which sends it on to the provider's end-session page (RP-initiated
+ * logout), so the provider's session ends with Baton's and the next sign-in asks for the password.
+ * Returns whether it navigated.
+ */
+export function endProviderSession(config: Pick<ClientConfig, 'baseUrl' | 'cookies'>): boolean {
+  const cookies = config.cookies()
+  if (cookies === null) return false
+  const marked = cookies.split(';').some((pair) => pair.trim() === `${END_SESSION_MARKER}=1`)
+  if (marked) navigate(`${config.baseUrl}/oidc/logout`)
+  return marked
+}
+
+/** Options of `loginWithRedirect()`. */
+export interface LoginRedirectOptions {
+  /**
+   * Where the browser lands once signed in: a path on the BFF's origin (the BFF refuses any other).
+   * @default the current page (`location.pathname + search + hash`), else `'/'`
+   */
+  returnTo?: string
+  /** `prompt` for the provider (`login` forces the password again, `none` never asks). */
+  prompt?: 'none' | 'login' | 'consent' | 'select_account'
+  /** `max_age` for the provider: the most seconds since the user last proved who they are there. */
+  maxAge?: number
+}
+
+/** @internal `GET {baseUrl}/oidc/login?…` for `options`, and the navigation there. */
+export function loginWithRedirect(
+  config: Pick<ClientConfig, 'baseUrl'>,
+  options: LoginRedirectOptions = {},
+): void {
+  const page = (globalThis as { location?: Pick<Location, 'pathname' | 'search' | 'hash'> })
+    .location
+  const returnTo = options.returnTo ?? (page ? `${page.pathname}${page.search}${page.hash}` : '/')
+  const query = new URLSearchParams({ returnTo })
+  if (options.prompt !== undefined) query.set('prompt', options.prompt)
+  if (options.maxAge !== undefined) query.set('max_age', String(options.maxAge))
+  navigate(`${config.baseUrl}/oidc/login?${query.toString()}`)
 }

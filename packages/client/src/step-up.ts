@@ -7,8 +7,9 @@
  * from a refresh's). Then every waiting request is retried once with it. `cancelStepUp()`, the
  * `stepUpTimeout`, an abort or the end of the session reject them instead.
  */
-import type { BaseUser, ReauthenticateBody } from '@baton/protocol'
+import type { BaseUser } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
+import type { ReauthenticateCredentials } from './client.js'
 import {
   BatonError,
   SessionExpiredError,
@@ -118,7 +119,7 @@ export function createStepUp<TUser extends BaseUser>(
      * with every tab, and the waiting requests are retried. A refusal rejects with its typed error
      * and leaves the step-up pending, so the user can try again.
      */
-    async reauthenticate(credentials: ReauthenticateBody): Promise<void> {
+    async reauthenticate(credentials: ReauthenticateCredentials): Promise<void> {
       if (destroyed) throw destroyedError()
       const token = await coordinator.getAccessToken()
       const outcome = await coordinator.withLock(() => {

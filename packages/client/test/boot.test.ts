@@ -1,7 +1,8 @@
 /**
- * A tab's start at the physical limit (issue 18): a lone tab refreshes at once, tabs that start
- * together still make one refresh, a tab beside a signed-in one makes none and waits for nothing
- * but the channel, and a browser that cannot tell whether another tab holds a session falls back
+ * A tab's start at the physical limit (issue 18): a lone tab refreshes at once (the presence
+ * marker lists nobody: not even a lock read), tabs that start together still make one refresh, a
+ * tab beside a signed-in one makes none and waits for nothing but the channel, a crashed tab's
+ * entry is pruned, and a browser that cannot tell whether another tab holds a session falls back
  * to asking and waiting `peerTimeout`. Fake time only moves when a test moves it, so "at once"
  * is exact: no fake millisecond passes.
  */
@@ -14,9 +15,22 @@ import { advance, drain, run, signedInTabs, type Tab, useBrowser } from './harne
 const env = useBrowser()
 
 const status = (tab: Tab) => tab.client.store.getState().status
-/** The lock every tab with a session holds (`tab-presence.ts`). */
+/** The prefix of the lock every tab with a session holds, named after its id (`tab-presence.ts`). */
 const presenceLock = () => `${env.browser.channel}:${TAB_PROTOCOL_VERSION}:session`
-const holders = () => env.browser.locks.held.get(presenceLock()) ?? 0
+const holders = () =>
+  [...env.browser.locks.held]
+    .filter(([name]) => name.startsWith(`${presenceLock()}:`))
+    .reduce((sum, [, n]) => sum + n, 0)
+/** The presence marker: one key per listed tab, `<prefix><tab id>`, in this browser's storage. */
+const MARKER = () => `${env.browser.channel}:${TAB_PROTOCOL_VERSION}:tab:`
+const listed = () =>
+  [...env.browser.storage.keys()]
+    .filter((key) => key.startsWith(MARKER()))
+    .map((key) => key.slice(MARKER().length))
+/** Lists `id` as a tab would (without its lock: a crashed tab, or a frozen one with its lock). */
+const list = (id: string) => env.browser.storage.set(MARKER() + id, '1')
+/** A tab id as `crypto.randomUUID()` makes them. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 /** Every message posted on the tabs' channel from now on, in order. */
 function listen(): Array<{ type: string }> {
@@ -32,6 +46,7 @@ async function closedSession() {
   await signedInTabs(env.browser, 1, {}, { document: true })
   env.browser.destroy()
   expect(holders()).toBe(0)
+  expect(listed()).toEqual([])
 }
 
 describe('a lone tab', () => {
@@ -43,12 +58,14 @@ describe('a lone tab', () => {
     const startedAt = Date.now()
     const started = tab.client.start()
     await drain()
-    // The refresh went out and came back without a fake millisecond passing.
+    // The refresh went out and came back without a fake millisecond passing, and without a
+    // lock read: the marker listed nobody.
     expect(env.server.refreshCount() - before).toBe(1)
     expect(status(tab)).toBe('authenticated')
     expect(Date.now()).toBe(startedAt)
+    expect(env.browser.locks.queries).toBe(0)
     await started
-    // The question goes out with the lock read, in case a peer answers first; nobody does.
+    // The question goes out all the same, in case a peer is refreshing; nobody is.
     expect(heard.map((m) => m.type)).toEqual(['hello', 'refreshing', 'grant'])
     expect(tab.events).toEqual([
       { type: 'refresh_start', source: 'local', trigger: 'start' },
@@ -57,15 +74,62 @@ describe('a lone tab', () => {
     ])
   })
 
-  it('holds the lock while it has a session, and lets go at sign-out and at destroy', async () => {
+  it('is listed and holds its lock while it has a session, and neither after sign-out or destroy', async () => {
     const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
     expect(holders()).toBe(1)
+    const [id] = listed()
+    expect(listed()).toEqual([expect.stringMatching(UUID)])
+    expect(env.browser.locks.held.get(`${presenceLock()}:${id}`)).toBe(1)
     await run(tab!.client.logout())
     expect(holders()).toBe(0)
+    expect(listed()).toEqual([])
     await run(tab!.client.login({ username: 'alice', password: 'alice-pw' }))
     expect(holders()).toBe(1)
+    expect(listed()).toEqual([id])
     tab!.client.destroy()
     expect(holders()).toBe(0)
+    expect(listed()).toEqual([])
+  })
+
+  it('two tabs signed out together leave no entry behind (one key each: no lost update)', async () => {
+    const [a] = await signedInTabs(env.browser, 2, {}, { document: true })
+    expect(listed()).toHaveLength(2)
+    await run(a!.client.logout())
+    await drain()
+    expect(listed()).toEqual([])
+    expect([...env.browser.storage]).toEqual([])
+  })
+
+  it('a storage that cannot list its keys (no length or key()): the locks are read instead', async () => {
+    await closedSession()
+    const { storage } = env.browser
+    const plain = {
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, value),
+      removeItem: (key: string) => void storage.delete(key),
+    }
+    const tab = env.browser.open({ adapters: { storage: plain } }, { document: true })
+    const startedAt = Date.now()
+    await run(tab.client.start())
+    expect(status(tab)).toBe('authenticated')
+    expect(Date.now()).toBe(startedAt)
+    expect(env.browser.locks.queries).toBe(1)
+    // It still lists itself, for the tabs that can read the marker.
+    expect(listed()).toEqual([expect.stringMatching(UUID)])
+  })
+
+  it('the marker holds random tab ids only: no token, no session id', async () => {
+    const tabs = await signedInTabs(env.browser, 3, {}, { document: true })
+    const token = await run(tabs[0]!.client.getAccessToken())
+    const { sessionId } = tabs[0]!.client.store.getState()
+    const ids = listed()
+    expect(ids).toHaveLength(3)
+    for (const id of ids) expect(id).toMatch(UUID)
+    expect(new Set(ids).size).toBe(3)
+    expect([...env.browser.storage.values()]).toEqual(['1', '1', '1'])
+    const stored = JSON.stringify([...env.browser.storage])
+    expect(stored).not.toContain(token)
+    expect(stored).not.toContain(sessionId!)
   })
 
   it('holds it once, however often it is started (StrictMode), and not after a hot reload', async () => {
@@ -73,6 +137,7 @@ describe('a lone tab', () => {
     const old = env.browser.open({}, { document: true })
     await run(Promise.all([old.client.start(), old.client.start(), old.client.start()]))
     expect(holders()).toBe(1)
+    expect(listed()).toHaveLength(1)
     // HMR: the module's old client is destroyed, a new one starts and takes the token from
     // nobody (the old one let go first), so it refreshes at once.
     old.client.destroy()
@@ -82,7 +147,9 @@ describe('a lone tab', () => {
     await run(fresh.client.start())
     expect(env.server.refreshCount() - before).toBe(1)
     expect(Date.now()).toBe(startedAt)
+    expect(env.browser.locks.queries).toBe(0)
     expect(holders()).toBe(1)
+    expect(listed()).toHaveLength(1)
   })
 
   it('a tab without a channel never holds it (it could not answer)', async () => {
@@ -91,6 +158,7 @@ describe('a lone tab', () => {
     await run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
     expect(status(tab)).toBe('authenticated')
     expect(holders()).toBe(0)
+    expect(listed()).toEqual([])
   })
 })
 
@@ -148,6 +216,7 @@ describe('a tab beside signed-in tabs', () => {
     async (n) => {
       await signedInTabs(env.browser, n, {}, { document: true })
       const before = env.server.refreshCount()
+      const queries = env.browser.locks.queries
       const heard = listen()
       const tab = env.browser.open({}, { document: true })
       const startedAt = Date.now()
@@ -159,7 +228,10 @@ describe('a tab beside signed-in tabs', () => {
       expect(env.server.refreshCount()).toBe(before)
       expect(tab.events).toContainEqual({ type: 'signed_in', source: 'peer' })
       expect(heard[0]).toEqual({ type: 'hello' })
+      // Listed ids are confirmed with one lock read before anyone is asked.
+      expect(env.browser.locks.queries - queries).toBe(1)
       expect(holders()).toBe(n + 1)
+      expect(listed()).toHaveLength(n + 1)
     },
   )
 
@@ -178,7 +250,9 @@ describe('a tab beside signed-in tabs', () => {
 
   it('beside one that holds the lock but never answers (frozen): asks, then refreshes after peerTimeout', async () => {
     await closedSession()
-    const frozen = env.browser.locks.adapter(true).hold!(presenceLock())
+    const frozenId = crypto.randomUUID()
+    const frozen = env.browser.locks.adapter(true).hold!(`${presenceLock()}:${frozenId}`)
+    list(frozenId)
     const before = env.server.refreshCount()
     const tab = env.browser.open({}, { document: true })
     const started = tab.client.start()
@@ -260,7 +334,7 @@ describe('a browser that cannot tell whether another tab holds a session', () =>
       await run(tab.client.start())
       expect(env.server.refreshCount() - before).toBe(1)
       expect(Date.now()).toBe(startedAt)
-      expect(held).toEqual([{ name: presenceLock(), mode: 'shared' }])
+      expect(held).toEqual([{ name: `${presenceLock()}:${listed()[0]}`, mode: 'shared' }])
       tab.client.destroy()
       await drain()
       expect(held).toEqual([])
@@ -283,36 +357,210 @@ describe('an anonymous visitor (no companion cookie)', () => {
   })
 })
 
+describe('the presence marker', () => {
+  it('a crashed tab (listed, its lock gone with it): one lock read, its id pruned, the refresh at once', async () => {
+    await closedSession()
+    // A tab that crashed: the browser let go of its lock, nobody unlisted it.
+    const crashed = crypto.randomUUID()
+    list(crashed)
+    const before = env.server.refreshCount()
+    const tab = env.browser.open({}, { document: true })
+    const startedAt = Date.now()
+    await run(tab.client.start())
+    expect(env.server.refreshCount() - before).toBe(1)
+    expect(Date.now()).toBe(startedAt)
+    expect(env.browser.locks.queries).toBe(1)
+    expect(status(tab)).toBe('authenticated')
+    expect(listed()).not.toContain(crashed)
+    expect(listed()).toEqual([expect.stringMatching(UUID)])
+    // The next page load finds the marker true again: no lock read.
+    tab.client.destroy()
+    const next = env.browser.open({}, { document: true })
+    await run(next.client.start())
+    expect(env.browser.locks.queries).toBe(1)
+    expect(env.server.refreshCount() - before).toBe(2)
+  })
+
+  it('ignores what is not a tab id, and a listed id nobody holds is no peer', async () => {
+    await closedSession()
+    env.browser.storage.set(`${MARKER()}not/an-id`, '1')
+    env.browser.storage.set(`${MARKER()}x`, '1')
+    const tab = env.browser.open({}, { document: true })
+    await run(tab.client.start())
+    expect(status(tab)).toBe('authenticated')
+    // Nothing valid was listed: nobody to confirm.
+    expect(env.browser.locks.queries).toBe(0)
+    expect(listed()).toEqual(['not/an-id', 'x', expect.stringMatching(UUID)])
+  })
+
+  it('a page that leaves (pagehide) unlists itself at once: a reload refreshes without a lock read', async () => {
+    const page = new EventTarget()
+    vi.stubGlobal('document', { cookie: '' })
+    vi.stubGlobal('addEventListener', page.addEventListener.bind(page))
+    vi.stubGlobal('removeEventListener', page.removeEventListener.bind(page))
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    expect(listed()).toHaveLength(1)
+    page.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }))
+    expect(listed()).toEqual([])
+    expect(holders()).toBe(0)
+    // Whatever the leaving page still does, it does not list itself again.
+    tab!.client.invalidateAccessToken()
+    await run(tab!.client.getAccessToken())
+    expect(listed()).toEqual([])
+  })
+
+  it('an entry removed by someone else comes back at the tab’s next settle', async () => {
+    await signedInTabs(env.browser, 2, {}, { document: true })
+    const [first] = listed()
+    // Pruned by a tab whose lock read came before this tab's lock was registered, or a script.
+    env.browser.storage.delete(MARKER() + first)
+    // Any message heard (here: a new tab's question) makes every tab settle, and list itself.
+    const c = env.browser.open({}, { document: true })
+    await run(c.client.start())
+    expect(listed()).toHaveLength(3)
+    expect(listed()).toContain(first)
+  })
+
+  describe('storage that throws (sandboxed iframe, storage disabled)', () => {
+    const throwing = {
+      getItem: () => {
+        throw new DOMException('denied', 'SecurityError')
+      },
+      setItem: () => {
+        throw new DOMException('denied', 'SecurityError')
+      },
+      removeItem: () => {
+        throw new DOMException('denied', 'SecurityError')
+      },
+    }
+
+    it('a lone tab falls back to the lock read and still refreshes at once', async () => {
+      await closedSession()
+      const before = env.server.refreshCount()
+      const tab = env.browser.open({ adapters: { storage: throwing } }, { document: true })
+      const startedAt = Date.now()
+      await run(tab.client.start())
+      expect(env.server.refreshCount() - before).toBe(1)
+      expect(Date.now()).toBe(startedAt)
+      expect(env.browser.locks.queries).toBe(1)
+      expect(status(tab)).toBe('authenticated')
+      expect(holders()).toBe(1)
+    })
+
+    it('beside a signed-in tab whose storage throws: no refresh, the token from the peer', async () => {
+      await signedInTabs(env.browser, 1, { adapters: { storage: throwing } }, { document: true })
+      const before = env.server.refreshCount()
+      const tab = env.browser.open({ adapters: { storage: throwing } }, { document: true })
+      await run(tab.client.start())
+      expect(status(tab)).toBe('authenticated')
+      expect(env.server.refreshCount()).toBe(before)
+      expect(tab.events).toContainEqual({ type: 'signed_in', source: 'peer' })
+    })
+  })
+})
+
+describe('two tabs that start together, both finding no id listed', () => {
+  it('make one refresh: the second is queued behind the first one’s lock and adopts its grant', async () => {
+    await closedSession()
+    env.server.refreshDelayMs = 100
+    // A lock granted a task later, as the browser grants one: both tabs read the marker before
+    // either has the lock and lists itself, and both go for the lock.
+    const base = env.browser.locks.adapter(true)
+    const lock: LockAdapter = async (name, timeoutMs, fn) => {
+      await new Promise((resolve) => setImmediate(resolve))
+      return base(name, timeoutMs, fn)
+    }
+    lock.hold = base.hold!
+    lock.query = base.query!
+    const before = env.server.refreshCount()
+    const [a, b] = [1, 2].map(() => env.browser.open({ adapters: { lock } }, { document: true }))
+    const started = [a!.client.start(), b!.client.start()]
+    await drain()
+    expect(listed()).toHaveLength(1)
+    await advance(100)
+    await run(Promise.all(started))
+    expect(env.server.refreshCount() - before).toBe(1)
+    expect(env.browser.locks.queries).toBe(0)
+    expect([status(a!), status(b!)]).toEqual(['authenticated', 'authenticated'])
+    expect(b!.events).toContainEqual({ type: 'signed_in', source: 'peer' })
+    expect(b!.events.filter((e) => e.type === 'refresh_start' && e.source === 'local')).toEqual([])
+    expect(await run(b!.client.getAccessToken())).toBe(await run(a!.client.getAccessToken()))
+    expect(listed()).toHaveLength(2)
+  })
+
+  it('the second starting while the first refreshes, before its entry is visible: one refresh (it hears the first is refreshing)', async () => {
+    await closedSession()
+    env.server.refreshDelayMs = 300
+    const before = env.server.refreshCount()
+    const a = env.browser.open({}, { document: true })
+    const first = a.client.start()
+    await drain()
+    expect(env.server.refreshCount() - before).toBe(1)
+    // Storage reaches other tabs later than the lock does: the second tab reads no entry.
+    expect(listed()).toHaveLength(1)
+    env.browser.storage.delete(MARKER() + listed()[0])
+    const heard = listen()
+    const b = env.browser.open({}, { document: true })
+    const second = b.client.start()
+    await drain()
+    expect(heard.map((m) => m.type)).toEqual(['hello', 'refreshing'])
+    await advance(300)
+    await run(Promise.all([first, second]))
+    expect(env.server.refreshCount() - before).toBe(1)
+    expect(env.browser.locks.queries).toBe(0)
+    expect(status(b)).toBe('authenticated')
+    expect(await run(b.client.getAccessToken())).toBe(await run(a.client.getAccessToken()))
+    expect(env.server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+  })
+})
+
 describe('a page in the back/forward cache', () => {
   const pageEvent = (type: string, persisted: boolean) =>
     Object.assign(new Event(type), { persisted })
+  const storage = new Map<string, string>()
+  const marker = {
+    prefix: 'p:tab:',
+    storage: () => ({
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, value),
+      removeItem: (key: string) => void storage.delete(key),
+      key: (index: number) => [...storage.keys()][index] ?? null,
+      length: storage.size,
+    }),
+  }
+  const entries = () => [...storage.keys()].filter((key) => key.startsWith('p:tab:'))
+  const held = () => [...env.browser.locks.held].filter(([name]) => name.startsWith('p:')).length
 
-  it('lets go of the lock while cached (it cannot answer there) and takes it again when shown', () => {
+  it('unlists itself and lets go of the lock while cached (it cannot answer there), and takes both again when shown', () => {
+    storage.clear()
     const page = new EventTarget()
-    const presence = createTabPresence(env.browser.locks.adapter(true), 'p', page)
-    const held = () => env.browser.locks.held.get('p') ?? 0
+    const presence = createTabPresence(env.browser.locks.adapter(true), 'p', marker, page)
     presence.set(true)
     expect(held()).toBe(1)
-    page.dispatchEvent(pageEvent('pagehide', false)) // unloaded for good: the browser lets go
-    expect(held()).toBe(1)
+    expect(entries()).toEqual([expect.stringMatching(/^p:tab:[0-9a-f-]{36}$/)])
     page.dispatchEvent(pageEvent('pagehide', true))
     expect(held()).toBe(0)
+    expect(entries()).toEqual([])
     page.dispatchEvent(pageEvent('pageshow', true))
     expect(held()).toBe(1)
+    expect(entries()).toEqual([expect.stringMatching(/^p:tab:[0-9a-f-]{36}$/)])
     presence.close()
     expect(held()).toBe(0)
+    expect(entries()).toEqual([])
     // Closed: no longer listening.
     page.dispatchEvent(pageEvent('pageshow', true))
     expect(held()).toBe(0)
   })
 
   it('a session that ended while cached is not announced when shown', () => {
+    storage.clear()
     const page = new EventTarget()
-    const presence = createTabPresence(env.browser.locks.adapter(true), 'p', page)
+    const presence = createTabPresence(env.browser.locks.adapter(true), 'p', marker, page)
     presence.set(true)
     page.dispatchEvent(pageEvent('pagehide', true))
     presence.set(false)
     page.dispatchEvent(pageEvent('pageshow', true))
-    expect(env.browser.locks.held.get('p')).toBeUndefined()
+    expect(held()).toBe(0)
+    expect(entries()).toEqual([])
   })
 })

@@ -240,11 +240,7 @@ export class Browser {
         return () => wakeListeners.delete(onWake)
       },
       cookies: tabOptions.document ? () => this.documentCookie() : () => null,
-      storage: {
-        getItem: (key) => this.storage.get(key) ?? null,
-        setItem: (key, value) => void this.storage.set(key, String(value)),
-        removeItem: (key) => void this.storage.delete(key),
-      },
+      storage: this.storageAdapter(),
       dpopKeys: tabOptions.dpop
         ? (name) => ({
             load: () => Promise.resolve(this.deviceKeys.get(name) ?? null),
@@ -271,6 +267,23 @@ export class Browser {
     }
     this.tabs.push(tab)
     return tab
+  }
+
+  /**
+   * This browser's localStorage as a tab sees it, with `length` and `key()` as localStorage has
+   * them (the presence marker lists its tabs' keys).
+   */
+  private storageAdapter() {
+    const storage = this.storage
+    return {
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, String(value)),
+      removeItem: (key: string) => void storage.delete(key),
+      key: (index: number) => [...storage.keys()][index] ?? null,
+      get length() {
+        return storage.size
+      },
+    }
   }
 
   /** True while a message between its tabs is on its way. */

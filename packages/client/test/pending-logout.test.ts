@@ -4,12 +4,20 @@
  * sends the logout again instead of a refresh, never bringing the session back.
  */
 import { RefreshNetworkError, SessionExpiredError } from '@baton/client'
+import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it } from 'vitest'
 import { drain, ORIGIN, run, signedInTabs, useBrowser, type Tab } from './harness'
 
 const env = useBrowser()
 
 const MARKER = () => `${env.browser.channel}:logout`
+/**
+ * The same storage also lists the tabs holding a session (random tab ids, nothing secret: the
+ * presence marker of issue 18, pinned in boot.test.ts), while one does: left out here.
+ */
+const PRESENCE = () => `${env.browser.channel}:${TAB_PROTOCOL_VERSION}:tab:`
+const withoutPresence = () =>
+  [...env.browser.storage].filter(([key]) => !key.startsWith(PRESENCE()))
 const status = (tab: Tab) => tab.client.store.getState().status
 
 /** Signs out `tab` with the BFF unreachable; resolves with the rejection. */
@@ -120,7 +128,7 @@ describe('logout() when the BFF cannot be reached', () => {
     const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
     await failedLogout(tab!)
     await run(tab!.client.login({ username: 'alice', password: 'alice-pw' }))
-    expect([...env.browser.storage]).toEqual([])
+    expect(withoutPresence()).toEqual([])
     const next = await reload()
     expect(status(next)).toBe('authenticated')
     expect(env.server.logoutCount()).toBe(0)
@@ -132,7 +140,7 @@ describe('logout() when the BFF cannot be reached', () => {
     env.server.logoutDelayMs = 300
     void tab!.client.logout().catch(() => {})
     await drain()
-    expect([...env.browser.storage.keys()]).toEqual([MARKER()])
+    expect(withoutPresence().map(([key]) => key)).toEqual([MARKER()])
     tab!.client.destroy()
     env.server.logoutDelayMs = 0
     const next = await reload()

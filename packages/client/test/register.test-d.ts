@@ -5,6 +5,7 @@
 import {
   createSessionClient,
   type BaseUser,
+  type PasskeyAssertion,
   type Register,
   type RegisteredUser,
   type SessionClient,
@@ -46,10 +47,11 @@ describe('Register', () => {
     expectTypeOf(client.reauthenticate).returns.toEqualTypeOf<Promise<void>>()
     expectTypeOf(client.cancelStepUp).toEqualTypeOf<() => void>()
     expectTypeOf<(typeof client.sessions)['revokeOthers']>().returns.toEqualTypeOf<Promise<void>>()
-    expectTypeOf<ReauthenticateCredentials>().toEqualTypeOf<{
-      username: string
-      password: string
-    }>()
+    expectTypeOf<ReauthenticateCredentials>().toEqualTypeOf<
+      | { username: string; password: string }
+      | { method: 'totp'; code: string }
+      | { method: 'passkey'; assertion: PasskeyAssertion }
+    >()
   })
 
   it('an explicit type argument still wins', () => {

@@ -6,6 +6,9 @@ export const AUTH_ROUTES = {
   sessions: 'sessions',
   reauthenticate: 'reauthenticate',
   loginMfa: 'login/mfa',
+  loginPasskey: 'login/passkey',
+  loginPasskeyOptions: 'login/passkey/options',
+  reauthenticatePasskeyOptions: 'reauthenticate/passkey/options',
   factors: 'factors',
 } as const
 
@@ -54,3 +57,10 @@ export const DPOP_HEADER = 'dpop'
 
 /** The response header in which the BFF hands out a fresh DPoP nonce (RFC 9449 §8). */
 export const DPOP_NONCE_HEADER = 'dpop-nonce'
+
+/**
+ * A readable cookie the BFF sets on `POST {base}/logout` of a session signed in through an OpenID
+ * provider: nothing secret, it only tells the page that `GET {base}/oidc/logout` has a provider
+ * session to end (the ticket beside it is HttpOnly).
+ */
+export const OIDC_END_HINT_COOKIE = 'baton_oidc_end_hint'

@@ -31,6 +31,7 @@ export {
   CSRF_HEADER_VALUE,
   DPOP_HEADER,
   DPOP_NONCE_HEADER,
+  OIDC_END_HINT_COOKIE,
   REFRESH_COOKIE,
   SESSION_HINT_COOKIE,
 } from './http.js'
@@ -43,6 +44,11 @@ export type {
   LoginMfaBody,
   MfaRequiredErrorBody,
   PasskeyAssertion,
+  PasskeyRegistrationBody,
+  ReauthenticateFactorBody,
+  RecoveryCodesBody,
+  TotpConfirmedBody,
+  TotpEnrolmentBody,
 } from './mfa.js'
 export { parseDuration } from './duration.js'
 export type { Duration } from './duration.js'

@@ -70,3 +70,41 @@ export interface FactorListBody {
   /** How many unused recovery codes remain (the codes themselves are shown once). */
   recoveryCodesLeft: number
 }
+
+/**
+ * What `POST {base}/reauthenticate` also takes when the BFF has second factors: a factor instead
+ * of the password. The step-up then records `amr` `['pwd','otp']` or `['pwd','hwk'|'swk']` and
+ * `acr` `'mfa'`.
+ */
+export type ReauthenticateFactorBody =
+  { method: 'totp'; code: string } | { method: 'passkey'; assertion: PasskeyAssertion }
+
+/** What `POST {base}/factors/totp` answers (201): the only time the secret leaves the BFF. */
+export interface TotpEnrolmentBody {
+  id: string
+  label: string
+  /** Base32, for typing into an app by hand. */
+  secret: string
+  /** `otpauth://totp/…`, for a QR code. */
+  uri: string
+}
+
+/**
+ * What `POST {base}/factors/totp/:id/confirm` (`{ code }`) answers: the factor, and for a user's
+ * first factor the ten recovery codes, shown this once.
+ */
+export interface TotpConfirmedBody {
+  factor: FactorSummary
+  recoveryCodes?: string[]
+}
+
+/** What `POST {base}/factors/recovery-codes` answers: ten new codes; the old ones are void. */
+export interface RecoveryCodesBody {
+  recoveryCodes: string[]
+}
+
+/** What `POST {base}/factors/passkey` takes: `startRegistration()`'s result and a label. */
+export interface PasskeyRegistrationBody {
+  response: Record<string, unknown>
+  label?: string
+}

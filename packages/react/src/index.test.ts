@@ -12,6 +12,7 @@ describe('@baton/react', () => {
   it('Should export exactly the provider, the hooks and the client values: no internals, no ky', () => {
     expect(Object.keys(react).sort()).toEqual([
       'BatonError',
+      'MfaRequiredError',
       'RateLimitedError',
       'RefreshNetworkError',
       'SessionExpiredError',
@@ -20,6 +21,7 @@ describe('@baton/react', () => {
       'createSessionClient',
       'isBatonError',
       'useBatonClient',
+      'useMfa',
       'useSession',
       'useSessionState',
     ])

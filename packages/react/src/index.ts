@@ -18,10 +18,13 @@ export type { SessionProviderProps } from './session-provider.js'
 export { useSession, useSessionState } from './use-session.js'
 export type { UseSessionOptions, UseSessionResult } from './use-session.js'
 export { useBatonClient } from './context.js'
+export { useMfa } from './use-mfa.js'
+export type { UseMfaResult } from './use-mfa.js'
 
 // The client's public surface, listed like @baton/client's own index (never its internals).
 export {
   BatonError,
+  MfaRequiredError,
   RateLimitedError,
   RefreshNetworkError,
   SessionExpiredError,
@@ -38,8 +41,15 @@ export type {
   ClientAdapters,
   ClientEvent,
   Duration,
+  FactorMethod,
+  FactorProof,
+  FactorSummary,
   LockAdapter,
   LoginCredentials,
+  LoginRedirectOptions,
+  LogoutOptions,
+  MfaChallenge,
+  PasskeyAssertion,
   ReadonlySessionStore,
   ReauthenticateCredentials,
   RefreshTrigger,

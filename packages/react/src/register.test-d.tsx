@@ -70,8 +70,15 @@ test('SessionProvider takes a client of the registered user type, and no other',
   void (<SessionProvider client={createSessionClient<Robot>()} />)
 })
 
-test('UseSessionResult is the store state plus six client functions, nothing re-declared', () => {
-  type Functions = 'login' | 'logout' | 'fetch' | 'sessions' | 'reauthenticate' | 'cancelStepUp'
+test('UseSessionResult is the store state plus seven client functions, nothing re-declared', () => {
+  type Functions =
+    | 'login'
+    | 'loginWithRedirect'
+    | 'logout'
+    | 'fetch'
+    | 'sessions'
+    | 'reauthenticate'
+    | 'cancelStepUp'
   expectTypeOf<UseSessionResult>().toEqualTypeOf<
     SessionState<TestUser> & Pick<SessionClient<TestUser>, Functions>
   >()

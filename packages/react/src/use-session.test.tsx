@@ -90,6 +90,7 @@ describe('useSession()', () => {
       error: null,
     })
     expect(signedOut.login).toBe(client.login)
+    expect(signedOut.loginWithRedirect).toBe(client.loginWithRedirect)
     expect(signedOut.logout).toBe(client.logout)
     expect(signedOut.fetch).toBe(client.fetch)
     expect(signedOut.sessions).toBe(client.sessions)

@@ -66,13 +66,20 @@ export interface UseSessionOptions {
 
 /**
  * What {@link useSession} returns: the whole {@link SessionState} (`stepUp` included) plus the
- * client's `login`, `logout`, `fetch`, `sessions`, `reauthenticate` and `cancelStepUp`, which are
- * the client's own and stable for its lifetime.
+ * client's `login`, `loginWithRedirect` (sign-in through the BFF's OpenID provider), `logout`,
+ * `fetch`, `sessions`, `reauthenticate` and `cancelStepUp`, which are the client's own and stable
+ * for its lifetime.
  */
 export type UseSessionResult<TUser extends BaseUser = RegisteredUser> = SessionState<TUser> &
   Pick<
     SessionClient<TUser>,
-    'login' | 'logout' | 'fetch' | 'sessions' | 'reauthenticate' | 'cancelStepUp'
+    | 'login'
+    | 'loginWithRedirect'
+    | 'logout'
+    | 'fetch'
+    | 'sessions'
+    | 'reauthenticate'
+    | 'cancelStepUp'
   >
 
 /**
@@ -148,6 +155,7 @@ export function useSession<TUser extends BaseUser = RegisteredUser>(
       ...state,
       status: required && state.status === 'unauthenticated' ? 'loading' : state.status,
       login: client.login,
+      loginWithRedirect: client.loginWithRedirect,
       logout: client.logout,
       fetch: client.fetch,
       sessions: client.sessions,

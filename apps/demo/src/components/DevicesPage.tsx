@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import { isBatonError, useBatonClient, type SessionSummary } from '@baton/react'
 import { dateTime, describeDevice, timeAgo } from '../format'
+import { DevicePasskeys } from './DevicePasskeys'
 import { SignOutEverywhereButton } from './SignOutEverywhereButton'
 
 /** What to tell the user when a sessions call failed: by the BFF's code, else in its words. */
@@ -193,6 +194,8 @@ export function DevicesPage() {
           </ul>
         )}
       </section>
+
+      <DevicePasskeys />
 
       <section className="card danger-zone" aria-labelledby="everywhere-title">
         <div>

@@ -31,6 +31,9 @@ export function Layout({ children }: { children: ReactNode }) {
             <Link to="/devices" className="nav-link" markCurrent>
               Devices
             </Link>
+            <Link to="/security" className="nav-link" markCurrent>
+              Sign-in methods
+            </Link>
             {admin && (
               <Link to="/admin" className="nav-link" markCurrent>
                 Security

@@ -1,8 +1,10 @@
 import { useActionState, useEffect, useId } from 'react'
-import { isBatonError, useSession, type SessionEndReason } from '@baton/react'
+import { isBatonError, useMfa, useSession, type SessionEndReason } from '@baton/react'
 import { formText } from '../form'
 import { navigate, sameOriginPath, useSearch } from '../router'
 import { Logo } from './Logo'
+import { PasskeySignInButton } from './PasskeySignInButton'
+import { SecondFactorStep } from './SecondFactorStep'
 import { Splash } from './Splash'
 
 const END_NOTICES: Partial<Record<SessionEndReason, string>> = {
@@ -20,6 +22,15 @@ const END_NOTICES: Partial<Record<SessionEndReason, string>> = {
  */
 const UNCONFIRMED_SIGN_OUT =
   'You are signed out here, but the server could not confirm it. This browser finishes signing out the next time the app can reach the server.'
+
+/** What to say for the `oidc_error` codes a person can act on (the rest name their code). */
+const OIDC_ERRORS: Partial<Record<string, string>> = {
+  access_denied: 'Signing in at the identity provider was cancelled.',
+  invalid_state: 'That sign-in link expired or came from another browser. Please try again.',
+  replayed: 'That sign-in was already used. Please sign in again.',
+  provider_unavailable: 'The identity provider cannot be reached. Try again shortly.',
+  rate_limited: 'Too many sign-in attempts. Wait a moment and try again.',
+}
 
 /** What to tell the user when `login()` rejected: by the BFF's code, else in the BFF's words. */
 function loginError(error: unknown): string {
@@ -53,8 +64,12 @@ const nextPath = (search: string): string =>
   sameOriginPath(new URLSearchParams(search).get('next'), window.location.origin)
 
 export function LoginPage() {
-  const { status, error, endReason, login } = useSession()
+  const { status, error, endReason, loginWithRedirect } = useSession()
+  // `login` asks for the second step (`challenge`) instead of rejecting when the user has one.
+  const { challenge, login, complete, cancel } = useMfa()
   const search = useSearch()
+  // A sign-in at the provider that failed lands here with the BFF's stable code.
+  const oidcError = new URLSearchParams(search).get('oidc_error')
   const errorId = useId()
   const [attempt, signIn, pending] = useActionState(
     async (_previous: Attempt, form: FormData): Promise<Attempt> => {
@@ -78,6 +93,8 @@ export function LoginPage() {
   }, [status, search])
 
   if (status !== 'unauthenticated') return <Splash />
+  if (challenge)
+    return <SecondFactorStep challenge={challenge} complete={complete} cancel={cancel} />
 
   const notice = endReason ? END_NOTICES[endReason] : undefined
   // `logout()` rejected: signed out with a `cause`, the reason the server did not confirm it.
@@ -145,6 +162,20 @@ export function LoginPage() {
             Sign in
           </button>
         </form>
+        <PasskeySignInButton />
+        <hr className="divider" />
+        {oidcError && (
+          <p role="alert" className="form-error">
+            {OIDC_ERRORS[oidcError] ?? `Signing in at the identity provider failed (${oidcError}).`}
+          </p>
+        )}
+        <button
+          type="button"
+          className="button button-block"
+          onClick={() => loginWithRedirect({ returnTo: nextPath(search) })}
+        >
+          Sign in with Demo IdP
+        </button>
         <div className="hint">
           <p className="hint-title">Demo accounts</p>
           <ul>
@@ -153,6 +184,9 @@ export function LoginPage() {
             </li>
             <li>
               <code>bob</code> / <code>builder</code>
+            </li>
+            <li>
+              Demo IdP: <code>carol</code> / <code>carol-pw</code>
             </li>
           </ul>
         </div>

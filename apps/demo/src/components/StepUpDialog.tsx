@@ -1,13 +1,17 @@
-import { useActionState, useEffect, useId, useRef } from 'react'
-import { isBatonError, useSession } from '@baton/react'
+import { useActionState, useEffect, useId, useRef, useState } from 'react'
+import { isBatonError, useBatonClient, useSession } from '@baton/react'
+import { passkeyAssertion } from '@baton/client/passkeys'
+import { factorError, useFactors } from '../factors'
 import { formText } from '../form'
 
 /** What to tell the user when `reauthenticate()` rejected; the dialog stays open to try again. */
-function stepUpError(error: unknown): string {
+function stepUpError(error: unknown, withCode: boolean): string {
   if (!isBatonError(error)) return 'Something went wrong. Please try again.'
   switch (error.code) {
     case 'invalid_credentials':
-      return 'That password is incorrect.'
+      return withCode
+        ? 'That code is wrong, expired or already used.'
+        : 'That password is incorrect.'
     case 'rate_limited':
       return error.retryAfter === undefined
         ? error.message
@@ -15,7 +19,7 @@ function stepUpError(error: unknown): string {
     case 'network_unavailable':
       return 'The server cannot be reached. Check your connection and try again.'
     case 'invalid_request':
-      return 'Enter your password.'
+      return withCode ? 'Enter the code of your authenticator app.' : 'Enter your password.'
     default:
       return error.message
   }
@@ -33,28 +37,60 @@ function ageText(seconds: number): string {
 /**
  * Asks for the password again while a step-up is pending (`stepUp` from `useSession()`): an API
  * route wanted a recent sign-in (RFC 9470) and the request waits. Confirming retries it, in this
- * tab and in every other; cancelling rejects it.
+ * tab and in every other; cancelling rejects it. A user with a second factor may answer with a
+ * code of their authenticator app or a passkey instead.
  */
 export function StepUpDialog() {
   const { stepUp, user, reauthenticate, cancelStepUp } = useSession()
+  const baton = useBatonClient()
   const titleId = useId()
   const errorId = useId()
   const dialog = useRef<HTMLDialogElement>(null)
-  const [failure, confirm, pending] = useActionState(
+  const open = stepUp !== null
+  // The user's factors decide what else the dialog offers; listed again at each opening.
+  const { list } = useFactors(open)
+  const hasTotp = list?.factors.some((factor) => factor.method === 'totp') ?? false
+  const hasPasskey = list?.factors.some((factor) => factor.method === 'passkey') ?? false
+  const [withCode, setWithCode] = useState(false)
+  const [passkeyFailure, setPasskeyFailure] = useState<string | null>(null)
+  const [usingPasskey, setUsingPasskey] = useState(false)
+  const [actionFailure, confirm, pending] = useActionState(
     async (_previous: string | null, form: FormData): Promise<string | null> => {
+      setPasskeyFailure(null)
       try {
-        await reauthenticate({
-          username: user?.username ?? '',
-          password: formText(form, 'password'),
-        })
+        await reauthenticate(
+          withCode
+            ? { method: 'totp', code: formText(form, 'code').trim() }
+            : { username: user?.username ?? '', password: formText(form, 'password') },
+        )
         return null
       } catch (cause) {
-        return stepUpError(cause)
+        return stepUpError(cause, withCode)
       }
     },
     null,
   )
-  const open = stepUp !== null
+  const failure = passkeyFailure ?? (pending ? null : actionFailure)
+
+  // Not a form action: the ceremony runs in the browser's own prompt.
+  const withPasskey = async () => {
+    setUsingPasskey(true)
+    setPasskeyFailure(null)
+    try {
+      await reauthenticate({ method: 'passkey', assertion: await passkeyAssertion(baton) })
+    } catch (cause) {
+      setPasskeyFailure(factorError(cause, 'Not confirmed.'))
+    } finally {
+      setUsingPasskey(false)
+    }
+  }
+
+  // The next step-up starts with the password again.
+  useEffect(() => {
+    if (open) return
+    setWithCode(false)
+    setPasskeyFailure(null)
+  }, [open])
 
   // A modal <dialog>: focus moves into it, the page behind is inert, Escape cancels.
   useEffect(() => {
@@ -79,36 +115,77 @@ export function StepUpDialog() {
           action={confirm}
           className="form"
           noValidate
-          aria-describedby={failure && !pending ? errorId : undefined}
+          aria-describedby={failure ? errorId : undefined}
         >
           <h2 id={titleId}>Confirm it’s you</h2>
           <p className="muted">
             {stepUp.maxAge === undefined
               ? 'This action needs you to sign in again.'
               : `This action needs a sign-in from the last ${ageText(stepUp.maxAge)}.`}{' '}
-            Enter the password of {user?.username ?? 'your account'} to continue.
+            {withCode
+              ? 'Enter the code your authenticator app shows to continue.'
+              : `Enter the password of ${user?.username ?? 'your account'} to continue.`}
           </p>
-          <label className="field">
-            <span>Password</span>
-            <input
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              autoFocus
-              aria-invalid={failure && !pending ? true : undefined}
-            />
-          </label>
-          {failure && !pending && (
+          {withCode ? (
+            <label className="field">
+              <span>Authentication code</span>
+              <input
+                key="code"
+                name="code"
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                required
+                autoFocus
+                aria-invalid={failure ? true : undefined}
+              />
+            </label>
+          ) : (
+            <label className="field">
+              <span>Password</span>
+              <input
+                key="password"
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                required
+                autoFocus
+                aria-invalid={failure ? true : undefined}
+              />
+            </label>
+          )}
+          {failure && (
             <p role="alert" id={errorId} className="form-error">
               {failure}
             </p>
+          )}
+          {(hasTotp || hasPasskey) && (
+            <div className="button-row step-up-factors">
+              {hasPasskey && (
+                <button
+                  type="button"
+                  className="button"
+                  disabled={pending || usingPasskey}
+                  onClick={() => void withPasskey()}
+                >
+                  {usingPasskey ? 'Waiting for the passkey…' : 'Use a passkey'}
+                </button>
+              )}
+              {hasTotp && (
+                <button type="button" className="button" onClick={() => setWithCode(!withCode)}>
+                  {withCode ? 'Use your password' : 'Use your authenticator app'}
+                </button>
+              )}
+            </div>
           )}
           <div className="step-up-actions">
             <button type="button" className="button" onClick={cancelStepUp}>
               Cancel
             </button>
-            <button type="submit" className="button button-primary" disabled={pending}>
+            <button
+              type="submit"
+              className="button button-primary"
+              disabled={pending || usingPasskey}
+            >
               {pending ? 'Confirming…' : 'Confirm'}
             </button>
           </div>

@@ -26,6 +26,7 @@ import {
   type JwksSource,
 } from '../tokens/access.js'
 import type { SigningAlgorithm } from '../tokens/keys.js'
+import { VerifiedTokens } from './verified-tokens.js'
 
 /**
  * Options of {@link requireAuth}. `maxAge` and `acr` (from {@link StepUpOptions}) make it a
@@ -101,11 +102,24 @@ export interface RequireAuthOptions extends StepUpOptions {
    */
   dpop?: RequireAuthDpop
   /**
+   * How many verified tokens to remember, so a token sent again skips its signature check (the
+   * most expensive part of this middleware); `0` verifies every request in full. Only the
+   * signature check is saved: expiry, `maxTokenAge`, revocations, the revocation epoch, DPoP
+   * proofs and step-up are checked on every request, and a token differing in any byte is
+   * verified anew. Least recently used first out; an entry holds the token and its claims,
+   * about 1.5 KB.
+   * @default 10000
+   */
+  verifiedTokenCache?: number
+  /**
    * The clock, for tests.
    * @default Date.now
    */
   now?: () => number
 }
+
+/** Verified tokens remembered by default: about 15 MB at most. */
+const DEFAULT_VERIFIED_TOKEN_CACHE = 10_000
 
 /** The BFF's default `accessTokenTtl`: the longest a default token lives. */
 const DEFAULT_MAX_TOKEN_AGE = '5m'
@@ -183,6 +197,20 @@ export function requireAuth(
         `revoked session pass again once it is forgotten`,
     )
   }
+  const cacheSize = options.verifiedTokenCache ?? DEFAULT_VERIFIED_TOKEN_CACHE
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+    throw new TypeError(
+      `requireAuth: verifiedTokenCache must be a whole number of at least 0, got ${String(cacheSize)}`,
+    )
+  }
+  const verifyOptions = {
+    issuer: options.issuer,
+    audience: options.audience,
+    algorithms,
+    clockToleranceSec: clockToleranceMs / 1000,
+    maxTokenAgeSec: maxTokenAgeMs / 1000,
+  }
+  const verified = new VerifiedTokens(cacheSize, verifyOptions)
   const now = options.now ?? (() => Date.now())
   const stepUp = normalizeStepUp(options, 'requireAuth')
   const dpop = normalizeRequireAuthDpop(options.dpop, 'requireAuth')
@@ -207,6 +235,21 @@ export function requireAuth(
     epoch = Math.max(epoch, raised)
   })
 
+  /** Full verification: signature, header and claims (jose). */
+  const verify = async (token: string, at: number): Promise<AccessTokenClaims> => {
+    try {
+      return await verifyAccessToken(token, getKey, { ...verifyOptions, now: at })
+    } catch (error) {
+      if (isKeySourceFailure(error)) {
+        throw new BffError(503, 'jwks_unavailable', 'The verification keys could not be loaded.', {
+          cause: error,
+          headers: { 'retry-after': '1' },
+        })
+      }
+      throw invalidToken('The access token is invalid or expired.', error)
+    }
+  }
+
   return createMiddleware<{ Variables: RequireAuthVariables }>(async function requireAuth(c, next) {
     const header = c.req.header('authorization')
     if (header === undefined) {
@@ -221,25 +264,12 @@ export function requireAuth(
     const match = bearer ?? DPOP.exec(header)
     if (!match) throw invalidToken('The Authorization header is not a bearer token.')
     const token = match[1]!
-    let claims: AccessTokenClaims
-    try {
-      claims = await verifyAccessToken(token, getKey, {
-        issuer: options.issuer,
-        audience: options.audience,
-        algorithms,
-        clockToleranceSec: clockToleranceMs / 1000,
-        maxTokenAgeSec: maxTokenAgeMs / 1000,
-        now: now(),
-      })
-    } catch (error) {
-      if (isKeySourceFailure(error)) {
-        throw new BffError(503, 'jwks_unavailable', 'The verification keys could not be loaded.', {
-          cause: error,
-          headers: { 'retry-after': '1' },
-        })
-      }
-      throw invalidToken('The access token is invalid or expired.', error)
+    const at = now()
+    let claims = verified.get(token, at)
+    if (claims === undefined) {
+      claims = verified.set(token, await verify(token, at))
     }
+    // Whatever can change while a token stays the same is checked on every request, cached or not.
     if (revoked.has(claims.sid) || issuedBeforeEpoch(claims.iat, epoch)) {
       throw invalidToken('The session of this token was revoked.')
     }

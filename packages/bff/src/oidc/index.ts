@@ -5,10 +5,10 @@
  *
  * @example
  * ```ts
- * import { oidcLogin, redisOidcStateStore } from '@baton/bff/oidc'
- * const oidc = oidcLogin({ issuer, clientId, clientSecret, redirectUri, secret, mapUser,
- *   stateStore: redisOidcStateStore({ redis }) })
- * const bff = createBff({ keys, store, oidc })
+ * import { oidcLogin } from '@baton/bff/oidc'
+ * // Transactions and upstream tokens live beside the sessions (`store.oidcStateStore()`).
+ * const oidc = oidcLogin({ issuer, clientId, clientSecret, redirectUri, secret, mapUser })
+ * const bff = createBff({ keys, store, oidc }) // `authenticate` too for password sign-in
  * ```
  */
 export { oidcLogin, type OidcLogin } from './login.js'

@@ -6,14 +6,13 @@
  */
 import type { BaseUser, SessionUser } from '@baton/protocol'
 import type { Context } from 'hono'
-import { setCookie } from 'hono/cookie'
 import * as oidc from 'openid-client'
 import type { RequireAuthVariables } from '../env.js'
-import { findFamily, presentToken } from '../presented-token.js'
 import { registerOidc, type OidcHost, type OidcInstalled } from './plugin.js'
 import { normalizeOidcOptions, type OidcLoginOptions } from './options.js'
 import { createProvider } from './provider.js'
-import { endSessionCookieName, END_SESSION_TTL_SECONDS, oidcRoutes } from './routes.js'
+import { beforeLogout } from './logout.js'
+import { oidcRoutes } from './routes.js'
 import { createSealer } from './seal.js'
 import { memoryOidcStateStore } from './state-store.js'
 import { createUpstream, type Upstream } from './upstream.js'
@@ -31,7 +30,8 @@ export interface OidcLogin<TUser extends BaseUser = SessionUser> {
    * Throws a `BffError`: `401 session_revoked` for a session that is over (or that the provider
    * ended: its refresh was refused), `401 invalid_token` for a session without provider tokens
    * (a password sign-in) or whose token expired with no refresh token, `503 store_unavailable`
-   * when the store or the provider cannot be reached. The token never goes to the browser.
+   * when the store cannot be reached and `503 provider_unavailable` when the provider cannot (both
+   * transient: the client retries). The token never goes to the browser.
    *
    * @example
    * ```ts
@@ -51,8 +51,9 @@ const warnings = {
     '[baton] oidcLogin: no `secret` given, so a random one was generated. Sign-ins in progress and ' +
     'upstream tokens are lost on restart and unreadable by other instances: set `secret` (32+ characters).',
   store:
-    '[baton] oidcLogin: no `stateStore` given and the session store is shared: transactions, logout ' +
-    'tokens and upstream tokens stay in this process. Pass redisOidcStateStore() on every instance.',
+    '[baton] oidcLogin: no `stateStore` given and the session store has no oidcStateStore(): ' +
+    'transactions, logout tokens and upstream tokens stay in this process. Give every instance one ' +
+    'shared stateStore.',
 }
 
 /**
@@ -100,10 +101,11 @@ export function oidcLogin<TUser extends BaseUser = SessionUser>(
     const { config } = host
     const secrets = oidcConfig.secrets ?? [oidc.randomState() + oidc.randomState()]
     if (!oidcConfig.secrets) config.logger.warn(warnings.secret)
-    let stateStore = oidcConfig.stateStore
+    // Beside the sessions by default: every built-in store offers one, so instances sharing the
+    // session store share transactions, logout tokens and upstream tokens too.
+    let stateStore = oidcConfig.stateStore ?? config.store.oidcStateStore?.() ?? null
     if (!stateStore) {
-      const kind = config.store.rateLimiterBackend?.().kind
-      if (kind !== 'memory') config.logger.warn(warnings.store)
+      config.logger.warn(warnings.store)
       stateStore = memoryOidcStateStore({ now: config.now })
     }
     const sealer = createSealer(secrets)
@@ -117,61 +119,15 @@ export function oidcLogin<TUser extends BaseUser = SessionUser>(
       host.revoker,
     )
     upstream = current
-    const secure = config.cookie.secure
-
-    return {
-      routes: oidcRoutes({
-        ...host,
-        oidcConfig,
-        provider: () => provider.get(),
-        sealer,
-        stateStore,
-        upstream: current,
-      }),
-
-      async beforeLogout(c, cookie) {
-        try {
-          const presented = await presentToken(cookie)
-          if (!presented) return
-          // Only a cookie the store vouches for earns its session's ID token as a logout hint.
-          const session = await findFamily(config.store, presented)
-          if (!session) return
-          const record = await current.load(session.id)
-          if (!record) return
-          await current.forget(session.id)
-          const { configuration } = await provider.get()
-          const metadata = configuration.serverMetadata()
-          if (record.refreshToken !== null && metadata.revocation_endpoint) {
-            // Best effort, not awaited: the provider's grant ends with the Baton session.
-            oidc
-              .tokenRevocation(configuration, record.refreshToken, {
-                token_type_hint: 'refresh_token',
-              })
-              .catch(() => undefined)
-          }
-          if (!metadata.end_session_endpoint) return
-          const parameters: Record<string, string> = { client_id: oidcConfig.clientId }
-          if (record.idToken !== null) parameters['id_token_hint'] = record.idToken
-          if (oidcConfig.postLogoutRedirectUri !== null) {
-            parameters['post_logout_redirect_uri'] = oidcConfig.postLogoutRedirectUri
-          }
-          const url = oidc.buildEndSessionUrl(configuration, parameters).href
-          // The URL (with the ID token as hint) stays in the store; the cookie holds a random key.
-          const ticket = oidc.randomState()
-          await stateStore.set(`end:${ticket}`, url, END_SESSION_TTL_SECONDS * 1000)
-          setCookie(c, endSessionCookieName(secure), ticket, {
-            httpOnly: true,
-            secure,
-            sameSite: 'Strict',
-            path: '/',
-            maxAge: END_SESSION_TTL_SECONDS,
-          })
-        } catch (error) {
-          // The Baton logout goes on; only the provider's session may outlive it.
-          config.logger.warn('[baton] oidc: could not prepare the provider logout', error)
-        }
-      },
+    const deps = {
+      ...host,
+      oidcConfig,
+      provider: () => provider.get(),
+      sealer,
+      stateStore,
+      upstream: current,
     }
+    return { routes: oidcRoutes(deps), beforeLogout: beforeLogout(deps) }
   })
   return login
 }

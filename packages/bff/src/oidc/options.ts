@@ -75,8 +75,10 @@ export interface OidcLoginOptions<TUser extends BaseUser = SessionUser> {
   secret?: string | readonly string[]
   /**
    * Where transactions, `jti`s, upstream tokens and refresh leases live. Several instances must
-   * share one (`redisOidcStateStore()`), as they share the session store.
-   * @default memoryOidcStateStore(), with a warning when the session store is a shared one
+   * share one, as they share the session store; by default they do, since it is the session
+   * store's own.
+   * @default the session store's `oidcStateStore()` (every built-in store has one); for a store
+   * without it, `memoryOidcStateStore()` with a warning
    */
   stateStore?: OidcStateStore
   /**

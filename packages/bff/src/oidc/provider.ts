@@ -7,6 +7,7 @@
  */
 import * as oidc from 'openid-client'
 import { createRemoteJWKSet, customFetch as customJwksFetch, type JWTVerifyGetKey } from 'jose'
+import { BffError } from '../errors.js'
 import type { OidcConfig } from './options.js'
 
 /** @internal The discovered provider and its key set. */
@@ -22,6 +23,22 @@ export interface Provider {
 export class ProviderUnavailable extends Error {
   override readonly name = 'ProviderUnavailable'
 }
+
+/**
+ * @internal `503 provider_unavailable`: the identity provider could not be reached (discovery, its
+ * token endpoint, its keys). Transient, like a store outage: the client keeps the session and
+ * retries after `Retry-After`.
+ */
+export const providerUnavailable = (cause: unknown): BffError =>
+  new BffError(
+    503,
+    'provider_unavailable',
+    'The identity provider is unavailable; try again shortly.',
+    {
+      cause,
+      headers: { 'retry-after': '1' },
+    },
+  )
 
 /** @internal A lazily discovered {@link Provider}. */
 export function createProvider(config: OidcConfig, fetchImpl: typeof fetch | undefined) {

@@ -3,7 +3,8 @@
  * `OidcStateStore`: the few atomic key-value operations OpenID Connect sign-in needs beside the
  * sessions (single-use transactions, `jti` replay, upstream tokens, the provider-session index and
  * the refresh lease), and its in-process implementation. Every BFF instance must share one, as
- * they share the session store; `redisOidcStateStore()` is the one for several instances.
+ * they share the session store: each built-in session store offers its own
+ * (`store.oidcStateStore()`), which `oidcLogin()` uses unless given another.
  */
 /* eslint-disable @typescript-eslint/require-await --
  * The memory store does synchronous work behind the Promise-returning interface; `async` is what
@@ -120,5 +121,25 @@ export function memoryOidcStateStore(options: MemoryOidcStateStoreOptions = {}):
       const value = live(key)?.value
       return value instanceof Set ? [...value] : []
     },
+  }
+}
+
+/**
+ * @internal `store` with every operation run through `run`: a session store's connection guard
+ * (wait while connecting, fail fast while down, any failure a 503), so the OpenID state on the
+ * store's backend fails exactly as the sessions do.
+ */
+export function guardedOidcStateStore(
+  store: OidcStateStore,
+  run: <T>(operation: () => Promise<T>) => Promise<T>,
+): OidcStateStore {
+  return {
+    set: (key, value, ttlMs) => run(() => store.set(key, value, ttlMs)),
+    get: (key) => run(() => store.get(key)),
+    delete: (key) => run(() => store.delete(key)),
+    claim: (key, value, ttlMs) => run(() => store.claim(key, value, ttlMs)),
+    release: (key, value) => run(() => store.release(key, value)),
+    addMember: (key, member, ttlMs) => run(() => store.addMember(key, member, ttlMs)),
+    members: (key) => run(() => store.members(key)),
   }
 }

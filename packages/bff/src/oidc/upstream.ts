@@ -8,12 +8,13 @@
  */
 import type { Configuration } from 'openid-client'
 import * as oidc from 'openid-client'
-import { BffError, storeUnavailable } from '../errors.js'
+import { BffError } from '../errors.js'
 import type { BffConfig } from '../options.js'
 import { guardStore } from '../stores/guard.js'
 import { isLive } from '../stores/types.js'
 import type { Revoker } from '../session-revocation.js'
 import type { OidcConfig } from './options.js'
+import { providerUnavailable } from './provider.js'
 import type { Sealer } from './seal.js'
 import type { OidcStateStore } from './state-store.js'
 
@@ -109,10 +110,16 @@ export function createUpstream(
           if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant') {
             // The provider ended the grant (its session is over): so does the Baton session.
             await guarded(() => stateStore.delete(key.record(sessionId)))
-            await revoker.revoke(sessionId, 'revoked', { ip: null, userAgent: null }, config.now())
+            await revoker.revoke(
+              sessionId,
+              'provider_logout',
+              { ip: null, userAgent: null },
+              config.now(),
+            )
             throw new BffError(401, 'session_revoked', 'The identity provider ended this session.')
           }
-          throw storeUnavailable(error)
+          // Discovery, the network, a provider error: nothing says the session is over.
+          throw providerUnavailable(error)
         }
         const expiresIn = tokens.expiresIn()
         const next: UpstreamRecord = {
@@ -128,7 +135,10 @@ export function createUpstream(
         await stateStore.release(key.lease(sessionId), owner).catch(() => undefined)
       }
     }
-    throw storeUnavailable(new Error('oidc: the upstream refresh lease was not released in time'))
+    // Another instance holds the lease and its provider has not answered it in time.
+    throw providerUnavailable(
+      new Error('oidc: the upstream refresh lease was not released in time'),
+    )
   }
 
   return {

@@ -77,3 +77,25 @@ export function sharedBackend(make: () => RateLimiterBackend): () => RateLimiter
   let backend: RateLimiterBackend | undefined
   return () => (backend ??= make())
 }
+
+const LIMITER_METHODS = ['consume', 'penalty', 'reward', 'get', 'set', 'block', 'delete'] as const
+
+/**
+ * @internal `limiter`, each of whose calls first awaits `ready()`: the store's connection or
+ * schema, so the counters fail (or wait) exactly as the store's own operations do.
+ */
+export function afterReady<T extends RateLimiterAbstract>(
+  limiter: T,
+  ready: () => Promise<unknown>,
+): T {
+  for (const method of LIMITER_METHODS) {
+    const run = limiter[method].bind(limiter) as (...args: unknown[]) => Promise<unknown>
+    Object.assign(limiter, {
+      [method]: async (...args: unknown[]) => {
+        await ready()
+        return run(...args)
+      },
+    })
+  }
+  return limiter
+}

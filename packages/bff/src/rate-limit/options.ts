@@ -92,12 +92,47 @@ export interface RateLimitOptions {
    * @default { points: 20, duration: '1m' }
    */
   reauthenticate?: RateLimitRule | false
+  /**
+   * `GET {base}/oidc/login` per client IP (`@baton/bff/oidc`): each one seals a transaction and,
+   * with PAR, calls the provider, so a script cannot make the BFF flood the provider. A refused
+   * navigation lands on `errorPath?oidc_error=rate_limited`.
+   * @default { points: 30, duration: '1m' }
+   */
+  oidcLogin?: RateLimitRule | false
+  /**
+   * `GET {base}/oidc/callback` per client IP: each one may exchange a code at the provider.
+   * @default { points: 30, duration: '1m' }
+   */
+  oidcCallback?: RateLimitRule | false
+  /**
+   * `POST {base}/oidc/backchannel-logout` per client IP, which is the provider's: generous, since a
+   * refused logout token leaves a session alive that the provider ended (providers rarely retry).
+   * Raise it if the provider may end more sessions than this in a minute.
+   * @default { points: 600, duration: '1m' }
+   */
+  backchannelLogout?: RateLimitRule | false
+  /**
+   * Every second-factor route (`createBff({ mfa })`: `POST {base}/login/mfa`, `/login/passkey`,
+   * the passkey options and the `{base}/factors` routes) per client IP. Each code or assertion
+   * checked also counts against the user (10 failures per 15 minutes) and the ticket
+   * (`mfa.maxTicketTries`).
+   * @default { points: 30, duration: '1m' }
+   */
+  mfa?: RateLimitRule | false
   /** The cap on concurrent `authenticate` calls. */
   concurrency?: AuthenticateConcurrency | false
 }
 
 /** The routes that have a per-IP limit. */
-export type RateLimitedRoute = 'login' | 'refresh' | 'logout' | 'reauthenticate'
+export type RateLimitedRoute =
+  | 'login'
+  | 'refresh'
+  | 'logout'
+  | 'reauthenticate'
+  | 'oidcLogin'
+  | 'oidcCallback'
+  | 'backchannelLogout'
+  | 'mfa'
 
 /** @internal A per-IP budget, durations in whole seconds as `rate-limiter-flexible` takes them. */
 export interface RuleConfig {
@@ -117,6 +152,10 @@ const DEFAULT_IP: Record<RateLimitedRoute, Required<RateLimitRule>> = {
   refresh: { points: 300, duration: '1m' },
   logout: { points: 60, duration: '1m' },
   reauthenticate: { points: 20, duration: '1m' },
+  oidcLogin: { points: 30, duration: '1m' },
+  oidcCallback: { points: 30, duration: '1m' },
+  backchannelLogout: { points: 600, duration: '1m' },
+  mfa: { points: 30, duration: '1m' },
 }
 
 const invalid = (message: string) => new TypeError(`createBff: rateLimit.${message}`)

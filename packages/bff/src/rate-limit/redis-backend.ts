@@ -6,9 +6,7 @@
  */
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import type { RedisConnection } from '../stores/redis-connection.js'
-import type { RateLimiterBackend } from './backend.js'
-
-const METHODS = ['consume', 'penalty', 'reward', 'get', 'set', 'block', 'delete'] as const
+import { afterReady, type RateLimiterBackend } from './backend.js'
 
 /**
  * @internal Counters under `<keyPrefix>rl:<budget>:<key>`, each key expiring with its window. Every
@@ -27,16 +25,7 @@ export function redisRateLimiterBackend(
         ...spec,
         keyPrefix: `${keyPrefix}rl:${spec.keyPrefix}`,
       })
-      for (const method of METHODS) {
-        const run = limiter[method].bind(limiter) as (...args: unknown[]) => Promise<unknown>
-        Object.assign(limiter, {
-          [method]: async (...args: unknown[]) => {
-            await connection.ensureReady()
-            return run(...args)
-          },
-        })
-      }
-      return limiter
+      return afterReady(limiter, () => connection.ensureReady())
     },
   }
 }

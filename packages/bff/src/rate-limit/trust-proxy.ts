@@ -104,6 +104,19 @@ export function normalizeTrustProxy(value: TrustProxy | undefined): ProxyResolve
 }
 
 /** @internal The client address through `resolver`, given how the socket's peer is found. */
-export const proxiedClientIp =
-  (resolver: ProxyResolver, peer: (c: Context) => string | null) => (c: Context) =>
-    resolver(peer(c), c.req.header('x-forwarded-for'))
+export function proxiedClientIp(
+  resolver: ProxyResolver,
+  peer: (c: Context) => string | null,
+): (c: Context) => string | null {
+  // Asked several times per request (rate limits, request meta, anomaly checks): the header is
+  // walked and its addresses parsed once per request.
+  const resolved = new WeakMap<Context, string | null>()
+  return (c) => {
+    let ip = resolved.get(c)
+    if (ip === undefined) {
+      ip = resolver(peer(c), c.req.header('x-forwarded-for'))
+      resolved.set(c, ip)
+    }
+    return ip
+  }
+}

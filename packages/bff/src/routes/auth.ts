@@ -13,8 +13,10 @@ import { BffError, isBffError, NO_SNIFF } from '../errors.js'
 import type { CookieConflictEvent } from '../events.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
+import { passwordLoginOff } from '../normalize-options.js'
 import { rateLimits } from '../rate-limit/limits.js'
 import { endsSession, reauthenticateRoute } from './reauthenticate.js'
+import type { MfaRoutes } from '../mfa/routes.js'
 import { requestMeta } from '../request-meta.js'
 import { cookieConflict } from '../session-errors.js'
 import type { SessionService } from '../session-service.js'
@@ -60,6 +62,11 @@ export function authRoutes(
   hooks: {
     /** `@baton/bff/oidc`: prepares the provider's end-session redirect; never throws. */
     beforeLogout?: ((c: Context, cookie: string | undefined) => Promise<void>) | undefined
+    /**
+     * `createBff({ mfa })` (`mfa/routes.ts`): after a right password, throws `401 mfa_required`
+     * for a user with a second factor; checks a factor given to `POST /reauthenticate`.
+     */
+    secondFactor?: Pick<MfaRoutes, 'challengeAtLogin' | 'verifyStepUp'> | undefined
   } = {},
 ) {
   const meta = (c: Context) => requestMeta(config, c)
@@ -127,8 +134,11 @@ export function authRoutes(
   }
   const cookiePath = cookiePathCheck(config)
   // Step-up checks a password too: the username delay and the concurrency cap apply to it.
-  const reauth = reauthenticateRoute(config, sessions, (credentials, c) =>
-    limits.authenticate(c, 'reauthenticate', credentials),
+  const reauth = reauthenticateRoute(
+    config,
+    sessions,
+    (credentials, c) => limits.authenticate(c, 'reauthenticate', credentials),
+    hooks.secondFactor?.verifyStepUp,
   )
 
   /**
@@ -157,43 +167,61 @@ export function authRoutes(
       return next()
     })
 
+  // A BFF without `authenticate` (OpenID Connect only) has no password routes: 404 before
+  // anything reads the body, charges a budget or asks a store.
+  const password = createMiddleware(async function passwordLogin(_, next) {
+    if (!config.passwordLogin) throw passwordLoginOff()
+    await next()
+  })
+
   // Guards go on each route, not `.use()`: this group is mounted at the base path next to the
   // bearer-authenticated session routes, and a `.use()` here would cover those (and 404s) too.
   return (
     new Hono<AuthEnv>()
-      .post('/login', cookiePath, limit, gate('login'), refreshCookie('login'), async (c) => {
-        const body = await readJson(c)
-        if (!isRecord(body)) throw invalidRequest('Expected a JSON object { username, password }.')
-        const { username, password } = body
-        if (typeof username !== 'string' || username.length === 0) {
-          throw invalidRequest('username must be a non-empty string.')
-        }
-        if (typeof password !== 'string' || password.length === 0) {
-          throw invalidRequest('password must be a non-empty string.')
-        }
-        if (username.length > config.maxUsernameLength) {
-          throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
-        }
-        if (password.length > config.maxPasswordLength) {
-          throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
-        }
-        // The proof before the password: a refused or nonce-less proof costs no password check
-        // (nor a rate-limit charge for the retry that follows a nonce).
-        const jkt = await sessions.binding.atLogin(c)
-        const user = await limits.authenticate(c, 'login', { username, password })
-        if (!user) {
-          config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
-          throw new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
-        }
-        if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
-          throw new TypeError(
-            'authenticate must resolve to null or a user with a non-empty string id',
-          )
-        }
-        // Always a new session (no fixation); the one the cookie names ends first. A copy is
-        // stored, so the application changing its object later does not change the session.
-        return respond(c, await sessions.login({ ...user }, c.var.refreshCookie, meta(c), c, jkt))
-      })
+      .post(
+        '/login',
+        password,
+        cookiePath,
+        limit,
+        gate('login'),
+        refreshCookie('login'),
+        async (c) => {
+          const body = await readJson(c)
+          if (!isRecord(body))
+            throw invalidRequest('Expected a JSON object { username, password }.')
+          const { username, password } = body
+          if (typeof username !== 'string' || username.length === 0) {
+            throw invalidRequest('username must be a non-empty string.')
+          }
+          if (typeof password !== 'string' || password.length === 0) {
+            throw invalidRequest('password must be a non-empty string.')
+          }
+          if (username.length > config.maxUsernameLength) {
+            throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
+          }
+          if (password.length > config.maxPasswordLength) {
+            throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
+          }
+          // The proof before the password: a refused or nonce-less proof costs no password check
+          // (nor a rate-limit charge for the retry that follows a nonce).
+          const jkt = await sessions.binding.atLogin(c)
+          const user = await limits.authenticate(c, 'login', { username, password })
+          if (!user) {
+            config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
+            throw new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
+          }
+          if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
+            throw new TypeError(
+              'authenticate must resolve to null or a user with a non-empty string id',
+            )
+          }
+          // Always a new session (no fixation); the one the cookie names ends first. A copy is
+          // stored, so the application changing its object later does not change the session.
+          // A user with a second factor gets a ticket instead (`401 mfa_required`, `mfa/`).
+          await hooks.secondFactor?.challengeAtLogin(c, { ...user }, jkt)
+          return respond(c, await sessions.login({ ...user }, c.var.refreshCookie, meta(c), c, jkt))
+        },
+      )
       .post('/refresh', cookiePath, limit, gate('refresh'), refreshCookie('refresh'), async (c) => {
         let issued: Issued
         try {
@@ -213,6 +241,7 @@ export function authRoutes(
       // password again. An answer that the session is over clears the cookies, as refresh does.
       .post(
         '/reauthenticate',
+        password,
         cookiePath,
         limit,
         gate('reauthenticate'),

@@ -24,11 +24,10 @@ const MAX_BODY_BYTES = 8 * 1024
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
 
 /** The same rules as the login form's, with the same messages. */
-async function readCredentials(
-  c: Context,
+function readCredentials(
+  body: unknown,
   config: Pick<BffConfig, 'maxUsernameLength' | 'maxPasswordLength'>,
-): Promise<ReauthenticateBody> {
-  const body = await readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
+): ReauthenticateBody {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('Expected a JSON object { username, password }.')
   }
@@ -69,6 +68,16 @@ export function reauthenticateRoute(
   config: BffConfig,
   sessions: SessionService,
   authenticate: (credentials: Credentials, c: Context) => Promise<unknown> = config.authenticate,
+  /**
+   * `createBff({ mfa })`: checks a second factor (`{ method: 'totp', code }`,
+   * `{ method: 'passkey', assertion }`, see `ReauthenticateFactorBody`) instead of a password, and
+   * returns what it proved; throws `401 invalid_credentials` when it does not check out.
+   */
+  verifyFactor?: (
+    c: Context,
+    userId: string,
+    body: Record<string, unknown>,
+  ) => Promise<{ amr: readonly string[]; acr: string | null }>,
 ) {
   const meta = (c: Context) => requestMeta(config, c)
   return {
@@ -78,7 +87,14 @@ export function reauthenticateRoute(
     /** Checks everything and returns the grant the route answers with. */
     async handle(c: Context, cookie: string | undefined, tokenSessionId: string): Promise<Issued> {
       const about = meta(c)
-      const credentials = await readCredentials(c, config)
+      const body = await readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
+      if (verifyFactor && typeof body === 'object' && body !== null && 'method' in body) {
+        // The cookie first, as for a password: no factor is checked for a stranger.
+        const target = await sessions.stepUp.target({ cookie, tokenSessionId, meta: about })
+        const proof = await verifyFactor(c, target.session.userId, body)
+        return sessions.stepUp.complete(target, about, proof)
+      }
+      const credentials = readCredentials(body, config)
       const target = await sessions.stepUp.target({ cookie, tokenSessionId, meta: about })
       const { session } = target
       const user = await authenticate(credentials, c)

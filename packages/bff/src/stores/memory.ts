@@ -11,6 +11,10 @@ import type { RevocationReason, SessionRotation, SessionStore, StoredSession } f
 import { byCreation, isLive, sessionDeadline } from './types.js'
 import { epochListeners, revocationListeners } from './listeners.js'
 import { memoryRateLimiterBackend, sharedBackend } from '../rate-limit/backend.js'
+import { memoryOidcStateStore } from '../oidc/state-store.js'
+import { once } from './once.js'
+import { memoryFactorStore } from '../mfa/store-memory.js'
+import { sharedFactorStore } from '../mfa/types.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -173,6 +177,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
 
     // Rate-limit counters beside the sessions: BFFs sharing this store share one budget.
     rateLimiterBackend: sharedBackend(memoryRateLimiterBackend),
+
+    // OpenID Connect state in this process too, on the store's clock.
+    oidcStateStore: once(() => memoryOidcStateStore({ now: clock })),
+
+    // Second factors beside the sessions (`createBff({ mfa })`).
+    factorStore: sharedFactorStore(memoryFactorStore),
 
     async close() {
       if (timer) clearInterval(timer)

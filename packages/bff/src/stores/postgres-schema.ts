@@ -18,6 +18,8 @@ export interface PostgresNames {
   migrations: string
   /** `"schema"."table_proofs"`: the DPoP replay cache (migration 2). */
   proofs: string
+  /** `"schema"."table_oidc"`: the OpenID Connect state store (migration 4). */
+  oidc: string
   /** The rate-limit counters' table name, unquoted (the limiter quotes it with the schema). */
   rateLimits: string
   schema: string
@@ -48,6 +50,7 @@ export function postgresNames(schema: string, table: string): PostgresNames {
     meta: quoted(`${table}_meta`),
     migrations: quoted(`${table}_migrations`),
     proofs: quoted(`${table}_proofs`),
+    oidc: quoted(`${table}_oidc`),
     rateLimits: `${table}_rate_limits`,
     schema,
     channel: `${schema}_${table}`.toLowerCase().slice(0, 63),
@@ -114,6 +117,44 @@ const MIGRATIONS: readonly Migration[] = [
         expires_at DOUBLE PRECISION NOT NULL
       );
       CREATE INDEX "${table}_proofs_exp" ON ${n.proofs} (expires_at);`,
+  },
+  {
+    version: 3,
+    name: 'second factors: factors, recovery codes, pending tickets and challenges',
+    // A factor is one JSONB record (`mfa/types.ts` StoredFactor): its compare-and-set fields are
+    // read and written inside the record by single UPDATE statements (`mfa/store-postgres.ts`).
+    sql: (n, table) => `
+      CREATE TABLE "${n.schema}"."${table}_factors" (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        record JSONB NOT NULL
+      );
+      CREATE INDEX "${table}_factors_u" ON "${n.schema}"."${table}_factors" (user_id);
+      CREATE TABLE "${n.schema}"."${table}_codes" (
+        user_id TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (user_id, hash)
+      );
+      CREATE TABLE "${n.schema}"."${table}_pending" (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        tries INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX "${table}_pending_e" ON "${n.schema}"."${table}_pending" (expires_at);`,
+  },
+  {
+    version: 4,
+    name: 'OpenID Connect state: transactions, logout jtis, upstream tokens, leases',
+    // `value` holds a string, `members` a set (one or the other); rows die at `expires_at`.
+    sql: (n, table) => `
+      CREATE TABLE ${n.oidc} (
+        key TEXT PRIMARY KEY,
+        value TEXT,
+        members TEXT[],
+        expires_at DOUBLE PRECISION NOT NULL
+      );
+      CREATE INDEX "${table}_oidc_exp" ON ${n.oidc} (expires_at);`,
   },
 ]
 

@@ -9,10 +9,14 @@ import pg from 'pg'
 import type { ClientConfig, Pool, PoolClient, PoolConfig } from 'pg'
 import { RateLimiterPostgres } from 'rate-limiter-flexible'
 import { storeUnavailable } from '../errors.js'
-import { sharedBackend } from '../rate-limit/backend.js'
+import { afterReady, sharedBackend } from '../rate-limit/backend.js'
+import { postgresFactorStore } from '../mfa/store-postgres.js'
+import { sharedFactorStore } from '../mfa/types.js'
 import { announcements, postgresFeed } from './postgres-feed.js'
 import { SESSION_COLUMNS, sessionValues, toSession, type PostgresRow } from './postgres-row.js'
 import { migrate, postgresNames } from './postgres-schema.js'
+import { postgresOidcStateStore } from './postgres-oidc.js'
+import { once } from './once.js'
 import {
   byCreation,
   type RevocationReason,
@@ -193,6 +197,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         now,
       ])
       await pool.query(`DELETE FROM ${names.proofs} WHERE expires_at <= $1`, [now])
+      await pool.query(`DELETE FROM ${names.oidc} WHERE expires_at <= $1`, [now])
       return rowCount ?? 0
     })
   const timer =
@@ -349,21 +354,31 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     // Rate-limit counters in `<tableName>_rate_limits`, created by the migrations and swept with
     // the sessions (the library's own sweeping timer is off).
+    // Second factors in `<tableName>_factors`, `_codes` and `_pending` (migration 3).
+    factorStore: sharedFactorStore(() => postgresFactorStore(pool, run, names.schema, table)),
+
     rateLimiterBackend: sharedBackend(() => ({
       kind: 'postgres',
+      // The table comes with the migrations: a first request must not query it before them.
       limiter: ({ keyPrefix, points, duration }) =>
-        new RateLimiterPostgres({
-          storeClient: pool,
-          storeType: 'pool',
-          schemaName: names.schema,
-          tableName: names.rateLimits,
-          tableCreated: true,
-          clearExpiredByTimeout: false,
-          keyPrefix,
-          points,
-          duration,
-        }),
+        afterReady(
+          new RateLimiterPostgres({
+            storeClient: pool,
+            storeType: 'pool',
+            schemaName: names.schema,
+            tableName: names.rateLimits,
+            tableCreated: true,
+            clearExpiredByTimeout: false,
+            keyPrefix,
+            points,
+            duration,
+          }),
+          () => migrated,
+        ),
     })),
+
+    // OpenID Connect state in `<tableName>_oidc` (migration 4), swept with the sessions.
+    oidcStateStore: once(() => postgresOidcStateStore(pool, names.oidc, run, clock)),
 
     async close() {
       if (timer) clearInterval(timer)

@@ -365,7 +365,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
     // OpenID Connect state on this Redis, under `<p>oidc:`, through the store's connection guard.
     oidcStateStore: once(() =>
-      guardedOidcStateStore(redisOidcStateStore({ redis: client, keyPrefix: `${prefix}oidc:` }), call),
+      guardedOidcStateStore(
+        redisOidcStateStore({ redis: client, keyPrefix: `${prefix}oidc:` }),
+        call,
+      ),
     ),
 
     // Second factors under `<p>mfa:`, hash-tagged by user (`mfa/store-redis.ts`).

@@ -72,7 +72,7 @@ export function sessionFromRow(
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
     authTime: decoded.authTime,
-    amr: amr as string[],
+    amr,
     acr: row.acr,
     jkt: row.jkt,
   }

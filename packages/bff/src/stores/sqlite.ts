@@ -21,6 +21,10 @@ import { sharedBackend } from '../rate-limit/backend.js'
 import { sqliteRateLimiterBackend } from '../rate-limit/sqlite-backend.js'
 import { openDatabase } from './sqlite-open.js'
 import { createSchema } from './sqlite-schema.js'
+import { sqliteOidcStateStore } from './sqlite-oidc.js'
+import { once } from './once.js'
+import { sqliteFactorStore } from '../mfa/store-sqlite.js'
+import { sharedFactorStore } from '../mfa/types.js'
 import { toSession, type Row } from './sqlite-row.js'
 
 /** Options of {@link sqliteStore}. Give exactly one of `path` and `database`. */
@@ -320,6 +324,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     // Rate-limit counters in the same database, table `<tableName>_rate_limits`.
     rateLimiterBackend: sharedBackend(() => sqliteRateLimiterBackend(db, `${table}_rate_limits`)),
+
+    // Second factors in `<tableName>_mfa_factors`, `_mfa_codes` and `_mfa_pending`.
+    factorStore: sharedFactorStore(() => sqliteFactorStore(db, table)),
+
+    // OpenID Connect state in the same database, table `<tableName>_oidc`.
+    oidcStateStore: once(() => sqliteOidcStateStore(db, `${table}_oidc`, clock)),
 
     async close() {
       if (timer) clearInterval(timer)

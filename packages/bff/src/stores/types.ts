@@ -8,7 +8,9 @@
  * timeouts) lives once, in the BFF, so every store behaves the same under concurrency.
  */
 import type { SessionUser } from '@baton/protocol'
+import type { OidcStateStore } from '../oidc/state-store.js'
 import type { RateLimiterBackend } from '../rate-limit/backend.js'
+import type { FactorStore } from '../mfa/types.js'
 
 /**
  * Every {@link RevocationReason}: the user's own sign-out (`logout`, `logout_everywhere`), a
@@ -18,7 +20,8 @@ import type { RateLimiterBackend } from '../rate-limit/backend.js'
  * the oldest session ended by a login past `maxSessionsPerUser` (`session_limit`), a request
  * unlike the session's own whose anomaly action is `revoke` (`anomaly`), and a valid DPoP proof
  * signed by another key than the one the session is bound to (`binding_mismatch`: the refresh
- * cookie left its browser).
+ * cookie left its browser), and the OpenID provider ending its own session through back-channel
+ * logout (`provider_logout`, `@baton/bff/oidc`).
  */
 export const REVOCATION_REASONS = [
   'logout',
@@ -31,6 +34,7 @@ export const REVOCATION_REASONS = [
   'session_limit',
   'anomaly',
   'binding_mismatch',
+  'provider_logout',
 ] as const
 
 /** Why a session stopped being usable. */
@@ -196,6 +200,20 @@ export interface SessionStore {
    * BFF's process, with a warning at start-up. Every built-in store has it.
    */
   rememberProof?(key: string, expiresAt: number, now: number): Promise<boolean>
+  /**
+   * Where second factors live ({@link FactorStore}: TOTP secrets sealed, passkeys, recovery-code
+   * hashes, sign-in tickets and WebAuthn challenges), on the same backend as the sessions. Needed
+   * by `createBff({ mfa })`; every built-in store has it.
+   */
+  factorStore?(): FactorStore
+  /**
+   * Where OpenID Connect sign-in (`@baton/bff/oidc`) keeps its transactions, logout-token `jti`s,
+   * encrypted upstream tokens and refresh leases ({@link OidcStateStore}): next to the sessions,
+   * so every instance sharing this store shares them too, and `oidcLogin()` needs no `stateStore`
+   * of its own. Made on the first call, then the same one. Every built-in store has it; a store
+   * without it gets one in the BFF's process, with a warning at start-up.
+   */
+  oidcStateStore?(): OidcStateStore
   /** Releases connections and timers. */
   close(): Promise<void>
 }

@@ -3,7 +3,6 @@
  * Access tokens: short-lived JWTs (RFC 9068 profile, `typ: at+jwt`) signed with jose.
  */
 import {
-  base64url,
   createLocalJWKSet,
   createRemoteJWKSet,
   errors,
@@ -13,6 +12,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose'
 import { primitives } from '#crypto'
+import * as base64 from './base64url.js'
 import { isSigningKeys, loadSigningKeys, type SigningAlgorithm, type SigningKeys } from './keys.js'
 
 /** The claims of a Baton access token. */
@@ -55,7 +55,7 @@ export type JwksSource = SigningKeys | JSONWebKeySet | URL | string
 const ACCESS_TOKEN_TYPE = 'at+jwt'
 
 const encoder = new TextEncoder()
-const encodeJson = (value: object) => base64url.encode(JSON.stringify(value))
+const encodeJson = (value: object) => base64.encode(encoder.encode(JSON.stringify(value)))
 
 /**
  * @internal Signs an access token. The compact JWS is assembled here and signed through
@@ -108,7 +108,7 @@ export async function signAccessToken(
   })
   const input = `${header}.${payload}`
   const signature = await primitives.sign(signer.alg, signer.key, encoder.encode(input))
-  return { token: `${input}.${base64url.encode(signature)}`, expiresAt: exp * 1000 }
+  return { token: `${input}.${base64.encode(signature)}`, expiresAt: exp * 1000 }
 }
 
 /** @internal Resolves a {@link JwksSource} into jose's key lookup, once. */

@@ -2,7 +2,7 @@
  * @module
  * Plugs a tab into its browser: the channel, the lock and the wake-up source given as
  * `adapters`, or the browser's own, saying once (debug) which browser API is missing; and the
- * lock that tells starting tabs this one can hand them its session (`tab-presence.ts`).
+ * marker and lock that tell starting tabs this one can hand them its session (`tab-presence.ts`).
  */
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import type { ClientConfig } from '../options.js'
@@ -30,10 +30,16 @@ export function connectTab(
   const channel = opened ?? isolatedChannel()
   const unsubscribe = channel.subscribe(handlers.onMessage)
   const stopWake = (adapters.wake ?? browserWake)(handlers.onWake)
-  // A tab without a channel could never answer a starting tab: it never says it could.
+  // A tab without a channel could never answer a starting tab: it never says it could. The
+  // marker's storage is read when used, as the pending sign-out's is (`sign-out.ts`).
   const presence = createTabPresence(
     opened ? (lock ?? processLock) : processLock,
     `${versioned}:session`,
+    {
+      prefix: `${versioned}:tab:`,
+      storage: () =>
+        (adapters.storage === undefined ? globalThis.localStorage : adapters.storage) ?? null,
+    },
   )
   return {
     lock: lock ?? processLock,

@@ -15,10 +15,11 @@ import { clearTimer, setTimer } from '../timers.js'
  * `LockFunc` shape).
  *
  * `hold` and `query` together let a starting tab see, without asking and waiting, whether
- * another tab holds a session it could hand over: every tab with a session holds a shared lock
- * for as long as it has one, and a starting tab that finds none refreshes at once. An adapter
- * without them still works: a starting tab then asks the other tabs and waits up to
- * `peerTimeout` for an answer before it refreshes.
+ * another tab holds a session it could hand over: every tab with a session lists a random id in
+ * the presence marker (`adapters.storage`) and holds a lock named after it for as long as it has
+ * one; a starting tab that finds no id listed refreshes at once, and one that finds some asks
+ * `query` which are alive. An adapter without them still works: a starting tab then asks the
+ * other tabs and waits up to `peerTimeout` for an answer before it refreshes.
  *
  * @example
  * ```ts

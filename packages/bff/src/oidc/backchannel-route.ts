@@ -1,0 +1,82 @@
+/**
+ * @module
+ * `POST {base}/oidc/backchannel-logout` (OpenID Connect Back-Channel Logout 1.0): the provider
+ * ended its session and tells the BFF, server to server. The `logout_token` is validated
+ * (`backchannel.ts`), accepted once across instances (its `jti`), and every Baton session signed in
+ * through that provider session (`sid`) or user (`sub`) is revoked through the store, so every
+ * instance's `requireAuth()` refuses their tokens at once.
+ * @internal
+ */
+import type { Context } from 'hono'
+import { BffError, NO_SNIFF } from '../errors.js'
+import { requestMeta } from '../request-meta.js'
+import { guardStore } from '../stores/guard.js'
+import { InvalidLogoutToken, validateLogoutToken } from './backchannel.js'
+import type { OidcRouteDeps } from './deps.js'
+import { providerUnavailable, type Provider } from './provider.js'
+
+/** A logout token is a few hundred bytes; a form beyond this is not one. */
+export const MAX_LOGOUT_REQUEST_BYTES = 16 * 1024
+
+const invalid = (message: string) => new BffError(400, 'invalid_request', message)
+
+/** @internal The handler of `POST /oidc/backchannel-logout` (after the body limit). */
+export function backchannelRoute(deps: OidcRouteDeps) {
+  const { config, revoker, oidcConfig, stateStore, upstream } = deps
+
+  return async function backchannelLogout(c: Context): Promise<Response> {
+    c.header('cache-control', 'no-store')
+    c.header(...NO_SNIFF)
+    const type = c.req.header('content-type') ?? ''
+    if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      throw invalid('Expected a form with logout_token.')
+    }
+    const form = await c.req.parseBody()
+    const token = form['logout_token']
+    if (typeof token !== 'string' || token === '') throw invalid('logout_token is required.')
+    let provider: Provider
+    try {
+      provider = await deps.provider()
+    } catch (cause) {
+      throw providerUnavailable(cause)
+    }
+    let target
+    try {
+      target = await validateLogoutToken(token, provider.keys, {
+        issuer: provider.issuer,
+        clientId: oidcConfig.clientId,
+        now: config.now(),
+      })
+    } catch (error) {
+      if (error instanceof InvalidLogoutToken) {
+        throw invalid(`Invalid logout_token: ${error.message}`)
+      }
+      // The provider's keys could not be fetched: not the token's fault, and the provider retries.
+      throw providerUnavailable(error)
+    }
+    // Step 6 of §2.6, across instances: a logout token is accepted once.
+    const first = await guardStore(() =>
+      stateStore.claim(`jti:${target.jti}`, '1', target.rememberSeconds * 1000),
+    )
+    if (!first) throw invalid('Invalid logout_token: jti was already used.')
+    const ids = await upstream.sessionsOf(
+      target.sid !== null ? { sid: target.sid } : { sub: target.sub! },
+    )
+    const meta = requestMeta(config, c)
+    const revoked: string[] = []
+    for (const id of ids) {
+      // Through the store's revocation: every instance's requireAuth hears it.
+      if (await revoker.revoke(id, 'provider_logout', meta, config.now())) revoked.push(id)
+      await upstream.forget(id)
+    }
+    config.emit({
+      type: 'provider_logout',
+      sid: target.sid,
+      sub: target.sub,
+      sessionIds: revoked,
+      at: config.now(),
+      ...meta,
+    })
+    return c.body(null, 200)
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * @module
+ * `GET {base}/oidc/callback`: the provider's redirect. Opens the transaction (once, across
+ * instances), exchanges the code with the PKCE verifier, lets `openid-client` validate the ID token
+ * (signature, `iss`, `aud`, `nonce`, `exp`, `auth_time` against `max_age`), starts the Baton
+ * session exactly as a password login does, keeps the provider's tokens on the server, and sends
+ * the browser to `returnTo`.
+ * @internal
+ */
+import type { Context } from 'hono'
+import { deleteCookie, getCookie } from 'hono/cookie'
+import * as oidc from 'openid-client'
+import { refreshCookieValues, setSessionCookies } from '../cookies.js'
+import { requestMeta } from '../request-meta.js'
+import { guardStore } from '../stores/guard.js'
+import type { OidcRouteDeps } from './deps.js'
+import { OidcLoginError } from './navigation.js'
+import type { IdTokenClaims } from './options.js'
+import { ProviderUnavailable } from './provider.js'
+import { isTransaction, transactionCookieAttributes, transactionCookieName } from './transaction.js'
+
+/** Provider errors that mean "nobody is signed in there and `prompt=none` forbade asking". */
+const LOGIN_REQUIRED = new Set([
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'account_selection_required',
+])
+
+const isNetworkFailure = (error: unknown) =>
+  error instanceof TypeError || (error instanceof Error && error.name === 'AbortError')
+
+/** @internal Maps what `authorizationCodeGrant` throws to a stable code. */
+export function exchangeFailure(error: unknown): OidcLoginError {
+  if (error instanceof oidc.AuthorizationResponseError) {
+    const code =
+      error.error === 'access_denied'
+        ? 'access_denied'
+        : LOGIN_REQUIRED.has(error.error)
+          ? 'login_required'
+          : 'provider_error'
+    return new OidcLoginError(code, `The provider answered ${error.error}`, { cause: error })
+  }
+  if (error instanceof oidc.ResponseBodyError) {
+    return new OidcLoginError(
+      'token_exchange_failed',
+      `The token endpoint answered ${error.error}`,
+      { cause: error },
+    )
+  }
+  // openid-client's own checks (the ID token, the response's shape) are ClientErrors; a network
+  // failure comes as one whose cause is a TypeError or an AbortError, or as those themselves.
+  const network =
+    error instanceof ProviderUnavailable ||
+    isNetworkFailure(error) ||
+    (error instanceof oidc.ClientError && isNetworkFailure(error.cause))
+  if (network) {
+    return new OidcLoginError('provider_unavailable', 'The provider could not be reached', {
+      cause: error,
+    })
+  }
+  return new OidcLoginError(
+    'invalid_id_token',
+    error instanceof Error ? error.message : 'The provider answer could not be validated',
+    { cause: error },
+  )
+}
+
+const stringArray = (value: unknown): string[] | null =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null
+
+/** @internal The handler of `GET /oidc/callback`; throws {@link OidcLoginError} on a refusal. */
+export function callbackRoute(deps: OidcRouteDeps) {
+  const { config, sessions, revoker, oidcConfig, sealer, stateStore, upstream } = deps
+  const secure = config.cookie.secure
+  const txCookie = transactionCookieName(secure)
+
+  return async function oidcCallbackRoute(c: Context): Promise<Response> {
+    const sealed = getCookie(c, txCookie)
+    // One attempt per transaction, whatever its outcome.
+    deleteCookie(c, txCookie, transactionCookieAttributes(secure))
+    const now = config.now()
+    const claims = sealed === undefined ? null : await sealer.open('transaction', sealed, now)
+    if (!isTransaction(claims)) {
+      throw new OidcLoginError('invalid_state', 'No valid sign-in transaction for this callback')
+    }
+    const query = new URL(c.req.url).searchParams
+    if (query.get('state') !== claims.state) {
+      throw new OidcLoginError('invalid_state', 'The callback state does not match the transaction')
+    }
+    // Single use across instances: the browser may still hold the cookie (a copied response, a
+    // back button), so the store, not the cookie's deletion, decides.
+    const first = await guardStore(() =>
+      stateStore.claim(`tx:${claims.tx}`, '1', oidcConfig.transactionTtlSeconds * 1000),
+    )
+    if (!first) throw new OidcLoginError('replayed', 'This sign-in transaction was already used')
+
+    const provider = await deps.provider()
+    // The registered redirect URI with the callback's query: behind a proxy the request URL may
+    // name another scheme or host, and it is the registered one the provider compares.
+    const currentUrl = new URL(oidcConfig.redirectUri.href)
+    currentUrl.search = query.toString()
+    let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>
+    try {
+      tokens = await oidc.authorizationCodeGrant(
+        provider.configuration,
+        currentUrl,
+        {
+          pkceCodeVerifier: claims.verifier,
+          expectedState: claims.state,
+          expectedNonce: claims.nonce,
+          idTokenExpected: true,
+          ...(claims.maxAge === null ? {} : { maxAge: claims.maxAge }),
+        },
+        { redirect_uri: oidcConfig.redirectUri.href },
+      )
+    } catch (error) {
+      throw exchangeFailure(error)
+    }
+    const idClaims = tokens.claims() as IdTokenClaims | undefined
+    if (!idClaims) throw new OidcLoginError('invalid_id_token', 'The provider sent no ID token')
+
+    const user = await oidcConfig.mapUser(idClaims, c)
+    if (user === null) throw new OidcLoginError('user_refused', 'mapUser refused this user')
+    if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
+      throw new TypeError('mapUser must resolve to null or a user with a non-empty string id')
+    }
+    const values = refreshCookieValues(c, config)
+    const meta = requestMeta(config, c)
+    const sid = typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : null
+    const issued = await sessions.login(
+      { ...user },
+      values.length === 1 ? values[0] : undefined,
+      meta,
+      c,
+      null,
+      {
+        authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : now,
+        amr: stringArray(idClaims.amr) ?? [],
+        acr: typeof idClaims.acr === 'string' ? idClaims.acr : null,
+      },
+    )
+    const expiresIn = tokens.expiresIn()
+    try {
+      await upstream.saveNew(
+        {
+          sessionId: issued.sessionId,
+          sub: idClaims.sub,
+          sid,
+          accessToken: tokens.access_token,
+          accessTokenExpiresAt: expiresIn === undefined ? null : config.now() + expiresIn * 1000,
+          refreshToken: tokens.refresh_token ?? null,
+          idToken: tokens.id_token ?? null,
+        },
+        config.now() + issued.cookieMaxAge * 1000,
+      )
+    } catch (error) {
+      // A session back-channel logout could not find must not go on.
+      await revoker.revoke(issued.sessionId, 'revoked', meta, config.now()).catch(() => undefined)
+      throw error
+    }
+    setSessionCookies(c, config, issued.refreshToken, issued.cookieMaxAge)
+    c.header('cache-control', 'no-store')
+    return c.redirect(claims.returnTo, 302)
+  }
+}

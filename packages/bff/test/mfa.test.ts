@@ -1,0 +1,462 @@
+/**
+ * Issue 17, the BFF side: TOTP enrolment and sign-in with a second factor (`401 mfa_required`, a
+ * ticket bound to its browser, `POST /auth/login/mfa`), replay, recovery codes, removal behind a
+ * recent proof, step-up with a factor and `requireAuth({ acr: ['mfa'] })`, and every refusal.
+ */
+import { Hono } from 'hono'
+import { decodeJwt } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { createBff, memoryStore, type RequireAuthVariables } from '../src/index.js'
+import { authenticate, expectError, MINUTE, SECOND, type Harness } from './helpers.js'
+import {
+  ENCRYPTION_KEY,
+  mfaClient,
+  mfaHarness,
+  totpCode,
+  type TokenResponse,
+} from './mfa-helpers.js'
+
+/** Signs alice in with her password and enrols TOTP. */
+async function enrolled(h: Harness) {
+  const m = mfaClient(h)
+  const { body, cookie } = await h.login('alice')
+  const totp = await m.enrolTotp(body.accessToken)
+  return { m, token: body.accessToken, cookie, ...totp }
+}
+
+describe('configuration', () => {
+  it('refuses to start without an encryption key, or with one of the wrong size', () => {
+    const base = { authenticate, store: memoryStore({ sweepInterval: 0 }) }
+    expect(() => createBff({ ...base, mfa: {} as never })).toThrow(
+      new TypeError(
+        'createBff: mfa.encryptionKey is required: TOTP secrets are never stored unencrypted',
+      ),
+    )
+    expect(() => createBff({ ...base, mfa: { encryptionKey: 'c2hvcnQ' } })).toThrow(
+      new TypeError('createBff: mfa.encryptionKey must be 32 bytes (AES-256), got 5'),
+    )
+    expect(() => createBff({ ...base, mfa: { encryptionKey: ENCRYPTION_KEY } })).not.toThrow()
+  })
+})
+
+describe('TOTP enrolment', () => {
+  it('hands out the secret once, keeps it sealed, and lists the factor with nothing secret', async () => {
+    const h = await mfaHarness()
+    const m = mfaClient(h)
+    const { body } = await h.login('alice')
+    const res = await m.api('/factors/totp', body.accessToken, 'POST', { label: 'Phone' })
+    expect(res.status).toBe(201)
+    const enrolment = (await res.json()) as Record<string, string>
+    expect(Object.keys(enrolment).sort()).toStrictEqual(['id', 'label', 'secret', 'uri'])
+    expect(enrolment.secret).toMatch(/^[A-Z2-7]{32}$/)
+    expect(enrolment.uri).toBe(
+      `otpauth://totp/baton:Alice?issuer=baton&secret=${enrolment.secret}&algorithm=SHA1&digits=6&period=30`,
+    )
+    // Pending: not listed, and password login still needs nothing more.
+    const pending = await m.api('/factors', body.accessToken, 'GET')
+    expect(await pending.json()).toStrictEqual({ factors: [], recoveryCodesLeft: 0 })
+    expect((await m.passwordLogin()).status).toBe(200)
+
+    // Sealed at rest: the store holds a JWE, not the secret.
+    const [stored] = await h.store.factorStore!().listFactors('user-alice')
+    expect(stored!.sealedSecret).toMatch(/^eyJ[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/)
+    expect(JSON.stringify(stored)).not.toContain(enrolment.secret)
+
+    const wrong = await m.api(`/factors/totp/${enrolment.id}/confirm`, body.accessToken, 'POST', {
+      code: '000000',
+    })
+    // 403, not 401: on this bearer route a 401 would make the client refresh and retry.
+    await expectError(wrong, 403, 'invalid_credentials')
+    const ok = await m.api(`/factors/totp/${enrolment.id}/confirm`, body.accessToken, 'POST', {
+      code: totpCode(enrolment.secret!, h.clock.now()),
+    })
+    expect(ok.status).toBe(200)
+    const confirmed = (await ok.json()) as { factor: unknown; recoveryCodes: string[] }
+    expect(confirmed.recoveryCodes).toHaveLength(10)
+    for (const code of confirmed.recoveryCodes)
+      expect(code).toMatch(/^([0-9A-HJKMNP-TV-Z]{4}-){3}[0-9A-HJKMNP-TV-Z]{4}$/)
+    const listed = await (await m.api('/factors', body.accessToken, 'GET')).text()
+    expect(JSON.parse(listed)).toStrictEqual({
+      factors: [
+        {
+          id: enrolment.id,
+          method: 'totp',
+          label: 'Phone',
+          createdAt: h.clock.now(),
+          lastUsedAt: h.clock.now(),
+        },
+      ],
+      recoveryCodesLeft: 10,
+    })
+    expect(listed).not.toContain(enrolment.secret)
+    expect(listed).not.toContain(confirmed.recoveryCodes[0])
+    expect(h.eventsOf('factor_added').map((e) => e.method)).toStrictEqual(['totp', 'recovery_code'])
+  })
+
+  it('refuses a secret sealed for another factor (the context is authenticated)', async () => {
+    const h = await mfaHarness()
+    const { secret } = await enrolled(h)
+    const factors = h.store.factorStore!()
+    const [alice] = await factors.listFactors('user-alice')
+    // Someone with write access to the store copies alice's sealed secret onto bob's account.
+    await factors.createFactor({ ...alice!, userId: 'user-bob', id: 'copied', lastStep: -1 }, 0)
+    const m = mfaClient(h)
+    const ticket = await m.challenged('bob')
+    const code = totpCode(secret, h.clock.now() + 30_000)
+    const res = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
+    await expectError(res, 401, 'invalid_credentials')
+    expect(h.logger.error).toHaveBeenCalledWith(
+      '[baton] mfa: the secret of factor copied does not open',
+    )
+  })
+})
+
+describe('sign-in with TOTP', () => {
+  it('answers mfa_required with a bound ticket, and login/mfa starts the session with amr and acr', async () => {
+    const h = await mfaHarness()
+    const { m, secret } = await enrolled(h)
+    h.clock.advance(MINUTE)
+    const ticket = await m.challenged()
+    expect(ticket.methods).toStrictEqual(['totp', 'recovery_code'])
+    expect(ticket.expiresAt).toBe(h.clock.now() + 5 * MINUTE)
+    expect(ticket.setCookie).toBe(
+      `__Host-baton_mfa=${ticket.binder}; Max-Age=300; Path=/; HttpOnly; Secure; SameSite=Strict`,
+    )
+    const res = await m.loginMfa(
+      { ticket: ticket.ticket, method: 'totp', code: totpCode(secret, h.clock.now()) },
+      ticket.binder,
+    )
+    expect(res.status).toBe(200)
+    const grant = (await res.json()) as TokenResponse
+    const claims = decodeJwt(grant.accessToken)
+    expect({ amr: claims.amr, acr: claims.acr, auth_time: claims.auth_time }).toStrictEqual({
+      amr: ['pwd', 'otp'],
+      acr: 'mfa',
+      auth_time: h.clock.now() / 1000,
+    })
+    const cookies = res.headers.getSetCookie()
+    expect(cookies[0]).toMatch(/^__Host-baton_rt=/)
+    expect(cookies).toContain(
+      '__Host-baton_mfa=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Strict',
+    )
+    expect(h.eventsOf('login')).toHaveLength(2)
+  })
+
+  it('refuses a code used once already (replay), and a used ticket', async () => {
+    const h = await mfaHarness()
+    const { m, secret } = await enrolled(h)
+    h.clock.advance(MINUTE)
+    const code = totpCode(secret, h.clock.now())
+    const first = await m.challenged()
+    const ok = await m.loginMfa({ ticket: first.ticket, method: 'totp', code }, first.binder)
+    expect(ok.status).toBe(200)
+    await expectError(
+      await m.loginMfa({ ticket: first.ticket, method: 'totp', code }, first.binder),
+      401,
+      'session_expired',
+    )
+    const second = await m.challenged()
+    await expectError(
+      await m.loginMfa({ ticket: second.ticket, method: 'totp', code }, second.binder),
+      401,
+      'invalid_credentials',
+    )
+    // Nor the code of the step before, once a later one was used (RFC 6238 §5.2).
+    const earlier = totpCode(secret, h.clock.now(), -1)
+    await expectError(
+      await m.loginMfa({ ticket: second.ticket, method: 'totp', code: earlier }, second.binder),
+      401,
+      'invalid_credentials',
+    )
+  })
+
+  it('accepts one step of drift either way, not two', async () => {
+    for (const [offset, status] of [
+      [-1, 200],
+      [1, 200],
+      [-2, 401],
+      [2, 401],
+    ] as const) {
+      const h = await mfaHarness()
+      const { m, secret } = await enrolled(h)
+      h.clock.advance(5 * MINUTE)
+      const ticket = await m.challenged()
+      const code = totpCode(secret, h.clock.now(), offset)
+      const res = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
+      expect(res.status, `offset ${offset}`).toBe(status)
+    }
+  })
+
+  it('refuses a ticket past its lifetime', async () => {
+    const h = await mfaHarness()
+    const { m, secret } = await enrolled(h)
+    const ticket = await m.challenged()
+    h.clock.advance(5 * MINUTE)
+    const code = totpCode(secret, h.clock.now())
+    await expectError(
+      await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder),
+      401,
+      'session_expired',
+    )
+  })
+
+  it('ends a ticket after five wrong codes: the right one is refused after that', async () => {
+    const h = await mfaHarness()
+    const { m, secret } = await enrolled(h)
+    h.clock.advance(MINUTE)
+    const ticket = await m.challenged()
+    for (let i = 0; i < 5; i++) {
+      const res = await m.loginMfa(
+        { ticket: ticket.ticket, method: 'totp', code: '000000' },
+        ticket.binder,
+      )
+      await expectError(res, 401, 'invalid_credentials')
+    }
+    const code = totpCode(secret, h.clock.now())
+    await expectError(
+      await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder),
+      401,
+      'session_expired',
+    )
+    expect(h.eventsOf('mfa_failed').map((e) => e.reason)).toStrictEqual([
+      'invalid',
+      'invalid',
+      'invalid',
+      'invalid',
+      'too_many_tries',
+    ])
+  })
+
+  it('refuses a ticket from another browser (no binding cookie, or another one)', async () => {
+    const h = await mfaHarness()
+    const { m, secret } = await enrolled(h)
+    h.clock.advance(MINUTE)
+    const ticket = await m.challenged()
+    const other = await m.challenged()
+    const code = totpCode(secret, h.clock.now())
+    await expectError(
+      await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }),
+      401,
+      'session_expired',
+    )
+    await expectError(
+      await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, other.binder),
+      401,
+      'session_expired',
+    )
+    // Refused before any code was checked: the code is still good with the right browser.
+    const ok = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
+    expect(ok.status).toBe(200)
+  })
+
+  it('answers every malformed body with 400 invalid_request, and a forged request with 403', async () => {
+    const h = await mfaHarness()
+    const { m } = await enrolled(h)
+    const ticket = await m.challenged()
+    for (const body of [
+      {},
+      { ticket: ticket.ticket },
+      { ticket: ticket.ticket, method: 'sms', code: '123456' },
+      { ticket: ticket.ticket, method: 'totp', code: 123456 },
+      { ticket: ticket.ticket, method: 'totp', code: '' },
+      { ticket: 'not a ticket!', method: 'totp', code: '123456' },
+      { ticket: ticket.ticket, method: 'passkey', assertion: { id: 'x' } },
+      [],
+    ]) {
+      await expectError(await m.loginMfa(body, ticket.binder), 400, 'invalid_request')
+    }
+    const forged = await h.send('/auth/login/mfa', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ ticket: ticket.ticket, method: 'totp', code: '123456' }),
+    })
+    await expectError(forged, 403, 'csrf_failed')
+  })
+})
+
+describe('recovery codes', () => {
+  it('signs in once per code, in any case and spacing, and can be generated again', async () => {
+    const h = await mfaHarness()
+    const { m, token, recoveryCodes } = await enrolled(h)
+    const [first, second] = recoveryCodes as [string, string]
+    const ticket = await m.challenged()
+    const typed = first.toLowerCase().replace(/-/g, ' ')
+    const ok = await m.loginMfa(
+      { ticket: ticket.ticket, method: 'recovery_code', code: typed },
+      ticket.binder,
+    )
+    expect(ok.status).toBe(200)
+    expect(decodeJwt(((await ok.json()) as TokenResponse).accessToken).amr).toStrictEqual([
+      'pwd',
+      'otp',
+    ])
+    const again = await m.challenged()
+    await expectError(
+      await m.loginMfa(
+        { ticket: again.ticket, method: 'recovery_code', code: first },
+        again.binder,
+      ),
+      401,
+      'invalid_credentials',
+    )
+    const list = await m.api('/factors', token, 'GET')
+    expect(((await list.json()) as { recoveryCodesLeft: number }).recoveryCodesLeft).toBe(9)
+
+    const regenerated = await m.api('/factors/recovery-codes', token)
+    expect(regenerated.status).toBe(200)
+    const fresh = ((await regenerated.json()) as { recoveryCodes: string[] }).recoveryCodes
+    expect(fresh).toHaveLength(10)
+    await expectError(
+      await m.loginMfa(
+        { ticket: again.ticket, method: 'recovery_code', code: second },
+        again.binder,
+      ),
+      401,
+      'invalid_credentials',
+    )
+    const ok2 = await m.loginMfa(
+      { ticket: again.ticket, method: 'recovery_code', code: fresh[0] },
+      again.binder,
+    )
+    expect(ok2.status).toBe(200)
+  })
+
+  it('are stored as hashes only', async () => {
+    const h = await mfaHarness()
+    const { recoveryCodes } = await enrolled(h)
+    const factors = h.store.factorStore!()
+    expect(await factors.countRecoveryCodes('user-alice')).toBe(10)
+    // The plain code is not a key the store knows.
+    expect(await factors.useRecoveryCode('user-alice', recoveryCodes[0]!, 0)).toBe(false)
+  })
+
+  it('cannot be generated without a factor to back up', async () => {
+    const h = await mfaHarness()
+    const { body } = await h.login('alice')
+    const res = await mfaClient(h).api('/factors/recovery-codes', body.accessToken)
+    await expectError(res, 400, 'invalid_request')
+  })
+})
+
+describe('removal, step-up with a factor, and requireAuth({ acr })', () => {
+  it('removes a factor only after a recent proof, which a TOTP code can give', async () => {
+    const h = await mfaHarness()
+    const enrolment = await enrolled(h)
+    const { m, id, secret } = enrolment
+    h.clock.advance(11 * MINUTE)
+    // A refresh keeps the session going but proves nothing: the proof is 11 minutes old.
+    const { body, cookie } = await h.refreshOk(enrolment.cookie)
+    const token = body.accessToken
+    const stale = await m.api(`/factors/${id}`, token, 'DELETE')
+    expect(stale.status).toBe(401)
+    expect(((await stale.json()) as { error: { code: string } }).error.code).toBe(
+      'step_up_required',
+    )
+
+    const reauth = await h.post('/reauthenticate', {
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        cookie: `__Host-baton_rt=${cookie}`,
+      },
+      body: JSON.stringify({ method: 'totp', code: totpCode(secret, h.clock.now()) }),
+    })
+    expect(reauth.status).toBe(200)
+    const stepped = (await reauth.json()) as TokenResponse
+    expect(decodeJwt(stepped.accessToken)).toMatchObject({ amr: ['pwd', 'otp'], acr: 'mfa' })
+    expect(h.eventsOf('reauthenticated').at(-1)?.amr).toStrictEqual(['pwd', 'otp'])
+
+    expect((await m.api(`/factors/${id}`, stepped.accessToken, 'DELETE')).status).toBe(204)
+    await expectError(
+      await m.api(`/factors/${id}`, stepped.accessToken, 'DELETE'),
+      404,
+      'not_found',
+    )
+    // The last factor took the recovery codes with it; password login needs nothing more.
+    expect(await h.store.factorStore!().countRecoveryCodes('user-alice')).toBe(0)
+    expect((await m.passwordLogin()).status).toBe(200)
+  })
+
+  it('lets requireAuth({ acr: ["mfa"] }) refuse a password session until it steps up with a factor', async () => {
+    const h = await mfaHarness()
+    const app = new Hono<{ Variables: RequireAuthVariables }>()
+    app.route('/', h.bff)
+    app.post('/api/wire', h.bff.requireAuth({ acr: ['mfa'] }), (c) => c.json({ acr: c.var.acr }))
+    const { token, cookie, secret } = await enrolled(h)
+    const call = (t: string) =>
+      app.request('http://localhost/api/wire', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t}` },
+      })
+    const refused = await call(token)
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('www-authenticate')).toContain('acr_values="mfa"')
+    h.clock.advance(MINUTE)
+    const wrong = await h.post('/reauthenticate', {
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        cookie: `__Host-baton_rt=${cookie}`,
+      },
+      body: JSON.stringify({ method: 'totp', code: '123456' }),
+    })
+    await expectError(wrong, 401, 'invalid_credentials')
+    const reauth = await h.post('/reauthenticate', {
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        cookie: `__Host-baton_rt=${cookie}`,
+      },
+      body: JSON.stringify({ method: 'totp', code: totpCode(secret, h.clock.now()) }),
+    })
+    expect(reauth.status).toBe(200)
+    const allowed = await call(((await reauth.json()) as TokenResponse).accessToken)
+    expect(await allowed.json()).toStrictEqual({ acr: 'mfa' })
+  })
+
+  it('refuses the factor routes without a token, and a step-up by recovery code', async () => {
+    const h = await mfaHarness()
+    const { token, cookie, recoveryCodes } = await enrolled(h)
+    for (const [method, path] of [
+      ['GET', '/factors'],
+      ['POST', '/factors/totp'],
+      ['POST', '/factors/passkey/options'],
+      ['DELETE', '/factors/abc'],
+      ['POST', '/reauthenticate/passkey/options'],
+    ] as const) {
+      const res = await h.send(`/auth${path}`, { method })
+      expect(res.status, `${method} ${path}`).toBe(401)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_token')
+    }
+    const res = await h.post('/reauthenticate', {
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        cookie: `__Host-baton_rt=${cookie}`,
+      },
+      body: JSON.stringify({ method: 'recovery_code', code: recoveryCodes[0] }),
+    })
+    await expectError(res, 400, 'invalid_request')
+  })
+})
+
+describe('rate limits', () => {
+  it('refuses a user after ten wrong codes, whatever the ticket', async () => {
+    const h = await mfaHarness()
+    const { m, secret } = await enrolled(h)
+    for (let i = 0; i < 10; i++) {
+      const ticket = await m.challenged()
+      const res = await m.loginMfa(
+        { ticket: ticket.ticket, method: 'totp', code: '000000' },
+        ticket.binder,
+      )
+      await expectError(res, 401, 'invalid_credentials')
+    }
+    h.clock.advance(SECOND)
+    const ticket = await m.challenged()
+    const code = totpCode(secret, h.clock.now())
+    const res = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
+    expect(res.status).toBe(429)
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/)
+  })
+})
