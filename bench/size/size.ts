@@ -19,17 +19,19 @@ import { formatTable } from '../lib/table.js'
  * companion cookie: ~850 B) took the ky-free core to 6,431 B, and the hardening issue (#12, which
  * wins where the two pull apart) added the pending sign-out, idle-aware refresh, verified peer
  * grants and `tokenOrigins` (+1,040 B); #19 (later still) added a message naming the call and
- * `baseUrl` when a 4xx did not come from the BFF (+99 B): 7,544 B. The next wave added, in its
- * order: step-up (RFC 9470: the challenge parser, requests held for the password, `reauthenticate`
- * shared by every tab), `RateLimitedError` with `Retry-After` honoured by refresh, `endReason`
- * (#13, #19: together +1.9 kB), device binding (#14: the non-extractable key in IndexedDB, proofs
- * with WebCrypto, nonces; +1,495 B, the issue's limit being 1.5 kB) and the lone-tab boot with
- * tab presence through Web Locks (#18: ~0.7 kB), for 11,617 B. The budget is that plus ~1 %, so
- * any growth from here fails the bench.
+ * `baseUrl` when a 4xx did not come from the BFF (+99 B): 7,544 B. The next wave added, measured
+ * in three steps: step-up (RFC 9470: the challenge parser, requests held for the password,
+ * `reauthenticate` shared by every tab), `RateLimitedError` with `Retry-After` honoured by
+ * refresh, `endReason` (#13, #19) and the lone-tab boot through Web Locks (#18), +2,578 B; device
+ * binding (#14: the non-extractable key in IndexedDB, proofs with WebCrypto, nonces), +1,495 B,
+ * the issue's limit being 1.5 kB; `loginWithRedirect` and the provider's sign-out (#16),
+ * `MfaRequiredError` with its second step (#17, ~350 B; the factor API and WebAuthn are the `/mfa`
+ * and `/passkeys` subpaths, outside the core) and the per-tab presence marker (#18), +1,000 B:
+ * 12,617 B. The budget is that plus ~1 %, so any growth from here fails the bench.
  */
-export const CORE_GZIP_BUDGET = 11_750
+export const CORE_GZIP_BUDGET = 12_750
 /** The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). */
-export const CORE_KY_GZIP_BUDGET = 16_450
+export const CORE_KY_GZIP_BUDGET = 17_450
 
 const ROOT = join(BENCH_DIR, '..')
 const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']
