@@ -12,7 +12,7 @@ import type { Context } from 'hono'
 import { createAnomalyResponder } from './anomaly/respond.js'
 import { storeUnavailable } from './errors.js'
 import { sessionEvent } from './events.js'
-import type { BffConfig, SessionInfo } from './options.js'
+import type { BffConfig } from './options.js'
 import { findFamily, presentToken, type PresentedToken } from './presented-token.js'
 import { classifyPresentedToken } from './refresh-decision.js'
 import type { RequestMeta } from './request-meta.js'
@@ -28,6 +28,7 @@ import {
   sessionCheckFailed,
   userInvalid,
 } from './session-errors.js'
+import { sessionInfo } from './session-info.js'
 import { createLogout } from './session-logout.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
@@ -36,19 +37,14 @@ import { createBinding, type LazyProof } from './dpop/session-binding.js'
 import { issueGrant, type Issued } from './tokens/grant.js'
 import {
   hashRefreshToken,
+  MAX_ROTATION_ATTEMPTS,
   mintRefreshToken,
   newSessionId,
   newTokenKey,
   openSuccessor,
+  PASSWORD_AMR,
   sealSuccessor,
 } from './tokens/refresh.js'
-
-// A lost compare-and-set means another request rotated first; the next read sees our token as
-// the previous one and takes the grace path. More than a few losses in a row is pathological.
-const MAX_ROTATION_ATTEMPTS = 8
-
-/** What a login proves: a password (RFC 8176 §2). */
-const PASSWORD: readonly string[] = ['pwd']
 
 /** @internal What a refresh request brings. */
 export interface RefreshRequest {
@@ -64,17 +60,6 @@ export interface RefreshRequest {
 }
 
 /** The session as `validateSession` sees it: no token material. */
-const sessionInfo = (session: StoredSession): SessionInfo => ({
-  id: session.id,
-  userId: session.userId,
-  user: session.user,
-  createdAt: session.createdAt,
-  lastUsedAt: session.lastUsedAt,
-  expiresAt: session.expiresAt,
-  idleExpiresAt: session.idleExpiresAt,
-  userAgent: session.userAgent,
-  ip: session.ip,
-})
 
 /** @internal */
 export function createSessionService(config: BffConfig, revoker: Revoker) {
@@ -220,7 +205,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
         revokedAt: null,
         revokedReason: null,
         authTime: proof?.authTime ?? now,
-        amr: proof ? [...proof.amr] : [...PASSWORD],
+        amr: proof ? [...proof.amr] : [...PASSWORD_AMR],
         acr: proof?.acr ?? null,
         jkt,
       }

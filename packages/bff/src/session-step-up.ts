@@ -25,15 +25,12 @@ import type { StoredSession } from './stores/types.js'
 import { issueGrant, type Issued } from './tokens/grant.js'
 import {
   hashRefreshToken,
+  MAX_ROTATION_ATTEMPTS,
   mintRefreshToken,
   openSuccessor,
+  PASSWORD_AMR,
   sealSuccessor,
 } from './tokens/refresh.js'
-
-const MAX_ROTATION_ATTEMPTS = 8
-
-/** The method a password proof records (RFC 8176 §2). */
-const PASSWORD: readonly string[] = ['pwd']
 
 /** @internal What the route has established before the password is checked. */
 export interface StepUpRequest {
@@ -109,7 +106,7 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
     async complete(
       target: StepUpTarget,
       meta: RequestMeta,
-      proof: { amr: readonly string[]; acr: string | null } = { amr: PASSWORD, acr: null },
+      proof: { amr: readonly string[]; acr: string | null } = { amr: PASSWORD_AMR, acr: null },
     ): Promise<Issued> {
       let { session, presented } = target
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {

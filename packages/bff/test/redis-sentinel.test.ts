@@ -84,18 +84,22 @@ describe.skipIf(binary === null)('redisStore under Sentinel: a failover', () => 
         console.log(
           `[baton] Sentinel failover ${name}: sentinels promoted the replica ${failoverMs.toFixed(0)} ms after the crash, ` +
             `the store answered again after ${unavailableMs.toFixed(0)} ms; of 20 sign-ins while the replica was behind, ` +
-            `${acknowledged.length} were acknowledged (${20 - acknowledged.length} answered 503) and ${lost} of those were lost`,
+            `${acknowledged.length} were acknowledged (${20 - acknowledged.length} answered 503) and ${lost} of those were lost; ` +
+            `${steadyLost} of the 50 sign-ins from before the stall were lost`,
         )
-        expect(steadyLost).toBe(0)
         expect(outcomes.every((outcome) => ['ok', 'store_unavailable'].includes(outcome))).toBe(
           true,
         )
         if (waitForReplicas) {
           // Nothing the BFF reported as done is lost: what no replica confirmed in time was a 503
-          // (the browser retries), never a sign-in or rotation that silently disappears.
+          // (the browser retries), never a sign-in or rotation that silently disappears; and what
+          // a replica confirmed before the stall survives the failover.
           expect(lost).toBe(0)
+          expect(steadyLost).toBe(0)
         } else {
           // Every sign-in was acknowledged, and those the replica had not received are gone.
+          // Without WAIT nothing is promised about the earlier ones either (`steadyLost` is
+          // printed: on a loaded machine the replica has lost them too).
           expect(acknowledged).toHaveLength(20)
           expect(lost).toBeGreaterThan(0)
         }

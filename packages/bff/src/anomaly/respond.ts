@@ -8,7 +8,8 @@
  */
 import type { Context } from 'hono'
 import { sessionEvent } from '../events.js'
-import type { BffConfig, SessionInfo } from '../options.js'
+import type { BffConfig } from '../options.js'
+import { sessionInfo } from '../session-info.js'
 import type { RequestMeta } from '../request-meta.js'
 import { sessionCheckFailed, unauthorized } from '../session-errors.js'
 import type { Revoker } from '../session-revocation.js'
@@ -21,18 +22,6 @@ import { ANOMALY_ACTIONS, type AnomalyAction, type AnomalySignal } from './types
 /** @internal The answer to a request whose anomaly ended the session (or, at sign-in, the user's sessions). */
 export const anomalyRevoked = () =>
   unauthorized('session_revoked', 'The session was ended after unusual activity; sign in again.')
-
-const info = (s: StoredSession): SessionInfo => ({
-  id: s.id,
-  userId: s.userId,
-  user: s.user,
-  createdAt: s.createdAt,
-  lastUsedAt: s.lastUsedAt,
-  expiresAt: s.expiresAt,
-  idleExpiresAt: s.idleExpiresAt,
-  userAgent: s.userAgent,
-  ip: s.ip,
-})
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -91,7 +80,7 @@ export function createAnomalyResponder(
     try {
       const request = { ip: meta.ip, userAgent: meta.userAgent }
       added = appSignals(
-        await detect({ phase, session: info(session), request, signals: found, c }),
+        await detect({ phase, session: sessionInfo(session), request, signals: found, c }),
       )
     } catch (cause) {
       throw sessionCheckFailed(cause)

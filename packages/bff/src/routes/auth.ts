@@ -15,6 +15,7 @@ import { requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
 import { passwordLoginOff } from '../normalize-options.js'
 import { rateLimits } from '../rate-limit/limits.js'
+import { invalidRequest, readCredentials } from './credentials.js'
 import { endsSession, reauthenticateRoute } from './reauthenticate.js'
 import type { MfaRoutes } from '../mfa/routes.js'
 import { requestMeta } from '../request-meta.js'
@@ -28,8 +29,6 @@ const MAX_BODY_BYTES = 8 * 1024
 
 /** At most this many session ids go into a `cookie_conflict` event. */
 const MAX_REPORTED_IDS = 8
-
-const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
 
 const readJson = (c: Context) => readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
 
@@ -186,22 +185,7 @@ export function authRoutes(
         gate('login'),
         refreshCookie('login'),
         async (c) => {
-          const body = await readJson(c)
-          if (!isRecord(body))
-            throw invalidRequest('Expected a JSON object { username, password }.')
-          const { username, password } = body
-          if (typeof username !== 'string' || username.length === 0) {
-            throw invalidRequest('username must be a non-empty string.')
-          }
-          if (typeof password !== 'string' || password.length === 0) {
-            throw invalidRequest('password must be a non-empty string.')
-          }
-          if (username.length > config.maxUsernameLength) {
-            throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
-          }
-          if (password.length > config.maxPasswordLength) {
-            throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
-          }
+          const { username, password } = readCredentials(await readJson(c), config)
           // The proof before the password: a refused or nonce-less proof costs no password check
           // (nor a rate-limit charge for the retry that follows a nonce).
           const jkt = await sessions.binding.atLogin(c)

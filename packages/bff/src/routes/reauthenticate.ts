@@ -9,10 +9,11 @@
  * The cheap checks come first: nobody without a live session (bearer and cookie of the same one)
  * gets a password checked here, so the route is no password oracle for strangers.
  */
-import { SESSION_END_CODES, type ReauthenticateBody } from '@baton/protocol'
+import { SESSION_END_CODES } from '@baton/protocol'
 import type { Context } from 'hono'
 import { readJsonBody } from '../body.js'
 import { BffError, isBffError } from '../errors.js'
+import { readCredentials } from './credentials.js'
 import { ownTokenCheck } from '../middleware/bff-require-auth.js'
 import type { BffConfig, Credentials } from '../options.js'
 import { requestMeta } from '../request-meta.js'
@@ -20,32 +21,6 @@ import type { SessionService } from '../session-service.js'
 import type { Issued } from '../tokens/grant.js'
 
 const MAX_BODY_BYTES = 8 * 1024
-
-const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
-
-/** The same rules as the login form's, with the same messages. */
-function readCredentials(
-  body: unknown,
-  config: Pick<BffConfig, 'maxUsernameLength' | 'maxPasswordLength'>,
-): ReauthenticateBody {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalidRequest('Expected a JSON object { username, password }.')
-  }
-  const { username, password } = body as Record<string, unknown>
-  if (typeof username !== 'string' || username.length === 0) {
-    throw invalidRequest('username must be a non-empty string.')
-  }
-  if (typeof password !== 'string' || password.length === 0) {
-    throw invalidRequest('password must be a non-empty string.')
-  }
-  if (username.length > config.maxUsernameLength) {
-    throw invalidRequest(`username must be at most ${config.maxUsernameLength} characters.`)
-  }
-  if (password.length > config.maxPasswordLength) {
-    throw invalidRequest(`password must be at most ${config.maxPasswordLength} characters.`)
-  }
-  return { username, password }
-}
 
 /** One answer for a wrong password and for another user's right one: no oracle between them. */
 const refused = () =>

@@ -146,3 +146,13 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
   return diff === 0
 }
+
+/**
+ * @internal How often a rotation is retried after losing its compare-and-set: a lost one means
+ * another request rotated first; the next read sees this token as the previous one and takes the
+ * grace path. More than a few losses in a row is pathological.
+ */
+export const MAX_ROTATION_ATTEMPTS = 8
+
+/** @internal What a password proves, as `amr` records it (RFC 8176 §2). */
+export const PASSWORD_AMR: readonly string[] = ['pwd']
