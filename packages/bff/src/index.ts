@@ -8,7 +8,7 @@ export type { Bff } from './app.js'
 export type { AdminRevocationReason, AdminSessionInfo, SessionAdmin } from './admin.js'
 export type { SessionLimitAction, SessionPolicyOptions } from './session-policy-options.js'
 export { StepUpRequiredError } from './step-up/challenge.js'
-export type { StepUpOptions } from './step-up/challenge.js'
+export type { StepUpOptions, StepUpRequirement } from './step-up/challenge.js'
 export type {
   Authenticate,
   BffOptions,

@@ -279,7 +279,7 @@ export class MfaRequiredError<TUser extends BaseUser = RegisteredUser>
 }
 
 /** The codes of the subclasses, each narrowed to its class by {@link AnyBatonError}. */
-type SubclassCode =
+export type SubclassCode =
   'session_expired' | 'network_unavailable' | 'rate_limited' | 'step_up_required' | 'mfa_required'
 
 /**

@@ -51,6 +51,7 @@ export type {
   MfaChallenge,
   SessionEndReason,
   StepUpChallenge,
+  SubclassCode,
 } from './errors.js'
 export type { ClientEvent, RefreshTrigger } from './events.js'
 export type { ChannelAdapter } from './adapters/channel.js'

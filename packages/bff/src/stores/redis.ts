@@ -50,6 +50,8 @@ import { byCreation, isLive, sessionDeadline } from './types.js'
 import { redisFactorStore } from '../mfa/store-redis.js'
 import { sharedFactorStore } from '../mfa/types.js'
 
+export type { RedisClient, RedisClusterConfig, RedisSource } from './redis-connection.js'
+
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /**
