@@ -5,16 +5,16 @@
  * use it load the driver.
  */
 import { parseDuration, type Duration } from '@baton/protocol'
-import pg from 'pg'
 import type { ClientConfig, Pool, PoolClient, PoolConfig } from 'pg'
-import { RateLimiterPostgres } from 'rate-limiter-flexible'
 import { storeUnavailable } from '../errors.js'
-import { afterReady, sharedBackend } from '../rate-limit/backend.js'
+import { sharedBackend } from '../rate-limit/backend.js'
+import { postgresRateLimiterBackend } from '../rate-limit/postgres-backend.js'
 import { postgresFactorStore } from '../mfa/store-postgres.js'
 import { sharedFactorStore } from '../mfa/types.js'
 import { announcements, postgresFeed } from './postgres-feed.js'
 import { SESSION_COLUMNS, sessionValues, toSession, type PostgresRow } from './postgres-row.js'
-import { migrate, postgresNames } from './postgres-schema.js'
+import { postgresDatabase } from './postgres-database.js'
+import { postgresNames } from './postgres-schema.js'
 import { postgresOidcStateStore } from './postgres-oidc.js'
 import { once } from './once.js'
 import {
@@ -70,12 +70,6 @@ export interface PostgresStore extends SessionStore {
   readonly pool: Pool
 }
 
-const isPool = (value: PostgresStoreOptions['pool']): value is Pool =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as Pool).connect === 'function' &&
-  'totalCount' in value
-
 const UNIQUE_VIOLATION = '23505'
 const errorCode = (error: unknown) =>
   typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined
@@ -108,55 +102,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const timeout = parseDuration(options.timeout ?? '2s', 'timeout')
   const clock = options.now ?? (() => Date.now())
 
-  const ownsPool = !isPool(options.pool)
-  const pool: Pool = isPool(options.pool)
-    ? options.pool
-    : new pg.Pool({
-        connectionTimeoutMillis: timeout,
-        query_timeout: timeout,
-        ...(typeof options.pool === 'string' ? { connectionString: options.pool } : options.pool),
-      })
-  // An idle client's error (the server restarted) must not crash the process; the next query
-  // reconnects or fails as store_unavailable.
-  if (ownsPool) pool.on('error', () => {})
+  const { pool, ownsPool, migrated, run, transaction } = postgresDatabase(options.pool, {
+    timeout,
+    names,
+    table,
+  })
   const feed = postgresFeed((pool as Pool & { options: ClientConfig }).options, pool, names, clock)
-
-  const migrated = (async () => {
-    const client = await pool.connect()
-    try {
-      await migrate(client, names, table)
-    } finally {
-      client.release()
-    }
-  })()
-  // Surfaced by the first operation (as store_unavailable) and by ready(); never unhandled.
-  migrated.catch(() => {})
-
-  /** Runs `operation` once the schema is ready; any failure is the store being unavailable. */
-  async function run<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      await migrated
-      return await operation()
-    } catch (error) {
-      throw storeUnavailable(error)
-    }
-  }
-
-  /** `work` in one transaction on one client, then the announcements it returns, at commit. */
-  async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      const result = await work(client)
-      await client.query('COMMIT')
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      client.release()
-    }
-  }
 
   const announce = async (client: PoolClient, payloads: string[]) => {
     for (const payload of payloads) {
@@ -357,25 +308,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     // Second factors in `<tableName>_factors`, `_codes` and `_pending` (migration 3).
     factorStore: sharedFactorStore(() => postgresFactorStore(pool, run, names.schema, table)),
 
-    rateLimiterBackend: sharedBackend(() => ({
-      kind: 'postgres',
-      // The table comes with the migrations: a first request must not query it before them.
-      limiter: ({ keyPrefix, points, duration }) =>
-        afterReady(
-          new RateLimiterPostgres({
-            storeClient: pool,
-            storeType: 'pool',
-            schemaName: names.schema,
-            tableName: names.rateLimits,
-            tableCreated: true,
-            clearExpiredByTimeout: false,
-            keyPrefix,
-            points,
-            duration,
-          }),
-          () => migrated,
-        ),
-    })),
+    rateLimiterBackend: sharedBackend(() =>
+      postgresRateLimiterBackend(pool, names.schema, names.rateLimits, migrated),
+    ),
 
     // OpenID Connect state in `<tableName>_oidc` (migration 4), swept with the sessions.
     oidcStateStore: once(() => postgresOidcStateStore(pool, names.oidc, run, clock)),

@@ -7,6 +7,7 @@
  * @internal
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
+import { parseDuration, type Duration } from '@baton/protocol'
 import { guardStore } from './guard.js'
 
 /** @internal */
@@ -148,4 +149,49 @@ export function redisConnection(source: RedisSource, timeoutMs: number): RedisCo
       }
     },
   }
+}
+
+/**
+ * @internal What every write of the store awaits under `waitForReplicas` (see
+ * `RedisStoreOptions.waitForReplicas`): resolves once `replicas` replicas have this connection's
+ * writes so far (Redis `WAIT`), throws when fewer acknowledged them in time; does nothing without
+ * the option. `WAIT` counts the replicas of the connection it is sent on, so it is refused for a
+ * cluster, whose writes go to many primaries.
+ */
+export function replicationCheck(
+  client: RedisClient,
+  options: { replicas: number; timeout?: Duration } | undefined,
+): () => Promise<void> {
+  if (options === undefined) return async () => {}
+  const { replicas } = options
+  const timeoutMs = parseDuration(options.timeout ?? '250ms', 'waitForReplicas.timeout')
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new TypeError('redisStore: waitForReplicas.replicas must be a whole number of at least 1')
+  }
+  if (isCluster(client)) {
+    throw new TypeError('redisStore: waitForReplicas is for a single primary, not a Redis Cluster')
+  }
+  return async () => {
+    const acknowledged = await client.wait(replicas, timeoutMs)
+    if (acknowledged < replicas) {
+      throw new Error(
+        `redis store: ${acknowledged} of ${replicas} replicas acknowledged the write within ${timeoutMs} ms`,
+      )
+    }
+  }
+}
+
+/**
+ * @internal The hashes at `keys`: one pipeline on a single Redis; on a cluster, where a pipeline
+ * must stay in one slot and each key may have its own, concurrent reads (ioredis sends each to its
+ * node).
+ */
+export async function readHashes(client: RedisClient, keys: readonly string[]): Promise<unknown[]> {
+  if (isCluster(client)) return Promise.all(keys.map((key) => client.hgetall(key)))
+  const pipeline = client.pipeline()
+  for (const key of keys) pipeline.hgetall(key)
+  return ((await pipeline.exec()) ?? []).map(([error, fields]) => {
+    if (error) throw error
+    return fields
+  })
 }

@@ -35,8 +35,9 @@ import { sharedBackend } from '../rate-limit/backend.js'
 import { redisRateLimiterBackend } from '../rate-limit/redis-backend.js'
 import { decodeSession, encodeRotation, encodeSession, pairsToRecord } from './redis-codec.js'
 import {
-  isCluster,
+  readHashes,
   redisConnection,
+  replicationCheck,
   type RedisClient,
   type RedisSource,
 } from './redis-connection.js'
@@ -170,27 +171,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const connection = redisConnection(options.redis, timeoutMs)
   const { client } = connection
   const call = connection.call.bind(connection)
-  const replication = options.waitForReplicas
-  const replicas = replication?.replicas ?? 0
-  const replicaTimeoutMs = parseDuration(replication?.timeout ?? '250ms', 'waitForReplicas.timeout')
-  if (replication !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
-    throw new TypeError('redisStore: waitForReplicas.replicas must be a whole number of at least 1')
-  }
-  // WAIT counts the replicas of the connection it is sent on: the single primary's.
-  const primary = isCluster(client) ? null : client
-  if (replicas > 0 && primary === null) {
-    throw new TypeError('redisStore: waitForReplicas is for a single primary, not a Redis Cluster')
-  }
-  /** Resolves once `replicas` replicas have this connection's writes so far; throws when not. */
-  const replicated = async () => {
-    if (replicas === 0 || primary === null) return
-    const acknowledged = await primary.wait(replicas, replicaTimeoutMs)
-    if (acknowledged < replicas) {
-      throw new Error(
-        `redis store: ${acknowledged} of ${replicas} replicas acknowledged the write within ${replicaTimeoutMs} ms`,
-      )
-    }
-  }
+  const replicated = replicationCheck(client, options.waitForReplicas)
   const keys: RedisStore['keys'] = {
     session: (sessionId) => `${prefix}{${sessionId}}:s`,
     user: (userId) => `${prefix}u:{${userId}}`,
@@ -223,19 +204,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     return before === null ? null : decodeSession(pairsToRecord(before))
   }
 
-  /**
-   * The hashes of `ids`: one pipeline on a single Redis; on a cluster, where a pipeline must stay
-   * in one slot and every session has its own, concurrent reads (ioredis sends each to its node).
-   */
-  const readSessions = async (ids: readonly string[]): Promise<unknown[]> => {
-    if (isCluster(client)) return Promise.all(ids.map((id) => client.hgetall(keys.session(id))))
-    const pipeline = client.pipeline()
-    for (const id of ids) pipeline.hgetall(keys.session(id))
-    return ((await pipeline.exec()) ?? []).map(([error, fields]) => {
-      if (error) throw error
-      return fields
-    })
-  }
+  const readSessions = (ids: readonly string[]) =>
+    readHashes(
+      client,
+      ids.map((id) => keys.session(id)),
+    )
 
   /** The user's indexed ids whose absolute deadline is still ahead. */
   const indexedIds = (userId: string, now: number) =>
