@@ -4,10 +4,9 @@
  * refreshes during a run unless a boot does) and the boot page, from one Hono app on 127.0.0.1
  * and an ephemeral port. It counts every request that reaches `/auth/*` or `/api/*`.
  */
-import { serve, type ServerType } from '@hono/node-server'
 import { createBff, createSigningKeys, memoryStore } from '@baton/bff'
 import { Hono } from 'hono'
-import type { AddressInfo } from 'node:net'
+import { serveOnLoopback } from '../lib/serve.js'
 
 /** A running boot server. */
 export interface BootServer {
@@ -48,18 +47,6 @@ export async function startBootServer(script: string): Promise<BootServer> {
   app.get('/boot.js', (c) =>
     c.body(script, 200, { 'content-type': 'text/javascript', 'cache-control': 'max-age=600' }),
   )
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    counts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
-        server.close(() => resolve())
-        void store.close()
-      }),
-  }
+  const { origin, close } = await serveOnLoopback(app, () => store.close())
+  return { origin, counts, close }
 }

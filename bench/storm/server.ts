@@ -4,7 +4,6 @@
  * pages, from one Hono app on 127.0.0.1 and an ephemeral port. It counts what reaches the BFF:
  * every `POST /auth/refresh` request, and the refresh and reuse events of `onEvent`.
  */
-import { serve, type ServerType } from '@hono/node-server'
 import {
   createBff,
   createSigningKeys,
@@ -14,7 +13,7 @@ import {
   type RequireAuthVariables,
 } from '@baton/bff'
 import { Hono } from 'hono'
-import type { AddressInfo } from 'node:net'
+import { serveOnLoopback } from '../lib/serve.js'
 
 /** What reached the BFF during one scenario. */
 export interface BffCounts {
@@ -92,18 +91,6 @@ export async function startStormServer(
     app.get(`/${name}.js`, (c) => c.body(code, 200, { 'content-type': 'text/javascript' }))
   }
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    counts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
-        server.close(() => resolve())
-        void store.close()
-      }),
-  }
+  const { origin, close } = await serveOnLoopback(app, () => store.close())
+  return { origin, counts, close }
 }

@@ -1,20 +1,8 @@
+import type { AdminUserSessions } from '../../server/admin'
 import { dateTime, describeDevice, timeAgo } from '../format'
 
 /** One user's live sessions, as `GET /api/admin/sessions` lists them. */
-export interface AdminUser {
-  id: string
-  username: string
-  name: string
-  role: string
-  sessions: {
-    id: string
-    createdAt: number
-    lastUsedAt: number
-    expiresAt: number
-    ip: string | null
-    userAgent: string | null
-  }[]
-}
+export type AdminUser = AdminUserSessions
 
 interface AdminSessionsProps {
   users: AdminUser[] | null
