@@ -3,13 +3,12 @@ import { describe, expectTypeOf, it } from 'vitest'
 import {
   BatonError,
   isBatonError,
-  type RateLimitedError,
-  type StepUpRequiredError,
   type RefreshNetworkError,
   type SessionExpiredError,
   type AnyBatonError,
   type SessionEndReason,
 } from './errors.js'
+import type { RateLimitedError, StepUpRequiredError } from './request-errors.js'
 import type { SessionState } from './store.js'
 
 describe('isBatonError', () => {

@@ -34,25 +34,16 @@ export type { ClientAdapters, SessionClientOptions } from './options.js'
 export type { ReadonlySessionStore, SessionState, SessionStatus } from './store.js'
 export type { Register, RegisteredUser } from './register.js'
 export type { SessionRoutes } from './session-routes.js'
-export {
-  BatonError,
-  MfaRequiredError,
-  RateLimitedError,
-  RefreshNetworkError,
-  SessionExpiredError,
-  StepUpRequiredError,
-  isBatonError,
-} from './errors.js'
+export { BatonError, RefreshNetworkError, SessionExpiredError, isBatonError } from './errors.js'
 export type {
   AnyBatonError,
   BatonErrorCode,
   BatonErrorOptions,
-  FactorProof,
-  MfaChallenge,
   SessionEndReason,
-  StepUpChallenge,
   SubclassCode,
 } from './errors.js'
+export { MfaRequiredError, RateLimitedError, StepUpRequiredError } from './request-errors.js'
+export type { FactorProof, MfaChallenge, StepUpChallenge } from './request-errors.js'
 export type { ClientEvent, RefreshTrigger } from './events.js'
 export type { ChannelAdapter } from './adapters/channel.js'
 export type { DpopKeyStore } from './dpop-keys.js'

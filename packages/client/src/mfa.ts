@@ -17,7 +17,7 @@ import {
   type FactorListBody,
   type FactorSummary,
 } from '@baton/protocol'
-import { exchange, failureOf, type PausableTimeout } from './auth-api.js'
+import { exchange, failureOf, type PausableTimeout } from './bff-exchange.js'
 import type { SessionClient } from './client.js'
 import { isBatonError, RefreshNetworkError } from './errors.js'
 import { isId, isObject, type Unchecked } from './grant.js'

@@ -1,14 +1,14 @@
 /**
  * @module
- * `SessionClientOptions`, their defaults, and the one place they are checked.
+ * `SessionClientOptions` and the adapters they may replace, each with its default, and
+ * `ClientConfig`, the resolved form every module reads. Resolving and checking them, once, is
+ * `normalize-options.ts`.
  */
-import { parseDuration, SESSION_HINT_COOKIE, type Duration } from '@baton/protocol'
+import type { Duration } from '@baton/protocol'
 import type { ChannelAdapter } from './adapters/channel.js'
 import type { DpopKeyStore } from './dpop-keys.js'
 import type { LockAdapter } from './adapters/lock.js'
 import type { ClientEvent } from './events.js'
-import { isId } from './grant.js'
-import { documentCookies } from './session-hint.js'
 import type { WakeAdapter } from './visibility.js'
 
 /**
@@ -190,7 +190,7 @@ export interface SessionClientOptions {
   adapters?: ClientAdapters
 }
 
-/** @internal */
+/** @internal `SessionClientOptions` as `normalizeOptions()` resolved them: defaults applied, times in ms. */
 export interface ClientConfig {
   baseUrl: string
   refreshMargin: number
@@ -214,89 +214,4 @@ export interface ClientConfig {
   adapters: ClientAdapters
   now: () => number
   cookies: () => string | null
-}
-
-/** `url` resolved against `base`, `undefined` when that is no URL. */
-const urlOf = (url: unknown, base?: string): URL | undefined => {
-  try {
-    return new URL(url as string, base)
-  } catch {
-    return undefined
-  }
-}
-
-/** @internal Applies defaults; throws a `TypeError` naming the first bad option. */
-export function normalizeOptions(options: SessionClientOptions = {}): ClientConfig {
-  const {
-    baseUrl = '/auth',
-    maxQueue = 500,
-    tokenOrigins,
-    retry = {},
-    onEvent,
-    sessionHintCookie = SESSION_HINT_COOKIE,
-    adapters = {},
-  } = options
-  const check = (valid: boolean, option: string, expected: string, value: unknown) => {
-    if (!valid) {
-      throw new TypeError(
-        `createSessionClient: ${option} must be ${expected}, got ${String(value)}`,
-      )
-    }
-  }
-  const duration = (value: Duration | undefined, fallback: number, option: string) =>
-    value === undefined ? fallback : parseDuration(value, `createSessionClient: ${option}`)
-  check(isId(baseUrl), 'baseUrl', 'a non-empty string', baseUrl)
-  const page = (globalThis as { location?: Location }).location
-  const bff = baseUrl.replace(/\/+$/, '')
-  // Without a page (Node), a relative baseUrl stays as it is: the name is still per BFF.
-  const resolved = urlOf(bff, page?.href)
-  const { channel = `baton:${resolved?.href ?? bff}` } = options
-  check(isId(channel), 'channel', 'a non-empty string', channel)
-  check(
-    tokenOrigins === undefined ||
-      (Array.isArray(tokenOrigins) &&
-        tokenOrigins.every((origin) => urlOf(origin)?.origin === origin)),
-    'tokenOrigins',
-    'an array of origins such as "https://api.example"',
-    tokenOrigins,
-  )
-  check(
-    sessionHintCookie === false || isId(sessionHintCookie),
-    'sessionHintCookie',
-    'a non-empty string or false',
-    sessionHintCookie,
-  )
-  check(
-    typeof maxQueue === 'number' && maxQueue >= 0 && maxQueue < Infinity,
-    'maxQueue',
-    'a non-negative number',
-    maxQueue,
-  )
-  check(onEvent === undefined || typeof onEvent === 'function', 'onEvent', 'a function', onEvent)
-  return {
-    baseUrl: bff,
-    refreshMargin: duration(options.refreshMargin, 30_000, 'refreshMargin'),
-    channel,
-    tokenOrigins: [...(tokenOrigins ?? [page?.origin]), resolved?.origin],
-    queueTimeout: duration(options.queueTimeout, 15_000, 'queueTimeout'),
-    stepUpTimeout: duration(options.stepUpTimeout, 300_000, 'stepUpTimeout'),
-    maxQueue: Math.floor(maxQueue),
-    requestTimeout: duration(options.requestTimeout, 10_000, 'requestTimeout'),
-    peerTimeout: duration(options.peerTimeout, 250, 'peerTimeout'),
-    retryInitial: duration(retry.initial, 1_000, 'retry.initial'),
-    retryMax: duration(retry.max, 30_000, 'retry.max'),
-    sessionHintCookie,
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    onEvent: (event) => {
-      try {
-        onEvent?.(event)
-      } catch {
-        // A listener's bug must not break the session machinery.
-      }
-    },
-    logger: options.logger ?? console,
-    adapters,
-    now: adapters.now ?? (() => Date.now()),
-    cookies: adapters.cookies ?? documentCookies,
-  }
 }

@@ -17,13 +17,14 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/browser'
-import { exchange, failureOf } from './auth-api.js'
+import { exchange, failureOf } from './bff-exchange.js'
 import type { SessionClient } from './client.js'
-import { RefreshNetworkError, type MfaChallenge } from './errors.js'
+import { RefreshNetworkError } from './errors.js'
 import { isId, isObject } from './grant.js'
 import { bearerCall, factorOf } from './mfa.js'
 import { internalsOf, unexpected } from './mfa-internals.js'
 import type { RegisteredUser } from './register.js'
+import type { MfaChallenge } from './request-errors.js'
 
 export { browserSupportsWebAuthn, WebAuthnError } from '@simplewebauthn/browser'
 export type { PasskeyAssertion } from '@baton/protocol'

@@ -6,7 +6,7 @@
  * request, its `requestTimeout` stopped meanwhile.
  */
 import { AUTH_ROUTES, type SessionListBody, type SessionSummary } from '@baton/protocol'
-import { exchange, failureOf, type PausableTimeout } from './auth-api.js'
+import { exchange, failureOf, type PausableTimeout } from './bff-exchange.js'
 import { BatonError, isBatonError, RefreshNetworkError } from './errors.js'
 import type { Unchecked } from './grant.js'
 import type { ClientConfig } from './options.js'

@@ -3,8 +3,8 @@
  * Reading an RFC 9470 step-up challenge off a `401`, and the one claim of a token that says
  * whether a new grant answers it. Pure functions, no state.
  */
-import type { StepUpChallenge } from './errors.js'
 import { isObject } from './grant.js'
+import type { StepUpChallenge } from './request-errors.js'
 
 /** RFC 9470 §3: the `error` of a Bearer challenge that asks for a step-up. */
 const INSUFFICIENT = 'insufficient_user_authentication'

@@ -10,16 +10,12 @@
 import type { BaseUser } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
 import type { ReauthenticateCredentials } from './client.js'
-import {
-  BatonError,
-  SessionExpiredError,
-  StepUpRequiredError,
-  type StepUpChallenge,
-} from './errors.js'
+import { BatonError, SessionExpiredError } from './errors.js'
 import { isUsable } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { createRequestQueue } from './queue.js'
 import type { RefreshCoordinator } from './refresh-coordinator.js'
+import { StepUpRequiredError, type StepUpChallenge } from './request-errors.js'
 import { authTimeOf } from './step-up-challenge.js'
 import type { SessionStore } from './store.js'
 

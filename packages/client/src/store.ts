@@ -5,8 +5,9 @@
  */
 import type { BaseUser } from '@baton/protocol'
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import type { AnyBatonError, SessionEndReason, StepUpChallenge } from './errors.js'
+import type { AnyBatonError, SessionEndReason } from './errors.js'
 import type { RegisteredUser } from './register.js'
+import type { StepUpChallenge } from './request-errors.js'
 
 /** `loading` until the first answer (a peer tab or the BFF), then one of the other two. */
 export type SessionStatus = 'loading' | 'authenticated' | 'unauthenticated'

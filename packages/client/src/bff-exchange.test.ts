@@ -1,13 +1,8 @@
 import { ERROR_CODES, type ErrorCode } from '@baton/protocol'
 import { describe, expect, it } from 'vitest'
-import { failureOf, retryAfterOf } from './auth-api.js'
-import {
-  BatonError,
-  RateLimitedError,
-  RefreshNetworkError,
-  SessionExpiredError,
-  StepUpRequiredError,
-} from './errors.js'
+import { failureOf, retryAfterOf } from './bff-exchange.js'
+import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
+import { RateLimitedError, StepUpRequiredError } from './request-errors.js'
 
 const body = (code: string, message = `bff says ${code}`) => ({ error: { code, message } })
 
