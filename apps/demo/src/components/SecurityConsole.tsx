@@ -1,121 +1,17 @@
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react'
-import { useBatonClient, useSessionState } from '@baton/react'
-import { readEventStream } from '../admin-events'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useSessionState } from '@baton/react'
 import { api } from '../baton'
-import {
-  addEvent,
-  advanceChart,
-  describeEvent,
-  emptyConsole,
-  fromSnapshot,
-  SESSION_CHANGES,
-  type AuditEvent,
-  type ConsoleSnapshot,
-  type ConsoleState,
-} from '../console-state'
-import { clockTime } from '../format'
+import { SESSION_CHANGES, type AuditEvent } from '../console-state'
 import { AdminSessions, type AdminUser } from './AdminSessions'
+import { AuditEventsTable } from './AuditEventsTable'
+import { ConsoleAlarms } from './ConsoleAlarms'
+import { ConsoleStats } from './ConsoleStats'
 import { RefreshChart } from './RefreshChart'
+import { useAdminStream, type Connection } from './useAdminStream'
 import '../security-console.css'
 
 /** The BFF's CSRF header; the admin's DELETE routes check it like the auth routes do. */
 const CSRF = { 'x-csrf': '1' }
-
-/** Wait before reconnecting after a dropped connection (an expired token reconnects at once). */
-const RECONNECT_MS = 2_000
-
-type Action =
-  | { type: 'snapshot'; snapshot: ConsoleSnapshot }
-  | { type: 'event'; seq: number; event: AuditEvent }
-  | { type: 'tick'; now: number }
-
-function reduce(state: ConsoleState, action: Action): ConsoleState {
-  switch (action.type) {
-    case 'snapshot':
-      return fromSnapshot(action.snapshot)
-    case 'event':
-      return addEvent(state, action.seq, action.event)
-    case 'tick':
-      return advanceChart(state, action.now)
-  }
-}
-
-type Connection = 'connecting' | 'live' | 'reconnecting' | 'forbidden' | 'ended'
-
-/**
- * Reads the admin event stream for as long as the page is open: a new connection whenever one
- * ends because its token expired or the network dropped, none once the server refused it (not an
- * administrator) or ended it because this session was revoked.
- */
-function useAdminStream(onEvent: (event: AuditEvent) => void) {
-  const baton = useBatonClient()
-  const [state, dispatch] = useReducer(reduce, emptyConsole)
-  const [connection, setConnection] = useState<Connection>('connecting')
-  const onEventRef = useRef(onEvent)
-  onEventRef.current = onEvent
-
-  useEffect(() => {
-    const controller = new AbortController()
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-    void (async () => {
-      while (!controller.signal.aborted) {
-        let retryIn = RECONNECT_MS
-        try {
-          const outcome = await readEventStream(
-            (input, init) => baton.fetch(input, init),
-            '/api/admin/events',
-            (message) => {
-              if (message.event === 'snapshot') {
-                dispatch({
-                  type: 'snapshot',
-                  snapshot: JSON.parse(message.data) as ConsoleSnapshot,
-                })
-                setConnection('live')
-              } else if (message.event === 'audit') {
-                const event = JSON.parse(message.data) as AuditEvent
-                dispatch({ type: 'event', seq: Number(message.id), event })
-                onEventRef.current(event)
-              }
-            },
-            controller.signal,
-          )
-          if (outcome.kind === 'refused' && outcome.status === 403) {
-            setConnection('forbidden')
-            return
-          }
-          if (outcome.kind === 'ended' && outcome.reason === 'revoked') {
-            setConnection('ended')
-            return
-          }
-          if (outcome.kind === 'ended' && outcome.reason === 'expired') retryIn = 0
-        } catch {
-          if (controller.signal.aborted) return
-        }
-        setConnection('reconnecting')
-        await sleep(retryIn)
-      }
-    })()
-    return () => controller.abort()
-  }, [baton])
-
-  // The chart moves on even when nothing happens.
-  useEffect(() => {
-    const timer = setInterval(() => dispatch({ type: 'tick', now: Date.now() }), 10_000)
-    return () => clearInterval(timer)
-  }, [])
-
-  return { state, connection }
-}
-
-function Stat(props: { label: string; value: number; tone?: 'danger' | 'warning'; id: string }) {
-  const alarming = props.value > 0 && props.tone !== undefined
-  return (
-    <div className={`stat${alarming ? ` stat-${props.tone}` : ''}`} data-stat={props.id}>
-      <span className="stat-value">{props.value}</span>
-      <span className="stat-label">{props.label}</span>
-    </div>
-  )
-}
 
 const CONNECTION_LABEL: Record<Connection, [string, string]> = {
   connecting: ['Connecting…', 'pill'],
@@ -177,10 +73,7 @@ export function SecurityConsole() {
   }
 
   const names = useMemo(() => new Map(users?.map((user) => [user.id, user.name])), [users])
-  const alarms = state.events.filter(({ event }) =>
-    ['reuse_detected', 'anomaly_detected', 'rate_limited'].includes(event.type),
-  )
-  const total = (type: string) => state.totals[type] ?? 0
+  const nameOf = (id: string) => names.get(id)
   const [label, pillClass] = CONNECTION_LABEL[connection]
 
   if (role !== 'admin' || connection === 'forbidden') {
@@ -216,18 +109,7 @@ export function SecurityConsole() {
         </p>
       )}
 
-      <div className="stats" aria-label="At a glance">
-        <Stat
-          id="refreshes"
-          label="refreshes this minute"
-          value={state.refreshesPerMinute.at(-1) ?? 0}
-        />
-        <Stat id="logins" label="sign-ins" value={total('login')} />
-        <Stat id="failed" label="failed sign-ins" value={total('login_failed')} tone="warning" />
-        <Stat id="reuse" label="reuse alarms" value={total('reuse_detected')} tone="danger" />
-        <Stat id="anomalies" label="anomalies" value={total('anomaly_detected')} tone="danger" />
-        <Stat id="rate-limited" label="rate-limited" value={total('rate_limited')} tone="warning" />
-      </div>
+      <ConsoleStats state={state} />
 
       <div className="grid">
         <div className="column">
@@ -235,27 +117,7 @@ export function SecurityConsole() {
             <h2 id="chart-title">Refreshes per minute</h2>
             <RefreshChart counts={state.refreshesPerMinute} />
           </section>
-          <section className="card card-flush" aria-labelledby="alarms-title">
-            <div className="card-header">
-              <h2 id="alarms-title">Alarms</h2>
-            </div>
-            {alarms.length === 0 ? (
-              <p className="muted card-body">No reuse, anomaly or rate limit so far.</p>
-            ) : (
-              <ul className="alarms" aria-label="Alarms">
-                {alarms.map(({ seq, event }) => (
-                  <li key={seq} data-event={event.type}>
-                    <span className="mono">{clockTime(event.at)}</span>{' '}
-                    {describeEvent(event, (id) => names.get(id)).text}
-                    {event.action !== undefined && (
-                      <span className="pill pill-danger">action: {String(event.action)}</span>
-                    )}
-                    {event.ip && <span className="mono muted"> {event.ip}</span>}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </section>
+          <ConsoleAlarms events={state.events} nameOf={nameOf} />
           <AdminSessions
             users={users}
             currentSessionId={sessionId}
@@ -267,48 +129,7 @@ export function SecurityConsole() {
           />
         </div>
         <div className="column">
-          <section className="card card-flush" aria-labelledby="audit-title">
-            <div className="card-header">
-              <div>
-                <h2 id="audit-title">Audit events</h2>
-                <p className="muted">All users, newest first.</p>
-              </div>
-            </div>
-            <div className="table-scroll">
-              <table className="events" aria-label="Audit events">
-                <thead>
-                  <tr>
-                    <th scope="col">Time</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">IP</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {state.events.length === 0 ? (
-                    <tr>
-                      <td colSpan={3} className="empty">
-                        Waiting for events…
-                      </td>
-                    </tr>
-                  ) : (
-                    state.events.map(({ seq, event }) => {
-                      const { tone, text } = describeEvent(event, (id) => names.get(id))
-                      return (
-                        <tr key={seq} data-event={event.type} data-user={event.userId ?? undefined}>
-                          <td className="mono">{clockTime(event.at)}</td>
-                          <td>
-                            <span className={`dot dot-${tone}`} aria-hidden="true" />
-                            <span className="event-type mono">{event.type}</span> {text}
-                          </td>
-                          <td className="mono muted">{event.ip ?? '—'}</td>
-                        </tr>
-                      )
-                    })
-                  )}
-                </tbody>
-              </table>
-            </div>
-          </section>
+          <AuditEventsTable events={state.events} nameOf={nameOf} />
         </div>
       </div>
     </section>

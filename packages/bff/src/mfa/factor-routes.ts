@@ -1,0 +1,177 @@
+/**
+ * @module
+ * The signed-in routes of second factors (bearer token of a live session), under `/factors`:
+ * `GET /factors` (`FactorListBody`), `POST /factors/totp` (enrol), `POST /factors/totp/:id/confirm`,
+ * `POST /factors/recovery-codes`, `POST /factors/passkey/options`, `POST /factors/passkey`,
+ * `DELETE /factors/:id`; and `POST /reauthenticate/passkey/options` for a step-up by passkey.
+ * Adding or removing a factor is sensitive: it needs a recent proof (`freshAuthMaxAge`).
+ * @internal
+ */
+import { Hono, type Context } from 'hono'
+import type { RequireAuthVariables } from '../env.js'
+import { BffError } from '../errors.js'
+import { ownTokenCheck } from '../middleware/bff-require-auth.js'
+import { checkStepUp } from '../step-up/challenge.js'
+import type { StoredSession } from '../stores/types.js'
+import { accountName, factorSummary, MAX_FACTORS } from './factors.js'
+import { assertionOptions, registrationOptions, verifyRegistration } from './passkeys.js'
+import { readFactorAnswer } from './proofs.js'
+import { invalidRequest, noStore, readObject, type MfaRouteDeps } from './route-deps.js'
+import { randomId } from './secrets.js'
+
+const MAX_LABEL = 64
+
+interface FactorsEnv {
+  Variables: RequireAuthVariables & { session: StoredSession }
+}
+
+function readLabel(body: Record<string, unknown>, fallback: string): string {
+  const { label } = body
+  if (label === undefined) return fallback
+  if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL) {
+    throw invalidRequest(`label must be a non-empty string of at most ${MAX_LABEL} characters.`)
+  }
+  return label.trim()
+}
+
+/** @internal */
+export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }: MfaRouteDeps) {
+  const fresh =
+    config.sessionPolicy.freshAuthMaxAgeMs === null
+      ? null
+      : { maxAgeMs: config.sessionPolicy.freshAuthMaxAgeMs, acr: null }
+
+  const requireFreshAuth = (c: Context<FactorsEnv>) => {
+    if (!fresh) return
+    const { authTime, acr } = c.var.session
+    checkStepUp(fresh, { authTime, acr }, config.now())
+  }
+
+  return new Hono<FactorsEnv>()
+    .use('/factors/*', perIp, ownTokenCheck(config))
+    .use('/reauthenticate/passkey/options', perIp, ownTokenCheck(config))
+    .use('/factors/*', async (c, next) => {
+      const session = await sessions.liveSession(c.var.sessionId)
+      if (!session) {
+        throw new BffError(401, 'invalid_token', 'The session of this token has ended.', {
+          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        })
+      }
+      c.set('session', session)
+      await next()
+    })
+    .get('/factors', async (c) => {
+      noStore(c)
+      return c.json(await mfa.list(c.var.userId))
+    })
+    .post('/factors/totp', async (c) => {
+      requireFreshAuth(c)
+      const label = readLabel(await readObject(c, true), 'Authenticator app')
+      noStore(c)
+      return c.json(await mfa.enrolTotp(c.var.session.user, label), 201)
+    })
+    .post('/factors/totp/:id/confirm', async (c) => {
+      const body = await readObject(c)
+      const answer = readFactorAnswer({ ...body, method: 'totp' })
+      if (answer.method !== 'totp') throw invalidRequest('code is required.')
+      const userId = c.var.userId
+      const result = await checked(c, userId, () =>
+        mfa.confirmTotp(c, userId, c.req.param('id'), answer.code),
+      )
+      noStore(c)
+      return c.json(result)
+    })
+    .post('/factors/recovery-codes', async (c) => {
+      requireFreshAuth(c)
+      if ((await mfa.methodsOf(c.var.userId)).length === 0) {
+        throw invalidRequest('Recovery codes back up a second factor: add one first.')
+      }
+      noStore(c)
+      return c.json({ recoveryCodes: await mfa.newCodes(c, c.var.userId) })
+    })
+    .post('/factors/passkey/options', async (c) => {
+      requireFreshAuth(c)
+      const user = c.var.session.user
+      const existing = await mfaConfig.factors.listFactors(user.id)
+      if (existing.length >= MAX_FACTORS) {
+        throw invalidRequest(`A user can have at most ${MAX_FACTORS} factors.`)
+      }
+      const options = await registrationOptions(
+        mfaConfig,
+        c,
+        user,
+        accountName(user),
+        existing,
+        config.now(),
+      )
+      noStore(c)
+      return c.json(options)
+    })
+    .post('/factors/passkey', async (c) => {
+      requireFreshAuth(c)
+      const body = await readObject(c)
+      const label = readLabel(body, 'Passkey')
+      const { session } = c.var
+      const now = config.now()
+      // A refused registration (a used or foreign challenge) is 403 here: a 401 on a bearer route
+      // reads as a refused token to the client, which would refresh and send it again.
+      const credential = await verifyRegistration(
+        mfaConfig,
+        c,
+        session.userId,
+        body.response,
+        now,
+      ).catch((error: unknown) => {
+        if (error instanceof BffError && error.status === 401) {
+          throw new BffError(403, 'invalid_credentials', error.message, { cause: error })
+        }
+        throw error
+      })
+      const existing = await mfaConfig.factors.listFactors(session.userId)
+      if (existing.some((f) => f.passkey?.credentialId === credential.credentialId)) {
+        throw invalidRequest('This passkey is already registered.')
+      }
+      const factor = {
+        id: randomId(),
+        userId: session.userId,
+        method: 'passkey' as const,
+        label,
+        createdAt: now,
+        confirmedAt: now,
+        lastUsedAt: null,
+        lastStep: -1,
+        counter: credential.counter,
+        backedUp: credential.backedUp,
+        sealedSecret: null,
+        passkey: {
+          credentialId: credential.credentialId,
+          publicKey: credential.publicKey,
+          transports: credential.transports,
+          deviceType: credential.deviceType,
+          user: session.user,
+        },
+      }
+      await mfaConfig.factors.createFactor(factor, now)
+      mfa.emit(c, session.userId, { type: 'factor_added', method: 'passkey', factorId: factor.id })
+      noStore(c)
+      return c.json({ factor: factorSummary(factor) }, 201)
+    })
+    .delete('/factors/:id', async (c) => {
+      requireFreshAuth(c)
+      await mfa.remove(c, c.var.userId, c.req.param('id'))
+      return c.body(null, 204)
+    })
+    .post('/reauthenticate/passkey/options', async (c) => {
+      const userId = c.var.userId
+      const existing = await mfaConfig.factors.listFactors(userId)
+      const options = await assertionOptions(
+        mfaConfig,
+        c,
+        { purpose: 'step_up', userId },
+        existing,
+        config.now(),
+      )
+      noStore(c)
+      return c.json(options)
+    })
+}
