@@ -3,26 +3,24 @@
  * `postgresStore()`: sessions in PostgreSQL through `pg` (node-postgres), for several BFF instances
  * that share one database. Import it from `@baton/bff/stores/postgres`, so only applications that
  * use it load the driver.
+ *
+ * The session operations (the sessions table) are in `postgres-sessions.ts`, the pool and its
+ * migrations in `postgres-database.ts`, the tables in `postgres-schema.ts`, the revocation feed
+ * (`LISTEN/NOTIFY` and replay) in `postgres-feed.ts` and the row decoding in `postgres-row.ts`.
  */
 import { parseDuration, type Duration } from '@baton/protocol'
 import type { ClientConfig, Pool, PoolClient, PoolConfig } from 'pg'
-import { storeUnavailable } from '../errors.js'
 import { sharedBackend } from '../rate-limit/backend.js'
 import { postgresRateLimiterBackend } from '../rate-limit/postgres-backend.js'
 import { postgresFactorStore } from '../mfa/store-postgres.js'
 import { sharedFactorStore } from '../mfa/types.js'
 import { announcements, postgresFeed } from './postgres-feed.js'
-import { SESSION_COLUMNS, sessionValues, toSession, type PostgresRow } from './postgres-row.js'
 import { postgresDatabase } from './postgres-database.js'
+import { postgresSessions } from './postgres-sessions.js'
 import { postgresNames } from './postgres-schema.js'
 import { postgresOidcStateStore } from './postgres-oidc.js'
 import { once } from './once.js'
-import {
-  byCreation,
-  type RevocationReason,
-  type SessionStore,
-  type StoredSession,
-} from './types.js'
+import type { SessionStore } from './types.js'
 
 /** Options of {@link postgresStore}. */
 export interface PostgresStoreOptions {
@@ -70,10 +68,6 @@ export interface PostgresStore extends SessionStore {
   readonly pool: Pool
 }
 
-const UNIQUE_VIOLATION = '23505'
-const errorCode = (error: unknown) =>
-  typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined
-
 /**
  * Sessions in PostgreSQL: shared by every instance, persistent, with revocations delivered to
  * every instance through `LISTEN/NOTIFY`. The schema is created and migrated at start-up
@@ -102,11 +96,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const timeout = parseDuration(options.timeout ?? '2s', 'timeout')
   const clock = options.now ?? (() => Date.now())
 
-  const { pool, ownsPool, migrated, run, transaction } = postgresDatabase(options.pool, {
-    timeout,
-    names,
-    table,
-  })
+  const database = postgresDatabase(options.pool, { timeout, names, table })
+  const { pool, ownsPool, migrated, run, transaction } = database
   const feed = postgresFeed((pool as Pool & { options: ClientConfig }).options, pool, names, clock)
 
   const announce = async (client: PoolClient, payloads: string[]) => {
@@ -114,30 +105,6 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       await client.query('SELECT pg_notify($1, $2)', [names.channel, payload])
     }
   }
-
-  // Locks the rows it ends (FOR UPDATE), so two revocations of one session return it once; the
-  // CTE hands back each row as it was before the update.
-  const revokeWhere = async (
-    where: string,
-    params: unknown[],
-    reason: RevocationReason,
-    now: number,
-  ): Promise<StoredSession[]> =>
-    transaction(async (client) => {
-      const at = params.length + 1
-      const { rows } = await client.query<PostgresRow>(
-        `WITH before AS (
-           SELECT * FROM ${names.sessions} WHERE ${where} AND revoked_at IS NULL FOR UPDATE
-         )
-         UPDATE ${names.sessions} AS s
-         SET revoked_at = $${at}, revoked_reason = $${at + 1}, sealed_successor = NULL
-         FROM before WHERE s.id = before.id
-         RETURNING before.*`,
-        [...params, now, reason],
-      )
-      await announce(client, announcements({ revoked: rows.map((row) => row.id) }))
-      return rows.map(toSession)
-    })
 
   const sweep = async (now = clock()) =>
     run(async () => {
@@ -162,100 +129,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   // A store must never keep a process alive on its own.
   timer?.unref()
 
-  const placeholders = SESSION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')
-
   return {
     pool,
     sweep,
     ready: () => migrated,
 
-    async create(session) {
-      await migrated.catch((error: unknown) => {
-        throw storeUnavailable(error)
-      })
-      const inserted = await pool
-        .query(
-          `INSERT INTO ${names.sessions} (${SESSION_COLUMNS.join(', ')}) VALUES (${placeholders})
-           ON CONFLICT (id) DO NOTHING`,
-          sessionValues(session),
-        )
-        .then(
-          ({ rowCount }) => rowCount === 1,
-          (error: unknown) => {
-            if (errorCode(error) === UNIQUE_VIOLATION) return false
-            throw storeUnavailable(error)
-          },
-        )
-      // Ids are random: a collision is a bug worth failing loudly on, as in the other stores.
-      if (!inserted) throw new Error(`session ${session.id} already exists`)
-    },
-
-    async get(sessionId) {
-      return run(async () => {
-        const { rows } = await pool.query<PostgresRow>(
-          `SELECT * FROM ${names.sessions} WHERE id = $1`,
-          [sessionId],
-        )
-        return rows[0] ? toSession(rows[0]) : null
-      })
-    },
-
-    async rotate(sessionId, expectedTokenHash, rotation) {
-      return run(async () => {
-        const { rowCount } = await pool.query(
-          `UPDATE ${names.sessions} SET
-             token_hash = $3, previous_token_hash = $4, rotated_at = $5, sealed_successor = $6,
-             generation = $7, last_used_at = $8, idle_expires_at = $9, ip = $10, user_agent = $11,
-             auth_time = $12, amr = $13, acr = $14
-           WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL`,
-          [
-            sessionId,
-            expectedTokenHash,
-            rotation.tokenHash,
-            rotation.previousTokenHash,
-            rotation.rotatedAt,
-            rotation.sealedSuccessor,
-            rotation.generation,
-            rotation.lastUsedAt,
-            rotation.idleExpiresAt,
-            rotation.ip,
-            rotation.userAgent,
-            rotation.authTime,
-            rotation.amr,
-            rotation.acr,
-          ],
-        )
-        return rowCount === 1
-      })
-    },
-
-    async revoke(sessionId, reason, now) {
-      const [before] = await run(() => revokeWhere('id = $1', [sessionId], reason, now))
-      if (!before) return null
-      feed.revoked([before.id])
-      return before
-    },
-
-    async revokeByUser(userId, reason, now) {
-      const revoked = await run(() =>
-        revokeWhere('user_id = $1 AND deadline > $2', [userId, now], reason, now),
-      )
-      feed.revoked(revoked.map((session) => session.id))
-      return revoked
-    },
-
-    async listByUser(userId, now) {
-      const rows = await run(async () => {
-        const result = await pool.query<PostgresRow>(
-          `SELECT * FROM ${names.sessions}
-           WHERE user_id = $1 AND revoked_at IS NULL AND deadline > $2`,
-          [userId, now],
-        )
-        return result.rows
-      })
-      // Sorted here rather than in SQL so ties order exactly as in the other stores.
-      return rows.map(toSession).sort(byCreation)
-    },
+    ...postgresSessions({ database, names, announce, feed }),
 
     subscribeRevocations: (listener) => feed.subscribe(listener),
 

@@ -26,28 +26,27 @@
  * per session, listed from the user's index). Tested with Redis 7, standalone, under Sentinel
  * (ioredis `sentinels` options) and as a 3-master cluster.
  *
- * The connection and its failure semantics are in `redis-connection.ts`, the revocation feed
- * (pub/sub and replay) in `redis-revocations.ts`, the Lua scripts in `redis-scripts.ts` and the
- * hash encoding in `redis-codec.ts`.
+ * The session operations (the session hashes and the user indexes) are in `redis-sessions.ts`, the
+ * connection and its failure semantics in `redis-connection.ts`, the revocation feed (pub/sub and
+ * replay) in `redis-revocations.ts`, the Lua scripts in `redis-scripts.ts` and the hash encoding in
+ * `redis-codec.ts`.
  */
 import { parseDuration, type Duration } from '@baton/protocol'
 import { sharedBackend } from '../rate-limit/backend.js'
 import { redisRateLimiterBackend } from '../rate-limit/redis-backend.js'
-import { decodeSession, encodeRotation, encodeSession, pairsToRecord } from './redis-codec.js'
 import {
-  readHashes,
   redisConnection,
   replicationCheck,
   type RedisClient,
   type RedisSource,
 } from './redis-connection.js'
 import { revocationFeed } from './redis-revocations.js'
+import { redisSessions } from './redis-sessions.js'
 import { redisOidcStateStore } from '../oidc/redis-state-store.js'
 import { guardedOidcStateStore } from '../oidc/state-store.js'
 import { once } from './once.js'
-import { CREATE, INDEX_ADD, RAISE_EPOCH, REVOKE, ROTATE, runScript } from './redis-scripts.js'
-import type { RevocationReason, SessionStore, StoredSession } from './types.js'
-import { byCreation, isLive, sessionDeadline } from './types.js'
+import { RAISE_EPOCH, runScript } from './redis-scripts.js'
+import type { SessionStore } from './types.js'
 import { redisFactorStore } from '../mfa/store-redis.js'
 import { sharedFactorStore } from '../mfa/types.js'
 
@@ -189,124 +188,16 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     clock: options.now ?? (() => Date.now()),
   })
 
-  const revokeOne = async (
-    sessionId: string,
-    reason: RevocationReason,
-    now: number,
-    onlyLive: boolean,
-  ): Promise<StoredSession | null> => {
-    const before = await runScript(
-      client,
-      REVOKE,
-      [keys.session(sessionId)],
-      [now, reason, onlyLive ? '1' : '0'],
-    )
-    return before === null ? null : decodeSession(pairsToRecord(before))
-  }
-
-  const readSessions = (ids: readonly string[]) =>
-    readHashes(
-      client,
-      ids.map((id) => keys.session(id)),
-    )
-
-  /** The user's indexed ids whose absolute deadline is still ahead. */
-  const indexedIds = (userId: string, now: number) =>
-    client.zrangebyscore(keys.user(userId), `(${now}`, '+inf')
-
   return {
     client,
     keys,
 
-    async create(session, now) {
-      const created = await call(async () => {
-        // The session first, then its index entry. The other order raced: a concurrent reader
-        // of the index (the session limit and the anomaly checks list a user's sessions at every
-        // sign-in) found an entry without its session yet and dropped it as expired, and "log
-        // out everywhere" then missed that session. In this order an indexed id without a session
-        // is always one that has ended. If the index write fails, the sign-in fails (503) and
-        // its session, whose cookie nobody received, expires unused.
-        const ttl = Math.max(1, Math.ceil(sessionDeadline(session) - now))
-        const result = await runScript(
-          client,
-          CREATE,
-          [keys.session(session.id)],
-          [ttl, ...encodeSession(session)],
-        )
-        if (result === 1 && session.expiresAt > now) {
-          await runScript(
-            client,
-            INDEX_ADD,
-            [keys.user(session.userId)],
-            [now, session.expiresAt, session.id],
-          )
-        }
-        await replicated()
-        return result
-      })
-      if (created !== 1) throw new Error(`session ${session.id} already exists`)
-    },
-
-    async get(sessionId) {
-      return call(async () => decodeSession(await client.hgetall(keys.session(sessionId))))
-    },
-
-    async rotate(sessionId, expectedTokenHash, rotation, now) {
-      const { set, unset } = encodeRotation(rotation)
-      const rotated = await call(async () => {
-        const result = await runScript(
-          client,
-          ROTATE,
-          [keys.session(sessionId)],
-          [expectedTokenHash, now, set.length / 2, ...set, ...unset],
-        )
-        // A 503 after the rotation is safe: the browser retries with the cookie it has, which is
-        // now the previous one, and gets the same successor from the grace window.
-        if (result === 1) await replicated()
-        return result
-      })
-      return rotated === 1
-    },
-
-    async revoke(sessionId, reason, now) {
-      const before = await call(async () => {
-        const revoked = await revokeOne(sessionId, reason, now, false)
-        if (revoked) await replicated()
-        return revoked
-      })
-      if (before) await revocations.announce([before.id])
-      return before
-    },
-
-    async revokeByUser(userId, reason, now) {
-      const revoked = await call(async () => {
-        const ids = await indexedIds(userId, now)
-        const results = await Promise.all(ids.map((id) => revokeOne(id, reason, now, true)))
-        const revoked = results.filter((session): session is StoredSession => session !== null)
-        if (revoked.length > 0) await replicated()
-        return revoked
-      })
-      if (revoked.length > 0) await revocations.announce(revoked.map((session) => session.id))
-      return revoked
-    },
-
-    async listByUser(userId, now) {
-      return call(async () => {
-        const ids = await indexedIds(userId, now)
-        if (ids.length === 0) return []
-        const replies = await readSessions(ids)
-        const live: StoredSession[] = []
-        const gone: string[] = []
-        replies.forEach((fields, i) => {
-          const session = decodeSession(pairsToRecord(fields))
-          if (!session) gone.push(ids[i]!)
-          else if (isLive(session, now)) live.push(session)
-        })
-        // Sessions that ended on their idle deadline: their keys expired, their ids stay here.
-        if (gone.length > 0) await client.zrem(keys.user(userId), ...gone)
-        return live.sort(byCreation)
-      })
-    },
+    ...redisSessions({
+      connection,
+      keys,
+      replicated,
+      announce: (ids) => revocations.announce(ids),
+    }),
 
     subscribeRevocations: (listener) => revocations.subscribe(listener),
 

@@ -3,6 +3,10 @@
  * `sqliteStore()`: sessions in an SQLite file through `better-sqlite3`, for one BFF instance that
  * must keep its sessions across restarts without running Redis. Import it from
  * `@baton/bff/stores/sqlite`, so only applications that use it load the native addon.
+ *
+ * The session operations (the prepared statements on the sessions table) are in
+ * `sqlite-sessions.ts`, opening the file in `sqlite-open.ts`, the tables in `sqlite-schema.ts` and
+ * the row decoding in `sqlite-row.ts`.
  */
 /* eslint-disable @typescript-eslint/require-await --
  * better-sqlite3 is synchronous; `async` keeps the `SessionStore` contract that every failure is a
@@ -10,12 +14,7 @@
 import type Database from 'better-sqlite3'
 import { parseDuration, type Duration } from '@baton/protocol'
 import { storeUnavailable } from '../errors.js'
-import {
-  byCreation,
-  type RevocationReason,
-  type SessionStore,
-  type StoredSession,
-} from './types.js'
+import type { SessionStore } from './types.js'
 import { epochListeners, revocationListeners } from './listeners.js'
 import { sharedBackend } from '../rate-limit/backend.js'
 import { sqliteRateLimiterBackend } from '../rate-limit/sqlite-backend.js'
@@ -25,7 +24,7 @@ import { sqliteOidcStateStore } from './sqlite-oidc.js'
 import { once } from './once.js'
 import { sqliteFactorStore } from '../mfa/store-sqlite.js'
 import { sharedFactorStore } from '../mfa/types.js'
-import { toSession, type Row } from './sqlite-row.js'
+import { sqliteSessions } from './sqlite-sessions.js'
 
 /** Options of {@link sqliteStore}. Give exactly one of `path` and `database`. */
 export interface SqliteStoreOptions {
@@ -69,12 +68,6 @@ export interface SqliteStore extends SessionStore {
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Error &&
-  'code' in error &&
-  typeof error.code === 'string' &&
-  error.code.startsWith('SQLITE_CONSTRAINT')
-
 /**
  * Sessions in SQLite: one process, persistent across restarts. `better-sqlite3` is synchronous,
  * so each method runs to completion before the next starts; `rotate` is still written as a
@@ -108,31 +101,6 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = options.database ?? openDatabase(options.path!)
   createSchema(db, table)
 
-  // Columns named: a migrated file has its added columns last, a new one wherever they are.
-  const insert = db.prepare(`
-    INSERT INTO ${table} (
-      id, user_id, user_json, created_at, last_used_at, expires_at, idle_expires_at, user_agent,
-      ip, token_key, token_hash, previous_token_hash, rotated_at, sealed_successor, generation,
-      revoked_at, revoked_reason, auth_time, amr_json, acr, jkt
-    ) VALUES (
-      @id, @userId, @userJson, @createdAt, @lastUsedAt, @expiresAt, @idleExpiresAt, @userAgent,
-      @ip, @tokenKey, @tokenHash, @previousTokenHash, @rotatedAt, @sealedSuccessor, @generation,
-      @revokedAt, @revokedReason, @authTime, @amrJson, @acr, @jkt
-    )`)
-  const selectOne = db.prepare<[string], Row>(`SELECT * FROM ${table} WHERE id = ?`)
-  const selectLive = db.prepare<[string, number], Row>(`
-    SELECT * FROM ${table}
-    WHERE user_id = ? AND revoked_at IS NULL AND min(expires_at, idle_expires_at) > ?`)
-  const rotateOne = db.prepare(`
-    UPDATE ${table} SET
-      token_hash = @tokenHash, previous_token_hash = @previousTokenHash, rotated_at = @rotatedAt,
-      sealed_successor = @sealedSuccessor, generation = @generation, last_used_at = @lastUsedAt,
-      idle_expires_at = @idleExpiresAt, ip = @ip, user_agent = @userAgent,
-      auth_time = @authTime, amr_json = @amrJson, acr = @acr
-    WHERE id = @id AND token_hash = @expected AND revoked_at IS NULL`)
-  const markRevoked = db.prepare<[number, string, string]>(`
-    UPDATE ${table} SET revoked_at = ?, revoked_reason = ?, sealed_successor = NULL
-    WHERE id = ? AND revoked_at IS NULL`)
   const selectEpoch = db.prepare<[], { value: number }>(
     `SELECT value FROM ${table}_meta WHERE key = 'revocation_epoch'`,
   )
@@ -153,21 +121,15 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     `DELETE FROM ${table}_dpop_proofs WHERE expires_at <= ?`,
   )
 
-  const revokeOne = db.transaction(
-    (sessionId: string, reason: RevocationReason, now: number): StoredSession | null => {
-      const row = selectOne.get(sessionId)
-      if (!row || row.revoked_at !== null) return null
-      markRevoked.run(now, reason, sessionId)
-      return toSession(row)
-    },
-  )
-  const revokeLive = db.transaction(
-    (userId: string, reason: RevocationReason, now: number): StoredSession[] => {
-      const rows = selectLive.all(userId, now)
-      for (const row of rows) markRevoked.run(now, reason, row.id)
-      return rows.map(toSession)
-    },
-  )
+  // The database is a file on this machine; an error here (disk full, I/O error, a closed handle,
+  // a lock held too long) means it cannot serve sessions right now.
+  function guard<T>(operation: () => T): T {
+    try {
+      return operation()
+    } catch (error) {
+      throw storeUnavailable(error)
+    }
+  }
 
   const listeners = revocationListeners()
   const epochs = epochListeners()
@@ -182,6 +144,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const noteWrite = (now: number) => {
     if (now - lastSweep >= writeSweepGap) sweep(now)
   }
+  const sessions = sqliteSessions({ db, table, guard, noteWrite, listeners })
   const timer =
     interval > 0
       ? setInterval(() => {
@@ -195,98 +158,11 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   // A store must never keep a process alive on its own.
   timer?.unref()
 
-  // The database is a file on this machine; an error here (disk full, I/O error, a closed handle,
-  // a lock held too long) means it cannot serve sessions right now.
-  function guard<T>(operation: () => T): T {
-    try {
-      return operation()
-    } catch (error) {
-      throw storeUnavailable(error)
-    }
-  }
-
   return {
     database: db,
     sweep,
 
-    async create(session, now) {
-      try {
-        insert.run({
-          id: session.id,
-          userId: session.userId,
-          userJson: JSON.stringify(session.user),
-          createdAt: session.createdAt,
-          lastUsedAt: session.lastUsedAt,
-          expiresAt: session.expiresAt,
-          idleExpiresAt: session.idleExpiresAt,
-          userAgent: session.userAgent,
-          ip: session.ip,
-          tokenKey: session.tokenKey,
-          tokenHash: session.tokenHash,
-          previousTokenHash: session.previousTokenHash,
-          rotatedAt: session.rotatedAt,
-          sealedSuccessor: session.sealedSuccessor,
-          generation: session.generation,
-          revokedAt: session.revokedAt,
-          revokedReason: session.revokedReason,
-          authTime: session.authTime,
-          amrJson: JSON.stringify(session.amr),
-          acr: session.acr,
-          jkt: session.jkt,
-        })
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new Error(`session ${session.id} already exists`)
-        throw storeUnavailable(error)
-      }
-      guard(() => noteWrite(now))
-    },
-
-    async get(sessionId) {
-      return guard(() => {
-        const row = selectOne.get(sessionId)
-        return row ? toSession(row) : null
-      })
-    },
-
-    async rotate(sessionId, expectedTokenHash, rotation, now) {
-      return guard(() => {
-        const { changes } = rotateOne.run({
-          tokenHash: rotation.tokenHash,
-          previousTokenHash: rotation.previousTokenHash,
-          rotatedAt: rotation.rotatedAt,
-          sealedSuccessor: rotation.sealedSuccessor,
-          generation: rotation.generation,
-          lastUsedAt: rotation.lastUsedAt,
-          idleExpiresAt: rotation.idleExpiresAt,
-          ip: rotation.ip,
-          userAgent: rotation.userAgent,
-          authTime: rotation.authTime,
-          amrJson: JSON.stringify(rotation.amr),
-          acr: rotation.acr,
-          id: sessionId,
-          expected: expectedTokenHash,
-        })
-        noteWrite(now)
-        return changes === 1
-      })
-    },
-
-    async revoke(sessionId, reason, now) {
-      const before = guard(() => revokeOne.immediate(sessionId, reason, now))
-      if (before) listeners.notify([before.id])
-      return before
-    },
-
-    async revokeByUser(userId, reason, now) {
-      const revoked = guard(() => revokeLive.immediate(userId, reason, now))
-      listeners.notify(revoked.map((session) => session.id))
-      return revoked
-    },
-
-    async listByUser(userId, now) {
-      // Sorted here rather than in SQL so ties order exactly as in the other stores.
-      return guard(() => selectLive.all(userId, now).map(toSession)).sort(byCreation)
-    },
+    ...sessions,
 
     subscribeRevocations: (listener) => listeners.subscribe(listener),
 
