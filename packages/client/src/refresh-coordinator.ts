@@ -4,7 +4,8 @@
  * The coordinator
  * - takes the cross-tab lock around every call that rotates the refresh cookie (refresh, login,
  *   logout), so at most one is in flight per origin, and re-checks after waiting for the lock
- *   whether a peer already brought a fresher token;
+ *   whether a peer already brought a fresher token (the refresh itself and what its outcome does:
+ *   `coordinated-refresh.ts`);
  * - announces refreshes and broadcasts their results, so every tab queues its requests while a
  *   refresh runs anywhere and releases them with the new token;
  * - hands its token to a tab that starts while it is signed in, so that tab needs no refresh;
@@ -22,8 +23,8 @@ import { processLock } from './adapters/lock.js'
 import type { AuthApi, AuthOutcome } from './auth-api.js'
 import { createBoot } from './boot.js'
 import { createChangeSignal } from './change-signal.js'
-import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
-import type { RefreshTrigger } from './events.js'
+import { createCoordinatedRefresh } from './coordinated-refresh.js'
+import { BatonError, RefreshNetworkError } from './errors.js'
 import { isDue, nextRefreshAt } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { createRequestQueue } from './queue.js'
@@ -45,10 +46,6 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   const lockName = `${config.channel}:refresh`
 
   let tab: TabConnection | null = null
-  let localRefresh: Promise<void> | null = null
-  let localRefreshId: string | null = null
-  /** The local refresh in flight has its grant (it only has the lock to release). */
-  let granted = false
   let started: Promise<void> | null = null
   let destroyed = false
   const changes = createChangeSignal()
@@ -93,17 +90,15 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   })
 
   const session = createTabSession(config, store, schedule)
-  const { adopt, end, status } = session
-  const refreshingAnywhere = () => (localRefresh !== null && !granted) || peers.busy()
+  const { adopt, status } = session
+  const refreshingAnywhere = () => coordinated.busy() || peers.busy()
   // This tab could hand a starting tab its session, or will once its refresh lands.
   const answering = () =>
-    localRefreshId !== null || (session.current !== null && status() === 'authenticated')
+    coordinated.refreshing() !== null || (session.current !== null && status() === 'authenticated')
   const post = (message: TabMessage<TUser>) => tab?.channel.post(message)
   // Before start() (a logout first thing), the tab has no connection yet.
   const withLock = <R>(fn: () => Promise<R>) =>
     (tab?.lock ?? adapters.lock ?? processLock)(lockName, config.requestTimeout * 2, fn)
-  // Baton needs a secure context anyway (Web Locks, Secure cookies), where randomUUID exists.
-  const newId = () => crypto.randomUUID()
 
   /** Lets queued requests go, or fails them, once nothing is in flight any more. */
   const settle = () => {
@@ -119,6 +114,23 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     if (queue.size > 0 && !schedule.failing && status() === 'authenticated') void refresh('expired')
   }
 
+  const coordinated = createCoordinatedRefresh<TUser>({
+    auth,
+    pending,
+    session,
+    withLock,
+    post,
+    settle,
+    schedule,
+    peers,
+    changes,
+    emit,
+    now,
+    tab: () => tab,
+    destroyed: () => destroyed,
+  })
+  const { refresh } = coordinated
+
   const signOut = createSignOut({ auth, pending, session, withLock, post, settle })
   const listen = createTabListener<TUser>({
     session,
@@ -126,89 +138,14 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     post,
     emit,
     now,
-    refresh: (trigger) => refresh(trigger),
+    refresh,
     signedOutHere: () =>
       pending.read() !== null ||
       hasSessionHint(config.cookies(), config.sessionHintCookie) === false,
-    refreshing: () => localRefreshId,
+    refreshing: coordinated.refreshing,
   })
   const onMessage = (raw: unknown) => {
     if (!destroyed && listen(raw)) settle()
-  }
-
-  const refreshUnderLock = async (trigger: RefreshTrigger, stale: string | null) => {
-    const fresher = () => (session.usable()?.accessToken ?? stale) !== stale
-    if (destroyed || fresher()) return
-    // A peer that just released the lock posted its grant first, but the message may still be on
-    // its way: give a refresh we know about a moment to report before spending the cookie again.
-    const deadline = now() + 1_000
-    while (peers.busy() && now() < deadline && !fresher()) await changes.next(deadline - now())
-    if (destroyed || fresher() || status() === 'unauthenticated') return
-    // A sign-out of this browser is not confirmed yet: the session must not come back.
-    if (pending.read() !== null) return end(new SessionExpiredError('logged_out'), 'local')
-
-    const refreshId = newId()
-    localRefreshId = refreshId
-    // Said before the announcement: a tab starting now finds this one and asks it.
-    tab?.presence.set(true)
-    post({ type: 'refreshing', refreshId })
-    emit({ type: 'refresh_start', source: 'local', trigger })
-    // Activity from now on is news for the next refresh, not for this one.
-    const activity = session.active
-    session.active = false
-    const outcome = await auth.refresh(activity)
-    localRefreshId = null
-    if (destroyed) return
-    if (outcome.kind === 'granted') {
-      adopt(outcome.grant, 'local')
-      post({ type: 'grant', grant: outcome.grant, refreshId })
-      emit({ type: 'refresh_end', source: 'local', ok: true })
-      // Done for the requests: those waiting, and those the new status makes (a page rendered for
-      // it), go now, not once the lock is released, which takes a call to the browser (issue 18).
-      granted = true
-      return settle()
-    }
-    session.active ||= activity
-    const sessionId = session.current?.sessionId ?? null
-    // 'rejected' is a refusal for a reason other than the session (a CSRF or origin
-    // misconfiguration): retrying cannot help, and pretending to be signed in would hide it.
-    if (outcome.kind === 'network') session.failed(outcome.error)
-    else end(outcome.error, 'local')
-    post(
-      outcome.kind === 'ended'
-        ? { type: 'ended', sessionId, reason: outcome.error.reason }
-        : { type: 'refresh_failed', refreshId },
-    )
-    const reason = outcome.kind === 'ended' ? outcome.error.reason : outcome.error.code
-    emit({ type: 'refresh_end', source: 'local', ok: false, error: reason })
-    if (outcome.kind === 'network') emit({ type: 'retry_scheduled', delay: schedule.backoff() })
-  }
-
-  /**
-   * Runs one coordinated refresh; concurrent callers in this tab share it. With `gate`, the lock
-   * is asked for at once but the refresh runs only if the gate opens: a starting tab asks for the
-   * lock while it finds out whether it needs it.
-   */
-  const refresh = (
-    trigger: RefreshTrigger,
-    stale = session.current?.accessToken ?? null,
-    gate?: Promise<boolean>,
-  ) => {
-    if (destroyed) return Promise.resolve()
-    if (localRefresh === null) granted = false
-    localRefresh ??= withLock(async () => {
-      if (gate === undefined || (await gate)) await refreshUnderLock(trigger, stale)
-    })
-      .catch((cause: unknown) => {
-        // Only a broken lock gets here (the refresh itself never throws): treat it like the network.
-        session.failed(new RefreshNetworkError('Refresh failed to run.', { cause }))
-        schedule.backoff()
-      })
-      .finally(() => {
-        localRefresh = null
-        settle()
-      })
-    return localRefresh
   }
 
   const onWake = () => {
