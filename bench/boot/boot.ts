@@ -20,6 +20,7 @@ import { BENCH_DIR } from '../lib/processes.js'
 import { median, percentile } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
 import type { BootResult, RoundTrip } from './pages/boot-tab.js'
+import { floorTable, measureFloor, type FloorResult } from './floor.js'
 import { startBootServer, type BootServer } from './server.js'
 
 /** Page loads measured per scenario, after {@link WARMUP} that are not. */
@@ -182,11 +183,17 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
   const server = await startBootServer(await bundlePage())
   const browser = await launchChromium()
   const results: BootScenarioResult[] = []
+  let floor: FloorResult
   try {
     for (const scenario of SCENARIOS) {
       settings.log(`boot: ${scenario.label}, ${samples} page loads`)
       results.push(await runScenario(browser, server, scenario, samples))
     }
+    settings.log(`boot: the platform's floor, ${samples} page loads per probe`)
+    const context = await browser.newContext()
+    floor = await measureFloor(context, server.origin, samples, WARMUP).finally(() =>
+      context.close(),
+    )
   } finally {
     await browser.close()
     await server.close()
@@ -262,9 +269,15 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
       `during the measured loads. Browser: ${settings.machine.chromium ?? CHROMIUM_PATH}, ` +
       `headless, loopback.`,
   ]
+  notes.push(
+    `The platform's floor (\`floor.ts\`): fresh tabs of the same browser that run no Baton, ` +
+      `timed from their script's start: a POST's round trip, the first Web Locks grant, the ` +
+      `first IndexedDB open and read, and the three in the order a lone tab bound to a device ` +
+      `key needs them. What the lone tab's boot takes beyond the last row is Baton's own work.`,
+  )
   return {
-    report: [table, '', ...notes].join('\n'),
-    data: { samples, warmup: WARMUP, targets: TARGETS, results },
+    report: [table, '', floorTable(floor), '', ...notes].join('\n'),
+    data: { samples, warmup: WARMUP, targets: TARGETS, results, floor },
     failures,
   }
 }

@@ -7,6 +7,7 @@
 import { createBff, createSigningKeys, memoryStore } from '@baton/bff'
 import { Hono } from 'hono'
 import { serveOnLoopback } from '../lib/serve.js'
+import { floorPage } from './floor.js'
 
 /** A running boot server. */
 export interface BootServer {
@@ -44,6 +45,12 @@ export async function startBootServer(script: string): Promise<BootServer> {
     }),
   )
   app.get('/boot', (c) => c.html(PAGE))
+  // The platform floor's probes (`floor.ts`): pages without Baton, and the request they time.
+  app.get('/floor', (c) => {
+    const page = floorPage(decodeURIComponent(new URL(c.req.url).search.slice(1)))
+    return page === null ? c.notFound() : c.html(page)
+  })
+  app.post('/floor/ping', (c) => c.body(null, 204))
   app.get('/boot.js', (c) =>
     c.body(script, 200, { 'content-type': 'text/javascript', 'cache-control': 'max-age=600' }),
   )

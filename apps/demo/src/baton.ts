@@ -29,6 +29,11 @@ export const baton = createSessionClient({
   onEvent: eventLog.record,
 })
 
+// Started here, not by <SessionProvider> after React's first commit: the lock, the device key's
+// read and the refresh then run while the rest of the bundle evaluates and the first render
+// happens, instead of after them (issue 18). start() is idempotent; the provider's call is a no-op.
+void baton.start()
+
 /**
  * The demo API (`/api/me`, `/api/notes`) through ky, on the client's `fetch`: bearer token,
  * waiting while any tab refreshes, one refresh and one retry after a 401.

@@ -3,7 +3,10 @@ import { createRoot } from 'react-dom/client'
 import { SessionProvider } from '@baton/react'
 import { App } from './App'
 import { baton } from './baton'
+import { prefetchNotes } from './notes-prefetch'
 import './styles.css'
+
+prefetchNotes()
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -4,6 +4,7 @@ import { HTTPError } from '@baton/react/ky'
 import type { Note } from '../../server/api'
 import { api } from '../baton'
 import { formText } from '../form'
+import { takePrefetchedNotes } from '../notes-prefetch'
 import { dateTime } from '../format'
 
 /** What to tell the user about a failed API call, in the words of whoever refused it. */
@@ -40,16 +41,19 @@ export function NotesCard() {
 
   useEffect(() => {
     let live = true
-    api
-      .get('notes')
-      .json<{ notes: Note[] }>()
-      .then(
-        (body) => live && setNotes(body.notes),
-        async (cause: unknown) => {
-          const message = await problem(cause)
-          if (live) setLoadFailure(message)
-        },
-      )
+    const request =
+      takePrefetchedNotes() ??
+      api
+        .get('notes')
+        .json<{ notes: Note[] }>()
+        .then((body) => body.notes)
+    request.then(
+      (notes) => live && setNotes(notes),
+      async (cause: unknown) => {
+        const message = await problem(cause)
+        if (live) setLoadFailure(message)
+      },
+    )
     return () => {
       live = false
     }

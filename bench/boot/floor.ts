@@ -1,0 +1,103 @@
+/**
+ * @module
+ * The platform's floor under a lone tab's boot (issue 18), measured in the same browser and run
+ * as the boot rows: fresh tabs of one context that run no Baton, each timing from its script's
+ * first statement what Baton's lone-tab boot is made of, alone and in the order the client needs
+ * them for a session bound to a device key (DPoP):
+ * - `fetch`: one POST to the boot server, response body read (a refresh's round trip at page
+ *   start, without the refresh);
+ * - `lock`: the page's first Web Locks request granted (the cross-tab refresh lock);
+ * - `idb`: the page's first IndexedDB open and read (the device key);
+ * - `lock, idb, fetch`: the three one after another, as the client must (the key is read under
+ *   the lock, the request needs the proof). What a lone tab's boot takes beyond this row is
+ *   Baton's own work;
+ * - `lock ∥ idb, fetch`: the key read asked for together with the lock, the request once both
+ *   are there: whether the browser overlaps the two (a client could read the key speculatively
+ *   and check it under the lock).
+ */
+import type { BrowserContext } from 'playwright-core'
+import { median, percentile } from '../lib/stats.js'
+import { formatTable } from '../lib/table.js'
+
+/** The probes, by their query string, and the script each page runs. */
+const PROBES = {
+  fetch: 'await ping()',
+  lock: 'await lock(async () => {})',
+  idb: 'await key()',
+  'lock, idb, fetch': 'await lock(async () => { await key(); await ping() })',
+  'lock ∥ idb, fetch': 'const read = key(); await lock(async () => { await read; await ping() })',
+} as const
+
+export type FloorProbe = keyof typeof PROBES
+
+const HELPERS =
+  `const ping = () => fetch('/floor/ping', { method: 'POST' }).then((r) => r.arrayBuffer());` +
+  `const lock = (fn) => navigator.locks.request('floor:refresh', fn);` +
+  `const key = () => new Promise((resolve, reject) => {` +
+  `const open = indexedDB.open('floor', 1);` +
+  `open.onupgradeneeded = () => open.result.createObjectStore('keys');` +
+  `open.onerror = () => reject(open.error);` +
+  `open.onsuccess = () => { const db = open.result;` +
+  `const get = db.transaction('keys').objectStore('keys').get('current');` +
+  `get.onsuccess = () => { db.close(); resolve(get.result) };` +
+  `get.onerror = () => reject(get.error) } });`
+
+/** The page of `probe`: its script stamps its start, runs the probe, and reports the time. */
+export function floorPage(probe: string): string | null {
+  if (!Object.hasOwn(PROBES, probe)) return null
+  const body = PROBES[probe as FloorProbe]
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>floor</title>` +
+    `<script type="module">const t0 = performance.now();${HELPERS}` +
+    `${body};window.floorMs = performance.now() - t0;</script></head><body></body></html>`
+  )
+}
+
+/** Samples per probe, by probe. */
+export type FloorResult = Record<FloorProbe, number[]>
+
+/** Loads each probe's page `warmup + samples` times, interleaved, each in a new tab. */
+export async function measureFloor(
+  context: BrowserContext,
+  origin: string,
+  samples: number,
+  warmup: number,
+): Promise<FloorResult> {
+  const result: FloorResult = {
+    fetch: [],
+    lock: [],
+    idb: [],
+    'lock, idb, fetch': [],
+    'lock ∥ idb, fetch': [],
+  }
+  for (let i = 0; i < warmup + samples; i++) {
+    for (const probe of Object.keys(PROBES) as FloorProbe[]) {
+      const page = await context.newPage()
+      try {
+        await page.goto(`${origin}/floor?${encodeURIComponent(probe)}`)
+        await page.waitForFunction(
+          () => typeof (window as { floorMs?: number }).floorMs === 'number',
+        )
+        const ms = await page.evaluate(() => (window as unknown as { floorMs: number }).floorMs)
+        if (i >= warmup) result[probe].push(ms)
+      } finally {
+        await page.close()
+      }
+    }
+  }
+  return result
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10
+
+/** The floor's table: one row per probe. */
+export function floorTable(result: FloorResult): string {
+  return formatTable(
+    ['at page start (no Baton)', 'p50 ms', 'p95 ms'],
+    (Object.keys(PROBES) as FloorProbe[]).map((probe) => [
+      probe,
+      round(median(result[probe])),
+      round(percentile(result[probe], 95)),
+    ]),
+  )
+}
