@@ -49,6 +49,9 @@ export interface WindowResult {
   p99: number
   non2xx: number
   errors: number
+  /** When the window started and ended (epoch ms), so a parent can match its own samples. */
+  startedAt: number
+  endedAt: number
 }
 
 /** What this process reports per target, in the order of `targets`. */
@@ -173,6 +176,7 @@ type Prepared = Awaited<ReturnType<typeof prepare>>
 const load = (target: Prepared, seconds: number) =>
   new Promise<WindowResult>((resolve, reject) => {
     const latencies: number[] = []
+    const startedAt = Date.now()
     const instance = autocannon(
       {
         url: target.url,
@@ -195,6 +199,8 @@ const load = (target: Prepared, seconds: number) =>
           p99: percentile(latencies, 99),
           non2xx: result.non2xx,
           errors: result.errors,
+          startedAt,
+          endedAt: Date.now(),
         })
       },
     )

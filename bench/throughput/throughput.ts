@@ -66,6 +66,27 @@ const PAIRS: ReadonlyArray<readonly [Target, Target]> = [
   [BATON_REDIS, EXPRESS_SESSION],
 ]
 const ENDPOINTS: readonly Endpoint[] = ['refresh', 'me']
+const BASELINES: Record<string, Target> = {
+  floor: HONO_FLOOR,
+  'express-jwt': EXPRESS_JWT,
+  'express-session': EXPRESS_SESSION,
+}
+
+/**
+ * A subset for iterating on one figure (never for published tables): `BATON_BENCH_ENDPOINTS`
+ * (`refresh`, `me`) and `BATON_BENCH_BASELINES` (`floor`, `express-jwt`, `express-session`),
+ * comma-separated; unset means all. `BATON_BENCH_WINDOWS` sets the windows per server.
+ */
+function subset(variable: string, known: readonly string[]): ReadonlySet<string> | null {
+  const raw = process.env[variable]?.trim()
+  if (!raw) return null
+  const names = raw.split(',').map((name) => name.trim())
+  const unknown = names.filter((name) => !known.includes(name))
+  if (unknown.length > 0) {
+    throw new TypeError(`${variable}: unknown ${unknown.join(', ')} (known: ${known.join(', ')})`)
+  }
+  return new Set(names)
+}
 const ENDPOINT_LABEL: Record<Endpoint, string> = {
   refresh: 'POST /auth/refresh',
   me: 'GET /api/me',
@@ -169,9 +190,23 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
   const timing: Timing = settings.quick
     ? { windows: 2, window: 1, warmup: 1 }
     : { windows: 6, window: 2, warmup: 1 }
+  // More windows narrow the ratio's spread when iterating on one figure.
+  const windows = Number(process.env.BATON_BENCH_WINDOWS ?? timing.windows)
+  if (!Number.isInteger(windows) || windows < 1) {
+    throw new TypeError('BATON_BENCH_WINDOWS: a positive whole number of windows')
+  }
+  timing.windows = windows
   const pin = hasTaskset()
   const noRedis = await redisUnavailable()
-  const pairs = PAIRS.filter(([, baseline]) => baseline.store === 'memory' || noRedis === null)
+  const onlyEndpoints = subset('BATON_BENCH_ENDPOINTS', ENDPOINTS)
+  const onlyBaselines = subset('BATON_BENCH_BASELINES', Object.keys(BASELINES))
+  const endpoints = ENDPOINTS.filter((endpoint) => onlyEndpoints?.has(endpoint) ?? true)
+  const pairs = PAIRS.filter(
+    ([, baseline]) =>
+      (baseline.store === 'memory' || noRedis === null) &&
+      (onlyBaselines === null ||
+        Object.entries(BASELINES).some(([name, t]) => t === baseline && onlyBaselines.has(name))),
+  )
 
   const bundles = await bundleForNode({
     load: 'throughput/load.ts',
@@ -182,7 +217,7 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
   })
   const measurements: TargetMeasurement[] = []
   try {
-    for (const endpoint of ENDPOINTS) {
+    for (const endpoint of endpoints) {
       for (const pair of pairs) {
         settings.log(
           `throughput: ${ENDPOINT_LABEL[endpoint]}, ${pair[0].label} vs ${pair[1].label}`,
@@ -208,7 +243,7 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
     pick: (w: WindowResult) => number,
   ) => median(baton.windows.map((w, k) => ratio(pick(w), pick(baseline.windows[k]!))))
 
-  const rows = ENDPOINTS.flatMap((endpoint) =>
+  const rows = endpoints.flatMap((endpoint) =>
     pairs.flatMap((pair) => {
       const [baton, baseline] = pair
       const b = find(pair, baton, endpoint)
@@ -249,7 +284,7 @@ async function runThroughput(settings: BenchSettings): Promise<BenchmarkOutcome>
   // Issue 15's targets, against the floor in the same run.
   const floorPair = pairs.find(([, baseline]) => baseline === HONO_FLOOR)
   const targets = floorPair
-    ? ENDPOINTS.map((endpoint) => {
+    ? endpoints.map((endpoint) => {
         const wanted = FLOOR_TARGET[endpoint]
         const got = windowRatio(
           find(floorPair, BATON_MEMORY, endpoint),

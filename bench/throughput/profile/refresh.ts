@@ -1,32 +1,41 @@
 /**
  * @module
  * Profiling aid for the refresh path (issue 15), not part of `pnpm bench`: Baton's memory-store
- * BFF configured as in `servers/baton.ts`, driven in process (`app.request`, no sockets) by 10
- * concurrent rotation chains over 2,000 sessions with their own client IPs, for `SECONDS`.
+ * BFF configured as in `servers/baton.ts` (or, with `TARGET=floor`, the floor's app of
+ * `servers/hono-floor-app.ts`), driven in process (`app.request`, no sockets) by 10 concurrent
+ * rotation chains over 2,000 sessions with their own client IPs, for `SECONDS`.
  * Run with `node --conditions=@baton/source --import tsx throughput/profile/refresh.ts [out]`: with
  * `out`, the refreshes (not the logins before them) are profiled into `out` (a `.cpuprofile`),
- * which `profile/summarise.ts` summarises.
+ * which `profile/summarise.ts` summarises. It prints refreshes per second and the process's CPU
+ * time per refresh (all threads, so the floor's WebCrypto thread pool counts): on a shared
+ * machine CPU time moves less than wall time, and Baton's figure minus the floor's is what the
+ * HTTP bench's ratio pays for (both pay the same `Request`/`Response` overhead here).
  */
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { createBff, createSigningKeys, memoryStore, REFRESH_COOKIE } from '@baton/bff'
 import { Hono } from 'hono'
+import { app as floorApp, COOKIE as FLOOR_COOKIE } from '../servers/hono-floor-app.js'
 
 const SECONDS = Number(process.env.SECONDS ?? 8)
+const floor = process.env.TARGET === 'floor'
 const APP_ORIGIN = 'http://localhost:5173'
 const store = memoryStore()
-const app = new Hono()
-app.route(
-  '/',
-  createBff({
-    keys: createSigningKeys({ logger: { warn() {} } }),
-    store,
-    allowedOrigins: [APP_ORIGIN],
-    trustProxy: 1,
-    authenticate: async ({ username }) => ({ id: username }),
-    logger: { warn() {}, error: (...args: unknown[]) => console.error(...args) },
-  }),
-)
+const app = floor ? floorApp : new Hono()
+if (!floor) {
+  app.route(
+    '/',
+    createBff({
+      keys: createSigningKeys({ logger: { warn() {} } }),
+      store,
+      allowedOrigins: [APP_ORIGIN],
+      trustProxy: 1,
+      authenticate: async ({ username }) => ({ id: username }),
+      logger: { warn() {}, error: (...args: unknown[]) => console.error(...args) },
+    }),
+  )
+}
+const cookieName = floor ? FLOOR_COOKIE : REFRESH_COOKIE
 // Without a socket, trustProxy: 1 has no peer to start from; the env gives one.
 const env = { incoming: { socket: { remoteAddress: '127.0.0.1' } } }
 const base = { 'x-csrf': '1', origin: APP_ORIGIN, 'user-agent': 'baton-bench/1.0' }
@@ -34,7 +43,7 @@ const cookieOf = (res: Response) =>
   res.headers
     .getSetCookie()
     .map((line) => line.split(';')[0]!)
-    .find((pair) => pair.startsWith(`${REFRESH_COOKIE}=`))
+    .find((pair) => pair.startsWith(`${cookieName}=`))
 
 const pool: Array<{ cookie: string; ip: string }> = []
 for (let i = 0; i < 2_000; i++) {
@@ -83,10 +92,14 @@ const chain = async () => {
   }
 }
 const started = performance.now()
+const cpu = process.cpuUsage()
 await Promise.all(Array.from({ length: 10 }, chain))
+const used = process.cpuUsage(cpu)
 const seconds = (performance.now() - started) / 1000
 console.log(
-  `${done} refreshes in ${seconds.toFixed(1)} s: ${Math.round(done / seconds)}/s, ${failed} failed`,
+  `${floor ? 'floor' : 'Baton'}: ${done} refreshes in ${seconds.toFixed(1)} s: ` +
+    `${Math.round(done / seconds)}/s, ${((used.user + used.system) / done).toFixed(1)} µs CPU ` +
+    `per refresh, ${failed} failed`,
 )
 if (out) {
   const { profile } = await inspector.post('Profiler.stop')

@@ -6,6 +6,7 @@
  * it on the first request that shows the mount, and says so once, in the server's log only.
  * @internal
  */
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { authRoutesPath } from './cookies.js'
 import type { BffConfig } from './options.js'
@@ -25,12 +26,28 @@ export function pathMatches(requestPath: string, cookiePath: string): boolean {
  * refresh route where this BFF is mounted. A cookie that follows the mount (no `cookie.path`) or
  * lives on `Path=/` (scope `'root'`) always covers it, so those pass straight through.
  */
-export function cookiePathCheck(config: Pick<BffConfig, 'cookie' | 'logger'>) {
+export function cookiePathCheck(
+  config: Pick<BffConfig, 'cookie' | 'logger'>,
+  check: (c: Context) => void = cookiePathWarning(config),
+) {
+  return createMiddleware(async function cookiePathCheck(c, next) {
+    check(c)
+    await next()
+  })
+}
+
+/**
+ * @internal {@link cookiePathCheck} as a plain call, for a route that runs its guards itself; pass
+ * the same one to `cookiePathCheck` so the warning still comes once.
+ */
+export function cookiePathWarning(
+  config: Pick<BffConfig, 'cookie' | 'logger'>,
+): (c: Context) => void {
   const pinned = config.cookie.scope === 'auth-path' ? config.cookie.path : null
   // Once is enough: the mount does not change while the app runs, and a log line per request
   // would bury everything else.
   let warned = false
-  return createMiddleware(async function cookiePathCheck(c, next) {
+  return (c) => {
     if (pinned !== null && !warned) {
       const authPath = authRoutesPath(c)
       const refreshPath = `${authPath === '/' ? '' : authPath}/refresh`
@@ -44,6 +61,5 @@ export function cookiePathCheck(config: Pick<BffConfig, 'cookie' | 'logger'>) {
         )
       }
     }
-    await next()
-  })
+  }
 }

@@ -82,15 +82,70 @@ export function refreshCookieValues(c: Context, config: CookieConfig): string[] 
   return values
 }
 
+/** What follows `; Max-Age=…` in each cookie, as Hono writes it (the hint's is `null` when off). */
+interface CookieTails {
+  refresh: string
+  hint: string | null
+}
+
+/** Past this many distinct paths (a mount with parameters), tails are no longer kept. */
+const MAX_CACHED_PATHS = 64
+const tailsByConfig = new WeakMap<CookieConfig, Map<string, CookieTails>>()
+
+// Everything of a `Set-Cookie` line but its value and Max-Age, for one config and cookie path.
+// Hono's own `generateCookie` writes it (and checks the name and the `__Host-` rules), once.
+const attributeTail = (name: string, options: Parameters<typeof generateCookie>[2]) =>
+  generateCookie(name, '', options).slice(name.length + 1)
+
+function cookieTails(config: CookieConfig, path: string): CookieTails {
+  let byPath = tailsByConfig.get(config)
+  if (!byPath) tailsByConfig.set(config, (byPath = new Map<string, CookieTails>()))
+  let tails = byPath.get(path)
+  if (!tails) {
+    tails = {
+      refresh: attributeTail(config.cookie.name, {
+        httpOnly: true,
+        secure: config.cookie.secure,
+        sameSite: 'Strict',
+        path,
+      }),
+      hint:
+        config.sessionHintCookie === null
+          ? null
+          : attributeTail(config.sessionHintCookie, hintAttributes(config)),
+    }
+    if (byPath.size < MAX_CACHED_PATHS) byPath.set(path, tails)
+  }
+  return tails
+}
+
 /**
  * @internal Sets the refresh cookie to `value` and the session hint beside it, both for `maxAge`
- * seconds (the session's remaining absolute lifetime, capped at what browsers keep).
+ * seconds (the session's remaining absolute lifetime, capped at what browsers keep). The lines are
+ * Hono's `setCookie` output: its attributes are written once per path and reused, since login
+ * and refresh set these two cookies on every answer.
  */
 export function setSessionCookies(c: Context, config: CookieConfig, value: string, maxAge: number) {
-  const lifetime = { maxAge: Math.min(maxAge, MAX_COOKIE_AGE_SECONDS) }
-  setCookie(c, config.cookie.name, value, { ...refreshAttributes(c, config), ...lifetime })
-  if (config.sessionHintCookie !== null) {
-    setCookie(c, config.sessionHintCookie, '1', { ...hintAttributes(config), ...lifetime })
+  const lifetime = Math.min(maxAge, MAX_COOKIE_AGE_SECONDS)
+  if (!(lifetime >= 0)) {
+    // Hono leaves Max-Age out below 0; never the case for a live session, kept exact anyway.
+    setCookie(c, config.cookie.name, value, { ...refreshAttributes(c, config), maxAge: lifetime })
+    if (config.sessionHintCookie !== null) {
+      setCookie(c, config.sessionHintCookie, '1', { ...hintAttributes(config), maxAge: lifetime })
+    }
+    return
+  }
+  const tails = cookieTails(config, refreshCookiePath(c, config))
+  const age = `; Max-Age=${lifetime | 0}`
+  c.header(
+    'Set-Cookie',
+    `${config.cookie.name}=${encodeURIComponent(value)}${age}${tails.refresh}`,
+    {
+      append: true,
+    },
+  )
+  if (tails.hint !== null) {
+    c.header('Set-Cookie', `${config.sessionHintCookie}=1${age}${tails.hint}`, { append: true })
   }
 }
 

@@ -29,11 +29,42 @@ describe.each([
     )
   })
 
+  it('hashes text as UTF-8 into base64url, as the bytes would hash', async () => {
+    for (const text of ['abc', '', 'päßwörd ✓ 𝄞', 'x'.repeat(5_000)]) {
+      const expected = Buffer.from(await primitives.sha256(bytes(text))).toString('base64url')
+      expect(await primitives.sha256Text(text)).toBe(expected)
+    }
+    expect(await primitives.sha256Text('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0')
+  })
+
   it('draws fresh random bytes of the asked length', () => {
     const a = primitives.randomBytes(32)
     const b = primitives.randomBytes(32)
     expect(a).toHaveLength(32)
     expect(hex(a)).not.toBe(hex(b))
+  })
+
+  it('never hands out the same random bytes twice, across many draws of every size', () => {
+    // Enough draws to pass through several 4 KiB refills of node:crypto's pool, plus sizes that
+    // bypass it.
+    const seen = new Set<string>()
+    let drawn = 0
+    for (let i = 0; i < 2_000; i++) {
+      const length = [16, 32, 48, 7, 1_500][i % 5]!
+      const value = primitives.randomBytes(length)
+      expect(value).toHaveLength(length)
+      expect(value.buffer.byteLength).toBe(length)
+      if (length >= 16) seen.add(hex(value))
+      drawn += length >= 16 ? 1 : 0
+    }
+    expect(seen.size).toBe(drawn)
+  })
+
+  it('gives each caller bytes of its own: changing them changes no later draw', () => {
+    const first = primitives.randomBytes(32)
+    first.fill(0)
+    const next = primitives.randomBytes(32)
+    expect(next.some((byte) => byte !== 0)).toBe(true)
   })
 
   it.each(['ES256', 'EdDSA'] as const)('signs %s that jose verifies', async (alg) => {

@@ -25,7 +25,11 @@ export function createCadenceTracker(options: {
   const recent = new Map<string, number[]>()
   return {
     record(sessionId, now) {
-      const times = (recent.get(sessionId) ?? []).filter((at) => now - at < windowMs)
+      // Filtered in place: one array per session for its whole life, not one per rotation.
+      const times = recent.get(sessionId) ?? []
+      let kept = 0
+      for (const at of times) if (now - at < windowMs) times[kept++] = at
+      times.length = kept
       times.push(now)
       // One more than the limit is enough to know it was passed.
       if (times.length > max + 1) times.splice(0, times.length - (max + 1))

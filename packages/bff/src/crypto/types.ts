@@ -10,6 +10,8 @@ export interface CryptoPrimitives {
   /** `length` bytes from the platform CSPRNG. */
   randomBytes(length: number): Uint8Array<ArrayBuffer>
   sha256(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>>
+  /** SHA-256 of `text` as UTF-8, as unpadded base64url: the form refresh-token hashes are kept in. */
+  sha256Text(text: string): Promise<string>
   /** HMAC-SHA-256; `key` is raw key bytes. */
   hmacSha256(
     key: Uint8Array<ArrayBuffer>,

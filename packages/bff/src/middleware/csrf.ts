@@ -49,11 +49,15 @@ function failure(c: Context, config: CsrfConfig): CsrfFailureReason | null {
   return site === undefined ? 'origin_missing' : 'cross_site'
 }
 
-/** @internal The CSRF check of one cookie route; refusals are `403 csrf_failed` and an event. */
-export const requireCsrfHeaders = (config: CsrfConfig) => (route: CsrfFailedEvent['route']) =>
-  createMiddleware(async function csrf(c, next) {
+/**
+ * @internal The CSRF check of the cookie routes as a plain call: returns when the request passes,
+ * throws `403 csrf_failed` (after a `csrf_failed` event) when it does not.
+ */
+export const csrfCheck =
+  (config: CsrfConfig) =>
+  (c: Context, route: CsrfFailedEvent['route']): void => {
     const reason = failure(c, config)
-    if (reason === null) return next()
+    if (reason === null) return
     config.emit({
       type: 'csrf_failed',
       route,
@@ -64,4 +68,14 @@ export const requireCsrfHeaders = (config: CsrfConfig) => (route: CsrfFailedEven
       ...requestMeta(config, c),
     })
     throw new BffError(403, 'csrf_failed', MESSAGES[reason])
-  })
+  }
+
+/** @internal The CSRF check of one cookie route; refusals are `403 csrf_failed` and an event. */
+export const requireCsrfHeaders = (config: CsrfConfig) => {
+  const check = csrfCheck(config)
+  return (route: CsrfFailedEvent['route']) =>
+    createMiddleware(async function csrf(c, next) {
+      check(c, route)
+      return next()
+    })
+}

@@ -6,12 +6,12 @@ import { ACTIVITY_HEADER, DPOP_NONCE_HEADER, type GrantBody } from '@baton/proto
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { readJsonBody } from '../body.js'
-import { cookiePathCheck } from '../cookie-path-check.js'
+import { cookiePathCheck, cookiePathWarning } from '../cookie-path-check.js'
 import { clearedSessionCookies, refreshCookieValues, setSessionCookies } from '../cookies.js'
 import { bffErrorHandler } from '../error-handler.js'
 import { BffError, isBffError, NO_SNIFF } from '../errors.js'
 import type { CookieConflictEvent } from '../events.js'
-import { requireCsrfHeaders } from '../middleware/csrf.js'
+import { csrfCheck, requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
 import { passwordLoginOff } from '../normalize-options.js'
 import { rateLimits } from '../rate-limit/limits.js'
@@ -107,7 +107,7 @@ export function authRoutes(
 
   // A declared oversize body is refused before anything else on login and refresh (which reads no
   // body); a chunked one while it is read.
-  const limit = createMiddleware(async function bodySize(c, next) {
+  const checkBodySize = (c: Context) => {
     const declared = c.req.header('content-length')
     if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
       throw new BffError(
@@ -116,13 +116,17 @@ export function authRoutes(
         `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
       )
     }
+  }
+  const limit = createMiddleware(async function bodySize(c, next) {
+    checkBodySize(c)
     await next()
   })
+  const checkCsrf = csrfCheck(config)
   const csrf = requireCsrfHeaders(config)
   const limits = rateLimits(config)
   // The per-IP budget is charged after the CSRF check (a forged cross-site request must not spend
   // the victim's budget), before anything that reads the store or checks a password.
-  const gate = (route: 'login' | 'refresh' | 'reauthenticate') => {
+  const gate = (route: 'login' | 'reauthenticate') => {
     const checkCsrf = csrf(route)
     return createMiddleware(async function gate(c, next) {
       await checkCsrf(c, async () => {
@@ -131,7 +135,8 @@ export function authRoutes(
       })
     })
   }
-  const cookiePath = cookiePathCheck(config)
+  const warnCookiePath = cookiePathWarning(config)
+  const cookiePath = cookiePathCheck(config, warnCookiePath)
   // Step-up checks a password too: the username delay and the concurrency cap apply to it.
   const reauth = reauthenticateRoute(
     config,
@@ -141,28 +146,36 @@ export function authRoutes(
   )
 
   /**
-   * Reads the refresh cookie into `c.var.refreshCookie`. A request carrying its name twice has a
-   * cookie planted beside the real one by another Domain or Path (cookie tossing): taking either
-   * could swap the user into the planter's session, so neither is taken. The answer is
-   * `401 no_session` with the cookies cleared, and a `cookie_conflict` event.
+   * The refresh cookie's one value, if any. A request carrying its name twice has a cookie planted
+   * beside the real one by another Domain or Path (cookie tossing): taking either could swap the
+   * user into the planter's session, so neither is taken. The answer is then a `Response`:
+   * `401 no_session` with the cookies cleared, after a `cookie_conflict` event.
    */
+  const readRefreshCookie = (
+    c: Context,
+    route: CookieConflictEvent['route'],
+  ): string | undefined | Response => {
+    const values = refreshCookieValues(c, config)
+    if (values.length <= 1) return values[0]
+    const claimed = values.map((value) => parseRefreshToken(value)?.sessionId)
+    const sessionIds = [...new Set(claimed.filter((id) => id !== undefined))]
+    config.emit({
+      type: 'cookie_conflict',
+      route,
+      count: values.length,
+      sessionIds: sessionIds.slice(0, MAX_REPORTED_IDS),
+      at: config.now(),
+      ...meta(c),
+    })
+    return clearing(c, cookieConflict().getResponse())
+  }
+
+  /** {@link readRefreshCookie} as middleware: the value goes to `c.var.refreshCookie`. */
   const refreshCookie = (route: CookieConflictEvent['route']) =>
     createMiddleware<AuthEnv>(async function refreshCookie(c, next) {
-      const values = refreshCookieValues(c, config)
-      if (values.length > 1) {
-        const claimed = values.map((value) => parseRefreshToken(value)?.sessionId)
-        const sessionIds = [...new Set(claimed.filter((id) => id !== undefined))]
-        config.emit({
-          type: 'cookie_conflict',
-          route,
-          count: values.length,
-          sessionIds: sessionIds.slice(0, MAX_REPORTED_IDS),
-          at: config.now(),
-          ...meta(c),
-        })
-        return clearing(c, cookieConflict().getResponse())
-      }
-      c.set('refreshCookie', values[0])
+      const cookie = readRefreshCookie(c, route)
+      if (typeof cookie === 'object') return cookie
+      c.set('refreshCookie', cookie)
       return next()
     })
 
@@ -206,11 +219,22 @@ export function authRoutes(
           return respond(c, await sessions.login({ ...user }, c.var.refreshCookie, meta(c), c, jkt))
         },
       )
-      .post('/refresh', cookiePath, limit, gate('refresh'), refreshCookie('refresh'), async (c) => {
+      // The hottest route runs the same guards in the same order (cookie path, body size, CSRF,
+      // per-IP budget, one cookie) as calls in one handler. Hono runs a route of one handler
+      // without composing middleware, and wraps every handler of a mounted app that has its own
+      // error handler (as the BFF does) in a compose of its own: four middleware cost four such
+      // layers of promises per refresh.
+      .post('/refresh', async function refresh(c) {
+        warnCookiePath(c)
+        checkBodySize(c)
+        checkCsrf(c, 'refresh')
+        await limits.checkIp(c, 'refresh')
+        const cookie = readRefreshCookie(c, 'refresh')
+        if (typeof cookie === 'object') return cookie
         let issued: Issued
         try {
           issued = await sessions.refresh({
-            cookie: c.var.refreshCookie,
+            cookie,
             activity: c.req.header(ACTIVITY_HEADER) === '1',
             meta: meta(c),
             context: c,

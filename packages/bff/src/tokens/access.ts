@@ -55,7 +55,18 @@ export type JwksSource = SigningKeys | JSONWebKeySet | URL | string
 const ACCESS_TOKEN_TYPE = 'at+jwt'
 
 const encoder = new TextEncoder()
-const encodeJson = (value: object) => base64.encode(encoder.encode(JSON.stringify(value)))
+const encodeJson = (value: object) => base64.encodeText(JSON.stringify(value))
+
+// A signer's header segment is the same for every token it signs: encoded once per signer.
+const headerSegments = new WeakMap<object, string>()
+const headerSegment = (signer: { alg: SigningAlgorithm; kid: string }) => {
+  let segment = headerSegments.get(signer)
+  if (segment === undefined) {
+    segment = encodeJson({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
+    headerSegments.set(signer, segment)
+  }
+  return segment
+}
 
 /**
  * @internal Signs an access token. The compact JWS is assembled here and signed through
@@ -90,7 +101,7 @@ export async function signAccessToken(
   // `notAfter`, the session's absolute end, rounded down: a verifier without `checkRevoked` would
   // otherwise accept a token of a session that is over (ASVS 7.3.2).
   const exp = Math.min(Math.ceil((now + ttlMs) / 1000), Math.floor(notAfter / 1000))
-  const header = encodeJson({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
+  const header = headerSegment(signer)
   const payload = encodeJson({
     sid: claims.sessionId,
     iss: claims.issuer,

@@ -9,8 +9,17 @@
 import { base64url as jose } from 'jose'
 
 interface NodeBuffer {
-  from(data: Uint8Array): { toString(encoding: 'base64url'): string }
-  from(data: string, encoding: 'base64url'): Uint8Array
+  from(
+    data: ArrayBufferLike,
+    byteOffset: number,
+    length: number,
+  ): { toString(encoding: 'base64url'): string }
+  from(
+    data: string,
+    encoding: 'base64url' | 'utf8',
+  ): Uint8Array & {
+    toString(encoding: 'base64url'): string
+  }
 }
 const NativeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer
 
@@ -18,8 +27,15 @@ const VALID = /^[A-Za-z0-9_-]*$/
 
 /** @internal Encodes bytes as unpadded base64url. */
 export const encode: (bytes: Uint8Array) => string = NativeBuffer
-  ? (bytes) => NativeBuffer.from(bytes).toString('base64url')
+  ? // A view on the same memory: no copy of the bytes before they are encoded.
+    (bytes) =>
+      NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
   : (bytes) => jose.encode(bytes)
+
+/** @internal Encodes text as UTF-8, then as unpadded base64url. */
+export const encodeText: (text: string) => string = NativeBuffer
+  ? (text) => NativeBuffer.from(text, 'utf8').toString('base64url')
+  : (text) => jose.encode(text)
 
 /**
  * @internal Decodes unpadded base64url; throws on a character outside the alphabet, as jose does

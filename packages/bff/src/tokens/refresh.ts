@@ -80,8 +80,8 @@ export async function isAuthentic(token: ParsedRefreshToken, tokenKey: string): 
 }
 
 /** SHA-256 of the token, base64url: the only form in which a store sees it. */
-export async function hashRefreshToken(raw: string): Promise<string> {
-  return base64url.encode(await primitives.sha256(new TextEncoder().encode(raw)))
+export function hashRefreshToken(raw: string): Promise<string> {
+  return primitives.sha256Text(raw)
 }
 
 /** The one-time mask for the successor of `predecessor`. */
