@@ -272,8 +272,9 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
   notes.push(
     `The platform's floor (\`floor.ts\`): fresh tabs of the same browser that run no Baton, ` +
       `timed from their script's start: a POST's round trip, the first Web Locks grant, the ` +
-      `first IndexedDB open and read, and the three in the order a lone tab bound to a device ` +
-      `key needs them. What the lone tab's boot takes beyond the last row is Baton's own work.`,
+      `first IndexedDB open and read, and them in the order a lone tab bound to a device key ` +
+      `needs them, with and without the proof's ECDSA signature. What the lone tab's boot takes ` +
+      `beyond the last row is Baton's own work.`,
   )
   return {
     report: [table, '', floorTable(floor), '', ...notes].join('\n'),

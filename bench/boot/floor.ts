@@ -13,7 +13,9 @@
  *   Baton's own work;
  * - `lock ∥ idb, fetch`: the key read asked for together with the lock, the request once both
  *   are there: whether the browser overlaps the two (a client could read the key speculatively
- *   and check it under the lock).
+ *   and check it under the lock);
+ * - `lock, idb, sign, fetch`: with the page's first ECDSA P-256 signature (the DPoP proof's)
+ *   between the key and the request: everything a bound lone tab must do before its refresh.
  */
 import type { BrowserContext } from 'playwright-core'
 import { median, percentile } from '../lib/stats.js'
@@ -26,6 +28,7 @@ const PROBES = {
   idb: 'await key()',
   'lock, idb, fetch': 'await lock(async () => { await key(); await ping() })',
   'lock ∥ idb, fetch': 'const read = key(); await lock(async () => { await read; await ping() })',
+  'lock, idb, sign, fetch': 'await lock(async () => { await sign(await key()); await ping() })',
 } as const
 
 export type FloorProbe = keyof typeof PROBES
@@ -33,14 +36,20 @@ export type FloorProbe = keyof typeof PROBES
 const HELPERS =
   `const ping = () => fetch('/floor/ping', { method: 'POST' }).then((r) => r.arrayBuffer());` +
   `const lock = (fn) => navigator.locks.request('floor:refresh', fn);` +
+  // The stored key pair; the first (unmeasured) load of a context creates it, as a sign-in would.
   `const key = () => new Promise((resolve, reject) => {` +
   `const open = indexedDB.open('floor', 1);` +
   `open.onupgradeneeded = () => open.result.createObjectStore('keys');` +
   `open.onerror = () => reject(open.error);` +
   `open.onsuccess = () => { const db = open.result;` +
   `const get = db.transaction('keys').objectStore('keys').get('current');` +
-  `get.onsuccess = () => { db.close(); resolve(get.result) };` +
-  `get.onerror = () => reject(get.error) } });`
+  `get.onerror = () => reject(get.error);` +
+  `get.onsuccess = () => { if (get.result) { db.close(); return resolve(get.result) }` +
+  `crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])` +
+  `.then((pair) => { const put = db.transaction('keys', 'readwrite').objectStore('keys')` +
+  `.put(pair, 'current'); put.onsuccess = () => { db.close(); resolve(pair) } }, reject) } } });` +
+  `const sign = (pair) => crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' },` +
+  ` pair.privateKey, new Uint8Array(256));`
 
 /** The page of `probe`: its script stamps its start, runs the probe, and reports the time. */
 export function floorPage(probe: string): string | null {
@@ -69,6 +78,7 @@ export async function measureFloor(
     idb: [],
     'lock, idb, fetch': [],
     'lock ∥ idb, fetch': [],
+    'lock, idb, sign, fetch': [],
   }
   for (let i = 0; i < warmup + samples; i++) {
     for (const probe of Object.keys(PROBES) as FloorProbe[]) {
