@@ -51,6 +51,9 @@ const HELPERS =
   `const sign = (pair) => crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' },` +
   ` pair.privateKey, new Uint8Array(256));`
 
+/** What a probe page logs once `floorMs` is set (waited for as the boot pages are). */
+const FLOOR_DONE = 'baton-floor-done'
+
 /** The page of `probe`: its script stamps its start, runs the probe, and reports the time. */
 export function floorPage(probe: string): string | null {
   if (!Object.hasOwn(PROBES, probe)) return null
@@ -58,7 +61,8 @@ export function floorPage(probe: string): string | null {
   return (
     `<!doctype html><html><head><meta charset="utf-8"><title>floor</title>` +
     `<script type="module">const t0 = performance.now();${HELPERS}` +
-    `${body};window.floorMs = performance.now() - t0;</script></head><body></body></html>`
+    `${body};window.floorMs = performance.now() - t0;console.log('${FLOOR_DONE}')</script>` +
+    `</head><body></body></html>`
   )
 }
 
@@ -84,10 +88,12 @@ export async function measureFloor(
     for (const probe of Object.keys(PROBES) as FloorProbe[]) {
       const page = await context.newPage()
       try {
-        await page.goto(`${origin}/floor?${encodeURIComponent(probe)}`)
-        await page.waitForFunction(
-          () => typeof (window as { floorMs?: number }).floorMs === 'number',
-        )
+        const done = page.waitForEvent('console', {
+          predicate: (message) => message.text() === FLOOR_DONE,
+          timeout: 30_000,
+        })
+        await page.goto(`${origin}/floor?${encodeURIComponent(probe)}`, { waitUntil: 'commit' })
+        await done
         const ms = await page.evaluate(() => (window as unknown as { floorMs: number }).floorMs)
         if (i >= warmup) result[probe].push(ms)
       } finally {

@@ -11,6 +11,7 @@
  * when any script could first hold the token).
  */
 import { createSessionClient, type SessionStatus } from '@baton/client'
+import { BOOT_DONE } from './boot-done.js'
 
 /** One refresh round trip, ms. */
 export interface RoundTrip {
@@ -128,6 +129,7 @@ const report = (status: SessionStatus) => {
     result.firstRequestMs = entries.length > 0 ? entries[0]!.startTime - window.__bootT0 : null
     result.refreshes = roundTrips()
     result.complete = true
+    console.log(BOOT_DONE)
   }, 50)
 }
 
