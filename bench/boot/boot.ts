@@ -286,8 +286,10 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     `The platform's floor (\`floor.ts\`): fresh tabs of the same browser that run no Baton, ` +
       `timed from their script's start: a POST's round trip, the first Web Locks grant, the ` +
       `first IndexedDB open and read, and them in the order a lone tab bound to a device key ` +
-      `needs them, with and without the proof's ECDSA signature. What the lone tab's boot takes ` +
-      `beyond the last row is Baton's own work.`,
+      `needs them, with and without the proof's ECDSA signature; and the boot page itself, its ` +
+      `script evaluated and the client created but not started, asking for its first lock where ` +
+      `\`start()\` would. What the lone tab's boot takes beyond \`lock, idb, sign, fetch\` is ` +
+      `Baton's own work, and what a real page's script costs the lock's grant.`,
   )
   return {
     report: [table, '', floorTable(floor), '', ...notes].join('\n'),

@@ -15,11 +15,14 @@
  *   are there: whether the browser overlaps the two (a client could read the key speculatively
  *   and check it under the lock);
  * - `lock, idb, sign, fetch`: with the page's first ECDSA P-256 signature (the DPoP proof's)
- *   between the key and the request: everything a bound lone tab must do before its refresh.
+ *   between the key and the request: everything a bound lone tab must do before its refresh;
+ * - `lock, in the boot page (not started)`: the boot page itself, its script evaluated and the
+ *   client created, but `start()` never called; its first lock, asked for where `start()` asks.
  */
 import type { BrowserContext } from 'playwright-core'
 import { median, percentile } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
+import { FLOOR_DONE } from './pages/boot-done.js'
 
 /** The probes, by their query string, and the script each page runs. */
 const PROBES = {
@@ -31,7 +34,15 @@ const PROBES = {
   'lock, idb, sign, fetch': 'await lock(async () => { await sign(await key()); await ping() })',
 } as const
 
-export type FloorProbe = keyof typeof PROBES
+/**
+ * The one probe that is not an inline page: the boot page itself (`/boot?idle`), its bundle
+ * evaluated and the client created as for a lone tab, but not started; its first lock, asked for
+ * where `start()` asks for the refresh lock. The lone tab's grant minus this one is what Baton's
+ * start costs the lock; this one minus `lock` is what loading a real page's script costs it.
+ */
+const IDLE_PAGE = 'lock, in the boot page (not started)'
+
+export type FloorProbe = keyof typeof PROBES | typeof IDLE_PAGE
 
 const HELPERS =
   `const ping = () => fetch('/floor/ping', { method: 'POST' }).then((r) => r.arrayBuffer());` +
@@ -51,13 +62,10 @@ const HELPERS =
   `const sign = (pair) => crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' },` +
   ` pair.privateKey, new Uint8Array(256));`
 
-/** What a probe page logs once `floorMs` is set (waited for as the boot pages are). */
-const FLOOR_DONE = 'baton-floor-done'
-
 /** The page of `probe`: its script stamps its start, runs the probe, and reports the time. */
 export function floorPage(probe: string): string | null {
   if (!Object.hasOwn(PROBES, probe)) return null
-  const body = PROBES[probe as FloorProbe]
+  const body = PROBES[probe as keyof typeof PROBES]
   return (
     `<!doctype html><html><head><meta charset="utf-8"><title>floor</title>` +
     `<script type="module">const t0 = performance.now();${HELPERS}` +
@@ -83,16 +91,18 @@ export async function measureFloor(
     'lock, idb, fetch': [],
     'lock ∥ idb, fetch': [],
     'lock, idb, sign, fetch': [],
+    [IDLE_PAGE]: [],
   }
   for (let i = 0; i < warmup + samples; i++) {
-    for (const probe of Object.keys(PROBES) as FloorProbe[]) {
+    for (const probe of Object.keys(result) as FloorProbe[]) {
       const page = await context.newPage()
       try {
         const done = page.waitForEvent('console', {
           predicate: (message) => message.text() === FLOOR_DONE,
           timeout: 30_000,
         })
-        await page.goto(`${origin}/floor?${encodeURIComponent(probe)}`, { waitUntil: 'commit' })
+        const path = probe === IDLE_PAGE ? '/boot?idle' : `/floor?${encodeURIComponent(probe)}`
+        await page.goto(`${origin}${path}`, { waitUntil: 'commit' })
         await done
         const ms = await page.evaluate(() => (window as unknown as { floorMs: number }).floorMs)
         if (i >= warmup) result[probe].push(ms)
@@ -110,7 +120,7 @@ const round = (ms: number) => Math.round(ms * 10) / 10
 export function floorTable(result: FloorResult): string {
   return formatTable(
     ['at page start (no Baton)', 'p50 ms', 'p95 ms'],
-    (Object.keys(PROBES) as FloorProbe[]).map((probe) => [
+    (Object.keys(result) as FloorProbe[]).map((probe) => [
       probe,
       round(median(result[probe])),
       round(percentile(result[probe], 95)),

@@ -27,11 +27,15 @@ import { formatTable } from '../lib/table.js'
  * the issue's limit being 1.5 kB; `loginWithRedirect` and the provider's sign-out (#16),
  * `MfaRequiredError` with its second step (#17, ~350 B; the factor API and WebAuthn are the `/mfa`
  * and `/passkeys` subpaths, outside the core) and the per-tab presence marker (#18), +1,000 B:
- * 12,617 B. The budget is that plus ~1 %, so any growth from here fails the bench.
+ * 12,617 B. The budget was that plus ~1 %, so that any growth fails the bench. Raised by 50 B for
+ * #18's lone tab opening the device key's database while it waits for the refresh lock and keeping
+ * the connection for the read under it (+150 B, 12,766 B): the refresh goes out 2.6 ms sooner
+ * after the grant in Chromium (`pnpm bench boot`); opening and closing at once, in fewer bytes,
+ * saved nothing (the second open of a page is not faster than its first).
  */
-export const CORE_GZIP_BUDGET = 12_750
+export const CORE_GZIP_BUDGET = 12_800
 /** The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). */
-export const CORE_KY_GZIP_BUDGET = 17_450
+export const CORE_KY_GZIP_BUDGET = 17_500
 
 const ROOT = join(BENCH_DIR, '..')
 const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']

@@ -4,3 +4,6 @@
  * message instead of evaluating anything in the page while it boots (see `openMeasured`).
  */
 export const BOOT_DONE = 'baton-boot-done'
+
+/** What a floor probe page logs once its `floorMs` is set (`floor.ts`). */
+export const FLOOR_DONE = 'baton-floor-done'

@@ -11,7 +11,7 @@
  * when any script could first hold the token).
  */
 import { createSessionClient, type SessionStatus } from '@baton/client'
-import { BOOT_DONE } from './boot-done.js'
+import { BOOT_DONE, FLOOR_DONE } from './boot-done.js'
 
 /** One refresh round trip, ms. */
 export interface RoundTrip {
@@ -149,6 +149,13 @@ if (location.search === '?login') {
     if (!trip) throw new Error('no refresh was sent')
     return trip
   }
+} else if (location.search === '?idle') {
+  // A floor probe (`floor.ts`): this page as a lone tab loads it, client created, but not
+  // started: its first Web Locks grant, asked for where `start()` would ask for the refresh lock.
+  void navigator.locks.request('floor:idle', () => {
+    ;(window as unknown as { floorMs: number }).floorMs = performance.now() - window.__bootT0
+    console.log(FLOOR_DONE)
+  })
 } else {
   const unsubscribe = client.store.subscribe((state) => {
     if (state.status === 'loading') return

@@ -158,6 +158,8 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
     loginPasskey: (assertion: PasskeyAssertion) =>
       call('login/passkey', { assertion }) as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
+    /** Gets the refresh's proof ready to be made (its key store opened) while its lock is awaited. */
+    prepare: () => dpop?.prepare(),
     abort: () => lifetime.abort(),
   }
 }

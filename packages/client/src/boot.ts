@@ -35,6 +35,8 @@ export interface BootContext<TUser extends BaseUser> {
   post: (message: TabMessage<TUser>) => void
   /** Sends a sign-out this browser could not confirm again (`retry`). */
   signOut: (everywhere: boolean, retry: true) => Promise<void>
+  /** Gets what the refresh needs ready while its lock is on its way (the device key's store). */
+  prepare: () => void
   /** A coordinated refresh; with `gate`, the lock is asked for now, the refresh made if it opens. */
   refresh: (trigger: RefreshTrigger, stale: string | null, gate?: Promise<boolean>) => Promise<void>
   settle: () => void
@@ -85,6 +87,9 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
   const refreshAtOnce = () => {
     post({ type: 'hello' })
     const refreshing = context.refresh('start', null)
+    // Opened while the lock is on its way (asked for first: the two calls to the browser slow
+    // each other down), and read under it, where no other tab can be replacing the key.
+    context.prepare()
     booting = false
     return refreshing
   }

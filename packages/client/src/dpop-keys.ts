@@ -26,6 +26,12 @@
 export interface DpopKeyStore {
   load(): Promise<CryptoKeyPair | null>
   save(keys: CryptoKeyPair): Promise<void>
+  /**
+   * Optional: a `load()` is about to come (a tab starting with a session calls this before it
+   * waits for the cross-tab lock, and loads under it). A store whose first access is slow opens
+   * it here; it must not read the key yet, another tab may be replacing it until the lock is had.
+   */
+  prepare?(): void
 }
 
 /** @internal A new device key pair (ES256); the private half can sign and never be exported. */
@@ -43,38 +49,63 @@ const done = <R>(request: IDBRequest<R>) =>
     request.onerror = () => reject(request.error!)
   })
 
-/** Runs one request on a fresh connection, closed right after: a held one would block a delete. */
-async function withStore<R>(
-  database: string,
-  mode: IDBTransactionMode,
-  act: (store: IDBObjectStore) => IDBRequest<R>,
-): Promise<R> {
+/** A connection to the key database; another tab (or "clear site data") deleting it closes it. */
+async function connect(database: string): Promise<IDBDatabase> {
   const open = indexedDB.open(database, 1)
   open.onupgradeneeded = () => open.result.createObjectStore(STORE)
   const db = await done(open)
-  // Another tab (or "clear site data") deletes the database: let it, at once.
   db.onversionchange = () => db.close()
-  try {
-    return await done(act(db.transaction(STORE, mode).objectStore(STORE)))
-  } finally {
-    db.close()
-  }
+  return db
 }
 
 /**
  * @internal The default key store: the IndexedDB database `name` (the client's `channel`, so each
  * BFF of an origin has its own key), or `null` where there is no IndexedDB or no WebCrypto (the
- * session is then not bound, if the BFF allows that).
+ * session is then not bound, if the BFF allows that). Each request runs on a connection closed
+ * right after it (a held one would block a delete). `prepare()` opens the next one ahead: a page's
+ * first open takes about as long as the cross-tab lock a starting tab waits for, so it is made
+ * meanwhile (a second open after closing one is not faster: the connection is kept for the read).
+ * The key itself is still read under the lock, where no other tab can be replacing it.
  */
 export function indexedDbKeys(name: string): DpopKeyStore | null {
   if (typeof indexedDB === 'undefined' || !globalThis.crypto?.subtle) return null
+  /** The connection `prepare()` opened, until a request takes it. */
+  let prepared: Promise<IDBDatabase> | undefined
+  const withStore = async <R>(
+    mode: IDBTransactionMode,
+    act: (store: IDBObjectStore) => IDBRequest<R>,
+  ): Promise<R> => {
+    const ahead = prepared
+    prepared = undefined
+    let db = await (ahead ?? connect(name))
+    let transaction: IDBTransaction
+    try {
+      transaction = db.transaction(STORE, mode)
+    } catch (error) {
+      // Only a connection opened ahead can have been closed meanwhile (its database deleted).
+      if (!ahead) throw error
+      db = await connect(name)
+      transaction = db.transaction(STORE, mode)
+    }
+    try {
+      return await done(act(transaction.objectStore(STORE)))
+    } finally {
+      db.close()
+    }
+  }
+
   return {
     load: async () => {
-      const value = (await withStore(name, 'readonly', (store) => store.get(RECORD))) as
+      const value = (await withStore('readonly', (store) => store.get(RECORD))) as
         Partial<CryptoKeyPair> | undefined
       return value?.privateKey instanceof CryptoKey ? (value as CryptoKeyPair) : null
     },
-    save: async (keys) =>
-      void (await withStore(name, 'readwrite', (store) => store.put(keys, RECORD))),
+    save: async (keys) => void (await withStore('readwrite', (store) => store.put(keys, RECORD))),
+    prepare() {
+      // Kept until a request takes it (a deletion closes it meanwhile); a failed open is the
+      // failure of that request.
+      prepared ??= connect(name)
+      prepared.catch(() => {})
+    },
   }
 }

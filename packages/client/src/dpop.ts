@@ -84,6 +84,15 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
   }
 
   return {
+    /** Tells the key store a read is about to come (`DpopKeyStore.prepare`); never throws. */
+    prepare() {
+      try {
+        store.prepare?.()
+      } catch {
+        // An adapter's warm-up is an optimisation: its load() says whether the store works.
+      }
+    },
+
     /**
      * The proof of a call that uses the refresh cookie. `login` makes a new key first (rotation);
      * the other calls sign with the stored key; when it is gone, with a new one if `create`, else

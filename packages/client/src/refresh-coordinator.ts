@@ -168,6 +168,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     connect: () => (tab = connectTab(config, { onMessage, onWake })),
     post,
     signOut,
+    prepare: auth.prepare,
     refresh,
     settle,
     destroyed: () => destroyed,

@@ -74,6 +74,93 @@ describe('a lone tab', () => {
     ])
   })
 
+  it('opens its key store while the refresh lock is on its way, and reads the key only under it', async () => {
+    await closedSession()
+    const steps: string[] = []
+    const lock = env.browser.locks.adapter(true)
+    // Granted after the request returns, as Web Locks always are (never in the same task).
+    const watched: LockAdapter = Object.assign(
+      async (name: string, timeoutMs: number, fn: () => Promise<unknown>) => {
+        await Promise.resolve()
+        return lock(name, timeoutMs, () => {
+          if (name.endsWith(':refresh')) steps.push('refresh lock')
+          return fn()
+        })
+      },
+      { hold: lock.hold, query: lock.query },
+    ) as LockAdapter
+    const tab = env.browser.open(
+      {
+        adapters: {
+          lock: watched,
+          dpopKeys: () => ({
+            prepare: () => void steps.push('prepare'),
+            load: () => (steps.push('load'), Promise.resolve(null)),
+            save: () => Promise.resolve(),
+          }),
+        },
+      },
+      { document: true },
+    )
+    await tab.client.start()
+    expect(status(tab)).toBe('authenticated')
+    expect(steps).toEqual(['prepare', 'refresh lock', 'load'])
+  })
+
+  it('says it is refreshing (listed, and on the channel) before its refresh request goes out', async () => {
+    await closedSession()
+    const posted: string[] = []
+    let atRequest: { posted: string[]; listed: number } | undefined
+    const tab = env.browser.open(
+      {
+        fetch: (input, init) => {
+          const url =
+            input instanceof Request ? input.url : input instanceof URL ? input.href : input
+          if (url.endsWith('/auth/refresh'))
+            atRequest ??= { posted: [...posted], listed: listed().length }
+          return env.browser.fetch(input, init)
+        },
+        adapters: {
+          channel: (name) => {
+            const channel = env.browser.bus.open(name)
+            return {
+              ...channel,
+              post: (message) => {
+                posted.push((message as { type: string }).type)
+                channel.post(message)
+              },
+            }
+          },
+        },
+      },
+      { document: true },
+    )
+    await tab.client.start()
+    expect(atRequest).toEqual({ posted: ['hello', 'refreshing'], listed: 1 })
+  })
+
+  it('a key store whose prepare() throws still loads and signs the tab in', async () => {
+    await closedSession()
+    const loads = vi.fn(() => Promise.resolve(null))
+    const tab = env.browser.open(
+      {
+        adapters: {
+          dpopKeys: () => ({
+            prepare: () => {
+              throw new Error('storage disabled')
+            },
+            load: loads,
+            save: () => Promise.resolve(),
+          }),
+        },
+      },
+      { document: true },
+    )
+    await tab.client.start()
+    expect(status(tab)).toBe('authenticated')
+    expect(loads).toHaveBeenCalledTimes(1)
+  })
+
   it('is listed and holds its lock while it has a session, and neither after sign-out or destroy', async () => {
     const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
     expect(holders()).toBe(1)
