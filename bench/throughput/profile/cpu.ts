@@ -41,7 +41,13 @@ const servers: Array<{ child: ReturnType<typeof spawnTracked>; port: number; pid
 try {
   for (const [i, stack] of stacks.entries()) {
     const file = given ? given[i]![1] : bundles.files[stack]!
-    const child = spawnTracked('taskset', ['-c', '0', process.execPath, file], {
+    // `CPU_PROFILE_DIR=/tmp/p`: each server also writes a V8 CPU profile there (`<stack>.cpuprofile`,
+    // for `profile/summarise.ts`) when it exits; it slows the servers alike.
+    const profile = process.env.CPU_PROFILE_DIR
+    const flags = profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${stack}.cpuprofile`]
+      : []
+    const child = spawnTracked('taskset', ['-c', '0', process.execPath, ...flags, file], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BENCH_STORE: 'memory', NODE_ENV: 'production' },
     })

@@ -7,12 +7,14 @@
  * Adding or removing a factor is sensitive: it needs a recent proof (`freshAuthMaxAge`).
  * @internal
  */
-import { Hono, type Context } from 'hono'
-import type { RequireAuthVariables } from '../env.js'
+import { Hono } from 'hono'
 import { BffError } from '../errors.js'
 import { ownTokenCheck } from '../middleware/bff-require-auth.js'
-import { checkStepUp } from '../step-up/challenge.js'
-import type { StoredSession } from '../stores/types.js'
+import {
+  freshAuthCheck,
+  requireLiveSession,
+  type LiveSessionEnv,
+} from '../middleware/live-session.js'
 import { accountName, factorSummary, MAX_FACTORS } from './factors.js'
 import { assertionOptions, registrationOptions, verifyRegistration } from './passkeys.js'
 import { readFactorAnswer } from './proofs.js'
@@ -20,10 +22,6 @@ import { invalidRequest, noStore, readObject, type MfaRouteDeps } from './route-
 import { randomId } from './secrets.js'
 
 const MAX_LABEL = 64
-
-interface FactorsEnv {
-  Variables: RequireAuthVariables & { session: StoredSession }
-}
 
 function readLabel(body: Record<string, unknown>, fallback: string): string {
   const { label } = body
@@ -36,30 +34,11 @@ function readLabel(body: Record<string, unknown>, fallback: string): string {
 
 /** @internal */
 export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }: MfaRouteDeps) {
-  const fresh =
-    config.sessionPolicy.freshAuthMaxAgeMs === null
-      ? null
-      : { maxAgeMs: config.sessionPolicy.freshAuthMaxAgeMs, acr: null }
+  const requireFreshAuth = freshAuthCheck(config)
 
-  const requireFreshAuth = (c: Context<FactorsEnv>) => {
-    if (!fresh) return
-    const { authTime, acr } = c.var.session
-    checkStepUp(fresh, { authTime, acr }, config.now())
-  }
-
-  return new Hono<FactorsEnv>()
-    .use('/factors/*', perIp, ownTokenCheck(config))
+  return new Hono<LiveSessionEnv>()
+    .use('/factors/*', perIp, ownTokenCheck(config), requireLiveSession(sessions))
     .use('/reauthenticate/passkey/options', perIp, ownTokenCheck(config))
-    .use('/factors/*', async (c, next) => {
-      const session = await sessions.liveSession(c.var.sessionId)
-      if (!session) {
-        throw new BffError(401, 'invalid_token', 'The session of this token has ended.', {
-          headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-        })
-      }
-      c.set('session', session)
-      await next()
-    })
     .get('/factors', async (c) => {
       noStore(c)
       return c.json(await mfa.list(c.var.userId))

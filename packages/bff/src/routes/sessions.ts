@@ -6,54 +6,30 @@
  * that demands a step-up counts at once, not only from the next refresh.
  */
 import type { SessionListBody } from '@baton/protocol'
-import { Hono, type Context } from 'hono'
-import type { RequireAuthVariables } from '../env.js'
+import { Hono } from 'hono'
 import { BffError, NO_SNIFF } from '../errors.js'
 import { ownTokenCheck } from '../middleware/bff-require-auth.js'
+import {
+  freshAuthCheck,
+  requireLiveSession,
+  type LiveSessionEnv,
+} from '../middleware/live-session.js'
 import type { BffConfig } from '../options.js'
 import { requestMeta } from '../request-meta.js'
 import type { SessionService } from '../session-service.js'
-import { checkStepUp, type StepUpRequirement } from '../step-up/challenge.js'
-import type { StoredSession } from '../stores/types.js'
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
-
-/** The session routes' variables: `requireAuth`'s, and the live session of the token. */
-interface SessionsEnv {
-  Variables: RequireAuthVariables & { session: StoredSession }
-}
 
 /** @internal */
 export function sessionRoutes(config: BffConfig, sessions: SessionService) {
   const notFound = () => new BffError(404, 'not_found', 'No such session of yours.')
-  const fresh: StepUpRequirement | null =
-    config.sessionPolicy.freshAuthMaxAgeMs === null
-      ? null
-      : { maxAgeMs: config.sessionPolicy.freshAuthMaxAgeMs, acr: null }
-
   /** Ending other sessions is sensitive: it must follow a recent proof of credentials. */
-  const requireFreshAuth = (c: Context<SessionsEnv>) => {
-    if (!fresh) return
-    const { authTime, acr } = c.var.session
-    checkStepUp(fresh, { authTime, acr }, config.now())
-  }
+  const requireFreshAuth = freshAuthCheck(config)
 
   return (
-    new Hono<SessionsEnv>()
+    new Hono<LiveSessionEnv>()
       // Hono's '/sessions/*' also matches '/sessions' itself.
-      .use('/sessions/*', ownTokenCheck(config))
-      .use('/sessions/*', async (c, next) => {
-        // A valid signature is not enough here: the BFF owns the store, so it can refuse a token
-        // whose session has already ended instead of waiting for `exp`.
-        const session = await sessions.liveSession(c.var.sessionId)
-        if (!session) {
-          throw new BffError(401, 'invalid_token', 'The session of this token has ended.', {
-            headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-          })
-        }
-        c.set('session', session)
-        await next()
-      })
+      .use('/sessions/*', ownTokenCheck(config), requireLiveSession(sessions))
       .get('/sessions', async (c) => {
         c.header('cache-control', 'no-store')
         c.header(...NO_SNIFF)
