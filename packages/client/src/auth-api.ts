@@ -123,7 +123,7 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
       return failure
     }
     const grant = parseGrant<TUser>(body, config.now())
-    if (grant) dpop?.observeToken(grant.accessToken, grant.issuedAt)
+    if (grant) dpop?.observeToken(grant.accessToken, grant.issuedAt, true)
     if (grant) return { kind: 'granted', grant }
     return {
       kind: 'network',

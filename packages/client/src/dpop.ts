@@ -130,9 +130,13 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
     /**
      * Learns the server's clock from a token received at `receivedAt` (its `iat`), so `iat` of
      * the proofs is right on a device whose clock is off (RFC 9449 §11.1 leaves the window to the
-     * server; Baton's is tight).
+     * server; Baton's is tight). `own`: the answer to this tab's own cookie call, so the token is
+     * bound to the key that just signed that call (under the cross-tab lock: no tab replaced it
+     * meanwhile), and its API proofs need no new read of the key (a call to the browser that
+     * would wait behind the page's render of the new status).
      */
-    observeToken(accessToken: string, receivedAt: number) {
+    observeToken(accessToken: string, receivedAt: number, own = false) {
+      if (own && key) keyFor = accessToken
       const iat = payloadOf(accessToken)?.iat
       if (typeof iat !== 'number' || !Number.isFinite(iat)) return
       const seen = iat * 1000 - receivedAt

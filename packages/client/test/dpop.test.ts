@@ -86,6 +86,39 @@ describe('a bound session', () => {
     expect(sent(env.server, '/auth/refresh', from).map((r) => r.status)).toEqual([200])
   })
 
+  it("reads the key once per token it did not get itself: its own sign-in's and refresh's tokens need no read", async () => {
+    let loads = 0
+    const keys = env.browser.deviceKeys
+    const counted = {
+      adapters: {
+        dpopKeys: (name: string) => ({
+          load: () => (loads++, Promise.resolve(keys.get(name) ?? null)),
+          save: (pair: CryptoKeyPair) => Promise.resolve(void keys.set(name, pair)),
+        }),
+      },
+    }
+    const [a, b] = await signedInTabs(env.browser, 2, counted)
+    const api = (tab: typeof a) => run(tab!.api.get('me').json())
+    loads = 0
+    // The sign-in's token is bound to the key the sign-in made and signed with.
+    await api(a)
+    expect(loads).toBe(0)
+    // A refresh reads the key under the lock, signs with it, and its token is bound to it.
+    a!.client.invalidateAccessToken()
+    await api(a)
+    expect(loads).toBe(1)
+    await api(a)
+    expect(loads).toBe(1)
+    // A token another tab brought may come with another key (a sign-in there): read again, once.
+    await api(b)
+    expect(loads).toBe(2)
+    await api(b)
+    expect(loads).toBe(2)
+    expect(env.server.dpop.filter((r) => r.path === '/api/me').map((r) => r.status)).toEqual([
+      200, 200, 200, 200, 200,
+    ])
+  })
+
   it('a new sign-in makes a new key (rotation); logout is signed with the current one', async () => {
     const [tab] = await signedInTabs(env.browser, 1, {}, { dpop: true })
     const first = env.browser.deviceKeys.get(env.browser.channel)
