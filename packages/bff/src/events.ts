@@ -4,8 +4,8 @@
  * event, so reuse alarms (true theft or a false alarm from a lost response) can be counted.
  */
 import type { ErrorCode } from '@baton/protocol'
-import type { OidcErrorCode } from './oidc/error-codes.js'
-import type { RateLimitedRoute } from './rate-limit/options.js'
+import type { OidcLoginFailedEvent, ProviderLogoutEvent } from './oidc/events.js'
+import type { RateLimitedEvent } from './rate-limit/events.js'
 import type { AnomalyAction, AnomalySignal } from './anomaly/types.js'
 import type {
   FactorAddedEvent,
@@ -15,7 +15,8 @@ import type {
 } from './mfa/events.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 
-interface EventBase {
+/** @internal The fields of every event: when, and the request's client. */
+export interface EventBase {
   /** Epoch ms. */
   at: number
   ip: string | null
@@ -274,47 +275,6 @@ export type BffEvent =
   | FactorRemovedEvent
   | MfaChallengedEvent
   | MfaFailedEvent
-
-/**
- * A sign-in through the OpenID provider (`@baton/bff/oidc`) failed and the browser was sent to the
- * app's `errorPath` with `oidc_error=<code>`: the user cancelled, a forged or replayed callback, an
- * ID token that failed validation, a provider that could not be reached…
- */
-export interface OidcLoginFailedEvent extends EventBase {
-  type: 'oidc_login_failed'
-  /** The `oidc_error` code the browser was sent with. */
-  code: OidcErrorCode
-}
-
-/**
- * The OpenID provider ended its session and told the BFF (Back-Channel Logout 1.0,
- * `POST {base}/oidc/backchannel-logout`, `@baton/bff/oidc`): the Baton sessions signed in through
- * it were revoked, each also reported as `revoked` with reason `provider_logout`. `sid` and `sub`
- * are the logout token's (the provider's session and user ids); `sessionIds` is empty when no
- * session of theirs was live. `ip` and `userAgent` are the provider's request's.
- */
-export interface ProviderLogoutEvent extends EventBase {
-  type: 'provider_logout'
-  sid: string | null
-  sub: string | null
-  /** The Baton sessions this logout revoked. */
-  sessionIds: string[]
-}
-
-/**
- * A request was refused with `429 rate_limited` (see `RateLimitOptions`). `key` says which budget
- * was spent: the client IP's for `route`, the username's from this network (the progressive
- * delay), or the cap on concurrent `authenticate` calls. Never carries the password.
- */
-export interface RateLimitedEvent extends EventBase {
-  type: 'rate_limited'
-  route: RateLimitedRoute
-  key: 'ip' | 'username' | 'concurrency'
-  /** Seconds until the request may be tried again (the `Retry-After` header). */
-  retryAfter: number
-  /** The username tried, once the body was read (`key` `username` and `concurrency`); else `null`. */
-  username: string | null
-}
 
 /** The `type` of a {@link BffEvent}. */
 export type BffEventType = BffEvent['type']

@@ -9,16 +9,10 @@ export type { AdminRevocationReason, AdminSessionInfo, SessionAdmin } from './ad
 export type { SessionLimitAction, SessionPolicyOptions } from './session-policy-options.js'
 export { StepUpRequiredError } from './step-up/challenge.js'
 export type { StepUpOptions, StepUpRequirement } from './step-up/challenge.js'
-export type {
-  Authenticate,
-  BffOptions,
-  Credentials,
-  RefreshCookieOptions,
-  RefreshCookieScope,
-  SessionInfo,
-} from './options.js'
+export type { Authenticate, BffOptions, Credentials, SessionInfo } from './options.js'
+export type { RefreshCookieOptions, RefreshCookieScope } from './cookie-options.js'
 export { requireAuth } from './middleware/require-auth.js'
-export type { RequireAuthOptions } from './middleware/require-auth.js'
+export type { RequireAuthOptions } from './middleware/require-auth-options.js'
 export type { BffRequireAuthOptions } from './middleware/bff-require-auth.js'
 export type { BffEnv, RequireAuthVariables } from './env.js'
 export { BffError, isBffError, storeUnavailable } from './errors.js'
@@ -55,10 +49,9 @@ export type {
   ReauthenticateFailedEvent,
   SessionLimitEvent,
   RevokedAllEvent,
-  RateLimitedEvent,
-  OidcLoginFailedEvent,
-  ProviderLogoutEvent,
 } from './events.js'
+export type { OidcLoginFailedEvent, ProviderLogoutEvent } from './oidc/events.js'
+export type { RateLimitedEvent } from './rate-limit/events.js'
 export { RateLimitedError } from './rate-limit/limits.js'
 export type {
   AuthenticateConcurrency,

@@ -8,7 +8,8 @@ import type { MiddlewareHandler } from 'hono'
 import type { RequireAuthVariables } from '../env.js'
 import type { BffConfig } from '../options.js'
 import type { RequireAuthDpop } from '../dpop/options.js'
-import { requireAuth, type RequireAuthOptions } from './require-auth.js'
+import { requireAuth } from './require-auth.js'
+import type { RequireAuthOptions } from './require-auth-options.js'
 
 /**
  * Options of `bff.requireAuth()`: those of {@link RequireAuthOptions} the BFF cannot know.
