@@ -62,17 +62,14 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
 
     const refreshId = newId()
     localRefreshId = refreshId
-    // Activity from now on is news for the next refresh, not for this one.
-    const activity = session.active
-    session.active = false
-    // Started first: the device key's read and the proof's signature are calls to the browser,
-    // which answer while this tab says what it is doing (the request goes out after both).
-    const answer = auth.refresh(activity)
     // Said before the announcement: a tab starting now finds this one and asks it.
     context.tab()?.presence.set(true)
     post({ type: 'refreshing', refreshId })
     emit({ type: 'refresh_start', source: 'local', trigger })
-    const outcome = await answer
+    // Activity from now on is news for the next refresh, not for this one.
+    const activity = session.active
+    session.active = false
+    const outcome = await auth.refresh(activity)
     localRefreshId = null
     if (context.destroyed()) return
     if (outcome.kind === 'granted') {

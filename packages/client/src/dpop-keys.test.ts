@@ -94,5 +94,8 @@ describe('indexedDbKeys', () => {
     const pair = await generateKeyPair()
     await store.save(pair)
     expect((await store.load())?.privateKey).toBeInstanceOf(CryptoKey)
+    // The connection opened ahead (closed by the deletion) and every one opened since are closed.
+    expect(opened.every((connection) => connection.closed)).toBe(true)
+    expect(opened).toHaveLength(5)
   })
 })

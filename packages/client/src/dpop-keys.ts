@@ -78,16 +78,16 @@ export function indexedDbKeys(name: string): DpopKeyStore | null {
     const ahead = prepared
     prepared = undefined
     let db = await (ahead ?? connect(name))
-    let transaction: IDBTransaction
     try {
-      transaction = db.transaction(STORE, mode)
-    } catch (error) {
-      // Only a connection opened ahead can have been closed meanwhile (its database deleted).
-      if (!ahead) throw error
-      db = await connect(name)
-      transaction = db.transaction(STORE, mode)
-    }
-    try {
+      let transaction: IDBTransaction
+      try {
+        transaction = db.transaction(STORE, mode)
+      } catch (error) {
+        // Only a connection opened ahead can have been closed meanwhile (its database deleted).
+        if (!ahead) throw error
+        db = await connect(name)
+        transaction = db.transaction(STORE, mode)
+      }
       return await done(act(transaction.objectStore(STORE)))
     } finally {
       db.close()
@@ -104,8 +104,7 @@ export function indexedDbKeys(name: string): DpopKeyStore | null {
     prepare() {
       // Kept until a request takes it (a deletion closes it meanwhile); a failed open is the
       // failure of that request.
-      prepared ??= connect(name)
-      prepared.catch(() => {})
+      ;(prepared ??= connect(name)).catch(() => {})
     },
   }
 }

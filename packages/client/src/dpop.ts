@@ -46,6 +46,8 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
   let key: DeviceKey | null = null
   /** The token API proofs were last made for: a new one may be bound to a key made since. */
   let keyFor: string | null = null
+  /** The key that signed this tab's last cookie call (its proof), if it had one. */
+  let signedWith: DeviceKey | null = null
   /** Server clock minus this device's, in ms, as far as the last token or answer showed. */
   let offset = 0
   const nonces = new Map<string, string>()
@@ -110,6 +112,7 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
         (route === 'login' ? null : await stored()) ??
         (route === 'login' || create ? await fresh() : null)
       const bound = accessToken !== undefined && boundTo(accessToken) !== null
+      signedWith = signer
       return signer && sign(signer, 'POST', url, bound ? accessToken : undefined)
     },
 
@@ -130,13 +133,16 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
     /**
      * Learns the server's clock from a token received at `receivedAt` (its `iat`), so `iat` of
      * the proofs is right on a device whose clock is off (RFC 9449 §11.1 leaves the window to the
-     * server; Baton's is tight). `own`: the answer to this tab's own cookie call, so the token is
-     * bound to the key that just signed that call (under the cross-tab lock: no tab replaced it
-     * meanwhile), and its API proofs need no new read of the key (a call to the browser that
-     * would wait behind the page's render of the new status).
+     * server; Baton's is tight). `mine`: the answer to this tab's own cookie call, so the token is
+     * bound to the key that signed that call's proof (not to what another read of the store found
+     * meanwhile), and its API proofs sign with that key with no new read of the store (a call to
+     * the browser that would wait behind the page's render of the new status).
      */
-    observeToken(accessToken: string, receivedAt: number, own = false) {
-      if (own && key) keyFor = accessToken
+    observeToken(accessToken: string, receivedAt: number, mine = false) {
+      if (mine && signedWith) {
+        key = signedWith
+        keyFor = accessToken
+      }
       const iat = payloadOf(accessToken)?.iat
       if (typeof iat !== 'number' || !Number.isFinite(iat)) return
       const seen = iat * 1000 - receivedAt

@@ -81,6 +81,7 @@ describe('a lone tab', () => {
     // Granted after the request returns, as Web Locks always are (never in the same task).
     const watched: LockAdapter = Object.assign(
       async (name: string, timeoutMs: number, fn: () => Promise<unknown>) => {
+        if (name.endsWith(':refresh')) steps.push('refresh lock asked for')
         await Promise.resolve()
         return lock(name, timeoutMs, () => {
           if (name.endsWith(':refresh')) steps.push('refresh lock')
@@ -104,7 +105,7 @@ describe('a lone tab', () => {
     )
     await tab.client.start()
     expect(status(tab)).toBe('authenticated')
-    expect(steps).toEqual(['prepare', 'refresh lock', 'load'])
+    expect(steps).toEqual(['refresh lock asked for', 'prepare', 'refresh lock', 'load'])
   })
 
   it('says it is refreshing (listed, and on the channel) before its refresh request goes out', async () => {
