@@ -6,6 +6,7 @@ import { NO_REQUEST } from './events.js'
 import type { BffConfig } from './options.js'
 import { epochAfter } from './revocation-epoch.js'
 import type { Devices } from './session-devices.js'
+import { sessionInfo } from './session-info.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
@@ -105,16 +106,9 @@ export function createSessionAdmin(
         throw new TypeError('admin.listUserSessions: userId must be a non-empty string')
       }
       const sessions = await devices.liveSessionsOf(userId, config.now())
+      // What `validateSession` sees, and how the user signed in: never the token material.
       return sessions.map((s) => ({
-        id: s.id,
-        userId: s.userId,
-        user: s.user,
-        createdAt: s.createdAt,
-        lastUsedAt: s.lastUsedAt,
-        expiresAt: s.expiresAt,
-        idleExpiresAt: s.idleExpiresAt,
-        userAgent: s.userAgent,
-        ip: s.ip,
+        ...sessionInfo(s),
         authTime: s.authTime,
         amr: s.amr,
         acr: s.acr,
