@@ -78,6 +78,44 @@ describe('indexedDbKeys', () => {
     ])
   })
 
+  it('a save takes the connection opened ahead as a read would, and closes it', async () => {
+    const store = indexedDbKeys('keys-e')!
+    phase = 'prepare'
+    store.prepare!()
+    await settled()
+    phase = 'use'
+    await store.save(await generateKeyPair())
+    expect(opened).toEqual([{ at: 'prepare', closed: true }])
+    expect((await store.load())?.privateKey).toBeInstanceOf(CryptoKey)
+    expect(opened).toEqual([
+      { at: 'prepare', closed: true },
+      { at: 'use', closed: true },
+    ])
+  })
+
+  it('an open made ahead that failed fails the read that takes it, and the next read opens anew', async () => {
+    const store = indexedDbKeys('keys-f')!
+    const open = indexedDB.open.bind(indexedDB)
+    let refuse = true
+    vi.stubGlobal('indexedDB', {
+      ...indexedDB,
+      open: (name: string, version?: number) => {
+        if (!refuse) return open(name, version)
+        // What a browser with storage disabled answers.
+        const request = {} as IDBOpenDBRequest
+        setTimeout(() => {
+          Object.assign(request, { error: new DOMException('disabled', 'UnknownError') })
+          request.onerror?.(new Event('error'))
+        })
+        return request
+      },
+    })
+    store.prepare!()
+    await expect(store.load()).rejects.toThrow('disabled')
+    refuse = false
+    expect(await store.load()).toBeNull()
+  })
+
   it('reads on a new connection when the one opened ahead was closed by a deletion', async () => {
     const store = indexedDbKeys('keys-c')!
     await store.save(await generateKeyPair())
