@@ -10,7 +10,7 @@ import type { RequireAuthVariables } from '../env.js'
 import { BffError } from '../errors.js'
 import type { BffConfig } from '../options.js'
 import type { SessionService } from '../session-service.js'
-import { checkStepUp } from '../step-up/challenge.js'
+import { checkStepUp, type StepUpRequirement } from '../step-up/challenge.js'
 import type { StoredSession } from '../stores/types.js'
 
 /** @internal The variables of a live session's route: `requireAuth`'s, and the session. */
@@ -43,9 +43,10 @@ export const requireLiveSession = (sessions: Pick<SessionService, 'liveSession'>
  */
 export function freshAuthCheck(config: Pick<BffConfig, 'sessionPolicy' | 'now'>) {
   const maxAgeMs = config.sessionPolicy.freshAuthMaxAgeMs
+  const requirement: StepUpRequirement | null = maxAgeMs === null ? null : { maxAgeMs, acr: null }
   return (c: Context<LiveSessionEnv>): void => {
-    if (maxAgeMs === null) return
+    if (!requirement) return
     const { authTime, acr } = c.var.session
-    checkStepUp({ maxAgeMs, acr: null }, { authTime, acr }, config.now())
+    checkStepUp(requirement, { authTime, acr }, config.now())
   }
 }
