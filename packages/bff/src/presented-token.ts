@@ -27,9 +27,9 @@ export interface PresentedToken {
 const NO_SESSION_KEY = 'A'.repeat(43)
 
 /** @internal The cookie as a token and its hash, or `null` when it cannot be one of ours. */
-export async function presentToken(cookie: string | undefined): Promise<PresentedToken | null> {
+export function presentToken(cookie: string | undefined): PresentedToken | null {
   const token = parseRefreshToken(cookie)
-  return token ? { token, hash: await hashRefreshToken(token.raw) } : null
+  return token ? { token, hash: hashRefreshToken(token.raw) } : null
 }
 
 /**
@@ -42,10 +42,10 @@ export async function findFamily(
 ): Promise<StoredSession | null> {
   const session = await guardStore(() => store.get(presented.token.sessionId))
   if (!session) {
-    await isAuthentic(presented.token, NO_SESSION_KEY)
+    isAuthentic(presented.token, NO_SESSION_KEY)
     return null
   }
   // A hash match proves the token is ours; only a stranger needs the (costlier) MAC check.
   const known = presented.hash === session.tokenHash || presented.hash === session.previousTokenHash
-  return known || (await isAuthentic(presented.token, session.tokenKey)) ? session : null
+  return known || isAuthentic(presented.token, session.tokenKey) ? session : null
 }

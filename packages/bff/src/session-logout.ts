@@ -75,7 +75,7 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
       /** The request's DPoP proof: a bound session is only ended by its own key's holder. */
       proof?: LazyProof,
     ) {
-      const presented = await presentToken(cookie)
+      const presented = presentToken(cookie)
       if (!presented) return
       let session: StoredSession | null = null
       try {
@@ -113,7 +113,7 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
      * `logout_failed` when that session is live or the store cannot say; never throws.
      */
     async reportLogoutFailure(cookie: string | undefined, error: unknown, meta: RequestMeta) {
-      const presented = await presentToken(cookie)
+      const presented = presentToken(cookie)
       if (!presented) return
       let userId: string | null = null
       try {

@@ -80,17 +80,17 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
     now: number,
     stepUp: boolean,
   ): Promise<Issued | null> => {
-    const successor = await mintRefreshToken(session.id, session.tokenKey)
+    const successor = mintRefreshToken(session.id, session.tokenKey)
     const generation = session.generation + 1
     // Keep-alive is not activity (ASVS 7.3.1): a tab refreshing in the background must not hold
     // an abandoned session open, so only a refresh the user's activity asked for moves this.
     const idleExpiresAt = request.activity ? now + config.idleTimeoutMs : session.idleExpiresAt
     const { meta } = request
     const rotation: SessionRotation = {
-      tokenHash: await hashRefreshToken(successor),
+      tokenHash: hashRefreshToken(successor),
       previousTokenHash: presented.hash,
       rotatedAt: now,
-      sealedSuccessor: await sealSuccessor(presented.token, successor),
+      sealedSuccessor: sealSuccessor(presented.token, successor),
       generation,
       lastUsedAt: now,
       idleExpiresAt,
@@ -141,7 +141,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
    * in: a browser holds one session. A rotated-out token is reuse, as on every cookie route.
    */
   const endPresented = async (cookie: string | undefined, meta: RequestMeta) => {
-    const presented = await presentToken(cookie)
+    const presented = presentToken(cookie)
     if (!presented) return
     const session = await findFamily(store, presented)
     if (!session) return
@@ -185,7 +185,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
       const now = config.now()
       const id = newSessionId()
       const tokenKey = newTokenKey()
-      const refreshToken = await mintRefreshToken(id, tokenKey)
+      const refreshToken = mintRefreshToken(id, tokenKey)
       const session: StoredSession = {
         id,
         userId: user.id,
@@ -197,7 +197,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
         userAgent: meta.userAgent,
         ip: meta.ip,
         tokenKey,
-        tokenHash: await hashRefreshToken(refreshToken),
+        tokenHash: hashRefreshToken(refreshToken),
         previousTokenHash: null,
         rotatedAt: null,
         sealedSuccessor: null,
@@ -220,7 +220,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
     async refresh(request: RefreshRequest): Promise<Issued> {
       const { cookie, meta } = request
       if (cookie === undefined || cookie === '') throw noCookie()
-      const presented = await presentToken(cookie)
+      const presented = presentToken(cookie)
       if (!presented) throw invalidCookie()
       let checked = false
       // Checked once per request: a lost compare-and-set must not count or report it twice.
@@ -265,7 +265,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
           case 'grace_duplicate': {
             // The successor already minted, so the family never splits; one that does not unmask
             // to the current hash was not sealed for this token, which makes it a reuse.
-            const successor = await openSuccessor(
+            const successor = openSuccessor(
               presented.token,
               session.sealedSuccessor!,
               session.tokenHash,

@@ -74,13 +74,13 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
       case 'current':
         return { session, presented }
       case 'grace_duplicate': {
-        const successor = await openSuccessor(
+        const successor = openSuccessor(
           presented.token,
           session.sealedSuccessor!,
           session.tokenHash,
         )
         if (!successor) throw await revoker.reuse(session, meta, now)
-        return { session, presented: (await presentToken(successor))! }
+        return { session, presented: presentToken(successor)! }
       }
     }
   }
@@ -92,7 +92,7 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
      */
     async target(request: StepUpRequest): Promise<StepUpTarget> {
       if (request.cookie === undefined || request.cookie === '') throw noCookie()
-      const presented = await presentToken(request.cookie)
+      const presented = presentToken(request.cookie)
       if (!presented || presented.token.sessionId !== request.tokenSessionId) {
         throw invalidCookie()
       }
@@ -111,12 +111,12 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
       let { session, presented } = target
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
         const now = config.now()
-        const successor = await mintRefreshToken(session.id, session.tokenKey)
+        const successor = mintRefreshToken(session.id, session.tokenKey)
         const rotation = {
-          tokenHash: await hashRefreshToken(successor),
+          tokenHash: hashRefreshToken(successor),
           previousTokenHash: presented.hash,
           rotatedAt: now,
-          sealedSuccessor: await sealSuccessor(presented.token, successor),
+          sealedSuccessor: sealSuccessor(presented.token, successor),
           generation: session.generation + 1,
           lastUsedAt: now,
           // Typing a password is activity if anything is (ASVS 7.3.1).

@@ -241,7 +241,7 @@ describe.each(backends)('three BFF instances sharing one $name', (backend) => {
       // Exactly one valid refresh token: the store's current hash is that cookie's, one rotation on.
       const session = await inspect.get(sessionId)
       expect(session).toMatchObject({
-        tokenHash: await hashRefreshToken(cookie!),
+        tokenHash: hashRefreshToken(cookie!),
         generation: 1,
         revokedAt: null,
       })

@@ -30,40 +30,40 @@ async function sealWhole(predecessor: ParsedRefreshToken, successor: string): Pr
   const info = new Uint8Array(label.length + 16)
   info.set(label, 0)
   info.set(predecessor.bytes.subarray(0, 16), label.length)
-  const mask = await primitives.hmacSha512(secret, info)
+  const mask = primitives.hmacSha512(secret, info)
   return base64url.encode(base64url.decode(successor).map((byte, i) => byte ^ mask[i]!))
 }
 
 async function family() {
   const id = newSessionId()
   const key = newTokenKey()
-  const predecessor = parseRefreshToken(await mintRefreshToken(id, key))!
-  const successor = await mintRefreshToken(id, key)
-  return { predecessor, successor, hash: await hashRefreshToken(successor) }
+  const predecessor = parseRefreshToken(mintRefreshToken(id, key))!
+  const successor = mintRefreshToken(id, key)
+  return { predecessor, successor, hash: hashRefreshToken(successor) }
 }
 
 describe('the sealed successor', () => {
   it('is 64 base64url characters and opens to the successor', async () => {
     const { predecessor, successor, hash } = await family()
-    const sealed = await sealSuccessor(predecessor, successor)
+    const sealed = sealSuccessor(predecessor, successor)
     expect(sealed).toMatch(/^[A-Za-z0-9_-]{64}$/)
-    expect(await openSuccessor(predecessor, sealed, hash)).toBe(successor)
+    expect(openSuccessor(predecessor, sealed, hash)).toBe(successor)
   })
 
   it('opens a successor sealed whole, as records written before the short form hold it', async () => {
     const { predecessor, successor, hash } = await family()
     const old = await sealWhole(predecessor, successor)
     expect(old).toHaveLength(86)
-    expect(await openSuccessor(predecessor, old, hash)).toBe(successor)
+    expect(openSuccessor(predecessor, old, hash)).toBe(successor)
   })
 
   it('opens neither form with another predecessor, nor a seal of another length', async () => {
     const { predecessor, successor, hash } = await family()
     const other = (await family()).predecessor
-    expect(await openSuccessor(other, await sealSuccessor(predecessor, successor), hash)).toBe(null)
-    expect(await openSuccessor(other, await sealWhole(predecessor, successor), hash)).toBe(null)
-    const short = (await sealSuccessor(predecessor, successor)).slice(0, 60)
-    expect(await openSuccessor(predecessor, short, hash)).toBe(null)
+    expect(openSuccessor(other, sealSuccessor(predecessor, successor), hash)).toBe(null)
+    expect(openSuccessor(other, await sealWhole(predecessor, successor), hash)).toBe(null)
+    const short = sealSuccessor(predecessor, successor).slice(0, 60)
+    expect(openSuccessor(predecessor, short, hash)).toBe(null)
   })
 
   it('answers a grace duplicate from a record sealed before the deploy with the same successor', async () => {

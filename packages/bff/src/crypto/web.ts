@@ -1,35 +1,30 @@
 /**
  * @module
- * The `#crypto` primitives on WebCrypto (`globalThis.crypto`) alone, for edge runtimes, Deno and
- * Bun: the default of the package's `imports` map wherever node:crypto is not known to exist.
+ * The `#crypto` primitives for edge runtimes, Deno and Bun: the default of the package's `imports`
+ * map wherever node:crypto is not known to exist. Signatures and randomness come from WebCrypto
+ * (`globalThis.crypto`); hashes and MACs from `@noble/hashes` (audited, synchronous), because
+ * WebCrypto's are asynchronous and the refresh path makes five of them on ~100 bytes each.
  */
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import * as base64url from '../tokens/base64url.js'
 import type { CryptoPrimitives } from './types.js'
 
 const encoder = new TextEncoder()
 
-const subtle = () => globalThis.crypto.subtle
+// noble returns plain `Uint8Array`s over their own `ArrayBuffer`s.
+const own = (value: Uint8Array) => value as Uint8Array<ArrayBuffer>
 
-async function hmac(
-  hash: 'SHA-256' | 'SHA-512',
-  key: Uint8Array<ArrayBuffer>,
-  data: Uint8Array<ArrayBuffer>,
-) {
-  const imported = await subtle().importKey('raw', key, { name: 'HMAC', hash }, false, ['sign'])
-  return new Uint8Array(await subtle().sign('HMAC', imported, data))
-}
-
-/** @internal WebCrypto only, for runtimes without node:crypto. */
+/** @internal WebCrypto and `@noble/hashes`, for runtimes without node:crypto. */
 export const primitives: CryptoPrimitives = {
   randomBytes: (length) => globalThis.crypto.getRandomValues(new Uint8Array(length)),
-  sha256: async (data) => new Uint8Array(await subtle().digest('SHA-256', data)),
-  sha256Text: async (text) =>
-    base64url.encode(new Uint8Array(await subtle().digest('SHA-256', encoder.encode(text)))),
-  hmacSha256: (key, data) => hmac('SHA-256', key, data),
-  hmacSha512: (key, data) => hmac('SHA-512', key, data),
+  sha256: (data) => own(sha256(data)),
+  sha256Text: (text) => base64url.encode(own(sha256(encoder.encode(text)))),
+  hmacSha256: (key, data) => own(hmac(sha256, key, data)),
+  hmacSha512: (key, data) => own(hmac(sha512, key, data)),
   sign: async (alg, key, data) =>
     new Uint8Array(
-      await subtle().sign(
+      await globalThis.crypto.subtle.sign(
         alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : 'Ed25519',
         key,
         data,

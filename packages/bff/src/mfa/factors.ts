@@ -62,9 +62,7 @@ export function createFactors({ config, mfa, sealer, secretContext, emit, confir
   /** Replaces the user's recovery codes with ten new ones, returned this once. */
   const newCodes = async (c: Context, userId: string): Promise<string[]> => {
     const codes = newRecoveryCodes()
-    const hashes = await Promise.all(
-      codes.map((code) => hashRecoveryCode(userId, normalizeRecoveryCode(code)!)),
-    )
+    const hashes = codes.map((code) => hashRecoveryCode(userId, normalizeRecoveryCode(code)!))
     await factors.replaceRecoveryCodes(userId, hashes, config.now())
     emit(c, userId, { type: 'factor_added', method: 'recovery_code', factorId: null })
     return codes

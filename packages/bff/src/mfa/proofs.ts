@@ -86,7 +86,7 @@ export function createProofs({ config, mfa, sealer, secretContext, confirmed }: 
         const normalized = normalizeRecoveryCode(answer.code)
         const used =
           normalized !== null &&
-          (await factors.useRecoveryCode(userId, await hashRecoveryCode(userId, normalized), now))
+          (await factors.useRecoveryCode(userId, hashRecoveryCode(userId, normalized), now))
         if (!used) throw wrongCode()
         return { method: 'recovery_code', amr: ['pwd', 'otp'], acr: ACR_MFA }
       }

@@ -26,28 +26,26 @@ export interface SecretSealer {
 
 const encoder = new TextEncoder()
 
-const kidOf = async (key: Uint8Array<ArrayBuffer>) =>
-  base64url.encode((await primitives.sha256(key)).slice(0, 8))
+const kidOf = (key: Uint8Array<ArrayBuffer>) => base64url.encode(primitives.sha256(key).slice(0, 8))
 
 /** @internal A sealer over `keys` (each 32 bytes); the first seals. */
 export function secretSealer(keys: readonly Uint8Array<ArrayBuffer>[]): SecretSealer {
-  const kids = Promise.all(keys.map(kidOf))
+  const kids = keys.map(kidOf)
   return {
     async seal(secret, context) {
-      const kid = (await kids)[0]!
+      const kid = kids[0]!
       return new CompactEncrypt(encoder.encode(secret))
         .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid, ctx: context })
         .encrypt(keys[0]!)
     },
     async open(sealed, context) {
-      const all = await kids
       for (const [index, key] of keys.entries()) {
         try {
           const { plaintext, protectedHeader } = await compactDecrypt(sealed, key, {
             keyManagementAlgorithms: ['dir'],
             contentEncryptionAlgorithms: ['A256GCM'],
           })
-          if (protectedHeader.kid !== all[index] || protectedHeader.ctx !== context) return null
+          if (protectedHeader.kid !== kids[index] || protectedHeader.ctx !== context) return null
           return new TextDecoder().decode(plaintext)
         } catch {
           // Another key sealed it (or nobody did): try the next.
@@ -83,13 +81,12 @@ export function normalizeRecoveryCode(code: string): string | null {
 }
 
 /** @internal The stored hash of a (normalized) recovery code of `userId`. */
-export async function hashRecoveryCode(userId: string, normalized: string): Promise<string> {
-  return base64url.encode(await primitives.sha256(encoder.encode(`${userId}:${normalized}`)))
+export function hashRecoveryCode(userId: string, normalized: string): string {
+  return base64url.encode(primitives.sha256(encoder.encode(`${userId}:${normalized}`)))
 }
 
 /** @internal A random id (factors, tickets, challenges): base64url of `bytes` random bytes. */
 export const randomId = (bytes = 16) => base64url.encode(primitives.randomBytes(bytes))
 
 /** @internal SHA-256, base64url: tickets are stored under their hash, never as they were sent. */
-export const digest = async (value: string) =>
-  base64url.encode(await primitives.sha256(encoder.encode(value)))
+export const digest = (value: string) => base64url.encode(primitives.sha256(encoder.encode(value)))

@@ -98,8 +98,8 @@ export function createTickets(
       const ticket = randomId(32)
       const binder = randomId(32)
       const expiresAt = now + mfa.ticketTtlMs
-      const record: TicketRecord = { user, methods, binder: await digest(binder), jkt, expiresAt }
-      await factors.putPending(`t:${await digest(ticket)}`, JSON.stringify(record), expiresAt, now)
+      const record: TicketRecord = { user, methods, binder: digest(binder), jkt, expiresAt }
+      await factors.putPending(`t:${digest(ticket)}`, JSON.stringify(record), expiresAt, now)
       emit(c, user.id, {
         type: 'mfa_challenged',
         route: 'login',
@@ -115,12 +115,12 @@ export function createTickets(
      * same DPoP key as the login): `401 session_expired` otherwise.
      */
     async openTicket(c: Context, ticket: string, jkt: string | null) {
-      const key = `t:${await digest(ticket)}`
+      const key = `t:${digest(ticket)}`
       const stored = await factors.getPending(key, config.now())
       if (stored === null) throw ticketGone()
       const record = JSON.parse(stored) as TicketRecord
       const binder = cookieValue(c, ticketCookieName)
-      if (binder === null || (await digest(binder)) !== record.binder || record.jkt !== jkt) {
+      if (binder === null || digest(binder) !== record.binder || record.jkt !== jkt) {
         throw ticketGone()
       }
       return { key, record }

@@ -38,7 +38,7 @@ export function beforeLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) 
 
   return async function oidcBeforeLogout(c: Context, cookie: string | undefined): Promise<void> {
     try {
-      const presented = await presentToken(cookie)
+      const presented = presentToken(cookie)
       if (!presented) return
       // Only a cookie the store vouches for earns its session's ID token as a logout hint.
       const session = await findFamily(config.store, presented)

@@ -94,11 +94,11 @@ const base64url = (bytes: Uint8Array) =>
 // Usernames go into the counter store hashed: the store holds no list of who was attacked, and
 // every key has the same short length whatever was typed. Case and Unicode forms are folded, so
 // `Alice` and `alice` share one budget however `authenticate` compares them.
-async function usernameKey(username: string, ip: string | null): Promise<string> {
+function usernameKey(username: string, ip: string | null): string {
   const folded = new TextEncoder().encode(username.normalize('NFKC').toLowerCase())
   // `#crypto`, not WebCrypto: under Node, WebCrypto's digest queues on libuv's thread pool behind
   // the very password hashes of a flood, and the real user's sign-in would wait for all of them.
-  const digest = await primitives.sha256(folded)
+  const digest = primitives.sha256(folded)
   return `${base64url(digest)}@${ip === null ? 'unknown' : networkKey(ip)}`
 }
 
@@ -240,7 +240,7 @@ function createRateLimits(config: BffConfig): RateLimits {
 
     async authenticate(c, route, credentials) {
       const ip = config.clientIp(c)
-      const key = user && attempts && gate ? await usernameKey(credentials.username, ip) : null
+      const key = user && attempts && gate ? usernameKey(credentials.username, ip) : null
       // Attempts are counted before `authenticate` runs, so in-flight ones count too.
       let counted = false
       if (key !== null && user && attempts && gate) {

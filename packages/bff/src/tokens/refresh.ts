@@ -39,17 +39,16 @@ export interface ParsedRefreshToken {
   bytes: Uint8Array<ArrayBuffer>
 }
 
-async function tagFor(tokenKey: string, body: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  return (await primitives.hmacSha256(decode(tokenKey), body)).subarray(0, TAG_BYTES)
-}
+const tagFor = (tokenKey: string, body: Uint8Array<ArrayBuffer>) =>
+  primitives.hmacSha256(decode(tokenKey), body).subarray(0, TAG_BYTES)
 
 /** Mints a fresh token for the session whose HMAC key is `tokenKey`. */
-export async function mintRefreshToken(sessionId: string, tokenKey: string): Promise<string> {
+export function mintRefreshToken(sessionId: string, tokenKey: string): string {
   const bytes = new Uint8Array(TOKEN_BYTES)
   bytes.set(decode(sessionId), 0)
   bytes.set(random(SECRET_BYTES), SESSION_ID_BYTES)
   const body = bytes.subarray(0, SESSION_ID_BYTES + SECRET_BYTES)
-  bytes.set(await tagFor(tokenKey, body), SESSION_ID_BYTES + SECRET_BYTES)
+  bytes.set(tagFor(tokenKey, body), SESSION_ID_BYTES + SECRET_BYTES)
   return base64url.encode(bytes)
 }
 
@@ -73,19 +72,19 @@ export function parseRefreshToken(raw: string | undefined): ParsedRefreshToken |
 }
 
 /** True when the token's tag was made with this session's key, i.e. the BFF minted it. */
-export async function isAuthentic(token: ParsedRefreshToken, tokenKey: string): Promise<boolean> {
+export function isAuthentic(token: ParsedRefreshToken, tokenKey: string): boolean {
   const body = token.bytes.subarray(0, SESSION_ID_BYTES + SECRET_BYTES)
-  const expected = await tagFor(tokenKey, body)
+  const expected = tagFor(tokenKey, body)
   return constantTimeEqual(expected, token.bytes.subarray(SESSION_ID_BYTES + SECRET_BYTES))
 }
 
 /** SHA-256 of the token, base64url: the only form in which a store sees it. */
-export function hashRefreshToken(raw: string): Promise<string> {
+export function hashRefreshToken(raw: string): string {
   return primitives.sha256Text(raw)
 }
 
 /** The one-time mask for the successor of `predecessor`. */
-function maskFor(predecessor: ParsedRefreshToken): Promise<Uint8Array> {
+function maskFor(predecessor: ParsedRefreshToken): Uint8Array {
   const secret = predecessor.bytes.subarray(SESSION_ID_BYTES, SESSION_ID_BYTES + SECRET_BYTES)
   const info = new Uint8Array(SEAL_INFO.length + SESSION_ID_BYTES)
   info.set(SEAL_INFO, 0)
@@ -101,11 +100,8 @@ const xor = (value: Uint8Array, mask: Uint8Array) => value.map((byte, i) => byte
  * record already holds. 64 characters is also Redis's default `hash-max-listpack-value`, so a
  * refreshed session's hash stays in the compact listpack encoding (about 0.5 KB instead of 1.3).
  */
-export async function sealSuccessor(
-  predecessor: ParsedRefreshToken,
-  successor: string,
-): Promise<string> {
-  const mask = (await maskFor(predecessor)).subarray(SESSION_ID_BYTES)
+export function sealSuccessor(predecessor: ParsedRefreshToken, successor: string): string {
+  const mask = maskFor(predecessor).subarray(SESSION_ID_BYTES)
   return base64url.encode(xor(decode(successor).subarray(SESSION_ID_BYTES), mask))
 }
 
@@ -113,18 +109,18 @@ export async function sealSuccessor(
  * Opens a sealed successor with its predecessor. Returns it only if its hash is `expectedHash`
  * (the session's current token), else `null`.
  */
-export async function openSuccessor(
+export function openSuccessor(
   predecessor: ParsedRefreshToken,
   sealed: string,
   expectedHash: string,
-): Promise<string | null> {
+): string | null {
   let bytes: Uint8Array
   try {
     bytes = decode(sealed)
   } catch {
     return null
   }
-  const mask = await maskFor(predecessor)
+  const mask = maskFor(predecessor)
   let successor: string
   if (bytes.length === TOKEN_BYTES - SESSION_ID_BYTES) {
     const whole = new Uint8Array(TOKEN_BYTES)
@@ -137,7 +133,7 @@ export async function openSuccessor(
   } else {
     return null
   }
-  return (await hashRefreshToken(successor)) === expectedHash ? successor : null
+  return hashRefreshToken(successor) === expectedHash ? successor : null
 }
 
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
