@@ -20,6 +20,7 @@ import { memoryRateLimiterBackend, type RateLimiterBackend } from './backend.js'
 import { clientKey, networkKey } from './ip.js'
 import type { RateLimitedRoute } from './options.js'
 import { semaphore, SemaphoreRefused } from './semaphore.js'
+import * as base64url from '../tokens/base64url.js'
 
 /**
  * `429 rate_limited`: the body is `RateLimitedErrorBody` of `@baton/protocol`, whose `retryAfter`
@@ -85,12 +86,6 @@ const MESSAGES: Record<LimitKey, string> = {
 
 const byConfig = new WeakMap<BffConfig, RateLimits>()
 
-const base64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
-
 // Usernames go into the counter store hashed: the store holds no list of who was attacked, and
 // every key has the same short length whatever was typed. Case and Unicode forms are folded, so
 // `Alice` and `alice` share one budget however `authenticate` compares them.
@@ -99,7 +94,7 @@ function usernameKey(username: string, ip: string | null): string {
   // `#crypto`, not WebCrypto: under Node, WebCrypto's digest queues on libuv's thread pool behind
   // the very password hashes of a flood, and the real user's sign-in would wait for all of them.
   const digest = primitives.sha256(folded)
-  return `${base64url(digest)}@${ip === null ? 'unknown' : networkKey(ip)}`
+  return `${base64url.encode(digest)}@${ip === null ? 'unknown' : networkKey(ip)}`
 }
 
 /**
