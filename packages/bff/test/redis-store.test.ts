@@ -1,8 +1,8 @@
 /**
  * What only the Redis store promises, beyond the shared contract: key layout and TTLs, an index
  * read without scanning the keyspace, revocations crossing instances (with the measured delay),
- * replay for late or reconnecting subscribers, and client ownership. Memory per session is measured
- * by the scale benchmark (`bench/scale`), not here.
+ * replay for late or reconnecting subscribers, client ownership, and the compact encoding of a
+ * session's hash (its bytes at scale are measured by the benchmark, `bench/scale`).
  */
 import { Hono } from 'hono'
 import { Redis } from 'ioredis'
@@ -138,6 +138,111 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
 
     it('refuses a key prefix that would break the hash tags', () => {
       expect(() => redisStore({ redis: REDIS_URL, keyPrefix: 'app:{x}:' })).toThrow(TypeError)
+    })
+  })
+
+  describe('a session hash stays compact', () => {
+    // Redis's defaults: a hash is a listpack while every value is at most 64 bytes.
+    const CHROME =
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+    const user = {
+      id: 'u-alice',
+      username: 'alice',
+      name: 'Alice Liddell',
+      email: 'alice@example.com',
+      role: 'member',
+    }
+    const values = async (key: string) => Object.values(await admin.hgetall(key))
+
+    it('keeps a real browser session with a long User-Agent and user in the listpack encoding', async () => {
+      const store = open()
+      const now = Date.now()
+      const session = sessionRecord(user.id, now, { user, userAgent: CHROME })
+      await store.create(session, now)
+      const rotation = { ...rotationOf(session, now), sealedSuccessor: 'x'.repeat(64) }
+      await store.rotate(session.id, session.tokenHash, { ...rotation, userAgent: CHROME }, now)
+
+      const key = store.keys.session(session.id)
+      expect(await admin.object('ENCODING', key)).toBe('listpack')
+      expect(Math.max(...(await values(key)).map((v) => Buffer.byteLength(v)))).toBeLessThanOrEqual(
+        64,
+      )
+      expect(Number(await admin.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'))).toBeLessThan(1024)
+      const read = await store.get(session.id)
+      expect(read?.userAgent).toBe(CHROME)
+      expect(read?.user).toEqual(user)
+    })
+
+    it('cuts multi-byte text between characters, and reads it back exactly', async () => {
+      const store = open()
+      const now = Date.now()
+      const name = 'Zoë Ørsted-Łukasiewicz 🦊🦊🦊 ' + 'é'.repeat(40) + '𝄞'.repeat(20)
+      const agent = 'Mozilla/5.0 ' + '日本語'.repeat(30)
+      const session = sessionRecord('u-zoe', now, {
+        user: { id: 'u-zoe', name },
+        userAgent: agent,
+        acr: 'urn:example:acr:' + 'a'.repeat(90),
+        amr: ['pwd', 'otp', 'hwk', 'x'.repeat(70)],
+      })
+      await store.create(session, now)
+      const key = store.keys.session(session.id)
+      for (const value of await values(key))
+        expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64)
+      expect(await store.get(session.id)).toEqual(session)
+    })
+
+    it('leaves no piece of a longer User-Agent behind when a rotation brings a shorter one or none', async () => {
+      const store = open()
+      const now = Date.now()
+      const session = sessionRecord(user.id, now, { user, userAgent: CHROME.repeat(3) })
+      await store.create(session, now)
+      const key = store.keys.session(session.id)
+      expect((await admin.hkeys(key)).filter((f) => f.startsWith('userAgent#'))).toHaveLength(5)
+
+      const first = { ...rotationOf(session, now), userAgent: 'Short/1.0' }
+      expect(await store.rotate(session.id, session.tokenHash, first, now)).toBe(true)
+      expect((await admin.hkeys(key)).filter((f) => f.startsWith('userAgent'))).toEqual([
+        'userAgent',
+      ])
+      expect((await store.get(session.id))?.userAgent).toBe('Short/1.0')
+
+      const second = {
+        ...rotationOf(session, now),
+        previousTokenHash: first.tokenHash,
+        userAgent: CHROME,
+      }
+      expect(await store.rotate(session.id, first.tokenHash, second, now)).toBe(true)
+      expect((await admin.hkeys(key)).filter((f) => f.startsWith('userAgent')).sort()).toEqual([
+        'userAgent',
+        'userAgent#1',
+      ])
+      const third = {
+        ...rotationOf(session, now),
+        previousTokenHash: second.tokenHash,
+        userAgent: null,
+      }
+      expect(await store.rotate(session.id, second.tokenHash, third, now)).toBe(true)
+      expect((await admin.hkeys(key)).filter((f) => f.startsWith('userAgent'))).toEqual([])
+      expect((await store.get(session.id))?.userAgent).toBeNull()
+    })
+
+    it('reads a session written whole, before values were cut, and cuts it at its next rotation', async () => {
+      const store = open()
+      const now = Date.now()
+      const session = sessionRecord(user.id, now, { user, userAgent: CHROME })
+      await store.create(session, now)
+      const key = store.keys.session(session.id)
+      // As an earlier version wrote it: each value in one field.
+      const pieces = (await admin.hkeys(key)).filter((f) => f.includes('#'))
+      expect(pieces.length).toBeGreaterThan(0)
+      await admin.hdel(key, ...pieces)
+      await admin.hset(key, 'user', JSON.stringify(user), 'userAgent', CHROME)
+      expect(await store.get(session.id)).toEqual(session)
+
+      const rotation = { ...rotationOf(session, now), userAgent: CHROME }
+      expect(await store.rotate(session.id, session.tokenHash, rotation, now)).toBe(true)
+      expect(await admin.hget(key, 'userAgent')).toBe(CHROME.slice(0, 64))
+      expect((await store.get(session.id))?.userAgent).toBe(CHROME)
     })
   })
 

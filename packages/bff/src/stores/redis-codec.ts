@@ -3,6 +3,13 @@
  * A `StoredSession` as the fields of a Redis hash. A null value is an absent field, so
  * `HEXISTS revokedAt` is the revocation test and the Lua scripts never parse sentinel strings.
  * `user` is JSON: its claims must be JSON values.
+ *
+ * Redis keeps a small hash as one compact listpack only while every value fits in
+ * `hash-max-listpack-value` bytes (64 by default): a single longer value (a browser's User-Agent,
+ * a user object) turns the whole hash into a hashtable of about twice the memory (1,720 against
+ * 856 bytes for a refreshed session with a real browser's User-Agent). So the values without a
+ * bound of their own are stored in pieces of at most 64 bytes: `field`, `field#1`, `field#2`…
+ * A record written before (one long value) still reads the same.
  * @internal
  */
 import { isRevocationReason, type SessionRotation, type StoredSession } from './types.js'
@@ -27,10 +34,57 @@ export const ROTATION_FIELDS = [
   'acr',
 ] as const satisfies readonly (keyof SessionRotation)[]
 
-/** @internal Field/value pairs to `HSET`, and the fields to drop because they are null. */
+/** The fields whose values have no length bound of their own: stored in pieces. */
+const PIECED = new Set<string>(['user', 'userAgent', 'amr', 'acr'])
+/** Redis's default `hash-max-listpack-value`, in bytes. */
+const PIECE_BYTES = 64
+
+/** `value` cut into pieces of at most {@link PIECE_BYTES} UTF-8 bytes, never inside a character. */
+function pieces(value: string): string[] {
+  const cut: string[] = []
+  let start = 0
+  let bytes = 0
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    // A surrogate pair is one 4-byte character: counted at its first half, cut around both.
+    const next = value.charCodeAt(i + 1)
+    const pair = code >= 0xd800 && code < 0xdc00 && next >= 0xdc00 && next < 0xe000
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : pair ? 4 : 3
+    if (bytes + size > PIECE_BYTES) {
+      cut.push(value.slice(start, i))
+      start = i
+      bytes = 0
+    }
+    bytes += size
+    if (pair) i++
+  }
+  cut.push(value.slice(start))
+  return cut
+}
+
+/** The name of `field`'s piece `index` (the first piece keeps the field's own name). */
+const pieceName = (field: string, index: number) => (index === 0 ? field : `${field}#${index}`)
+
+/** Appends `field`'s value to `pairs`, in pieces if it is one of {@link PIECED}; returns their count. */
+function pushField(pairs: string[], field: string, value: string): number {
+  if (!PIECED.has(field)) {
+    pairs.push(field, value)
+    return 1
+  }
+  const cut = pieces(value)
+  cut.forEach((piece, index) => pairs.push(pieceName(field, index), piece))
+  return cut.length
+}
+
+/**
+ * @internal Field/value pairs to `HSET`, the fields to drop because they are null, and, for each
+ * pieced field, its name and the number of pieces it now has: the script drops the pieces from
+ * there on that a longer value left behind.
+ */
 export interface EncodedFields {
   set: string[]
   unset: string[]
+  trim: string[]
 }
 
 const encodeValue = (value: string | number | readonly string[]): string =>
@@ -43,25 +97,28 @@ const encodeValue = (value: string | number | readonly string[]): string =>
 
 /** @internal */
 export function encodeSession(session: StoredSession): string[] {
-  const pairs: string[] = ['user', JSON.stringify(session.user)]
+  const pairs: string[] = []
+  pushField(pairs, 'user', JSON.stringify(session.user))
   for (const field of [...STRINGS, ...NUMBERS]) pairs.push(field, encodeValue(session[field]))
   for (const field of [...NULLABLE_STRINGS, ...NULLABLE_NUMBERS, 'revokedReason'] as const) {
     const value = session[field]
-    if (value !== null) pairs.push(field, encodeValue(value))
+    if (value !== null) pushField(pairs, field, encodeValue(value))
   }
-  pairs.push('authTime', encodeValue(session.authTime), 'amr', encodeValue(session.amr))
-  if (session.acr !== null) pairs.push('acr', session.acr)
+  pairs.push('authTime', encodeValue(session.authTime))
+  pushField(pairs, 'amr', encodeValue(session.amr))
+  if (session.acr !== null) pushField(pairs, 'acr', session.acr)
   if (session.jkt !== null) pairs.push('jkt', session.jkt)
   return pairs
 }
 
 /** @internal */
 export function encodeRotation(rotation: SessionRotation): EncodedFields {
-  const encoded: EncodedFields = { set: [], unset: [] }
+  const encoded: EncodedFields = { set: [], unset: [], trim: [] }
   for (const field of ROTATION_FIELDS) {
     const value = rotation[field]
+    const count = value === null ? 0 : pushField(encoded.set, field, encodeValue(value))
     if (value === null) encoded.unset.push(field)
-    else encoded.set.push(field, encodeValue(value))
+    if (PIECED.has(field)) encoded.trim.push(field, String(count))
   }
   return encoded
 }
@@ -94,12 +151,28 @@ function number(fields: Record<string, string>, field: string): number {
   return value
 }
 
+/** `fields` with each pieced value whole again, under its field's own name. */
+function joinPieces(fields: Record<string, string>): Record<string, string> {
+  let joined = fields
+  for (const field of PIECED) {
+    let value = fields[field]
+    if (value === undefined || fields[pieceName(field, 1)] === undefined) continue
+    for (let index = 1; fields[pieceName(field, index)] !== undefined; index++) {
+      value += fields[pieceName(field, index)]!
+    }
+    if (joined === fields) joined = { ...fields }
+    joined[field] = value
+  }
+  return joined
+}
+
 /**
  * @internal The session in a hash, or `null` for an empty one (Redis's answer for a missing key).
  * A hash that is present but malformed throws: silently dropping it would look like a logout.
  */
-export function decodeSession(fields: Record<string, string>): StoredSession | null {
-  if (Object.keys(fields).length === 0) return null
+export function decodeSession(stored: Record<string, string>): StoredSession | null {
+  if (Object.keys(stored).length === 0) return null
+  const fields = joinPieces(stored)
   const string = (field: string): string => {
     const value = fields[field]
     if (value === undefined) throw corrupt(field)

@@ -34,7 +34,9 @@ return 1
 
 /**
  * `KEYS[1]` session hash. `ARGV[1]` expected token hash, `ARGV[2]` now, `ARGV[3]` number n of
- * field/value pairs in `ARGV[4 .. 3+2n]`, then the fields that become null.
+ * field/value pairs in `ARGV[5 .. 4+2n]`, `ARGV[4]` number m of fields that become null, after
+ * them; then pairs of a pieced field (`redis-codec.ts`) and its new number of pieces p: its pieces
+ * from `field#p` on, left by a longer value, are dropped.
  * Returns 1 when it rotated. The TTL follows the new idle deadline, capped by the absolute one.
  * @internal
  */
@@ -43,8 +45,13 @@ local key = KEYS[1]
 if redis.call('HGET', key, 'tokenHash') ~= ARGV[1] then return 0 end
 if redis.call('HEXISTS', key, 'revokedAt') == 1 then return 0 end
 local n = tonumber(ARGV[3])
-redis.call('HSET', key, unpack(ARGV, 4, 3 + 2 * n))
-if #ARGV > 3 + 2 * n then redis.call('HDEL', key, unpack(ARGV, 4 + 2 * n, #ARGV)) end
+local m = tonumber(ARGV[4])
+redis.call('HSET', key, unpack(ARGV, 5, 4 + 2 * n))
+if m > 0 then redis.call('HDEL', key, unpack(ARGV, 5 + 2 * n, 4 + 2 * n + m)) end
+for i = 5 + 2 * n + m, #ARGV, 2 do
+  local piece = math.max(1, tonumber(ARGV[i + 1]))
+  while redis.call('HDEL', key, ARGV[i] .. '#' .. piece) == 1 do piece = piece + 1 end
+end
 local deadline = math.min(
   tonumber(redis.call('HGET', key, 'expiresAt')),
   tonumber(redis.call('HGET', key, 'idleExpiresAt')))

@@ -95,13 +95,13 @@ export function redisSessions({
     },
 
     async rotate(sessionId, expectedTokenHash, rotation, now) {
-      const { set, unset } = encodeRotation(rotation)
+      const { set, unset, trim } = encodeRotation(rotation)
       const rotated = await call(async () => {
         const result = await runScript(
           client,
           ROTATE,
           [keys.session(sessionId)],
-          [expectedTokenHash, now, set.length / 2, ...set, ...unset],
+          [expectedTokenHash, now, set.length / 2, unset.length, ...set, ...unset, ...trim],
         )
         // A 503 after the rotation is safe: the browser retries with the cookie it has, which is
         // now the previous one, and gets the same successor from the grace window.
