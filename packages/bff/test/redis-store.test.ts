@@ -226,6 +226,38 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       expect((await store.get(session.id))?.userAgent).toBeNull()
     })
 
+    it('ignores the pieces an earlier version left when it rotated a value whole, and drops them next time', async () => {
+      const store = open()
+      const now = Date.now()
+      const amr = ['pwd', 'otp', 'x'.repeat(80)]
+      const session = sessionRecord(user.id, now, { user, userAgent: CHROME, amr })
+      await store.create(session, now)
+      const key = store.keys.session(session.id)
+      // An instance still on the earlier version, during a rolling upgrade, rotates: it writes
+      // each value whole and knows nothing of the pieces.
+      await admin.hset(key, 'userAgent', 'Old/1.0', 'amr', '["pwd"]')
+      expect(await admin.hexists(key, 'userAgent#1')).toBe(1)
+      const read = await store.get(session.id)
+      expect(read?.userAgent).toBe('Old/1.0')
+      expect(read?.amr).toEqual(['pwd'])
+
+      const rotation = { ...rotationOf(session, now), userAgent: 'New/2.0', amr: ['pwd'] }
+      expect(await store.rotate(session.id, session.tokenHash, rotation, now)).toBe(true)
+      const left = (await admin.hkeys(key)).filter((f) => /^(userAgent|amr)#/.test(f))
+      expect(left).toEqual([])
+    })
+
+    it('keeps a value too long to be compact anyway whole, and one that starts like a marked piece exact', async () => {
+      const store = open()
+      const now = Date.now()
+      const big = { id: 'u-big', bio: 'b'.repeat(5_000) }
+      const session = sessionRecord('u-big', now, { user: big, acr: '\u0001short' })
+      await store.create(session, now)
+      const key = store.keys.session(session.id)
+      expect((await admin.hkeys(key)).filter((f) => f.startsWith('user#'))).toEqual([])
+      expect(await store.get(session.id)).toEqual(session)
+    })
+
     it('reads a session written whole, before values were cut, and cuts it at its next rotation', async () => {
       const store = open()
       const now = Date.now()
@@ -241,7 +273,8 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
 
       const rotation = { ...rotationOf(session, now), userAgent: CHROME }
       expect(await store.rotate(session.id, session.tokenHash, rotation, now)).toBe(true)
-      expect(await admin.hget(key, 'userAgent')).toBe(CHROME.slice(0, 64))
+      // Cut now: the first piece is marked, so pieces are never mistaken for a whole value's.
+      expect(await admin.hget(key, 'userAgent')).toBe(`\u0001${CHROME.slice(0, 63)}`)
       expect((await store.get(session.id))?.userAgent).toBe(CHROME)
     })
   })

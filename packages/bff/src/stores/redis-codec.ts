@@ -8,8 +8,11 @@
  * `hash-max-listpack-value` bytes (64 by default): a single longer value (a browser's User-Agent,
  * a user object) turns the whole hash into a hashtable of about twice the memory (1,720 against
  * 856 bytes for a refreshed session with a real browser's User-Agent). So the values without a
- * bound of their own are stored in pieces of at most 64 bytes: `field`, `field#1`, `field#2`…
- * A record written before (one long value) still reads the same.
+ * bound of their own are stored in pieces of at most 64 bytes: `field`, `field#1`, `field#2`…,
+ * the first marked with a leading {@link PIECED_MARK}. Only the mark makes the pieces count: a
+ * value written whole (by an earlier version, during a rolling upgrade too) reads as it is, and
+ * pieces it left behind are ignored, then dropped by the next rotation. A value too long to keep
+ * the hash compact anyway (over {@link MAX_PIECES} pieces) is stored whole.
  * @internal
  */
 import { isRevocationReason, type SessionRotation, type StoredSession } from './types.js'
@@ -38,6 +41,13 @@ export const ROTATION_FIELDS = [
 const PIECED = new Set<string>(['user', 'userAgent', 'amr', 'acr'])
 /** Redis's default `hash-max-listpack-value`, in bytes. */
 const PIECE_BYTES = 64
+/**
+ * Four pieced fields of this many pieces and the others stay under Redis's default
+ * `hash-max-listpack-entries` (128), and each script's arguments stay few.
+ */
+const MAX_PIECES = 16
+/** Starts the first piece of a value stored in pieces; no User-Agent or JSON starts with it. */
+const PIECED_MARK = '\u0001'
 
 /** `value` cut into pieces of at most {@link PIECE_BYTES} UTF-8 bytes, never inside a character. */
 function pieces(value: string): string[] {
@@ -67,13 +77,17 @@ const pieceName = (field: string, index: number) => (index === 0 ? field : `${fi
 
 /** Appends `field`'s value to `pairs`, in pieces if it is one of {@link PIECED}; returns their count. */
 function pushField(pairs: string[], field: string, value: string): number {
-  if (!PIECED.has(field)) {
-    pairs.push(field, value)
-    return 1
+  // A value that fits one piece is stored as it is, unless it starts like a marked one.
+  const marked = value.startsWith(PIECED_MARK)
+  if (PIECED.has(field) && (marked || pieces(value).length > 1)) {
+    const cut = pieces(PIECED_MARK + value)
+    if (cut.length <= MAX_PIECES || marked) {
+      cut.forEach((piece, index) => pairs.push(pieceName(field, index), piece))
+      return cut.length
+    }
   }
-  const cut = pieces(value)
-  cut.forEach((piece, index) => pairs.push(pieceName(field, index), piece))
-  return cut.length
+  pairs.push(field, value)
+  return 1
 }
 
 /**
@@ -156,7 +170,8 @@ function joinPieces(fields: Record<string, string>): Record<string, string> {
   let joined = fields
   for (const field of PIECED) {
     let value = fields[field]
-    if (value === undefined || fields[pieceName(field, 1)] === undefined) continue
+    if (value === undefined || !value.startsWith(PIECED_MARK)) continue
+    value = value.slice(PIECED_MARK.length)
     for (let index = 1; fields[pieceName(field, index)] !== undefined; index++) {
       value += fields[pieceName(field, index)]!
     }
