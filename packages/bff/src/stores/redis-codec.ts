@@ -79,7 +79,7 @@ const pieceName = (field: string, index: number) => (index === 0 ? field : `${fi
 function pushField(pairs: string[], field: string, value: string): number {
   // A value that fits one piece is stored as it is, unless it starts like a marked one.
   const marked = value.startsWith(PIECED_MARK)
-  if (PIECED.has(field) && (marked || pieces(value).length > 1)) {
+  if (PIECED.has(field) && (marked || Buffer.byteLength(value) > PIECE_BYTES)) {
     const cut = pieces(PIECED_MARK + value)
     if (cut.length <= MAX_PIECES || marked) {
       cut.forEach((piece, index) => pairs.push(pieceName(field, index), piece))
