@@ -34,10 +34,40 @@ export function redisClusterBinaries(): { server: string; cli: string } | null {
   return null
 }
 
-/** Starts a cluster of `masters` nodes (no replicas); call `stop()` in `afterAll`. */
+/**
+ * `count` distinct ports nothing listens on. Each node also gets its cluster bus port from here:
+ * by default Redis puts the bus at port + 10000, which does not exist above 55535 (the node then
+ * refuses to start) and may be taken below it, and this machine's ephemeral range reaches 60999.
+ */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>()
+  while (ports.size < count) ports.add(await freePort())
+  return [...ports]
+}
+
+/**
+ * Starts a cluster of `masters` nodes (no replicas); call `stop()` in `afterAll`. A node that
+ * exits at start (a port taken between its choice and the node's bind) makes it start again on
+ * other ports, up to three times.
+ */
 export async function startRedisCluster(
   binaries: { server: string; cli: string },
   masters = 3,
+): Promise<RedisClusterUnderTest> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisClusterOnce(binaries, masters)
+    } catch (error) {
+      if (!(error instanceof NodeExitedError) || attempt === 3) throw error
+    }
+  }
+}
+
+class NodeExitedError extends Error {}
+
+async function startRedisClusterOnce(
+  binaries: { server: string; cli: string },
+  masters: number,
 ): Promise<RedisClusterUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-redis-cluster-'))
   const ports: number[] = []
@@ -56,8 +86,9 @@ export async function startRedisCluster(
     await rm(dir, { recursive: true, force: true })
   }
   try {
+    const chosen = await distinctFreePorts(masters * 2)
     for (let i = 0; i < masters; i++) {
-      const port = await freePort()
+      const port = chosen[2 * i]!
       ports.push(port)
       children.push(
         spawn(
@@ -65,6 +96,8 @@ export async function startRedisCluster(
           [
             '--port',
             String(port),
+            '--cluster-port',
+            String(chosen[2 * i + 1]),
             '--bind',
             '127.0.0.1',
             '--cluster-enabled',
@@ -84,7 +117,15 @@ export async function startRedisCluster(
         ),
       )
     }
-    for (const port of ports) await untilAnswers(port)
+    for (const [i, port] of ports.entries()) {
+      const child = children[i]!
+      await untilAnswers(port, child).catch((error: unknown) => {
+        if (child.exitCode !== null) {
+          throw new NodeExitedError(`redis-server on port ${port} exited with ${child.exitCode}`)
+        }
+        throw error
+      })
+    }
     const created = spawnSync(
       binaries.cli,
       [
