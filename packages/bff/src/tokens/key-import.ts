@@ -41,7 +41,13 @@ async function importEntry(entry: KeyEntry): Promise<ImportedKey> {
     return { privateKey, publicJwk: publicPart(await exportJWK(privateKey)), alg: entry.alg }
   }
   // Only private keys become CryptoKeys; public ones are published and verified as JWKs.
-  const privateKey = entry.isPrivate ? ((await importJWK(entry.jwk, entry.alg)) as CryptoKey) : null
+  // Extractable, as the PEM's and a generated key are: under Node the signer converts it to a
+  // KeyObject once (`crypto/node.ts`), which Node 24 deprecates for a non-extractable key (DEP0204,
+  // a warning in every deployment's log, an error in a later Node). On a server that holds the
+  // JWK's text in its configuration, a key the JavaScript API cannot export protects nothing.
+  const privateKey = entry.isPrivate
+    ? ((await importJWK(entry.jwk, entry.alg, { extractable: true })) as CryptoKey)
+    : null
   return { privateKey, publicJwk: publicPart(entry.jwk), alg: entry.alg }
 }
 
