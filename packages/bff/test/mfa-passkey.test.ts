@@ -23,7 +23,15 @@ async function registered(h: Harness, authenticator: Authenticator) {
     user: { id: string; name: string }
     rp: { id: string; name: string }
     authenticatorSelection: unknown
+    pubKeyCredParams: unknown
   }
+  // The same on every runtime (Node 24's WebCrypto would add ML-DSA-44, which Node 22 cannot
+  // verify): EdDSA, ES256, RS256, in that order of preference.
+  expect(creation.pubKeyCredParams).toStrictEqual([
+    { alg: -8, type: 'public-key' },
+    { alg: -7, type: 'public-key' },
+    { alg: -257, type: 'public-key' },
+  ])
   expect(creation.rp).toStrictEqual({ id: 'localhost', name: 'baton' })
   expect(creation.user.name).toBe('Alice')
   expect(creation.authenticatorSelection).toStrictEqual({

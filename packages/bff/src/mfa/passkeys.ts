@@ -18,6 +18,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server'
 import type { Context } from 'hono'
+import { COSEALG } from '@simplewebauthn/server/helpers'
 import { base64url } from 'jose'
 import { BffError } from '../errors.js'
 import type { MfaConfig } from './options.js'
@@ -107,6 +108,14 @@ export const passkeysOf = (factors: StoredFactor[]) =>
       factor.passkey !== null,
   )
 
+/**
+ * The public-key algorithms a passkey may use (EdDSA, ES256, RS256): the same on every runtime.
+ * The library's default adds ML-DSA-44 first where the runtime's WebCrypto has it (Node 24, as an
+ * experimental API that prints a warning): a passkey registered there could not be verified by
+ * an instance on Node 22, another runtime, or after a rollback, and its user would lose a factor.
+ */
+const PASSKEY_ALGORITHMS = [COSEALG.EdDSA, COSEALG.ES256, COSEALG.RS256]
+
 /** @internal Registration options for `user`, their challenge kept for one ceremony. */
 export async function registrationOptions(
   mfa: MfaConfig,
@@ -132,6 +141,7 @@ export async function registrationOptions(
     })),
     // Discoverable, so the same passkey also signs in without a username or password.
     authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+    supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
   })
   await keepChallenge(mfa, options.challenge, { purpose: 'register', userId: user.id }, now)
   return options
@@ -205,6 +215,7 @@ export async function verifyRegistration(
       expectedOrigin: [...origins],
       expectedRPID: rpId,
       requireUserVerification: false,
+      supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
     })
   } catch (cause) {
     throw new BffError(400, 'invalid_request', 'The passkey registration is not valid.', { cause })
