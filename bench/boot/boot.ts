@@ -288,8 +288,10 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
       `first IndexedDB open and read, and them in the order a lone tab bound to a device key ` +
       `needs them, with and without the proof's ECDSA signature; and the boot page itself, its ` +
       `script evaluated and the client created but not started, asking for its first lock where ` +
-      `\`start()\` would. What the lone tab's boot takes beyond \`lock, idb, sign, fetch\` is ` +
-      `Baton's own work, and what a real page's script costs the lock's grant.`,
+      `\`start()\` would; and one BroadcastChannel message answered by a tab already open, what ` +
+      `a new tab beside signed-in ones needs at least. What the lone tab's boot takes beyond ` +
+      `\`lock, idb, sign, fetch\`, and a tab beside signed-in ones beyond the channel's answer, ` +
+      `is Baton's own work and what a real page's script costs.`,
   )
   return {
     report: [table, '', floorTable(floor), '', ...notes].join('\n'),

@@ -17,7 +17,10 @@
  * - `lock, idb, sign, fetch`: with the page's first ECDSA P-256 signature (the DPoP proof's)
  *   between the key and the request: everything a bound lone tab must do before its refresh;
  * - `lock, in the boot page (not started)`: the boot page itself, its script evaluated and the
- *   client created, but `start()` never called; its first lock, asked for where `start()` asks.
+ *   client created, but `start()` never called; its first lock, asked for where `start()` asks;
+ * - `channel, a peer answers`: one `BroadcastChannel` message to a tab of the same context that
+ *   is already open, and its answer: the floor under a new tab beside signed-in ones, which asks
+ *   them for a token and gets it in one message each way.
  */
 import type { BrowserContext } from 'playwright-core'
 import { median, percentile } from '../lib/stats.js'
@@ -32,7 +35,16 @@ const PROBES = {
   'lock, idb, fetch': 'await lock(async () => { await key(); await ping() })',
   'lock ∥ idb, fetch': 'const read = key(); await lock(async () => { await read; await ping() })',
   'lock, idb, sign, fetch': 'await lock(async () => { await sign(await key()); await ping() })',
+  'channel, a peer answers':
+    "await new Promise((resolve) => { const channel = new BroadcastChannel('floor');" +
+    " channel.onmessage = resolve; channel.postMessage('hello') })",
 } as const
+
+/** The page kept open beside the `channel` probe: it answers every message on the channel. */
+const PEER_PAGE = 'peer'
+const PEER_SCRIPT =
+  "const channel = new BroadcastChannel('floor'); channel.onmessage = () => channel.postMessage('token');" +
+  `console.log('${FLOOR_DONE}')`
 
 /**
  * The one probe that is not an inline page: the boot page itself (`/boot?idle`), its bundle
@@ -64,6 +76,9 @@ const HELPERS =
 
 /** The page of `probe`: its script stamps its start, runs the probe, and reports the time. */
 export function floorPage(probe: string): string | null {
+  if (probe === PEER_PAGE) {
+    return `<!doctype html><html><head><meta charset="utf-8"><title>peer</title><script type="module">${PEER_SCRIPT}</script></head><body></body></html>`
+  }
   if (!Object.hasOwn(PROBES, probe)) return null
   const body = PROBES[probe as keyof typeof PROBES]
   return (
@@ -92,7 +107,16 @@ export async function measureFloor(
     'lock ∥ idb, fetch': [],
     'lock, idb, sign, fetch': [],
     [IDLE_PAGE]: [],
+    'channel, a peer answers': [],
   }
+  // The peer the `channel` probe asks, open for all of them, as a signed-in tab would be.
+  const peer = await context.newPage()
+  const peerReady = peer.waitForEvent('console', {
+    predicate: (message) => message.text() === FLOOR_DONE,
+    timeout: 30_000,
+  })
+  await peer.goto(`${origin}/floor?${PEER_PAGE}`, { waitUntil: 'commit' })
+  await peerReady
   for (let i = 0; i < warmup + samples; i++) {
     for (const probe of Object.keys(result) as FloorProbe[]) {
       const page = await context.newPage()
@@ -111,6 +135,7 @@ export async function measureFloor(
       }
     }
   }
+  await peer.close()
   return result
 }
 
