@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Cluster } from 'ioredis'
@@ -34,14 +35,30 @@ export function redisClusterBinaries(): { server: string; cli: string } | null {
   return null
 }
 
+/** Whether nothing listens on `port` of the loopback address right now. */
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+
 /**
- * `count` distinct ports nothing listens on. Each node also gets its cluster bus port from here:
- * by default Redis puts the bus at port + 10000, which does not exist above 55535 (the node then
- * refuses to start) and may be taken below it, and this machine's ephemeral range reaches 60999.
+ * `count` distinct ports for cluster nodes. A node also listens on its cluster bus port, which
+ * Redis puts at port + 10000: a node above 55535 refuses to start, and one whose bus port is taken
+ * fails, while this machine's ephemeral range reaches 60999. (Redis 7's `cluster-port` would
+ * choose the bus port, but Redis 6 knows no such option.)
  */
-async function distinctFreePorts(count: number): Promise<number[]> {
+async function clusterPorts(count: number): Promise<number[]> {
   const ports = new Set<number>()
-  while (ports.size < count) ports.add(await freePort())
+  while (ports.size < count) {
+    const port = await freePort()
+    const busTaken = ports.has(port - 10000) || ports.has(port + 10000)
+    if (port <= 55535 && !busTaken && (await canListen(port + 10000))) {
+      ports.add(port)
+    }
+  }
   return [...ports]
 }
 
@@ -86,9 +103,7 @@ async function startRedisClusterOnce(
     await rm(dir, { recursive: true, force: true })
   }
   try {
-    const chosen = await distinctFreePorts(masters * 2)
-    for (let i = 0; i < masters; i++) {
-      const port = chosen[2 * i]!
+    for (const port of await clusterPorts(masters)) {
       ports.push(port)
       children.push(
         spawn(
@@ -96,8 +111,6 @@ async function startRedisClusterOnce(
           [
             '--port',
             String(port),
-            '--cluster-port',
-            String(chosen[2 * i + 1]),
             '--bind',
             '127.0.0.1',
             '--cluster-enabled',

@@ -17,8 +17,8 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server'
-import type { Context } from 'hono'
 import { COSEALG } from '@simplewebauthn/server/helpers'
+import type { Context } from 'hono'
 import { base64url } from 'jose'
 import { BffError } from '../errors.js'
 import type { MfaConfig } from './options.js'
