@@ -67,8 +67,10 @@ describe.each([
 
   it.each(['ES256', 'EdDSA'] as const)('signs %s that jose verifies', async (alg) => {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-    // Keys imported from a JWK, as createSigningKeys() does with configured keys.
+    // Imported from a JWK without `extractable` (jose's default): signed through WebCrypto, as
+    // Node 24 deprecates turning such a key into a KeyObject (see keys-deprecation.test.ts).
     const imported = (await importJWK(await exportJWK(privateKey), alg)) as CryptoKey
+    expect([privateKey.extractable, imported.extractable]).toStrictEqual([true, false])
     const header = Buffer.from(JSON.stringify({ alg })).toString('base64url')
     const payload = Buffer.from('{"sub":"u1"}').toString('base64url')
     for (const key of [privateKey, imported]) {

@@ -2,19 +2,25 @@
  * @module
  * The `#crypto` primitives on node:crypto, picked under Node by the package's `imports` map: about
  * twenty times cheaper per call than Node's WebCrypto (no trip to libuv's thread pool). Signing keys
- * stay jose's WebCrypto keys, converted to `KeyObject`s once each.
+ * stay jose's WebCrypto keys, each extractable one converted to a `KeyObject` once.
  */
-import { createHmac, hash, KeyObject, randomFillSync, sign, type webcrypto } from 'node:crypto'
+import { createHmac, hash, KeyObject, randomFillSync, sign, webcrypto } from 'node:crypto'
 import type { CryptoPrimitives } from './types.js'
 
 const bytes = (buffer: Buffer) =>
   new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) as Uint8Array<ArrayBuffer>
 
-// Converted once per key: jose hands out WebCrypto keys, node:crypto signs with KeyObjects.
+// Converted once per key: jose hands out WebCrypto keys, node:crypto signs with KeyObjects. Only
+// an extractable key is converted: Node 24 deprecates it for the others (DEP0204; an error in a
+// later Node). The BFF's own keys are extractable (`tokens/key-import.ts`); any other key is
+// signed through WebCrypto, slower but without the deprecated conversion (`null` here).
 const keyObjects = new WeakMap<object, KeyObject>()
-const keyObject = (key: webcrypto.CryptoKey) => {
+const keyObject = (key: webcrypto.CryptoKey): KeyObject | null => {
   let found = keyObjects.get(key)
-  if (!found) keyObjects.set(key, (found = KeyObject.from(key)))
+  if (!found) {
+    if (!key.extractable) return null
+    keyObjects.set(key, (found = KeyObject.from(key)))
+  }
   return found
 }
 
@@ -50,9 +56,12 @@ export const primitives: CryptoPrimitives = {
   hmacSha256: (key, data) => bytes(createHmac('sha256', key).update(data).digest()),
   hmacSha512: (key, data) => bytes(createHmac('sha512', key).update(data).digest()),
   // `async`: a throw (an unusable key) becomes a rejection, as WebCrypto's does.
-  // eslint-disable-next-line @typescript-eslint/require-await
   sign: async (alg, key, data) => {
     const privateKey = keyObject(key)
+    if (!privateKey) {
+      const params = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' }
+      return new Uint8Array(await webcrypto.subtle.sign(params, key, data))
+    }
     return bytes(
       alg === 'ES256'
         ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
