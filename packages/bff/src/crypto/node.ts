@@ -4,8 +4,9 @@
  * twenty times cheaper per call than Node's WebCrypto (no trip to libuv's thread pool). Signing keys
  * stay jose's WebCrypto keys, each extractable one converted to a `KeyObject` once.
  */
-import { createHmac, hash, KeyObject, randomFillSync, sign, webcrypto } from 'node:crypto'
+import { createHmac, hash, KeyObject, randomFillSync, sign, type webcrypto } from 'node:crypto'
 import type { CryptoPrimitives } from './types.js'
+import { webSign } from './web-sign.js'
 
 const bytes = (buffer: Buffer) =>
   new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) as Uint8Array<ArrayBuffer>
@@ -58,10 +59,7 @@ export const primitives: CryptoPrimitives = {
   // `async`: a throw (an unusable key) becomes a rejection, as WebCrypto's does.
   sign: async (alg, key, data) => {
     const privateKey = keyObject(key)
-    if (!privateKey) {
-      const params = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' }
-      return new Uint8Array(await webcrypto.subtle.sign(params, key, data))
-    }
+    if (!privateKey) return webSign(alg, key, data)
     return bytes(
       alg === 'ES256'
         ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })

@@ -9,6 +9,7 @@ import { hmac } from '@noble/hashes/hmac.js'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import * as base64url from '../tokens/base64url.js'
 import type { CryptoPrimitives } from './types.js'
+import { webSign } from './web-sign.js'
 
 const encoder = new TextEncoder()
 
@@ -22,12 +23,5 @@ export const primitives: CryptoPrimitives = {
   sha256Text: (text) => base64url.encode(own(sha256(encoder.encode(text)))),
   hmacSha256: (key, data) => own(hmac(sha256, key, data)),
   hmacSha512: (key, data) => own(hmac(sha512, key, data)),
-  sign: async (alg, key, data) =>
-    new Uint8Array(
-      await globalThis.crypto.subtle.sign(
-        alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : 'Ed25519',
-        key,
-        data,
-      ),
-    ),
+  sign: webSign,
 }
