@@ -6,11 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Cluster } from 'ioredis'
-import { freePort, REDIS_REQUIRED, untilAnswers } from './redis-helpers.js'
+import { canListen, freePort, REDIS_REQUIRED, untilAnswers } from './redis-helpers.js'
 
 /** A cluster owned by one test file. */
 export interface RedisClusterUnderTest {
@@ -34,15 +33,6 @@ export function redisClusterBinaries(): { server: string; cli: string } | null {
   console.warn(`[baton] skipping the Redis Cluster suites: ${reason}.`)
   return null
 }
-
-/** Whether nothing listens on `port` of the loopback address right now. */
-const canListen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
 
 /**
  * `count` distinct ports for cluster nodes. A node also listens on its cluster bus port, which

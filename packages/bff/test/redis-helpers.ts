@@ -76,13 +76,13 @@ export function redisServerBinary(): string | null {
   return null
 }
 
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
+/** Binds `port` on loopback (0: any free one) and lets go of it at once: the port it bound. */
+function bindOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
     server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
       server.close(() => {
         if (typeof address === 'object' && address !== null) resolve(address.port)
@@ -91,6 +91,16 @@ export async function freePort(): Promise<number> {
     })
   })
 }
+
+/** A port nothing listens on right now. */
+export const freePort = (): Promise<number> => bindOnce(0)
+
+/** Whether nothing listens on `port` of the loopback address right now. */
+export const canListen = (port: number): Promise<boolean> =>
+  bindOnce(port).then(
+    () => true,
+    () => false,
+  )
 
 /**
  * Runs `command` on a one-off connection to the Redis on `port` (a loopback test server); the
