@@ -3,7 +3,7 @@
  * so an anonymous visit logs no 401; a stale one costs one refresh answering 401, as before.
  */
 import { describe, expect, it } from 'vitest'
-import { drain, run, signedInTabs, useBrowser } from './harness'
+import { drain, run, signedInTabs, useBrowser, waitFor } from './harness'
 
 const env = useBrowser()
 
@@ -40,6 +40,25 @@ describe('the companion cookie', () => {
       code: 'session_expired',
       reason: 'no_session',
     })
+  })
+
+  it('absent: the status comes before any storage call, and a stale pending sign-out is forgotten after it', async () => {
+    // Left by a sign-out the BFF never confirmed, in a browser whose cookies have since expired.
+    const marker = `${env.browser.channel}:logout`
+    env.browser.storage.set(marker, '1')
+    const tab = env.browser.open({}, { document: true })
+    const markerWhenKnown: Array<string | undefined> = []
+    tab.client.store.subscribe((state) => {
+      if (state.status === 'unauthenticated') markerWhenKnown.push(env.browser.storage.get(marker))
+    })
+    const startedAt = Date.now()
+    await run(tab.client.start())
+    expect(markerWhenKnown).toEqual(['1'])
+    await waitFor(() => !env.browser.storage.has(marker), 'the stale sign-out to be forgotten')
+    // In the next task: no time passed.
+    expect(Date.now()).toBe(startedAt)
+    expect([...env.browser.storage.keys()]).toEqual([])
+    expect(env.server.refreshCount()).toBe(0)
   })
 
   it('absent: signing in later, here or in another tab, still works', async () => {
