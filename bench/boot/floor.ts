@@ -20,7 +20,9 @@
  *   client created, but `start()` never called; its first lock, asked for where `start()` asks;
  * - `channel, a peer answers`: one `BroadcastChannel` message to a tab of the same context that
  *   is already open, and its answer: the floor under a new tab beside signed-in ones, which asks
- *   them for a token and gets it in one message each way.
+ *   them for a token and gets it in one message each way;
+ * - `cookie`: the page's first `document.cookie` read (a synchronous trip to the browser), all an
+ *   anonymous visitor's boot must ask the browser for: the floor under that row.
  */
 import type { BrowserContext } from 'playwright-core'
 import { median, percentile } from '../lib/stats.js'
@@ -38,6 +40,7 @@ const PROBES = {
   'channel, a peer answers':
     "await new Promise((resolve) => { const channel = new BroadcastChannel('floor');" +
     " channel.onmessage = resolve; channel.postMessage('hello') })",
+  cookie: 'document.cookie',
 } as const
 
 /** The page kept open beside the `channel` probe: it answers every message on the channel. */
@@ -108,6 +111,7 @@ export async function measureFloor(
     'lock, idb, sign, fetch': [],
     [IDLE_PAGE]: [],
     'channel, a peer answers': [],
+    cookie: [],
   }
   // The peer the `channel` probe asks, open for all of them, as a signed-in tab would be.
   const peer = await context.newPage()
