@@ -2,9 +2,10 @@
  * Scenario 8 of issue #5, with the cookies of issue 12 (M3): where the tokens live, as the browser
  * sees it. The refresh cookie is `__Host-baton_rt` on Path=/: no script can read, replace or
  * shadow it, and it travels with every same-origin request (SameSite=Strict keeps it off
- * cross-site ones). The companion `baton_session=1` is the only cookie a script sees, and says
+ * cross-site ones). The companion `baton_session` (a tag of the sign-in) is the only cookie a script sees, and says
  * nothing secret. The access token is in memory only, never in any storage the page has.
  */
+import { createHash } from 'node:crypto'
 import type { Request } from '@playwright/test'
 import { expect, sessionStatus, signIn, test } from '../fixtures.js'
 import { REFRESH_COOKIE, SESSION_HINT_COOKIE } from '../refresh-cookie.js'
@@ -26,13 +27,22 @@ const REFRESH_ATTRIBUTES = {
 } as const
 const HINT_ATTRIBUTES = {
   name: SESSION_HINT_COOKIE,
-  value: '1',
   domain: '127.0.0.1',
   path: '/',
   httpOnly: false,
   secure: true,
   sameSite: 'Strict',
 } as const
+
+/**
+ * The companion's value beside the refresh cookie `refreshToken` (README): 12 base64url characters
+ * of the SHA-256 of the session id, which is the token's first 16 bytes.
+ */
+const hintOf = (refreshToken: string) =>
+  createHash('sha256')
+    .update(Buffer.from(refreshToken, 'base64url').subarray(0, 16).toString('base64url'))
+    .digest('base64url')
+    .slice(0, 12)
 
 /**
  * The cookies `request` carried, as `name=value` pairs in name order: browsers order them by Path
@@ -59,14 +69,15 @@ test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/
   const cookie = cookies.find(({ name }) => name === REFRESH_COOKIE)!
   const hint = cookies.find(({ name }) => name === SESSION_HINT_COOKIE)!
   expect(cookie).toMatchObject(REFRESH_ATTRIBUTES)
-  expect(hint).toMatchObject(HINT_ATTRIBUTES)
+  expect(hint).toMatchObject({ ...HINT_ATTRIBUTES, value: hintOf(cookie.value) })
   // Persistent cookies that end with the session (Max-Age = the 30-day absolute timeout).
   for (const { expires } of [cookie, hint]) {
     expect(Math.abs(expires - (signInAt + SESSION_LIFETIME_S))).toBeLessThan(5)
   }
 
-  // Script in the page sees the companion only: "a refresh cookie was set", nothing more.
-  expect(await tab.evaluate(() => document.cookie)).toBe(`${SESSION_HINT_COOKIE}=1`)
+  // Script in the page sees the companion only: "a refresh cookie was set" and a tag of the
+  // sign-in, nothing more.
+  expect(await tab.evaluate(() => document.cookie)).toBe(`${SESSION_HINT_COOKIE}=${hint.value}`)
   // It can neither overwrite the HttpOnly cookie, nor delete it, nor plant a second one of its
   // name beside it: the prefix wants Secure, Path=/ and no Domain, and HttpOnly wins over script.
   for (const forged of [
@@ -170,7 +181,11 @@ test('the refresh cookie is __Host-, HttpOnly, Secure, SameSite=Strict on Path=/
   }
   await tab.reload()
   await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
-  const sent = (value: string) => [`${REFRESH_COOKIE}=${value}`, `${SESSION_HINT_COOKIE}=1`]
+  // The companion's tag is the session's: a rotation keeps it.
+  const sent = (value: string) => [
+    `${REFRESH_COOKIE}=${value}`,
+    `${SESSION_HINT_COOKIE}=${hint.value}`,
+  ]
   expect(await cookiesSent(await requests.document)).toEqual(sent(cookie.value))
   expect(await cookiesSent(await requests.refresh)).toEqual(sent(cookie.value))
   // The refresh rotated it: the browser now holds a new value with the same attributes, and the

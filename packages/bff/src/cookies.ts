@@ -5,12 +5,13 @@
  *   cross-site request), by default `__Host-` on Path=/ (no sibling subdomain can plant one), or
  *   `__Secure-` with a Path limited to the auth routes wherever the BFF is mounted
  *   (`cookie.scope`, whose TSDoc weighs the two).
- * - The session hint: `1`, readable by scripts, on Path=/, set and cleared together with the
- *   refresh cookie. It holds nothing secret (see `BffOptions.sessionHintCookie`).
+ * - The session hint: a tag of the session, readable by scripts, on Path=/, set and cleared
+ *   together with the refresh cookie. It holds nothing secret (see `BffOptions.sessionHintCookie`).
  */
 import type { Context } from 'hono'
 import { generateCookie, setCookie } from 'hono/cookie'
 import { basePath } from 'hono/route'
+import { primitives } from '#crypto'
 import type { BffConfig } from './options.js'
 
 type CookieConfig = Pick<BffConfig, 'cookie' | 'sessionHintCookie'>
@@ -120,18 +121,35 @@ function cookieTails(config: CookieConfig, path: string): CookieTails {
 }
 
 /**
+ * @internal The session hint's value for the session `sessionId`: 12 base64url characters of its
+ * id's SHA-256. The same across the session's refreshes and new with every sign-in, so a page can
+ * tell a session from the one before it (a sign-out left pending for the old one must not end a
+ * new one signed in meanwhile, by a redirect the client did not see) without learning its id.
+ */
+export const sessionHintValue = (sessionId: string): string =>
+  primitives.sha256Text(sessionId).slice(0, 12)
+
+/**
  * @internal Sets the refresh cookie to `value` and the session hint beside it, both for `maxAge`
  * seconds (the session's remaining absolute lifetime, capped at what browsers keep). The lines are
  * Hono's `setCookie` output: its attributes are written once per path and reused, since login
  * and refresh set these two cookies on every answer.
  */
-export function setSessionCookies(c: Context, config: CookieConfig, value: string, maxAge: number) {
+export function setSessionCookies(
+  c: Context,
+  config: CookieConfig,
+  issued: { refreshToken: string; cookieMaxAge: number; sessionId: string },
+) {
+  const { refreshToken: value, cookieMaxAge: maxAge } = issued
   const lifetime = Math.min(maxAge, MAX_COOKIE_AGE_SECONDS)
   if (!(lifetime >= 0)) {
     // Hono leaves Max-Age out below 0; never the case for a live session, kept exact anyway.
     setCookie(c, config.cookie.name, value, { ...refreshAttributes(c, config), maxAge: lifetime })
     if (config.sessionHintCookie !== null) {
-      setCookie(c, config.sessionHintCookie, '1', { ...hintAttributes(config), maxAge: lifetime })
+      setCookie(c, config.sessionHintCookie, sessionHintValue(issued.sessionId), {
+        ...hintAttributes(config),
+        maxAge: lifetime,
+      })
     }
     return
   }
@@ -145,7 +163,10 @@ export function setSessionCookies(c: Context, config: CookieConfig, value: strin
     },
   )
   if (tails.hint !== null) {
-    c.header('Set-Cookie', `${config.sessionHintCookie}=1${age}${tails.hint}`, { append: true })
+    const hint = sessionHintValue(issued.sessionId)
+    c.header('Set-Cookie', `${config.sessionHintCookie}=${hint}${age}${tails.hint}`, {
+      append: true,
+    })
   }
 }
 

@@ -35,7 +35,7 @@ describe('M3: the default refresh cookie', () => {
 
     expect(direct.res.headers.getSetCookie()).toStrictEqual([
       `__Host-baton_rt=${direct.cookie}; Max-Age=2592000; Path=/; HttpOnly; Secure; SameSite=Strict`,
-      hintCookie(2592000),
+      hintCookie(direct.cookie, 2592000),
     ])
     expect(mounted.res.headers.getSetCookie()[0]).toBe(refreshSetCookie(mounted.cookie, 2592000))
   })
@@ -182,10 +182,10 @@ describe('M3: cookie options', () => {
   it('keeps the session hint on its own default name, baton_session, and Path=/', async () => {
     const h = await createHarness({ cookie: { scope: 'auth-path' } })
 
-    const { res } = await h.login('alice')
+    const { res, cookie } = await h.login('alice')
     const loggedOut = await h.logout()
 
-    expect(res.headers.getSetCookie()[1]).toBe(hintCookie(2592000))
+    expect(res.headers.getSetCookie()[1]).toBe(hintCookie(cookie, 2592000))
     expect(loggedOut.headers.getSetCookie()[1]).toBe(CLEARED_HINT)
   })
 })

@@ -4,6 +4,7 @@
  * silent logger, and small clients that speak to any Hono app in-process (`app.request`), so the
  * same helpers drive the BFF directly and mounted inside another app.
  */
+import { createHash } from 'node:crypto'
 import {
   ACTIVITY_HEADER,
   AUTH_PATH_REFRESH_COOKIE,
@@ -58,6 +59,16 @@ export const refreshSetCookie = (value: string, maxAge: number) =>
   `__Host-baton_rt=${value}; Max-Age=${maxAge}; Path=/; HttpOnly; Secure; SameSite=Strict`
 
 /**
+ * The session hint's value beside the refresh cookie `refreshToken`, by its documented rule: the
+ * first 12 base64url characters of the SHA-256 of the session id (the token's first 16 bytes).
+ */
+export const hintOf = (refreshToken: string) =>
+  createHash('sha256')
+    .update(Buffer.from(refreshToken, 'base64url').subarray(0, 16).toString('base64url'))
+    .digest('base64url')
+    .slice(0, 12)
+
+/**
  * The refresh cookie's name for `cookie` options, by the documented rule: the given name, else
  * `__Host-baton_rt` (scope 'root'), `__Secure-baton_rt` (scope 'auth-path'), or `baton_rt` when
  * `secure` is off.
@@ -73,8 +84,12 @@ export const CLEARED_HINT =
   'baton_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; SameSite=Strict'
 
 /** The exact `Set-Cookie` of a session hint that lives `maxAge` seconds. */
-export const hintCookie = (maxAge: number, { name = 'baton_session', secure = true } = {}) =>
-  `${name}=1; Max-Age=${maxAge}; Path=/; ${secure ? 'Secure; ' : ''}SameSite=Strict`
+export const hintCookie = (
+  refreshToken: string,
+  maxAge: number,
+  { name = 'baton_session', secure = true } = {},
+) =>
+  `${name}=${hintOf(refreshToken)}; Max-Age=${maxAge}; Path=/; ${secure ? 'Secure; ' : ''}SameSite=Strict`
 
 /** A refresh cookie value: base64url of 64 bytes. */
 export const REFRESH_TOKEN = /^[A-Za-z0-9_-]{86}$/
@@ -161,10 +176,11 @@ export function cookieValue(
   if (!header?.startsWith(prefix)) throw new Error(`no ${name} cookie in: ${String(header)}`)
   const maxAge = Number(/; Max-Age=(\d+);/.exec(header)?.[1])
   const secure = header.includes('; Secure;')
+  const value = header.slice(prefix.length, header.indexOf(';'))
   expect(rest, 'exactly the refresh cookie and the session hint').toStrictEqual(
-    hint === false ? [] : [hintCookie(maxAge, { name: hint, secure })],
+    hint === false ? [] : [hintCookie(value, maxAge, { name: hint, secure })],
   )
-  return header.slice(prefix.length, header.indexOf(';'))
+  return value
 }
 
 /** Asserts a JSON error response exactly: status, `{ error: { code, message } }` and nothing else. */

@@ -151,7 +151,7 @@ describe('the BFF mounted under a prefix', () => {
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
       refreshSetCookie(login.cookie, 2592000),
-      hintCookie(2592000),
+      hintCookie(login.cookie, 2592000),
     ])
     expect(loggedOut.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
   })
@@ -169,11 +169,11 @@ describe('the BFF mounted under a prefix', () => {
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
       `__Secure-baton_rt=${login.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
-      hintCookie(2592000),
+      hintCookie(login.cookie, 2592000),
     ])
     expect(refreshed.res.headers.getSetCookie()).toStrictEqual([
       `__Secure-baton_rt=${refreshed.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
-      hintCookie(2592000),
+      hintCookie(refreshed.cookie, 2592000),
     ])
     const cleared = [
       '__Secure-baton_rt=; Max-Age=0; Path=/api/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
@@ -196,7 +196,7 @@ describe('the BFF mounted under a prefix', () => {
 
     expect(res.headers.getSetCookie()).toStrictEqual([
       `__Secure-baton_rt=${cookie}; Max-Age=2592000; Path=/v1/tenants/acme/auth; HttpOnly; Secure; SameSite=Strict`,
-      hintCookie(2592000),
+      hintCookie(cookie, 2592000),
     ])
   })
 
@@ -223,7 +223,7 @@ describe('the BFF mounted under a prefix', () => {
 
     expect(res.headers.getSetCookie()).toStrictEqual([
       `__Secure-baton_rt=${cookie}; Max-Age=2592000; Path=/api; HttpOnly; Secure; SameSite=Strict`,
-      hintCookie(2592000),
+      hintCookie(cookie, 2592000),
     ])
   })
 
@@ -328,7 +328,7 @@ describe('basePath and cookie options', () => {
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
       `__Secure-baton_rt=${login.cookie}; Max-Age=2592000; Path=/session; HttpOnly; Secure; SameSite=Strict`,
-      hintCookie(2592000),
+      hintCookie(login.cookie, 2592000),
     ])
     await expectError(
       await h.send('/auth/login', { method: 'POST', headers: CSRF }),
@@ -346,7 +346,7 @@ describe('basePath and cookie options', () => {
 
     expect(refreshed.res.headers.getSetCookie()).toStrictEqual([
       `sid=${refreshed.cookie}; Max-Age=2592000; Path=/; HttpOnly; SameSite=Strict`,
-      'baton_session=1; Max-Age=2592000; Path=/; SameSite=Strict',
+      hintCookie(refreshed.cookie, 2592000, { secure: false }),
     ])
     expect(loggedOut.headers.getSetCookie()).toStrictEqual([
       'sid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict',
@@ -361,7 +361,7 @@ describe('basePath and cookie options', () => {
 
     expect(res.headers.getSetCookie()).toStrictEqual([
       `__Host-baton=${cookie}; Max-Age=2592000; Path=/; HttpOnly; Secure; SameSite=Strict`,
-      hintCookie(2592000),
+      hintCookie(cookie, 2592000),
     ])
     await h.refreshOk(cookie)
   })

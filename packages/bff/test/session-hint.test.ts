@@ -13,6 +13,7 @@ import {
   HOUR,
   REFRESH_COOKIE,
   refreshSetCookie,
+  hintCookie,
 } from './helpers.js'
 
 describe('the session hint cookie', () => {
@@ -23,7 +24,7 @@ describe('the session hint cookie', () => {
 
     expect(res.headers.getSetCookie()).toStrictEqual([
       refreshSetCookie(cookie, 2592000),
-      'baton_session=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
+      hintCookie(cookie, 2592000),
     ])
   })
 
@@ -36,8 +37,28 @@ describe('the session hint cookie', () => {
 
     expect(res.headers.getSetCookie()).toStrictEqual([
       refreshSetCookie(cookie, 2509200),
-      'baton_session=1; Max-Age=2509200; Path=/; Secure; SameSite=Strict',
+      hintCookie(cookie, 2509200),
     ])
+  })
+
+  it('holds a tag of the session: the same across its refreshes, another for each sign-in, not its id', async () => {
+    const h = await createHarness()
+    const hintIn = (res: Response) =>
+      res.headers
+        .getSetCookie()
+        .find((line) => line.startsWith('baton_session='))!
+        .split(';')[0]!
+        .slice('baton_session='.length)
+    const first = await h.login('alice')
+    const refreshed = await h.refreshOk(first.cookie)
+    const second = await h.login('alice')
+    const { sessionId } = first.body
+
+    expect(hintIn(first.res)).toMatch(/^[\w-]{12}$/)
+    expect(hintIn(refreshed.res)).toBe(hintIn(first.res))
+    expect(hintIn(second.res)).not.toBe(hintIn(first.res))
+    expect(sessionId).toMatch(/^[\w-]{22}$/)
+    expect(sessionId).not.toContain(hintIn(first.res))
   })
 
   it('is cleared with the refresh cookie on logout', async () => {
@@ -112,7 +133,7 @@ describe('the session hint cookie', () => {
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
       `__Secure-baton_rt=${login.cookie}; Max-Age=2592000; Path=/api/auth; HttpOnly; Secure; SameSite=Strict`,
-      'baton_session=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
+      hintCookie(login.cookie, 2592000),
     ])
     expect(loggedOut.headers.getSetCookie()).toStrictEqual([
       '__Secure-baton_rt=; Max-Age=0; Path=/api/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
@@ -128,7 +149,7 @@ describe('the session hint cookie', () => {
 
     expect(login.res.headers.getSetCookie()).toStrictEqual([
       refreshSetCookie(login.cookie, 2592000),
-      '__Host-signed_in=1; Max-Age=2592000; Path=/; Secure; SameSite=Strict',
+      hintCookie(login.cookie, 2592000, { name: '__Host-signed_in' }),
     ])
     expect(bad.headers.getSetCookie()).toStrictEqual([
       CLEARED_COOKIE,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { documentCookies, hasSessionHint } from './session-hint.js'
+import { documentCookies, hasSessionHint, sessionHintValue } from './session-hint.js'
 
 describe('hasSessionHint', () => {
   it.each([
@@ -18,6 +18,24 @@ describe('hasSessionHint', () => {
   it('knows nothing without cookies, or when turned off', () => {
     expect(hasSessionHint(null, 'baton_session')).toBeNull()
     expect(hasSessionHint('baton_session=1', false)).toBeNull()
+  })
+})
+
+describe('sessionHintValue', () => {
+  it.each([
+    ['baton_session=sRfms5NO6doa', 'sRfms5NO6doa'],
+    ['a=1; baton_session=1; b=2', '1'],
+    ['a=1;baton_session=', ''],
+    ['baton_session', ''],
+    ['xbaton_session=1; a=baton_session', false],
+    ['', false],
+  ])('%j → %j', (cookies, expected) => {
+    expect(sessionHintValue(cookies, 'baton_session')).toBe(expected)
+  })
+
+  it('knows nothing without cookies, or when turned off', () => {
+    expect(sessionHintValue(null, 'baton_session')).toBeNull()
+    expect(sessionHintValue('baton_session=1', false)).toBeNull()
   })
 })
 

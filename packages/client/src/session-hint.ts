@@ -18,10 +18,29 @@ export const documentCookies = (): string | null => {
 }
 
 /**
+ * @internal The hint cookie `name`'s value in `cookies` (a `document.cookie` string): the BFF's
+ * tag of the session that set it, the same across its refreshes and new with every sign-in;
+ * `false` when there is none; `null` when that cannot be known (no document, or the check is
+ * turned off), and the client must ask.
+ */
+export function sessionHintValue(
+  cookies: string | null,
+  name: string | false,
+): string | false | null {
+  if (cookies === null || name === false) return null
+  for (const pair of cookies.split(';')) {
+    const at = pair.indexOf('=')
+    if ((at === -1 ? pair : pair.slice(0, at)).trim() === name)
+      return at === -1 ? '' : pair.slice(at + 1).trim()
+  }
+  return false
+}
+
+/**
  * @internal Whether `cookies` (a `document.cookie` string) holds the hint cookie `name`; `null`
  * when that cannot be known (no document, or the check is turned off), and the client must ask.
  */
 export function hasSessionHint(cookies: string | null, name: string | false): boolean | null {
-  if (cookies === null || name === false) return null
-  return cookies.split(';').some((pair) => pair.split('=', 1)[0]!.trim() === name)
+  const value = sessionHintValue(cookies, name)
+  return value === null ? null : value !== false
 }

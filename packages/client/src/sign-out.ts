@@ -10,10 +10,19 @@ import { OIDC_END_HINT_COOKIE, type BaseUser, type TabMessage } from '@baton/pro
 import type { AuthApi } from './auth-api.js'
 import { SessionExpiredError } from './errors.js'
 import type { ClientConfig } from './options.js'
+import { sessionHintValue } from './session-hint.js'
 import type { TabSession } from './tab-session.js'
 
-/** @internal The pending sign-out in `adapters.storage` (localStorage by default). */
-export function createPendingLogout(config: Pick<ClientConfig, 'channel' | 'adapters'>) {
+/**
+ * @internal The pending sign-out in `adapters.storage` (localStorage by default): `1` or
+ * `everywhere`, then `:` and the session hint's value when the page could read it. That tag names
+ * the sign-in the sign-out was for: once the hint holds another (a new sign-in the client did not
+ * make, such as an OpenID Connect redirect, replaced that session at the BFF), the sign-out has
+ * nothing left to end, and sending it again would end the new session instead.
+ */
+export function createPendingLogout(
+  config: Pick<ClientConfig, 'channel' | 'adapters' | 'cookies' | 'sessionHintCookie'>,
+) {
   // Named after the channel, which is per BFF: another app's sign-out is not this one's.
   const key = `${config.channel}:logout`
   const use = <R>(act: (storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>) => R) => {
@@ -25,15 +34,29 @@ export function createPendingLogout(config: Pick<ClientConfig, 'channel' | 'adap
       return null
     }
   }
+  const hint = () => sessionHintValue(config.cookies(), config.sessionHintCookie)
+  const clear = () => void use((storage) => storage.removeItem(key))
   return {
     /** The pending sign-out (`true`: everywhere), or `null` for none. */
     read: (): boolean | null => {
       const value = use((storage) => storage.getItem(key))
-      return value ? value === 'everywhere' : null
+      if (!value) return null
+      const at = value.indexOf(':')
+      const [mode, tag] = at === -1 ? [value, null] : [value.slice(0, at), value.slice(at + 1)]
+      const now = tag === null ? null : hint()
+      // Another sign-in's hint: that one replaced the session this sign-out was for.
+      if (typeof now === 'string' && now !== tag) {
+        clear()
+        return null
+      }
+      return mode === 'everywhere'
     },
-    write: (everywhere: boolean) =>
-      void use((storage) => storage.setItem(key, everywhere ? 'everywhere' : '1')),
-    clear: () => void use((storage) => storage.removeItem(key)),
+    write: (everywhere: boolean) => {
+      const tag = hint()
+      const mode = everywhere ? 'everywhere' : '1'
+      use((storage) => storage.setItem(key, typeof tag === 'string' ? `${mode}:${tag}` : mode))
+    },
+    clear,
   }
 }
 

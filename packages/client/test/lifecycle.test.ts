@@ -263,6 +263,8 @@ describe('start, destroy and options', () => {
     await signIn(tab)
     tab.client.invalidateAccessToken()
     const token = await run(tab.client.getAccessToken())
+    // The session hint's tag (the BFF's, of this sign-in) goes with the pending sign-out.
+    const tag = /^baton_session=([\w-]{12})$/.exec(env.browser.documentCookie())![1]!
     await run(tab.client.logout())
     const key = `${env.browser.channel}:logout`
     // The marker's key: `<channel>:v2:tab:` and the tab's random id (this stub cannot list keys,
@@ -272,7 +274,7 @@ describe('start, destroy and options', () => {
     )
     expect(local.setItem.mock.calls).toEqual([
       [presence, '1'],
-      [key, '1'],
+      [key, `1:${tag}`],
     ])
     const ours = (name: string) => name === key || name.startsWith(`${env.browser.channel}:`)
     for (const method of [local.getItem, local.removeItem]) {

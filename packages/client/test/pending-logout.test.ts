@@ -19,6 +19,8 @@ const PRESENCE = () => `${env.browser.channel}:${TAB_PROTOCOL_VERSION}:tab:`
 const withoutPresence = () =>
   [...env.browser.storage].filter(([key]) => !key.startsWith(PRESENCE()))
 const status = (tab: Tab) => tab.client.store.getState().status
+/** The session hint's value, the BFF's tag of the current sign-in (`undefined` without one). */
+const hint = () => /^baton_session=([\w-]{12})$/.exec(env.browser.documentCookie())?.[1]
 
 /** Signs out `tab` with the BFF unreachable; resolves with the rejection. */
 async function failedLogout(tab: Tab, everywhere = false): Promise<unknown> {
@@ -40,6 +42,7 @@ describe('logout() when the BFF cannot be reached', () => {
   it('rejects, signs every tab out, and remembers the sign-out with nothing secret', async () => {
     const tabs = await signedInTabs(env.browser, 3, {}, { document: true })
     const token = await tabs[0]!.client.getAccessToken()
+    const tag = hint()
     const error = await failedLogout(tabs[0]!)
     expect(error).toBeInstanceOf(RefreshNetworkError)
     expect(env.server.logoutCount()).toBe(0)
@@ -49,10 +52,11 @@ describe('logout() when the BFF cannot be reached', () => {
     const ended = tabs[0]!.client.store.getState().error
     expect(ended).toBeInstanceOf(SessionExpiredError)
     expect(ended).toMatchObject({ reason: 'logged_out', cause: error })
-    expect([...env.browser.storage]).toEqual([[MARKER(), '1']])
+    // With the tag of the sign-in it was for: no other sign-in's session is ended by it.
+    expect([...env.browser.storage]).toEqual([[MARKER(), `1:${tag}`]])
     expect(JSON.stringify([...env.browser.storage])).not.toContain(token)
     // The refresh cookie is still in the jar: only the marker stands between it and a refresh.
-    expect(env.browser.documentCookie()).toBe('baton_session=1')
+    expect(hint()).toBe(tag)
   })
 
   it('the next start sends the logout again instead of a refresh, and the session stays over', async () => {
@@ -99,7 +103,7 @@ describe('logout() when the BFF cannot be reached', () => {
     const laptop = env.newBrowser()
     const [other] = await signedInTabs(laptop, 1)
     await failedLogout(tab!, true)
-    expect([...env.browser.storage]).toEqual([[MARKER(), 'everywhere']])
+    expect([...env.browser.storage]).toEqual([[MARKER(), `everywhere:${hint()}`]])
     await reload()
     expect(env.server.events).toContainEqual(
       expect.objectContaining({ type: 'logout', everywhere: true }),
@@ -147,6 +151,38 @@ describe('logout() when the BFF cannot be reached', () => {
     const next = await reload()
     expect(status(next)).toBe('authenticated')
     expect(env.server.logoutCount()).toBe(0)
+  })
+
+  it('a sign-in the client did not make (an OpenID Connect redirect) replaces it: the next page is signed in, nothing ended', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    await failedLogout(tab!)
+    const before = hint()
+    // The page goes to the provider and comes back: the BFF's callback signs in anew (ending the
+    // session the old cookie names), here as the same request a redirect's callback ends with.
+    env.browser.destroy()
+    const signIn = await env.browser.fetch(`${ORIGIN}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf': '1' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-pw' }),
+    })
+    expect(signIn.status).toBe(200)
+    expect(hint()).not.toBe(before)
+
+    const next = env.browser.open({}, { document: true })
+    await run(next.client.start())
+    expect(status(next)).toBe('authenticated')
+    expect(env.server.logoutCount()).toBe(0)
+    expect(withoutPresence()).toEqual([])
+  })
+
+  it('a marker without a tag (written by an earlier client) is sent again, as before', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { document: true })
+    await failedLogout(tab!)
+    env.browser.storage.set(MARKER(), '1')
+    const next = await reload()
+    expect(status(next)).toBe('unauthenticated')
+    expect(env.server.logoutCount()).toBe(1)
+    expect(withoutPresence()).toEqual([])
   })
 
   it('a tab closed during the logout leaves it to the next start', async () => {

@@ -10,7 +10,9 @@ const env = useBrowser()
 describe('the companion cookie', () => {
   it('is set with the refresh cookie, readable by scripts, and cleared with it', async () => {
     const [tab] = await signedInTabs(env.browser, 1)
-    expect(env.browser.documentCookie()).toBe('baton_session=1')
+    // Its value: the BFF's tag of this sign-in (nothing secret, not the session id).
+    expect(env.browser.documentCookie()).toMatch(/^baton_session=[\w-]{12}$/)
+    expect(env.browser.documentCookie()).not.toContain(tab!.client.store.getState().sessionId!)
     await run(tab!.client.logout())
     expect(env.browser.documentCookie()).toBe('')
     expect([...env.browser.cookies.keys()]).toEqual([])

@@ -22,8 +22,9 @@ export const CSRF_HEADER_VALUE = '1'
 
 /**
  * Default name of the companion cookie: readable by scripts, holding nothing secret, set and
- * cleared together with the HttpOnly refresh cookie. It only says "a refresh cookie was set", so a
- * page load without it skips the refresh request that could only answer 401.
+ * cleared together with the HttpOnly refresh cookie. It says "a refresh cookie was set", so a page
+ * load without it skips the refresh request that could only answer 401; its value is an opaque tag
+ * of the session, the same across its refreshes and new with every sign-in.
  */
 export const SESSION_HINT_COOKIE = 'baton_session'
 

@@ -34,7 +34,7 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
 
   /** The grant a sign-in answers with, exactly as `POST /login`'s. */
   const respond = async (c: Context, issued: Issued) => {
-    setSessionCookies(c, config, issued.refreshToken, issued.cookieMaxAge)
+    setSessionCookies(c, config, issued)
     c.header('set-cookie', mfa.clearedTicketCookie(), { append: true })
     c.header('cache-control', 'no-store')
     c.header(...NO_SNIFF)

@@ -159,7 +159,7 @@ export function callbackRoute(deps: OidcRouteDeps) {
       await revoker.revoke(issued.sessionId, 'revoked', meta, config.now()).catch(() => undefined)
       throw error
     }
-    setSessionCookies(c, config, issued.refreshToken, issued.cookieMaxAge)
+    setSessionCookies(c, config, issued)
     c.header('cache-control', 'no-store')
     return c.redirect(claims.returnTo, 302)
   }

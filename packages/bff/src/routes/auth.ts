@@ -72,7 +72,7 @@ export function authRoutes(
   const errorResponse = bffErrorHandler({ logger: config.logger })
 
   const respond = async (c: Context, issued: Issued & { tokenType?: GrantBody['tokenType'] }) => {
-    setSessionCookies(c, config, issued.refreshToken, issued.cookieMaxAge)
+    setSessionCookies(c, config, issued)
     c.header('cache-control', 'no-store')
     c.header(...NO_SNIFF)
     // With nonces on, every answer carries the current one, so the next proof has it (§8.2).
