@@ -32,11 +32,14 @@ import { formatTable } from '../lib/table.js'
  * the connection for the read under it, and API proofs signed by the key that signed the refresh
  * (+170 B, 12,785 B): the refresh goes out 2.5 ms sooner after the grant in Chromium (`pnpm bench
  * boot`); opening and closing at once, in fewer bytes, saved nothing (a page's second open is not
- * faster than its first).
+ * faster than its first). Raised by 100 B for the pending sign-out that keeps the companion
+ * cookie's tag of the sign-in it was for (+97 B, 12,886 B): without it, a sign-in the client did
+ * not make (an OpenID Connect redirect) after a sign-out that could not be confirmed was ended at
+ * the next page load.
  */
-export const CORE_GZIP_BUDGET = 12_800
+export const CORE_GZIP_BUDGET = 12_900
 /** The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). */
-export const CORE_KY_GZIP_BUDGET = 17_500
+export const CORE_KY_GZIP_BUDGET = 17_600
 
 const ROOT = join(BENCH_DIR, '..')
 const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']

@@ -29,9 +29,8 @@ export function sessionHintValue(
 ): string | false | null {
   if (cookies === null || name === false) return null
   for (const pair of cookies.split(';')) {
-    const at = pair.indexOf('=')
-    if ((at === -1 ? pair : pair.slice(0, at)).trim() === name)
-      return at === -1 ? '' : pair.slice(at + 1).trim()
+    const [key, ...value] = pair.split('=')
+    if (key!.trim() === name) return value.join('=').trim()
   }
   return false
 }

@@ -39,11 +39,9 @@ export function createPendingLogout(
   return {
     /** The pending sign-out (`true`: everywhere), or `null` for none. */
     read: (): boolean | null => {
-      const value = use((storage) => storage.getItem(key))
-      if (!value) return null
-      const at = value.indexOf(':')
-      const [mode, tag] = at === -1 ? [value, null] : [value.slice(0, at), value.slice(at + 1)]
-      const now = tag === null ? null : hint()
+      const [mode, tag] = use((storage) => storage.getItem(key))?.split(':') ?? []
+      if (!mode) return null
+      const now = tag === undefined ? null : hint()
       // Another sign-in's hint: that one replaced the session this sign-out was for.
       if (typeof now === 'string' && now !== tag) {
         clear()
