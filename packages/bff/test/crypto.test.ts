@@ -3,7 +3,7 @@
  * Both must compute the same bytes, and both must sign JWS that jose verifies.
  */
 import { compactVerify, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { primitives as nodePrimitives } from '../src/crypto/node'
 import { primitives as webPrimitives } from '../src/crypto/web'
 
@@ -79,5 +79,55 @@ describe.each([
       const { payload: verified } = await compactVerify(jws, publicKey, { algorithms: [alg] })
       expect(new TextDecoder().decode(verified)).toBe('{"sub":"u1"}')
     }
+  })
+})
+
+describe('node:crypto signatures, made together once per turn of the event loop', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  const keyPair = () => generateKeyPair('ES256', { extractable: true })
+  const header = Buffer.from(JSON.stringify({ alg: 'ES256' })).toString('base64url')
+  const signed = (payload: string, signature: Uint8Array) =>
+    `${header}.${payload}.${Buffer.from(signature).toString('base64url')}`
+
+  it('makes the signatures asked for in one task after it, together, before the next check phase', async () => {
+    const { privateKey } = await keyPair()
+    const order: string[] = []
+    const signing = ['a', 'b', 'c'].map((name) =>
+      nodePrimitives.sign('ES256', privateKey, bytes(name)).then(() => order.push(name)),
+    )
+    void Promise.resolve().then(() => order.push('microtask'))
+    setImmediate(() => order.push('next immediate'))
+    await Promise.all(signing)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(order).toStrictEqual(['microtask', 'a', 'b', 'c', 'next immediate'])
+  })
+
+  it('settles each signature on its own: an unusable key rejects only its own', async () => {
+    const { privateKey, publicKey } = await keyPair()
+    const payload = Buffer.from('{"sub":"u1"}').toString('base64url')
+    const input = bytes(`${header}.${payload}`)
+    const [first, wrongKey, last] = await Promise.allSettled([
+      nodePrimitives.sign('ES256', privateKey, input),
+      // A public key cannot sign: node:crypto throws, inside the shared batch.
+      nodePrimitives.sign('ES256', publicKey, input),
+      nodePrimitives.sign('ES256', privateKey, input),
+    ])
+    expect(wrongKey.status).toBe('rejected')
+    for (const outcome of [first, last]) {
+      if (outcome.status !== 'fulfilled') throw new Error('a signature of the batch was lost')
+      const { payload: verified } = await compactVerify(signed(payload, outcome.value), publicKey)
+      expect(new TextDecoder().decode(verified)).toBe('{"sub":"u1"}')
+    }
+  })
+
+  it('signs while a test fakes the timers', async () => {
+    const { privateKey, publicKey } = await keyPair()
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'Date'] })
+    const payload = Buffer.from('{}').toString('base64url')
+    const signature = await nodePrimitives.sign('ES256', privateKey, bytes(`${header}.${payload}`))
+    await expect(compactVerify(signed(payload, signature), publicKey)).resolves.toBeDefined()
   })
 })

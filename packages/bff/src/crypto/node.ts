@@ -5,6 +5,7 @@
  * stay jose's WebCrypto keys, each extractable one converted to a `KeyObject` once.
  */
 import { createHmac, hash, KeyObject, randomFillSync, sign, type webcrypto } from 'node:crypto'
+import { inCheckPhase } from './coalesce.js'
 import type { CryptoPrimitives } from './types.js'
 import { webSign } from './web-sign.js'
 
@@ -56,14 +57,17 @@ export const primitives: CryptoPrimitives = {
   sha256Text: (text) => hash('sha256', text, 'base64url'),
   hmacSha256: (key, data) => bytes(createHmac('sha256', key).update(data).digest()),
   hmacSha512: (key, data) => bytes(createHmac('sha512', key).update(data).digest()),
-  // `async`: a throw (an unusable key) becomes a rejection, as WebCrypto's does.
+  // Made with the rest of this turn's signatures (`coalesce.ts`); a throw (an unusable key)
+  // becomes a rejection, as WebCrypto's does.
   sign: async (alg, key, data) => {
     const privateKey = keyObject(key)
     if (!privateKey) return webSign(alg, key, data)
-    return bytes(
-      alg === 'ES256'
-        ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
-        : sign(null, data, privateKey),
+    return inCheckPhase(() =>
+      bytes(
+        alg === 'ES256'
+          ? sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
+          : sign(null, data, privateKey),
+      ),
     )
   },
 }
