@@ -2,6 +2,7 @@
  * `#crypto` has two implementations: node:crypto under Node, WebCrypto elsewhere (edge runtimes).
  * Both must compute the same bytes, and both must sign JWS that jose verifies.
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { compactVerify, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { primitives as nodePrimitives } from '../src/crypto/node'
@@ -121,6 +122,20 @@ describe('node:crypto signatures, made together once per turn of the event loop'
       const { payload: verified } = await compactVerify(signed(payload, outcome.value), publicKey)
       expect(new TextDecoder().decode(verified)).toBe('{"sub":"u1"}')
     }
+  })
+
+  it("keeps each caller's async context across the shared batch (request logs, tracing spans)", async () => {
+    const { privateKey } = await keyPair()
+    const context = new AsyncLocalStorage<string>()
+    const seen = await Promise.all(
+      ['a', 'b', 'c'].map((name) =>
+        context.run(name, async () => {
+          await nodePrimitives.sign('ES256', privateKey, bytes(name))
+          return context.getStore()
+        }),
+      ),
+    )
+    expect(seen).toStrictEqual(['a', 'b', 'c'])
   })
 
   it('signs while a test fakes the timers', async () => {
