@@ -2,9 +2,9 @@
  * `#crypto` has two implementations: node:crypto under Node, WebCrypto elsewhere (edge runtimes).
  * Both must compute the same bytes, and both must sign JWS that jose verifies.
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { compactVerify, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { inCheckPhase } from '../src/crypto/coalesce'
 import { primitives as nodePrimitives } from '../src/crypto/node'
 import { primitives as webPrimitives } from '../src/crypto/web'
 
@@ -93,17 +93,44 @@ describe('node:crypto signatures, made together once per turn of the event loop'
   const signed = (payload: string, signature: Uint8Array) =>
     `${header}.${payload}.${Buffer.from(signature).toString('base64url')}`
 
-  it('makes the signatures asked for in one task after it, together, before the next check phase', async () => {
-    const { privateKey } = await keyPair()
+  it('runs the work one task asks for together, in the next check phase, after what was queued before', async () => {
     const order: string[] = []
-    const signing = ['a', 'b', 'c'].map((name) =>
-      nodePrimitives.sign('ES256', privateKey, bytes(name)).then(() => order.push(name)),
+    setImmediate(() => order.push('earlier immediate'))
+    const work = ['a', 'b', 'c'].map((name) =>
+      inCheckPhase(() => order.push(`work ${name}`)).then(() => order.push(`then ${name}`)),
     )
     void Promise.resolve().then(() => order.push('microtask'))
-    setImmediate(() => order.push('next immediate'))
-    await Promise.all(signing)
+    setImmediate(() => order.push('later immediate'))
+    order.push('sync end')
+    await Promise.all(work)
     await new Promise((resolve) => setImmediate(resolve))
-    expect(order).toStrictEqual(['microtask', 'a', 'b', 'c', 'next immediate'])
+    expect(order).toStrictEqual([
+      'sync end',
+      'microtask',
+      'earlier immediate',
+      'work a',
+      'work b',
+      'work c',
+      'then a',
+      'then b',
+      'then c',
+      'later immediate',
+    ])
+  })
+
+  it('settles a task that throws something other than an Error, and the rest of its batch', async () => {
+    const outcomes = await Promise.allSettled([
+      inCheckPhase(() => 1),
+      inCheckPhase(() => {
+        throw Object.create(null)
+      }),
+      inCheckPhase(() => 3),
+    ])
+    expect(outcomes.map((outcome) => outcome.status)).toStrictEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ])
   })
 
   it('settles each signature on its own: an unusable key rejects only its own', async () => {
@@ -124,19 +151,24 @@ describe('node:crypto signatures, made together once per turn of the event loop'
     }
   })
 
-  it("keeps each caller's async context across the shared batch (request logs, tracing spans)", async () => {
-    const { privateKey } = await keyPair()
-    const context = new AsyncLocalStorage<string>()
-    const seen = await Promise.all(
-      ['a', 'b', 'c'].map((name) =>
-        context.run(name, async () => {
-          await nodePrimitives.sign('ES256', privateKey, bytes(name))
-          return context.getStore()
-        }),
-      ),
-    )
-    expect(seen).toStrictEqual(['a', 'b', 'c'])
-  })
+  it.each(['Deno', 'Bun'])(
+    'does the work at once under %s (they load node.ts too)',
+    async (runtime) => {
+      vi.resetModules()
+      const global = globalThis as Record<string, unknown>
+      global[runtime] = {}
+      try {
+        const { inCheckPhase: underRuntime } = await import('../src/crypto/coalesce')
+        const order: string[] = []
+        const done = underRuntime(() => order.push('work'))
+        order.push('sync end')
+        await done
+        expect(order).toStrictEqual(['work', 'sync end'])
+      } finally {
+        delete global[runtime]
+      }
+    },
+  )
 
   it('signs while a test fakes the timers', async () => {
     const { privateKey, publicKey } = await keyPair()

@@ -15,6 +15,14 @@
 // signature behind a clock it never advances.
 import { setImmediate } from 'node:timers'
 
+// Deno and Bun load `node.ts` too (they match the `node` export condition); they get the work done
+// at once, as before, rather than this module's bet on Node's own event loop phases.
+const isNode =
+  typeof process !== 'undefined' &&
+  typeof process.versions?.node === 'string' &&
+  !('Deno' in globalThis) &&
+  !('Bun' in globalThis)
+
 let queued: Array<() => void> | null = null
 
 const runQueued = () => {
@@ -29,16 +37,19 @@ const runQueued = () => {
  */
 export function inCheckPhase<T>(work: () => T): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    if (queued === null) {
-      queued = []
-      setImmediate(runQueued)
-    }
-    queued.push(() => {
+    const task = () => {
       try {
         resolve(work())
       } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)))
+        reject(error instanceof Error ? error : new Error('non-Error thrown', { cause: error }))
       }
-    })
+    }
+    if (!isNode) return task()
+    if (queued === null) {
+      // Scheduled before the queue exists: a queue without its turn would hold every later task.
+      setImmediate(runQueued)
+      queued = []
+    }
+    queued.push(task)
   })
 }

@@ -1,10 +1,11 @@
 /**
  * @module
  * The few primitives the refresh-token machinery needs. `#crypto` resolves to `node.ts` under
- * Node (node:crypto, about twenty times cheaper per call than Node's WebCrypto) and to `web.ts`
- * everywhere else (edge runtimes, Deno, Bun), through the package's `imports` map. Hashes and MACs
- * are synchronous on both: a refresh makes five of them on ~100 bytes each, and awaiting each one
- * cost more than computing it (issue 15). Only the signature is asynchronous (WebCrypto's).
+ * Node, Deno and Bun (they match the `node` condition; node:crypto, about twenty times cheaper per
+ * call than Node's WebCrypto) and to `web.ts` everywhere else (edge runtimes), through the
+ * package's `imports` map. Hashes and MACs are synchronous on both: a refresh makes five of them
+ * on ~100 bytes each, and awaiting each one cost more than computing it (issue 15). Only the
+ * signature is asynchronous (WebCrypto's; under Node, made once per turn: `coalesce.ts`).
  */
 import type { CryptoKey } from 'jose'
 

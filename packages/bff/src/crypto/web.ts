@@ -1,7 +1,7 @@
 /**
  * @module
- * The `#crypto` primitives for edge runtimes, Deno and Bun: the default of the package's `imports`
- * map wherever node:crypto is not known to exist. Signatures and randomness come from WebCrypto
+ * The `#crypto` primitives for edge runtimes: the default of the package's `imports` map wherever
+ * the `node` condition does not match (Node, Deno and Bun get `node.ts`). Signatures and randomness come from WebCrypto
  * (`globalThis.crypto`); hashes and MACs from `@noble/hashes` (audited, synchronous), because
  * WebCrypto's are asynchronous and the refresh path makes five of them on ~100 bytes each.
  */
