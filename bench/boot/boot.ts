@@ -21,6 +21,13 @@ import { median, percentile } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
 import { BOOT_DONE } from './pages/boot-done.js'
 import type { BootResult, RoundTrip } from './pages/boot-tab.js'
+import {
+  LAUNCH,
+  openContext,
+  profilesToRun,
+  PROFILE_LABELS,
+  type BrowserProfile,
+} from './browser.js'
 import { floorTable, measureFloor, type FloorResult } from './floor.js'
 import { startBootServer, type BootServer } from './server.js'
 
@@ -63,19 +70,6 @@ export interface BootScenarioResult {
   /** Statuses and token sources that were not the expected ones. */
   unexpected: string[]
 }
-
-const launchChromium = () =>
-  chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  })
 
 async function bundlePage(): Promise<string> {
   const result = await build({
@@ -132,11 +126,12 @@ async function signedInPage(context: BrowserContext, origin: string): Promise<Pa
 
 async function runScenario(
   browser: Browser,
+  profile: BrowserProfile,
   server: BootServer,
   scenario: Scenario,
   samples: number,
 ): Promise<BootScenarioResult> {
-  const context = await browser.newContext()
+  const { context, close } = await openContext(profile, browser)
   const result: BootScenarioResult = {
     scenario: scenario.id,
     bootMs: [],
@@ -181,37 +176,14 @@ async function runScenario(
     }
     return result
   } finally {
-    await context.close()
+    await close()
   }
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10
 
-async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    const why = `Chromium not found at ${CHROMIUM_PATH} (install Debian's chromium, or set BATON_BENCH_CHROMIUM)`
-    return { report: `Not run: ${why}.`, data: { skipped: why }, failures: [`boot: ${why}`] }
-  }
-  const samples = settings.quick ? 7 : SAMPLES
-  const server = await startBootServer(await bundlePage())
-  const browser = await launchChromium()
-  const results: BootScenarioResult[] = []
-  let floor: FloorResult
-  try {
-    for (const scenario of SCENARIOS) {
-      settings.log(`boot: ${scenario.label}, ${samples} page loads`)
-      results.push(await runScenario(browser, server, scenario, samples))
-    }
-    settings.log(`boot: the platform's floor, ${samples} page loads per probe`)
-    const context = await browser.newContext()
-    floor = await measureFloor(context, server.origin, samples, WARMUP).finally(() =>
-      context.close(),
-    )
-  } finally {
-    await browser.close()
-    await server.close()
-  }
-
+/** One profile's table, its floor's, and the targets it missed. */
+function tabulate(profile: BrowserProfile, results: BootScenarioResult[], floor: FloorResult) {
   const failures: string[] = []
   const rows = results.map((r) => {
     const scenario = SCENARIOS.find((s) => s.id === r.scenario)!
@@ -231,10 +203,11 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
       target = `≤ ${TARGETS.beside} ms, 0 refreshes`
       met = boot <= TARGETS.beside && r.refreshes === 0
     }
-    if (!met) failures.push(`boot: ${scenario.label}: median ${round(boot)} ms (${target})`)
+    if (!met)
+      failures.push(`boot (${profile}): ${scenario.label}: median ${round(boot)} ms (${target})`)
     if (r.unexpected.length > 0) {
       failures.push(
-        `boot: ${scenario.label}: ${r.unexpected.length} loads ended ${r.unexpected[0]}`,
+        `boot (${profile}): ${scenario.label}: ${r.unexpected.length} loads ended ${r.unexpected[0]}`,
       )
     }
     return [
@@ -269,6 +242,45 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     ],
     rows,
   )
+  return {
+    report: [`Tabs in ${PROFILE_LABELS[profile]}:`, '', table, '', floorTable(floor)].join('\n'),
+    failures,
+  }
+}
+
+async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    const why = `Chromium not found at ${CHROMIUM_PATH} (install Debian's chromium, or set BATON_BENCH_CHROMIUM)`
+    return { report: `Not run: ${why}.`, data: { skipped: why }, failures: [`boot: ${why}`] }
+  }
+  const samples = settings.quick ? 7 : SAMPLES
+  const server = await startBootServer(await bundlePage())
+  const browser = await chromium.launch(LAUNCH)
+  const measured: Array<{
+    profile: BrowserProfile
+    results: BootScenarioResult[]
+    floor: FloorResult
+  }> = []
+  try {
+    for (const profile of profilesToRun()) {
+      const results: BootScenarioResult[] = []
+      for (const scenario of SCENARIOS) {
+        settings.log(`boot (${profile}): ${scenario.label}, ${samples} page loads`)
+        results.push(await runScenario(browser, profile, server, scenario, samples))
+      }
+      settings.log(`boot (${profile}): the platform's floor, ${samples} page loads per probe`)
+      const { context, close } = await openContext(profile, browser)
+      const floor = await measureFloor(context, server.origin, samples, WARMUP).finally(close)
+      measured.push({ profile, results, floor })
+    }
+  } finally {
+    await browser.close()
+    await server.close()
+  }
+  const tables = measured.map(({ profile, results, floor }) => ({
+    profile,
+    ...tabulate(profile, results, floor),
+  }))
   const notes = [
     `${samples} page loads per row after ${WARMUP} unmeasured ones, each in a new tab. Boot: the ` +
       `client script's first statement to the status leaving \`loading\` (performance.now() in ` +
@@ -294,9 +306,9 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
       `is Baton's own work and what a real page's script costs.`,
   )
   return {
-    report: [table, '', floorTable(floor), '', ...notes].join('\n'),
-    data: { samples, warmup: WARMUP, targets: TARGETS, results, floor },
-    failures,
+    report: [...tables.map((t) => t.report), '', ...notes].join('\n\n'),
+    data: { samples, warmup: WARMUP, targets: TARGETS, measured },
+    failures: tables.flatMap((t) => t.failures),
   }
 }
 

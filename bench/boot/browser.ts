@@ -1,0 +1,61 @@
+/**
+ * @module
+ * The boot benchmark's browsers: how Chromium is launched, and the two kinds of browser profile a
+ * page load is measured in (`BrowserProfile`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import { CHROMIUM_PATH } from '../lib/machine.js'
+
+/** How every browser of the benchmark is launched (never a download: Debian's Chromium). */
+export const LAUNCH = {
+  executablePath: CHROMIUM_PATH,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+}
+
+/**
+ * Where each scenario's tabs live: `fresh`, a new off-the-record context of one browser
+ * (Playwright's default: in-memory cookies, storage, HTTP and code caches); `profile`, a browser
+ * of its own on a new on-disk profile, as a user's browser keeps its data between visits.
+ */
+export type BrowserProfile = 'fresh' | 'profile'
+
+/** A context of the kind `profile` names; closing it also removes what it made. */
+export async function openContext(
+  profile: BrowserProfile,
+  browser: Browser,
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  if (profile === 'fresh') {
+    const context = await browser.newContext()
+    return { context, close: () => context.close() }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'baton-boot-profile-'))
+  const context = await chromium.launchPersistentContext(dir, LAUNCH)
+  return {
+    context,
+    close: async () => {
+      await context.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Both by default; `BATON_BENCH_BOOT_PROFILE=fresh` or `=profile` runs one. */
+export const profilesToRun = (): BrowserProfile[] => {
+  const chosen = process.env.BATON_BENCH_BOOT_PROFILE
+  return chosen === 'fresh' || chosen === 'profile' ? [chosen] : ['fresh', 'profile']
+}
+
+export const PROFILE_LABELS: Record<BrowserProfile, string> = {
+  fresh: "a fresh off-the-record context of one browser (Playwright's default)",
+  profile: "a browser of its own on a new on-disk profile (as a user's browser)",
+}
