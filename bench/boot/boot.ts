@@ -15,19 +15,13 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { Benchmark, BenchmarkOutcome, BenchSettings } from '../lib/benchmark.js'
-import { CHROMIUM_PATH } from '../lib/machine.js'
+import { CHROMIUM_LAUNCH, CHROMIUM_PATH } from '../lib/machine.js'
 import { BENCH_DIR } from '../lib/processes.js'
 import { median, percentile } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
 import { BOOT_DONE } from './pages/boot-done.js'
 import type { BootResult, RoundTrip } from './pages/boot-tab.js'
-import {
-  LAUNCH,
-  openContext,
-  profilesToRun,
-  PROFILE_LABELS,
-  type BrowserProfile,
-} from './browser.js'
+import { openContext, profilesToRun, PROFILE_LABELS, type BrowserProfile } from './browser.js'
 import { floorTable, measureFloor, type FloorResult } from './floor.js'
 import { startBootServer, type BootServer } from './server.js'
 
@@ -255,7 +249,7 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
   }
   const samples = settings.quick ? 7 : SAMPLES
   const server = await startBootServer(await bundlePage())
-  const browser = await chromium.launch(LAUNCH)
+  const browser = await chromium.launch(CHROMIUM_LAUNCH)
   const measured: Array<{
     profile: BrowserProfile
     results: BootScenarioResult[]

@@ -1,26 +1,12 @@
 /**
  * @module
- * The boot benchmark's browsers: how Chromium is launched, and the two kinds of browser profile a
- * page load is measured in (`BrowserProfile`).
+ * The two kinds of browser profile the boot benchmark measures a page load in (`BrowserProfile`).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext } from 'playwright-core'
-import { CHROMIUM_PATH } from '../lib/machine.js'
-
-/** How every browser of the benchmark is launched (never a download: Debian's Chromium). */
-export const LAUNCH = {
-  executablePath: CHROMIUM_PATH,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-  ],
-}
+import { CHROMIUM_LAUNCH } from '../lib/machine.js'
 
 /**
  * Where each scenario's tabs live: `fresh`, a new off-the-record context of one browser
@@ -39,7 +25,7 @@ export async function openContext(
     return { context, close: () => context.close() }
   }
   const dir = mkdtempSync(join(tmpdir(), 'baton-boot-profile-'))
-  const context = await chromium.launchPersistentContext(dir, LAUNCH)
+  const context = await chromium.launchPersistentContext(dir, CHROMIUM_LAUNCH)
   return {
     context,
     close: async () => {

@@ -43,6 +43,19 @@ function cpuModel(): string {
 /** The Chromium used by the storm benchmark. */
 export const CHROMIUM_PATH = process.env.BATON_BENCH_CHROMIUM ?? '/usr/bin/chromium'
 
+/** How every benchmark launches Chromium (issue #7): Debian's, headless, never a downloaded one. */
+export const CHROMIUM_LAUNCH = {
+  executablePath: CHROMIUM_PATH,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+}
+
 /** Collects the machine description (a few short subprocesses). */
 export function machineInfo(): MachineInfo {
   // Debian's wrapper script prints a shell warning before the version on some systems.

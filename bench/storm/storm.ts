@@ -15,7 +15,7 @@ import { build } from 'esbuild'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Duration } from '@baton/bff'
 import type { Benchmark, BenchmarkOutcome, BenchSettings } from '../lib/benchmark.js'
-import { CHROMIUM_PATH } from '../lib/machine.js'
+import { CHROMIUM_LAUNCH, CHROMIUM_PATH } from '../lib/machine.js'
 import { BENCH_DIR } from '../lib/processes.js'
 import { percentile, sum } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
@@ -43,19 +43,7 @@ const VARIANTS: readonly Variant[] = [
   { id: 'baton-grace0', client: 'baton', label: 'Baton', grace: 0, only: [10] },
 ]
 
-/** The launch settings of issue #7: Debian's Chromium, headless, never a downloaded browser. */
-const launchChromium = () =>
-  chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  })
+const launchChromium = () => chromium.launch(CHROMIUM_LAUNCH)
 
 /** One scenario's outcome. */
 export interface ScenarioResult {
