@@ -163,19 +163,18 @@ export interface BffOptions<TUser extends BaseUser = SessionUser> extends Sessio
   /**
    * Name of the session hint: a cookie holding a tag of the session (12 base64url characters of
    * its id's SHA-256: the same across its refreshes, new with every sign-in), set whenever the
-   * refresh cookie is set (same
-   * Max-Age, `Secure` as the refresh cookie, SameSite=Strict) and cleared whenever it is cleared
-   * (logout, and every 401 from refresh). Unlike the refresh cookie it is not HttpOnly and its Path
-   * is `/`, so the SPA reads it from `document.cookie` on any page: without it, a page load skips
-   * the boot refresh that could only answer 401 (no error in the console of an anonymous visitor).
+   * refresh cookie is set (same Max-Age, `Secure` as the refresh cookie, SameSite=Strict) and
+   * cleared whenever it is cleared (logout, and every 401 from refresh). Unlike the refresh
+   * cookie it is not HttpOnly and its Path is `/`, so the SPA reads it from `document.cookie` on
+   * any page: without it, a page load skips the boot refresh that could only answer 401 (no error
+   * in the console of an anonymous visitor).
    *
    * It carries nothing secret: it only says that a refresh cookie was set and which sign-in set
    * it (so a sign-out the client could not finish is not sent again once another sign-in, e.g. an
    * OpenID Connect redirect, has replaced that session), which grants nothing; a hint that is
-   * stale or forged costs one refresh answering 401, as without it. The refresh
-   * cookie alone decides whether a session exists. Give `@baton/client` the same name (its
-   * `sessionHintCookie` option); with `false` here, set `false` there too, or every page load looks
-   * signed out.
+   * stale or forged costs one refresh answering 401, as without it. The refresh cookie alone
+   * decides whether a session exists. Give `@baton/client` the same name (its `sessionHintCookie`
+   * option); with `false` here, set `false` there too, or every page load looks signed out.
    * @default 'baton_session' (`SESSION_HINT_COOKIE` of `@baton/protocol`)
    */
   sessionHintCookie?: string | false

@@ -1,9 +1,10 @@
 /**
  * @module
  * The `#crypto` primitives for edge runtimes: the default of the package's `imports` map wherever
- * the `node` condition does not match (Node, Deno and Bun get `node.ts`). Signatures and randomness come from WebCrypto
- * (`globalThis.crypto`); hashes and MACs from `@noble/hashes` (audited, synchronous), because
- * WebCrypto's are asynchronous and the refresh path makes five of them on ~100 bytes each.
+ * the `node` condition does not match (Node, Deno and Bun get `node.ts`). Signatures and
+ * randomness come from WebCrypto (`globalThis.crypto`); hashes and MACs from `@noble/hashes`
+ * (audited, synchronous), because WebCrypto's are asynchronous and the refresh path makes five of
+ * them on ~100 bytes each.
  */
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
