@@ -17,53 +17,24 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { Benchmark, BenchmarkOutcome, BenchSettings } from '../lib/benchmark.js'
 import { CHROMIUM_LAUNCH, CHROMIUM_PATH } from '../lib/machine.js'
 import { BENCH_DIR } from '../lib/processes.js'
-import { median, percentile } from '../lib/stats.js'
-import { formatTable } from '../lib/table.js'
 import { BOOT_DONE } from './pages/boot-done.js'
-import type { BootResult, RoundTrip } from './pages/boot-tab.js'
-import { openContext, profilesToRun, PROFILE_LABELS, type BrowserProfile } from './browser.js'
-import { floorTable, measureFloor, type FloorResult } from './floor.js'
+import type { BootResult } from './pages/boot-tab.js'
+import { openContext, profilesToRun, type BrowserProfile } from './browser.js'
+import { buildDemo, demoTable, measureDemo, ONE_FRAME_MS, type DemoResult } from './demo.js'
+import { measureFloor, type FloorResult } from './floor.js'
+import {
+  bootNotes,
+  SCENARIOS,
+  TARGETS,
+  tabulate,
+  type BootScenarioResult,
+  type Scenario,
+} from './report.js'
 import { startBootServer, type BootServer } from './server.js'
 
 /** Page loads measured per scenario, after {@link WARMUP} that are not. */
 const SAMPLES = 25
 const WARMUP = 3
-
-/** Targets of issue 18, on medians. */
-const TARGETS = { loneOverRtt: 15, beside: 20, anonymous: 10 } as const
-
-interface Scenario {
-  id: 'lone' | 'beside-1' | 'beside-4' | 'anonymous'
-  label: string
-  /** Signed-in tabs kept open beside the measured one. */
-  beside: number
-  signedIn: boolean
-}
-
-const SCENARIOS: readonly Scenario[] = [
-  { id: 'lone', label: 'lone tab (signed in)', beside: 0, signedIn: true },
-  { id: 'beside-1', label: 'new tab beside 1 signed-in tab', beside: 1, signedIn: true },
-  { id: 'beside-4', label: 'new tab beside 4 signed-in tabs', beside: 4, signedIn: true },
-  { id: 'anonymous', label: 'anonymous visitor', beside: 0, signedIn: false },
-]
-
-/** One scenario's samples. */
-export interface BootScenarioResult {
-  scenario: Scenario['id']
-  bootMs: number[]
-  /** Script start to the first request to the BFF, for loads that sent one. */
-  firstRequestMs: number[]
-  /** Script start to the refresh lock's grant, for loads that took it. */
-  lockGrantedMs: number[]
-  /** Refresh round trips measured in this scenario. */
-  roundTrips: RoundTrip[]
-  /** `POST /auth/refresh` requests the BFF saw during the measured boots (not the RTT probes). */
-  refreshes: number
-  /** Requests to `/auth/*` and `/api/*` the BFF saw during the measured boots. */
-  requests: number
-  /** Statuses and token sources that were not the expected ones. */
-  unexpected: string[]
-}
 
 async function bundlePage(): Promise<string> {
   const result = await build({
@@ -174,74 +145,6 @@ async function runScenario(
   }
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10
-
-/** One profile's table, its floor's, and the targets it missed. */
-function tabulate(profile: BrowserProfile, results: BootScenarioResult[], floor: FloorResult) {
-  const failures: string[] = []
-  const rows = results.map((r) => {
-    const scenario = SCENARIOS.find((s) => s.id === r.scenario)!
-    const boot = median(r.bootMs)
-    const network = median(r.roundTrips.map((trip) => trip.network))
-    const script = median(r.roundTrips.map((trip) => trip.script))
-    const trips = r.roundTrips.length > 0
-    let target: string
-    let met: boolean
-    if (scenario.id === 'lone') {
-      target = `≤ RTT + ${TARGETS.loneOverRtt} ms`
-      met = boot <= script + TARGETS.loneOverRtt
-    } else if (scenario.id === 'anonymous') {
-      target = `≤ ${TARGETS.anonymous} ms, 0 requests`
-      met = boot <= TARGETS.anonymous && r.requests === 0
-    } else {
-      target = `≤ ${TARGETS.beside} ms, 0 refreshes`
-      met = boot <= TARGETS.beside && r.refreshes === 0
-    }
-    if (!met)
-      failures.push(`boot (${profile}): ${scenario.label}: median ${round(boot)} ms (${target})`)
-    if (r.unexpected.length > 0) {
-      failures.push(
-        `boot (${profile}): ${scenario.label}: ${r.unexpected.length} loads ended ${r.unexpected[0]}`,
-      )
-    }
-    return [
-      scenario.label,
-      round(boot),
-      round(percentile(r.bootMs, 95)),
-      r.lockGrantedMs.length > 0 ? round(median(r.lockGrantedMs)) : null,
-      r.firstRequestMs.length > 0 ? round(median(r.firstRequestMs)) : null,
-      trips ? round(script) : null,
-      trips ? round(network) : null,
-      trips ? round(boot - script) : null,
-      r.refreshes,
-      r.requests,
-      target,
-      met ? 'met' : 'MISSED',
-    ]
-  })
-  const table = formatTable(
-    [
-      'page load',
-      'boot p50 ms',
-      'boot p95 ms',
-      'refresh lock at p50 ms',
-      'refresh sent at p50 ms',
-      'refresh RTT p50 ms',
-      'on the wire p50 ms',
-      'boot − RTT ms',
-      'refreshes',
-      'requests',
-      'target (p50)',
-      '',
-    ],
-    rows,
-  )
-  return {
-    report: [`Tabs in ${PROFILE_LABELS[profile]}:`, '', table, '', floorTable(floor)].join('\n'),
-    failures,
-  }
-}
-
 async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
   if (!existsSync(CHROMIUM_PATH)) {
     const why = `Chromium not found at ${CHROMIUM_PATH} (install Debian's chromium, or set BATON_BENCH_CHROMIUM)`
@@ -255,6 +158,9 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     results: BootScenarioResult[]
     floor: FloorResult
   }> = []
+  const demo: Array<{ profile: BrowserProfile; loads: DemoResult }> = []
+  settings.log('boot: building the demo (vite build)')
+  buildDemo()
   try {
     for (const profile of profilesToRun()) {
       const results: BootScenarioResult[] = []
@@ -266,6 +172,8 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
       const { context, close } = await openContext(profile, browser)
       const floor = await measureFloor(context, server.origin, samples, WARMUP).finally(close)
       measured.push({ profile, results, floor })
+      settings.log(`boot (${profile}): the demo's dashboard, ${samples} page loads`)
+      demo.push({ profile, loads: await measureDemo(browser, profile, samples, WARMUP) })
     }
   } finally {
     await browser.close()
@@ -275,34 +183,24 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     profile,
     ...tabulate(profile, results, floor),
   }))
-  const notes = [
-    `${samples} page loads per row after ${WARMUP} unmeasured ones, each in a new tab. Boot: the ` +
-      `client script's first statement to the status leaving \`loading\` (performance.now() in ` +
-      `the page). Refresh lock at: script start to the cross-tab refresh lock's grant (the ` +
-      `lone tab's first Web Locks call). Refresh sent at: script start to the refresh ` +
-      `request's start. Refresh RTT: ` +
-      `\`fetch()\` called to the response body read in the page, the earliest any script could ` +
-      `hold a token (the targets compare with it); on the wire: request start to response end ` +
-      `(resource timing). The lone tab's RTT is its own boot refresh; beside signed-in tabs, one ` +
-      `refresh by a signed-in tab after each load. Refreshes and requests: what reached the BFF ` +
-      `during the measured loads. Browser: ${settings.machine.chromium ?? CHROMIUM_PATH}, ` +
-      `headless, loopback.`,
-  ]
-  notes.push(
-    `The platform's floor (\`floor.ts\`): fresh tabs of the same browser that run no Baton, ` +
-      `timed from their script's start: a POST's round trip, the first Web Locks grant, the ` +
-      `first IndexedDB open and read, and them in the order a lone tab bound to a device key ` +
-      `needs them, with and without the proof's ECDSA signature; and the boot page itself, its ` +
-      `script evaluated and the client created but not started, asking for its first lock where ` +
-      `\`start()\` would; and one BroadcastChannel message answered by a tab already open, what ` +
-      `a new tab beside signed-in ones needs at least. What the lone tab's boot takes beyond ` +
-      `\`lock, idb, sign, fetch\`, and a tab beside signed-in ones beyond the channel's answer, ` +
-      `is Baton's own work and what a real page's script costs.`,
-  )
+  const notes = bootNotes(samples, WARMUP, settings.machine.chromium ?? CHROMIUM_PATH)
+  const dashboard = demoTable(demo)
   return {
-    report: [...tables.map((t) => t.report), '', ...notes].join('\n\n'),
-    data: { samples, warmup: WARMUP, targets: TARGETS, measured },
-    failures: tables.flatMap((t) => t.failures),
+    report: [...tables.map((t) => t.report), dashboard.table, '', ...notes].join('\n\n'),
+    data: {
+      samples,
+      warmup: WARMUP,
+      targets: { ...TARGETS, demoPainted: ONE_FRAME_MS },
+      measured,
+      demo,
+    },
+    failures: [
+      ...tables.flatMap((t) => t.failures),
+      ...dashboard.missed.map(
+        (profile) =>
+          `boot (${profile}): the demo's dashboard painted more than one frame after the grant`,
+      ),
+    ],
   }
 }
 

@@ -1,0 +1,149 @@
+/**
+ * @module
+ * The boot benchmark's scenarios, targets and tables (`boot.ts` measures, this reads the samples).
+ */
+import { median, percentile } from '../lib/stats.js'
+import { formatTable } from '../lib/table.js'
+import { PROFILE_LABELS, type BrowserProfile } from './browser.js'
+import { floorTable, type FloorResult } from './floor.js'
+import type { RoundTrip } from './pages/boot-tab.js'
+
+/** Targets of issue 18, on medians. */
+export const TARGETS = { loneOverRtt: 15, beside: 20, anonymous: 10 } as const
+
+export interface Scenario {
+  id: 'lone' | 'beside-1' | 'beside-4' | 'anonymous'
+  label: string
+  /** Signed-in tabs kept open beside the measured one. */
+  beside: number
+  signedIn: boolean
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { id: 'lone', label: 'lone tab (signed in)', beside: 0, signedIn: true },
+  { id: 'beside-1', label: 'new tab beside 1 signed-in tab', beside: 1, signedIn: true },
+  { id: 'beside-4', label: 'new tab beside 4 signed-in tabs', beside: 4, signedIn: true },
+  { id: 'anonymous', label: 'anonymous visitor', beside: 0, signedIn: false },
+]
+
+/** One scenario's samples. */
+export interface BootScenarioResult {
+  scenario: Scenario['id']
+  bootMs: number[]
+  /** Script start to the first request to the BFF, for loads that sent one. */
+  firstRequestMs: number[]
+  /** Script start to the refresh lock's grant, for loads that took it. */
+  lockGrantedMs: number[]
+  /** Refresh round trips measured in this scenario. */
+  roundTrips: RoundTrip[]
+  /** `POST /auth/refresh` requests the BFF saw during the measured boots (not the RTT probes). */
+  refreshes: number
+  /** Requests to `/auth/*` and `/api/*` the BFF saw during the measured boots. */
+  requests: number
+  /** Statuses and token sources that were not the expected ones. */
+  unexpected: string[]
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10
+
+/** One profile's table, its floor's, and the targets it missed. */
+export function tabulate(
+  profile: BrowserProfile,
+  results: BootScenarioResult[],
+  floor: FloorResult,
+) {
+  const failures: string[] = []
+  const rows = results.map((r) => {
+    const scenario = SCENARIOS.find((s) => s.id === r.scenario)!
+    const boot = median(r.bootMs)
+    const network = median(r.roundTrips.map((trip) => trip.network))
+    const script = median(r.roundTrips.map((trip) => trip.script))
+    const trips = r.roundTrips.length > 0
+    let target: string
+    let met: boolean
+    if (scenario.id === 'lone') {
+      target = `≤ RTT + ${TARGETS.loneOverRtt} ms`
+      met = boot <= script + TARGETS.loneOverRtt
+    } else if (scenario.id === 'anonymous') {
+      target = `≤ ${TARGETS.anonymous} ms, 0 requests`
+      met = boot <= TARGETS.anonymous && r.requests === 0
+    } else {
+      target = `≤ ${TARGETS.beside} ms, 0 refreshes`
+      met = boot <= TARGETS.beside && r.refreshes === 0
+    }
+    if (!met)
+      failures.push(`boot (${profile}): ${scenario.label}: median ${round(boot)} ms (${target})`)
+    if (r.unexpected.length > 0) {
+      failures.push(
+        `boot (${profile}): ${scenario.label}: ${r.unexpected.length} loads ended ${r.unexpected[0]}`,
+      )
+    }
+    return [
+      scenario.label,
+      round(boot),
+      round(percentile(r.bootMs, 95)),
+      r.lockGrantedMs.length > 0 ? round(median(r.lockGrantedMs)) : null,
+      r.firstRequestMs.length > 0 ? round(median(r.firstRequestMs)) : null,
+      trips ? round(script) : null,
+      trips ? round(network) : null,
+      trips ? round(boot - script) : null,
+      r.refreshes,
+      r.requests,
+      target,
+      met ? 'met' : 'MISSED',
+    ]
+  })
+  const table = formatTable(
+    [
+      'page load',
+      'boot p50 ms',
+      'boot p95 ms',
+      'refresh lock at p50 ms',
+      'refresh sent at p50 ms',
+      'refresh RTT p50 ms',
+      'on the wire p50 ms',
+      'boot − RTT ms',
+      'refreshes',
+      'requests',
+      'target (p50)',
+      '',
+    ],
+    rows,
+  )
+  return {
+    report: [`Tabs in ${PROFILE_LABELS[profile]}:`, '', table, '', floorTable(floor)].join('\n'),
+    failures,
+  }
+}
+
+/** The notes printed under the tables: how to read every column. */
+export function bootNotes(samples: number, warmup: number, browser: string): string[] {
+  return [
+    `${samples} page loads per row after ${warmup} unmeasured ones, each in a new tab. Boot: the ` +
+      `client script's first statement to the status leaving \`loading\` (performance.now() in ` +
+      `the page). Refresh lock at: script start to the cross-tab refresh lock's grant (the ` +
+      `lone tab's first Web Locks call). Refresh sent at: script start to the refresh ` +
+      `request's start. Refresh RTT: ` +
+      `\`fetch()\` called to the response body read in the page, the earliest any script could ` +
+      `hold a token (the targets compare with it); on the wire: request start to response end ` +
+      `(resource timing). The lone tab's RTT is its own boot refresh; beside signed-in tabs, one ` +
+      `refresh by a signed-in tab after each load. Refreshes and requests: what reached the BFF ` +
+      `during the measured loads. Browser: ${browser}, ` +
+      `headless, loopback.`,
+    `The platform's floor (\`floor.ts\`): fresh tabs of the same browser that run no Baton, ` +
+      `timed from their script's start: a POST's round trip, the first Web Locks grant, the ` +
+      `first IndexedDB open and read, and them in the order a lone tab bound to a device key ` +
+      `needs them, with and without the proof's ECDSA signature; and the boot page itself, its ` +
+      `script evaluated and the client created but not started, asking for its first lock where ` +
+      `\`start()\` would; and one BroadcastChannel message answered by a tab already open, what ` +
+      `a new tab beside signed-in ones needs at least. What the lone tab's boot takes beyond ` +
+      `\`lock, idb, sign, fetch\`, and a tab beside signed-in ones beyond the channel's answer, ` +
+      `is Baton's own work and what a real page's script costs.`,
+    `The demo (\`demo.ts\`): its production build and server, a signed-in user's dashboard ` +
+      `loaded in a lone tab of each profile. Refresh sent and grant: navigation start to the ` +
+      `refresh's request start and response end. After the grant: the dashboard in the DOM ` +
+      `(React's commit), the next animation frame, the dashboard's heading painted (Element ` +
+      `Timing), the notes request leaving. Target: painted within one frame (16.7 ms) of the ` +
+      `grant.`,
+  ]
+}
