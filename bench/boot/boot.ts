@@ -151,6 +151,8 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     return { report: `Not run: ${why}.`, data: { skipped: why }, failures: [`boot: ${why}`] }
   }
   const samples = settings.quick ? 7 : SAMPLES
+  settings.log('boot: building the demo (vite build)')
+  buildDemo()
   const server = await startBootServer(await bundlePage())
   const browser = await chromium.launch(CHROMIUM_LAUNCH)
   const measured: Array<{
@@ -159,8 +161,6 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     floor: FloorResult
   }> = []
   const demo: Array<{ profile: BrowserProfile; loads: DemoResult }> = []
-  settings.log('boot: building the demo (vite build)')
-  buildDemo()
   try {
     for (const profile of profilesToRun()) {
       const results: BootScenarioResult[] = []

@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { loadConfig, startDemoServer } from '@baton/demo/server'
 import type { Browser } from 'playwright-core'
 import { BENCH_DIR } from '../lib/processes.js'
-import { median } from '../lib/stats.js'
+import { median, tenths } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
 import { openContext, type BrowserProfile } from './browser.js'
 
@@ -127,8 +127,6 @@ export async function measureDemo(
   }
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10
-
 /** The demo's table (one row per profile measured) and the profiles whose target was missed. */
 export function demoTable(results: ReadonlyArray<{ profile: BrowserProfile; loads: DemoResult }>) {
   const missed: BrowserProfile[] = []
@@ -138,13 +136,13 @@ export function demoTable(results: ReadonlyArray<{ profile: BrowserProfile; load
     if (!met) missed.push(profile)
     return [
       profile,
-      round(at('sent')),
-      round(at('grant')),
-      round(at('dom')),
-      round(at('nextFrame')),
-      round(at('painted')),
-      round(at('notesSent')),
-      `painted ≤ ${round(ONE_FRAME_MS)} ms after the grant`,
+      tenths(at('sent')),
+      tenths(at('grant')),
+      tenths(at('dom')),
+      tenths(at('nextFrame')),
+      tenths(at('painted')),
+      tenths(at('notesSent')),
+      `painted ≤ ${tenths(ONE_FRAME_MS)} ms after the grant`,
       met ? 'met' : 'MISSED',
     ]
   })

@@ -25,7 +25,7 @@
  *   anonymous visitor's boot must ask the browser for: the floor under that row.
  */
 import type { BrowserContext } from 'playwright-core'
-import { median, percentile } from '../lib/stats.js'
+import { median, percentile, tenths } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
 import { FLOOR_DONE } from './pages/boot-done.js'
 
@@ -143,16 +143,14 @@ export async function measureFloor(
   return result
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10
-
 /** The floor's table: one row per probe. */
 export function floorTable(result: FloorResult): string {
   return formatTable(
     ['at page start (no Baton)', 'p50 ms', 'p95 ms'],
     (Object.keys(result) as FloorProbe[]).map((probe) => [
       probe,
-      round(median(result[probe])),
-      round(percentile(result[probe], 95)),
+      tenths(median(result[probe])),
+      tenths(percentile(result[probe], 95)),
     ]),
   )
 }

@@ -2,7 +2,7 @@
  * @module
  * The boot benchmark's scenarios, targets and tables (`boot.ts` measures, this reads the samples).
  */
-import { median, percentile } from '../lib/stats.js'
+import { median, percentile, tenths } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
 import { PROFILE_LABELS, type BrowserProfile } from './browser.js'
 import { floorTable, type FloorResult } from './floor.js'
@@ -44,8 +44,6 @@ export interface BootScenarioResult {
   unexpected: string[]
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10
-
 /** One profile's table, its floor's, and the targets it missed. */
 export function tabulate(
   profile: BrowserProfile,
@@ -72,7 +70,7 @@ export function tabulate(
       met = boot <= TARGETS.beside && r.refreshes === 0
     }
     if (!met)
-      failures.push(`boot (${profile}): ${scenario.label}: median ${round(boot)} ms (${target})`)
+      failures.push(`boot (${profile}): ${scenario.label}: median ${tenths(boot)} ms (${target})`)
     if (r.unexpected.length > 0) {
       failures.push(
         `boot (${profile}): ${scenario.label}: ${r.unexpected.length} loads ended ${r.unexpected[0]}`,
@@ -80,13 +78,13 @@ export function tabulate(
     }
     return [
       scenario.label,
-      round(boot),
-      round(percentile(r.bootMs, 95)),
-      r.lockGrantedMs.length > 0 ? round(median(r.lockGrantedMs)) : null,
-      r.firstRequestMs.length > 0 ? round(median(r.firstRequestMs)) : null,
-      trips ? round(script) : null,
-      trips ? round(network) : null,
-      trips ? round(boot - script) : null,
+      tenths(boot),
+      tenths(percentile(r.bootMs, 95)),
+      r.lockGrantedMs.length > 0 ? tenths(median(r.lockGrantedMs)) : null,
+      r.firstRequestMs.length > 0 ? tenths(median(r.firstRequestMs)) : null,
+      trips ? tenths(script) : null,
+      trips ? tenths(network) : null,
+      trips ? tenths(boot - script) : null,
       r.refreshes,
       r.requests,
       target,

@@ -26,3 +26,6 @@ export const sum = (values: readonly number[]): number => values.reduce((a, b) =
 /** `a / b`, or `NaN` when `b` is zero or either is not a number. */
 export const ratio = (a: number, b: number): number =>
   Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : Number.NaN
+
+/** `ms` to one decimal, as the tables print milliseconds. */
+export const tenths = (ms: number): number => Math.round(ms * 10) / 10
