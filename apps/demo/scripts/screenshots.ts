@@ -22,7 +22,7 @@ async function signIn(page: Page, url: string) {
   await page.goto(url)
   await page.getByLabel('Username').fill('alice')
   await page.getByLabel('Password').fill('wonderland')
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await page
     .getByRole('status', { name: 'Session status' })
     .filter({ hasText: 'Signed in as Alice' })
@@ -120,7 +120,7 @@ try {
     const fresh = await newContext(browser, { viewport: { width: 1280, height: 860 } })
     const login = await fresh.newPage()
     await login.goto(server.url)
-    await login.getByRole('button', { name: 'Sign in' }).click()
+    await login.getByRole('button', { name: 'Sign in', exact: true }).click()
     await login.getByRole('alert').waitFor()
     await login.screenshot({ path: process.env['LOGIN_SCREENSHOT'] })
   }

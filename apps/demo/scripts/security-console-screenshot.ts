@@ -44,7 +44,7 @@ async function signIn(page: Page, username: string, password: string) {
   await page.goto(`${server.url}/login`)
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
 
 /** A script replaying an old refresh token after the grace window: the BFF's reuse alarm. */
