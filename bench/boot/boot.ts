@@ -19,7 +19,7 @@ import { CHROMIUM_LAUNCH, CHROMIUM_PATH } from '../lib/machine.js'
 import { BENCH_DIR } from '../lib/processes.js'
 import { BOOT_DONE } from './pages/boot-done.js'
 import type { BootResult } from './pages/boot-tab.js'
-import { openContext, profilesToRun, type BrowserProfile } from './browser.js'
+import { openContext, openUntilLogged, profilesToRun, type BrowserProfile } from './browser.js'
 import { buildDemo, demoTable, measureDemo, ONE_FRAME_MS, type DemoResult } from './demo.js'
 import { measureFloor, type FloorResult } from './floor.js'
 import {
@@ -54,26 +54,9 @@ async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text
 }
 
-/**
- * Opens `/boot` in a new tab and resolves once the page says it is measured. Waiting for its
- * console message runs nothing in the page: `waitForFunction` would evaluate Playwright's
- * injected script (25–55 ms of the page's main thread here) while the boot is under way, and
- * the boot would be measured with it.
- */
-async function openMeasured(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage()
-  const done = page.waitForEvent('console', {
-    predicate: (message) => message.text() === BOOT_DONE,
-    timeout: 30_000,
-  })
-  await page.goto(url, { waitUntil: 'commit' })
-  await done
-  return page
-}
-
 /** Opens a page at `/boot` and waits for its boot to be measured. */
 async function measuredBoot(context: BrowserContext, origin: string): Promise<BootResult> {
-  const page = await openMeasured(context, `${origin}/boot`)
+  const page = await openUntilLogged(context, `${origin}/boot`, BOOT_DONE)
   try {
     return await page.evaluate(() => window.bootResult!)
   } finally {
@@ -114,7 +97,7 @@ async function runScenario(
       kept.push(first)
       // The others boot from the first one's token, as a user opening more tabs would.
       for (let i = 1; i < scenario.beside; i++) {
-        kept.push(await openMeasured(context, `${server.origin}/boot`))
+        kept.push(await openUntilLogged(context, `${server.origin}/boot`, BOOT_DONE))
       }
       // A lone tab: every tab closed, the cookies kept.
       if (scenario.beside === 0) await first.close()

@@ -19,7 +19,7 @@ import type { Browser } from 'playwright-core'
 import { BENCH_DIR } from '../lib/processes.js'
 import { median, tenths } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
-import { openContext, type BrowserProfile } from './browser.js'
+import { openContext, openUntilLogged, type BrowserProfile } from './browser.js'
 
 /** One frame at 60 Hz, ms: the target for grant → painted. */
 export const ONE_FRAME_MS = 1000 / 60
@@ -102,14 +102,8 @@ export async function measureDemo(
     await login.close()
     const loads: DemoLoad[] = []
     for (let i = 0; i < warmup + samples; i++) {
-      const page = await context.newPage()
+      const page = await openUntilLogged(context, server.url, DONE)
       try {
-        const done = page.waitForEvent('console', {
-          predicate: (message) => message.text() === DONE,
-          timeout: 30_000,
-        })
-        await page.goto(server.url, { waitUntil: 'commit' })
-        await done
         const load = await page.evaluate(
           () => (window as unknown as { __demoLoad: DemoLoad | null }).__demoLoad,
         )

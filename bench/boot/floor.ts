@@ -27,6 +27,7 @@
 import type { BrowserContext } from 'playwright-core'
 import { median, percentile, tenths } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
+import { openUntilLogged } from './browser.js'
 import { FLOOR_DONE } from './pages/boot-done.js'
 
 /** The probes, by their query string, and the script each page runs. */
@@ -114,24 +115,12 @@ export async function measureFloor(
     cookie: [],
   }
   // The peer the `channel` probe asks, open for all of them, as a signed-in tab would be.
-  const peer = await context.newPage()
-  const peerReady = peer.waitForEvent('console', {
-    predicate: (message) => message.text() === FLOOR_DONE,
-    timeout: 30_000,
-  })
-  await peer.goto(`${origin}/floor?${PEER_PAGE}`, { waitUntil: 'commit' })
-  await peerReady
+  const peer = await openUntilLogged(context, `${origin}/floor?${PEER_PAGE}`, FLOOR_DONE)
   for (let i = 0; i < warmup + samples; i++) {
     for (const probe of Object.keys(result) as FloorProbe[]) {
-      const page = await context.newPage()
+      const path = probe === IDLE_PAGE ? '/boot?idle' : `/floor?${encodeURIComponent(probe)}`
+      const page = await openUntilLogged(context, `${origin}${path}`, FLOOR_DONE)
       try {
-        const done = page.waitForEvent('console', {
-          predicate: (message) => message.text() === FLOOR_DONE,
-          timeout: 30_000,
-        })
-        const path = probe === IDLE_PAGE ? '/boot?idle' : `/floor?${encodeURIComponent(probe)}`
-        await page.goto(`${origin}${path}`, { waitUntil: 'commit' })
-        await done
         const ms = await page.evaluate(() => (window as unknown as { floorMs: number }).floorMs)
         if (i >= warmup) result[probe].push(ms)
       } finally {
