@@ -35,11 +35,13 @@ import { formatTable } from '../lib/table.js'
  * faster than its first). Raised by 100 B for the pending sign-out that keeps the companion
  * cookie's tag of the sign-in it was for (+97 B, 12,886 B): without it, a sign-in the client did
  * not make (an OpenID Connect redirect) after a sign-out that could not be confirmed was ended at
- * the next page load.
+ * the next page load. Raised by 100 B for #18's lone tab reading the device key (and exporting its
+ * public half) while the refresh lock is on its way, checked under the lock against the companion
+ * cookie's tag (+96 B, 12,982 B): the refresh leaves about 1 ms sooner after the grant.
  */
-export const CORE_GZIP_BUDGET = 12_900
+export const CORE_GZIP_BUDGET = 13_000
 /** The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). */
-export const CORE_KY_GZIP_BUDGET = 17_600
+export const CORE_KY_GZIP_BUDGET = 17_700
 
 const ROOT = join(BENCH_DIR, '..')
 const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']

@@ -36,8 +36,16 @@ function memoryKeys() {
   return { state, store }
 }
 
+/** The page's cookies as `document.cookie` shows them; a test sets them. */
+let cookies = ''
 const dpopWith = (store: DpopKeyStore | null, now = () => NOW) =>
-  createDpop({ channel: 'baton:test', adapters: { dpopKeys: () => store }, now })
+  createDpop({
+    channel: 'baton:test',
+    adapters: { dpopKeys: () => store },
+    now,
+    cookies: () => cookies,
+    sessionHintCookie: 'hint',
+  })
 
 describe('createDpop', () => {
   it('a sign-in makes a new key every time; other calls sign with the stored one', async () => {
@@ -116,6 +124,59 @@ describe('createDpop', () => {
     expect(state.loads).toBe(loads + 1)
     await here.apiProof('GET', 'http://app.test/api/me', token({ cnf: { jkt } }))
     expect(state.loads).toBe(loads + 1) // cached once it matches
+  })
+
+  it('a starting tab reads the key while it waits for the lock; its refresh signs with it, reading no more', async () => {
+    const { state, store } = memoryKeys()
+    state.pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+      'verify',
+    ])
+    cookies = 'theme=dark; hint=session-one'
+    const dpop = dpopWith(store)!
+    dpop.prepare('session-one')
+    expect(state.loads).toBe(1)
+    const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
+    expect(state.loads).toBe(1)
+    const stored = await crypto.subtle.exportKey('jwk', state.pair.publicKey)
+    expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: stored.x, y: stored.y })
+    // Taken once: the next cookie call reads the store again.
+    await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
+    expect(state.loads).toBe(2)
+  })
+
+  it('another tab signed in between the read and the lock (a new hint, a new key): the refresh reads the key again and signs with the new one', async () => {
+    const { state, store } = memoryKeys()
+    const generate = () =>
+      crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
+    state.pair = await generate()
+    cookies = 'hint=session-one'
+    const dpop = dpopWith(store)!
+    dpop.prepare('session-one')
+    // The other tab's sign-in, under the lock this tab then waits for: a new key and a new hint.
+    state.pair = await generate()
+    cookies = 'hint=session-two'
+    const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
+    expect(state.loads).toBe(2)
+    const current = await crypto.subtle.exportKey('jwk', state.pair.publicKey)
+    expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: current.x, y: current.y })
+  })
+
+  it('reads nothing ahead where the hint is unknown, or for a sign-in (it makes a new key)', async () => {
+    const { state, store } = memoryKeys()
+    const dpop = dpopWith(store)!
+    dpop.prepare(null)
+    dpop.prepare(false)
+    expect(state.loads).toBe(0)
+    cookies = 'hint=session-one'
+    dpop.prepare('session-one')
+    await dpop.cookieProof('login', 'http://app.test/auth/login')
+    const made = state.pair
+    // The read ahead was dropped by the sign-in: the refresh reads the new key.
+    const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
+    expect(state.loads).toBe(2)
+    const current = await crypto.subtle.exportKey('jwk', made!.publicKey)
+    expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: current.x, y: current.y })
   })
 
   it('keeps the latest nonce per origin', async () => {

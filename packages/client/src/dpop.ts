@@ -6,7 +6,10 @@
  *
  * - **The key.** One per BFF, in `adapters.dpopKeys` (IndexedDB by default). Every call that
  *   needs a new one (a sign-in, or a refresh that finds none) runs inside the cross-tab lock the
- *   coordinator takes around every cookie call, so two tabs never make two keys.
+ *   coordinator takes around every cookie call, so two tabs never make two keys. A starting tab
+ *   reads the key before it has that lock (`prepare`), and signs with what it read only if the
+ *   session hint is the same under the lock as before the read: a sign-in in between (a new key)
+ *   always brings a new hint, and then the key is read again.
  * - **Rotation.** Each sign-in makes a new key, so a key is never older than its session: a key
  *   some script misused during one session (it can sign while it runs in the page, never copy the
  *   key out) is worthless for the next.
@@ -24,6 +27,7 @@ import { DPOP_NONCE_HEADER } from '@baton/protocol'
 import { generateKeyPair, indexedDbKeys, type DpopKeyStore } from './dpop-keys.js'
 import { athOf, boundTo, payloadOf, publicJwkOf, signProof } from './dpop-proof.js'
 import type { ClientConfig } from './options.js'
+import { sessionHintValue } from './session-hint.js'
 
 /** A key ready to sign with. */
 type DeviceKey = Parameters<typeof signProof>[0]
@@ -36,7 +40,9 @@ const absolute = (url: string) =>
 const SAME_CLOCK_MS = 2_000
 
 /** @internal `undefined` where this browser never binds a session (no key store). */
-export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | 'now'>) {
+export function createDpop(
+  config: Pick<ClientConfig, 'channel' | 'adapters' | 'now' | 'cookies' | 'sessionHintCookie'>,
+) {
   const { adapters, now } = config
   const store: DpopKeyStore | null =
     adapters.dpopKeys === undefined
@@ -51,6 +57,11 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
   /** Server clock minus this device's, in ms, as far as the last token or answer showed. */
   let offset = 0
   const nonces = new Map<string, string>()
+  /**
+   * The key read while a starting tab waited for the refresh lock (`prepare`), and the session
+   * hint read before that read began: taken by the next cookie call, under the lock.
+   */
+  let ahead: { hint: string; key: Promise<DeviceKey | null> } | null = null
 
   const ready = async (pair: CryptoKeyPair): Promise<DeviceKey> => ({
     privateKey: pair.privateKey,
@@ -61,6 +72,21 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
     const pair = await store.load().catch(() => null)
     key = pair ? await ready(pair) : null
     return key
+  }
+  /**
+   * The key read ahead, if it is still the session's. A key is replaced only by a sign-in (under
+   * the lock this call now holds), whose answer gives the session a new hint: the same hint now
+   * as before the read means no sign-in came between, and the key read is the one the session
+   * in the cookie jar is bound to. Otherwise, or without one, `null`: the store is read again.
+   */
+  const takeAhead = async (): Promise<DeviceKey | null> => {
+    const read = ahead
+    ahead = null
+    if (read === null || sessionHintValue(config.cookies(), config.sessionHintCookie) !== read.hint)
+      return null
+    const found = await read.key
+    if (found) key = found
+    return found
   }
   /** A new key, stored; `null` where the browser cannot make or keep one. */
   const fresh = async (): Promise<DeviceKey | null> => {
@@ -86,13 +112,24 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
   }
 
   return {
-    /** Tells the key store a read is about to come (`DpopKeyStore.prepare`); never throws. */
-    prepare() {
+    /**
+     * A starting tab waits for the refresh lock: the key store is warmed (`DpopKeyStore.prepare`)
+     * and, where the session hint is known (`hint`, read before this call), the key is read and
+     * its public JWK exported meanwhile, so that the refresh's proof is signed the moment the
+     * lock is had (issue 18). Never throws.
+     */
+    prepare(hint: string | false | null) {
       try {
         store.prepare?.()
       } catch {
         // An adapter's warm-up is an optimisation: its load() says whether the store works.
       }
+      if (typeof hint !== 'string') return
+      const key = store
+        .load()
+        .then((pair) => pair && ready(pair))
+        .catch(() => null)
+      ahead = { hint, key }
     },
 
     /**
@@ -108,8 +145,9 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
       accessToken?: string,
       create = false,
     ): Promise<string | null> {
+      if (route === 'login') ahead = null
       const signer =
-        (route === 'login' ? null : await stored()) ??
+        (route === 'login' ? null : ((await takeAhead()) ?? (await stored()))) ??
         (route === 'login' || create ? await fresh() : null)
       const bound = accessToken !== undefined && boundTo(accessToken) !== null
       signedWith = signer

@@ -74,8 +74,9 @@ describe('a lone tab', () => {
     ])
   })
 
-  it('opens its key store while the refresh lock is on its way, and reads the key only under it', async () => {
-    await closedSession()
+  it('reads its key while the refresh lock is on its way, and not again under it (no sign-in came between)', async () => {
+    await signedInTabs(env.browser, 1, {}, { document: true, dpop: true })
+    env.browser.destroy()
     const steps: string[] = []
     const lock = env.browser.locks.adapter(true)
     // Granted after the request returns, as Web Locks always are (never in the same task).
@@ -94,9 +95,9 @@ describe('a lone tab', () => {
       {
         adapters: {
           lock: watched,
-          dpopKeys: () => ({
+          dpopKeys: (name) => ({
             prepare: () => void steps.push('prepare'),
-            load: () => (steps.push('load'), Promise.resolve(null)),
+            load: () => (steps.push('load'), Promise.resolve(env.browser.deviceKeys.get(name)!)),
             save: () => Promise.resolve(),
           }),
         },
@@ -105,7 +106,7 @@ describe('a lone tab', () => {
     )
     await tab.client.start()
     expect(status(tab)).toBe('authenticated')
-    expect(steps).toEqual(['refresh lock asked for', 'prepare', 'refresh lock', 'load'])
+    expect(steps).toEqual(['refresh lock asked for', 'prepare', 'load', 'refresh lock'])
   })
 
   it('says it is refreshing (listed, and on the channel) before its refresh request goes out', async () => {
@@ -140,7 +141,7 @@ describe('a lone tab', () => {
     expect(atRequest).toEqual({ posted: ['hello', 'refreshing'], listed: 1 })
   })
 
-  it('a key store whose prepare() throws still loads and signs the tab in', async () => {
+  it('a key store whose prepare() throws still loads and signs the tab in (found no key ahead: read again under the lock)', async () => {
     await closedSession()
     const loads = vi.fn(() => Promise.resolve(null))
     const tab = env.browser.open(
@@ -159,7 +160,52 @@ describe('a lone tab', () => {
     )
     await tab.client.start()
     expect(status(tab)).toBe('authenticated')
-    expect(loads).toHaveBeenCalledTimes(1)
+    expect(loads).toHaveBeenCalledTimes(2)
+  })
+
+  it('another tab signs in while this one waits for the lock (a new key, a new session): the refresh reads the key again and signs with the new one', async () => {
+    await signedInTabs(env.browser, 1, {}, { document: true, dpop: true })
+    env.browser.destroy()
+    const base = env.browser.locks.adapter(true)
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    // The lock this tab asks for is granted only after the other tab's sign-in holds it and
+    // lets go, as the browser would queue it.
+    const lock: LockAdapter = async (name, timeoutMs, fn) => {
+      if (name.endsWith(':refresh')) await released
+      return base(name, timeoutMs, fn)
+    }
+    lock.hold = base.hold!
+    lock.query = base.query!
+    const starting = env.browser.open({ adapters: { lock } }, { document: true, dpop: true })
+    const started = starting.client.start()
+    await drain()
+    // The other tab: its messages reach nobody (it is not listed either), so this tab learns of
+    // the sign-in only from the cookie jar and the key store.
+    const other = env.browser.open(
+      { adapters: { channel: () => ({ post() {}, subscribe: () => () => {}, close() {} }) } },
+      { document: true, dpop: true },
+    )
+    await run(other.client.login({ username: 'alice', password: 'alice-pw' }))
+    const newKey = env.browser.deviceKeys.get(env.browser.channel)!
+    const from = env.server.dpop.length
+    release()
+    await run(started)
+    expect(status(starting)).toBe('authenticated')
+    const [refresh] = env.server.dpop.slice(from).filter((r) => r.path === '/auth/refresh')
+    const signedBy = (
+      JSON.parse(Buffer.from(refresh!.proof!.split('.')[0]!, 'base64url').toString()) as {
+        jwk: JsonWebKey
+      }
+    ).jwk
+    const { x, y } = await crypto.subtle.exportKey('jwk', newKey.publicKey)
+    expect(signedBy).toEqual({ kty: 'EC', crv: 'P-256', x, y })
+    expect(refresh!.status).toBe(200)
+    expect(env.server.events.filter((e) => e.type === 'binding_mismatch')).toEqual([])
+    // The new session lives on, and the starting tab is on it.
+    const me = () => ({ id: 'u-alice', sessionId: other.client.store.getState().sessionId })
+    expect(await run(other.api.get('me').json())).toEqual(me())
+    expect(await run(starting.api.get('me').json())).toEqual(me())
   })
 
   it('is listed and holds its lock while it has a session, and neither after sign-out or destroy', async () => {
