@@ -36,6 +36,11 @@ function memoryKeys() {
   return { state, store }
 }
 
+/** Session tags, as the BFF writes them in the companion cookie (12 base64url characters). */
+const TAG_ONE = 'tag-one-0001'
+const TAG_TWO = 'tag-two-0002'
+const newPair = () =>
+  crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
 /** The page's cookies as `document.cookie` shows them; a test sets them. */
 let cookies = ''
 const dpopWith = (store: DpopKeyStore | null, now = () => NOW) =>
@@ -132,9 +137,9 @@ describe('createDpop', () => {
       'sign',
       'verify',
     ])
-    cookies = 'theme=dark; hint=session-one'
+    cookies = `theme=dark; hint=${TAG_ONE}`
     const dpop = dpopWith(store)!
-    dpop.prepare('session-one')
+    dpop.prepare(TAG_ONE)
     expect(state.loads).toBe(1)
     const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
     expect(state.loads).toBe(1)
@@ -147,35 +152,38 @@ describe('createDpop', () => {
 
   it('another tab signed in between the read and the lock (a new hint, a new key): the refresh reads the key again and signs with the new one', async () => {
     const { state, store } = memoryKeys()
-    const generate = () =>
-      crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
-    state.pair = await generate()
-    cookies = 'hint=session-one'
+    state.pair = await newPair()
+    cookies = `hint=${TAG_ONE}`
     const dpop = dpopWith(store)!
-    dpop.prepare('session-one')
+    dpop.prepare(TAG_ONE)
     // The other tab's sign-in, under the lock this tab then waits for: a new key and a new hint.
-    state.pair = await generate()
-    cookies = 'hint=session-two'
+    state.pair = await newPair()
+    cookies = `hint=${TAG_TWO}`
     const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
     expect(state.loads).toBe(2)
     const current = await crypto.subtle.exportKey('jwk', state.pair.publicKey)
     expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: current.x, y: current.y })
   })
 
-  it('reads nothing ahead where the hint is unknown, or for a sign-in (it makes a new key)', async () => {
+  it('reads nothing ahead where the hint is unknown, or not a tag of the session (it would not change with a sign-in)', () => {
     const { state, store } = memoryKeys()
     const dpop = dpopWith(store)!
-    dpop.prepare(null)
-    dpop.prepare(false)
+    for (const hint of [null, false, '1', 'session'] as const) dpop.prepare(hint)
     expect(state.loads).toBe(0)
-    cookies = 'hint=session-one'
-    dpop.prepare('session-one')
+  })
+
+  it('a sign-in drops the key read ahead: the refresh after it signs with the sign-in’s new key', async () => {
+    const { state, store } = memoryKeys()
+    state.pair = await newPair()
+    cookies = `hint=${TAG_ONE}`
+    const dpop = dpopWith(store)!
+    dpop.prepare(TAG_ONE)
     await dpop.cookieProof('login', 'http://app.test/auth/login')
     const made = state.pair
-    // The read ahead was dropped by the sign-in: the refresh reads the new key.
+    // Its answer would set a new tag; kept the same here, so only the drop can save the refresh.
     const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
     expect(state.loads).toBe(2)
-    const current = await crypto.subtle.exportKey('jwk', made!.publicKey)
+    const current = await crypto.subtle.exportKey('jwk', made.publicKey)
     expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: current.x, y: current.y })
   })
 

@@ -23,7 +23,7 @@
  * - **No binding** where the browser cannot (no IndexedDB, no WebCrypto ECDSA P-256, a store that
  *   fails): no proof is sent, and a BFF with `binding: 'if_supported'` makes an unbound session.
  */
-import { DPOP_NONCE_HEADER } from '@baton/protocol'
+import { DPOP_NONCE_HEADER, isSessionTag } from '@baton/protocol'
 import { generateKeyPair, indexedDbKeys, type DpopKeyStore } from './dpop-keys.js'
 import { athOf, boundTo, payloadOf, publicJwkOf, signProof } from './dpop-proof.js'
 import type { ClientConfig } from './options.js'
@@ -59,7 +59,8 @@ export function createDpop(
   const nonces = new Map<string, string>()
   /**
    * The key read while a starting tab waited for the refresh lock (`prepare`), and the session
-   * hint read before that read began: taken by the next cookie call, under the lock.
+   * hint read before that read began: taken by the next cookie call, under the lock (the boot's
+   * refresh, or, when that had no call to make, a later one: the check holds whenever it comes).
    */
   let ahead: { hint: string; key: Promise<DeviceKey | null> } | null = null
 
@@ -114,22 +115,24 @@ export function createDpop(
   return {
     /**
      * A starting tab waits for the refresh lock: the key store is warmed (`DpopKeyStore.prepare`)
-     * and, where the session hint is known (`hint`, read before this call), the key is read and
-     * its public JWK exported meanwhile, so that the refresh's proof is signed the moment the
-     * lock is had (issue 18). Never throws.
+     * and, where the session hint is a tag of the session (`hint`, read before this call), the
+     * key is read and its public JWK exported meanwhile, so that the refresh's proof is signed the
+     * moment the lock is had (issue 18). Another value (another server's `1`) would not change
+     * with a sign-in, so it cannot vouch for the key: nothing is read ahead. Never throws.
      */
     prepare(hint: string | false | null) {
       try {
         store.prepare?.()
+        if (typeof hint !== 'string' || !isSessionTag(hint)) return
+        const key = store
+          .load()
+          .then((pair) => pair && ready(pair))
+          .catch(() => null)
+        ahead = { hint, key }
       } catch {
-        // An adapter's warm-up is an optimisation: its load() says whether the store works.
+        // An adapter's warm-up or early read is an optimisation: its load() under the lock says
+        // whether the store works.
       }
-      if (typeof hint !== 'string') return
-      const key = store
-        .load()
-        .then((pair) => pair && ready(pair))
-        .catch(() => null)
-      ahead = { hint, key }
     },
 
     /**
