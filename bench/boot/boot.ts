@@ -181,7 +181,7 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
       ...tables.flatMap((t) => t.failures),
       ...dashboard.missed.map(
         (profile) =>
-          `boot (${profile}): the demo's dashboard painted more than one frame after the grant`,
+          `boot (${profile}): the demo's dashboard on screen more than one frame after the grant`,
       ),
     ],
   }

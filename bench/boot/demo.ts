@@ -7,10 +7,12 @@
  *   as");
  * - _next frame_: the first `requestAnimationFrame` after that commit, the frame that lays the
  *   dashboard out and paints it;
- * - _painted_: the dashboard's heading painted (Element Timing's `renderTime`), the first moment
- *   the user can see it;
+ * - _frame painted_: the end of the rendering update that painted the dashboard's heading (Element
+ *   Timing's `paintTime`, the main thread's part of that frame);
+ * - _on screen_: that frame presented (Element Timing's `renderTime`), the first moment the user
+ *   can see the dashboard;
  * - _notes sent_: the notes request the dashboard needs, queued at page load, leaving.
- * The target: painted within one frame (16.7 ms) of the grant.
+ * The target: on screen within one frame (16.7 ms) of the grant.
  */
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
@@ -21,7 +23,7 @@ import { median, tenths } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
 import { openContext, openUntilLogged, type BrowserProfile } from './browser.js'
 
-/** One frame at 60 Hz, ms: the target for grant → painted. */
+/** One frame at 60 Hz, ms: the target for grant → on screen. */
 export const ONE_FRAME_MS = 1000 / 60
 
 const DONE = 'baton-demo-boot-measured'
@@ -32,6 +34,8 @@ export interface DemoLoad {
   grant: number
   dom: number
   nextFrame: number
+  /** The heading's frame painted (`paintTime`); `null` in a browser without it. */
+  paint: number | null
   painted: number
   notesSent: number
 }
@@ -45,7 +49,7 @@ export type DemoResult = DemoLoad[]
 const PROBE = `(() => {
   const seen = {};
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if (entry.identifier === 'dashboard') seen.painted = entry.renderTime;
+    for (const entry of list.getEntries()) if (entry.identifier === 'dashboard') { seen.painted = entry.renderTime; seen.paint = entry.paintTime; }
   }).observe({ type: 'element', buffered: true });
   const observer = new MutationObserver(() => {
     const title = document.getElementById('dashboard-title');
@@ -61,6 +65,7 @@ const PROBE = `(() => {
       window.__demoLoad = refresh && notes && seen.painted ? {
         sent: refresh.startTime, grant: refresh.responseEnd, dom: seen.dom - refresh.responseEnd,
         nextFrame: seen.nextFrame - refresh.responseEnd, painted: seen.painted - refresh.responseEnd,
+        paint: typeof seen.paint === 'number' ? seen.paint - refresh.responseEnd : null,
         notesSent: notes.startTime - refresh.responseEnd,
       } : null;
       console.log('${DONE}');
@@ -125,7 +130,8 @@ export async function measureDemo(
 export function demoTable(results: ReadonlyArray<{ profile: BrowserProfile; loads: DemoResult }>) {
   const missed: BrowserProfile[] = []
   const rows = results.map(({ profile, loads }) => {
-    const at = (key: keyof DemoLoad) => median(loads.map((load) => load[key]))
+    const at = (key: Exclude<keyof DemoLoad, 'paint'>) => median(loads.map((load) => load[key]))
+    const paints = loads.flatMap((load) => (load.paint === null ? [] : [load.paint]))
     const met = at('painted') <= ONE_FRAME_MS
     if (!met) missed.push(profile)
     return [
@@ -134,9 +140,10 @@ export function demoTable(results: ReadonlyArray<{ profile: BrowserProfile; load
       tenths(at('grant')),
       tenths(at('dom')),
       tenths(at('nextFrame')),
+      paints.length > 0 ? tenths(median(paints)) : null,
       tenths(at('painted')),
       tenths(at('notesSent')),
-      `painted ≤ ${tenths(ONE_FRAME_MS)} ms after the grant`,
+      `on screen ≤ ${tenths(ONE_FRAME_MS)} ms after the grant`,
       met ? 'met' : 'MISSED',
     ]
   })
@@ -147,7 +154,8 @@ export function demoTable(results: ReadonlyArray<{ profile: BrowserProfile; load
       'grant',
       'grant → in the DOM',
       'grant → next frame',
-      'grant → painted',
+      'grant → frame painted',
+      'grant → on screen',
       'grant → notes sent',
       'target',
       '',

@@ -22,7 +22,11 @@
  *   is already open, and its answer: the floor under a new tab beside signed-in ones, which asks
  *   them for a token and gets it in one message each way;
  * - `cookie`: the page's first `document.cookie` read (a synchronous trip to the browser), all an
- *   anonymous visitor's boot must ask the browser for: the floor under that row.
+ *   anonymous visitor's boot must ask the browser for: the floor under that row;
+ * - `a heading on screen, after an answer`: not from the script's start but from a POST's answer
+ *   to a heading added then being on screen (Element Timing's `renderTime`, the frame's
+ *   presentation): the floor under the demo's "grant → on screen", for a page with nothing else
+ *   to render.
  */
 import type { BrowserContext } from 'playwright-core'
 import { median, percentile, tenths } from '../lib/stats.js'
@@ -42,6 +46,12 @@ const PROBES = {
     "await new Promise((resolve) => { const channel = new BroadcastChannel('floor');" +
     " channel.onmessage = resolve; channel.postMessage('hello') })",
   cookie: 'document.cookie',
+  'a heading on screen, after an answer':
+    "await ping(); const answered = performance.now(); const heading = document.createElement('h1');" +
+    " heading.setAttribute('elementtiming', 'floor'); heading.textContent = 'Dashboard';" +
+    ' document.body.append(heading); const shown = await new Promise((resolve) =>' +
+    " new PerformanceObserver((list) => resolve(list.getEntries()[0])).observe({ type: 'element' }));" +
+    ' window.floorMs = shown.renderTime - answered',
 } as const
 
 /** The page kept open beside the `channel` probe: it answers every message on the channel. */
@@ -88,7 +98,7 @@ export function floorPage(probe: string): string | null {
   return (
     `<!doctype html><html><head><meta charset="utf-8"><title>floor</title>` +
     `<script type="module">const t0 = performance.now();${HELPERS}` +
-    `${body};window.floorMs = performance.now() - t0;console.log('${FLOOR_DONE}')</script>` +
+    `${body};window.floorMs ??= performance.now() - t0;console.log('${FLOOR_DONE}')</script>` +
     `</head><body></body></html>`
   )
 }
@@ -113,6 +123,7 @@ export async function measureFloor(
     [IDLE_PAGE]: [],
     'channel, a peer answers': [],
     cookie: [],
+    'a heading on screen, after an answer': [],
   }
   // The peer the `channel` probe asks, open for all of them, as a signed-in tab would be.
   const peer = await openUntilLogged(context, `${origin}/floor?${PEER_PAGE}`, FLOOR_DONE)
