@@ -35,14 +35,11 @@ import { formatTable } from '../lib/table.js'
  * faster than its first). Raised by 100 B for the pending sign-out that keeps the companion
  * cookie's tag of the sign-in it was for (+97 B, 12,886 B): without it, a sign-in the client did
  * not make (an OpenID Connect redirect) after a sign-out that could not be confirmed was ended at
- * the next page load. Raised by 150 B for #18's lone tab reading the device key (and exporting its
- * public half) while the refresh lock is on its way, used under the lock only if the companion
- * cookie still holds the same tag of the session (+118 B, 13,004 B): the refresh leaves about 1 ms
- * sooner after the grant (`pnpm bench boot`).
+ * the next page load.
  */
-export const CORE_GZIP_BUDGET = 13_050
+export const CORE_GZIP_BUDGET = 12_900
 /** The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). */
-export const CORE_KY_GZIP_BUDGET = 17_750
+export const CORE_KY_GZIP_BUDGET = 17_600
 
 const ROOT = join(BENCH_DIR, '..')
 const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']

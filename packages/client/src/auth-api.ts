@@ -158,11 +158,8 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
     loginPasskey: (assertion: PasskeyAssertion) =>
       call('login/passkey', { assertion }) as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
-    /**
-     * Gets the refresh's proof ready to be made while its lock is awaited: the key store opened,
-     * and the key read where the session `hint` (read before this call) is known.
-     */
-    prepare: (hint: string | false | null) => dpop?.prepare(hint),
+    /** Gets the refresh's proof ready to be made (its key store opened) while its lock is awaited. */
+    prepare: () => dpop?.prepare(),
     abort: () => lifetime.abort(),
   }
 }

@@ -6,8 +6,7 @@
  * - the presence marker lists no other tab (`tab-presence.ts`, one synchronous storage read):
  *   nobody to ask, one refresh at once, waiting for no browser call but the cross-tab lock, so
  *   that tabs which start together still make one refresh between them (the second finds the
- *   first's grant, or hears it is refreshing and waits for it); the device key is read while the
- *   lock is on its way, so the proof is signed the moment it is had;
+ *   first's grant, or hears it is refreshing and waits for it);
  * - it lists some: the browser's locks confirm which are alive (a crashed tab's id is pruned);
  *   one that is answers the question this tab posts at once with its token, one message each
  *   way, so this tab makes no refresh of its own (a tab that is refreshing answers that it is,
@@ -20,7 +19,7 @@ import type { TabConnection } from './adapters/connect.js'
 import type { createChangeSignal } from './change-signal.js'
 import type { RefreshTrigger } from './events.js'
 import type { ClientConfig } from './options.js'
-import { sessionHintValue } from './session-hint.js'
+import { hasSessionHint } from './session-hint.js'
 import type { createPendingLogout } from './sign-out.js'
 import type { TabSession } from './tab-session.js'
 import { clearTimer, setTimer } from './timers.js'
@@ -36,11 +35,8 @@ export interface BootContext<TUser extends BaseUser> {
   post: (message: TabMessage<TUser>) => void
   /** Sends a sign-out this browser could not confirm again (`retry`). */
   signOut: (everywhere: boolean, retry: true) => Promise<void>
-  /**
-   * Gets what the refresh needs ready while its lock is on its way (the device key, read with
-   * `hint`, the session hint as read before, to check under the lock that it is still the one).
-   */
-  prepare: (hint: string | false | null) => void
+  /** Gets what the refresh needs ready while its lock is on its way (the device key's store). */
+  prepare: () => void
   /** A coordinated refresh; with `gate`, the lock is asked for now, the refresh made if it opens. */
   refresh: (trigger: RefreshTrigger, stale: string | null, gate?: Promise<boolean>) => Promise<void>
   settle: () => void
@@ -88,12 +84,12 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
    * that started a moment earlier and is refreshing (its entry not visible here yet) answers
    * that it is, and the refresh below, queued behind its lock, waits for its grant instead.
    */
-  const refreshAtOnce = (hint: string | false | null) => {
+  const refreshAtOnce = () => {
     post({ type: 'hello' })
     const refreshing = context.refresh('start', null)
-    // Read while the lock is on its way (asked for first: the two calls to the browser slow each
-    // other down), and used under it only if no sign-in came between (the hint unchanged).
-    context.prepare(hint)
+    // Opened while the lock is on its way (asked for first: the two calls to the browser slow
+    // each other down), and read under it, where no other tab can be replacing the key.
+    context.prepare()
     booting = false
     return refreshing
   }
@@ -109,8 +105,7 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
       // No companion cookie, no refresh cookie (the BFF sets and clears them together), and no
       // signed-in peer either (it would have set them): nothing to ask, no 401 to provoke, and no
       // session left for a pending sign-out to end. Said before the channel is even opened.
-      const hint = sessionHintValue(config.cookies(), config.sessionHintCookie)
-      const anonymous = hint === false
+      const anonymous = hasSessionHint(config.cookies(), config.sessionHintCookie) === false
       if (anonymous) {
         session.end(null, 'local')
         // A sign-out still pending has no session left to end. Forgotten in a later task: the
@@ -126,7 +121,7 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
       if (everywhere !== null) return context.signOut(everywhere, true).catch(() => {})
       booting = true
       if (tab.shared) {
-        if (tab.presence.listed() === false) await refreshAtOnce(hint)
+        if (tab.presence.listed() === false) await refreshAtOnce()
         else await askPeers(tab, tab.presence.others())
       }
       booting = false

@@ -27,10 +27,9 @@ export interface DpopKeyStore {
   load(): Promise<CryptoKeyPair | null>
   save(keys: CryptoKeyPair): Promise<void>
   /**
-   * Optional: a `load()` is about to come. A tab starting with a session calls this, then
-   * `load()`, while it waits for the cross-tab lock (another tab may be replacing the key until
-   * the lock is had: the client uses that read only if no sign-in came between). A store whose
-   * first access is slow opens it here.
+   * Optional: a `load()` is about to come (a tab starting with a session calls this before it
+   * waits for the cross-tab lock, and loads under it). A store whose first access is slow opens
+   * it here; it must not read the key yet, another tab may be replacing it until the lock is had.
    */
   prepare?(): void
 }
@@ -66,6 +65,7 @@ async function connect(database: string): Promise<IDBDatabase> {
  * right after it (a held one would block a delete). `prepare()` opens the next one ahead: a page's
  * first open takes about as long as the cross-tab lock a starting tab waits for, so it is made
  * meanwhile (a second open after closing one is not faster: the connection is kept for the read).
+ * The key itself is still read under the lock, where no other tab can be replacing it.
  */
 export function indexedDbKeys(name: string): DpopKeyStore | null {
   if (typeof indexedDB === 'undefined' || !globalThis.crypto?.subtle) return null

@@ -36,21 +36,8 @@ function memoryKeys() {
   return { state, store }
 }
 
-/** Session tags, as the BFF writes them in the companion cookie (12 base64url characters). */
-const TAG_ONE = 'tag-one-0001'
-const TAG_TWO = 'tag-two-0002'
-const newPair = () =>
-  crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
-/** The page's cookies as `document.cookie` shows them; a test sets them. */
-let cookies = ''
 const dpopWith = (store: DpopKeyStore | null, now = () => NOW) =>
-  createDpop({
-    channel: 'baton:test',
-    adapters: { dpopKeys: () => store },
-    now,
-    cookies: () => cookies,
-    sessionHintCookie: 'hint',
-  })
+  createDpop({ channel: 'baton:test', adapters: { dpopKeys: () => store }, now })
 
 describe('createDpop', () => {
   it('a sign-in makes a new key every time; other calls sign with the stored one', async () => {
@@ -129,62 +116,6 @@ describe('createDpop', () => {
     expect(state.loads).toBe(loads + 1)
     await here.apiProof('GET', 'http://app.test/api/me', token({ cnf: { jkt } }))
     expect(state.loads).toBe(loads + 1) // cached once it matches
-  })
-
-  it('a starting tab reads the key while it waits for the lock; its refresh signs with it, reading no more', async () => {
-    const { state, store } = memoryKeys()
-    state.pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-      'sign',
-      'verify',
-    ])
-    cookies = `theme=dark; hint=${TAG_ONE}`
-    const dpop = dpopWith(store)!
-    dpop.prepare(TAG_ONE)
-    expect(state.loads).toBe(1)
-    const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
-    expect(state.loads).toBe(1)
-    const stored = await crypto.subtle.exportKey('jwk', state.pair.publicKey)
-    expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: stored.x, y: stored.y })
-    // Taken once: the next cookie call reads the store again.
-    await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
-    expect(state.loads).toBe(2)
-  })
-
-  it('another tab signed in between the read and the lock (a new hint, a new key): the refresh reads the key again and signs with the new one', async () => {
-    const { state, store } = memoryKeys()
-    state.pair = await newPair()
-    cookies = `hint=${TAG_ONE}`
-    const dpop = dpopWith(store)!
-    dpop.prepare(TAG_ONE)
-    // The other tab's sign-in, under the lock this tab then waits for: a new key and a new hint.
-    state.pair = await newPair()
-    cookies = `hint=${TAG_TWO}`
-    const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
-    expect(state.loads).toBe(2)
-    const current = await crypto.subtle.exportKey('jwk', state.pair.publicKey)
-    expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: current.x, y: current.y })
-  })
-
-  it('reads nothing ahead where the hint is unknown, or not a tag of the session (it would not change with a sign-in)', () => {
-    const { state, store } = memoryKeys()
-    const dpop = dpopWith(store)!
-    for (const hint of [null, false, '1', 'session'] as const) dpop.prepare(hint)
-    expect(state.loads).toBe(0)
-  })
-
-  it('a sign-in drops the key read ahead: the refresh after it signs with the sign-in’s new key', async () => {
-    const { state, store } = memoryKeys()
-    state.pair = await newPair()
-    cookies = `hint=${TAG_ONE}`
-    const dpop = dpopWith(store)!
-    dpop.prepare(TAG_ONE)
-    await dpop.cookieProof('login', 'http://app.test/auth/login')
-    const made = state.pair
-    // Its answer would set a new tag; kept the same here, so only the drop can save the refresh.
-    const proof = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
-    expect(state.loads).toBe(2)
-    const current = await crypto.subtle.exportKey('jwk', made.publicKey)
-    expect(jwkOf(proof!)).toEqual({ kty: 'EC', crv: 'P-256', x: current.x, y: current.y })
   })
 
   it('keeps the latest nonce per origin', async () => {

@@ -6,10 +6,7 @@
  *
  * - **The key.** One per BFF, in `adapters.dpopKeys` (IndexedDB by default). Every call that
  *   needs a new one (a sign-in, or a refresh that finds none) runs inside the cross-tab lock the
- *   coordinator takes around every cookie call, so two tabs never make two keys. A starting tab
- *   reads the key before it has that lock (`prepare`), and signs with what it read only if the
- *   session hint is the same under the lock as before the read: a sign-in in between (a new key)
- *   always brings a new hint, and then the key is read again.
+ *   coordinator takes around every cookie call, so two tabs never make two keys.
  * - **Rotation.** Each sign-in makes a new key, so a key is never older than its session: a key
  *   some script misused during one session (it can sign while it runs in the page, never copy the
  *   key out) is worthless for the next.
@@ -23,11 +20,10 @@
  * - **No binding** where the browser cannot (no IndexedDB, no WebCrypto ECDSA P-256, a store that
  *   fails): no proof is sent, and a BFF with `binding: 'if_supported'` makes an unbound session.
  */
-import { DPOP_NONCE_HEADER, isSessionTag } from '@baton/protocol'
+import { DPOP_NONCE_HEADER } from '@baton/protocol'
 import { generateKeyPair, indexedDbKeys, type DpopKeyStore } from './dpop-keys.js'
 import { athOf, boundTo, payloadOf, publicJwkOf, signProof } from './dpop-proof.js'
 import type { ClientConfig } from './options.js'
-import { sessionHintValue } from './session-hint.js'
 
 /** A key ready to sign with. */
 type DeviceKey = Parameters<typeof signProof>[0]
@@ -40,9 +36,7 @@ const absolute = (url: string) =>
 const SAME_CLOCK_MS = 2_000
 
 /** @internal `undefined` where this browser never binds a session (no key store). */
-export function createDpop(
-  config: Pick<ClientConfig, 'channel' | 'adapters' | 'now' | 'cookies' | 'sessionHintCookie'>,
-) {
+export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | 'now'>) {
   const { adapters, now } = config
   const store: DpopKeyStore | null =
     adapters.dpopKeys === undefined
@@ -57,12 +51,6 @@ export function createDpop(
   /** Server clock minus this device's, in ms, as far as the last token or answer showed. */
   let offset = 0
   const nonces = new Map<string, string>()
-  /**
-   * The key read while a starting tab waited for the refresh lock (`prepare`), and the session
-   * hint read before that read began: taken by the next cookie call, under the lock (the boot's
-   * refresh, or, when that had no call to make, a later one: the check holds whenever it comes).
-   */
-  let ahead: { hint: string; key: Promise<DeviceKey | null> } | null = null
 
   const ready = async (pair: CryptoKeyPair): Promise<DeviceKey> => ({
     privateKey: pair.privateKey,
@@ -73,21 +61,6 @@ export function createDpop(
     const pair = await store.load().catch(() => null)
     key = pair ? await ready(pair) : null
     return key
-  }
-  /**
-   * The key read ahead, if it is still the session's. A key is replaced only by a sign-in (under
-   * the lock this call now holds), whose answer gives the session a new hint: the same hint now
-   * as before the read means no sign-in came between, and the key read is the one the session
-   * in the cookie jar is bound to. Otherwise, or without one, `null`: the store is read again.
-   */
-  const takeAhead = async (): Promise<DeviceKey | null> => {
-    const read = ahead
-    ahead = null
-    if (read === null || sessionHintValue(config.cookies(), config.sessionHintCookie) !== read.hint)
-      return null
-    const found = await read.key
-    if (found) key = found
-    return found
   }
   /** A new key, stored; `null` where the browser cannot make or keep one. */
   const fresh = async (): Promise<DeviceKey | null> => {
@@ -113,25 +86,12 @@ export function createDpop(
   }
 
   return {
-    /**
-     * A starting tab waits for the refresh lock: the key store is warmed (`DpopKeyStore.prepare`)
-     * and, where the session hint is a tag of the session (`hint`, read before this call), the
-     * key is read and its public JWK exported meanwhile, so that the refresh's proof is signed the
-     * moment the lock is had (issue 18). Another value (another server's `1`) would not change
-     * with a sign-in, so it cannot vouch for the key: nothing is read ahead. Never throws.
-     */
-    prepare(hint: string | false | null) {
+    /** Tells the key store a read is about to come (`DpopKeyStore.prepare`); never throws. */
+    prepare() {
       try {
         store.prepare?.()
-        if (typeof hint !== 'string' || !isSessionTag(hint)) return
-        const key = store
-          .load()
-          .then((pair) => pair && ready(pair))
-          .catch(() => null)
-        ahead = { hint, key }
       } catch {
-        // An adapter's warm-up or early read is an optimisation: its load() under the lock says
-        // whether the store works.
+        // An adapter's warm-up is an optimisation: its load() says whether the store works.
       }
     },
 
@@ -148,9 +108,8 @@ export function createDpop(
       accessToken?: string,
       create = false,
     ): Promise<string | null> {
-      if (route === 'login') ahead = null
       const signer =
-        (route === 'login' ? null : ((await takeAhead()) ?? (await stored()))) ??
+        (route === 'login' ? null : await stored()) ??
         (route === 'login' || create ? await fresh() : null)
       const bound = accessToken !== undefined && boundTo(accessToken) !== null
       signedWith = signer

@@ -29,14 +29,6 @@ export const CSRF_HEADER_VALUE = '1'
 export const SESSION_HINT_COOKIE = 'baton_session'
 
 /**
- * Whether a companion cookie's value is a session tag as the BFF writes it: 12 base64url
- * characters, the same across the session's refreshes and new with every sign-in. A client may
- * rely on a change of tag to know another sign-in happened; any other value (another server's)
- * says only that a session exists.
- */
-export const isSessionTag = (value: string): boolean => /^[\w-]{12}$/.test(value)
-
-/**
  * Default name of the HttpOnly refresh cookie, on `Path=/`. The `__Host-` prefix makes browsers
  * refuse the name from any response that sets a `Domain` or another Path, or comes over plain
  * HTTP, so a sibling subdomain cannot plant ("toss") a cookie of this name next to the real one
