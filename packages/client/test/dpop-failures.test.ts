@@ -8,14 +8,12 @@ import { requireAuth, type RequireAuthVariables } from '@baton/bff'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { KEY_LOST_MESSAGE } from '../src/auth-api.js'
-import { run, signedInTabs, T0, useBrowser, waitFor, type TestServer } from './harness'
+import { jwtPart, run, signedInTabs, T0, useBrowser, waitFor, type TestServer } from './harness'
 
 const env = useBrowser()
 const NONCE_SECRET = 'a-test-nonce-secret-of-32-chars!!'
 
-type Json = Record<string, unknown>
-const claims = (jwt: string) =>
-  JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Json
+const claims = (jwt: string) => jwtPart(jwt, 1)
 /** The requests to `path` that reached the BFF since the `from`th request, in order. */
 const sent = (server: TestServer, path: string, from = 0) =>
   server.dpop.slice(from).filter((r) => r.path === path)

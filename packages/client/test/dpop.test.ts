@@ -5,13 +5,11 @@
  */
 import { BatonError } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { run, signedInTabs, T0, useBrowser, type TestServer } from './harness'
+import { jwtPart, run, signedInTabs, T0, useBrowser, type TestServer } from './harness'
 
 const env = useBrowser()
 
 type Json = Record<string, unknown>
-const part = (jwt: string, index: 0 | 1) =>
-  JSON.parse(Buffer.from(jwt.split('.')[index]!, 'base64url').toString('utf8')) as Json
 const sha256 = async (text: string) =>
   Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).toString(
     'base64url',
@@ -24,7 +22,7 @@ const sent = (server: TestServer, path: string, from = 0) =>
   server.dpop.slice(from).filter((r) => r.path === path)
 /** The public keys the proofs sent to `path` carry. */
 const keysOf = (server: TestServer, path: string, from = 0) =>
-  new Set(sent(server, path, from).map((r) => JSON.stringify(part(r.proof!, 0).jwk)))
+  new Set(sent(server, path, from).map((r) => JSON.stringify(jwtPart(r.proof!, 0).jwk)))
 
 describe('a bound session', () => {
   it('works across tabs with one key, and every proof is one the contract describes', async () => {
@@ -33,13 +31,13 @@ describe('a bound session', () => {
     expect(env.browser.deviceKeys.size).toBe(1)
 
     const [login] = sent(env.server, '/auth/login')
-    const header = part(login!.proof!, 0)
+    const header = jwtPart(login!.proof!, 0)
     expect(header).toEqual({
       typ: 'dpop+jwt',
       alg: 'ES256',
       jwk: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) },
     })
-    expect(part(login!.proof!, 1)).toEqual({
+    expect(jwtPart(login!.proof!, 1)).toEqual({
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
       htm: 'POST',
       htu: 'http://app.test/auth/login',
@@ -47,7 +45,7 @@ describe('a bound session', () => {
     })
     const jkt = await thumbprint(header.jwk as Json)
     const token = await run(tabs[0]!.client.getAccessToken())
-    expect(part(token, 1).cnf).toEqual({ jkt })
+    expect(jwtPart(token, 1).cnf).toEqual({ jkt })
 
     const calls = sent(env.server, '/api/me')
     expect(calls.map((c) => [c.scheme, c.status])).toEqual([
@@ -56,7 +54,7 @@ describe('a bound session', () => {
       ['DPoP', 200],
     ])
     expect(keysOf(env.server, '/api/me')).toEqual(new Set([JSON.stringify(header.jwk)]))
-    const claims = part(calls[0]!.proof!, 1)
+    const claims = jwtPart(calls[0]!.proof!, 1)
     expect(claims).toEqual({
       jti: expect.any(String),
       htm: 'GET',
@@ -64,7 +62,9 @@ describe('a bound session', () => {
       iat: expect.any(Number),
       ath: await sha256(token),
     })
-    const jtis = new Set(env.server.dpop.filter((r) => r.proof).map((r) => part(r.proof!, 1).jti))
+    const jtis = new Set(
+      env.server.dpop.filter((r) => r.proof).map((r) => jwtPart(r.proof!, 1).jti),
+    )
     expect(jtis.size).toBe(env.server.dpop.filter((r) => r.proof).length)
 
     const [session] = await run(tabs[1]!.client.sessions.list())
@@ -135,10 +135,12 @@ describe('a bound session', () => {
     await run(tab!.client.logout())
     await run(tab!.client.login({ username: 'alice', password: 'alice-pw' }))
     expect(env.browser.deviceKeys.get(env.browser.channel)).not.toBe(first)
-    const [a, b] = sent(env.server, '/auth/login').map((r) => JSON.stringify(part(r.proof!, 0).jwk))
+    const [a, b] = sent(env.server, '/auth/login').map((r) =>
+      JSON.stringify(jwtPart(r.proof!, 0).jwk),
+    )
     expect(a).not.toBe(b)
     const [logout] = sent(env.server, '/auth/logout')
-    expect(JSON.stringify(part(logout!.proof!, 0).jwk)).toBe(a)
+    expect(JSON.stringify(jwtPart(logout!.proof!, 0).jwk)).toBe(a)
     expect(logout!.status).toBe(204)
   })
 
@@ -148,7 +150,7 @@ describe('a bound session', () => {
     await run(tab!.client.reauthenticate({ username: 'alice', password: 'alice-pw' }))
     const [call] = sent(env.server, '/auth/reauthenticate')
     expect(call).toMatchObject({ scheme: 'DPoP', status: 200 })
-    expect(part(call!.proof!, 1)).toMatchObject({
+    expect(jwtPart(call!.proof!, 1)).toMatchObject({
       htm: 'POST',
       htu: 'http://app.test/auth/reauthenticate',
       ath: await sha256(token),

@@ -35,6 +35,13 @@ for (const method of ['generateKey', 'sign', 'verify', 'digest', 'exportKey', 'i
 }
 trackWork(() => cryptoInFlight > 0)
 
+/** A JWT's header (`0`) or claims (`1`), decoded without a check (a proof or token a test saw). */
+export const jwtPart = (jwt: string, index: 0 | 1): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[index]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >
+
 /** The fake clock's start (any fixed instant: tests never depend on the real date). */
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0)
 

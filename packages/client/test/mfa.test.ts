@@ -15,7 +15,7 @@ import { createFactors } from '@baton/client/mfa'
 import { passkeyAssertion, registerPasskey, signInWithPasskey } from '@baton/client/passkeys'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { GOOD_CODE, playMfaContract, type MfaContract } from './mfa-contract'
-import { advance, drain, run, signedInTabs, useBrowser } from './harness'
+import { advance, drain, jwtPart, run, signedInTabs, useBrowser } from './harness'
 
 const env = useBrowser()
 let contract: MfaContract
@@ -138,9 +138,7 @@ describe('login() of a user with a second factor', () => {
     await run(error.complete({ method: 'totp', code: GOOD_CODE }))
     const [login] = callsTo('/auth/login')
     const [second] = callsTo('/auth/login/mfa')
-    const jwk = (proof: string | null) =>
-      (JSON.parse(Buffer.from(proof!.split('.')[0]!, 'base64url').toString()) as { jwk: unknown })
-        .jwk
+    const jwk = (proof: string | null) => jwtPart(proof!, 0).jwk
     expect(login!.dpop).not.toBeNull()
     expect(jwk(second!.dpop)).toEqual(jwk(login!.dpop))
   })
