@@ -1,6 +1,7 @@
 /**
  * Property-based tests: random cookies, bodies and headers against every route. Whatever arrives,
- * the BFF answers below 500, and every error is exactly `{ error: { code, message } }`.
+ * the BFF answers below 500, and every error is exactly `{ error: { code, message } }` (a 429 adds
+ * `retryAfter`, the `Retry-After` header's seconds).
  *
  * The arbitraries are biased towards requests that get past the outer checks (CSRF, body size,
  * bearer syntax), so the handlers and the token code behind them are fuzzed too, not only the
@@ -275,7 +276,16 @@ async function expectNo5xx(f: Fixture, request: Request) {
   const json: unknown = res.headers.get('content-type')?.startsWith('application/json')
     ? await res.json()
     : null
-  if (res.status >= 400) {
+  if (res.status === 429) {
+    // The wire contract's one error with a third field: the Retry-After header, repeated.
+    expect(json).toStrictEqual({
+      error: {
+        code: 'rate_limited',
+        message: expect.any(String) as string,
+        retryAfter: Number(res.headers.get('retry-after')),
+      },
+    })
+  } else if (res.status >= 400) {
     expect(json).toStrictEqual({
       error: { code: expect.any(String) as string, message: expect.any(String) as string },
     })
