@@ -26,11 +26,13 @@ import {
   bootNotes,
   SCENARIOS,
   TARGETS,
+  UNATTACHED,
   tabulate,
   type BootScenarioResult,
   type Scenario,
 } from './report.js'
 import { startBootServer, type BootServer } from './server.js'
+import { measureUnattached } from './unattached.js'
 
 /** Page loads measured per scenario, after {@link WARMUP} that are not. */
 const SAMPLES = 25
@@ -150,6 +152,9 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
       for (const scenario of SCENARIOS) {
         settings.log(`boot (${profile}): ${scenario.label}, ${samples} page loads`)
         results.push(await runScenario(browser, profile, server, scenario, samples))
+        if (scenario.id !== 'lone') continue
+        settings.log(`boot (${profile}): ${UNATTACHED.label}, ${samples} page loads`)
+        results.push(await measureUnattached(server, profile, samples, WARMUP))
       }
       settings.log(`boot (${profile}): the platform's floor, ${samples} page loads per probe`)
       const { context, close } = await openContext(profile, browser)

@@ -8,11 +8,14 @@ import { createBff, createSigningKeys, memoryStore } from '@baton/bff'
 import { Hono } from 'hono'
 import { serveOnLoopback } from '../lib/serve.js'
 import { floorPage } from './floor.js'
+import type { BootResult } from './pages/boot-tab.js'
 
 /** A running boot server. */
 export interface BootServer {
   origin: string
   counts: { refreshes: number; requests: number }
+  /** What the pages of a run with no automation attached posted (`unattached.ts`), in order. */
+  reports: BootResult[]
   close(): Promise<void>
 }
 
@@ -20,10 +23,27 @@ const PAGE =
   `<!doctype html><html><head><meta charset="utf-8"><title>boot</title>` +
   `<script type="module" src="/boot.js"></script></head><body></body></html>`
 
+/**
+ * The driver of a run with no automation attached (`unattached.ts`): opens the sign-in tab, then
+ * `?loads` lone-tab loads one after the other, each once the previous one has reported.
+ */
+const DRIVER =
+  `<!doctype html><html><head><meta charset="utf-8"><title>driver</title><script type="module">` +
+  `const loads = Number(new URLSearchParams(location.search).get('loads'));` +
+  `const until = async (count) => { while ((await fetch('/boot/reports').then((r) => r.json())) < count)` +
+  ` await new Promise((resolve) => setTimeout(resolve, 100)) };` +
+  `const open = (search) => window.open('/boot?' + search, '_blank', 'noopener');` +
+  `open('sign-in-unattached'); await until(1);` +
+  // A pause between loads, as the runs driven by Playwright have (closing a tab, opening one).
+  `for (let i = 0; i < loads; i++) { await new Promise((resolve) => setTimeout(resolve, 300));` +
+  ` open('unattached'); await until(i + 2) }` +
+  `</script></head><body></body></html>`
+
 /** Starts the server with the bundled page script `script`. */
 export async function startBootServer(script: string): Promise<BootServer> {
   const store = memoryStore({ sweepInterval: 0 })
   const counts = { refreshes: 0, requests: 0 }
+  const reports: BootResult[] = []
   const app = new Hono()
   app.use('/auth/*', async (c, next) => {
     counts.requests++
@@ -45,6 +65,12 @@ export async function startBootServer(script: string): Promise<BootServer> {
     }),
   )
   app.get('/boot', (c) => c.html(PAGE))
+  app.get('/boot/driver', (c) => c.html(DRIVER))
+  app.post('/boot/report', async (c) => {
+    reports.push(await c.req.json<BootResult>())
+    return c.body(null, 204)
+  })
+  app.get('/boot/reports', (c) => c.json(reports.length))
   // The platform floor's probes (`floor.ts`): pages without Baton, and the request they time.
   app.get('/floor', (c) => {
     const page = floorPage(decodeURIComponent(new URL(c.req.url).search.slice(1)))
@@ -55,5 +81,5 @@ export async function startBootServer(script: string): Promise<BootServer> {
     c.body(script, 200, { 'content-type': 'text/javascript', 'cache-control': 'max-age=600' }),
   )
   const { origin, close } = await serveOnLoopback(app, () => store.close())
-  return { origin, counts, close }
+  return { origin, counts, reports, close }
 }

@@ -134,6 +134,12 @@ const report = (status: SessionStatus) => {
     result.refreshes = roundTrips()
     result.complete = true
     console.log(BOOT_DONE)
+    // A run no automation is attached to (`unattached.ts`): nobody reads the page, so it posts.
+    if (location.search.endsWith('unattached')) {
+      void fetch('/boot/report', { method: 'POST', body: JSON.stringify(result) }).finally(() =>
+        window.close(),
+      )
+    }
   }, 50)
 }
 
@@ -153,6 +159,13 @@ if (location.search === '?login') {
     if (!trip) throw new Error('no refresh was sent')
     return trip
   }
+} else if (location.search === '?sign-in-unattached') {
+  // The sign-in of a run no automation is attached to: signs in, reports, closes (every tab
+  // closed, the cookies and the device key kept: the loads after it are lone tabs).
+  void client
+    .start()
+    .then(() => client.login({ username: 'boot-user', password: 'boot-password' }))
+    .then(() => report(client.store.getState().status))
 } else if (location.search === '?idle') {
   // A floor probe (`floor.ts`): this page as a lone tab loads it, client created, but not
   // started: its first Web Locks grant, asked for where `start()` would ask for the refresh lock.
