@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as pause } from 'node:timers/promises'
 import { CHROMIUM_LAUNCH, CHROMIUM_PATH } from '../lib/machine.js'
 import { spawnTracked, stop } from '../lib/processes.js'
 import type { BrowserProfile } from './browser.js'
@@ -18,8 +19,6 @@ import type { BootScenarioResult } from './report.js'
 import type { BootServer } from './server.js'
 
 const TIMEOUT_MS = 120_000
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Resolves once `server` holds `count` reports; throws once `deadline` has passed. */
 async function reported(server: BootServer, count: number, deadline: number): Promise<void> {
