@@ -100,8 +100,14 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
       return booting
     },
 
-    async run(): Promise<void> {
-      session.touch() // a tab start is the user's doing
+    /**
+     * `late`: `createSessionClient` found no companion cookie a task ago and set the status then;
+     * the cookie is read again, since a sign-in in another tab may have set it meanwhile.
+     */
+    async run(late?: true): Promise<void> {
+      // A tab start is the user's doing; a late one's was done while no session was here, and is
+      // no activity of one signed in since (`session.end` forgets it for the same reason).
+      if (!late) session.touch()
       // No companion cookie, no refresh cookie (the BFF sets and clears them together), and no
       // signed-in peer either (it would have set them): nothing to ask, no 401 to provoke, and no
       // session left for a pending sign-out to end. Said before the channel is even opened.
@@ -110,8 +116,10 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
         session.end(null, 'local')
         // A sign-out still pending has no session left to end. Forgotten in a later task: the
         // page's first storage call is a synchronous trip to the browser (3-4 ms at page load in
-        // Chromium, BENCHMARKS 5), which the visitor's status and first render need not wait for.
-        setTimer(() => pending.clear(), 0)
+        // Chromium, BENCHMARKS 5), which the visitor's status and first render need not wait for
+        // (`late`: they have not).
+        if (late) pending.clear()
+        else setTimer(() => pending.clear(), 0)
       }
       // Opened before the marker and the locks are read: a tab that starts refreshing after
       // the read lists itself by then, or announces its refresh to this tab.

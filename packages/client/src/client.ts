@@ -4,19 +4,21 @@
  * `fetch` and the session routes together.
  */
 import type { LoginBody, BaseUser, ReauthenticateBody } from '@baton/protocol'
-import { createAuthApi } from './auth-api.js'
+import { createAuthApi, type AuthApi } from './auth-api.js'
 import { createDpop } from './dpop.js'
 import { createSessionFetch } from './http.js'
 import { registerInternals } from './mfa-internals.js'
 import { normalizeOptions } from './normalize-options.js'
 import type { SessionClientOptions } from './options.js'
-import { createRefreshCoordinator } from './refresh-coordinator.js'
+import { createRefreshCoordinator, type RefreshCoordinator } from './refresh-coordinator.js'
 import type { RegisteredUser } from './register.js'
 import { MfaRequiredError, type FactorProof } from './request-errors.js'
 import { createSessionRoutes, type SessionRoutes } from './session-routes.js'
 import { endProviderSession, loginWithRedirect, type LoginRedirectOptions } from './sign-out.js'
-import { createStepUp } from './step-up.js'
+import { createStepUp, type StepUp } from './step-up.js'
+import { hasSessionHint } from './session-hint.js'
 import { createSessionStore, type ReadonlySessionStore } from './store.js'
+import { setTimer } from './timers.js'
 
 /** What `POST /auth/login` takes. */
 export type LoginCredentials = LoginBody
@@ -172,50 +174,100 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
 ): SessionClient<TUser> {
   const config = normalizeOptions(options)
   const store = createSessionStore<TUser>()
-  // The device key and proofs (DPoP): one per client, shared by its cookie calls and `fetch`.
-  const dpop = createDpop(config)
-  const auth = createAuthApi<TUser>(config, dpop)
-  const coordinator = createRefreshCoordinator<TUser>(config, auth, store)
-  const stepUp = createStepUp<TUser>(config, auth, store, coordinator)
-  const sessionFetch = createSessionFetch(coordinator, stepUp, config, dpop)
+  // The session machinery is built on first use. An anonymous visitor's `start()` needs only the
+  // companion cookie and the store; on a cold code cache, compiling the rest is a quarter to a
+  // third of its boot (BENCHMARKS 5), which its status and first render need not wait for.
+  let anonymous = false
+  let destroyed = false
+  let machinery:
+    | {
+        dpop: ReturnType<typeof createDpop>
+        auth: AuthApi<TUser>
+        coordinator: RefreshCoordinator<TUser>
+      }
+    | undefined
+  const core = () => {
+    if (machinery) return machinery
+    // The device key and proofs (DPoP): one per client, shared by its cookie calls and `fetch`.
+    const dpop = createDpop(config)
+    const auth = createAuthApi<TUser>(config, dpop)
+    machinery = { dpop, auth, coordinator: createRefreshCoordinator<TUser>(config, auth, store) }
+    // Started already as far as the app can tell: the rest of an anonymous start runs as soon as
+    // the machinery exists. It reads the cookie again: a sign-in in another tab since then, whose
+    // message this tab could not hear yet (no channel), is taken up as at any start.
+    if (anonymous && !destroyed) void machinery.coordinator.start(true)
+    return machinery
+  }
+  // Requests with the token and the step-up they may ask for, built with the first of them.
+  let requests: { stepUp: StepUp; fetch: ReturnType<typeof createSessionFetch> } | undefined
+  const withRequests = () => {
+    if (requests) return requests
+    const { dpop, auth, coordinator } = core()
+    const stepUp = createStepUp<TUser>(config, auth, store, coordinator)
+    return (requests = { stepUp, fetch: createSessionFetch(coordinator, stepUp, config, dpop) })
+  }
+  const sessionFetch = (
+    input: RequestInfo | URL,
+    init?: RequestInit,
+    onStepUp?: (waiting: boolean) => void,
+  ) => withRequests().fetch(input, init, onStepUp)
+
+  const start = (): Promise<void> => {
+    if (destroyed || machinery) return core().coordinator.start()
+    if (anonymous) return Promise.resolve()
+    if (hasSessionHint(config.cookies(), config.sessionHintCookie) !== false)
+      return core().coordinator.start()
+    // No session in this browser: the status now, the machinery a task later (or with the
+    // app's first call, whichever comes first).
+    anonymous = true
+    store.update({ status: 'unauthenticated' })
+    setTimer(() => void (destroyed || core()), 0)
+    return Promise.resolve()
+  }
+
   // A sign-in, by password, second factor or passkey; a second factor asked for is answered with
   // an error that can finish this sign-in (the same lock, key and adoption as `login()`).
-  const signIn = (send: Parameters<typeof coordinator.login>[0]): Promise<TUser> =>
-    coordinator.login(send).catch((error: unknown) => {
-      if (error instanceof MfaRequiredError)
-        Object.assign(error, {
-          complete: (proof: FactorProof) =>
-            signIn(() => auth.loginMfa({ ...proof, ticket: error.ticket })),
-        })
-      throw error
-    })
+  const signIn = (send: Parameters<RefreshCoordinator<TUser>['login']>[0]): Promise<TUser> =>
+    core()
+      .coordinator.login(send)
+      .catch((error: unknown) => {
+        if (error instanceof MfaRequiredError)
+          Object.assign(error, {
+            complete: (proof: FactorProof) =>
+              signIn(() => core().auth.loginMfa({ ...proof, ticket: error.ticket })),
+          })
+        throw error
+      })
 
   const client: SessionClient<TUser> = {
     store: store.view,
-    start: coordinator.start,
+    start,
     login: signIn,
     logout: async (logoutOptions) => {
-      await coordinator.logout(logoutOptions?.everywhere === true)
+      await core().coordinator.logout(logoutOptions?.everywhere === true)
       // Only after a sign-out the BFF confirmed: it is then that it left the end-session marker.
       if (logoutOptions?.endProviderSession !== false) endProviderSession(config)
     },
     loginWithRedirect: (redirectOptions) => loginWithRedirect(config, redirectOptions),
-    getAccessToken: (tokenOptions) => coordinator.getAccessToken(tokenOptions?.signal),
-    invalidateAccessToken: coordinator.invalidate,
+    getAccessToken: (tokenOptions) => core().coordinator.getAccessToken(tokenOptions?.signal),
+    invalidateAccessToken: () => core().coordinator.invalidate(),
     // Not `sessionFetch` itself: its third parameter is internal.
     fetch: (input, init) => sessionFetch(input, init),
     sessions: createSessionRoutes(config, sessionFetch),
-    reauthenticate: (credentials) => stepUp.reauthenticate(credentials),
-    cancelStepUp: () => stepUp.cancel(),
+    reauthenticate: (credentials) => withRequests().stepUp.reauthenticate(credentials),
+    // Nothing can be pending before the first request built the step-up.
+    cancelStepUp: () => requests?.stepUp.cancel(),
     destroy: () => {
-      stepUp.destroy()
-      coordinator.destroy()
+      destroyed = true
+      requests?.stepUp.destroy()
+      // Built if need be, so that every call after this one fails as a destroyed client's does.
+      core().coordinator.destroy()
     },
   }
   registerInternals(client, {
     config,
     fetch: sessionFetch,
-    loginPasskey: (assertion) => signIn(() => auth.loginPasskey(assertion)),
+    loginPasskey: (assertion) => signIn(() => core().auth.loginPasskey(assertion)),
   })
   return client
 }

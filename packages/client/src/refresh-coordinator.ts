@@ -176,9 +176,10 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
 
   const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
 
-  const start = (): Promise<void> => {
+  /** `late`: the store says `unauthenticated` already (`createSessionClient`, no cookie then). */
+  const start = (late?: true): Promise<void> => {
     if (destroyed) return Promise.reject(destroyedError())
-    started ??= boot.run()
+    started ??= boot.run(late)
     return started
   }
 

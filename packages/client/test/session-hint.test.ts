@@ -2,8 +2,9 @@
  * The companion cookie (issue #11, item 9): a page without it starts signed out without a request,
  * so an anonymous visit logs no 401; a stale one costs one refresh answering 401, as before.
  */
+import { createSessionClient } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { drain, run, signedInTabs, useBrowser, waitFor } from './harness'
+import { advance, drain, run, signedInTabs, useBrowser, waitFor } from './harness'
 
 const env = useBrowser()
 
@@ -69,6 +70,7 @@ describe('the companion cookie', () => {
       env.browser.open({}, { document: true }),
     ]
     await run(Promise.all(tabs.map((tab) => tab.client.start())))
+    await advance(1) // the page's next task: each tab has opened its channel
     await run(tabs[0]!.client.login({ username: 'alice', password: 'alice-pw' }))
     await drain()
     expect(tabs.map((tab) => tab.client.store.getState().status)).toEqual([
@@ -76,6 +78,29 @@ describe('the companion cookie', () => {
       'authenticated',
     ])
     expect(env.server.refreshCount()).toBe(0)
+  })
+
+  it('absent: a sign-in in another tab before this one opened its channel (the task after its status) is taken up then, from the peer', async () => {
+    const [anonymous, other] = [
+      env.browser.open({}, { document: true }),
+      env.browser.open({}, { document: true }),
+    ]
+    await run(anonymous.client.start())
+    expect(anonymous.client.store.getState().status).toBe('unauthenticated')
+    // The other tab signs in before this one's next task: its message finds no channel here.
+    await run(other.client.login({ username: 'alice', password: 'alice-pw' }))
+    expect(anonymous.client.store.getState().status).toBe('unauthenticated')
+    await advance(1)
+    expect(anonymous.client.store.getState()).toMatchObject({
+      status: 'authenticated',
+      user: { id: 'u-alice' },
+      sessionId: other.client.store.getState().sessionId,
+    })
+    expect(env.server.refreshCount()).toBe(0)
+    expect(anonymous.events).toContainEqual({
+      type: 'token_from_peer',
+      expiresAt: expect.any(Number),
+    })
   })
 
   it('present: a reload refreshes with the cookie and is signed in', async () => {
@@ -135,5 +160,63 @@ describe('the companion cookie', () => {
       status: 'unauthenticated',
       error: null,
     })
+  })
+})
+
+describe('an anonymous start, before the session machinery', () => {
+  // A client whose browser calls are counted: it must make none for its status.
+  const anonymousClient = () => {
+    const opened: string[] = []
+    const locks: string[] = []
+    const client = createSessionClient({
+      fetch: () => Promise.reject(new Error('no request expected')),
+      logger: { debug() {} },
+      adapters: {
+        channel: (name) => (opened.push(name), null),
+        lock: (name, _timeout, fn) => (locks.push(name), fn()),
+        cookies: () => '',
+        storage: null,
+        wake: () => () => {},
+      },
+    })
+    return { client, opened, locks }
+  }
+
+  it('has its status when start() returns; its channel opens in the next task, once however often it starts', async () => {
+    const { client, opened } = anonymousClient()
+    const started = client.start()
+    expect(client.store.getState().status).toBe('unauthenticated')
+    await started
+    void client.start() // React's StrictMode starts it twice
+    expect(opened).toEqual([])
+    await advance(1)
+    expect(opened).toHaveLength(1)
+    await client.start()
+    await advance(1)
+    expect(opened).toHaveLength(1)
+    client.destroy()
+  })
+
+  it('a call of the app before that task opens it at once, and is answered as signed out', async () => {
+    const { client, opened, locks } = anonymousClient()
+    await client.start()
+    await expect(client.getAccessToken()).rejects.toMatchObject({
+      code: 'session_expired',
+      reason: 'no_session',
+    })
+    expect(opened).toHaveLength(1)
+    expect(locks).toEqual([])
+    client.destroy()
+  })
+
+  it('destroyed before that task: no channel ever, and start() rejects as a destroyed client does', async () => {
+    const { client, opened, locks } = anonymousClient()
+    await client.start()
+    client.destroy()
+    await advance(1)
+    expect(opened).toEqual([])
+    expect(locks).toEqual([])
+    await expect(client.start()).rejects.toMatchObject({ code: 'client_destroyed' })
+    await expect(client.getAccessToken()).rejects.toMatchObject({ code: 'client_destroyed' })
   })
 })

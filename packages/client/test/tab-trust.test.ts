@@ -282,6 +282,7 @@ describe('channel and lock names', () => {
       logger: { debug() {} },
     })
     await named.start()
+    await advance(1) // an anonymous tab opens its channel a task after its status
     named.destroy()
     expect(channels.at(-1)).toBe(`shop:${TAB_PROTOCOL_VERSION}`)
     expect(ORIGIN).toBe('http://app.test')
