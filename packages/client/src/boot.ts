@@ -101,8 +101,9 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
     },
 
     /**
-     * `late`: `createSessionClient` found no companion cookie a task ago and set the status then;
-     * the cookie is read again, since a sign-in in another tab may have set it meanwhile.
+     * `late`: `createSessionClient` found no companion cookie when `start()` was called and set
+     * the status then; this runs with its machinery, in a later task or call. The cookie is read
+     * again: a sign-in in another tab may have set it since (the status is `loading` again then).
      */
     async run(late?: true): Promise<void> {
       // A tab start is the user's doing; a late one's was done while no session was here, and is
@@ -117,7 +118,7 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
         // A sign-out still pending has no session left to end. Forgotten in a later task: the
         // page's first storage call is a synchronous trip to the browser (3-4 ms at page load in
         // Chromium, BENCHMARKS 5), which the visitor's status and first render need not wait for
-        // (`late`: they have not).
+        // (`late`: the status came before it, in `start()`).
         if (late) pending.clear()
         else setTimer(() => pending.clear(), 0)
       }

@@ -5,7 +5,7 @@
  */
 import type { LoginBody, BaseUser, ReauthenticateBody } from '@baton/protocol'
 import { createAuthApi, type AuthApi } from './auth-api.js'
-import { createDpop } from './dpop.js'
+import { createDpop, type Dpop } from './dpop.js'
 import { createSessionFetch } from './http.js'
 import { registerInternals } from './mfa-internals.js'
 import { normalizeOptions } from './normalize-options.js'
@@ -177,25 +177,28 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
   // The session machinery is built on first use. An anonymous visitor's `start()` needs only the
   // companion cookie and the store; on a cold code cache, compiling the rest is a quarter to a
   // third of its boot (BENCHMARKS 5), which its status and first render need not wait for.
-  let anonymous = false
+  let deferredStart: Promise<void> | undefined
   let destroyed = false
   let machinery:
-    | {
-        dpop: ReturnType<typeof createDpop>
-        auth: AuthApi<TUser>
-        coordinator: RefreshCoordinator<TUser>
-      }
+    | { dpop: Dpop | undefined; auth: AuthApi<TUser>; coordinator: RefreshCoordinator<TUser> }
     | undefined
+  /** The machinery, built now if need be; a start deferred until then runs now. */
   const core = () => {
     if (machinery) return machinery
     // The device key and proofs (DPoP): one per client, shared by its cookie calls and `fetch`.
     const dpop = createDpop(config)
     const auth = createAuthApi<TUser>(config, dpop)
-    machinery = { dpop, auth, coordinator: createRefreshCoordinator<TUser>(config, auth, store) }
-    // Started already as far as the app can tell: the rest of an anonymous start runs as soon as
-    // the machinery exists. It reads the cookie again: a sign-in in another tab since then, whose
-    // message this tab could not hear yet (no channel), is taken up as at any start.
-    if (anonymous && !destroyed) void machinery.coordinator.start(true)
+    const coordinator = createRefreshCoordinator<TUser>(config, auth, store)
+    machinery = { dpop, auth, coordinator }
+    // A call after destroy() fails as a destroyed client's does.
+    if (destroyed) coordinator.destroy()
+    else if (deferredStart) {
+      // A sign-in in another tab since the status was set found no channel here to tell: this
+      // tab then starts as any tab does, `loading` again.
+      if (hasSessionHint(config.cookies(), config.sessionHintCookie) !== false)
+        store.update({ status: 'loading' })
+      void coordinator.start(true)
+    }
     return machinery
   }
   // Requests with the token and the step-up they may ask for, built with the first of them.
@@ -204,25 +207,23 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
     if (requests) return requests
     const { dpop, auth, coordinator } = core()
     const stepUp = createStepUp<TUser>(config, auth, store, coordinator)
+    if (destroyed) stepUp.destroy()
     return (requests = { stepUp, fetch: createSessionFetch(coordinator, stepUp, config, dpop) })
   }
-  const sessionFetch = (
-    input: RequestInfo | URL,
-    init?: RequestInit,
-    onStepUp?: (waiting: boolean) => void,
-  ) => withRequests().fetch(input, init, onStepUp)
+  const sessionFetch = (...args: Parameters<ReturnType<typeof createSessionFetch>>) =>
+    withRequests().fetch(...args)
 
   const start = (): Promise<void> => {
     if (destroyed || machinery) return core().coordinator.start()
-    if (anonymous) return Promise.resolve()
+    if (deferredStart) return deferredStart
     if (hasSessionHint(config.cookies(), config.sessionHintCookie) !== false)
       return core().coordinator.start()
     // No session in this browser: the status now, the machinery a task later (or with the
     // app's first call, whichever comes first).
-    anonymous = true
+    deferredStart = Promise.resolve()
     store.update({ status: 'unauthenticated' })
     setTimer(() => void (destroyed || core()), 0)
-    return Promise.resolve()
+    return deferredStart
   }
 
   // A sign-in, by password, second factor or passkey; a second factor asked for is answered with
@@ -260,8 +261,7 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
     destroy: () => {
       destroyed = true
       requests?.stepUp.destroy()
-      // Built if need be, so that every call after this one fails as a destroyed client's does.
-      core().coordinator.destroy()
+      machinery?.coordinator.destroy()
     },
   }
   registerInternals(client, {

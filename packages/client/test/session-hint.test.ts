@@ -103,6 +103,38 @@ describe('the companion cookie', () => {
     })
   })
 
+  it('absent: a sign-in in another tab that is gone by this one’s next task: loading again, then one refresh', async () => {
+    const [anonymous, other] = [
+      env.browser.open({}, { document: true }),
+      env.browser.open({}, { document: true }),
+    ]
+    await run(anonymous.client.start())
+    await run(other.client.login({ username: 'alice', password: 'alice-pw' }))
+    other.client.destroy() // closed: nobody is left to hand this tab the session
+    const statuses: string[] = []
+    anonymous.client.store.subscribe(({ status }) => statuses.push(status))
+    await advance(1)
+    await waitFor(
+      () => anonymous.client.store.getState().status === 'authenticated',
+      'the refresh',
+    )
+    expect(statuses).toEqual(['loading', 'authenticated'])
+    expect(env.server.refreshCount()).toBe(1)
+  })
+
+  it('absent: a login() before the next task signs in, with one channel and no refresh', async () => {
+    const tab = env.browser.open({}, { document: true })
+    await run(tab.client.start())
+    await run(tab.client.login({ username: 'alice', password: 'alice-pw' }))
+    expect(tab.client.store.getState()).toMatchObject({
+      status: 'authenticated',
+      user: { id: 'u-alice' },
+    })
+    await advance(1)
+    expect(tab.client.store.getState().status).toBe('authenticated')
+    expect(env.server.refreshCount()).toBe(0)
+  })
+
   it('present: a reload refreshes with the cookie and is signed in', async () => {
     await signedInTabs(env.browser, 1)
     env.browser.destroy() // the tab reloads: no peer left
