@@ -176,7 +176,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
 
   const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
 
-  /** `late`: the store says `unauthenticated` already (`createSessionClient`, no cookie then). */
+  /** `late`: `start()` found no companion cookie earlier and said so then (`createSessionClient`). */
   const start = (late?: true): Promise<void> => {
     if (destroyed) return Promise.reject(destroyedError())
     started ??= boot.run(late)

@@ -114,10 +114,7 @@ describe('the companion cookie', () => {
     const statuses: string[] = []
     anonymous.client.store.subscribe(({ status }) => statuses.push(status))
     await advance(1)
-    await waitFor(
-      () => anonymous.client.store.getState().status === 'authenticated',
-      'the refresh',
-    )
+    await waitFor(() => anonymous.client.store.getState().status === 'authenticated', 'the refresh')
     expect(statuses).toEqual(['loading', 'authenticated'])
     expect(env.server.refreshCount()).toBe(1)
   })
