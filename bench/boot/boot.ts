@@ -17,7 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { Benchmark, BenchmarkOutcome, BenchSettings } from '../lib/benchmark.js'
 import { CHROMIUM_LAUNCH, CHROMIUM_PATH } from '../lib/machine.js'
 import { BENCH_DIR } from '../lib/processes.js'
-import { median, tenths } from '../lib/stats.js'
+import { median } from '../lib/stats.js'
 import { BOOT_DONE } from './pages/boot-done.js'
 import type { BootResult } from './pages/boot-tab.js'
 import { openContext, openUntilLogged, profilesToRun, type BrowserProfile } from './browser.js'
@@ -25,6 +25,7 @@ import { buildDemo, demoTable, measureDemo, ONE_FRAME_MS, type DemoResult } from
 import { measureFloor, type FloorResult } from './floor.js'
 import {
   bootNotes,
+  floorAbove,
   SCENARIOS,
   TARGETS,
   UNATTACHED,
@@ -190,8 +191,8 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     failures: [
       ...tables.flatMap((t) => t.failures),
       ...dashboard.missed.map(({ profile, floorMs }) => {
-        const why =
-          floorMs > ONE_FRAME_MS ? ` (this browser's floor for it: ${tenths(floorMs)} ms)` : ''
+        const above = floorAbove(floorMs, ONE_FRAME_MS)
+        const why = above && ` (${above})`
         return `boot (${profile}): the demo's dashboard on screen more than one frame after the grant${why}`
       }),
     ],

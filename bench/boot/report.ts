@@ -68,6 +68,10 @@ export function floorForTarget(scenario: Scenario, floor: FloorResult): number {
   return scenario.signedIn ? at('channel, a peer answers') : at('cookie')
 }
 
+/** What a missed target's failure line adds when the platform's own floor is above the target. */
+export const floorAbove = (floorMs: number, targetMs: number): string =>
+  floorMs > targetMs ? `this browser's floor for it: ${tenths(floorMs)} ms` : ''
+
 /** The verdict column: met, missed, or missed where the platform's own floor is above the target. */
 export function verdict(met: boolean, floorMs: number, targetMs: number): string {
   if (met) return 'met'
@@ -106,7 +110,8 @@ export function tabulate(
     }
     const floorMs = floorForTarget(scenario, floor)
     if (!met) {
-      const why = floorMs > targetMs ? `; this browser's floor for it: ${tenths(floorMs)} ms` : ''
+      const above = floorAbove(floorMs, targetMs)
+      const why = above && `; ${above}`
       const overRtt = lone ? `, ${tenths(boot - script)} ms over its round trip` : ''
       failures.push(
         `boot (${profile}): ${scenario.label}: median ${tenths(boot)} ms${overRtt} (${target}${why})`,
