@@ -121,6 +121,10 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
         // (`late`: the status came before it, in `start()`).
         if (late) pending.clear()
         else setTimer(() => pending.clear(), 0)
+      } else if (late) {
+        // Another tab signed in since `start()` found no session, and its message found no
+        // channel here to tell: this tab starts as any tab does from here.
+        session.reopen()
       }
       // Opened before the marker and the locks are read: a tab that starts refreshing after
       // the read lists itself by then, or announces its refresh to this tab.

@@ -192,13 +192,8 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
     machinery = { dpop, auth, coordinator }
     // A call after destroy() fails as a destroyed client's does.
     if (destroyed) coordinator.destroy()
-    else if (deferredStart) {
-      // A sign-in in another tab since the status was set found no channel here to tell: this
-      // tab then starts as any tab does, `loading` again.
-      if (hasSessionHint(config.cookies(), config.sessionHintCookie) !== false)
-        store.update({ status: 'loading' })
-      void coordinator.start(true)
-    }
+    // The rest of a start that said `unauthenticated` already (it reads the cookie again).
+    else if (deferredStart) void coordinator.start(true)
     return machinery
   }
   // Requests with the token and the step-up they may ask for, built with the first of them.

@@ -103,6 +103,9 @@ export function createTabSession<TUser extends BaseUser>(
         emit({ type: 'signed_out', source, reason: endReason ?? 'no_session' })
     },
 
+    /** Back to `loading`: a late start found a session that `start()` had said was not there. */
+    reopen: () => store.update({ status: 'loading' }),
+
     /** What a request for a token fails with while signed out: the failure, else the end's reason. */
     endedError: (): AnyBatonError => {
       const { error, endReason } = store.getState()
