@@ -43,6 +43,37 @@ function cpuModel(): string {
 /** The Chromium used by the storm benchmark. */
 export const CHROMIUM_PATH = process.env.BATON_BENCH_CHROMIUM ?? '/usr/bin/chromium'
 
+/**
+ * Chromium features every benchmark turns off. Playwright launches Chromium with a
+ * `--disable-features` list of its own (playwright-core 1.65's `chromiumSwitches.ts`), and Chromium
+ * keeps only the last such switch, so that list comes first here, then Baton's:
+ * - `WebUIOmniboxPopup`, `WebUIOmniboxAimPopup`: Chromium 156 builds the address bar's popup, a
+ *   WebUI page in a renderer of its own, for every new window, and a page Playwright opens in a
+ *   browser context that is not a persistent profile is a new window. That is 80-110 ms of a
+ *   second renderer's CPU during every page load a benchmark measures, on a 2-core VM, which a
+ *   user's browser spends once per window, not per page load (`BENCHMARKS.md` section 5).
+ */
+const DISABLED_FEATURES = [
+  // Playwright's.
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  // Baton's.
+  'WebUIOmniboxPopup',
+  'WebUIOmniboxAimPopup',
+]
+
 /** How every benchmark launches Chromium (issue #7): Debian's, headless, never a downloaded one. */
 export const CHROMIUM_LAUNCH = {
   executablePath: CHROMIUM_PATH,
@@ -53,6 +84,7 @@ export const CHROMIUM_LAUNCH = {
     '--disable-background-networking',
     '--disable-component-update',
     '--no-first-run',
+    `--disable-features=${DISABLED_FEATURES.join(',')}`,
   ],
 }
 
