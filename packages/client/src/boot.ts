@@ -2,20 +2,25 @@
  * @module
  * A tab's start, in the fewest steps its browser allows (issue 18):
  * - no companion cookie: no session in this browser, `unauthenticated` at once, no request;
- * - a sign-out this browser could not confirm: sent again, never a refresh (issue 12, M1);
+ * - otherwise the other tabs are asked for a token first thing, before the session machinery is
+ *   built (`askOtherTabs`): their answer, one message each way, is on its way while the rest of
+ *   the start runs;
+ * - a sign-out this browser could not confirm: sent again, never a refresh (issue 12, M1), and no
+ *   other tab answers the question then (`tab-listener.ts`);
  * - the presence marker lists no other tab (`tab-presence.ts`, one synchronous storage read):
  *   nobody to ask, one refresh at once, waiting for no browser call but the cross-tab lock, so
  *   that tabs which start together still make one refresh between them (the second finds the
  *   first's grant, or hears it is refreshing and waits for it);
  * - it lists some: the browser's locks confirm which are alive (a crashed tab's id is pruned);
- *   one that is answers the question this tab posts at once with its token, one message each
- *   way, so this tab makes no refresh of its own (a tab that is refreshing answers that it is,
- *   and its grant follows); none is: one refresh as soon as the locks say so;
+ *   one that is answers this tab's question with its token, so this tab makes no refresh of its
+ *   own (a tab that is refreshing answers that it is, and its grant follows); none is: one
+ *   refresh as soon as the locks say so;
  * - a browser that cannot tell (no `navigator.locks.query`, or a lock adapter without `query`):
  *   the other tabs are asked anyway, and the refresh goes after `peerTimeout` without an answer.
  */
 import type { BaseUser, TabMessage } from '@baton/protocol'
-import type { TabConnection } from './adapters/connect.js'
+import type { ChannelAdapter } from './adapters/channel.js'
+import { openTabChannel, type TabConnection } from './adapters/connect.js'
 import type { createChangeSignal } from './change-signal.js'
 import type { RefreshTrigger } from './events.js'
 import type { ClientConfig } from './options.js'
@@ -30,8 +35,8 @@ export interface BootContext<TUser extends BaseUser> {
   session: TabSession<TUser>
   pending: ReturnType<typeof createPendingLogout>
   changes: ReturnType<typeof createChangeSignal>
-  /** Opens the channel and the rest of the tab's connection (before anything is asked). */
-  connect: () => TabConnection
+  /** Opens the tab's connection, on `opened` when `askOtherTabs` opened its channel already. */
+  connect: (opened?: ChannelAdapter | null) => TabConnection
   post: (message: TabMessage<TUser>) => void
   /** Sends a sign-out this browser could not confirm again (`retry`). */
   signOut: (everywhere: boolean, retry: true) => Promise<void>
@@ -43,6 +48,18 @@ export interface BootContext<TUser extends BaseUser> {
   destroyed: () => boolean
 }
 
+/**
+ * @internal A starting tab's question to the other tabs, asked as soon as `start()` finds the
+ * companion cookie, before the machinery is built and the pending sign-out is read (the page's
+ * first storage call): the answer is handled after the page's first frame at the earliest, and
+ * the sooner it is asked the sooner it is there (BENCHMARKS 5).
+ */
+export function askOtherTabs(config: ClientConfig): ChannelAdapter | null {
+  const channel = openTabChannel(config)
+  channel?.post({ type: 'hello' } satisfies TabMessage)
+  return channel
+}
+
 /** @internal */
 export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) {
   const { config, session, pending, changes, post } = context
@@ -52,14 +69,12 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
     !context.destroyed() && session.current === null && session.status() === 'loading'
 
   /**
-   * Asks the other tabs for a token while the locks are read (`others`, already in flight), and
+   * Waits for the other tabs' answer while the locks are read (`others`, already in flight), and
    * the refresh lock is asked for, so that none of them waits for another. No other tab holds a
-   * session: the refresh goes as soon as the lock is had. One may: its answer takes one message
-   * each way; it is waited for at most `peerTimeout` (the peer may be frozen, or this browser
-   * cannot tell).
+   * session: the refresh goes as soon as the lock is had. One may: its answer is waited for at
+   * most `peerTimeout` (the peer may be frozen, or this browser cannot tell).
    */
   const askPeers = async (tab: TabConnection, others: Promise<boolean | null>) => {
-    post({ type: 'hello' })
     if (tab.presence.canTell) {
       let timer: ReturnType<typeof setTimer> | undefined
       // Bounded: a lock adapter whose query never answers must not keep the refresh lock.
@@ -80,12 +95,11 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
   }
 
   /**
-   * No other tab is listed: nobody to wait for. The question still goes out, for free: a tab
-   * that started a moment earlier and is refreshing (its entry not visible here yet) answers
-   * that it is, and the refresh below, queued behind its lock, waits for its grant instead.
+   * No other tab is listed: nobody to wait for. The question went out all the same: a tab that
+   * started a moment earlier and is refreshing (its entry not visible here yet) answers that it
+   * is, and the refresh below, queued behind its lock, waits for its grant instead.
    */
   const refreshAtOnce = () => {
-    post({ type: 'hello' })
     const refreshing = context.refresh('start', null)
     // Opened while the lock is on its way (asked for first: the two calls to the browser slow
     // each other down), and read under it, where no other tab can be replacing the key.
@@ -104,8 +118,9 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
      * `late`: `createSessionClient` found no companion cookie when `start()` was called and set
      * the status then; this runs with its machinery, in a later task or call. The cookie is read
      * again: a sign-in in another tab may have set it since (the status is `loading` again then).
+     * `asked`: it found the cookie, and asked the other tabs already on this channel (`null`: none).
      */
-    async run(late?: true): Promise<void> {
+    async run(late?: boolean, asked?: ChannelAdapter | null): Promise<void> {
       // A tab start is the user's doing; a late one's was done while no session was here, and is
       // no activity of one signed in since (`session.end` forgets it for the same reason).
       if (!late) session.touch()
@@ -128,10 +143,11 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
       }
       // Opened before the marker and the locks are read: a tab that starts refreshing after
       // the read lists itself by then, or announces its refresh to this tab.
-      const tab = context.connect()
+      const tab = context.connect(asked)
       if (anonymous) return context.settle()
       const everywhere = pending.read()
       if (everywhere !== null) return context.signOut(everywhere, true).catch(() => {})
+      if (asked === undefined) post({ type: 'hello' })
       booting = true
       if (tab.shared) {
         if (tab.presence.listed() === false) await refreshAtOnce()

@@ -5,6 +5,7 @@
  */
 import type { LoginBody, BaseUser, ReauthenticateBody } from '@baton/protocol'
 import { createAuthApi, type AuthApi } from './auth-api.js'
+import { askOtherTabs } from './boot.js'
 import { createDpop, type Dpop } from './dpop.js'
 import { createSessionFetch } from './http.js'
 import { registerInternals } from './mfa-internals.js'
@@ -211,8 +212,11 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
   const start = (): Promise<void> => {
     if (destroyed || machinery) return core().coordinator.start()
     if (deferredStart) return deferredStart
-    if (hasSessionHint(config.cookies(), config.sessionHintCookie) !== false)
-      return core().coordinator.start()
+    if (hasSessionHint(config.cookies(), config.sessionHintCookie) !== false) {
+      // A session may be here: the other tabs are asked for it before the machinery is built.
+      const asked = askOtherTabs(config)
+      return core().coordinator.start(false, asked)
+    }
     // No session in this browser: the status now, the machinery a task later (or with the
     // app's first call, whichever comes first).
     deferredStart = Promise.resolve()

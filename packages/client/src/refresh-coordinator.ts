@@ -18,6 +18,7 @@
  *   other tabs only as far as `tab-listener.ts` checks them.
  */
 import type { LoginBody, BaseUser, TabMessage } from '@baton/protocol'
+import type { ChannelAdapter } from './adapters/channel.js'
 import { connectTab, type TabConnection } from './adapters/connect.js'
 import { processLock } from './adapters/lock.js'
 import type { AuthApi, AuthOutcome } from './auth-api.js'
@@ -165,7 +166,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     session,
     pending,
     changes,
-    connect: () => (tab = connectTab(config, { onMessage, onWake })),
+    connect: (opened) => (tab = connectTab(config, { onMessage, onWake }, opened)),
     post,
     signOut,
     prepare: auth.prepare,
@@ -176,10 +177,13 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
 
   const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
 
-  /** `late`: `start()` found no companion cookie earlier and said so then (`createSessionClient`). */
-  const start = (late?: true): Promise<void> => {
+  /**
+   * How `start()` began before this coordinator was built (`createSessionClient`): `late`, it found
+   * no companion cookie and said so then; `asked`, it found one and asked the other tabs.
+   */
+  const start = (late?: boolean, asked?: ChannelAdapter | null): Promise<void> => {
     if (destroyed) return Promise.reject(destroyedError())
-    started ??= boot.run(late)
+    started ??= boot.run(late, asked)
     return started
   }
 

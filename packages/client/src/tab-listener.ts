@@ -40,6 +40,9 @@ export function createTabListener<TUser extends BaseUser>(
     const message = parseTabMessage<TUser>(raw)
     switch (message?.type) {
       case 'hello': {
+        // The asker may be sending a sign-out of this browser again (`boot.ts`), or this tab's
+        // session ended in another tab whose message is still on its way: nothing to hand over.
+        if (context.signedOutHere()) break
         const grant = session.usable()
         const refreshId = context.refreshing()
         if (grant) post({ type: 'grant', grant })

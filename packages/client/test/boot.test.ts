@@ -363,6 +363,53 @@ describe('a tab beside signed-in tabs', () => {
     },
   )
 
+  it('asks them first: the question goes out before its first storage or lock call, once', async () => {
+    await signedInTabs(env.browser, 1, {}, { document: true })
+    const before = env.server.refreshCount()
+    const calls: string[] = []
+    const lock = env.browser.locks.adapter(true)
+    const traced: LockAdapter = Object.assign(
+      <R>(name: string, timeout: number, fn: () => Promise<R>) => (
+        calls.push('lock'),
+        lock(name, timeout, fn)
+      ),
+      {
+        hold: (name: string) => (calls.push('lock'), lock.hold!(name)),
+        query: () => (calls.push('lock'), lock.query!()),
+      },
+    )
+    const { storage } = env.browser
+    const tab = env.browser.open(
+      {
+        adapters: {
+          lock: traced,
+          channel: (name) => {
+            const channel = env.browser.bus.open(name)
+            const post = (message: unknown) => {
+              calls.push(`post ${(message as { type: string }).type}`)
+              channel.post(message)
+            }
+            return { ...channel, post }
+          },
+          storage: {
+            getItem: (key) => (calls.push('storage'), storage.get(key) ?? null),
+            setItem: (key, value) => void (calls.push('storage'), storage.set(key, value)),
+            removeItem: (key) => void (calls.push('storage'), storage.delete(key)),
+          },
+        },
+      },
+      { document: true },
+    )
+    await run(tab.client.start())
+    expect(calls[0]).toBe('post hello')
+    expect(calls.filter((call) => call === 'post hello')).toHaveLength(1)
+    expect(calls).toContain('storage')
+    expect(calls).toContain('lock')
+    expect(status(tab)).toBe('authenticated')
+    expect(tab.events).toContainEqual({ type: 'signed_in', source: 'peer' })
+    expect(env.server.refreshCount()).toBe(before)
+  })
+
   it('beside a tab that is refreshing: no refresh of its own, the peer’s grant', async () => {
     const [a] = await signedInTabs(env.browser, 1, {}, { document: true })
     env.server.refreshDelayMs = 400

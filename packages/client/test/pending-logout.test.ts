@@ -128,7 +128,7 @@ describe('logout() when the BFF cannot be reached', () => {
     expect(env.server.logoutCount()).toBe(1)
   })
 
-  it('a start that finds it pending beside a signed-in tab believes no answer: the logout, no refresh', async () => {
+  it('a start that finds it pending beside a signed-in tab gets no answer: the logout, no refresh', async () => {
     // A tab signed in while the marker stayed (a tab of an older Baton, or a script's doing).
     await signedInTabs(env.browser, 1, {}, { document: true })
     env.browser.storage.set(MARKER(), '1')
@@ -136,7 +136,7 @@ describe('logout() when the BFF cannot be reached', () => {
     const b = env.browser.open({}, { document: true })
     await run(b.client.start())
     await drain()
-    // A start that asked the other tabs before reading the marker would adopt their answer here.
+    // It asks the other tabs before it reads the marker: they read it too, and do not answer.
     expect(b.events).not.toContainEqual(expect.objectContaining({ type: 'signed_in' }))
     expect(b.client.store.getState()).toMatchObject({ status: 'unauthenticated' })
     expect(env.server.logoutCount()).toBe(1)

@@ -8,21 +8,29 @@ import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import type { ClientConfig } from '../options.js'
 import { createTabPresence } from '../tab-presence.js'
 import { browserWake } from '../visibility.js'
-import { broadcastChannel, isolatedChannel } from './channel.js'
+import { broadcastChannel, isolatedChannel, type ChannelAdapter } from './channel.js'
 import { navigatorLock, processLock, webLocks } from './lock.js'
 
-/** @internal */
+// The version is part of the name: tabs running another Baton (a deploy while tabs are open)
+// never read each other's messages, nor count on each other to answer.
+const versionedName = (config: ClientConfig) => `${config.channel}:${TAB_PROTOCOL_VERSION}`
+
+/** @internal The tabs' channel, or `null` where there is none. */
+export function openTabChannel(config: ClientConfig): ChannelAdapter | null {
+  const opened = (config.adapters.channel ?? broadcastChannel)(versionedName(config))
+  if (!opened && !config.adapters.channel)
+    config.logger.debug('[baton] No BroadcastChannel: this tab shares no tokens or sign-outs.')
+  return opened
+}
+
+/** @internal `opened`: the channel, when it was opened earlier (`askOtherTabs`). */
 export function connectTab(
   config: ClientConfig,
   handlers: { onMessage: (message: unknown) => void; onWake: () => void },
+  opened = openTabChannel(config),
 ) {
   const { adapters, logger } = config
-  // The version is part of the name: tabs running another Baton (a deploy while tabs are open)
-  // never read each other's messages, nor count on each other to answer.
-  const versioned = `${config.channel}:${TAB_PROTOCOL_VERSION}`
-  const opened = (adapters.channel ?? broadcastChannel)(versioned)
-  if (!opened && !adapters.channel)
-    logger.debug('[baton] No BroadcastChannel: this tab shares no tokens or sign-outs.')
+  const versioned = versionedName(config)
   let lock = adapters.lock
   const locks = lock ? undefined : webLocks()
   if (locks) lock = navigatorLock(locks)
