@@ -127,7 +127,9 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
       // No companion cookie, no refresh cookie (the BFF sets and clears them together), and no
       // signed-in peer either (it would have set them): nothing to ask, no 401 to provoke, and no
       // session left for a pending sign-out to end. Said before the channel is even opened.
-      const anonymous = hasSessionHint(config.cookies(), config.sessionHintCookie) === false
+      // `asked`: `start()` found the cookie in this very task, and is not read again here.
+      const anonymous =
+        asked === undefined && hasSessionHint(config.cookies(), config.sessionHintCookie) === false
       if (anonymous) {
         session.end(null, 'local')
         // A sign-out still pending has no session left to end. Forgotten in a later task: the
