@@ -189,3 +189,25 @@ test('without navigator.locks.query (an older browser) a lone tab asks, waits pe
   // client counts it on Date.now(), whole milliseconds, so performance.now() can see 249.9.
   expect(await helloToRefreshLock(tab)).toBeGreaterThanOrEqual(249)
 })
+
+test('the built demo loads its one bundle as a classic deferred script, and signs in from it', async ({
+  context,
+  demo,
+}) => {
+  // A module script is compiled afresh at every page load in Chromium 156 (its code cache is
+  // never read back; BENCHMARKS.md section 5): the build ships a classic script so that a
+  // returning visitor's browser reuses the compiled bundle.
+  await closedSession(context, demo.url)
+  const tab = await openTab(context, demo.url)
+  await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
+  const scripts = await tab.locator('script').evaluateAll((elements) =>
+    elements.map((element) => ({
+      type: element.getAttribute('type'),
+      defer: (element as HTMLScriptElement).defer,
+      path: new URL((element as HTMLScriptElement).src).pathname,
+    })),
+  )
+  expect(scripts).toEqual([
+    { type: null, defer: true, path: expect.stringMatching(/^\/assets\/index-[\w-]+\.js$/) },
+  ])
+})
