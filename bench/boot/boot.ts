@@ -20,7 +20,14 @@ import { BENCH_DIR } from '../lib/processes.js'
 import { median } from '../lib/stats.js'
 import { BOOT_DONE } from './pages/boot-done.js'
 import type { BootResult } from './pages/boot-tab.js'
-import { openContext, openUntilLogged, profilesToRun, type BrowserProfile } from './browser.js'
+import {
+  openContext,
+  openUntilLogged,
+  pageScript,
+  profilesToRun,
+  type BrowserProfile,
+  type PageScript,
+} from './browser.js'
 import { buildDemo, demoTable, measureDemo, ONE_FRAME_MS, type DemoResult } from './demo.js'
 import { measureFloor, type FloorResult } from './floor.js'
 import {
@@ -40,12 +47,12 @@ import { measureUnattached } from './unattached.js'
 const SAMPLES = 25
 const WARMUP = 3
 
-async function bundlePage(): Promise<string> {
+async function bundlePage(kind: PageScript): Promise<string> {
   const result = await build({
     entryPoints: [join(BENCH_DIR, 'boot/pages/boot-tab.ts')],
     absWorkingDir: BENCH_DIR,
     bundle: true,
-    format: 'esm',
+    format: kind === 'module' ? 'esm' : 'iife',
     platform: 'browser',
     target: 'es2022',
     minify: true,
@@ -140,7 +147,8 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
   const samples = settings.quick ? 7 : SAMPLES
   settings.log('boot: building the demo (vite build)')
   buildDemo()
-  const server = await startBootServer(await bundlePage())
+  const kind = pageScript()
+  const server = await startBootServer(await bundlePage(kind), kind)
   const browser = await chromium.launch(CHROMIUM_LAUNCH)
   const measured: Array<{
     profile: BrowserProfile
@@ -177,13 +185,14 @@ async function runBoot(settings: BenchSettings): Promise<BenchmarkOutcome> {
     profile,
     ...tabulate(profile, results, floor),
   }))
-  const notes = bootNotes(samples, WARMUP, settings.machine.chromium ?? CHROMIUM_PATH)
+  const notes = bootNotes(samples, WARMUP, settings.machine.chromium ?? CHROMIUM_PATH, kind)
   const dashboard = demoTable(demo)
   return {
     report: [...tables.map((t) => t.report), dashboard.table, '', ...notes].join('\n\n'),
     data: {
       samples,
       warmup: WARMUP,
+      pageScript: kind,
       targets: { ...TARGETS, demoOnScreen: ONE_FRAME_MS },
       measured,
       demo,

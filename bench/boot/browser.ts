@@ -41,6 +41,18 @@ export const profilesToRun = (): BrowserProfile[] => {
   return chosen === 'fresh' || chosen === 'profile' ? [chosen] : ['fresh', 'profile']
 }
 
+/**
+ * How the boot page loads its bundle: `module`, a module script, every bundler's default;
+ * `classic`, a deferred classic script, as the demo's build ships its bundle. Chromium 156
+ * compiles a module script afresh at every page load (its V8 code cache is never read back), a
+ * classic one not (`BENCHMARKS.md` section 5).
+ */
+export type PageScript = 'module' | 'classic'
+
+/** `module` by default; `BATON_BENCH_BOOT_SCRIPT=classic` measures a classic page. */
+export const pageScript = (): PageScript =>
+  process.env.BATON_BENCH_BOOT_SCRIPT === 'classic' ? 'classic' : 'module'
+
 export const PROFILE_LABELS: Record<BrowserProfile, string> = {
   fresh: "a fresh off-the-record context of one browser (Playwright's default)",
   profile: "a browser of its own on a new on-disk profile (as a user's browser)",

@@ -4,7 +4,7 @@
  */
 import { median, percentile, tenths } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
-import { PROFILE_LABELS, type BrowserProfile } from './browser.js'
+import { PROFILE_LABELS, type BrowserProfile, type PageScript } from './browser.js'
 import { floorTable, type FloorProbe, type FloorResult } from './floor.js'
 import type { RoundTrip } from './pages/boot-tab.js'
 
@@ -163,9 +163,19 @@ export function tabulate(
 }
 
 /** The notes printed under the tables: how to read every column. */
-export function bootNotes(samples: number, warmup: number, browser: string): string[] {
+export function bootNotes(
+  samples: number,
+  warmup: number,
+  browser: string,
+  kind: PageScript,
+): string[] {
+  const script =
+    kind === 'module'
+      ? 'a module script'
+      : 'a classic deferred script (`BATON_BENCH_BOOT_SCRIPT=classic`)'
   return [
-    `${samples} page loads per row after ${warmup} unmeasured ones, each in a new tab. Boot: the ` +
+    `${samples} page loads per row after ${warmup} unmeasured ones, each in a new tab. The boot ` +
+      `page loads its bundle as ${script}. Boot: the ` +
       `client script's first statement to the status leaving \`loading\` (performance.now() in ` +
       `the page). Refresh lock at: script start to the cross-tab refresh lock's grant (the ` +
       `lone tab's first Web Locks call). Refresh sent at: script start to the refresh ` +

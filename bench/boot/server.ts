@@ -7,6 +7,7 @@
 import { createBff, createSigningKeys, memoryStore } from '@baton/bff'
 import { Hono } from 'hono'
 import { serveOnLoopback } from '../lib/serve.js'
+import type { PageScript } from './browser.js'
 import { floorPage } from './floor.js'
 import type { BootResult } from './pages/boot-tab.js'
 
@@ -19,9 +20,10 @@ export interface BootServer {
   close(): Promise<void>
 }
 
-const PAGE =
+const page = (kind: PageScript) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>boot</title>` +
-  `<script type="module" src="/boot.js"></script></head><body></body></html>`
+  `<script ${kind === 'module' ? 'type="module"' : 'defer'} src="/boot.js"></script>` +
+  `</head><body></body></html>`
 
 /**
  * The driver of a run with no automation attached (`unattached.ts`): opens the sign-in tab, then
@@ -39,8 +41,8 @@ const DRIVER =
   ` open('unattached'); await until(i + 2) }` +
   `</script></head><body></body></html>`
 
-/** Starts the server with the bundled page script `script`. */
-export async function startBootServer(script: string): Promise<BootServer> {
+/** Starts the server with the bundled page script `script`, loaded as a `kind` script. */
+export async function startBootServer(script: string, kind: PageScript): Promise<BootServer> {
   const store = memoryStore({ sweepInterval: 0 })
   const counts = { refreshes: 0, requests: 0 }
   const reports: BootResult[] = []
@@ -64,7 +66,8 @@ export async function startBootServer(script: string): Promise<BootServer> {
       logger: { warn() {}, error: (...args: unknown[]) => console.error(...args) },
     }),
   )
-  app.get('/boot', (c) => c.html(PAGE))
+  const bootPage = page(kind)
+  app.get('/boot', (c) => c.html(bootPage))
   app.get('/boot/driver', (c) => c.html(DRIVER))
   app.post('/boot/report', async (c) => {
     reports.push(await c.req.json<BootResult>())
