@@ -7,8 +7,10 @@ const MODULE_ENTRY = '<script type="module" crossorigin'
  * The built page loads its one bundle as a classic deferred script, not a module. Chromium 156
  * compiles a module script afresh at every page load: its background fetch streams the script
  * without the V8 code cache it keeps for it, which a classic script gets (`BENCHMARKS.md` section
- * 5). For a returning visitor that put the refresh's grant 27–36 ms sooner (about 160 against
- * 190 ms from navigation). `defer` keeps a module's timing: it runs once the document is parsed.
+ * 5). In a browser with an on-disk profile that put the refresh's grant about 40 ms sooner (143
+ * against 183 ms from navigation), and the first visit was no slower; an off-the-record context,
+ * which kept no code cache for it, was about 10 ms slower. `defer` keeps a module's timing: it
+ * runs once the document is parsed.
  */
 const classicEntry = (): Plugin => ({
   name: 'baton-demo:classic-entry',
