@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countdown, describeDevice, timeAgo } from './format'
+import { clockTime, countdown, dateTime, describeDevice, timeAgo } from './format'
 
 describe('format', () => {
   it('Should show a countdown as mm:ss, rounding up and never negative', () => {
@@ -7,6 +7,13 @@ describe('format', () => {
     expect(countdown(4_001)).toBe('00:05')
     expect(countdown(0)).toBe('00:00')
     expect(countdown(-2_000)).toBe('00:00')
+  })
+
+  it('Should write times of day on the 24-hour clock, in local time', () => {
+    expect(clockTime(new Date(2026, 10, 22, 9, 3, 4).getTime())).toBe('09:03:04')
+    expect(clockTime(new Date(2026, 10, 22, 23, 59, 0).getTime())).toBe('23:59:00')
+    expect(dateTime(new Date(2026, 10, 2, 14, 5, 59).getTime())).toBe('Nov 2, 14:05')
+    expect(dateTime(new Date(2026, 0, 31, 0, 0).getTime())).toBe('Jan 31, 00:00')
   })
 
   it('Should name devices from their User-Agent', () => {

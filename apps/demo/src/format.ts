@@ -3,25 +3,34 @@
  * Small display helpers.
  */
 
-/** `12:03:04`. */
-export const clockTime = (ms: number) =>
-  new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+const twoDigits = (n: number) => String(n).padStart(2, '0')
+
+// Times are written by hand, not with `Intl`: a page's first `Intl` call loads ICU's locale data,
+// 20-28 ms in Chromium on a slow machine, in every new tab (each is a new renderer), and the
+// dashboard writes times in its first render after sign-in (issue 18, BENCHMARKS 5).
+
+/** `12:03:04`, on the 24-hour clock. */
+export const clockTime = (ms: number) => {
+  const date = new Date(ms)
+  return `${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}:${twoDigits(date.getSeconds())}`
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
 /** `Nov 22, 12:03`. */
-export const dateTime = (ms: number) =>
-  new Date(ms).toLocaleString([], {
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  })
+export const dateTime = (ms: number) => {
+  const date = new Date(ms)
+  return `${MONTHS[date.getMonth()]} ${date.getDate()}, ${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}`
+}
 
-const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
+/** Made on first use (see above): only the pages that list devices need it. */
+let relative: Intl.RelativeTimeFormat | undefined
 
 /** `just now`, `3 minutes ago`, `2 days ago`. */
 export function timeAgo(ms: number, now = Date.now()): string {
   const seconds = Math.round((ms - now) / 1000)
   if (Math.abs(seconds) < 45) return 'just now'
+  relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
   const minutes = Math.round(seconds / 60)
   if (Math.abs(minutes) < 60) return relative.format(minutes, 'minute')
   const hours = Math.round(minutes / 60)
@@ -34,7 +43,7 @@ export function countdown(ms: number): string {
   const total = Math.max(0, Math.ceil(ms / 1000))
   const minutes = Math.floor(total / 60)
   const seconds = total % 60
-  return `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`
+  return `${twoDigits(minutes)}:${twoDigits(seconds)}`
 }
 
 /** `[pattern, label]` rows, read top to bottom: the first pattern that matches names the thing. */
