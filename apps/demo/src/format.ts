@@ -5,9 +5,9 @@
 
 const twoDigits = (n: number) => String(n).padStart(2, '0')
 
-// Times are written by hand, not with `Intl`: a page's first `Intl` call loads ICU's locale data,
-// 20-28 ms in Chromium on a slow machine, in every new tab (each is a new renderer), and the
-// dashboard writes times in its first render after sign-in (issue 18, BENCHMARKS 5).
+// Times are written by hand, not with `Intl`: a page's first `Intl` call takes 20-28 ms in
+// Chromium on a slow machine, in every new tab (each is a new renderer), and the dashboard writes
+// times in its first render after sign-in (issue 18, BENCHMARKS 5).
 
 /** `12:03:04`, on the 24-hour clock. */
 export const clockTime = (ms: number) => {
