@@ -38,8 +38,8 @@ export interface BootContext<TUser extends BaseUser> {
   /** Opens the tab's connection, on `opened` when `askOtherTabs` opened its channel already. */
   connect: (opened?: ChannelAdapter | null) => TabConnection
   post: (message: TabMessage<TUser>) => void
-  /** Sends a sign-out this browser could not confirm again (`retry`). */
-  signOut: (everywhere: boolean, retry: true) => Promise<void>
+  /** Sends a sign-out this browser could not confirm again (`retry`); false: nothing to end. */
+  signOut: (everywhere: boolean, retry: true) => Promise<boolean>
   /** Gets what the refresh needs ready while its lock is on its way (the device key's store). */
   prepare: () => void
   /** A coordinated refresh; with `gate`, the lock is asked for now, the refresh made if it opens. */
@@ -75,6 +75,9 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
    * most `peerTimeout` (the peer may be frozen, or this browser cannot tell).
    */
   const askPeers = async (tab: TabConnection, others: Promise<boolean | null>) => {
+    // One bound for the lock read and the answer together: the question went out before both.
+    const until = config.now() + config.peerTimeout
+    let lockAsked: Promise<void> | undefined
     if (tab.presence.canTell) {
       let timer: ReturnType<typeof setTimer> | undefined
       // Bounded: a lock adapter whose query never answers must not keep the refresh lock.
@@ -84,14 +87,15 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
           (resolve) => (timer = setTimer(() => resolve(false), config.peerTimeout)),
         ),
       ]).finally(() => clearTimer(timer))
-      const refreshing = context.refresh('start', null, alone)
+      lockAsked = context.refresh('start', null, alone)
       if (await alone) {
         booting = false
-        return refreshing
+        return lockAsked
       }
     }
-    const until = config.now() + config.peerTimeout
     while (waiting() && config.now() < until) await changes.next(until - config.now())
+    // Shut, it is let go at once; a refresh asked for before would join it, and never be made.
+    await lockAsked
   }
 
   /**
@@ -148,7 +152,13 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
       const tab = context.connect(asked)
       if (anonymous) return context.settle()
       const everywhere = pending.read()
-      if (everywhere !== null) return context.signOut(everywhere, true).catch(() => {})
+      if (everywhere !== null) {
+        const signedOut = await context.signOut(everywhere, true).catch(() => true)
+        if (signedOut) return
+        // A sign-in replaced it while the lock was on its way. Its grant, if it reached this tab,
+        // is this tab's session; otherwise this tab starts as any tab does.
+        if (!waiting()) return context.settle()
+      }
       if (asked === undefined) post({ type: 'hello' })
       booting = true
       if (tab.shared) {

@@ -97,7 +97,8 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   const answering = () =>
     coordinated.refreshing() !== null || (session.current !== null && status() === 'authenticated')
   const post = (message: TabMessage<TUser>) => tab?.channel.post(message)
-  // Before start() (a logout first thing), the tab has no connection yet.
+  // Every caller connects the tab first (`start()`, or a sign-out's `connect()`): the browser's
+  // lock then, so a refresh in another tab and this call never overlap.
   const withLock = <R>(fn: () => Promise<R>) =>
     (tab?.lock ?? adapters.lock ?? processLock)(lockName, config.requestTimeout * 2, fn)
 
@@ -161,12 +162,19 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     }
   }
 
+  /** Opens the tab's channel and lock once: at its start, or at a sign-out before one. */
+  const connect = (opened?: ChannelAdapter | null): TabConnection => {
+    if (!tab) return (tab = connectTab(config, { onMessage, onWake }, opened))
+    opened?.close()
+    return tab
+  }
+
   const boot = createBoot<TUser>({
     config,
     session,
     pending,
     changes,
-    connect: (opened) => (tab = connectTab(config, { onMessage, onWake }, opened)),
+    connect,
     post,
     signOut,
     prepare: auth.prepare,
@@ -260,7 +268,10 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
 
     async logout(everywhere: boolean): Promise<void> {
       if (destroyed) throw destroyedError()
-      return signOut(everywhere)
+      // A sign-out page may call it first thing: the other tabs must hear of it all the same, and
+      // it must wait for their refresh under the browser's lock. No start: that would refresh.
+      connect()
+      await signOut(everywhere)
     },
 
     destroy: () => {

@@ -63,8 +63,9 @@ export type PendingLogout = ReturnType<typeof createPendingLogout>
 
 /**
  * @internal Returns `signOut(everywhere, retry?)`: signs this browser out with the BFF, and every
- * tab; `retry` for the sign-out a previous page could not finish. Rejects with the failure when
- * the BFF did not confirm, the tab being signed out all the same.
+ * tab; `retry` for the sign-out a previous page could not finish. Resolves to whether it signed
+ * out: a retry that finds nothing left to end leaves the tab as it is (`false`). Rejects with the
+ * failure when the BFF did not confirm, the tab being signed out all the same.
  */
 export function createSignOut<TUser extends BaseUser>(context: {
   auth: AuthApi<TUser>
@@ -75,18 +76,21 @@ export function createSignOut<TUser extends BaseUser>(context: {
   settle: () => void
 }) {
   const { auth, pending, session, post } = context
-  return async (everywhere: boolean, retry?: boolean): Promise<void> => {
+  return async (everywhere: boolean, retry?: boolean): Promise<boolean> => {
     // Remembered first: a tab closed during the call still finishes it at the next start.
     if (!retry) pending.write(everywhere)
     const outcome = await context.withLock(async () => {
       // Finished meanwhile by another tab, or replaced by a sign-in: nothing left to end.
-      if (retry && pending.read() === null) return { kind: 'ok' as const }
+      if (retry && pending.read() === null) return null
       // A peer's refresh queued behind this lock would otherwise go out with the cookie the
       // logout clears (401 no_session, the wrong reason): announced like a refresh, it makes
       // peers wait for the 'ended' below instead, even if that message lands after the lock.
       post({ type: 'logging_out', refreshId: crypto.randomUUID() })
       return auth.logout(everywhere)
     })
+    // Ending the tab's session now would end the sign-in that replaced the pending sign-out (its
+    // grant may be adopted here already), and telling the other tabs would end it there too.
+    if (outcome === null) return false
     // A 401 means the BFF holds no such session any more: what was asked.
     const failed = outcome.kind === 'network' || outcome.kind === 'rejected' ? outcome.error : null
     if (!failed) pending.clear()
@@ -97,6 +101,7 @@ export function createSignOut<TUser extends BaseUser>(context: {
     post({ type: 'ended', sessionId, reason: 'logged_out' })
     context.settle()
     if (failed) throw failed
+    return true
   }
 }
 

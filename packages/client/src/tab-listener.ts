@@ -74,7 +74,10 @@ export function createTabListener<TUser extends BaseUser>(
         // The session is over for everyone: no refresh of it is worth waiting for.
         peers.clear()
         const { current } = session
-        if (current === null || current.sessionId === message.sessionId) {
+        // No id: sent by a tab that held no session of its own (signed out before its start), for
+        // whatever session this browser held; believed as far as any `ended` is.
+        const ours = message.sessionId === null || current?.sessionId === message.sessionId
+        if (current === null || ours) {
           if (context.signedOutHere()) session.end(new SessionExpiredError(message.reason), 'peer')
           else void refresh('verify')
         } else if (message.sessionId !== null) {

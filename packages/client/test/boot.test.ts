@@ -439,6 +439,23 @@ describe('a tab beside signed-in tabs', () => {
     expect(status(tab)).toBe('authenticated')
     frozen()
   })
+  it('beside one whose lock read never answers: one peerTimeout for the read and the answer, not one each', async () => {
+    await closedSession()
+    list(crypto.randomUUID())
+    const base = env.browser.locks.adapter(true)
+    const lock: LockAdapter = (name, timeoutMs, fn) => base(name, timeoutMs, fn)
+    lock.hold = base.hold!
+    lock.query = () => new Promise(() => {})
+    const before = env.server.refreshCount()
+    const tab = env.browser.open({ adapters: { lock } }, { document: true })
+    const started = tab.client.start()
+    await advance(249)
+    expect(env.server.refreshCount()).toBe(before)
+    await advance(1)
+    expect(env.server.refreshCount() - before).toBe(1)
+    await run(started)
+    expect(status(tab)).toBe('authenticated')
+  })
 })
 
 describe('a browser that cannot tell whether another tab holds a session', () => {

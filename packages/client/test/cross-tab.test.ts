@@ -97,6 +97,39 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
     }
   })
 
+  it('logout() in a tab never started (a sign-out page calling it first thing) signs every tab out', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2, {}, { document: true })
+    const page = env.browser.open({}, { document: true })
+    const refreshes = env.server.refreshCount()
+    await run(page.client.logout())
+    await drain()
+    expect(env.server.logoutCount()).toBe(1)
+    expect([a, b, page].map((tab) => status(tab!))).toEqual(Array(3).fill('unauthenticated'))
+    expect(b!.events.at(-1)).toEqual({ type: 'signed_out', source: 'peer', reason: 'logged_out' })
+    // Believed from the cleared companion cookie: no tab asked the BFF.
+    expect(env.server.refreshCount()).toBe(refreshes)
+  })
+
+  it('logout() in a tab never started waits for a refresh another tab is making (one lock)', async () => {
+    const [a] = await signedInTabs(env.browser, 1, {}, { document: true })
+    const refreshes = env.server.refreshCount()
+    env.server.refreshDelayMs = 100
+    a!.client.invalidateAccessToken()
+    const token = a!.client.getAccessToken()
+    await drain()
+    const page = env.browser.open({}, { document: true })
+    const out = page.client.logout()
+    await advance(100)
+    await run(out)
+    await drain()
+    // The refresh landed before the logout went out: the logout ended that rotated session, and
+    // no refresh was sent with a cookie the logout had cleared.
+    await expect(token).resolves.toEqual(expect.any(String))
+    expect(env.server.logoutCount()).toBe(1)
+    expect(status(a!)).toBe('unauthenticated')
+    expect(env.server.refreshCount() - refreshes).toBe(1)
+  })
+
   it('requests in other tabs wait for a logout in progress, then fail as logged out', async () => {
     // Announced like a refresh, a logout keeps peers from sending a token (or spending the
     // cookie on a refresh) while the session is being ended.

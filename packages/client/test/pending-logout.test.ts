@@ -3,7 +3,7 @@
  * rejects; the browser remembers it, so no tab refreshes the session meanwhile and the next start
  * sends the logout again instead of a refresh, never bringing the session back.
  */
-import { RefreshNetworkError, SessionExpiredError } from '@baton/client'
+import { RefreshNetworkError, SessionExpiredError, type LockAdapter } from '@baton/client'
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it } from 'vitest'
 import { drain, ORIGIN, run, signedInTabs, useBrowser, type Tab } from './harness'
@@ -204,6 +204,41 @@ describe('logout() when the BFF cannot be reached', () => {
     })
     expect(replay.status).toBe(401)
     expect(await replay.json()).toMatchObject({ error: { code: 'session_revoked' } })
+  })
+
+  it('a start whose lock comes after a sign-in in another tab replaced it: keeps the new session, ends nothing, tells no tab', async () => {
+    const [a] = await signedInTabs(env.browser, 1, {}, { document: true })
+    await failedLogout(a!)
+    // The starting tab's refresh lock comes only once the other tab's sign-in is over and its
+    // grant has reached this tab (Web Locks and BroadcastChannel are not ordered).
+    const base = env.browser.locks.adapter(true)
+    let grantLock!: () => void
+    const granted = new Promise<void>((resolve) => (grantLock = resolve))
+    const lock: LockAdapter = async (name, timeoutMs, fn) => {
+      if (name.endsWith(':refresh')) await granted
+      return base(name, timeoutMs, fn)
+    }
+    lock.hold = base.hold!
+    lock.query = base.query!
+    const b = env.browser.open({ adapters: { lock } }, { document: true })
+    const started = b.client.start()
+    await drain()
+    await run(a!.client.login({ username: 'alice', password: 'alice-pw' }))
+    await drain()
+    const { sessionId } = a!.client.store.getState()
+    expect(b.client.store.getState()).toMatchObject({ status: 'authenticated', sessionId })
+    const [refreshes, aEvents] = [env.server.refreshCount(), a!.events.length]
+
+    grantLock()
+    await run(started)
+    await drain()
+    expect(b.client.store.getState()).toMatchObject({ status: 'authenticated', sessionId })
+    expect(a!.client.store.getState()).toMatchObject({ status: 'authenticated', sessionId })
+    expect(env.server.logoutCount()).toBe(0)
+    // No `ended` reached the first tab: it had no reason to ask the BFF again.
+    expect(env.server.refreshCount()).toBe(refreshes)
+    expect(a!.events.slice(aEvents)).toEqual([])
+    expect(await run(b.client.getAccessToken())).toBe(await run(a!.client.getAccessToken()))
   })
 
   it('a confirmed logout leaves nothing behind', async () => {
