@@ -53,9 +53,10 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
     const fresher = () => (session.usable()?.accessToken ?? stale) !== stale
     if (context.destroyed() || fresher()) return
     // A peer that just released the lock posted its grant first, but the message may still be on
-    // its way: give a refresh we know about a moment to report before spending the cookie again.
+    // its way: give a refresh we know about a moment to report before spending the cookie again,
+    // even one that outlasted the wait requests give it.
     const deadline = now() + 1_000
-    while (peers.busy() && now() < deadline && !fresher()) await changes.next(deadline - now())
+    while (peers.reporting() && now() < deadline && !fresher()) await changes.next(deadline - now())
     if (context.destroyed() || fresher() || session.status() === 'unauthenticated') return
     // A sign-out of this browser is not confirmed yet: the session must not come back.
     if (pending.read() !== null) return session.end(new SessionExpiredError('logged_out'), 'local')

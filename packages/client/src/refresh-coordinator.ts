@@ -58,6 +58,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   // ky's own 10 s timeout (issue 12, L3).
   const peers = createPeerRefreshes({
     deadlineMs: Math.min(config.requestTimeout + 1_000, 3_000),
+    lifetimeMs: config.requestTimeout + 1_000,
     onExpire: () => settle(),
     now,
   })
@@ -277,6 +278,9 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     destroy: () => {
       if (destroyed) return
       destroyed = true
+      // Its outcome will never be posted: tabs waiting for it take over now, not at its deadline.
+      const refreshId = coordinated.refreshing()
+      if (refreshId !== null) post({ type: 'refresh_failed', refreshId })
       auth.abort()
       schedule.cancel()
       peers.clear()

@@ -47,6 +47,11 @@ export function createTabListener<TUser extends BaseUser>(
         const refreshId = context.refreshing()
         if (grant) post({ type: 'grant', grant })
         else if (refreshId) post({ type: 'refreshing', refreshId })
+        // Listed for its session, but its token expired (a failed refresh, a throttled timer): the
+        // asker would wait its whole peerTimeout for an answer. The refresh both need, announced,
+        // is the answer.
+        else if (session.current !== null && session.status() === 'authenticated')
+          void refresh('expired')
         break
       }
       case 'refreshing':

@@ -122,12 +122,17 @@ export function parseTabMessage<TUser extends BaseUser = SessionUser>(
  */
 export function createPeerRefreshes(options: {
   deadlineMs: number
+  /** How long a peer's refresh may really take (`deadlineMs` by default): see `reporting()`. */
+  lifetimeMs?: number
   onExpire: () => void
   now: () => number
   maxSize?: number
 }) {
   const timers = new Map<string, ReturnType<typeof setTimeout>>()
   const maxSize = options.maxSize ?? 32
+  const lifetimeMs = options.lifetimeMs ?? options.deadlineMs
+  /** When each refresh not reported on was announced, kept past `deadlineMs`. */
+  const announced = new Map<string, number>()
   // When the set last became non-empty, and the timer that ends the trust in it.
   let since = 0
   let patience: ReturnType<typeof setTimeout> | undefined
@@ -145,7 +150,16 @@ export function createPeerRefreshes(options: {
     },
     /** True while a peer is believed to be refreshing (or signing out). */
     busy: () => timers.size > 0 && options.now() - since < options.deadlineMs,
+    /**
+     * True while a refresh announced less than `lifetimeMs` ago has not reported. A refresh that
+     * outlasts `deadlineMs` (a slow BFF) is still being made: a tab that gets the lock after it
+     * waits for its result, which may reach it after the lock does.
+     */
+    reporting: () => [...announced.values()].some((at) => options.now() - at < lifetimeMs),
     add(refreshId: string) {
+      announced.delete(refreshId)
+      announced.set(refreshId, options.now())
+      if (announced.size > maxSize) announced.delete(announced.keys().next().value!)
       if (timers.size === 0) {
         since = options.now()
         patience = setTimer(options.onExpire, options.deadlineMs)
@@ -160,9 +174,13 @@ export function createPeerRefreshes(options: {
       }, options.deadlineMs)
       timers.set(refreshId, timer)
     },
-    delete: forget,
+    delete(refreshId: string | undefined) {
+      forget(refreshId)
+      if (refreshId !== undefined) announced.delete(refreshId)
+    },
     clear() {
       for (const id of [...timers.keys()]) forget(id)
+      announced.clear()
     },
   }
 }

@@ -10,6 +10,76 @@ import { advance, drain, run, signedInTabs, useBrowser } from './harness'
 
 const env = useBrowser()
 
+/**
+ * Web Locks as a browser's `navigator.locks` has them, for the tabs of a test: exclusive and
+ * shared modes, `signal`, `steal` and `query()`, each grant in a later microtask.
+ */
+function webLocks() {
+  interface Request {
+    name: string
+    shared: boolean
+    grant: () => void
+    fail: (error: unknown) => void
+  }
+  const held: Request[] = []
+  const pending: Request[] = []
+  const abortError = () => new DOMException('The lock request was aborted.', 'AbortError')
+  const grantable = (r: Request) =>
+    !held.some((h) => h.name === r.name && (!h.shared || !r.shared)) &&
+    pending.find((p) => p.name === r.name) === r
+  const pump = () => {
+    for (const r of [...pending]) {
+      if (!grantable(r)) continue
+      pending.splice(pending.indexOf(r), 1)
+      held.push(r)
+      queueMicrotask(r.grant)
+    }
+  }
+  return {
+    request<R>(
+      name: string,
+      options: { signal?: AbortSignal; steal?: boolean; mode?: 'exclusive' | 'shared' },
+      fn: () => Promise<R>,
+    ): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        const r: Request = {
+          name,
+          shared: options.mode === 'shared',
+          grant: () => {
+            void fn()
+              .then(resolve, reject)
+              .finally(() => {
+                if (held.includes(r)) held.splice(held.indexOf(r), 1)
+                pump()
+              })
+          },
+          fail: reject,
+        }
+        if (options.steal) {
+          for (const h of held.filter((h) => h.name === name)) {
+            held.splice(held.indexOf(h), 1)
+            h.fail(abortError())
+          }
+          pending.unshift(r)
+        } else {
+          pending.push(r)
+          options.signal?.addEventListener('abort', () => {
+            if (!pending.includes(r)) return
+            pending.splice(pending.indexOf(r), 1)
+            reject(abortError())
+          })
+        }
+        pump()
+      })
+    },
+    query: () =>
+      Promise.resolve({
+        held: held.map(({ name }) => ({ name })),
+        pending: pending.map(({ name }) => ({ name })),
+      }),
+  }
+}
+
 describe('the lock adapter', () => {
   it('a lock hung by another tab is taken over after twice requestTimeout, not waited on for ever', async () => {
     const [tab] = await signedInTabs(env.browser, 1, { requestTimeout: 1_000 })
@@ -21,6 +91,64 @@ describe('the lock adapter', () => {
     await advance(1_999)
     expect(env.server.refreshCount()).toBe(before)
     await advance(1)
+    expect(env.server.refreshCount()).toBe(before + 1)
+    await expect(run(token)).resolves.toEqual(expect.any(String))
+  })
+
+  it('a tab queued behind two others waits for each holder in turn, never taking over from one still working', async () => {
+    // Each holder is within its bounds (1.9 s of a 2 s requestTimeout), but the fourth tab waits
+    // for three of them: 5.7 s, more than twice requestTimeout.
+    const tabs = await signedInTabs(env.browser, 4, {
+      requestTimeout: 2_000,
+      retry: { initial: 60_000, max: 60_000 },
+    })
+    env.server.refreshOutage = true
+    env.server.refreshDelayMs = 1_900
+    const before = env.server.refreshCount()
+    for (const tab of tabs) tab.client.invalidateAccessToken()
+    for (const tab of tabs) tab.client.getAccessToken().catch(() => {})
+    await advance(8_000)
+    expect(env.server.refreshCount() - before).toBe(4)
+    expect(env.server.refreshConcurrency.max).toBe(1)
+  })
+
+  it('with Web Locks, a tab queued behind two others never takes over from one still working', async () => {
+    vi.stubGlobal('navigator', { locks: webLocks() })
+    const tabs = await signedInTabs(
+      env.browser,
+      4,
+      { requestTimeout: 2_000, retry: { initial: 60_000, max: 60_000 } },
+      { defaults: ['lock'] },
+    )
+    env.server.refreshOutage = true
+    env.server.refreshDelayMs = 1_900
+    const before = env.server.refreshCount()
+    for (const tab of tabs) tab.client.invalidateAccessToken()
+    for (const tab of tabs) tab.client.getAccessToken().catch(() => {})
+    await advance(8_000)
+    expect(env.server.refreshCount() - before).toBe(4)
+    expect(env.server.refreshConcurrency.max).toBe(1)
+  })
+
+  it('with Web Locks, a lock hung by another tab is still taken over after twice requestTimeout', async () => {
+    const locks = webLocks()
+    vi.stubGlobal('navigator', { locks })
+    const [tab] = await signedInTabs(
+      env.browser,
+      1,
+      { requestTimeout: 1_000 },
+      { defaults: ['lock'] },
+    )
+    // Stolen from in the end: its request rejects, as Web Locks' does.
+    locks
+      .request(`${env.browser.channel}:refresh`, {}, () => new Promise<never>(() => {}))
+      .catch(() => {})
+    const before = env.server.refreshCount()
+    tab!.client.invalidateAccessToken()
+    const token = tab!.client.getAccessToken()
+    await advance(1_999)
+    expect(env.server.refreshCount()).toBe(before)
+    await advance(2_000)
     expect(env.server.refreshCount()).toBe(before + 1)
     await expect(run(token)).resolves.toEqual(expect.any(String))
   })

@@ -423,6 +423,31 @@ describe('a tab beside signed-in tabs', () => {
     expect(env.server.refreshCount()).toBe(before)
   })
 
+  it('beside one whose token expired (its refresh failed, it backs off): no peerTimeout, its refresh answers', async () => {
+    const [a] = await signedInTabs(
+      env.browser,
+      1,
+      { retry: { initial: 60_000, max: 60_000 } },
+      { document: true },
+    )
+    env.browser.offline = true
+    a!.client.invalidateAccessToken()
+    void a!.client.getAccessToken().catch(() => {})
+    await drain()
+    expect(a!.events.at(-1)).toMatchObject({ type: 'retry_scheduled' })
+    // Listed and alive (it has a session), but with no token to hand over.
+    expect(listed()).toHaveLength(1)
+    env.browser.offline = false
+    const before = env.server.refreshCount()
+    const tab = env.browser.open({}, { document: true })
+    const startedAt = Date.now()
+    await run(tab.client.start())
+    expect(status(tab)).toBe('authenticated')
+    expect(Date.now()).toBe(startedAt)
+    expect(env.server.refreshCount() - before).toBe(1)
+    expect(tab.events).toContainEqual({ type: 'signed_in', source: 'peer' })
+  })
+
   it('beside one that holds the lock but never answers (frozen): asks, then refreshes after peerTimeout', async () => {
     await closedSession()
     const frozenId = crypto.randomUUID()

@@ -146,6 +146,8 @@ export class Browser {
     // What a browser adds by itself on a same-origin fetch.
     headers.set('origin', ORIGIN)
     this.transit++
+    // Not counted while the server answers: an abort then must not take it off a second time.
+    let counted = true
     try {
       await realTurn()
       if (this.offline && url.pathname.startsWith('/auth/refresh'))
@@ -159,6 +161,7 @@ export class Browser {
       if (cookie) headers.set('cookie', cookie)
       const answer = Promise.resolve(this.server.app.request(new Request(request, { headers })))
       this.transit--
+      counted = false
       const response = await new Promise<Response>((resolve, reject) => {
         // Like fetch: an abort rejects at once, whatever the server is still doing.
         const onAbort = () => reject(request.signal.reason as Error)
@@ -167,11 +170,12 @@ export class Browser {
         void answer.then(resolve, reject)
       })
       this.transit++
+      counted = true
       for (const line of response.headers.getSetCookie()) this.storeCookie(line)
       await realTurn()
       return response
     } finally {
-      this.transit--
+      if (counted) this.transit--
     }
   }
 

@@ -67,6 +67,39 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
       )
     }
   })
+
+  it('a peer refresh slower than the peer deadline: the tab queued behind its lock adopts its grant, no second refresh', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2)
+    // Within requestTimeout (10 s), past the 3 s a waiting request trusts an announcement.
+    env.server.refreshDelayMs = 3_500
+    const before = env.server.refreshCount()
+    a!.client.invalidateAccessToken()
+    const tokenA = a!.client.getAccessToken()
+    await waitFor(() => env.server.refreshConcurrency.now === 1, "a's refresh to reach the BFF")
+    b!.client.invalidateAccessToken()
+    const tokenB = b!.client.getAccessToken()
+    expect(await run(tokenB)).toBe(await run(tokenA))
+    expect(env.server.refreshCount() - before).toBe(1)
+  })
+
+  it('a tab destroyed during its refresh says so: a peer waiting for it refreshes at once', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2)
+    env.server.refreshDelayMs = 500
+    const before = env.server.refreshCount()
+    a!.client.invalidateAccessToken()
+    void a!.client.getAccessToken().catch(() => {})
+    await waitFor(() => env.server.refreshConcurrency.now === 1, "a's refresh to reach the BFF")
+    b!.client.invalidateAccessToken()
+    const startedAt = Date.now()
+    const token = b!.client.getAccessToken()
+    await advance(100)
+    a!.client.destroy()
+    await expect(run(token)).resolves.toEqual(expect.any(String))
+    // b's own refresh, started when a went: not the peer deadline (3 s) later.
+    expect(Date.now() - startedAt).toBe(600)
+    expect(env.server.refreshCount() - before).toBe(2)
+    expect(env.server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
+  })
 })
 
 describe('sign-in and sign-out reach every tab (item 6)', () => {

@@ -71,31 +71,64 @@ export const webLocks = (): LockManagerLike | undefined =>
  * the manager can query (every browser with Web Locks can; a polyfill or an old engine may not).
  */
 export function navigatorLock(locks: LockManagerLike): LockAdapter {
-  const lock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
-    const controller = new AbortController()
-    const timer = setTimer(() => controller.abort(), acquireTimeoutMs)
-    try {
-      return await locks.request(name, { signal: controller.signal }, () => {
-        clearTimer(timer)
-        return fn()
-      })
-    } catch (error) {
-      if (!controller.signal.aborted) throw error
-      // Supabase's lock hung every auth call when a tab never released it (supabase-js#2111).
-      return locks.request(name, { steal: true }, fn)
-    } finally {
-      clearTimer(timer)
-    }
-  }
-  if (typeof locks.query !== 'function') return lock
-  const query = locks.query.bind(locks)
-  lock.hold = (name) => {
+  const query = typeof locks.query === 'function' ? locks.query.bind(locks) : null
+  /** Holds `name` in shared mode until the returned function is called. */
+  const hold = (name: string) => {
     let release!: () => void
     const held = new Promise<void>((resolve) => (release = resolve))
     // Shared: never waits for another holder, and nobody ever asks for it exclusively.
     locks.request(name, { mode: 'shared' }, () => held).catch(() => {})
     return release
   }
+  // A holder names when it took the lock in a lock it holds meanwhile, so that a waiter queued
+  // behind others counts its patience from there: Web Locks say who waits, not for how long.
+  const since = (name: string) => `${name}:since:`
+  /** When the holder of `name` took it, or `null` when this browser cannot tell. */
+  const heldSince = async (name: string): Promise<number | null> => {
+    const { held = [], pending = [] } = (await query?.().catch(() => null)) ?? {}
+    const times = [...held, ...pending].flatMap((info) =>
+      info.name?.startsWith(since(name)) ? [Number(info.name.slice(since(name).length))] : [],
+    )
+    return times.length > 0 ? Math.max(...times) : null
+  }
+
+  const lock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
+    const controller = new AbortController()
+    let granted = false
+    let timer: ReturnType<typeof setTimer> | undefined
+    const expire = async () => {
+      const from = await heldSince(name)
+      if (granted) return
+      const left = from === null ? 0 : from + acquireTimeoutMs - Date.now()
+      if (left > 0) timer = setTimer(() => void expire(), left)
+      else controller.abort()
+    }
+    const run = async () => {
+      // Nobody could read it without `query`: a waiter then takes over after its own wait.
+      const release = query ? hold(since(name) + Date.now()) : () => {}
+      try {
+        return await fn()
+      } finally {
+        release()
+      }
+    }
+    timer = setTimer(() => void expire(), acquireTimeoutMs)
+    try {
+      return await locks.request(name, { signal: controller.signal }, () => {
+        granted = true
+        clearTimer(timer)
+        return run()
+      })
+    } catch (error) {
+      if (!controller.signal.aborted) throw error
+      // Supabase's lock hung every auth call when a tab never released it (supabase-js#2111).
+      return locks.request(name, { steal: true }, run)
+    } finally {
+      clearTimer(timer)
+    }
+  }
+  if (query === null) return lock
+  lock.hold = hold
   lock.query = async () => {
     const { held = [], pending = [] } = await query()
     return [...held, ...pending].flatMap(({ name }) => (name === undefined ? [] : [name]))
@@ -103,7 +136,13 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
   return lock
 }
 
-const chains = new Map<string, Promise<void>>()
+/** A caller of `processLock`: it resolves `acquired` when it has the lock, `released` when done. */
+interface Turn {
+  acquired: Promise<void>
+  released: Promise<void>
+}
+
+const chains = new Map<string, Turn>()
 
 /**
  * @internal Serialises callers in this JavaScript realm only. It has no `hold` or `query`: the
@@ -111,23 +150,30 @@ const chains = new Map<string, Promise<void>>()
  */
 export const processLock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
   const previous = chains.get(name)
+  let acquire!: () => void
   let release!: () => void
-  const mine = new Promise<void>((resolve) => (release = resolve))
-  const tail = previous ? previous.then(() => mine) : mine
-  chains.set(name, tail)
+  const turn: Turn = {
+    acquired: new Promise<void>((resolve) => (acquire = resolve)),
+    released: new Promise<void>((resolve) => (release = resolve)),
+  }
+  chains.set(name, turn)
   let patience: ReturnType<typeof setTimeout> | undefined
   try {
     if (previous) {
       await new Promise<void>((resolve) => {
-        patience = setTimer(resolve, acquireTimeoutMs)
-        void previous.then(resolve)
+        void previous.released.then(resolve)
+        // Counted from when the one before took the lock, not from this call: behind other
+        // waiters, each of them working within its bounds, the wait adds up to more.
+        void previous.acquired.then(() => (patience = setTimer(resolve, acquireTimeoutMs)))
       })
       // Cleared once acquired, so a waiter leaves no timer behind to keep a Node process alive.
       clearTimer(patience)
     }
+    acquire()
     return await fn()
   } finally {
+    acquire()
     release()
-    if (chains.get(name) === tail) chains.delete(name)
+    if (chains.get(name) === turn) chains.delete(name)
   }
 }
