@@ -108,11 +108,13 @@ test('a flood of forged refreshing announcements does not stall the API calls', 
     }, 500)
   }, channelsOf(a))
   await b.waitForTimeout(1_000)
-  // Waiting for a peer is worth 3 s at most; ky would give up after 10 s.
+  // Waiting for a peer is worth 3 s at most, and the tab that takes the lock then gives the
+  // refreshes it knew of 1 s more to report (a slow one may still be on its way); ky would give
+  // up after 10 s.
   for (const tab of [b, a, b]) {
     const pressedAt = Date.now()
     await press(tab, 'Call API')
-    await expect(apiResult(tab)).toContainText('1 of 1 succeeded', { timeout: 4_000 })
-    expect(Date.now() - pressedAt).toBeLessThan(4_000)
+    await expect(apiResult(tab)).toContainText('1 of 1 succeeded', { timeout: 4_500 })
+    expect(Date.now() - pressedAt).toBeLessThan(4_500)
   }
 })

@@ -54,9 +54,13 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
     if (context.destroyed() || fresher()) return
     // A peer that just released the lock posted its grant first, but the message may still be on
     // its way: give a refresh we know about a moment to report before spending the cookie again,
-    // even one that outlasted the wait requests give it.
+    // even one that outlasted the wait requests give it. Only those known now: the holder this
+    // tab queued behind announced its refresh before, and a stream of later (forged) ones would
+    // keep it here to the deadline every time.
+    const awaited = peers.unreported()
+    const reporting = () => peers.unreported().some((id) => awaited.includes(id))
     const deadline = now() + 1_000
-    while (peers.reporting() && now() < deadline && !fresher()) await changes.next(deadline - now())
+    while (reporting() && now() < deadline && !fresher()) await changes.next(deadline - now())
     if (context.destroyed() || fresher() || session.status() === 'unauthenticated') return
     // A sign-out of this browser is not confirmed yet: the session must not come back.
     if (pending.read() !== null) return session.end(new SessionExpiredError('logged_out'), 'local')

@@ -122,7 +122,7 @@ export function parseTabMessage<TUser extends BaseUser = SessionUser>(
  */
 export function createPeerRefreshes(options: {
   deadlineMs: number
-  /** How long a peer's refresh may really take (`deadlineMs` by default): see `reporting()`. */
+  /** How long a peer's refresh may really take (`deadlineMs` by default): see `unreported()`. */
   lifetimeMs?: number
   onExpire: () => void
   now: () => number
@@ -151,11 +151,12 @@ export function createPeerRefreshes(options: {
     /** True while a peer is believed to be refreshing (or signing out). */
     busy: () => timers.size > 0 && options.now() - since < options.deadlineMs,
     /**
-     * True while a refresh announced less than `lifetimeMs` ago has not reported. A refresh that
-     * outlasts `deadlineMs` (a slow BFF) is still being made: a tab that gets the lock after it
-     * waits for its result, which may reach it after the lock does.
+     * The refreshes announced less than `lifetimeMs` ago that have not reported. One that outlasts
+     * `deadlineMs` (a slow BFF) is still being made: a tab that gets the lock after it waits for
+     * its result, which may reach it after the lock does.
      */
-    reporting: () => [...announced.values()].some((at) => options.now() - at < lifetimeMs),
+    unreported: () =>
+      [...announced].flatMap(([id, at]) => (options.now() - at < lifetimeMs ? [id] : [])),
     add(refreshId: string) {
       announced.delete(refreshId)
       announced.set(refreshId, options.now())

@@ -188,6 +188,31 @@ describe('a stream of forged refreshing announcements', () => {
     }
   })
 
+  it('a refresh under the lock waits only for the announcements it knew of when it got the lock', async () => {
+    // It gives a peer's refresh a moment to report (its grant may reach this tab after the lock);
+    // the stream's later announcements are none it queued behind.
+    const [tab] = await signedInTabs(env.browser, 1)
+    const post = intruder()
+    let n = 0
+    const flood = setInterval(() => {
+      post.post({ type: 'refreshing', refreshId: `forged-${++n}` })
+      post.post({ type: 'refresh_failed', refreshId: `forged-${n - 1}` })
+    }, 300)
+    try {
+      post.post({ type: 'refreshing', refreshId: 'forged-0' })
+      await drain()
+      const before = env.server.refreshCount()
+      tab!.client.invalidateAccessToken()
+      const startedAt = Date.now()
+      await expect(run(tab!.client.getAccessToken())).resolves.toEqual(expect.any(String))
+      expect(env.server.refreshCount() - before).toBe(1)
+      // 3 s of trust in the stream, then at most the one interval its last announcement lives.
+      expect(Date.now() - startedAt).toBeLessThanOrEqual(3_300)
+    } finally {
+      clearInterval(flood)
+    }
+  })
+
   it('logging_out announcements likewise', async () => {
     const [tab] = await signedInTabs(env.browser, 1)
     const post = intruder()
