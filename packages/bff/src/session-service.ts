@@ -225,6 +225,10 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
       let checked = false
       // Checked once per request: a lost compare-and-set must not count or report it twice.
       let stepUp: boolean | undefined
+      // Taken once, before the epoch is read: a `revokeAll()` that the read misses writes an epoch
+      // after `now`, so whatever this request issues counts as issued before it, and is refused.
+      // A retry after a lost compare-and-set keeps it: the request is decided as of its arrival.
+      const now = config.now()
       // Read beside the session, in parallel: `bff.admin.revokeAll()` ended what came before it.
       const [first, epoch] = await Promise.all([
         findFamily(store, presented),
@@ -237,7 +241,6 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
         // the code is no oracle for which session ids exist.
         if (!session) throw invalidCookie()
         if (createdBeforeEpoch(session, epoch)) throw endFor({ revokedReason: 'revoked' })
-        const now = config.now()
         const kind = classifyPresentedToken(session, presented.hash, now, config)
         if ((kind === 'current' || kind === 'grace_duplicate') && !checked) {
           // Before the application is asked: a copied cookie must not reach validateSession.

@@ -50,10 +50,15 @@ export interface StepUpTarget {
 export function createStepUp(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
 
-  /** The current token of the family `presented` belongs to, or a throw saying why there is none. */
+  /**
+   * The current token of the family `presented` belongs to at `now`, or a throw saying why there
+   * is none. `now` must be taken before the reads: a `revokeAll()` that the epoch read misses then
+   * writes an epoch after `now`, so the token issued at `now` is one `requireAuth` refuses.
+   */
   const currentToken = async (
     presented: PresentedToken,
     meta: RequestMeta,
+    now: number,
   ): Promise<StepUpTarget> => {
     const [session, epoch] = await Promise.all([
       findFamily(store, presented),
@@ -61,7 +66,6 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
     ])
     if (!session) throw invalidCookie()
     if (createdBeforeEpoch(session, epoch)) throw endFor({ revokedReason: 'revoked' })
-    const now = config.now()
     switch (classifyPresentedToken(session, presented.hash, now, config)) {
       case 'revoked':
         throw endFor(session)
@@ -96,7 +100,7 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
       if (!presented || presented.token.sessionId !== request.tokenSessionId) {
         throw invalidCookie()
       }
-      return currentToken(presented, request.meta)
+      return currentToken(presented, request.meta, config.now())
     },
 
     /**
@@ -108,9 +112,15 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
       meta: RequestMeta,
       proof: { amr: readonly string[]; acr: string | null } = { amr: PASSWORD_AMR, acr: null },
     ): Promise<Issued> {
-      let { session, presented } = target
+      let { presented } = target
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
         const now = config.now()
+        // Read again rather than rotating the target: the password was checked since, and the
+        // session may have passed a deadline or been ended by `revokeAll()` meanwhile, neither of
+        // which the compare-and-set sees. After a lost one, our token is the previous one now.
+        const current = await currentToken(presented, meta, now)
+        const { session } = current
+        presented = current.presented
         const successor = mintRefreshToken(session.id, session.tokenKey)
         const rotation = {
           tokenHash: hashRefreshToken(successor),
@@ -138,8 +148,6 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
           })
           return issued
         }
-        // A refresh rotated first: our token is now the previous one, and takes the grace path.
-        ;({ session, presented } = await currentToken(presented, meta))
       }
       throw storeUnavailable(new Error('reauthenticate: too many concurrent rotations'))
     },
