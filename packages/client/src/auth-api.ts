@@ -103,7 +103,8 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
       }
     }
     const { status, body, headers: answered } = answer
-    if (status === 204) return { kind: 'ok' }
+    // Only a logout answers with no content; any other call that does has no grant to give.
+    if (status === 204 && route === 'logout') return { kind: 'ok' }
     if (status < 200 || status > 299) {
       const request = { method: 'POST', url, baseUrl: config.baseUrl }
       const failure = failureOf(status, body, route === 'refresh', request, answered, config.now())

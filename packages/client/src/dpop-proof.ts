@@ -68,7 +68,9 @@ export async function signProof(
  * @internal A JWT's payload, read without verifying it (the server verifies); `undefined` if none.
  * Its fields are unchecked (a JSON value of any type: read them with optional chaining).
  */
-export function payloadOf(token: string): { iat?: unknown; cnf?: { jkt?: unknown } } | undefined {
+export function payloadOf(
+  token: string,
+): { iat?: unknown; sub?: unknown; cnf?: { jkt?: unknown } } | undefined {
   try {
     return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as {
       cnf?: { jkt?: unknown }

@@ -17,7 +17,8 @@
  */
 import { DPOP_HEADER, DPOP_NONCE_HEADER, type BaseUser } from '@baton/protocol'
 import type { Dpop } from './dpop.js'
-import { boundTo } from './dpop-proof.js'
+import { boundTo, payloadOf } from './dpop-proof.js'
+import { SessionExpiredError } from './errors.js'
 import type { ClientConfig } from './options.js'
 import type { RefreshCoordinator } from './refresh-coordinator.js'
 import { challengeOfResponse } from './step-up-challenge.js'
@@ -69,6 +70,9 @@ export function createSessionFetch<TUser extends BaseUser>(
     // A retry needs the body again, and sending consumes it: keep a copy made beforehand.
     const spare = request.body === null ? null : request.clone()
     let token = await coordinator.getAccessToken(request.signal)
+    // A sign-in meanwhile (here or in another tab) makes another user's token the tab's: this
+    // request was the old session's, which that sign-in ended, and must not be replayed as them.
+    const user = payloadOf(token)?.sub
     let response = await send(request, token)
     let refreshed = false
     let steppedUp = false
@@ -96,6 +100,10 @@ export function createSessionFetch<TUser extends BaseUser>(
         refreshed = true
         token = await coordinator.tokenAfterUnauthorized(token, request.signal)
       }
+      if (payloadOf(token)?.sub !== user)
+        throw new SessionExpiredError('session_revoked', {
+          message: 'Another sign-in replaced the session.',
+        })
       response = await send(spare?.clone() ?? new Request(request), token)
     }
     return response
