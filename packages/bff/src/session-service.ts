@@ -274,12 +274,27 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
               session.tokenHash,
             )
             if (!successor) throw await revoker.reuse(session, meta, now)
-            const issued = await issue(session, successor, now)
+            // Compared with the rotation it duplicates: two tabs of one browser look alike, while
+            // a copied cookie replayed within the grace period would otherwise take the successor
+            // past every check. Checked once per request, as after a lost compare-and-set.
+            stepUp ??= await anomalies.atRefresh(session, meta, request.context, now, {
+              duplicate: true,
+            })
+            // The successor is the winner's too, so a step-up marks only this request's token.
+            const issued = await issue(
+              stepUp ? { ...session, authTime: 0 } : session,
+              successor,
+              now,
+            )
             const about = sessionEvent(session, now, meta)
             emit({ type: 'refresh', duplicate: true, generation: session.generation, ...about })
             return issued
           }
           case 'reused':
+            // Without its key nobody can use a bound session, so a copied cookie must not end it
+            // either by waiting for the owner to rotate: a missing or failing proof ends nothing,
+            // another key's is a binding mismatch, and only the key's own holder is reuse.
+            if (session.jkt !== null) await binding.check(session, request.proof, 'refresh', meta)
             throw await revoker.reuse(session, meta, now)
         }
       }

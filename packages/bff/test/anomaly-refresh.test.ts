@@ -91,6 +91,58 @@ describe('user_agent_changed (default: revoke)', () => {
     ])
   })
 
+  it('ends the session when another browser replays the previous cookie inside the grace period', async () => {
+    const h = await createHarness()
+    const login = await signIn(h)
+    const owner = await h.refreshOk(login.cookie, { headers: ua(CHROME_120_WINDOWS), ip: HOME })
+    h.events.length = 0
+    h.clock.advance(2 * SECOND)
+
+    // A copy of the cookie the owner just rotated: within the grace period it would get the
+    // owner's successor without ever being compared with the owner's browser.
+    const res = await h.refresh(login.cookie, { headers: ua(FIREFOX_121_LINUX), ip: HOME })
+
+    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
+    await expectError(res, 401, 'session_revoked')
+    const session = about(login.body.sessionId, T0 + MINUTE + 2 * SECOND, HOME, FIREFOX_121_LINUX)
+    expect(h.events).toStrictEqual([
+      {
+        type: 'anomaly_detected',
+        phase: 'refresh',
+        signals: [
+          {
+            type: 'user_agent_changed',
+            from: 'Chrome on Windows',
+            to: 'Firefox on Linux',
+            action: 'revoke',
+          },
+        ],
+        action: 'revoke',
+        ...session,
+      },
+      { type: 'revoked', reason: 'anomaly', ...session },
+    ])
+    const next = await h.refresh(owner.cookie, { headers: ua(CHROME_120_WINDOWS), ip: HOME })
+    await expectError(next, 401, 'session_revoked')
+  })
+
+  it('marks only the duplicate’s token for step-up when a grace-period duplicate asks for it', async () => {
+    const h = await createHarness({ anomalies: { actions: { ip_changed: 'step_up' } } })
+    const login = await signIn(h)
+    const owner = await h.refreshOk(login.cookie, { headers: ua(CHROME_120_WINDOWS), ip: HOME })
+    h.events.length = 0
+
+    const other = await h.refreshOk(login.cookie, {
+      headers: ua(CHROME_120_WINDOWS),
+      ip: '198.51.100.20',
+    })
+
+    expect(other.cookie).toBe(owner.cookie)
+    expect(decodeJwt(other.body.accessToken).auth_time).toBe(0)
+    expect(decodeJwt(owner.body.accessToken).auth_time).toBe(T0 / 1000)
+    expect(h.eventsOf('anomaly_detected').map((e) => e.action)).toStrictEqual(['step_up'])
+  })
+
   it('lets a browser update through without an event', async () => {
     const h = await createHarness()
     const login = await signIn(h)

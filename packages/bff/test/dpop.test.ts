@@ -11,6 +11,7 @@ import {
   CLEARED_COOKIE,
   createHarness,
   expectError,
+  MINUTE,
   SECOND,
   type Harness,
 } from './helpers.js'
@@ -272,6 +273,51 @@ describe('refresh of a bound session', () => {
       headers: { dpop: await proof(key, { at: h.clock.now() }) },
     })
     await expectError(owner, 401, 'session_revoked')
+  })
+})
+
+describe('a rotated-out cookie of a bound session', () => {
+  /** Alice's bound session, rotated once and past the grace period: `old` is reuse now. */
+  async function rotated() {
+    const h = await createHarness()
+    const key = await deviceKey()
+    const { body, cookie: old } = await h.login('alice', {
+      headers: { dpop: await proof(key, { htu: LOGIN, at: h.clock.now() }) },
+    })
+    const { cookie } = await h.refreshOk(old, {
+      headers: { dpop: await proof(key, { at: h.clock.now() }) },
+    })
+    h.clock.advance(MINUTE)
+    return { h, key, sessionId: body.sessionId, old, cookie }
+  }
+
+  it('ends nothing without a proof by its key: a copy cannot sign the user out by waiting', async () => {
+    const { h, key, sessionId, old, cookie } = await rotated()
+
+    const refresh = await h.refresh(old)
+    await expectError(refresh, 401, 'invalid_dpop_proof')
+    const logout = await h.post('/logout', { headers: { cookie: `__Host-baton_rt=${old}` } })
+    await expectError(logout, 401, 'invalid_dpop_proof')
+
+    expect((await h.store.get(sessionId))?.revokedAt).toBeNull()
+    expect(h.eventsOf('revoked')).toStrictEqual([])
+    await h.refreshOk(cookie, { headers: { dpop: await proof(key, { at: h.clock.now() }) } })
+  })
+
+  it('is a binding mismatch with another key’s proof, and reuse with its own key’s', async () => {
+    const thief = await rotated()
+    const stolen = await thief.h.refresh(thief.old, {
+      headers: { dpop: await proof(await deviceKey(), { at: thief.h.clock.now() }) },
+    })
+    await expectError(stolen, 401, 'session_revoked')
+    expect((await thief.h.store.get(thief.sessionId))?.revokedReason).toBe('binding_mismatch')
+
+    const owner = await rotated()
+    const reused = await owner.h.refresh(owner.old, {
+      headers: { dpop: await proof(owner.key, { at: owner.h.clock.now() }) },
+    })
+    await expectError(reused, 401, 'refresh_token_reused')
+    expect((await owner.h.store.get(owner.sessionId))?.revokedReason).toBe('reuse_detected')
   })
 })
 

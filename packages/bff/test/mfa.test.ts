@@ -459,4 +459,31 @@ describe('rate limits', () => {
     expect(res.status).toBe(429)
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/)
   })
+
+  it('checks no more than ten codes of a burst sent at once, each counted before it is checked', async () => {
+    const h = await mfaHarness()
+    const { m, secret } = await enrolled(h)
+    h.clock.advance(MINUTE)
+    const ticket = await m.challenged()
+    const wrong = totpCode(secret, h.clock.now()) === '000000' ? '111111' : '000000'
+
+    // A password thief's guesses, all in flight before the first one is answered.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        m.loginMfa({ ticket: ticket.ticket, method: 'totp', code: wrong }, ticket.binder),
+      ),
+    )
+
+    const codes = await Promise.all(
+      answers.map(async (res) => ((await res.json()) as { error: { code: string } }).error.code),
+    )
+    expect(codes.filter((code) => code === 'invalid_credentials')).toHaveLength(10)
+    expect(codes.filter((code) => code !== 'invalid_credentials')).toStrictEqual(
+      Array(30).fill('rate_limited'),
+    )
+    const next = await m.challenged()
+    const right = totpCode(secret, h.clock.now())
+    const res = await m.loginMfa({ ticket: next.ticket, method: 'totp', code: right }, next.binder)
+    expect(res.status).toBe(429)
+  })
 })

@@ -133,6 +133,21 @@ describe('credential guessing from one address', () => {
     expect((await attempt(h, 'alice', 'e', '203.0.114.3')).status).toBe(401)
   })
 
+  it('counts one budget per username whatever whitespace surrounds it, for an authenticate that trims', async () => {
+    // What many sign-in forms do: the same account whatever spaces were typed around its name.
+    const trimming: Authenticate = (credentials, c) =>
+      authenticate({ ...credentials, username: credentials.username.trim() }, c)
+    const h = await createHarness({
+      authenticate: trimming,
+      rateLimit: { login: false, username: { points: 2 } },
+    })
+    expect((await attempt(h, 'alice', 'a', ATTACKER)).status).toBe(401)
+    expect((await attempt(h, ' alice', 'b', ATTACKER)).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice\t ', 'c', ATTACKER), 1)
+    await expectLimited(await attempt(h, '\u00a0alice', 'd', ATTACKER), 1)
+    expect((await attempt(h, 'alice', passwordOf('alice'), ALICE_HOME)).status).toBe(200)
+  })
+
   it('charges one IPv6 /64 as one address, and an IPv4-mapped address as its IPv4', async () => {
     const h = await createHarness({ rateLimit: { username: false, login: { points: 2 } } })
     expect((await attempt(h, 'alice', 'a', '2001:db8:1:2::1')).status).toBe(401)

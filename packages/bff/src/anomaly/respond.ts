@@ -100,7 +100,8 @@ export function createAnomalyResponder(
 
   return {
     /**
-     * Checks a rotation of `session` (as stored) by the request `meta`, before it is written.
+     * Checks a rotation of `session` (as stored) by the request `meta`, before it is written, or
+     * with `duplicate` a grace-window duplicate of the rotation `session` last recorded.
      * Resolves `true` when the rotation must carry `step_up`; throws `401 session_revoked` after
      * revoking the session when the action is `revoke`.
      */
@@ -109,9 +110,11 @@ export function createAnomalyResponder(
       meta: RequestMeta,
       c: Context,
       now: number,
+      { duplicate = false }: { duplicate?: boolean } = {},
     ): Promise<boolean> {
       if (!rules || !cadence) return false
-      const rotations = cadence.record(session.id, now)
+      // A duplicate rotates nothing, so it is no step of the cadence (two tabs racing).
+      const rotations = duplicate ? 0 : cadence.record(session.id, now)
       const found = refreshSignals(rules, session, meta, rotations)
       const signals = await withApp('refresh', session, meta, c, found)
       const action = decide(signals)

@@ -27,17 +27,23 @@ export function factorBudget(config: BffConfig) {
       })
     : null
   return {
-    /** Refuses with `429` while the user's failures are used up. */
-    async check(c: Context, userId: string) {
+    /**
+     * Takes one of the user's tries before a code is checked, or refuses with `429` when they are
+     * used up. Counted first, as the username delay counts sign-ins: a check that only read the
+     * count would let a burst of parallel guesses all pass before any of them was counted.
+     */
+    async take(c: Context, userId: string) {
       if (!limiter) return
-      let res
       try {
-        res = await limiter.get(userId)
+        await limiter.consume(userId)
       } catch (error) {
-        throw storeUnavailable(error)
-      }
-      if (res && res.consumedPoints >= FAILURES) {
-        const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000))
+        // rate-limiter-flexible rejects with a result when the budget is spent, with an Error
+        // when its store fails.
+        const spent = error as { msBeforeNext?: unknown } | null
+        if (error instanceof Error || typeof spent?.msBeforeNext !== 'number') {
+          throw storeUnavailable(error)
+        }
+        const retryAfter = Math.max(1, Math.ceil(spent.msBeforeNext / 1000))
         config.emit({
           type: 'rate_limited',
           route: 'mfa',
@@ -53,10 +59,10 @@ export function factorBudget(config: BffConfig) {
         )
       }
     },
-    /** Counts one failure. */
-    async fail(userId: string) {
-      await limiter?.penalty(userId).catch((error: unknown) => {
-        config.logger.error('[baton] mfa: could not count a failure', error)
+    /** Gives a try back: the code was right, or it was never judged. */
+    async giveBack(userId: string) {
+      await limiter?.reward(userId).catch((error: unknown) => {
+        config.logger.error('[baton] mfa: could not give a try back', error)
       })
     },
   }

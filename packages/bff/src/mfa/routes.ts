@@ -32,15 +32,17 @@ export function mfaRoutes(config: BffConfig, mfaConfig: MfaConfig, sessions: Ses
   const mfa = createMfa(config, mfaConfig)
   const budget = factorBudget(config)
 
+  // Only a wrong code or assertion keeps the try it took.
   const checked: MfaRouteDeps['checked'] = async (c, userId, verify) => {
-    await budget.check(c, userId)
+    await budget.take(c, userId)
+    let wrong = false
     try {
       return await verify()
     } catch (error) {
-      if (error instanceof BffError && (error.status === 401 || error.status === 403)) {
-        await budget.fail(userId)
-      }
+      wrong = error instanceof BffError && (error.status === 401 || error.status === 403)
       throw error
+    } finally {
+      if (!wrong) await budget.giveBack(userId)
     }
   }
 

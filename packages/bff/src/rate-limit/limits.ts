@@ -87,10 +87,11 @@ const MESSAGES: Record<LimitKey, string> = {
 const byConfig = new WeakMap<BffConfig, RateLimits>()
 
 // Usernames go into the counter store hashed: the store holds no list of who was attacked, and
-// every key has the same short length whatever was typed. Case and Unicode forms are folded, so
-// `Alice` and `alice` share one budget however `authenticate` compares them.
+// every key has the same short length whatever was typed. Case, Unicode forms and surrounding
+// whitespace are folded, so `Alice` and ` alice ` share one budget however `authenticate`
+// compares them (a form that trims would otherwise hand out a fresh budget per added space).
 function usernameKey(username: string, ip: string | null): string {
-  const folded = new TextEncoder().encode(username.normalize('NFKC').toLowerCase())
+  const folded = new TextEncoder().encode(username.normalize('NFKC').trim().toLowerCase())
   // `#crypto`, not WebCrypto: under Node, WebCrypto's digest queues on libuv's thread pool behind
   // the very password hashes of a flood, and the real user's sign-in would wait for all of them.
   const digest = primitives.sha256(folded)
