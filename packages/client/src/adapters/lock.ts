@@ -66,9 +66,6 @@ interface LockManagerLike {
 export const webLocks = (): LockManagerLike | undefined =>
   (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks
 
-/** How long a holder works before it names when it took the lock (see `navigatorLock`). */
-const MARK_AFTER_MS = 1_000
-
 /**
  * @internal The lock adapter over the Web Locks manager `locks`; `hold` and `query` only where
  * the manager can query (every browser with Web Locks can; a polyfill or an old engine may not).
@@ -99,34 +96,19 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
     const controller = new AbortController()
     let granted = false
     let timer: ReturnType<typeof setTimer> | undefined
-    let lookedAgain = false
     const expire = async () => {
       const from = await heldSince(name)
       if (granted) return
-      // No time named: a holder for less than MARK_AFTER_MS, or one that names none (no `query`,
-      // an older client). Looked at once more after it, then taken over.
-      if (from === null && query && !lookedAgain) {
-        lookedAgain = true
-        timer = setTimer(() => void expire(), MARK_AFTER_MS)
-        return
-      }
       const left = from === null ? 0 : from + acquireTimeoutMs - Date.now()
       if (left > 0) timer = setTimer(() => void expire(), left)
       else controller.abort()
     }
     const run = async () => {
-      const grantedAt = Date.now()
-      let release = () => {}
-      // Named only by a holder still working after MARK_AFTER_MS: a second lock request at every
-      // grant made a lone tab's refresh leave later (BENCHMARKS 5), and most are over by then.
       // Nobody could read it without `query`: a waiter then takes over after its own wait.
-      const marking = query
-        ? setTimer(() => (release = hold(since(name) + grantedAt)), MARK_AFTER_MS)
-        : undefined
+      const release = query ? hold(since(name) + Date.now()) : () => {}
       try {
         return await fn()
       } finally {
-        clearTimer(marking)
         release()
       }
     }
