@@ -46,6 +46,25 @@ const about = (sessionId: string, at: number, ip: string | null, userAgent: stri
   userAgent,
 })
 
+/** What the BFF emits when a Firefox on Linux refreshes the Chrome on Windows session `session`. */
+const revokedForFirefox = (session: ReturnType<typeof about>) => [
+  {
+    type: 'anomaly_detected',
+    phase: 'refresh',
+    signals: [
+      {
+        type: 'user_agent_changed',
+        from: 'Chrome on Windows',
+        to: 'Firefox on Linux',
+        action: 'revoke',
+      },
+    ],
+    action: 'revoke',
+    ...session,
+  },
+  { type: 'revoked', reason: 'anomaly', ...session },
+]
+
 describe('user_agent_changed (default: revoke)', () => {
   it('ends the session when another browser family presents its cookie: 401 session_revoked', async () => {
     const h = await createHarness()
@@ -56,23 +75,7 @@ describe('user_agent_changed (default: revoke)', () => {
     expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'session_revoked')
     const session = about(login.body.sessionId, T0 + MINUTE, HOME, FIREFOX_121_LINUX)
-    expect(h.events).toStrictEqual([
-      {
-        type: 'anomaly_detected',
-        phase: 'refresh',
-        signals: [
-          {
-            type: 'user_agent_changed',
-            from: 'Chrome on Windows',
-            to: 'Firefox on Linux',
-            action: 'revoke',
-          },
-        ],
-        action: 'revoke',
-        ...session,
-      },
-      { type: 'revoked', reason: 'anomaly', ...session },
-    ])
+    expect(h.events).toStrictEqual(revokedForFirefox(session))
     // The owner's own browser is signed out too: the server cannot tell which one is the thief.
     const owner = await h.refresh(login.cookie, { headers: ua(CHROME_120_WINDOWS), ip: HOME })
     await expectError(owner, 401, 'session_revoked')
@@ -105,23 +108,7 @@ describe('user_agent_changed (default: revoke)', () => {
     expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
     await expectError(res, 401, 'session_revoked')
     const session = about(login.body.sessionId, T0 + MINUTE + 2 * SECOND, HOME, FIREFOX_121_LINUX)
-    expect(h.events).toStrictEqual([
-      {
-        type: 'anomaly_detected',
-        phase: 'refresh',
-        signals: [
-          {
-            type: 'user_agent_changed',
-            from: 'Chrome on Windows',
-            to: 'Firefox on Linux',
-            action: 'revoke',
-          },
-        ],
-        action: 'revoke',
-        ...session,
-      },
-      { type: 'revoked', reason: 'anomaly', ...session },
-    ])
+    expect(h.events).toStrictEqual(revokedForFirefox(session))
     const next = await h.refresh(owner.cookie, { headers: ua(CHROME_120_WINDOWS), ip: HOME })
     await expectError(next, 401, 'session_revoked')
   })

@@ -6,7 +6,7 @@ import type { LockAdapter } from '@baton/client'
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { processLock } from '../src/adapters/lock.js'
-import { advance, drain, run, signedInTabs, useBrowser } from './harness'
+import { advance, drain, run, signedInTabs, type Tab, useBrowser } from './harness'
 
 const env = useBrowser()
 
@@ -80,54 +80,52 @@ function webLocks() {
   }
 }
 
+/** Options under which each refresh takes 1.9 s of a 2 s requestTimeout (no retry meanwhile). */
+const QUEUED = { requestTimeout: 2_000, retry: { initial: 60_000, max: 60_000 } }
+
+/**
+ * All `tabs` refresh at once through a slow BFF: each holder is within its bounds, but the fourth
+ * tab waits for three of them, 5.7 s, more than twice requestTimeout. One refresh at a time.
+ */
+async function expectNoTakeoverFromWorkingHolders(tabs: Tab[]) {
+  env.server.refreshOutage = true
+  env.server.refreshDelayMs = 1_900
+  const before = env.server.refreshCount()
+  for (const tab of tabs) tab.client.invalidateAccessToken()
+  for (const tab of tabs) tab.client.getAccessToken().catch(() => {})
+  await advance(8_000)
+  expect(env.server.refreshCount() - before).toBe(tabs.length)
+  expect(env.server.refreshConcurrency.max).toBe(1)
+}
+
+/** `tab` refreshes, the lock held by a frozen tab: not before `afterMs`, and then at once. */
+async function expectTakeoverAfter(tab: Tab, afterMs: number) {
+  const before = env.server.refreshCount()
+  tab.client.invalidateAccessToken()
+  const token = tab.client.getAccessToken()
+  await advance(afterMs - 1)
+  expect(env.server.refreshCount()).toBe(before)
+  await advance(1)
+  expect(env.server.refreshCount()).toBe(before + 1)
+  await expect(run(token)).resolves.toEqual(expect.any(String))
+}
+
 describe('the lock adapter', () => {
   it('a lock hung by another tab is taken over after twice requestTimeout, not waited on for ever', async () => {
     const [tab] = await signedInTabs(env.browser, 1, { requestTimeout: 1_000 })
     // A tab that froze while holding the refresh lock.
     void processLock(`${env.browser.channel}:refresh`, 0, () => new Promise<never>(() => {}))
-    const before = env.server.refreshCount()
-    tab!.client.invalidateAccessToken()
-    const token = tab!.client.getAccessToken()
-    await advance(1_999)
-    expect(env.server.refreshCount()).toBe(before)
-    await advance(1)
-    expect(env.server.refreshCount()).toBe(before + 1)
-    await expect(run(token)).resolves.toEqual(expect.any(String))
+    await expectTakeoverAfter(tab!, 2_000)
   })
 
   it('a tab queued behind two others waits for each holder in turn, never taking over from one still working', async () => {
-    // Each holder is within its bounds (1.9 s of a 2 s requestTimeout), but the fourth tab waits
-    // for three of them: 5.7 s, more than twice requestTimeout.
-    const tabs = await signedInTabs(env.browser, 4, {
-      requestTimeout: 2_000,
-      retry: { initial: 60_000, max: 60_000 },
-    })
-    env.server.refreshOutage = true
-    env.server.refreshDelayMs = 1_900
-    const before = env.server.refreshCount()
-    for (const tab of tabs) tab.client.invalidateAccessToken()
-    for (const tab of tabs) tab.client.getAccessToken().catch(() => {})
-    await advance(8_000)
-    expect(env.server.refreshCount() - before).toBe(4)
-    expect(env.server.refreshConcurrency.max).toBe(1)
+    await expectNoTakeoverFromWorkingHolders(await signedInTabs(env.browser, 4, QUEUED))
   })
 
   it('with Web Locks, a tab queued behind two others never takes over from one still working', async () => {
     vi.stubGlobal('navigator', { locks: webLocks() })
-    const tabs = await signedInTabs(
-      env.browser,
-      4,
-      { requestTimeout: 2_000, retry: { initial: 60_000, max: 60_000 } },
-      { defaults: ['lock'] },
-    )
-    env.server.refreshOutage = true
-    env.server.refreshDelayMs = 1_900
-    const before = env.server.refreshCount()
-    for (const tab of tabs) tab.client.invalidateAccessToken()
-    for (const tab of tabs) tab.client.getAccessToken().catch(() => {})
-    await advance(8_000)
-    expect(env.server.refreshCount() - before).toBe(4)
-    expect(env.server.refreshConcurrency.max).toBe(1)
+    const tabs = await signedInTabs(env.browser, 4, QUEUED, { defaults: ['lock'] })
+    await expectNoTakeoverFromWorkingHolders(tabs)
   })
 
   it('with Web Locks, a lock hung by another tab is still taken over after twice requestTimeout', async () => {
@@ -143,14 +141,7 @@ describe('the lock adapter', () => {
     locks
       .request(`${env.browser.channel}:refresh`, {}, () => new Promise<never>(() => {}))
       .catch(() => {})
-    const before = env.server.refreshCount()
-    tab!.client.invalidateAccessToken()
-    const token = tab!.client.getAccessToken()
-    await advance(1_999)
-    expect(env.server.refreshCount()).toBe(before)
-    await advance(1)
-    expect(env.server.refreshCount()).toBe(before + 1)
-    await expect(run(token)).resolves.toEqual(expect.any(String))
+    await expectTakeoverAfter(tab!, 2_000)
   })
 
   it('is the one given, for login, refresh and logout', async () => {

@@ -59,3 +59,13 @@ export async function advance(ms: number): Promise<void> {
   const target = Date.now() + ms
   await runUntil(() => Date.now() >= target, ms, `advancing ${ms} ms`)
 }
+
+/** Settles `promise` into a value or the error, without moving fake time. */
+export const settled = <T>(promise: Promise<T>) => {
+  const state: { done: boolean; value?: T; error?: unknown } = { done: false }
+  promise.then(
+    (value) => Object.assign(state, { done: true, value }),
+    (error: unknown) => Object.assign(state, { done: true, error }),
+  )
+  return state
+}

@@ -12,7 +12,7 @@ import { run, trackWork } from './clock.js'
 
 export { ORIGIN, type TestServer } from './bff.js'
 export { Browser, type Tab } from './browser.js'
-export { advance, drain, run, waitFor } from './clock.js'
+export { advance, drain, run, settled, waitFor } from './clock.js'
 
 /**
  * WebCrypto calls in flight, in this process (the clients' DPoP keys and proofs, the BFF's

@@ -11,7 +11,7 @@ import {
   type ClientEvent,
 } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { advance, drain, run, signedInTabs, useBrowser, type Tab } from './harness'
+import { advance, drain, run, settled, signedInTabs, useBrowser, type Tab } from './harness'
 
 const env = useBrowser()
 
@@ -31,16 +31,6 @@ const sensitive = (tab: Tab, body: unknown = { transfer: 1 }) =>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
-
-/** Settles `promise` into a value or the error, without moving fake time. */
-const settled = <T>(promise: Promise<T>) => {
-  const state: { done: boolean; value?: T; error?: unknown } = { done: false }
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  )
-  return state
-}
 
 const stepUpEvents = (events: ClientEvent[]) => events.filter((e) => e.type.startsWith('step_up'))
 

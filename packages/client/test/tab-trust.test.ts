@@ -159,19 +159,28 @@ describe('a forged ended', () => {
   })
 })
 
+/**
+ * A script posting a new `refreshing` every `everyMs`, each "answered" at the next (after the
+ * first, posted at once): the channel always has one refresh in flight. Returns its stop.
+ */
+async function refreshingStream(everyMs: number) {
+  const post = intruder()
+  let n = 0
+  const flood = setInterval(() => {
+    post.post({ type: 'refreshing', refreshId: `forged-${++n}` })
+    post.post({ type: 'refresh_failed', refreshId: `forged-${n - 1}` })
+  }, everyMs)
+  post.post({ type: 'refreshing', refreshId: 'forged-0' })
+  await drain()
+  return () => clearInterval(flood)
+}
+
 describe('a stream of forged refreshing announcements', () => {
   it('delays a request by at most 3 s, then not at all', async () => {
     // Waiting for a peer only spares a 401: 3 s at most, well within ky's 10 s timeout.
     const [tab] = await signedInTabs(env.browser, 1)
-    const post = intruder()
-    let n = 0
-    const flood = setInterval(() => {
-      post.post({ type: 'refreshing', refreshId: `forged-${++n}` })
-      post.post({ type: 'refresh_failed', refreshId: `forged-${n - 1}` })
-    }, 1_000)
+    const stop = await refreshingStream(1_000)
     try {
-      post.post({ type: 'refreshing', refreshId: 'forged-0' })
-      await drain()
       const startedAt = Date.now()
       await expect(run(tab!.api.get('me').json())).resolves.toMatchObject({ id: 'u-alice' })
       expect(Date.now() - startedAt).toBeLessThanOrEqual(3_000)
@@ -184,7 +193,7 @@ describe('a stream of forged refreshing announcements', () => {
       }
       expect(tab!.client.store.getState().expiresAt).toBeGreaterThan(Date.now())
     } finally {
-      clearInterval(flood)
+      stop()
     }
   })
 
@@ -192,15 +201,8 @@ describe('a stream of forged refreshing announcements', () => {
     // It gives a peer's refresh a moment to report (its grant may reach this tab after the lock);
     // the stream's later announcements are none it queued behind.
     const [tab] = await signedInTabs(env.browser, 1)
-    const post = intruder()
-    let n = 0
-    const flood = setInterval(() => {
-      post.post({ type: 'refreshing', refreshId: `forged-${++n}` })
-      post.post({ type: 'refresh_failed', refreshId: `forged-${n - 1}` })
-    }, 300)
+    const stop = await refreshingStream(300)
     try {
-      post.post({ type: 'refreshing', refreshId: 'forged-0' })
-      await drain()
       const before = env.server.refreshCount()
       tab!.client.invalidateAccessToken()
       const startedAt = Date.now()
@@ -209,7 +211,7 @@ describe('a stream of forged refreshing announcements', () => {
       // 3 s of trust in the stream, then at most the one interval its last announcement lives.
       expect(Date.now() - startedAt).toBeLessThanOrEqual(3_300)
     } finally {
-      clearInterval(flood)
+      stop()
     }
   })
 

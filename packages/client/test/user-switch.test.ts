@@ -5,7 +5,16 @@
  */
 import { SessionExpiredError } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { advance, drain, jwtPart, run, signedInTabs, useBrowser, type Tab } from './harness'
+import {
+  advance,
+  drain,
+  jwtPart,
+  run,
+  settled,
+  signedInTabs,
+  useBrowser,
+  type Tab,
+} from './harness'
 
 const env = useBrowser()
 
@@ -15,15 +24,6 @@ const sensitive = (tab: Tab) =>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ transfer: 1 }),
   })
-
-const settled = <T>(promise: Promise<T>) => {
-  const state: { done: boolean; value?: T; error?: unknown } = { done: false }
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  )
-  return state
-}
 
 /** The tab's transport, holding the answers of `path` until `release()`. */
 function holding(path: string) {
