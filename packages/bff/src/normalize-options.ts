@@ -220,6 +220,15 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
   // The default store's background sweep must follow the same (possibly injected) clock.
   const store = options.store ?? memoryStore({ now })
 
+  const binding = normalizeBinding(options.binding, options.dpop, store, logger)
+  // A provider's sign-in ends on a navigation to the callback, which carries no DPoP proof: every
+  // such session would start unbound and be refused at its first refresh, a sign-out loop.
+  if (options.oidc !== undefined && binding.policy === 'required') {
+    throw invalid(
+      'binding "required" cannot be used with oidc: a sign-in through the provider carries no ' +
+        'DPoP proof, so its session could never refresh; use "if_supported"',
+    )
+  }
   return {
     authenticate: options.authenticate ?? noPasswordLogin,
     passwordLogin: options.authenticate !== undefined,
@@ -247,7 +256,7 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
     sessionPolicy: normalizeSessionPolicy(options),
     rateLimit: normalizeRateLimit(options.rateLimit),
     anomalies: normalizeAnomalies(options.anomalies, accessTokenTtlMs),
-    binding: normalizeBinding(options.binding, options.dpop, store, logger),
+    binding,
     mfa: normalizeMfa(options.mfa, {
       issuer: options.issuer ?? 'baton',
       allowedOrigins: options.allowedOrigins,
