@@ -89,8 +89,6 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
           case 'expired_idle':
             return
           case 'reused':
-            // As on refresh: a rotated-out cookie of a bound session ends it only with its key.
-            if (session.jkt !== null) await binding.check(session, proof, 'logout', meta)
             throw await revoker.reuse(session, meta, now)
           case 'current':
           case 'grace_duplicate':

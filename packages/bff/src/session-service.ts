@@ -291,10 +291,8 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
             return issued
           }
           case 'reused':
-            // Without its key nobody can use a bound session, so a copied cookie must not end it
-            // either by waiting for the owner to rotate: a missing or failing proof ends nothing,
-            // another key's is a binding mismatch, and only the key's own holder is reuse.
-            if (session.jkt !== null) await binding.check(session, request.proof, 'refresh', meta)
+            // Before any proof: a rotated-out token is theft whoever presents it (RFC 9700 §4.14.2),
+            // and the alarm must not depend on whether the thief also has the key.
             throw await revoker.reuse(session, meta, now)
         }
       }
