@@ -248,3 +248,12 @@ describe('step-up with a passkey', () => {
     })
   })
 })
+
+describe('step-up options', () => {
+  it('refuses the token of an ended session: it would still list the user’s passkeys', async () => {
+    const h = await mfaHarness()
+    const { m, token, cookie } = await registered(h, softAuthenticator())
+    expect((await h.logout(cookie, { everywhere: true })).status).toBe(204)
+    await expectError(await m.api('/reauthenticate/passkey/options', token), 401, 'invalid_token')
+  })
+})

@@ -377,6 +377,32 @@ describe('removal, step-up with a factor, and requireAuth({ acr })', () => {
     expect((await m.passwordLogin()).status).toBe(200)
   })
 
+  it('refuses factor changes to a token marked for step-up, though its session is fresh', async () => {
+    const h = await mfaHarness({}, { anomalies: { actions: { ip_changed: 'step_up' } } })
+    const m = mfaClient(h)
+    const login = await h.login('alice', { ip: '203.0.113.7' })
+    const { id } = await m.enrolTotp(login.body.accessToken)
+    h.clock.advance(SECOND)
+    await h.refreshOk(login.cookie, { ip: '203.0.113.7' })
+    // A copied cookie replayed from elsewhere inside the grace period gets a token with
+    // auth_time 0; the session's own authTime is still the owner's sign-in a second ago.
+    const copy = await h.refreshOk(login.cookie, { ip: '198.51.100.20' })
+    const token = copy.body.accessToken
+    for (const [method, path] of [
+      ['DELETE', `/factors/${id}`],
+      ['POST', '/factors/totp'],
+      ['POST', '/factors/passkey/options'],
+      ['POST', '/factors/recovery-codes'],
+    ] as const) {
+      const res = await m.api(path, token, method, {})
+      expect(res.status, `${method} ${path}`).toBe(401)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'step_up_required',
+      )
+    }
+    expect(h.eventsOf('factor_removed')).toStrictEqual([])
+  })
+
   it('lets requireAuth({ acr: ["mfa"] }) refuse a password session until it steps up with a factor', async () => {
     const h = await mfaHarness()
     const app = new Hono<{ Variables: RequireAuthVariables }>()

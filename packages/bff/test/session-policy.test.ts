@@ -247,6 +247,27 @@ describe('freshAuthMaxAge: ending other sessions asks for a recent sign-in', () 
     expect(res.headers.get('www-authenticate')).toBe(challenge)
   })
 
+  it('refuses a token marked for step-up while the session it shares is fresh', async () => {
+    const h = await createHarness({ anomalies: { actions: { ip_changed: 'step_up' } } })
+    const other = await h.login('alice', { ip: '203.0.113.7' })
+    const here = await h.login('alice', { ip: '203.0.113.7' })
+    h.clock.advance(SECOND)
+    await h.refreshOk(here.cookie, { ip: '203.0.113.7' })
+    // A copy of the cookie replayed from elsewhere inside the grace period: its token says
+    // auth_time 0, and the session's own authTime (the owner's sign-in a second ago) is unchanged.
+    const copy = await h.refreshOk(here.cookie, { ip: '198.51.100.20' })
+
+    for (const path of [`/auth/sessions/${other.body.sessionId}`, '/auth/sessions?scope=others']) {
+      const res = await h.send(path, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${copy.body.accessToken}` },
+      })
+      expect(res.status, path).toBe(401)
+      expect(res.headers.get('www-authenticate')).toBe(challenge)
+    }
+    expect(h.eventsOf('revoked')).toStrictEqual([])
+  })
+
   it('can be turned off', async () => {
     const h = await createHarness({ freshAuthMaxAge: false })
     const other = await h.login('alice')

@@ -35,10 +35,12 @@ function readLabel(body: Record<string, unknown>, fallback: string): string {
 /** @internal */
 export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }: MfaRouteDeps) {
   const requireFreshAuth = freshAuthCheck(config)
+  // The step-up options too: they list the user's passkeys, which an ended session must not read.
+  const signedIn = [perIp, ownTokenCheck(config), requireLiveSession(sessions)] as const
 
   return new Hono<LiveSessionEnv>()
-    .use('/factors/*', perIp, ownTokenCheck(config), requireLiveSession(sessions))
-    .use('/reauthenticate/passkey/options', perIp, ownTokenCheck(config))
+    .use('/factors/*', ...signedIn)
+    .use('/reauthenticate/passkey/options', ...signedIn)
     .get('/factors', async (c) => {
       noStore(c)
       return c.json(await mfa.list(c.var.userId))

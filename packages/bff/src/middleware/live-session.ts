@@ -38,15 +38,19 @@ export const requireLiveSession = (sessions: Pick<SessionService, 'liveSession'>
 /**
  * @internal The check of a sensitive action (ending another session, changing second factors):
  * a proof of credentials at most `freshAuthMaxAge` old (an RFC 9470 step-up otherwise), judged by
- * the session's own `authTime` rather than the token's, so an anomaly that demands a step-up
- * counts at once, not only from the next refresh. `freshAuthMaxAge: null` turns it off.
+ * the older of the session's own `authTime` and the token's `auth_time`. The session's, so an
+ * anomaly that demands a step-up counts at once, not only from the next refresh; the token's, as
+ * a grace-window duplicate told to step up gets `auth_time` 0 on its token alone (its session is
+ * the owner's too), and that token must not pass on the owner's fresh sign-in.
+ * `freshAuthMaxAge: null` turns it off.
  */
 export function freshAuthCheck(config: Pick<BffConfig, 'sessionPolicy' | 'now'>) {
   const maxAgeMs = config.sessionPolicy.freshAuthMaxAgeMs
   const requirement: StepUpRequirement | null = maxAgeMs === null ? null : { maxAgeMs, acr: null }
   return (c: Context<LiveSessionEnv>): void => {
     if (!requirement) return
-    const { authTime, acr } = c.var.session
-    checkStepUp(requirement, { authTime, acr }, config.now())
+    const { session, authTime: tokenAuthTime } = c.var
+    const authTime = tokenAuthTime === null ? null : Math.min(session.authTime, tokenAuthTime)
+    checkStepUp(requirement, { authTime, acr: session.acr }, config.now())
   }
 }
