@@ -397,15 +397,17 @@ describe('an ID token from another issuer is refused: invalid_id_token', () => {
   })
 })
 
+/** An `oidcLogin()` that is only built, never asked: discovery waits for the first sign-in. */
+const oidcOptions = {
+  issuer: 'https://login.example.com',
+  clientId: 'c',
+  clientSecret: 's',
+  redirectUri: 'https://app.example.com/auth/oidc/callback',
+  secret: SECRET,
+  mapUser: () => null,
+}
+
 describe('the state store comes with the session store', () => {
-  const oidcOptions = {
-    issuer: 'https://login.example.com',
-    clientId: 'c',
-    clientSecret: 's',
-    redirectUri: 'https://app.example.com/auth/oidc/callback',
-    secret: SECRET,
-    mapUser: () => null,
-  }
   const warningsOf = (store: SessionStore) => {
     const warnings: string[] = []
     createBff({
@@ -433,15 +435,6 @@ describe('the state store comes with the session store', () => {
 })
 
 describe('oidc beside device binding', () => {
-  const oidcOptions = {
-    issuer: 'https://login.example.com',
-    clientId: 'c',
-    clientSecret: 's',
-    redirectUri: 'https://app.example.com/auth/oidc/callback',
-    secret: SECRET,
-    mapUser: () => null,
-  }
-
   it('refuses binding "required", whose sessions could never refresh', () => {
     // A sign-in through the provider ends on a navigation, which carries no DPoP proof.
     expect(() =>
