@@ -10,6 +10,7 @@ import {
   AUTH_PATH_REFRESH_COOKIE,
   REFRESH_COOKIE as DEFAULT_REFRESH_COOKIE,
 } from '@baton/protocol'
+import { Hono } from 'hono'
 import type { JWK } from 'jose'
 import { expect, vi } from 'vitest'
 import {
@@ -311,3 +312,12 @@ export async function createHarness(options: Partial<BffOptions> = {}) {
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>
+
+/** The status an API behind `bff.requireAuth()` answers `accessToken` with (204: accepted). */
+export async function requireAuthStatus(bff: Bff, accessToken: string): Promise<number> {
+  const api = new Hono()
+  api.use('/api/*', bff.requireAuth())
+  api.get('/api/me', (c) => c.body(null, 204))
+  const res = await api.request('/api/me', { headers: { authorization: `Bearer ${accessToken}` } })
+  return res.status
+}

@@ -172,7 +172,6 @@ export const processLock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
     acquire()
     return await fn()
   } finally {
-    acquire()
     release()
     if (chains.get(name) === turn) chains.delete(name)
   }
