@@ -136,6 +136,9 @@ export async function startDemoIdp(options: { host: string; port: number }): Pro
           post_logout_redirect_uris: [client.postLogoutRedirectUri],
           backchannel_logout_uri: client.backchannelLogoutUri,
           backchannel_logout_session_required: true,
+          // Every ID token says when the user signed in: without it Baton counts the sign-in as
+          // not fresh, and the security console would ask for a step-up straight away.
+          require_auth_time: true,
         },
       ],
       jwks: { keys: [signingKey] },

@@ -303,6 +303,65 @@ describe('back-channel logout', () => {
   })
 })
 
+describe('back-channel logout when the session store fails midway', () => {
+  it("answers 503 and gives the jti back: the provider's retry signs the user out", async () => {
+    const served = await server()
+    const provider = await startIdp({
+      clients: [{ ...CLIENT, redirect_uris: [served.redirectUri] }],
+    })
+    const inner = memoryStore()
+    let revocations = 0
+    const store: SessionStore = {
+      ...inner,
+      // The first logout revokes one session, then loses the store on the second.
+      async revoke(...args) {
+        revocations += 1
+        if (revocations === 2) throw new Error('connection reset')
+        return inner.revoke(...args)
+      },
+    }
+    try {
+      mountOidcBff(served, provider.issuer, { bff: { store } })
+      const first = await signIn(served, 'erin')
+      const second = await signIn(served, 'erin')
+      const token = await provider.sign(
+        {
+          iss: provider.issuer,
+          aud: CLIENT.client_id,
+          iat: Math.floor(Date.now() / 1000),
+          sub: 'erin',
+          jti: 'bc-retry',
+          events: EVENT,
+        },
+        { typ: 'logout+jwt' },
+      )
+      const deliver = () =>
+        fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ logout_token: token }),
+        })
+      const failed = await deliver()
+      expect(failed.status).toBe(503)
+      expect(await codeOf(failed)).toBe('store_unavailable')
+      const retried = await deliver()
+      expect(retried.status).toBe(200)
+      const replayed = await deliver()
+      expect(replayed.status).toBe(400)
+      for (const agent of [first.agent, second.agent]) {
+        const refresh = await agent.request(`${served.origin}/auth/refresh`, {
+          method: 'POST',
+          headers: csrfFrom(served.origin),
+        })
+        expect(refresh.status).toBe(401)
+        expect(await codeOf(refresh)).toBe('session_revoked')
+      }
+    } finally {
+      await provider.close()
+    }
+  })
+})
+
 describe('private_key_jwt client authentication (RFC 7523)', () => {
   it('signs in with the registered key: PAR and the token request are authenticated by it', async () => {
     mountOidcBff(pkjwt, idp.issuer, {

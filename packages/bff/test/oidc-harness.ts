@@ -85,6 +85,9 @@ export function mountOidcBff(
   const app = new Hono<{ Variables: RequireAuthVariables }>()
   app.route('/', bff)
   app.get('/api/me', bff.requireAuth(), (c) => c.json({ id: c.var.userId }))
+  app.get('/api/sensitive', bff.requireAuth({ maxAge: '5m' }), (c) =>
+    c.json({ authTime: c.var.authTime }),
+  )
   app.get('/api/relay', bff.requireAuth(), async (c) => {
     const token = await oidc.accessToken(c)
     relayed.push(token)

@@ -53,9 +53,14 @@ afterAll(async () => {
 // The provider's token response, with its ID token replaced when a test arms `swap`: a provider
 // (or a network) handing over an ID token minted for another client or tampered with.
 let swap: string | null = null
+/** The bodies of the pushed authorization requests (PAR), as the BFF sent them. */
+const pushedBodies: URLSearchParams[] = []
 async function swapFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const response = await fetch(input, init)
   const url = String(input instanceof Request ? input.url : input)
+  if (url.endsWith('/request') && init?.body instanceof URLSearchParams) {
+    pushedBodies.push(new URLSearchParams(init.body))
+  }
+  const response = await fetch(input, init)
   if (swap === null || !url.endsWith('/token')) return response
   const body = (await response.json()) as Record<string, unknown>
   body['id_token'] = swap
@@ -133,7 +138,8 @@ describe('sign-in through the provider', () => {
     expect(grant.user).toEqual({ id: 'idp:alice', name: 'alice' })
     const claims = decodeJwt(grant.accessToken)
     expect(claims.sub).toBe('idp:alice')
-    expect(typeof claims['auth_time']).toBe('number')
+    // The provider did not say when alice signed in: not a fresh sign-in (next describe).
+    expect(claims['auth_time']).toBe(0)
 
     // Token relay: the API gets the provider's access token; the browser never did.
     const relay = await bffRequest(agent, '/api/relay', {
@@ -154,6 +160,50 @@ describe('sign-in through the provider', () => {
     })
     await startLogin(agent, 'returnTo=/&prompt=login&max_age=300')
     expect(pushed).toEqual(['login 300'])
+  })
+})
+
+describe('auth_time: when the user proved who they are, as the provider says', () => {
+  /** Signs in with `query` at the login URL; returns the access token of the first refresh. */
+  async function tokenAfter(agent: Agent, query: string) {
+    const callback = await loginAtIdp(agent, await startLogin(agent, query), served.redirectUri)
+    expect(
+      (await bffRequest(agent, new URL(callback).pathname + new URL(callback).search)).status,
+    ).toBe(302)
+    const refreshed = await bffRequest(agent, '/auth/refresh', {
+      method: 'POST',
+      headers: csrfFrom(served.origin),
+    })
+    expect(refreshed.status).toBe(200)
+    return ((await refreshed.json()) as { accessToken: string }).accessToken
+  }
+  const sensitive = (agent: Agent, token: string) =>
+    bffRequest(agent, '/api/sensitive', { headers: { authorization: `Bearer ${token}` } })
+
+  it('an ID token without auth_time (a single sign-on session of any age) is not a fresh sign-in', async () => {
+    const agent = new Agent()
+    const token = await tokenAfter(agent, 'returnTo=/')
+    expect(decodeJwt(token)['auth_time']).toBe(0)
+    const refused = await sensitive(agent, token)
+    expect(refused.status).toBe(401)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+      'step_up_required',
+    )
+  })
+
+  it('a step-up with prompt=login asks for max_age=0 too, and its auth_time makes the session fresh', async () => {
+    const agent = new Agent()
+    await tokenAfter(agent, 'returnTo=/')
+    const before = Math.floor(Date.now() / 1000)
+    const token = await tokenAfter(agent, 'returnTo=/&prompt=login')
+    const pushed = pushedBodies.at(-1)!
+    expect([pushed.get('prompt'), pushed.get('max_age')]).toEqual(['login', '0'])
+    const authTime = decodeJwt(token)['auth_time'] as number
+    expect(authTime).toBeGreaterThanOrEqual(before - 1)
+    expect(authTime).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000))
+    const passed = await sensitive(agent, token)
+    expect(passed.status).toBe(200)
+    expect(await passed.json()).toEqual({ authTime: authTime * 1000 })
   })
 })
 

@@ -54,20 +54,30 @@ export function backchannelRoute(deps: OidcRouteDeps) {
       // The provider's keys could not be fetched: not the token's fault, and the provider retries.
       throw providerUnavailable(error)
     }
-    // Step 6 of §2.6, across instances: a logout token is accepted once.
+    // Step 6 of §2.6, across instances: a logout token is accepted once. The claim names this
+    // request, so that a failure below gives it back and the provider's retry is not refused as a
+    // replay of a logout that never happened.
+    const jtiKey = `jti:${target.jti}`
+    const claimant = crypto.randomUUID()
     const first = await guardStore(() =>
-      stateStore.claim(`jti:${target.jti}`, '1', target.rememberSeconds * 1000),
+      stateStore.claim(jtiKey, claimant, target.rememberSeconds * 1000),
     )
     if (!first) throw invalid('Invalid logout_token: jti was already used.')
-    const ids = await upstream.sessionsOf(
-      target.sid !== null ? { sid: target.sid } : { sub: target.sub! },
-    )
     const meta = requestMeta(config, c)
     const revoked: string[] = []
-    for (const id of ids) {
-      // Through the store's revocation: every instance's requireAuth hears it.
-      if (await revoker.revoke(id, 'provider_logout', meta, config.now())) revoked.push(id)
-      await upstream.forget(id)
+    try {
+      const ids = await upstream.sessionsOf(
+        target.sid !== null ? { sid: target.sid } : { sub: target.sub! },
+      )
+      for (const id of ids) {
+        // Through the store's revocation: every instance's requireAuth hears it.
+        if (await revoker.revoke(id, 'provider_logout', meta, config.now())) revoked.push(id)
+        await upstream.forget(id)
+      }
+    } catch (error) {
+      // Revocation is idempotent, so a retry redoes what this attempt did and finishes the rest.
+      await stateStore.release(jtiKey, claimant).catch(() => undefined)
+      throw error
     }
     config.emit({
       type: 'provider_logout',

@@ -135,7 +135,11 @@ export function callbackRoute(deps: OidcRouteDeps) {
       c,
       null,
       {
-        authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : now,
+        // A provider that does not say when the user signed in may have answered from a single
+        // sign-on session hours old: the session counts as never freshly proven (0), so a route
+        // behind `requireAuth({ maxAge })` sends the user to step up, and that step-up's `max_age`
+        // makes the provider name the time (OpenID Connect Core §3.1.2.1).
+        authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : 0,
         amr: stringArray(idClaims.amr) ?? [],
         acr: typeof idClaims.acr === 'string' ? idClaims.acr : null,
       },

@@ -37,10 +37,15 @@ export function loginRoute(deps: OidcRouteDeps) {
         'prompt must be none, login, consent or select_account',
       )
     }
-    const maxAgeParam = c.req.query('max_age')
-    if (maxAgeParam !== undefined && !/^\d{1,9}$/.test(maxAgeParam)) {
+    const maxAgeQuery = c.req.query('max_age')
+    if (maxAgeQuery !== undefined && !/^\d{1,9}$/.test(maxAgeQuery)) {
       throw new OidcLoginError('invalid_request', 'max_age must be a whole number of seconds')
     }
+    // `prompt=login` alone leaves `auth_time` out of the ID token at many providers, and a session
+    // whose sign-in time is unknown is never fresh: a step-up through it would never end. With
+    // `max_age=0`, the same request per OpenID Connect Core §3.1.2.1, the provider must name the time.
+    const maxAgeParam =
+      maxAgeQuery ?? (prompt?.split(' ').includes('login') === true ? '0' : undefined)
     const provider = await deps.provider()
     const verifier = oidc.randomPKCECodeVerifier()
     const transaction: Transaction = {
