@@ -69,12 +69,13 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
       if (!record.methods.includes(answer.method)) {
         throw invalidRequest(`This account cannot sign in with ${answer.method}.`)
       }
+      const { last } = await mfa.takeTry(key)
       let proof
       try {
         proof = await checked(c, userId, () => mfa.verify(c, userId, answer, 'mfa', key))
       } catch (error) {
         if (error instanceof BffError && error.status === 401) {
-          await mfa.failTicket(c, key, userId, answer.method)
+          await mfa.failTicket(c, key, userId, answer.method, last)
         }
         throw error
       }

@@ -126,16 +126,35 @@ export function createTickets(
       return { key, record }
     },
 
-    /** Counts a failed try against a ticket; the last allowed one ends it. */
-    async failTicket(c: Context, key: string, userId: string, method: FactorMethod) {
+    /**
+     * Takes one of the ticket's tries before its answer is checked, as the per-user budget does: a
+     * burst of parallel guesses could all be judged before any of them was counted. A try past the
+     * last ends the ticket unjudged. Returns whether this is the last allowed try.
+     */
+    async takeTry(key: string): Promise<{ last: boolean }> {
       const tries = await factors.failPending(key, config.now())
-      const exhausted = tries === null || tries >= mfa.maxTicketTries
-      if (exhausted) await factors.takePending(key, config.now())
+      if (tries === null) throw ticketGone()
+      if (tries > mfa.maxTicketTries) {
+        await factors.takePending(key, config.now())
+        throw ticketGone()
+      }
+      return { last: tries === mfa.maxTicketTries }
+    },
+
+    /** A wrong answer on a ticket; the last allowed try ends it. */
+    async failTicket(
+      c: Context,
+      key: string,
+      userId: string,
+      method: FactorMethod,
+      last: boolean,
+    ) {
+      if (last) await factors.takePending(key, config.now())
       emit(c, userId, {
         type: 'mfa_failed',
         route: 'login_mfa',
         method,
-        reason: exhausted ? 'too_many_tries' : 'invalid',
+        reason: last ? 'too_many_tries' : 'invalid',
       })
     },
 

@@ -106,8 +106,8 @@ export interface FactorStore {
   /** Atomically reads and deletes the value under `key`: only one caller ever gets it. */
   takePending(key: string, now: number): Promise<string | null>
   /**
-   * Atomically counts one failed try against the record under `key`; returns the tries so far,
-   * or `null` when the record is gone (taken or expired).
+   * Atomically counts one try against the record under `key` (before its answer is judged);
+   * returns the tries so far, or `null` when the record is gone (taken or expired).
    */
   failPending(key: string, now: number): Promise<number | null>
 }
