@@ -202,6 +202,41 @@ describe('server nonces', () => {
     })
   })
 
+  it('the nonce-less first try of a sign-in spends none of the address budget', async () => {
+    const h = await createHarness({
+      dpop: { nonce: { secret: SECRET } },
+      rateLimit: { username: false, login: { points: 2 } },
+    })
+    const key = await deviceKey()
+    const signIn = async (password: string, nonce?: string) =>
+      h.post('/login', {
+        ip: '203.0.113.9',
+        headers: {
+          'content-type': 'application/json',
+          dpop: await proof(key, {
+            htu: '/auth/login',
+            at: h.clock.now(),
+            ...(nonce === undefined ? {} : { nonce }),
+          }),
+        },
+        body: JSON.stringify({ username: 'alice', password }),
+      })
+    // Two wrong passwords, each sent the way a client does: without the nonce, then with it.
+    for (let i = 0; i < 2; i++) {
+      const asked = await signIn('wrong')
+      await expectError(asked, 400, 'use_dpop_nonce')
+      await expectError(
+        await signIn('wrong', asked.headers.get('dpop-nonce')!),
+        401,
+        'invalid_credentials',
+      )
+    }
+    // Two attempts were judged: the budget of two is spent, whatever the nonce.
+    const asked = await signIn('correct horse battery staple')
+    expect(asked.status).toBe(429)
+    expect(((await asked.json()) as { error: { code: string } }).error.code).toBe('rate_limited')
+  })
+
   it('refuses a forged nonce', async () => {
     const h = await createHarness({ dpop: { nonce: { secret: SECRET } } })
     const key = await deviceKey()

@@ -50,6 +50,8 @@ export interface RateLimits {
   perIp(route: RateLimitedRoute): MiddlewareHandler
   /** Charges `route`'s per-IP budget; throws {@link RateLimitedError} when it is spent. */
   checkIp(c: Context, route: RateLimitedRoute): Promise<void>
+  /** Gives `route`'s per-IP point back: the request was a protocol step, not an attempt. */
+  refundIp(c: Context, route: RateLimitedRoute): Promise<void>
   /**
    * Calls `authenticate` under the username delay and the concurrency cap, and records the
    * outcome: a failure counts against the username and network, a success resets that count and
@@ -127,6 +129,7 @@ function createRateLimits(config: BffConfig): RateLimits {
     return {
       perIp: () => passThrough,
       checkIp: async () => {},
+      refundIp: async () => {},
       authenticate: (c, _, credentials) => config.authenticate(credentials, c),
     }
   }
@@ -233,6 +236,10 @@ function createRateLimits(config: BffConfig): RateLimits {
         await next()
       }),
     checkIp,
+    async refundIp(c, route) {
+      const ip = config.clientIp(c)
+      if (ip !== null) await settle([ipLimiters[route]?.reward(clientKey(ip))])
+    },
 
     async authenticate(c, route, credentials) {
       const ip = config.clientIp(c)

@@ -67,7 +67,8 @@ export interface RateLimitOptions {
   /**
    * `POST {base}/login` per client IP (IPv6: per /64). A successful sign-in gives its point back,
    * so in effect this counts failed and in-flight attempts: an office behind one NAT is not
-   * refused because many of its people sign in.
+   * refused because many of its people sign in. So does a request refused only for want of the
+   * DPoP nonce (`use_dpop_nonce`): the client's retry with it is the attempt.
    * @default { points: 20, duration: '1m' }
    */
   login?: RateLimitRule | false
