@@ -54,7 +54,13 @@ export function mfaClient(h: Harness) {
     const res = await passwordLogin(username)
     expect(res.status).toBe(401)
     const body = (await res.json()) as {
-      error: { code: string; ticket: string; methods: string[]; expiresAt: number }
+      error: {
+        code: string
+        ticket: string
+        methods: string[]
+        expiresAt: number
+        expiresIn: number
+      }
     }
     expect(body.error.code).toBe('mfa_required')
     const setCookie = res.headers.getSetCookie()

@@ -119,6 +119,7 @@ describe('sign-in with TOTP', () => {
     const ticket = await m.challenged()
     expect(ticket.methods).toStrictEqual(['totp', 'recovery_code'])
     expect(ticket.expiresAt).toBe(h.clock.now() + 5 * MINUTE)
+    expect(ticket.expiresIn).toBe(300)
     expect(ticket.setCookie).toBe(
       `__Host-baton_mfa=${ticket.binder}; Max-Age=300; Path=/; HttpOnly; Secure; SameSite=Strict`,
     )

@@ -2,7 +2,7 @@ import { ERROR_CODES, type ErrorCode } from '@baton/protocol'
 import { describe, expect, it } from 'vitest'
 import { failureOf, retryAfterOf } from './bff-exchange.js'
 import { BatonError, RefreshNetworkError, SessionExpiredError } from './errors.js'
-import { RateLimitedError, StepUpRequiredError } from './request-errors.js'
+import { MfaRequiredError, RateLimitedError, StepUpRequiredError } from './request-errors.js'
 
 const body = (code: string, message = `bff says ${code}`) => ({ error: { code, message } })
 
@@ -125,6 +125,30 @@ describe('rate limits and step-up', () => {
     expect(failureOf(429, undefined, false).error).toMatchObject({
       code: 'rate_limited',
       retryAfter: undefined,
+    })
+  })
+
+  it("mfa_required: the ticket expires on this device's clock, however far off it is", () => {
+    // The device's clock is an hour behind the BFF's: the BFF's own expiresAt would keep the
+    // challenge on screen an hour past the ticket.
+    const serverNow = NOW + 3_600_000
+    const body = {
+      error: {
+        code: 'mfa_required',
+        message: 'A second factor is required.',
+        ticket: 'ticket-1',
+        methods: ['totp'],
+        expiresAt: serverNow + 300_000,
+        expiresIn: 300,
+      },
+    }
+    const error = failureOf(401, body, false, undefined, undefined, NOW).error
+    expect(error).toBeInstanceOf(MfaRequiredError)
+    expect(error).toMatchObject({ ticket: 'ticket-1', methods: ['totp'], expiresAt: NOW + 300_000 })
+    // An older BFF without expiresIn: its expiresAt as it was sent.
+    const { expiresIn: _, ...older } = body.error
+    expect(failureOf(401, { error: older }, false, undefined, undefined, NOW).error).toMatchObject({
+      expiresAt: serverNow + 300_000,
     })
   })
 

@@ -101,14 +101,25 @@ export async function exchange(
   }
 }
 
-/** The pending sign-in of a `401 mfa_required` body, `null` when the body does not hold one. */
-const mfaOf = (body: unknown) => {
-  const { ticket, methods, expiresAt } = (field(body, 'error') ?? {}) as Unchecked<
+/**
+ * The pending sign-in of a `401 mfa_required` body, `null` when the body does not hold one. Its
+ * `expiresAt` is on this device's clock, from `expiresIn` (the BFF's own `expiresAt` where an
+ * older BFF sends no `expiresIn`): a clock minutes off would drop the challenge early or keep it
+ * past the ticket.
+ */
+const mfaOf = (body: unknown, now: number) => {
+  const { ticket, methods, expiresAt, expiresIn } = (field(body, 'error') ?? {}) as Unchecked<
     MfaRequiredErrorBody['error']
   >
-  return isId(ticket) && Array.isArray(methods) && typeof expiresAt === 'number'
-    ? { ticket, methods: methods as MfaRequiredErrorBody['error']['methods'], expiresAt }
-    : null
+  if (!isId(ticket) || !Array.isArray(methods) || typeof expiresAt !== 'number') return null
+  return {
+    ticket,
+    methods: methods as MfaRequiredErrorBody['error']['methods'],
+    expiresAt:
+      typeof expiresIn === 'number' && Number.isFinite(expiresIn)
+        ? now + Math.max(0, expiresIn) * 1000
+        : expiresAt,
+  }
 }
 
 /** @internal The call a failure answered, named in its message when the BFF did not explain it. */
@@ -154,7 +165,7 @@ export function failureOf(
   if (status === 429 || serverCode === 'rate_limited') {
     return { kind: 'rejected', error: new RateLimitedError(message, { ...options, retryAfter }) }
   }
-  const mfa = serverCode === 'mfa_required' ? mfaOf(body) : null
+  const mfa = serverCode === 'mfa_required' ? mfaOf(body, now) : null
   if (mfa) return { kind: 'rejected', error: new MfaRequiredError(mfa, { ...options, message }) }
   const challenge = isRefresh ? null : challengeFromBody(body)
   if (challenge) {

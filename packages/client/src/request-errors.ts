@@ -101,7 +101,10 @@ export interface MfaChallenge {
   readonly ticket: string
   /** What this user can finish the sign-in with. */
   readonly methods: readonly FactorMethod[]
-  /** When the ticket is refused, epoch ms on the BFF's clock. */
+  /**
+   * When the ticket is refused, epoch ms on this device's clock (taken from the BFF's `expiresIn`
+   * when the answer came), so a timer on `Date.now()` drops it on time.
+   */
   readonly expiresAt: number
 }
 

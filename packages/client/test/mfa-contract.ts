@@ -79,7 +79,12 @@ export function playMfaContract(server: TestServer): MfaContract {
     const expiresAt = Date.now() + 300_000
     contract.tickets.set(ticket, expiresAt)
     owners.set(ticket, username)
-    const extra = { ticket, methods: ['totp', 'recovery_code', 'passkey'], expiresAt }
+    const extra = {
+      ticket,
+      methods: ['totp', 'recovery_code', 'passkey'],
+      expiresAt,
+      expiresIn: 300,
+    }
     return c.json(error('mfa_required', 'A second factor is required.', extra), 401)
   })
 

@@ -18,8 +18,10 @@ export interface MfaRequiredErrorBody {
     message: string
     ticket: string
     methods: FactorMethod[]
-    /** Epoch ms after which the ticket is refused. */
+    /** Epoch ms after which the ticket is refused, on the server's clock. */
     expiresAt: number
+    /** Whole seconds until the ticket is refused: immune to a device clock that is off. */
+    expiresIn: number
   }
 }
 

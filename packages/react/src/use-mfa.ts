@@ -85,7 +85,7 @@ export function useMfa<TUser extends BaseUser = RegisteredUser>(): UseMfaResult<
   }, [])
 
   // A ticket past its lifetime is refused anyway; dropping it sends the user back to the password
-  // instead of letting them type a code that cannot work. `expiresAt` is on the BFF's clock.
+  // instead of letting them type a code that cannot work. `expiresAt` is on this device's clock.
   useEffect(() => {
     if (!pending) return
     const timer = setTimeout(() => set(null), Math.max(0, pending.expiresAt - Date.now()))

@@ -44,6 +44,7 @@ export class MfaRequiredError extends BffError {
     readonly ticket: string,
     readonly methods: FactorMethod[],
     readonly expiresAt: number,
+    readonly expiresIn: number,
     cookie: string,
   ) {
     super(401, 'mfa_required', 'A second factor is required to finish signing in.', {
@@ -60,6 +61,7 @@ export class MfaRequiredError extends BffError {
         ticket: this.ticket,
         methods: this.methods,
         expiresAt: this.expiresAt,
+        expiresIn: this.expiresIn,
       },
     }
     return new Response(JSON.stringify(body), { status: res.status, headers: res.headers })
@@ -107,7 +109,8 @@ export function createTickets(
         reason: 'challenged',
       })
       const cookie = ticketCookie(binder, Math.ceil(mfa.ticketTtlMs / 1000))
-      throw new MfaRequiredError(ticket, methods, expiresAt, cookie)
+      const expiresIn = Math.floor(mfa.ticketTtlMs / 1000)
+      throw new MfaRequiredError(ticket, methods, expiresAt, expiresIn, cookie)
     },
 
     /**
@@ -142,13 +145,7 @@ export function createTickets(
     },
 
     /** A wrong answer on a ticket; the last allowed try ends it. */
-    async failTicket(
-      c: Context,
-      key: string,
-      userId: string,
-      method: FactorMethod,
-      last: boolean,
-    ) {
+    async failTicket(c: Context, key: string, userId: string, method: FactorMethod, last: boolean) {
       if (last) await factors.takePending(key, config.now())
       emit(c, userId, {
         type: 'mfa_failed',
