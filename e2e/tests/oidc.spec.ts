@@ -39,9 +39,14 @@ test('sign in through the provider’s own page: the dashboard names the user, a
   await a.getByLabel('Password').fill(IDP_ACCOUNT.password)
   await a.getByRole('button', { name: 'Sign in', exact: true }).click()
 
+  // The dashboard's first API call, once signed in: its token is bound to the page's device key.
+  const apiCall = a.waitForRequest((request) => new URL(request.url()).pathname.startsWith('/api/'))
   await expect(sessionStatus(a)).toHaveText('Signed in as Carol')
   expect(new URL(a.url()).origin).toBe(demo.url)
   expect(demo.eventsOf('login')).toEqual([expect.objectContaining({ userId: 'idp:carol' })])
+  const headers = (await apiCall).headers()
+  expect(headers['authorization']).toMatch(/^DPoP /)
+  expect(headers['dpop']).toMatch(/^ey/)
   // The provider's tokens stayed on the server: the page saw only Baton's.
   expect(demo.eventsOf('oidc_login_failed')).toEqual([])
 

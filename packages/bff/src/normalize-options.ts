@@ -221,14 +221,6 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
   const store = options.store ?? memoryStore({ now })
 
   const binding = normalizeBinding(options.binding, options.dpop, store, logger)
-  // A provider's sign-in ends on a navigation to the callback, which carries no DPoP proof: every
-  // such session would start unbound and be refused at its first refresh, a sign-out loop.
-  if (options.oidc !== undefined && binding.policy === 'required') {
-    throw invalid(
-      'binding "required" cannot be used with oidc: a sign-in through the provider carries no ' +
-        'DPoP proof, so its session could never refresh; use "if_supported"',
-    )
-  }
   return {
     authenticate: options.authenticate ?? noPasswordLogin,
     passwordLogin: options.authenticate !== undefined,

@@ -492,28 +492,3 @@ describe('the state store comes with the session store', () => {
     ])
   })
 })
-
-describe('oidc beside device binding', () => {
-  it('refuses binding "required", whose sessions could never refresh', () => {
-    // A sign-in through the provider ends on a navigation, which carries no DPoP proof.
-    expect(() =>
-      createBff({
-        keys: createSigningKeys(),
-        oidc: oidcLogin(oidcOptions),
-        binding: 'required',
-      }),
-    ).toThrow(
-      new TypeError(
-        'createBff: binding "required" cannot be used with oidc: a sign-in through the provider ' +
-          'carries no DPoP proof, so its session could never refresh; use "if_supported"',
-      ),
-    )
-    expect(() =>
-      createBff({
-        keys: createSigningKeys(),
-        oidc: oidcLogin(oidcOptions),
-        binding: 'if_supported',
-      }),
-    ).not.toThrow()
-  })
-})

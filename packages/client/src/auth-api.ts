@@ -15,6 +15,7 @@ import {
   DPOP_NONCE_HEADER,
   type LoginBody,
   type LoginMfaBody,
+  type OidcLoginBody,
   type PasskeyAssertion,
   type BaseUser,
 } from '@baton/protocol'
@@ -28,6 +29,9 @@ import type { ReauthenticateCredentials } from './client.js'
 
 /** @internal */
 export type AuthOutcome<TUser extends BaseUser> = { kind: 'granted'; grant: Grant<TUser> } | Failure
+
+/** @internal `POST {base}/oidc/login`'s answer: the provider's URL to navigate to, or why not. */
+export type SignInStart = { kind: 'started'; location: string } | Failure
 
 /** What a session that ended because its device key was gone says, instead of the BFF's words. */
 export const KEY_LOST_MESSAGE = 'This browser lost the device key of the session: sign in again.'
@@ -46,15 +50,30 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
   let refreshNotBefore = 0
 
   const call = async (
-    route: 'login' | 'refresh' | 'logout' | 'reauthenticate' | 'loginMfa' | 'login/passkey',
+    route:
+      | 'login'
+      | 'refresh'
+      | 'logout'
+      | 'reauthenticate'
+      | 'loginMfa'
+      | 'login/passkey'
+      | 'oidcLogin',
     json?: unknown,
     activity?: boolean,
     bearer?: string,
-  ): Promise<AuthOutcome<TUser> | { kind: 'ok' }> => {
+  ): Promise<AuthOutcome<TUser> | SignInStart | { kind: 'ok' }> => {
     const url = `${config.baseUrl}/${route === 'login/passkey' ? route : AUTH_ROUTES[route]}`
     // A passkey sign-in is a sign-in (a new key); the second step of one signs with the key its
-    // password step made, so the ticket and the session it becomes belong to one device.
-    const signer = route === 'login/passkey' ? 'login' : route === 'loginMfa' ? 'refresh' : route
+    // password step made, so the ticket and the session it becomes belong to one device. A
+    // sign-in at the provider signs with the stored key (a new one only if there is none): a
+    // new key now would end the session this browser may hold when the user never comes back
+    // from the provider's page, its next refresh signed by a key it is not bound to.
+    const signer =
+      route === 'login/passkey'
+        ? 'login'
+        : route === 'loginMfa' || route === 'oidcLogin'
+          ? 'refresh'
+          : route
     const send = async (retry: boolean) => {
       const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
       if (json !== undefined) headers['content-type'] = 'application/json'
@@ -65,7 +84,7 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
         retry ? 'refresh' : signer,
         url,
         bearer,
-        retry || route === 'loginMfa',
+        retry || route === 'loginMfa' || route === 'oidcLogin',
       )
       if (proof) headers[DPOP_HEADER] = proof
       if (bearer !== undefined)
@@ -123,6 +142,14 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
       }
       return failure
     }
+    if (route === 'oidcLogin') {
+      const location = field(body, 'location')
+      if (typeof location === 'string') return { kind: 'started', location }
+      return {
+        kind: 'network',
+        error: new RefreshNetworkError('Unexpected BFF response.', { status }),
+      }
+    }
     const grant = parseGrant<TUser>(body, config.now())
     if (grant) dpop?.observeToken(grant.accessToken, grant.issuedAt, true)
     if (grant) return { kind: 'granted', grant }
@@ -159,6 +186,8 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
     loginPasskey: (assertion: PasskeyAssertion) =>
       call('login/passkey', { assertion }) as Promise<AuthOutcome<TUser>>,
     logout: (everywhere: boolean) => call('logout', everywhere ? { everywhere } : undefined),
+    /** Starts a sign-in at the OpenID provider (`POST {base}/oidc/login`), signed by the device key. */
+    oidcLogin: (body: OidcLoginBody) => call('oidcLogin', body) as Promise<SignInStart>,
     /** Gets the refresh's proof ready to be made (its key store opened) while its lock is awaited. */
     prepare: () => dpop?.prepare(),
     abort: () => lifetime.abort(),

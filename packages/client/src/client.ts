@@ -16,7 +16,13 @@ import type { RegisteredUser } from './register.js'
 import { MfaRequiredError, type FactorProof } from './request-errors.js'
 import { hasSessionHint } from './session-hint.js'
 import { createSessionRoutes, type SessionRoutes } from './session-routes.js'
-import { endProviderSession, loginWithRedirect, type LoginRedirectOptions } from './sign-out.js'
+import {
+  endProviderSession,
+  navigate,
+  navigateToOidcLogin,
+  oidcLoginBody,
+  type LoginRedirectOptions,
+} from './sign-out.js'
 import { createStepUp, type StepUp } from './step-up.js'
 import { createSessionStore, type ReadonlySessionStore } from './store.js'
 import { setTimer } from './timers.js'
@@ -87,18 +93,25 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
    */
   readonly logout: (options?: LogoutOptions) => Promise<void>
   /**
-   * Signs in through the BFF's OpenID provider (`@baton/bff/oidc`): navigates this page to
-   * `{baseUrl}/oidc/login?returnTo=…`, from where the provider's sign-in page takes over. The
+   * Signs in through the BFF's OpenID provider (`@baton/bff/oidc`): asks the BFF to start the
+   * sign-in (`POST {baseUrl}/oidc/login`, signed by this browser's device key, so the session is
+   * bound to it as after `login()`), then navigates this page to the provider's sign-in page. The
    * browser comes back to `returnTo` (a path on the BFF's origin) with the session cookie, and the
-   * page's `start()` signs every open tab in, as after `login()`. A failed sign-in lands on the
-   * BFF's `errorPath` with `?oidc_error=<code>`. Never resolves anything: the page is leaving.
+   * page's `start()` signs every open tab in, as after `login()`. A sign-in that fails at the
+   * provider lands on the BFF's `errorPath` with `?oidc_error=<code>`. Where the browser cannot
+   * hold a device key it navigates to `GET {baseUrl}/oidc/login?returnTo=…` at once (an unbound
+   * session). Resolves once the navigation is asked for; rejects, with the page left as it was,
+   * with `rate_limited`, `network_unavailable` (the BFF or the provider could not be reached, a
+   * `RefreshNetworkError`) or `request_failed`.
    *
    * @example
    * ```ts
-   * <button onClick={() => baton.loginWithRedirect({ returnTo: '/dashboard' })}>Sign in with Acme ID</button>
+   * <button onClick={() => baton.loginWithRedirect({ returnTo: '/dashboard' }).catch(showError)}>
+   *   Sign in with Acme ID
+   * </button>
    * ```
    */
-  readonly loginWithRedirect: (options?: LoginRedirectOptions) => void
+  readonly loginWithRedirect: (options?: LoginRedirectOptions) => Promise<void>
   /**
    * A valid access token, refreshed (once for all tabs) if needed. Rejects with
    * `SessionExpiredError` when signed out, `RefreshNetworkError` when no token came in time.
@@ -248,7 +261,16 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
       // Only after a sign-out the BFF confirmed: it is then that it left the end-session marker.
       if (logoutOptions?.endProviderSession !== false) endProviderSession(config)
     },
-    loginWithRedirect: (redirectOptions) => loginWithRedirect(config, redirectOptions),
+    loginWithRedirect: async (redirectOptions) => {
+      const body = oidcLoginBody(redirectOptions)
+      const { dpop, auth, coordinator } = core()
+      if (!dpop) return navigateToOidcLogin(config, body)
+      // Under the lock, as a sign-in: the key the proof is signed with (made now if there is none)
+      // is the one the session will be bound to, and no other tab replaces it meanwhile.
+      const started = await coordinator.withLock(() => auth.oidcLogin(body))
+      if (started.kind !== 'started') throw started.error
+      navigate(started.location)
+    },
     getAccessToken: (tokenOptions) => core().coordinator.getAccessToken(tokenOptions?.signal),
     invalidateAccessToken: () => core().coordinator.invalidate(),
     // Not `sessionFetch` itself: its third parameter is internal.

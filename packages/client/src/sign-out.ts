@@ -6,7 +6,13 @@
  * during an outage would come back at the next page load, its refresh cookie still valid
  * (issue 12, M1).
  */
-import { OIDC_END_HINT_COOKIE, type BaseUser, type TabMessage } from '@baton/protocol'
+import {
+  OIDC_END_HINT_COOKIE,
+  type BaseUser,
+  type OidcLoginBody,
+  type OidcPrompt,
+  type TabMessage,
+} from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
 import { SessionExpiredError } from './errors.js'
 import type { ClientConfig } from './options.js'
@@ -136,21 +142,30 @@ export interface LoginRedirectOptions {
    */
   returnTo?: string
   /** `prompt` for the provider (`login` forces the password again, `none` never asks). */
-  prompt?: 'none' | 'login' | 'consent' | 'select_account'
+  prompt?: OidcPrompt
   /** `max_age` for the provider: the most seconds since the user last proved who they are there. */
   maxAge?: number
 }
 
-/** @internal `GET {baseUrl}/oidc/login?…` for `options`, and the navigation there. */
-export function loginWithRedirect(
-  config: Pick<ClientConfig, 'baseUrl'>,
-  options: LoginRedirectOptions = {},
-): void {
+/** @internal What `POST {baseUrl}/oidc/login` is sent for `options`. */
+export function oidcLoginBody(options: LoginRedirectOptions = {}): OidcLoginBody {
   const page = (globalThis as { location?: Pick<Location, 'pathname' | 'search' | 'hash'> })
     .location
   const returnTo = options.returnTo ?? (page ? `${page.pathname}${page.search}${page.hash}` : '/')
-  const query = new URLSearchParams({ returnTo })
-  if (options.prompt !== undefined) query.set('prompt', options.prompt)
-  if (options.maxAge !== undefined) query.set('max_age', String(options.maxAge))
+  return {
+    returnTo,
+    ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
+    ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }),
+  }
+}
+
+/**
+ * @internal The navigation to `GET {baseUrl}/oidc/login?…` for `body`: where this browser cannot
+ * hold a device key, so there is no proof to send first.
+ */
+export function navigateToOidcLogin(config: Pick<ClientConfig, 'baseUrl'>, body: OidcLoginBody) {
+  const query = new URLSearchParams({ returnTo: body.returnTo })
+  if (body.prompt !== undefined) query.set('prompt', body.prompt)
+  if (body.maxAge !== undefined) query.set('max_age', String(body.maxAge))
   navigate(`${config.baseUrl}/oidc/login?${query.toString()}`)
 }

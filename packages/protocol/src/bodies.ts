@@ -98,3 +98,26 @@ export interface SessionSummary {
 export interface SessionListBody {
   sessions: SessionSummary[]
 }
+
+/** What the OpenID provider may be asked to do at a sign-in (OpenID Connect Core §3.1.2.1). */
+export type OidcPrompt = 'none' | 'login' | 'consent' | 'select_account'
+
+/**
+ * What `POST {base}/oidc/login` takes (with `@baton/bff/oidc`), with the page's DPoP proof when
+ * the browser binds its sessions: the session the provider's callback starts is bound to that key.
+ * Answers `200` {@link OidcLoginStartedBody} (and sets the sign-in's transaction cookie),
+ * `400 invalid_request`, `400 use_dpop_nonce` / `401 invalid_dpop_proof`, `429 rate_limited` or
+ * `503 provider_unavailable`.
+ */
+export interface OidcLoginBody {
+  /** Where the browser lands once signed in: a path on the BFF's origin. */
+  returnTo: string
+  prompt?: OidcPrompt
+  /** `max_age`: the most seconds since the user last proved who they are at the provider. */
+  maxAge?: number
+}
+
+/** The answer to `POST {base}/oidc/login`: the provider's authorization URL, to navigate to. */
+export interface OidcLoginStartedBody {
+  location: string
+}

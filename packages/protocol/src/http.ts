@@ -10,6 +10,7 @@ export const AUTH_ROUTES = {
   loginPasskeyOptions: 'login/passkey/options',
   reauthenticatePasskeyOptions: 'reauthenticate/passkey/options',
   factors: 'factors',
+  oidcLogin: 'oidc/login',
 } as const
 
 /**

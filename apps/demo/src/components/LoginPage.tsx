@@ -1,4 +1,4 @@
-import { useActionState, useEffect, useId } from 'react'
+import { useActionState, useEffect, useId, useState } from 'react'
 import { isBatonError, useMfa, useSession, type SessionEndReason } from '@baton/react'
 import { formText } from '../form'
 import { navigate, sameOriginPath, useSearch } from '../router'
@@ -70,6 +70,8 @@ export function LoginPage() {
   const search = useSearch()
   // A sign-in at the provider that failed lands here with the BFF's stable code.
   const oidcError = new URLSearchParams(search).get('oidc_error')
+  // The BFF could not start it (rate limit, provider down): the page stays, with the reason.
+  const [oidcStartFailure, setOidcStartFailure] = useState<string | null>(null)
   const errorId = useId()
   const [attempt, signIn, pending] = useActionState(
     async (_previous: Attempt, form: FormData): Promise<Attempt> => {
@@ -164,15 +166,27 @@ export function LoginPage() {
         </form>
         <PasskeySignInButton />
         <hr className="divider" />
-        {oidcError && (
+        {oidcStartFailure ? (
           <p role="alert" className="form-error">
-            {OIDC_ERRORS[oidcError] ?? `Signing in at the identity provider failed (${oidcError}).`}
+            {oidcStartFailure}
           </p>
+        ) : (
+          oidcError && (
+            <p role="alert" className="form-error">
+              {OIDC_ERRORS[oidcError] ??
+                `Signing in at the identity provider failed (${oidcError}).`}
+            </p>
+          )
         )}
         <button
           type="button"
           className="button button-block"
-          onClick={() => loginWithRedirect({ returnTo: nextPath(search) })}
+          onClick={() => {
+            setOidcStartFailure(null)
+            loginWithRedirect({ returnTo: nextPath(search) }).catch((cause: unknown) =>
+              setOidcStartFailure(loginError(cause)),
+            )
+          }}
         >
           Sign in with Demo IdP
         </button>

@@ -133,7 +133,9 @@ export function callbackRoute(deps: OidcRouteDeps) {
       values.length === 1 ? values[0] : undefined,
       meta,
       c,
-      null,
+      // The device key `POST /oidc/login` was signed with: the session is bound as a password
+      // sign-in's is, although the callback (a navigation) carries no proof of its own.
+      claims.jkt ?? null,
       {
         // A provider that does not say when the user signed in may have answered from a single
         // sign-on session hours old: the session counts as never freshly proven (0), so a route

@@ -1,15 +1,25 @@
 /**
  * @module
- * `GET {base}/oidc/login?returnTo=/path[&prompt=…][&max_age=…]`: a navigation that starts a sign-in
- * at the provider: authorization code with PKCE (S256), `state` and `nonce` sealed into the
- * transaction cookie, and PAR (RFC 9126) when the provider advertises it.
+ * Starting a sign-in at the provider: authorization code with PKCE (S256), `state` and `nonce`
+ * sealed into the transaction cookie, and PAR (RFC 9126) when the provider advertises it.
+ * - `POST {base}/oidc/login` (what `baton.loginWithRedirect()` sends): JSON in, `{ location }`
+ *   out, with the page's DPoP proof, so the session the callback starts is bound to the device
+ *   key as a password sign-in's is (RFC 9449 §10 binds the code to a key the same way).
+ * - `GET {base}/oidc/login?returnTo=/path[&prompt=…][&max_age=…]`: a plain link or a page without
+ *   JavaScript; its session is unbound, so it is refused where binding is `required`.
  * @internal
  */
+import type { OidcLoginBody, OidcLoginStartedBody } from '@baton/protocol'
 import type { Context } from 'hono'
 import { setCookie } from 'hono/cookie'
 import * as oidc from 'openid-client'
+import { BffError, isBffError, NO_SNIFF } from '../errors.js'
+import { readObject } from '../mfa/route-deps.js'
+import { rateLimits } from '../rate-limit/limits.js'
+import { requestMeta } from '../request-meta.js'
 import type { OidcRouteDeps } from './deps.js'
 import { OidcLoginError } from './navigation.js'
+import { providerUnavailable, ProviderUnavailable } from './provider.js'
 import { safeReturnTo } from './return-to.js'
 import {
   transactionCookieAttributes,
@@ -18,34 +28,49 @@ import {
 } from './transaction.js'
 
 /** What `prompt` may ask the provider for (OpenID Connect Core §3.1.2.1). */
-const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
+const PROMPTS = new Set<string>(['none', 'login', 'consent', 'select_account'])
 
-/** @internal The handler of `GET /oidc/login`; throws {@link OidcLoginError} for a bad request. */
-export function loginRoute(deps: OidcRouteDeps) {
+/** A sign-in as asked for, before it is checked: from the query (GET) or the body (POST). */
+interface SignInRequest {
+  returnTo: unknown
+  prompt: unknown
+  /** Whole seconds, as a string of digits (the query) or a number (the body). */
+  maxAge: unknown
+}
+
+/** @internal Checks `request`, seals its transaction into the cookie, and returns the provider's URL. */
+function signInStarter(deps: OidcRouteDeps) {
   const { config, oidcConfig, sealer } = deps
   const secure = config.cookie.secure
 
-  return async function oidcLoginRoute(c: Context): Promise<Response> {
+  return async function startSignIn(
+    c: Context,
+    request: SignInRequest,
+    jkt: string | null,
+  ): Promise<URL> {
     const origin = new URL(c.req.url).origin
-    const returnTo = safeReturnTo(c.req.query('returnTo'), origin)
+    const returnTo =
+      typeof request.returnTo === 'string' ? safeReturnTo(request.returnTo, origin) : null
     if (returnTo === null)
       throw new OidcLoginError('invalid_request', 'returnTo must be a path on this origin')
-    const prompt = c.req.query('prompt')
-    if (prompt !== undefined && !prompt.split(' ').every((value) => PROMPTS.has(value))) {
+    const { prompt } = request
+    if (
+      prompt !== undefined &&
+      (typeof prompt !== 'string' || !prompt.split(' ').every((value) => PROMPTS.has(value)))
+    ) {
       throw new OidcLoginError(
         'invalid_request',
         'prompt must be none, login, consent or select_account',
       )
     }
-    const maxAgeQuery = c.req.query('max_age')
-    if (maxAgeQuery !== undefined && !/^\d{1,9}$/.test(maxAgeQuery)) {
+    const asked = typeof request.maxAge === 'number' ? String(request.maxAge) : request.maxAge
+    if (asked !== undefined && (typeof asked !== 'string' || !/^\d{1,9}$/.test(asked))) {
       throw new OidcLoginError('invalid_request', 'max_age must be a whole number of seconds')
     }
     // `prompt=login` alone leaves `auth_time` out of the ID token at many providers, and a session
     // whose sign-in time is unknown is never fresh: a step-up through it would never end. With
     // `max_age=0`, the same request per OpenID Connect Core §3.1.2.1, the provider must name the time.
-    const maxAgeParam =
-      maxAgeQuery ?? (prompt?.split(' ').includes('login') === true ? '0' : undefined)
+    const maxAge = asked ?? (prompt?.split(' ').includes('login') === true ? '0' : undefined)
     const provider = await deps.provider()
     const verifier = oidc.randomPKCECodeVerifier()
     const transaction: Transaction = {
@@ -54,7 +79,8 @@ export function loginRoute(deps: OidcRouteDeps) {
       nonce: oidc.randomNonce(),
       verifier,
       returnTo,
-      maxAge: maxAgeParam === undefined ? null : Number(maxAgeParam),
+      maxAge: maxAge === undefined ? null : Number(maxAge),
+      jkt,
     }
     const parameters: Record<string, string> = {
       redirect_uri: oidcConfig.redirectUri.href,
@@ -65,7 +91,7 @@ export function loginRoute(deps: OidcRouteDeps) {
       nonce: transaction.nonce,
     }
     if (prompt !== undefined) parameters['prompt'] = prompt
-    if (maxAgeParam !== undefined) parameters['max_age'] = maxAgeParam
+    if (maxAge !== undefined) parameters['max_age'] = maxAge
     const configuration = provider.configuration
     let url: URL
     try {
@@ -89,6 +115,80 @@ export function loginRoute(deps: OidcRouteDeps) {
       maxAge: oidcConfig.transactionTtlSeconds,
     })
     c.header('cache-control', 'no-store')
+    return url
+  }
+}
+
+/** @internal The handler of `GET /oidc/login`; throws {@link OidcLoginError} for a bad request. */
+export function loginRoute(deps: OidcRouteDeps) {
+  const startSignIn = signInStarter(deps)
+
+  return async function oidcLoginRoute(c: Context): Promise<Response> {
+    // A navigation carries no DPoP proof: its session could never refresh here.
+    if (deps.config.binding.policy === 'required') {
+      throw new OidcLoginError(
+        'invalid_request',
+        'This server binds every session to a device key: start the sign-in with POST (baton.loginWithRedirect())',
+      )
+    }
+    const query = { returnTo: c.req.query('returnTo'), prompt: c.req.query('prompt') }
+    const url = await startSignIn(c, { ...query, maxAge: c.req.query('max_age') }, null)
     return c.redirect(url.href, 302)
   }
+}
+
+/**
+ * @internal The handler of `POST /oidc/login` (after the CSRF check and the per-IP budget): a
+ * `fetch`, so a failure is a JSON error (`400 invalid_request`, `400`/`401` for the DPoP proof,
+ * `503 provider_unavailable`) and an `oidc_login_failed` event, never a redirect.
+ */
+export function loginStartRoute(deps: OidcRouteDeps) {
+  const { config, sessions } = deps
+  const startSignIn = signInStarter(deps)
+  const limits = rateLimits(config)
+
+  return async function oidcLoginStart(c: Context): Promise<Response> {
+    const body = (await readObject(c)) as { [K in keyof OidcLoginBody]?: unknown }
+    let jkt: string | null
+    try {
+      jkt = await sessions.binding.atLogin(c)
+    } catch (error) {
+      // The nonce-less first proof is the protocol's first step (RFC 9449 §8), not an attempt.
+      if (isBffError(error) && error.code === 'use_dpop_nonce')
+        await limits.refundIp(c, 'oidcLogin')
+      throw error
+    }
+    let url: URL
+    try {
+      url = await startSignIn(
+        c,
+        { returnTo: body.returnTo, prompt: body.prompt, maxAge: body.maxAge },
+        jkt,
+      )
+    } catch (error) {
+      throw asJsonError(deps, c, error)
+    }
+    c.header(...NO_SNIFF)
+    return c.json({ location: url.href } satisfies OidcLoginStartedBody)
+  }
+}
+
+/** A failure of the POST start as the JSON error a `fetch` expects, reported as a navigation's is. */
+function asJsonError({ config }: OidcRouteDeps, c: Context, error: unknown): unknown {
+  const failure =
+    error instanceof ProviderUnavailable
+      ? new OidcLoginError('provider_unavailable', error.message, { cause: error })
+      : error
+  if (!(failure instanceof OidcLoginError)) return failure
+  config.emit({
+    type: 'oidc_login_failed',
+    code: failure.code,
+    at: config.now(),
+    ...requestMeta(config, c),
+  })
+  if (failure.code === 'invalid_request')
+    return new BffError(400, 'invalid_request', failure.message)
+  // The provider's answer or its absence (PAR refused or unreachable): the operator's to look at.
+  config.logger.warn(`[baton] OpenID Connect sign-in failed: ${failure.code}`, failure.cause)
+  return providerUnavailable(failure.cause ?? failure)
 }

@@ -1,8 +1,10 @@
 /**
  * @module
  * The OpenID Connect routes under the BFF's `basePath`, each behind its per-IP rate limit:
- * - `GET /oidc/login` (`login-route.ts`) and `GET /oidc/callback` (`callback.ts`): navigations;
- *   a failure, a spent budget included, lands on the app's `errorPath` with `?oidc_error=<code>`;
+ * - `POST /oidc/login` (`login-route.ts`): the client's start of a sign-in, with its DPoP proof;
+ *   JSON in and out, CSRF-checked like every cookie route;
+ * - `GET /oidc/login` and `GET /oidc/callback` (`callback.ts`): navigations; a failure, a spent
+ *   budget included, lands on the app's `errorPath` with `?oidc_error=<code>`;
  * - `GET /oidc/logout` (`logout.ts`): the navigation after `POST /logout`, to the provider's
  *   end-session URL;
  * - `POST /oidc/backchannel-logout` (`backchannel-route.ts`): the provider ends sessions.
@@ -16,7 +18,8 @@ import type { RateLimitedRoute } from '../rate-limit/options.js'
 import { backchannelRoute, MAX_LOGOUT_REQUEST_BYTES } from './backchannel-route.js'
 import { callbackRoute } from './callback.js'
 import type { OidcRouteDeps } from './deps.js'
-import { loginRoute } from './login-route.js'
+import { requireCsrfHeaders } from '../middleware/csrf.js'
+import { loginRoute, loginStartRoute } from './login-route.js'
 import { endSessionRoute } from './logout.js'
 import { navigation } from './navigation.js'
 
@@ -24,6 +27,7 @@ import { navigation } from './navigation.js'
 export function oidcRoutes(deps: OidcRouteDeps) {
   const limits = rateLimits(deps.config)
   const asNavigation = navigation(deps.config, deps.oidcConfig)
+  const csrf = requireCsrfHeaders(deps.config)
   // Inside the navigation wrapper: a spent budget is a redirect with `oidc_error=rate_limited`.
   const limited =
     (route: RateLimitedRoute, handler: (c: Context) => Promise<Response>) => async (c: Context) => {
@@ -33,6 +37,7 @@ export function oidcRoutes(deps: OidcRouteDeps) {
 
   return new Hono()
     .get('/oidc/login', asNavigation(limited('oidcLogin', loginRoute(deps))))
+    .post('/oidc/login', csrf('login'), limits.perIp('oidcLogin'), loginStartRoute(deps))
     .get('/oidc/callback', asNavigation(limited('oidcCallback', callbackRoute(deps))))
     .get('/oidc/logout', endSessionRoute(deps))
     .post(

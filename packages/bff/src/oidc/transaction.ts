@@ -15,6 +15,11 @@ export interface Transaction {
   verifier: string
   returnTo: string
   maxAge: number | null
+  /**
+   * The device key the session will be bound to (`POST /oidc/login` with a DPoP proof), `null`
+   * for an unbound one. Absent in a transaction sealed before this field existed: unbound.
+   */
+  jkt?: string | null
 }
 
 /** @internal True for a value shaped like a {@link Transaction}. */
@@ -28,7 +33,8 @@ export const isTransaction = (value: unknown): value is Transaction => {
     typeof t.nonce === 'string' &&
     typeof t.verifier === 'string' &&
     typeof t.returnTo === 'string' &&
-    (t.maxAge === null || typeof t.maxAge === 'number')
+    (t.maxAge === null || typeof t.maxAge === 'number') &&
+    (t.jkt === undefined || t.jkt === null || typeof t.jkt === 'string')
   )
 }
 

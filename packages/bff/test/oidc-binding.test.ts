@@ -1,0 +1,176 @@
+/**
+ * A sign-in through the OpenID provider makes a session bound to the browser's device key, as a
+ * password sign-in does: `POST {base}/oidc/login` carries the page's DPoP proof, its key's
+ * thumbprint is sealed into the transaction, and the callback (a navigation, with no proof of its
+ * own) starts the session bound to it. Against a real `oidc-provider` on loopback.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BffEvent } from '../src/index.js'
+import { claimsOf, deviceKey, NONCE_CHALLENGE, proof, type DeviceKey } from './dpop-helpers.js'
+import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
+import { CLIENT, csrfFrom, mountOidcBff, reserve, type Served } from './oidc-harness.js'
+
+let idp: TestIdp
+const servers: Record<'ifSupported' | 'required' | 'nonces', Served> = {} as never
+const events: BffEvent[] = []
+
+beforeAll(async () => {
+  for (const name of ['ifSupported', 'required', 'nonces'] as const) servers[name] = await reserve()
+  idp = await startIdp({
+    clients: [{ ...CLIENT, redirect_uris: Object.values(servers).map((s) => s.redirectUri) }],
+  })
+  const onEvent = (event: BffEvent) => void events.push(event)
+  mountOidcBff(servers.ifSupported, idp.issuer, { bff: { onEvent } })
+  mountOidcBff(servers.required, idp.issuer, { bff: { binding: 'required', onEvent } })
+  mountOidcBff(servers.nonces, idp.issuer, {
+    bff: { dpop: { nonce: { secret: 'n'.repeat(32) } }, onEvent },
+  })
+})
+afterAll(async () => {
+  for (const served of Object.values(servers)) await served.close()
+  await idp?.close()
+})
+
+const codeOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string } }).error.code
+
+/** `POST {base}/oidc/login` as the client sends it, signed by `key` when given. */
+async function start(
+  served: Served,
+  agent: Agent,
+  body: unknown,
+  key?: DeviceKey,
+  nonce?: string,
+): Promise<Response> {
+  const url = `${served.origin}/auth/oidc/login`
+  const headers: Record<string, string> = {
+    ...csrfFrom(served.origin),
+    'content-type': 'application/json',
+  }
+  if (key)
+    headers['dpop'] = await proof(key, { htu: url, at: Date.now(), ...(nonce ? { nonce } : {}) })
+  return agent.request(url, { method: 'POST', headers, body: JSON.stringify(body) })
+}
+
+/** Refreshes through `agent`, with a proof by `key` when given. */
+async function refresh(served: Served, agent: Agent, key?: DeviceKey) {
+  const url = `${served.origin}/auth/refresh`
+  const headers: Record<string, string> = csrfFrom(served.origin)
+  if (key) headers['dpop'] = await proof(key, { htu: url, at: Date.now() })
+  return agent.request(url, { method: 'POST', headers })
+}
+
+/** A whole sign-in started by POST with `key`'s proof: returns the agent, signed in. */
+async function signIn(served: Served, key?: DeviceKey) {
+  const agent = new Agent()
+  const started = await start(served, agent, { returnTo: '/home' }, key)
+  expect(started.status).toBe(200)
+  expect(started.headers.get('cache-control')).toBe('no-store')
+  const { location } = (await started.json()) as { location: string }
+  expect(new URL(location).origin).toBe(idp.issuer)
+  const callback = await loginAtIdp(agent, location, served.redirectUri, 'frank')
+  const landed = await agent.request(callback)
+  expect(landed.status).toBe(302)
+  expect(landed.headers.get('location')).toBe('/home')
+  return agent
+}
+
+describe('POST /oidc/login with a DPoP proof: the session is bound to that key', () => {
+  it('refreshes only with a proof by that key; another key is theft and ends it', async () => {
+    const key = await deviceKey()
+    const agent = await signIn(servers.ifSupported, key)
+
+    // No proof: refused, and the session goes on (a proof that fails ends nothing).
+    const unsigned = await refresh(servers.ifSupported, agent)
+    expect(unsigned.status).toBe(401)
+    expect(await codeOf(unsigned)).toBe('invalid_dpop_proof')
+
+    const granted = await refresh(servers.ifSupported, agent, key)
+    expect(granted.status).toBe(200)
+    const grant = (await granted.json()) as { accessToken: string; tokenType: string }
+    expect(grant.tokenType).toBe('DPoP')
+    expect(claimsOf(grant.accessToken)['cnf']).toEqual({ jkt: key.jkt })
+
+    // The cookie copied to a machine with a key of its own.
+    const stolen = await refresh(servers.ifSupported, agent, await deviceKey())
+    expect(stolen.status).toBe(401)
+    expect(await codeOf(stolen)).toBe('session_revoked')
+    expect(events.filter((e) => e.type === 'binding_mismatch')).toHaveLength(1)
+    // The answer cleared the cookie: the rightful key has nothing left to refresh.
+    expect(agent.cookies(servers.ifSupported.origin).has('__Host-baton_rt')).toBe(false)
+    const after = await refresh(servers.ifSupported, agent, key)
+    expect(await codeOf(after)).toBe('no_session')
+  })
+
+  it('without a proof (a browser that cannot bind) the session is unbound where binding is if_supported', async () => {
+    const agent = await signIn(servers.ifSupported)
+    const granted = await refresh(servers.ifSupported, agent)
+    expect(granted.status).toBe(200)
+    expect(((await granted.json()) as { tokenType: string }).tokenType).toBe('Bearer')
+  })
+
+  it('with DPoP nonces on, the first proof is asked for a nonce and the retry starts the sign-in', async () => {
+    const key = await deviceKey()
+    const agent = new Agent()
+    const asked = await start(servers.nonces, agent, { returnTo: '/' }, key)
+    expect(asked.status).toBe(400)
+    expect(asked.headers.get('www-authenticate')).toBe(NONCE_CHALLENGE)
+    expect(await codeOf(asked)).toBe('use_dpop_nonce')
+    const nonce = asked.headers.get('dpop-nonce')!
+    const started = await start(servers.nonces, agent, { returnTo: '/' }, key, nonce)
+    expect(started.status).toBe(200)
+  })
+})
+
+describe('binding "required" beside oidc', () => {
+  it('binds a sign-in started by POST with a proof', async () => {
+    const key = await deviceKey()
+    const agent = await signIn(servers.required, key)
+    const granted = await refresh(servers.required, agent, key)
+    expect(granted.status).toBe(200)
+    expect(((await granted.json()) as { tokenType: string }).tokenType).toBe('DPoP')
+  })
+
+  it('refuses a POST without a proof, and a GET navigation (it can carry none)', async () => {
+    const agent = new Agent()
+    const unsigned = await start(servers.required, agent, { returnTo: '/' })
+    expect(unsigned.status).toBe(401)
+    expect(await codeOf(unsigned)).toBe('invalid_dpop_proof')
+    const navigation = await agent.request(
+      `${servers.required.origin}/auth/oidc/login?returnTo=%2F`,
+    )
+    expect(navigation.status).toBe(302)
+    expect(navigation.headers.get('location')).toBe('/login?oidc_error=invalid_request')
+    expect(agent.cookies(servers.required.origin).has('__Host-baton_oidc')).toBe(false)
+  })
+})
+
+describe('POST /oidc/login refuses bad input with a typed error, and no transaction', () => {
+  it.each([
+    ['an external returnTo', { returnTo: 'https://evil.example/' }],
+    ['no returnTo', {}],
+    ['a returnTo that is not a string', { returnTo: ['/'] }],
+    ['an unknown prompt', { returnTo: '/', prompt: 'always' }],
+    ['a maxAge that is not whole seconds', { returnTo: '/', maxAge: 1.5 }],
+    ['a negative maxAge', { returnTo: '/', maxAge: -1 }],
+    ['a maxAge given as text', { returnTo: '/', maxAge: 'soon' }],
+    ['a body that is not an object', ['/']],
+  ])('%s: 400 invalid_request', async (_, body) => {
+    const agent = new Agent()
+    const res = await start(servers.ifSupported, agent, body, await deviceKey())
+    expect(res.status).toBe(400)
+    expect(await codeOf(res)).toBe('invalid_request')
+    expect(agent.cookies(servers.ifSupported.origin).has('__Host-baton_oidc')).toBe(false)
+  })
+
+  it('a cross-site POST (no CSRF header): 403 csrf_failed', async () => {
+    const agent = new Agent()
+    const res = await agent.request(`${servers.ifSupported.origin}/auth/oidc/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ returnTo: '/' }),
+    })
+    expect(res.status).toBe(403)
+    expect(await codeOf(res)).toBe('csrf_failed')
+  })
+})
