@@ -69,7 +69,8 @@ function bindingClient(answer: (call: number) => Response) {
     baseUrl: '/auth',
     fetch: (input, init) => {
       const headers = init?.headers as Record<string, string>
-      requests.push({ url: String(input), headers, body: JSON.parse(String(init?.body)) })
+      const url = input instanceof Request ? input.url : input.toString()
+      requests.push({ url, headers, body: JSON.parse(init?.body as string) })
       return Promise.resolve(answer(requests.length))
     },
     adapters: {
