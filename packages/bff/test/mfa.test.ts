@@ -24,6 +24,26 @@ async function enrolled(h: Harness) {
   return { m, token: body.accessToken, cookie, ...totp }
 }
 
+/** The \`mfa_failed\` reasons of a ticket's five allowed wrong answers: the last one ends it. */
+const FIVE_TRIES = ['invalid', 'invalid', 'invalid', 'invalid', 'too_many_tries']
+
+/** Alice's ticket, answered by `count` wrong codes sent at once; their error codes, in order. */
+async function wrongCodeBurst(h: Harness, count: number) {
+  const { m, secret } = await enrolled(h)
+  h.clock.advance(MINUTE)
+  const ticket = await m.challenged()
+  const wrong = totpCode(secret, h.clock.now()) === '000000' ? '111111' : '000000'
+  const answers = await Promise.all(
+    Array.from({ length: count }, () =>
+      m.loginMfa({ ticket: ticket.ticket, method: 'totp', code: wrong }, ticket.binder),
+    ),
+  )
+  const codes = await Promise.all(
+    answers.map(async (res) => ((await res.json()) as { error: { code: string } }).error.code),
+  )
+  return { codes, m, secret }
+}
+
 describe('configuration', () => {
   it('refuses to start without an encryption key, or with one of the wrong size', () => {
     const base = { authenticate, store: memoryStore({ sweepInterval: 0 }) }
@@ -219,43 +239,17 @@ describe('sign-in with TOTP', () => {
       401,
       'session_expired',
     )
-    expect(h.eventsOf('mfa_failed').map((e) => e.reason)).toStrictEqual([
-      'invalid',
-      'invalid',
-      'invalid',
-      'invalid',
-      'too_many_tries',
-    ])
+    expect(h.eventsOf('mfa_failed').map((e) => e.reason)).toStrictEqual(FIVE_TRIES)
   })
 
   it('a burst of parallel wrong codes gets five judged, not one per request', async () => {
     const h = await mfaHarness()
-    const { m, secret } = await enrolled(h)
-    h.clock.advance(MINUTE)
-    const ticket = await m.challenged()
-    const wrong = totpCode(secret, h.clock.now()) === '000000' ? '111111' : '000000'
-    const responses = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        m.loginMfa({ ticket: ticket.ticket, method: 'totp', code: wrong }, ticket.binder),
-      ),
-    )
-    const codes = await Promise.all(
-      responses.map(async (res) => {
-        expect(res.status).toBe(401)
-        return ((await res.json()) as { error: { code: string } }).error.code
-      }),
-    )
+    const { codes } = await wrongCodeBurst(h, 8)
     expect(codes.sort()).toStrictEqual([
       ...Array<string>(5).fill('invalid_credentials'),
       ...Array<string>(3).fill('session_expired'),
     ])
-    expect(h.eventsOf('mfa_failed').map((e) => e.reason)).toStrictEqual([
-      'invalid',
-      'invalid',
-      'invalid',
-      'invalid',
-      'too_many_tries',
-    ])
+    expect(h.eventsOf('mfa_failed').map((e) => e.reason)).toStrictEqual(FIVE_TRIES)
   })
 
   it('refuses a ticket from another browser (no binding cookie, or another one)', async () => {
@@ -520,21 +514,8 @@ describe('rate limits', () => {
   it('checks no more than ten codes of a burst sent at once, each counted before it is checked', async () => {
     // The ticket's own limit (five) out of the way: this is the per-user budget.
     const h = await mfaHarness({ maxTicketTries: 50 })
-    const { m, secret } = await enrolled(h)
-    h.clock.advance(MINUTE)
-    const ticket = await m.challenged()
-    const wrong = totpCode(secret, h.clock.now()) === '000000' ? '111111' : '000000'
-
     // A password thief's guesses, all in flight before the first one is answered.
-    const answers = await Promise.all(
-      Array.from({ length: 40 }, () =>
-        m.loginMfa({ ticket: ticket.ticket, method: 'totp', code: wrong }, ticket.binder),
-      ),
-    )
-
-    const codes = await Promise.all(
-      answers.map(async (res) => ((await res.json()) as { error: { code: string } }).error.code),
-    )
+    const { codes, m, secret } = await wrongCodeBurst(h, 40)
     expect(codes.filter((code) => code === 'invalid_credentials')).toHaveLength(10)
     expect(codes.filter((code) => code !== 'invalid_credentials')).toStrictEqual(
       Array(30).fill('rate_limited'),

@@ -122,6 +122,40 @@ describe('POST /oidc/login with a DPoP proof: the session is bound to that key',
   })
 })
 
+describe('GET /oidc/login, the plain link', () => {
+  it('without returnTo starts the sign-in, landing on /', async () => {
+    const res = await new Agent().request(`${servers.ifSupported.origin}/auth/oidc/login`)
+    expect(res.status).toBe(302)
+    expect(new URL(res.headers.get('location')!).origin).toBe(idp.issuer)
+  })
+
+  it("a cross-site navigation to it does not strip the binding of the browser's session", async () => {
+    const key = await deviceKey()
+    const agent = await signIn(servers.ifSupported, key)
+    // Any site can send the browser there (a top-level navigation: no CSRF check, Lax cookies go
+    // along), and the provider's single sign-on answers without asking anything.
+    const navigation = await agent.request(
+      `${servers.ifSupported.origin}/auth/oidc/login?returnTo=%2F`,
+    )
+    expect(navigation.status).toBe(302)
+    const callback = await loginAtIdp(
+      agent,
+      navigation.headers.get('location')!,
+      servers.ifSupported.redirectUri,
+    )
+    expect((await agent.request(callback)).status).toBe(302)
+    // The new session is bound to the key of the one it replaced: the cookie alone is useless.
+    const unsigned = await refresh(servers.ifSupported, agent)
+    expect(unsigned.status).toBe(401)
+    expect(await codeOf(unsigned)).toBe('invalid_dpop_proof')
+    const granted = await refresh(servers.ifSupported, agent, key)
+    expect(granted.status).toBe(200)
+    expect(
+      claimsOf(((await granted.json()) as { accessToken: string }).accessToken)['cnf'],
+    ).toEqual({ jkt: key.jkt })
+  })
+})
+
 describe('binding "required" beside oidc', () => {
   it('binds a sign-in started by POST with a proof', async () => {
     const key = await deviceKey()

@@ -248,6 +248,16 @@ describe('the provider cannot be reached: 503 provider_unavailable, never a 500'
   })
 })
 
+/** The agent's refresh at `served` is refused: its session was revoked. */
+async function expectRevoked(served: Served, agent: Agent) {
+  const refresh = await agent.request(`${served.origin}/auth/refresh`, {
+    method: 'POST',
+    headers: csrfFrom(served.origin),
+  })
+  expect(refresh.status).toBe(401)
+  expect(await codeOf(refresh)).toBe('session_revoked')
+}
+
 describe('back-channel logout', () => {
   it('revokes with reason provider_logout and reports one provider_logout event', async () => {
     const served = await server()
@@ -291,12 +301,7 @@ describe('back-channel logout', () => {
       expect([...(logout[0] as { sessionIds: string[] }).sessionIds].sort()).toEqual(
         [...sessionIds].sort(),
       )
-      const refresh = await first.agent.request(`${served.origin}/auth/refresh`, {
-        method: 'POST',
-        headers: csrfFrom(served.origin),
-      })
-      expect(refresh.status).toBe(401)
-      expect(await codeOf(refresh)).toBe('session_revoked')
+      await expectRevoked(served, first.agent)
     } finally {
       await provider.close()
     }
@@ -348,14 +353,7 @@ describe('back-channel logout when the session store fails midway', () => {
       expect(retried.status).toBe(200)
       const replayed = await deliver()
       expect(replayed.status).toBe(400)
-      for (const agent of [first.agent, second.agent]) {
-        const refresh = await agent.request(`${served.origin}/auth/refresh`, {
-          method: 'POST',
-          headers: csrfFrom(served.origin),
-        })
-        expect(refresh.status).toBe(401)
-        expect(await codeOf(refresh)).toBe('session_revoked')
-      }
+      for (const agent of [first.agent, second.agent]) await expectRevoked(served, agent)
     } finally {
       await provider.close()
     }

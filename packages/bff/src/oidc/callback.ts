@@ -11,6 +11,7 @@ import type { Context } from 'hono'
 import { deleteCookie, getCookie } from 'hono/cookie'
 import * as oidc from 'openid-client'
 import { refreshCookieValues, setSessionCookies } from '../cookies.js'
+import { findFamily, presentToken } from '../presented-token.js'
 import { requestMeta } from '../request-meta.js'
 import { guardStore } from '../stores/guard.js'
 import type { OidcRouteDeps } from './deps.js'
@@ -126,16 +127,22 @@ export function callbackRoute(deps: OidcRouteDeps) {
       throw new TypeError('mapUser must resolve to null or a user with a non-empty string id')
     }
     const values = refreshCookieValues(c, config)
+    const cookie = values.length === 1 ? values[0] : undefined
     const meta = requestMeta(config, c)
     const sid = typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : null
+    // A sign-in started by the plain-link GET names no key, and any site can send the browser
+    // there: it must not unbind the session this browser holds. Whoever presents a bound
+    // session's cookie holds its key too (or stole the cookie, and gets nothing usable).
+    const presented = claims.jkt || config.binding.policy === 'off' ? null : presentToken(cookie)
+    const replaced = presented ? await findFamily(config.store, presented) : null
     const issued = await sessions.login(
       { ...user },
-      values.length === 1 ? values[0] : undefined,
+      cookie,
       meta,
       c,
       // The device key `POST /oidc/login` was signed with: the session is bound as a password
       // sign-in's is, although the callback (a navigation) carries no proof of its own.
-      claims.jkt ?? null,
+      claims.jkt ?? replaced?.jkt ?? null,
       {
         // A provider that does not say when the user signed in may have answered from a single
         // sign-on session hours old: the session counts as never freshly proven (0), so a route

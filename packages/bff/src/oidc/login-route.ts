@@ -13,7 +13,7 @@ import type { OidcLoginBody, OidcLoginStartedBody } from '@baton/protocol'
 import type { Context } from 'hono'
 import { setCookie } from 'hono/cookie'
 import * as oidc from 'openid-client'
-import { BffError, isBffError, NO_SNIFF } from '../errors.js'
+import { BffError, NO_SNIFF } from '../errors.js'
 import { readObject } from '../mfa/route-deps.js'
 import { rateLimits } from '../rate-limit/limits.js'
 import { requestMeta } from '../request-meta.js'
@@ -131,7 +131,8 @@ export function loginRoute(deps: OidcRouteDeps) {
         'This server binds every session to a device key: start the sign-in with POST (baton.loginWithRedirect())',
       )
     }
-    const query = { returnTo: c.req.query('returnTo'), prompt: c.req.query('prompt') }
+    // A plain link may leave returnTo out: the sign-in lands on `/`, as it always has.
+    const query = { returnTo: c.req.query('returnTo') ?? '/', prompt: c.req.query('prompt') }
     const url = await startSignIn(c, { ...query, maxAge: c.req.query('max_age') }, null)
     return c.redirect(url.href, 302)
   }
@@ -149,15 +150,7 @@ export function loginStartRoute(deps: OidcRouteDeps) {
 
   return async function oidcLoginStart(c: Context): Promise<Response> {
     const body = (await readObject(c)) as { [K in keyof OidcLoginBody]?: unknown }
-    let jkt: string | null
-    try {
-      jkt = await sessions.binding.atLogin(c)
-    } catch (error) {
-      // The nonce-less first proof is the protocol's first step (RFC 9449 §8), not an attempt.
-      if (isBffError(error) && error.code === 'use_dpop_nonce')
-        await limits.refundIp(c, 'oidcLogin')
-      throw error
-    }
+    const jkt = await limits.proveSignIn(c, 'oidcLogin', () => sessions.binding.atLogin(c))
     let url: URL
     try {
       url = await startSignIn(

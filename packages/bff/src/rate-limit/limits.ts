@@ -12,7 +12,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { primitives } from '#crypto'
 import { createMiddleware } from 'hono/factory'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
-import { BffError, storeUnavailable } from '../errors.js'
+import { BffError, isBffError, storeUnavailable } from '../errors.js'
 import type { RateLimitedEvent } from './events.js'
 import type { BffConfig, Credentials } from '../options.js'
 import { requestMeta } from '../request-meta.js'
@@ -50,8 +50,12 @@ export interface RateLimits {
   perIp(route: RateLimitedRoute): MiddlewareHandler
   /** Charges `route`'s per-IP budget; throws {@link RateLimitedError} when it is spent. */
   checkIp(c: Context, route: RateLimitedRoute): Promise<void>
-  /** Gives `route`'s per-IP point back: the request was a protocol step, not an attempt. */
-  refundIp(c: Context, route: RateLimitedRoute): Promise<void>
+  /**
+   * Runs `prove`, a sign-in's DPoP proof check. A refusal only for want of the server's nonce
+   * gives `route`'s per-IP point back: that first try is the protocol's step (RFC 9449 §8), and
+   * the retry with the nonce is the attempt.
+   */
+  proveSignIn<T>(c: Context, route: RateLimitedRoute, prove: () => Promise<T>): Promise<T>
   /**
    * Calls `authenticate` under the username delay and the concurrency cap, and records the
    * outcome: a failure counts against the username and network, a success resets that count and
@@ -129,7 +133,7 @@ function createRateLimits(config: BffConfig): RateLimits {
     return {
       perIp: () => passThrough,
       checkIp: async () => {},
-      refundIp: async () => {},
+      proveSignIn: (_c, _route, prove) => prove(),
       authenticate: (c, _, credentials) => config.authenticate(credentials, c),
     }
   }
@@ -236,9 +240,16 @@ function createRateLimits(config: BffConfig): RateLimits {
         await next()
       }),
     checkIp,
-    async refundIp(c, route) {
-      const ip = config.clientIp(c)
-      if (ip !== null) await settle([ipLimiters[route]?.reward(clientKey(ip))])
+    async proveSignIn(c, route, prove) {
+      try {
+        return await prove()
+      } catch (error) {
+        const ip = config.clientIp(c)
+        if (isBffError(error) && error.code === 'use_dpop_nonce' && ip !== null) {
+          await settle([ipLimiters[route]?.reward(clientKey(ip))])
+        }
+        throw error
+      }
     },
 
     async authenticate(c, route, credentials) {

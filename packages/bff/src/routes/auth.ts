@@ -200,16 +200,7 @@ export function authRoutes(
         async (c) => {
           const { username, password } = readCredentials(await readJson(c), config)
           // The proof before the password: a refused or nonce-less proof costs no password check.
-          let jkt: string | null
-          try {
-            jkt = await sessions.binding.atLogin(c)
-          } catch (error) {
-            // A proof without the server's nonce is the protocol's first step (RFC 9449 §8): the
-            // retry with the nonce is the attempt, and only it spends a point of the IP's budget.
-            if (isBffError(error) && error.code === 'use_dpop_nonce')
-              await limits.refundIp(c, 'login')
-            throw error
-          }
+          const jkt = await limits.proveSignIn(c, 'login', () => sessions.binding.atLogin(c))
           const user = await limits.authenticate(c, 'login', { username, password })
           if (!user) {
             config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
