@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BffEvent } from '../src/index.js'
 import { claimsOf, deviceKey, NONCE_CHALLENGE, proof, type DeviceKey } from './dpop-helpers.js'
 import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
+import { passwordOf } from './helpers.js'
 import { CLIENT, csrfFrom, mountOidcBff, reserve, type Served } from './oidc-harness.js'
 
 let idp: TestIdp
@@ -58,6 +59,20 @@ async function refresh(served: Served, agent: Agent, key?: DeviceKey) {
   const headers: Record<string, string> = csrfFrom(served.origin)
   if (key) headers['dpop'] = await proof(key, { htu: url, at: Date.now() })
   return agent.request(url, { method: 'POST', headers })
+}
+
+/** Alice's password sign-in through `agent`, bound to `key`. */
+async function passwordSignIn(served: Served, agent: Agent, key: DeviceKey) {
+  const url = `${served.origin}/auth/login`
+  return agent.request(url, {
+    method: 'POST',
+    headers: {
+      ...csrfFrom(served.origin),
+      'content-type': 'application/json',
+      dpop: await proof(key, { htu: url, at: Date.now() }),
+    },
+    body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
+  })
 }
 
 /** A whole sign-in started by POST with `key`'s proof: returns the agent, signed in. */
@@ -119,6 +134,43 @@ describe('POST /oidc/login with a DPoP proof: the session is bound to that key',
     const nonce = asked.headers.get('dpop-nonce')!
     const started = await start(servers.nonces, agent, { returnTo: '/' }, key, nonce)
     expect(started.status).toBe(200)
+  })
+})
+
+describe('a sign-in in another tab while this one is at the provider', () => {
+  it('binds the session to the key that sign-in made, the one the browser now signs with', async () => {
+    const served = servers.ifSupported
+    const agent = new Agent()
+    const atStart = await deviceKey()
+    const started = await start(served, agent, { returnTo: '/' }, atStart)
+    const { location } = (await started.json()) as { location: string }
+    // Meanwhile, a password sign-in in another tab of this browser makes a new key.
+    const newer = await deviceKey()
+    expect((await passwordSignIn(served, agent, newer)).status).toBe(200)
+    // Back from the provider: the callback replaces that session.
+    const callback = await loginAtIdp(agent, location, served.redirectUri, 'frank')
+    expect((await agent.request(callback)).status).toBe(302)
+    const granted = await refresh(served, agent, newer)
+    expect(granted.status).toBe(200)
+    const grant = (await granted.json()) as { accessToken: string; user: { id: string } }
+    expect(grant.user.id).toBe('idp:frank')
+    expect(claimsOf(grant.accessToken)['cnf']).toEqual({ jkt: newer.jkt })
+  })
+
+  it('a session older than the start keeps nothing: its key was lost, the start made the new one', async () => {
+    const served = servers.ifSupported
+    const agent = new Agent()
+    expect((await passwordSignIn(served, agent, await deviceKey())).status).toBe(200)
+    // Site data cleared: the next start signs with a key made for it.
+    const made = await deviceKey()
+    const started = await start(served, agent, { returnTo: '/' }, made)
+    const { location } = (await started.json()) as { location: string }
+    const callback = await loginAtIdp(agent, location, served.redirectUri, 'frank')
+    expect((await agent.request(callback)).status).toBe(302)
+    const granted = await refresh(served, agent, made)
+    expect(granted.status).toBe(200)
+    const { accessToken } = (await granted.json()) as { accessToken: string }
+    expect(claimsOf(accessToken)['cnf']).toEqual({ jkt: made.jkt })
   })
 })
 

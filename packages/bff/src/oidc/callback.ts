@@ -14,11 +14,17 @@ import { refreshCookieValues, setSessionCookies } from '../cookies.js'
 import { findFamily, presentToken } from '../presented-token.js'
 import { requestMeta } from '../request-meta.js'
 import { guardStore } from '../stores/guard.js'
+import type { StoredSession } from '../stores/types.js'
 import type { OidcRouteDeps } from './deps.js'
 import { OidcLoginError } from './navigation.js'
 import type { IdTokenClaims } from './options.js'
 import { ProviderUnavailable } from './provider.js'
-import { isTransaction, transactionCookieAttributes, transactionCookieName } from './transaction.js'
+import {
+  isTransaction,
+  transactionCookieAttributes,
+  transactionCookieName,
+  type Transaction,
+} from './transaction.js'
 
 /** Provider errors that mean "nobody is signed in there and `prompt=none` forbade asking". */
 const LOGIN_REQUIRED = new Set([
@@ -130,19 +136,14 @@ export function callbackRoute(deps: OidcRouteDeps) {
     const cookie = values.length === 1 ? values[0] : undefined
     const meta = requestMeta(config, c)
     const sid = typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : null
-    // A sign-in started by the plain-link GET names no key, and any site can send the browser
-    // there: it must not unbind the session this browser holds. Whoever presents a bound
-    // session's cookie holds its key too (or stole the cookie, and gets nothing usable).
-    const presented = claims.jkt || config.binding.policy === 'off' ? null : presentToken(cookie)
+    const presented = config.binding.policy === 'off' ? null : presentToken(cookie)
     const replaced = presented ? await findFamily(config.store, presented) : null
     const issued = await sessions.login(
       { ...user },
       cookie,
       meta,
       c,
-      // The device key `POST /oidc/login` was signed with: the session is bound as a password
-      // sign-in's is, although the callback (a navigation) carries no proof of its own.
-      claims.jkt ?? replaced?.jkt ?? null,
+      bindingKey(claims, replaced),
       {
         // A provider that does not say when the user signed in may have answered from a single
         // sign-on session hours old: the session counts as never freshly proven (0), so a route
@@ -176,4 +177,23 @@ export function callbackRoute(deps: OidcRouteDeps) {
     c.header('cache-control', 'no-store')
     return c.redirect(claims.returnTo, 302)
   }
+}
+
+/**
+ * The device key the new session is bound to. The one `POST /oidc/login` was signed with (the
+ * callback, a navigation, carries no proof of its own), but for two cases where the session this
+ * browser's cookie names tells better, since whoever presents a bound session's cookie holds its
+ * key too (or stole the cookie, and gets nothing usable from it):
+ * - a sign-in started by the plain-link GET names no key, and any site can send the browser there:
+ *   it must not unbind the session the browser holds;
+ * - a sign-in in another tab while the user was at the provider made a new key after the start:
+ *   the session it made is newer than the transaction, and its key is the one the browser signs
+ *   with now (the start's would end the new session at its first refresh as `binding_mismatch`).
+ */
+function bindingKey(transaction: Transaction, replaced: StoredSession | null): string | null {
+  const started = transaction.jkt ?? null
+  if (!replaced?.jkt) return started
+  if (started === null) return replaced.jkt
+  const startedAt = transaction.startedAt ?? Number.POSITIVE_INFINITY
+  return replaced.createdAt >= startedAt ? replaced.jkt : started
 }

@@ -81,6 +81,7 @@ function signInStarter(deps: OidcRouteDeps) {
       returnTo,
       maxAge: maxAge === undefined ? null : Number(maxAge),
       jkt,
+      startedAt: config.now(),
     }
     const parameters: Record<string, string> = {
       redirect_uri: oidcConfig.redirectUri.href,

@@ -20,6 +20,8 @@ export interface Transaction {
    * for an unbound one. Absent in a transaction sealed before this field existed: unbound.
    */
   jkt?: string | null
+  /** Epoch ms the sign-in started; absent in a transaction sealed before this field existed. */
+  startedAt?: number
 }
 
 /** @internal True for a value shaped like a {@link Transaction}. */
@@ -34,7 +36,8 @@ export const isTransaction = (value: unknown): value is Transaction => {
     typeof t.verifier === 'string' &&
     typeof t.returnTo === 'string' &&
     (t.maxAge === null || typeof t.maxAge === 'number') &&
-    (t.jkt === undefined || t.jkt === null || typeof t.jkt === 'string')
+    (t.jkt === undefined || t.jkt === null || typeof t.jkt === 'string') &&
+    (t.startedAt === undefined || typeof t.startedAt === 'number')
   )
 }
 
