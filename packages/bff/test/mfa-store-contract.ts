@@ -172,6 +172,10 @@ export function describeFactorStoreContract(
       await store.putPending('t', 'w', NOW + 60_000, NOW)
       expect(await store.failPending('t', NOW)).toBe(1)
       expect(await store.getPending('t', NOW)).toBe('w')
+      // A try whose answer was never judged is given back.
+      expect(await store.failPending('t', NOW)).toBe(2)
+      expect(await store.failPending('t', NOW, -1)).toBe(1)
+      expect(await store.failPending('gone', NOW, -1)).toBeNull()
     })
   })
 }

@@ -7,6 +7,7 @@ import { Hono } from 'hono'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createBff, memoryStore, type RequireAuthVariables } from '../src/index.js'
+import { storeUnavailable } from '../src/errors.js'
 import { authenticate, expectError, MINUTE, SECOND, type Harness } from './helpers.js'
 import {
   ENCRYPTION_KEY,
@@ -240,6 +241,27 @@ describe('sign-in with TOTP', () => {
       'session_expired',
     )
     expect(h.eventsOf('mfa_failed').map((e) => e.reason)).toStrictEqual(FIVE_TRIES)
+  })
+
+  it('an answer never judged (the store failed while checking it) costs the ticket no try', async () => {
+    const h = await mfaHarness({ maxTicketTries: 2 })
+    const { m, secret } = await enrolled(h)
+    h.clock.advance(MINUTE)
+    const ticket = await m.challenged()
+    // The factor store drops out for a moment while alice's answers are checked.
+    const factors = h.store.factorStore!()
+    const listFactors = factors.listFactors.bind(factors)
+    let outage = true
+    factors.listFactors = async (userId) => {
+      if (outage) throw storeUnavailable(new Error('connection reset'))
+      return listFactors(userId)
+    }
+    const code = totpCode(secret, h.clock.now())
+    const answer = () => m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
+    for (let i = 0; i < 5; i++) await expectError(await answer(), 503, 'store_unavailable')
+    expect(h.eventsOf('mfa_failed')).toHaveLength(0)
+    outage = false
+    expect((await answer()).status).toBe(200)
   })
 
   it('a burst of parallel wrong codes gets five judged, not one per request', async () => {

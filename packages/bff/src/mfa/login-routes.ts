@@ -76,6 +76,9 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
       } catch (error) {
         if (error instanceof BffError && error.status === 401) {
           await mfa.failTicket(c, key, userId, answer.method, last)
+        } else {
+          // Never judged (a 503, the per-user budget's 429, a malformed assertion): not a guess.
+          await mfa.returnTry(key).catch(() => undefined)
         }
         throw error
       }

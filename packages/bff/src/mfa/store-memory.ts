@@ -103,10 +103,10 @@ export function memoryFactorStore(): FactorStore {
       return record?.value ?? null
     },
 
-    async failPending(key, now) {
+    async failPending(key, now, by = 1) {
       const record = live(key, now)
       if (!record) return null
-      return ++record.tries
+      return (record.tries += by)
     },
   }
 }

@@ -158,12 +158,12 @@ export function postgresFactorStore(
       return row && row.expires_at > now ? row.value : null
     },
 
-    async failPending(key, now) {
+    async failPending(key, now, by = 1) {
       const { rows } = await run(() =>
         pool.query<{ tries: number }>(
-          `UPDATE ${t.pending} SET tries = tries + 1 WHERE key = $1 AND expires_at > $2
+          `UPDATE ${t.pending} SET tries = tries + $3 WHERE key = $1 AND expires_at > $2
            RETURNING tries`,
-          [key, now],
+          [key, now, by],
         ),
       )
       return rows[0]?.tries ?? null

@@ -73,7 +73,7 @@ return record[1]
 const FAIL_PENDING = script(`
 local expires = redis.call('HGET', KEYS[1], 'e')
 if not expires or tonumber(expires) <= tonumber(ARGV[1]) then return false end
-return redis.call('HINCRBY', KEYS[1], 't', 1)
+return redis.call('HINCRBY', KEYS[1], 't', tonumber(ARGV[2]))
 `)
 
 const MUTABLE = [':k', ':c', ':u', ':s', ':n', ':b'] as const
@@ -185,8 +185,8 @@ export function redisFactorStore(
       return typeof value === 'string' ? value : null
     },
 
-    async failPending(key, now) {
-      const tries = await call(() => runScript(client, FAIL_PENDING, [pendingKey(key)], [now]))
+    async failPending(key, now, by = 1) {
+      const tries = await call(() => runScript(client, FAIL_PENDING, [pendingKey(key)], [now, by]))
       return typeof tries === 'number' ? tries : null
     },
   }

@@ -70,8 +70,8 @@ export function sqliteFactorStore(db: Database.Database, table: string): FactorS
     `SELECT value FROM ${p} WHERE key = ? AND expires_at > ?`,
   )
   const deletePending = db.prepare<[string]>(`DELETE FROM ${p} WHERE key = ?`)
-  const failPending = db.prepare<[string, number], { tries: number }>(
-    `UPDATE ${p} SET tries = tries + 1 WHERE key = ? AND expires_at > ? RETURNING tries`,
+  const failPending = db.prepare<[number, string, number], { tries: number }>(
+    `UPDATE ${p} SET tries = tries + ? WHERE key = ? AND expires_at > ? RETURNING tries`,
   )
 
   function guard<T>(operation: () => T): T {
@@ -159,8 +159,8 @@ export function sqliteFactorStore(db: Database.Database, table: string): FactorS
     async takePending(key, now) {
       return guard(() => take.immediate(key, now))
     },
-    async failPending(key, now) {
-      return guard(() => failPending.get(key, now)?.tries ?? null)
+    async failPending(key, now, by = 1) {
+      return guard(() => failPending.get(by, key, now)?.tries ?? null)
     },
   }
 }

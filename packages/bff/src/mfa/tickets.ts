@@ -144,6 +144,11 @@ export function createTickets(
       return { last: tries === mfa.maxTicketTries }
     },
 
+    /** Gives back a try whose answer was never judged (a store failure, a malformed answer). */
+    async returnTry(key: string) {
+      await factors.failPending(key, config.now(), -1)
+    },
+
     /** A wrong answer on a ticket; the last allowed try ends it. */
     async failTicket(c: Context, key: string, userId: string, method: FactorMethod, last: boolean) {
       if (last) await factors.takePending(key, config.now())

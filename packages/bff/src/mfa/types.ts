@@ -106,10 +106,11 @@ export interface FactorStore {
   /** Atomically reads and deletes the value under `key`: only one caller ever gets it. */
   takePending(key: string, now: number): Promise<string | null>
   /**
-   * Atomically counts one try against the record under `key` (before its answer is judged);
-   * returns the tries so far, or `null` when the record is gone (taken or expired).
+   * Atomically counts one try against the record under `key` (before its answer is judged), or
+   * with `by` -1 gives one back (its answer was never judged: a store failure, a malformed
+   * answer); returns the tries so far, or `null` when the record is gone (taken or expired).
    */
-  failPending(key: string, now: number): Promise<number | null>
+  failPending(key: string, now: number, by?: 1 | -1): Promise<number | null>
 }
 
 /** @internal The order of `listFactors`: oldest first, ties by id, the same in every store. */

@@ -70,6 +70,10 @@ export function backchannelRoute(deps: OidcRouteDeps) {
         target.sid !== null ? { sid: target.sid } : { sub: target.sub! },
       )
       for (const id of ids) {
+        // A session started after this logout is a new sign-in at the provider, not one this
+        // token ends: a late delivery, or a retry once a failure below gave the jti back.
+        const session = await guardStore(() => config.store.get(id))
+        if (session && session.createdAt > target.startedAfter) continue
         // Through the store's revocation: every instance's requireAuth hears it.
         if (await revoker.revoke(id, 'provider_logout', meta, config.now())) revoked.push(id)
         await upstream.forget(id)

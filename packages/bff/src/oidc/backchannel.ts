@@ -38,6 +38,11 @@ export interface LogoutTarget {
   sid: string | null
   /** Seconds the `jti` must be remembered for. */
   rememberSeconds: number
+  /**
+   * Epoch ms after which a session started after the logout this token reports (its `iat`, with
+   * the clock tolerance): a later sign-in at the provider, which this token does not end.
+   */
+  startedAfter: number
 }
 
 /** @internal Thrown for a logout token that fails validation; the route answers 400. */
@@ -103,5 +108,6 @@ export async function validateLogoutToken(
     sub,
     sid,
     rememberSeconds: LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * CLOCK_TOLERANCE_SECONDS,
+    startedAfter: (payload.iat! + CLOCK_TOLERANCE_SECONDS) * 1000,
   }
 }

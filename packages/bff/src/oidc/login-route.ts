@@ -79,7 +79,10 @@ function signInStarter(deps: OidcRouteDeps) {
       nonce: oidc.randomNonce(),
       verifier,
       returnTo,
-      maxAge: maxAge === undefined ? null : Number(maxAge),
+      // Only a max_age the caller asked for is held against the ID token's age at the callback:
+      // the implied 0 makes the provider name auth_time, and requireAuth({ maxAge }) judges how
+      // fresh that is (a user who lingered on a consent screen is not refused here).
+      maxAge: asked === undefined ? null : Number(asked),
       jkt,
       startedAt: config.now(),
     }
