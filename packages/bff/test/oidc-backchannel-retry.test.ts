@@ -5,8 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, type SessionStore } from '../src/index.js'
-import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
-import { CLIENT, csrfFrom, mountOidcBff, reserve, type Served } from './oidc-harness.js'
+import { startIdp, type Agent, type TestIdp } from './oidc-idp.js'
+import {
+  CLIENT,
+  csrfFrom,
+  mountOidcBff,
+  reserve,
+  signInAtProvider,
+  type Served,
+} from './oidc-harness.js'
 
 const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 
@@ -23,16 +30,8 @@ afterAll(async () => {
 })
 
 async function signIn(login: string) {
-  const agent = new Agent()
-  const start = await agent.request(`${served.origin}/auth/oidc/login?returnTo=/home`)
-  expect(start.status).toBe(302)
-  const callback = await loginAtIdp(
-    agent,
-    start.headers.get('location')!,
-    served.redirectUri,
-    login,
-  )
-  expect((await agent.request(callback)).status).toBe(302)
+  const { agent, landed } = await signInAtProvider(served, login)
+  expect(landed.status).toBe(302)
   return agent
 }
 const refreshStatus = async (agent: Agent) =>

@@ -16,7 +16,15 @@ import {
 import { oidcLogin } from '../src/oidc/index.js'
 import { createSealer } from '../src/oidc/seal.js'
 import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
-import { CLIENT, csrfFrom, mountOidcBff, reserve, SECRET, type Served } from './oidc-harness.js'
+import {
+  CLIENT,
+  csrfFrom,
+  mountOidcBff,
+  reserve,
+  SECRET,
+  signInAtProvider,
+  type Served,
+} from './oidc-harness.js'
 
 const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 const errorLocation = (code: string) => `/login?oidc_error=${code}`
@@ -79,16 +87,7 @@ afterAll(async () => {
 
 /** Signs in at `served` through the provider; returns the agent, the landing and an access token. */
 async function signIn(served: Served, login = 'carol') {
-  const agent = new Agent()
-  const start = await agent.request(`${served.origin}/auth/oidc/login?returnTo=/home`)
-  expect(start.status).toBe(302)
-  const callback = await loginAtIdp(
-    agent,
-    start.headers.get('location')!,
-    served.redirectUri,
-    login,
-  )
-  const landed = await agent.request(callback)
+  const { agent, landed } = await signInAtProvider(served, login)
   const refreshed = await agent.request(`${served.origin}/auth/refresh`, {
     method: 'POST',
     headers: csrfFrom(served.origin),

@@ -8,7 +8,9 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { createBff, type Bff, type BffOptions, type RequireAuthVariables } from '../src/index.js'
 import { oidcLogin, type OidcLogin, type OidcLoginOptions } from '../src/oidc/index.js'
+import { expect } from 'vitest'
 import { authenticate } from './helpers.js'
+import { Agent, loginAtIdp } from './oidc-idp.js'
 
 export const SECRET = 'a-test-secret-of-at-least-thirty-two-characters'
 export const CLIENT = { client_id: 'baton-bff', client_secret: 'bff-client-secret' }
@@ -99,3 +101,13 @@ export function mountOidcBff(
 
 /** The headers `POST {base}/logout` and `/refresh` need from a same-origin page. */
 export const csrfFrom = (origin: string) => ({ 'x-csrf': '1', origin })
+
+/** A browser signed in at `served` through the provider as `login`, by the plain link. */
+export async function signInAtProvider(served: Served, login = 'carol') {
+  const agent = new Agent()
+  const start = await agent.request(`${served.origin}/auth/oidc/login?returnTo=/home`)
+  expect(start.status).toBe(302)
+  const at = start.headers.get('location')!
+  const landed = await agent.request(await loginAtIdp(agent, at, served.redirectUri, login))
+  return { agent, landed }
+}
