@@ -5,6 +5,8 @@
 import type {
   ErrorCode,
   GrantBody,
+  OidcLoginBody,
+  OidcLoginStartedBody,
   SessionEndCode,
   SessionListBody,
   SessionSummary as WireSessionSummary,
@@ -19,7 +21,8 @@ import type { CODE_CLASSES, CodesOf, RejectedCode } from './auth-codes.js'
 import type { BatonErrorCode } from './errors.js'
 import type { ClientEvent } from './events.js'
 import type { grantFromBody, Grant, Unchecked } from './grant.js'
-import type { SessionSummary } from './index.js'
+import type { LoginRedirectOptions, SessionSummary } from './index.js'
+import type { oidcLoginBody } from './sign-out.js'
 import type { END_REASONS, parseTabMessage } from './tab-messages.js'
 
 describe('error codes', () => {
@@ -60,6 +63,12 @@ describe('bodies', () => {
     expectTypeOf<Pick<Grant, 'accessToken' | 'sessionId' | 'expiresAt'>>().toEqualTypeOf<
       Pick<GrantBody, 'accessToken' | 'sessionId' | 'expiresAt'>
     >()
+  })
+
+  it('loginWithRedirect() sends the protocol’s OidcLoginBody, its options field for field', () => {
+    expectTypeOf<ReturnType<typeof oidcLoginBody>>().toEqualTypeOf<OidcLoginBody>()
+    expectTypeOf<Required<LoginRedirectOptions>>().toEqualTypeOf<Required<OidcLoginBody>>()
+    expectTypeOf<OidcLoginStartedBody>().toEqualTypeOf<{ location: string }>()
   })
 
   it('the session list is the protocol’s', () => {

@@ -38,6 +38,14 @@ function holding(path: string) {
   return { transport, release: () => release() }
 }
 
+/** Bob signs in on `tab` while the held answer is on its way, which then comes back. */
+async function bobSignsInMeanwhile(tab: Tab, release: () => void) {
+  await drain()
+  await run(tab.client.login({ username: 'bob', password: 'bob-pw' }))
+  release()
+  await drain()
+}
+
 const subjects = () => env.server.apiCalls.map((call) => jwtPart(call.token!, 1).sub)
 
 describe('a step-up pending when another user signs in', () => {
@@ -71,10 +79,7 @@ describe('a step-up pending when another user signs in', () => {
     const [tab] = await signedInTabs(env.browser, 1, { fetch: transport })
     await advance(61_000)
     const request = settled(sensitive(tab!))
-    await drain()
-    await run(tab!.client.login({ username: 'bob', password: 'bob-pw' }))
-    release()
-    await drain()
+    await bobSignsInMeanwhile(tab!, release)
     expect(subjects()).toEqual(['u-alice'])
     expect(request.error).toBeInstanceOf(SessionExpiredError)
     expect(tab!.client.store.getState()).toMatchObject({ user: { id: 'u-bob' }, stepUp: null })
@@ -90,10 +95,7 @@ describe('a 401 that comes back after another user signed in', () => {
     const request = settled(
       tab!.client.fetch('http://app.test/api/echo', { method: 'POST', body: '{"transfer":1}' }),
     )
-    await drain()
-    await run(tab!.client.login({ username: 'bob', password: 'bob-pw' }))
-    release()
-    await drain()
+    await bobSignsInMeanwhile(tab!, release)
     expect(subjects()).toEqual(['u-alice'])
     expect(request.error).toBeInstanceOf(SessionExpiredError)
   })
