@@ -102,7 +102,8 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
    * hold a device key it navigates to `GET {baseUrl}/oidc/login?returnTo=…` at once (an unbound
    * session). Resolves once the navigation is asked for; rejects, with the page left as it was,
    * with `rate_limited`, `network_unavailable` (the BFF or the provider could not be reached, a
-   * `RefreshNetworkError`) or `request_failed`.
+   * `RefreshNetworkError`) or `request_failed`. A call while one is on its way joins it (one
+   * sign-in for a double click).
    *
    * @example
    * ```ts
@@ -252,6 +253,18 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
         throw error
       })
 
+  let startingRedirect: Promise<void> | undefined
+  const startRedirect = async (redirectOptions?: LoginRedirectOptions) => {
+    const body = oidcLoginBody(redirectOptions)
+    const { dpop, auth, coordinator } = core()
+    if (!dpop) return navigateToOidcLogin(config, body)
+    // Under the lock, as a sign-in: the key the proof is signed with (made now if there is none)
+    // is the one the session will be bound to, and no other tab replaces it meanwhile.
+    const started = await coordinator.withLock(() => auth.oidcLogin(body))
+    if (started.kind !== 'started') throw started.error
+    navigate(started.location)
+  }
+
   const client: SessionClient<TUser> = {
     store: store.view,
     start,
@@ -261,16 +274,13 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
       // Only after a sign-out the BFF confirmed: it is then that it left the end-session marker.
       if (logoutOptions?.endProviderSession !== false) endProviderSession(config)
     },
-    loginWithRedirect: async (redirectOptions) => {
-      const body = oidcLoginBody(redirectOptions)
-      const { dpop, auth, coordinator } = core()
-      if (!dpop) return navigateToOidcLogin(config, body)
-      // Under the lock, as a sign-in: the key the proof is signed with (made now if there is none)
-      // is the one the session will be bound to, and no other tab replaces it meanwhile.
-      const started = await coordinator.withLock(() => auth.oidcLogin(body))
-      if (started.kind !== 'started') throw started.error
-      navigate(started.location)
-    },
+    // A second click while the first start is on its way joins it: it would seal a second
+    // transaction over the first one's cookie, and the navigation that won could carry the other
+    // one's `state` (`invalid_state` at the callback).
+    loginWithRedirect: (redirectOptions) =>
+      (startingRedirect ??= startRedirect(redirectOptions).finally(
+        () => (startingRedirect = undefined),
+      )),
     getAccessToken: (tokenOptions) => core().coordinator.getAccessToken(tokenOptions?.signal),
     invalidateAccessToken: () => core().coordinator.invalidate(),
     // Not `sessionFetch` itself: its third parameter is internal.

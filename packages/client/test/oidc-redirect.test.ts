@@ -118,6 +118,16 @@ describe('loginWithRedirect() in a browser that binds its sessions', () => {
     expect(second).toEqual(first)
   })
 
+  it('a second call while the first is on its way joins it: one transaction, one navigation', async () => {
+    const { client, requests } = bindingClient(() => started('https://idp.example/once'))
+    await Promise.all([client.loginWithRedirect(), client.loginWithRedirect()])
+    expect(requests).toHaveLength(1)
+    expect(assign.mock.calls).toEqual([['https://idp.example/once']])
+    // Once it settled, a new call starts anew (the user pressed stop, or came back).
+    await client.loginWithRedirect()
+    expect(requests).toHaveLength(2)
+  })
+
   it('sends it again with the nonce the BFF asks for', async () => {
     const { client, requests } = bindingClient((call) =>
       call === 1
