@@ -16,13 +16,7 @@ import type { RegisteredUser } from './register.js'
 import { MfaRequiredError, type FactorProof } from './request-errors.js'
 import { hasSessionHint } from './session-hint.js'
 import { createSessionRoutes, type SessionRoutes } from './session-routes.js'
-import {
-  endProviderSession,
-  navigate,
-  navigateToOidcLogin,
-  oidcLoginBody,
-  type LoginRedirectOptions,
-} from './sign-out.js'
+import { endProviderSession, loginWithRedirect, type LoginRedirectOptions } from './sign-out.js'
 import { createStepUp, type StepUp } from './step-up.js'
 import { createSessionStore, type ReadonlySessionStore } from './store.js'
 import { setTimer } from './timers.js'
@@ -254,17 +248,6 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
       })
 
   let startingRedirect: Promise<void> | undefined
-  const startRedirect = async (redirectOptions?: LoginRedirectOptions) => {
-    const body = oidcLoginBody(redirectOptions)
-    const { dpop, auth, coordinator } = core()
-    if (!dpop) return navigateToOidcLogin(config, body)
-    // Under the lock, as a sign-in: the key the proof is signed with (made now if there is none)
-    // is the one the session will be bound to, and no other tab replaces it meanwhile.
-    const started = await coordinator.withLock(() => auth.oidcLogin(body))
-    if (started.kind !== 'started') throw started.error
-    navigate(started.location)
-  }
-
   const client: SessionClient<TUser> = {
     store: store.view,
     start,
@@ -278,7 +261,7 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
     // transaction over the first one's cookie, and the navigation that won could carry the other
     // one's `state` (`invalid_state` at the callback).
     loginWithRedirect: (redirectOptions) =>
-      (startingRedirect ??= startRedirect(redirectOptions).finally(
+      (startingRedirect ??= loginWithRedirect(config, core(), redirectOptions).finally(
         () => (startingRedirect = undefined),
       )),
     getAccessToken: (tokenOptions) => core().coordinator.getAccessToken(tokenOptions?.signal),

@@ -14,6 +14,8 @@ import {
   type TabMessage,
 } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
+import type { Dpop } from './dpop.js'
+import type { RefreshCoordinator } from './refresh-coordinator.js'
 import { SessionExpiredError } from './errors.js'
 import type { ClientConfig } from './options.js'
 import { sessionHintValue } from './session-hint.js'
@@ -160,12 +162,29 @@ export function oidcLoginBody(options: LoginRedirectOptions = {}): OidcLoginBody
 }
 
 /**
- * @internal The navigation to `GET {baseUrl}/oidc/login?…` for `body`: where this browser cannot
- * hold a device key, so there is no proof to send first.
+ * @internal A sign-in at the OpenID provider: `POST {baseUrl}/oidc/login` signed by the device key,
+ * then the navigation to the provider's URL it answers with. Where this browser cannot hold a key
+ * there is no proof to send: the navigation goes to `GET {baseUrl}/oidc/login?…` at once.
  */
-export function navigateToOidcLogin(config: Pick<ClientConfig, 'baseUrl'>, body: OidcLoginBody) {
-  const query = new URLSearchParams({ returnTo: body.returnTo })
-  if (body.prompt !== undefined) query.set('prompt', body.prompt)
-  if (body.maxAge !== undefined) query.set('max_age', String(body.maxAge))
-  navigate(`${config.baseUrl}/oidc/login?${query.toString()}`)
+export async function loginWithRedirect<TUser extends BaseUser>(
+  config: Pick<ClientConfig, 'baseUrl'>,
+  {
+    dpop,
+    auth,
+    coordinator,
+  }: { dpop: Dpop | undefined; auth: AuthApi<TUser>; coordinator: RefreshCoordinator<TUser> },
+  options?: LoginRedirectOptions,
+): Promise<void> {
+  const body = oidcLoginBody(options)
+  if (!dpop) {
+    const query = new URLSearchParams({ returnTo: body.returnTo })
+    if (body.prompt !== undefined) query.set('prompt', body.prompt)
+    if (body.maxAge !== undefined) query.set('max_age', String(body.maxAge))
+    return navigate(`${config.baseUrl}/oidc/login?${query.toString()}`)
+  }
+  // Under the lock, as a sign-in: the key the proof is signed with (made now if there is none)
+  // is the one the session will be bound to, and no other tab replaces it meanwhile.
+  const started = await coordinator.withLock(() => auth.oidcLogin(body))
+  if (started.kind !== 'started') throw started.error
+  navigate(started.location)
 }
