@@ -99,6 +99,11 @@ export function LoginPage() {
     return <SecondFactorStep challenge={challenge} complete={complete} cancel={cancel} />
 
   const notice = endReason ? END_NOTICES[endReason] : undefined
+  // The BFF's refusal to start the sign-in, else the code a failed one landed here with.
+  const providerFailure =
+    oidcStartFailure ??
+    (oidcError &&
+      (OIDC_ERRORS[oidcError] ?? `Signing in at the identity provider failed (${oidcError}).`))
   // `logout()` rejected: signed out with a `cause`, the reason the server did not confirm it.
   const unconfirmed =
     error?.code === 'session_expired' && error.reason === 'logged_out' && error.cause !== undefined
@@ -166,17 +171,10 @@ export function LoginPage() {
         </form>
         <PasskeySignInButton />
         <hr className="divider" />
-        {oidcStartFailure ? (
+        {providerFailure && (
           <p role="alert" className="form-error">
-            {oidcStartFailure}
+            {providerFailure}
           </p>
-        ) : (
-          oidcError && (
-            <p role="alert" className="form-error">
-              {OIDC_ERRORS[oidcError] ??
-                `Signing in at the identity provider failed (${oidcError}).`}
-            </p>
-          )
         )}
         <button
           type="button"

@@ -135,9 +135,13 @@ export function loginRoute(deps: OidcRouteDeps) {
         'This server binds every session to a device key: start the sign-in with POST (baton.loginWithRedirect())',
       )
     }
-    // A plain link may leave returnTo out: the sign-in lands on `/`, as it always has.
-    const query = { returnTo: c.req.query('returnTo') ?? '/', prompt: c.req.query('prompt') }
-    const url = await startSignIn(c, { ...query, maxAge: c.req.query('max_age') }, null)
+    const request = {
+      // A plain link may leave returnTo out: the sign-in lands on `/`, as it always has.
+      returnTo: c.req.query('returnTo') ?? '/',
+      prompt: c.req.query('prompt'),
+      maxAge: c.req.query('max_age'),
+    }
+    const url = await startSignIn(c, request, null)
     return c.redirect(url.href, 302)
   }
 }
