@@ -98,7 +98,7 @@ export function createBff<TUser extends BaseUser = SessionUser>(options: BffOpti
   app.route(
     config.basePath,
     authRoutes(config, sessions, {
-      beforeLogout: oidc?.beforeLogout,
+      afterLogout: oidc?.afterLogout,
       secondFactor: mfa ?? undefined,
     }),
   )

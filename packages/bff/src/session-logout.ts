@@ -66,7 +66,8 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
      * rotated-out token is reuse here as on refresh (RFC 9700 §4.14.2): its family ends,
      * `everywhere` is not honoured (a stolen copy must not sign the user out of every device), and
      * the answer is `401 refresh_token_reused`. Any other failure emits `logout_failed` naming the
-     * session, and is thrown on.
+     * session, and is thrown on. Resolves with the session its holder ended, `null` when it ended
+     * none.
      */
     async logout(
       cookie: string | undefined,
@@ -74,26 +75,27 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
       meta: RequestMeta,
       /** The request's DPoP proof: a bound session is only ended by its own key's holder. */
       proof?: LazyProof,
-    ) {
+    ): Promise<StoredSession | null> {
       const presented = presentToken(cookie)
-      if (!presented) return
+      if (!presented) return null
       let session: StoredSession | null = null
       try {
         session = await findFamily(store, presented)
-        if (!session) return
+        if (!session) return null
         const now = config.now()
         switch (classifyPresentedToken(session, presented.hash, now, config)) {
           // Over already: its cookie must not end anything else, the user's other sessions included.
           case 'revoked':
           case 'expired_absolute':
           case 'expired_idle':
-            return
+            return null
           case 'reused':
             throw await revoker.reuse(session, meta, now)
           case 'current':
           case 'grace_duplicate':
             await binding.check(session, proof, 'logout', meta)
             await end(session, everywhere, meta, now)
+            return session
         }
       } catch (error) {
         // A reuse did end the session, which is what a logout is for; it is reported as theft.

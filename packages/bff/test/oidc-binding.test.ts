@@ -124,6 +124,57 @@ describe('POST /oidc/login with a DPoP proof: the session is bound to that key',
     expect(((await granted.json()) as { tokenType: string }).tokenType).toBe('Bearer')
   })
 
+  it("a copied cookie's logout without the key ends nothing: the provider's tokens and ID token stay", async () => {
+    const served = servers.ifSupported
+    const key = await deviceKey()
+    const victim = await signIn(served, key)
+    const relay = async () => {
+      const { accessToken } = (await (await refresh(served, victim, key)).json()) as {
+        accessToken: string
+      }
+      const url = `${served.origin}/api/relay`
+      const res = await fetch(url, {
+        headers: {
+          authorization: `DPoP ${accessToken}`,
+          dpop: await proof(key, { htm: 'GET', htu: url, at: Date.now(), accessToken }),
+        },
+      })
+      return res.status
+    }
+    expect(await relay()).toBe(200)
+    /** The provider end-session URL's `id_token_hint` a browser's `GET /oidc/logout` is sent to. */
+    const hintFor = async (agent: Agent) => {
+      const end = await agent.request(`${served.origin}/auth/oidc/logout`)
+      const location = new URL(end.headers.get('location')!, served.origin)
+      return location.searchParams.get('id_token_hint')
+    }
+
+    // The cookie's value only, on another machine: no proof by the key.
+    const thief = new Agent()
+    thief
+      .cookies(served.origin)
+      .set('__Host-baton_rt', victim.cookies(served.origin).get('__Host-baton_rt')!)
+    const refused = await thief.request(`${served.origin}/auth/logout`, {
+      method: 'POST',
+      headers: csrfFrom(served.origin),
+    })
+    expect(refused.status).toBe(401)
+    expect(await codeOf(refused)).toBe('invalid_dpop_proof')
+    expect(await hintFor(thief)).toBeNull()
+    // Before: the hook ran ahead of the binding's check, forgot the provider's tokens, and the
+    // victim's API calls through them got 401.
+    expect(await relay()).toBe(200)
+
+    // The key's holder signs out: the provider's session is ended with the ID token as hint.
+    const url = `${served.origin}/auth/logout`
+    const out = await victim.request(url, {
+      method: 'POST',
+      headers: { ...csrfFrom(served.origin), dpop: await proof(key, { htu: url, at: Date.now() }) },
+    })
+    expect(out.status).toBe(204)
+    expect(await hintFor(victim)).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+  })
+
   it('with DPoP nonces on, the first proof is asked for a nonce and the retry starts the sign-in', async () => {
     const key = await deviceKey()
     const agent = new Agent()
@@ -234,6 +285,7 @@ describe('binding "required" beside oidc', () => {
 describe('POST /oidc/login refuses bad input with a typed error, and no transaction', () => {
   it.each([
     ['an external returnTo', { returnTo: 'https://evil.example/' }],
+    ['a returnTo that normalises to //host', { returnTo: '/.//evil.example/' }],
     ['no returnTo', {}],
     ['a returnTo that is not a string', { returnTo: ['/'] }],
     ['an unknown prompt', { returnTo: '/', prompt: 'always' }],

@@ -213,6 +213,10 @@ describe('refused sign-ins land on the error page with a stable code', () => {
     ['https://evil.example/'],
     ['/\\evil.example'],
     ['javascript:alert(1)'],
+    // Dot segments collapse these into the scheme-relative `//evil.example` once normalised.
+    ['/.//evil.example/phish'],
+    ['/..//evil.example/phish'],
+    ['/a/..//evil.example/phish'],
     ['/%0d%0aSet-Cookie:x=1'],
   ])('an open redirect is refused: returnTo=%s', async (returnTo) => {
     const agent = new Agent()

@@ -11,7 +11,7 @@ import type { RequireAuthVariables } from '../env.js'
 import { registerOidc, type OidcHost, type OidcInstalled } from './plugin.js'
 import { normalizeOidcOptions, type OidcLoginOptions } from './options.js'
 import { createProvider } from './provider.js'
-import { beforeLogout } from './logout.js'
+import { afterLogout } from './logout.js'
 import { oidcRoutes } from './routes.js'
 import { createSealer } from './seal.js'
 import { memoryOidcStateStore } from './state-store.js'
@@ -127,7 +127,7 @@ export function oidcLogin<TUser extends BaseUser = SessionUser>(
       stateStore,
       upstream: current,
     }
-    return { routes: oidcRoutes(deps), beforeLogout: beforeLogout(deps) }
+    return { routes: oidcRoutes(deps), afterLogout: afterLogout(deps) }
   })
   return login
 }

@@ -2,7 +2,7 @@
  * @module
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) in two steps, since `POST /logout`
  * is a `fetch` and only a navigation can take the browser to the provider:
- * - before `POST {base}/logout` ends a session signed in through the provider, the BFF builds the
+ * - once `POST {base}/logout` ended a session signed in through the provider, the BFF builds the
  *   provider's end-session URL (with the ID token as `id_token_hint`), keeps it in the state store
  *   under a random ticket, and sets the ticket as a short-lived HttpOnly cookie;
  * - `GET {base}/oidc/logout` (the navigation that follows) spends the ticket and redirects there,
@@ -13,8 +13,8 @@ import { OIDC_END_HINT_COOKIE } from '@baton/protocol'
 import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import * as oidc from 'openid-client'
-import { findFamily, presentToken } from '../presented-token.js'
 import { guardStore } from '../stores/guard.js'
+import type { StoredSession } from '../stores/types.js'
 import { cookieName, type OidcRouteDeps } from './deps.js'
 
 /** An end-session ticket lives this long: from `POST /logout` to the navigation that follows it. */
@@ -29,20 +29,15 @@ export const END_SESSION_MARKER = OIDC_END_HINT_COOKIE
 const TICKET = /^[\w-]{16,128}$/
 
 /**
- * @internal The hook `POST {base}/logout` runs before the session ends, with the request's refresh
- * cookie. Never throws: the Baton logout goes on whatever happens here.
+ * @internal The hook `POST {base}/logout` runs once the session's holder ended it (the upstream
+ * record outlives the session). Never throws: the Baton logout is done whatever happens here.
  */
-export function beforeLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
+export function afterLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
   const { config, oidcConfig, stateStore, upstream } = deps
   const secure = config.cookie.secure
 
-  return async function oidcBeforeLogout(c: Context, cookie: string | undefined): Promise<void> {
+  return async function oidcAfterLogout(c: Context, session: StoredSession): Promise<void> {
     try {
-      const presented = presentToken(cookie)
-      if (!presented) return
-      // Only a cookie the store vouches for earns its session's ID token as a logout hint.
-      const session = await findFamily(config.store, presented)
-      if (!session) return
       const record = await upstream.load(session.id)
       if (!record) return
       await upstream.forget(session.id)

@@ -9,6 +9,7 @@ import type { Context, Hono } from 'hono'
 import type { BffConfig } from '../options.js'
 import type { Revoker } from '../session-revocation.js'
 import type { SessionService } from '../session-service.js'
+import type { StoredSession } from '../stores/types.js'
 
 /** @internal What `createBff()` gives the OpenID Connect module. */
 export interface OidcHost {
@@ -22,11 +23,12 @@ export interface OidcInstalled {
   /** Mounted at the BFF's `basePath`: `/oidc/login`, `/oidc/callback`, `/oidc/logout`, … */
   routes: Hono
   /**
-   * Runs in `POST {base}/logout` before the session ends, with the request's refresh cookie: for
-   * a session signed in through the provider it sets the end-session ticket cookie that
-   * `GET {base}/oidc/logout` turns into the provider's end-session URL. Never throws.
+   * Runs in `POST {base}/logout` once its holder ended a session (never for a cookie that ended
+   * nothing): for a session signed in through the provider it forgets the provider's tokens and
+   * sets the end-session ticket cookie that `GET {base}/oidc/logout` turns into the provider's
+   * end-session URL. Never throws.
    */
-  beforeLogout: (c: Context, cookie: string | undefined) => Promise<void>
+  afterLogout: (c: Context, ended: StoredSession) => Promise<void>
 }
 
 type Installer = (host: OidcHost) => OidcInstalled

@@ -34,6 +34,8 @@ export function safeReturnTo(
   } catch {
     return null
   }
-  if (url.origin !== origin) return null
+  // Judged once normalised: dot segments turn `/.//host` or `/a/..//host` into the
+  // scheme-relative `//host`, which the browser would resolve off the origin.
+  if (url.origin !== origin || url.pathname.startsWith('//')) return null
   return `${url.pathname}${url.search}${url.hash}`
 }

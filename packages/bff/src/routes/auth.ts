@@ -21,6 +21,7 @@ import type { MfaRoutes } from '../mfa/routes.js'
 import { requestMeta } from '../request-meta.js'
 import { cookieConflict } from '../session-errors.js'
 import type { SessionService } from '../session-service.js'
+import type { StoredSession } from '../stores/types.js'
 import type { Issued } from '../tokens/grant.js'
 import { parseRefreshToken } from '../tokens/refresh.js'
 
@@ -60,7 +61,7 @@ export function authRoutes(
   sessions: SessionService,
   hooks: {
     /** `@baton/bff/oidc`: prepares the provider's end-session redirect; never throws. */
-    beforeLogout?: ((c: Context, cookie: string | undefined) => Promise<void>) | undefined
+    afterLogout?: ((c: Context, ended: StoredSession) => Promise<void>) | undefined
     /**
      * `createBff({ mfa })` (`mfa/routes.ts`): after a right password, throws `401 mfa_required`
      * for a user with a second factor; checks a factor given to `POST /reauthenticate`.
@@ -283,9 +284,11 @@ export function authRoutes(
             await sessions.reportLogoutFailure(cookie, error, about)
             throw error
           }
-          // Before the session ends: what it signed in with is still readable.
-          await hooks.beforeLogout?.(c, cookie)
-          await sessions.logout(cookie, everywhere, about, sessions.binding.proofOf(c))
+          const proof = sessions.binding.proofOf(c)
+          const ended = await sessions.logout(cookie, everywhere, about, proof)
+          // Only for a session its holder ended (a bound one's proof included): a copied or old
+          // cookie must not drop the provider's tokens or earn the ID token as a logout hint.
+          if (ended) await hooks.afterLogout?.(c, ended)
           res = c.body(null, 204)
         } catch (error) {
           res = await errorResponse(error instanceof Error ? error : new Error(String(error)), c)
