@@ -99,6 +99,29 @@ describe('registration', () => {
     })
     await expectError(twice, 400, 'invalid_request')
   })
+  it.each([[{}], [5], [true], [{ length: 2 }], ['internal'], [[{ a: 1 }]]])(
+    'refuses transports %j with 400 invalid_request, never a 500, and keeps the challenge',
+    async (transports) => {
+      const h = await mfaHarness()
+      const m = mfaClient(h)
+      const { body } = await h.login('alice')
+      const options = await m.api('/factors/passkey/options', body.accessToken)
+      const creation = (await options.json()) as { challenge: string; user: { id: string } }
+      const response = softAuthenticator().register(creation) as {
+        response: Record<string, unknown>
+      }
+      const given = response.response['transports']
+      response.response['transports'] = transports
+
+      const refused = await m.api('/factors/passkey', body.accessToken, 'POST', { response })
+      await expectError(refused, 400, 'invalid_request')
+      expect(h.logger.error).not.toHaveBeenCalled()
+      // Before: a 500, with the challenge spent (`{ length: 2 }` and `'internal'` were stored).
+      response.response['transports'] = given
+      const registered = await m.api('/factors/passkey', body.accessToken, 'POST', { response })
+      expect(registered.status).toBe(201)
+    },
+  )
 })
 
 describe('a passkey as the second factor', () => {

@@ -8,7 +8,15 @@ import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createBff, memoryStore, type RequireAuthVariables } from '../src/index.js'
 import { storeUnavailable } from '../src/errors.js'
-import { authenticate, expectError, MINUTE, SECOND, type Harness } from './helpers.js'
+import {
+  authenticate,
+  CLEARED_COOKIE,
+  expectError,
+  MINUTE,
+  REFRESH_COOKIE,
+  SECOND,
+  type Harness,
+} from './helpers.js'
 import {
   ENCRYPTION_KEY,
   mfaClient,
@@ -294,6 +302,29 @@ describe('sign-in with TOTP', () => {
     // Refused before any code was checked: the code is still good with the right browser.
     const ok = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
     expect(ok.status).toBe(200)
+  })
+
+  it('refuses a refresh cookie sent twice as POST /login does, spending neither ticket nor code', async () => {
+    const h = await mfaHarness()
+    const m = mfaClient(h)
+    const { body, cookie } = await h.login('alice')
+    const { secret } = await m.enrolTotp(body.accessToken)
+    h.clock.advance(MINUTE)
+    const ticket = await m.challenged()
+    const code = totpCode(secret, h.clock.now())
+    // A second cookie of the name, planted by a sibling domain (cookie tossing).
+    const tossed = `${REFRESH_COOKIE}=${cookie}; ${REFRESH_COOKIE}=planted-by-a-sibling-domain`
+    const refused = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, undefined, {
+      cookie: `__Host-baton_mfa=${ticket.binder}; ${tossed}`,
+    })
+    expect(refused.headers.getSetCookie()).toContain(CLEARED_COOKIE)
+    await expectError(refused, 401, 'no_session')
+    expect(h.eventsOf('cookie_conflict').map((e) => [e.route, e.count])).toStrictEqual([
+      ['login', 2],
+    ])
+    // Before: the ticket and the code were spent first, and the retry failed.
+    const retry = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
+    expect(retry.status).toBe(200)
   })
 
   it('answers every malformed body with 400 invalid_request, and a forged request with 403', async () => {

@@ -289,6 +289,8 @@ describe('POST /oidc/login refuses bad input with a typed error, and no transact
     ['no returnTo', {}],
     ['a returnTo that is not a string', { returnTo: ['/'] }],
     ['an unknown prompt', { returnTo: '/', prompt: 'always' }],
+    // OpenID Connect Core §3.1.2.1; the provider's refusal used to come back as 503.
+    ['prompt none with another value', { returnTo: '/', prompt: 'none login' }],
     ['a maxAge that is not whole seconds', { returnTo: '/', maxAge: 1.5 }],
     ['a negative maxAge', { returnTo: '/', maxAge: -1 }],
     ['a maxAge given as text', { returnTo: '/', maxAge: 'soon' }],

@@ -230,6 +230,14 @@ describe('refused sign-ins land on the error page with a stable code', () => {
     else expect(location).toBe(errorLocation('invalid_request'))
   })
 
+  it('prompt=none with another value: invalid_request, not provider_error', async () => {
+    const response = await new Agent().request(
+      `${served.origin}/auth/oidc/login?returnTo=/&prompt=none%20consent`,
+    )
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe(errorLocation('invalid_request'))
+  })
+
   it('a callback whose state differs from the transaction: invalid_state', async () => {
     const agent = new Agent()
     const callback = new URL(await loginAtIdp(agent, await startLogin(agent), served.redirectUri))

@@ -8,11 +8,11 @@
 import { DPOP_NONCE_HEADER, type GrantBody } from '@baton/protocol'
 import { Hono, type Context } from 'hono'
 import { cookiePathCheck } from '../cookie-path-check.js'
-import { refreshCookieValues, setSessionCookies } from '../cookies.js'
+import { setSessionCookies } from '../cookies.js'
 import { BffError, NO_SNIFF } from '../errors.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
 import { requestMeta } from '../request-meta.js'
-import { cookieConflict } from '../session-errors.js'
+import { refreshCookieRules, type RefreshCookieEnv } from '../routes/refresh-cookie.js'
 import type { Issued } from '../tokens/grant.js'
 import { assertionOptions, readAssertion, refusedAssertion, verifyAssertion } from './passkeys.js'
 import { ACR_MFA, readFactorAnswer } from './proofs.js'
@@ -51,15 +51,11 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
     } satisfies GrantBody)
   }
 
-  /** The one refresh cookie a sign-in ends first, as login reads it (never a tossed second). */
-  const presentedCookie = (c: Context) => {
-    const values = refreshCookieValues(c, config)
-    if (values.length > 1) throw cookieConflict()
-    return values[0]
-  }
+  // The one refresh cookie a sign-in ends first, as login reads it (never a tossed second).
+  const { refreshCookie } = refreshCookieRules(config)
 
-  return new Hono()
-    .post('/login/mfa', cookiePath, csrf, perIp, async (c) => {
+  return new Hono<RefreshCookieEnv>()
+    .post('/login/mfa', cookiePath, csrf, perIp, refreshCookie('login'), async (c) => {
       const body = await readObject(c)
       const ticket = readTicket(body)
       const answer = readFactorAnswer(body)
@@ -83,7 +79,7 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
         throw error
       }
       await mfa.takeTicket(key)
-      const issued = await sessions.login(record.user, presentedCookie(c), meta(c), c, jkt, {
+      const issued = await sessions.login(record.user, c.var.refreshCookie, meta(c), c, jkt, {
         authTime: config.now(),
         amr: proof.amr,
         acr: proof.acr,
@@ -114,7 +110,7 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
       noStore(c)
       return c.json(options)
     })
-    .post('/login/passkey', cookiePath, csrf, perIp, async (c) => {
+    .post('/login/passkey', cookiePath, csrf, perIp, refreshCookie('login'), async (c) => {
       if (!mfaConfig.passkeyLogin) {
         throw invalidRequest('Passkeys are a second factor here; sign in with a password.')
       }
@@ -141,7 +137,7 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
       }
       if (!result.userVerified) throw refusedAssertion()
       const user = result.factor.passkey.user
-      const issued = await sessions.login(user, presentedCookie(c), meta(c), c, jkt, {
+      const issued = await sessions.login(user, c.var.refreshCookie, meta(c), c, jkt, {
         authTime: now,
         amr: [result.amr, 'mfa'],
         acr: ACR_MFA,

@@ -42,6 +42,9 @@ export const refusedAssertion = () =>
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string')
+
 const B64URL = /^[A-Za-z0-9_-]{1,16384}$/
 
 /** @internal Checks the shape of a `PasskeyAssertion` (the library checks the rest). */
@@ -196,7 +199,12 @@ export async function verifyRegistration(
   response: unknown,
   now: number,
 ) {
-  if (!isRecord(response) || !isRecord(response.response)) {
+  if (
+    !isRecord(response) ||
+    !isRecord(response.response) ||
+    // The library keeps `transports` as given: checked here, before the challenge is spent.
+    !(response.response.transports === undefined || isStringList(response.response.transports))
+  ) {
     throw invalidRequest('response must be a registration as startRegistration() returns it.')
   }
   const { challenge, record } = await takeChallenge(

@@ -54,13 +54,18 @@ function signInStarter(deps: OidcRouteDeps) {
     if (returnTo === null)
       throw new OidcLoginError('invalid_request', 'returnTo must be a path on this origin')
     const { prompt } = request
+    const prompts = typeof prompt === 'string' ? prompt.split(' ') : []
     if (
       prompt !== undefined &&
-      (typeof prompt !== 'string' || !prompt.split(' ').every((value) => PROMPTS.has(value)))
+      (typeof prompt !== 'string' ||
+        !prompts.every((value) => PROMPTS.has(value)) ||
+        // OpenID Connect Core §3.1.2.1: `none` with any other value is an error, which the
+        // provider would answer as if it were down.
+        (prompts.includes('none') && prompts.length > 1))
     ) {
       throw new OidcLoginError(
         'invalid_request',
-        'prompt must be none, login, consent or select_account',
+        'prompt must be none, or any of login, consent and select_account',
       )
     }
     const asked = typeof request.maxAge === 'number' ? String(request.maxAge) : request.maxAge
@@ -70,7 +75,7 @@ function signInStarter(deps: OidcRouteDeps) {
     // `prompt=login` alone leaves `auth_time` out of the ID token at many providers, and a session
     // whose sign-in time is unknown is never fresh: a step-up through it would never end. With
     // `max_age=0`, the same request per OpenID Connect Core §3.1.2.1, the provider must name the time.
-    const maxAge = asked ?? (prompt?.split(' ').includes('login') === true ? '0' : undefined)
+    const maxAge = asked ?? (prompts.includes('login') ? '0' : undefined)
     const provider = await deps.provider()
     const verifier = oidc.randomPKCECodeVerifier()
     const transaction: Transaction = {

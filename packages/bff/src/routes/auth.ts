@@ -7,42 +7,29 @@ import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { readJsonBody } from '../body.js'
 import { cookiePathCheck, cookiePathWarning } from '../cookie-path-check.js'
-import { clearedSessionCookies, refreshCookieValues, setSessionCookies } from '../cookies.js'
+import { setSessionCookies } from '../cookies.js'
 import { bffErrorHandler } from '../error-handler.js'
 import { BffError, isBffError, NO_SNIFF } from '../errors.js'
-import type { CookieConflictEvent } from '../events.js'
 import { csrfCheck, requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
 import { passwordLoginOff } from '../normalize-options.js'
 import { rateLimits } from '../rate-limit/limits.js'
 import { invalidRequest, readCredentials } from './credentials.js'
 import { endsSession, reauthenticateRoute } from './reauthenticate.js'
+import { refreshCookieRules, type RefreshCookieEnv } from './refresh-cookie.js'
 import type { MfaRoutes } from '../mfa/routes.js'
 import { requestMeta } from '../request-meta.js'
-import { cookieConflict } from '../session-errors.js'
 import type { SessionService } from '../session-service.js'
 import type { StoredSession } from '../stores/types.js'
 import type { Issued } from '../tokens/grant.js'
-import { parseRefreshToken } from '../tokens/refresh.js'
 
 /** Larger than any sane login body, small enough that nobody can make the BFF buffer much. */
 const MAX_BODY_BYTES = 8 * 1024
-
-/** At most this many session ids go into a `cookie_conflict` event. */
-const MAX_REPORTED_IDS = 8
 
 const readJson = (c: Context) => readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** What the cookie routes put on `c.var`. */
-interface AuthEnv {
-  Variables: {
-    /** The one value of the refresh cookie, if the request carried it (exactly once). */
-    refreshCookie: string | undefined
-  }
-}
 
 /** Reads `{ everywhere?: boolean }`, or no body at all. */
 async function readLogoutBody(c: Context): Promise<boolean> {
@@ -90,12 +77,7 @@ export function authRoutes(
     } satisfies GrantBody)
   }
 
-  // A `BffError`'s headers hold one value per name, and these answers carry two `Set-Cookie`
-  // headers, so they are added to the finished response.
-  const clearing = (c: Context, res: Response): Response => {
-    for (const cookie of clearedSessionCookies(c, config)) res.headers.append('set-cookie', cookie)
-    return res
-  }
+  const { clearing, refreshCookie, readRefreshCookie } = refreshCookieRules(config)
 
   // A 401 from refresh means the cookie is worthless: the browser drops it, and the hint with it.
   // A refused DPoP proof is a 401 that ends nothing (a bug or a clock must not sign anyone out).
@@ -146,40 +128,6 @@ export function authRoutes(
     hooks.secondFactor?.verifyStepUp,
   )
 
-  /**
-   * The refresh cookie's one value, if any. A request carrying its name twice has a cookie planted
-   * beside the real one by another Domain or Path (cookie tossing): taking either could swap the
-   * user into the planter's session, so neither is taken. The answer is then a `Response`:
-   * `401 no_session` with the cookies cleared, after a `cookie_conflict` event.
-   */
-  const readRefreshCookie = (
-    c: Context,
-    route: CookieConflictEvent['route'],
-  ): string | undefined | Response => {
-    const values = refreshCookieValues(c, config)
-    if (values.length <= 1) return values[0]
-    const claimed = values.map((value) => parseRefreshToken(value)?.sessionId)
-    const sessionIds = [...new Set(claimed.filter((id) => id !== undefined))]
-    config.emit({
-      type: 'cookie_conflict',
-      route,
-      count: values.length,
-      sessionIds: sessionIds.slice(0, MAX_REPORTED_IDS),
-      at: config.now(),
-      ...meta(c),
-    })
-    return clearing(c, cookieConflict().getResponse())
-  }
-
-  /** {@link readRefreshCookie} as middleware: the value goes to `c.var.refreshCookie`. */
-  const refreshCookie = (route: CookieConflictEvent['route']) =>
-    createMiddleware<AuthEnv>(async function refreshCookie(c, next) {
-      const cookie = readRefreshCookie(c, route)
-      if (typeof cookie === 'object') return cookie
-      c.set('refreshCookie', cookie)
-      return next()
-    })
-
   // A BFF without `authenticate` (OpenID Connect only) has no password routes: 404 before
   // anything reads the body, charges a budget or asks a store.
   const password = createMiddleware(async function passwordLogin(_, next) {
@@ -190,7 +138,7 @@ export function authRoutes(
   // Guards go on each route, not `.use()`: this group is mounted at the base path next to the
   // bearer-authenticated session routes, and a `.use()` here would cover those (and 404s) too.
   return (
-    new Hono<AuthEnv>()
+    new Hono<RefreshCookieEnv>()
       .post(
         '/login',
         password,
