@@ -211,6 +211,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
       }
       await anomalies.atLogin(session, meta, context, now)
       await guardStore(() => store.create(session, now))
+      await limit.confirm(session, meta)
       const issued = await issue(session, refreshToken, now)
       emit({ type: 'login', ...sessionEvent(session, now, meta) })
       await limit.evict(session, meta)

@@ -96,6 +96,52 @@ describe('maxSessionsPerUser', () => {
     expect(again.res.status).toBe(200)
   })
 
+  const passwordLogin = (h: Harness) =>
+    h.post('/login', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
+    })
+  const liveIds = async (h: Harness) =>
+    (await h.store.listByUser(ALICE.id, h.clock.now())).map((s) => s.id)
+
+  it.each([
+    [1, 2],
+    [2, 3],
+    [2, 5],
+  ])(
+    'evicting: %i as the limit, %i logins at once leave the newest sessions, each login its own',
+    async (max, logins) => {
+      const h = await createHarness({ maxSessionsPerUser: max })
+      const grants = await Promise.all(Array.from({ length: logins }, () => passwordLogin(h)))
+      expect(grants.map((r) => r.status)).toStrictEqual(Array(logins).fill(200))
+      // Before: each login evicted the oldest of the others, its racers' new sessions among them
+      // (two logins with a limit of 1 left none).
+      const live = await liveIds(h)
+      expect(live).toHaveLength(max)
+      const issued = await Promise.all(
+        grants.map(async (r) => ((await r.json()) as { sessionId: string }).sessionId),
+      )
+      // The same instant: the order of the stores' lists (ties by id) decides which stay.
+      expect(live).toStrictEqual(issued.sort((a, b) => a.localeCompare(b)).slice(-max))
+    },
+  )
+
+  it('refusing: logins at once past the check leave the user at the limit, the rest get 409', async () => {
+    const h = await createHarness({ maxSessionsPerUser: 1, onSessionLimit: 'refuse' })
+    const attempts = await Promise.all(Array.from({ length: 5 }, () => passwordLogin(h)))
+    expect(attempts.map((r) => r.status).sort()).toStrictEqual([200, 409, 409, 409, 409])
+    const granted = attempts.find((r) => r.status === 200)!
+    const { sessionId } = (await granted.json()) as { sessionId: string }
+    // Before: all five were signed in, and the limit was passed until their deadlines.
+    expect(await liveIds(h)).toStrictEqual([sessionId])
+    // A refused racer's session was never issued: no login event, no cookie.
+    expect(h.eventsOf('login').map((e) => e.sessionId)).toStrictEqual([sessionId])
+    for (const refused of attempts.filter((r) => r.status === 409)) {
+      expect(refused.headers.getSetCookie()).toStrictEqual([])
+    }
+    await expectError(await passwordLogin(h), 409, 'session_limit')
+  })
+
   it('is 50 by default and can be turned off', async () => {
     const h = await createHarness()
     for (let i = 0; i < 51; i++) await h.login('alice')
