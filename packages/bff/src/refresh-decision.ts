@@ -41,6 +41,23 @@ export interface DecisionTiming {
 }
 
 /**
+ * Access tokens expire in whole seconds and never after the session (`exp` is at most the absolute
+ * deadline rounded down): from that second on no token could outlive its own issue, so the
+ * session is over then rather than handing out a token that is already dead.
+ */
+const absoluteEnd = (session: Pick<StoredSession, 'expiresAt'>) =>
+  Math.floor(session.expiresAt / 1000) * 1000
+
+/**
+ * @internal Whether `session` is still going at `now` as refresh judges it: the devices list and
+ * the session limit count exactly the sessions a refresh would still serve.
+ */
+export const isRefreshable = (
+  session: Pick<StoredSession, 'revokedAt' | 'expiresAt' | 'idleExpiresAt'>,
+  now: number,
+) => session.revokedAt === null && now < absoluteEnd(session) && now < session.idleExpiresAt
+
+/**
  * @internal Classifies `presentedHash` (SHA-256 of an authentic token of `session`'s family) at
  * `now`. Deadlines are instants the session no longer reaches: at exactly `expiresAt` or
  * `idleExpiresAt` it has ended. The grace period includes its last instant.
@@ -52,10 +69,7 @@ export function classifyPresentedToken(
   timing: DecisionTiming,
 ): PresentedTokenKind {
   if (session.revokedAt !== null) return 'revoked'
-  // Access tokens expire in whole seconds and never after the session (`exp` is at most the
-  // absolute deadline rounded down): from that second on no token could outlive its own issue,
-  // so the session is over then rather than handing out a token that is already dead.
-  if (now >= Math.floor(session.expiresAt / 1000) * 1000) return 'expired_absolute'
+  if (now >= absoluteEnd(session)) return 'expired_absolute'
   if (now >= session.idleExpiresAt) return 'expired_idle'
   if (presentedHash === session.tokenHash) return 'current'
   const inGrace =

@@ -1,24 +1,26 @@
 /**
  * @module
  * The user's devices: the live sessions of a user (for the devices list, `bff.admin` and the
- * session limit) and ending them from the list. "Live" here also means "created after the
- * revocation epoch" (`bff.admin.revokeAll()`), which no store knows about.
+ * session limit) and ending them from the list. "Live" here is what a refresh would still serve:
+ * before the whole second of the absolute deadline, and created after the revocation epoch
+ * (`bff.admin.revokeAll()`), which no store knows about.
  * @internal
  */
 import type { SessionSummary } from '@baton/protocol'
 import type { BffConfig } from './options.js'
 import type { RequestMeta } from './request-meta.js'
+import { isRefreshable } from './refresh-decision.js'
 import { createdBeforeEpoch } from './revocation-epoch.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
-import { isLive, type StoredSession } from './stores/types.js'
+import type { StoredSession } from './stores/types.js'
 
 /** @internal */
 export function createDevices(config: Pick<BffConfig, 'store' | 'now'>, revoker: Revoker) {
   const { store } = config
   const epoch = () => guardStore(() => store.getRevocationEpoch())
   const alive = (session: StoredSession, now: number, since: number) =>
-    isLive(session, now) && !createdBeforeEpoch(session, since)
+    isRefreshable(session, now) && !createdBeforeEpoch(session, since)
 
   /** The user's live sessions at `now`, oldest first. */
   const liveSessionsOf = async (userId: string, now: number): Promise<StoredSession[]> => {
@@ -58,7 +60,7 @@ export function createDevices(config: Pick<BffConfig, 'store' | 'now'>, revoker:
     async revokeOwn(userId: string, sessionId: string, meta: RequestMeta): Promise<boolean> {
       const now = config.now()
       const session = await guardStore(() => store.get(sessionId))
-      if (!session || session.userId !== userId || !isLive(session, now)) return false
+      if (!session || session.userId !== userId || !isRefreshable(session, now)) return false
       return (await revoker.revoke(session.id, 'revoked', meta, now)) !== null
     },
 

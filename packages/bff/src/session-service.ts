@@ -66,7 +66,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
   const devices = createDevices(config, revoker)
   const limit = createSessionLimit(config, revoker, devices)
-  const anomalies = createAnomalyResponder(config, revoker)
+  const anomalies = createAnomalyResponder(config, revoker, devices)
   const binding = createBinding(config, revoker)
 
   const issue = (session: StoredSession, refreshToken: string, now: number) =>

@@ -13,6 +13,7 @@ import {
   HOUR,
   MINUTE,
   passwordOf,
+  SECOND,
   SESSION_ID,
   T0,
   type Harness,
@@ -74,6 +75,21 @@ describe('many_sessions (default: log)', () => {
     })
 
     expect(h.eventsOf('anomaly_detected')).toStrictEqual([])
+  })
+
+  it('does not count sessions bff.admin.revokeAll() ended: the user signs in again at once', async () => {
+    const h = await createHarness({
+      anomalies: { actions: { many_sessions: 'revoke' }, manySessions: { max: 2, within: '1h' } },
+    })
+    await h.login('alice')
+    await h.login('alice')
+    await h.bff.admin.revokeAll()
+    h.clock.advance(2 * SECOND)
+    expect(await h.bff.admin.listUserSessions(ALICE.id)).toStrictEqual([])
+    const res = await signInFrom(h, '192.0.2.1')
+    // Before: the two ended sessions counted, and the sign-in was refused as an anomaly.
+    expect(h.eventsOf('anomaly_detected')).toStrictEqual([])
+    expect(res.status).toBe(200)
   })
 
   it('lets ten sessions in an hour pass with the defaults and reports the eleventh', async () => {

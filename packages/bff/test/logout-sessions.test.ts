@@ -7,6 +7,7 @@ import {
   CLEARED_HINT,
   createHarness,
   expectError,
+  HOUR,
   MINUTE,
   REFRESH_COOKIE,
   T0,
@@ -243,6 +244,22 @@ describe('GET /auth/sessions', () => {
         ip: '192.0.2.9',
       }),
     ])
+  })
+
+  it('leaves out a session in the second of its absolute deadline, which refresh calls over', async () => {
+    const short = await createHarness({ absoluteTimeout: '1h', idleTimeout: '2h' })
+    short.clock.advance(500) // a sign-in in the middle of a second
+    const first = await short.login('alice')
+    short.clock.advance(HOUR - 5 * MINUTE - 500)
+    const second = await short.login('alice')
+    // The whole second in which the first session's deadline falls.
+    short.clock.advance(5 * MINUTE)
+    const { sessions } = (await (
+      await short.listSessions(second.body.accessToken)
+    ).json()) as SessionListBody
+    // Before: listed (and counted by the session limit) for up to 999 ms more.
+    expect(sessions.map((s) => s.id)).toStrictEqual([second.body.sessionId])
+    await expectError(await short.refresh(first.cookie), 401, 'session_expired')
   })
 
   it('does not need the CSRF headers: it is bearer-authenticated', async () => {

@@ -12,8 +12,8 @@ import type { BffConfig } from '../options.js'
 import { sessionInfo } from '../session-info.js'
 import type { RequestMeta } from '../request-meta.js'
 import { sessionCheckFailed, unauthorized } from '../session-errors.js'
+import type { Devices } from '../session-devices.js'
 import type { Revoker } from '../session-revocation.js'
-import { guardStore } from '../stores/guard.js'
 import type { StoredSession } from '../stores/types.js'
 import { createCadenceTracker } from './cadence.js'
 import { decide, loginSignals, refreshSignals } from './evaluate.js'
@@ -55,10 +55,12 @@ function appSignals(answer: unknown): AnomalySignal[] {
 
 /** @internal */
 export function createAnomalyResponder(
-  config: Pick<BffConfig, 'anomalies' | 'store' | 'emit'>,
+  config: Pick<BffConfig, 'anomalies' | 'emit'>,
   revoker: Revoker,
+  /** What counts as the user's sessions: those the devices list shows (`revokeAll()` ended some). */
+  devices: Pick<Devices, 'liveSessionsOf'>,
 ) {
-  const { anomalies: rules, store, emit } = config
+  const { anomalies: rules, emit } = config
   const cadence =
     rules &&
     createCadenceTracker({
@@ -135,7 +137,7 @@ export function createAnomalyResponder(
       if (!rules) return
       const counting =
         rules.actions.many_sessions !== 'ignore' || rules.actions.many_ips !== 'ignore'
-      const others = counting ? await guardStore(() => store.listByUser(session.userId, now)) : []
+      const others = counting ? await devices.liveSessionsOf(session.userId, now) : []
       const found = loginSignals(rules, others, meta, now)
       const signals = await withApp('login', session, meta, c, found)
       // The user has just proved who they are: asking again at once would prove nothing more.
