@@ -74,6 +74,9 @@ export async function exchange(
   init: RequestInit,
   lifetime?: AbortSignal,
 ): Promise<Answer> {
+  // An aborted signal fires no 'abort' again: a call that waited (for the lock, for its proof)
+  // past destroy() would otherwise go out, and nothing could stop it.
+  if (lifetime?.aborted) return { failed: lifetime.reason }
   const controller = new AbortController()
   const abort = () => controller.abort()
   lifetime?.addEventListener('abort', abort)

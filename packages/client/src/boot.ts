@@ -94,7 +94,7 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
       }
     }
     while (waiting() && config.now() < until) await changes.next(until - config.now())
-    // Shut, it is let go at once; a refresh asked for before would join it, and never be made.
+    // Shut, it is let go at once: the refresh below, if this tab still needs one, goes after it.
     await lockAsked
   }
 

@@ -44,6 +44,8 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
   const { auth, session, schedule, peers, pending, changes, post, emit, now, settle } = context
   let localRefresh: Promise<void> | null = null
   let localRefreshId: string | null = null
+  /** The local refresh in flight has a gate: it may never be made. */
+  let gated = false
   /** The local refresh in flight has its grant (it only has the lock to release). */
   let granted = false
   // Baton needs a secure context anyway (Web Locks, Secure cookies), where randomUUID exists.
@@ -102,35 +104,45 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
     if (outcome.kind === 'network') emit({ type: 'retry_scheduled', delay: schedule.backoff() })
   }
 
+  /**
+   * Runs one coordinated refresh; concurrent callers in this tab share it. With `gate`, the lock
+   * is asked for at once but the refresh runs only if the gate opens: a starting tab asks for the
+   * lock while it finds out whether it needs it.
+   */
+  const refresh = (
+    trigger: RefreshTrigger,
+    stale = session.current?.accessToken ?? null,
+    gate?: Promise<boolean>,
+  ): Promise<void> => {
+    if (context.destroyed()) return Promise.resolve()
+    // A refresh that may not be made (its gate shut, or a token got meanwhile) answers nobody who
+    // needs one, such as a 'verify' of another user's grant: that one goes after it, and finds
+    // out then whether the gated one brought a token fresher than `stale`.
+    if (localRefresh !== null && gated && gate === undefined)
+      return localRefresh.then(() => refresh(trigger, stale))
+    if (localRefresh === null) {
+      granted = false
+      gated = gate !== undefined
+    }
+    localRefresh ??= context
+      .withLock(async () => {
+        if (gate === undefined || (await gate)) await refreshUnderLock(trigger, stale)
+      })
+      .catch((cause: unknown) => {
+        // Only a broken lock gets here (the refresh itself never throws): treat it like the
+        // network.
+        session.failed(new RefreshNetworkError('Refresh failed to run.', { cause }))
+        schedule.backoff()
+      })
+      .finally(() => {
+        localRefresh = null
+        settle()
+      })
+    return localRefresh
+  }
+
   return {
-    /**
-     * Runs one coordinated refresh; concurrent callers in this tab share it. With `gate`, the lock
-     * is asked for at once but the refresh runs only if the gate opens: a starting tab asks for
-     * the lock while it finds out whether it needs it.
-     */
-    refresh: (
-      trigger: RefreshTrigger,
-      stale = session.current?.accessToken ?? null,
-      gate?: Promise<boolean>,
-    ): Promise<void> => {
-      if (context.destroyed()) return Promise.resolve()
-      if (localRefresh === null) granted = false
-      localRefresh ??= context
-        .withLock(async () => {
-          if (gate === undefined || (await gate)) await refreshUnderLock(trigger, stale)
-        })
-        .catch((cause: unknown) => {
-          // Only a broken lock gets here (the refresh itself never throws): treat it like the
-          // network.
-          session.failed(new RefreshNetworkError('Refresh failed to run.', { cause }))
-          schedule.backoff()
-        })
-        .finally(() => {
-          localRefresh = null
-          settle()
-        })
-      return localRefresh
-    },
+    refresh,
     /** The id of this tab's refresh in flight, until its outcome is in. */
     refreshing: () => localRefreshId,
     /** A refresh of this tab's is in flight and has no grant yet: requests wait for it. */

@@ -46,6 +46,8 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
   let key: DeviceKey | null = null
   /** The token API proofs were last made for: a new one may be bound to a key made since. */
   let keyFor: string | null = null
+  /** The read of the store made for `keyFor`: every proof for that token waits for it. */
+  let keyRead: Promise<DeviceKey | null> | null = null
   /** The key that signed this tab's last cookie call (its proof), if it had one. */
   let signedWith: DeviceKey | null = null
   /** Server clock minus this device's, in ms, as far as the last token or answer showed. */
@@ -125,8 +127,10 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
       // A new token: another tab may have signed in since (a new key), or the key may be gone.
       if (accessToken !== keyFor) {
         keyFor = accessToken
-        await stored()
+        keyRead = stored()
       }
+      // Concurrent calls with the new token: all of them sign with what that one read finds.
+      await keyRead
       return key ? sign(key, method, url, accessToken) : null
     },
 
@@ -142,6 +146,7 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
       if (mine && signedWith) {
         key = signedWith
         keyFor = accessToken
+        keyRead = null
       }
       const iat = payloadOf(accessToken)?.iat
       if (typeof iat !== 'number' || !Number.isFinite(iat)) return

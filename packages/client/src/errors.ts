@@ -74,6 +74,9 @@ export class BatonError<TCode extends BatonErrorCode = BatonErrorCode> extends E
   }
 }
 
+/** @internal What a call to a destroyed client rejects with. */
+export const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
+
 /**
  * The session is really over (signed out, expired, revoked, or ended after refresh-token reuse):
  * the user has to sign in again. Every tab moves to `unauthenticated`.

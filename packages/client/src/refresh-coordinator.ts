@@ -25,7 +25,7 @@ import type { AuthApi, AuthOutcome } from './auth-api.js'
 import { createBoot } from './boot.js'
 import { createChangeSignal } from './change-signal.js'
 import { createCoordinatedRefresh } from './coordinated-refresh.js'
-import { BatonError, RefreshNetworkError } from './errors.js'
+import { destroyedError, RefreshNetworkError } from './errors.js'
 import { isDue, nextRefreshAt } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { createRequestQueue } from './queue.js'
@@ -184,8 +184,6 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     destroyed: () => destroyed,
   })
 
-  const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
-
   /**
    * How `start()` began before this coordinator was built (`createSessionClient`): `late`, it found
    * no companion cookie and said so then; `asked`, it found one and asked the other tabs.
@@ -252,9 +250,13 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     async login(credentials: LoginBody | (() => Promise<AuthOutcome<TUser>>)): Promise<TUser> {
       if (destroyed) throw destroyedError()
       void start()
-      const outcome = await withLock(() =>
-        typeof credentials === 'function' ? credentials() : auth.login(credentials),
-      )
+      // Destroyed while this waited for the lock: nothing sent (a sign-in's new key would replace
+      // the other tabs' one); for the answer: nothing adopted.
+      const outcome = await withLock(async () => {
+        if (destroyed) throw destroyedError()
+        return typeof credentials === 'function' ? credentials() : auth.login(credentials)
+      })
+      if (destroyed) throw destroyedError()
       if (outcome.kind !== 'granted') throw outcome.error
       // The old refresh cookie is replaced (and its session ended by the BFF): a pending sign-out
       // has nothing left to end. A sign-in is activity.

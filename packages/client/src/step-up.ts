@@ -10,7 +10,7 @@
 import type { BaseUser } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
 import type { ReauthenticateCredentials } from './client.js'
-import { BatonError, SessionExpiredError } from './errors.js'
+import { destroyedError, SessionExpiredError } from './errors.js'
 import { isUsable } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { createRequestQueue } from './queue.js'
@@ -75,8 +75,6 @@ export function createStepUp<TUser extends BaseUser>(
     if (isUsable(current, config.now()) && provedAt(current.accessToken) > refusedAt)
       release(current.accessToken, current.accessToken === ownToken ? 'local' : 'peer')
   })
-
-  const destroyedError = () => new BatonError('client_destroyed', 'Client destroyed.')
 
   return {
     /**

@@ -481,6 +481,42 @@ describe('a tab beside signed-in tabs', () => {
     await run(started)
     expect(status(tab)).toBe('authenticated')
   })
+  it('hears, while its gated lock request is pending, that another user signed in: it checks once the lock is let go, and switches', async () => {
+    // a switches account to bob on a slow BFF: its sign-in holds the lock meanwhile, and a still
+    // answers the new tab's question with alice's token.
+    const slowLogin: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input)
+      if (url.endsWith('/auth/login')) await new Promise((resolve) => setTimeout(resolve, 300))
+      return env.browser.fetch(input, init)
+    }
+    const [a] = await signedInTabs(env.browser, 1, { fetch: slowLogin }, { document: true })
+    // The new tab's lock manager grants a moment later than the channel delivers (two IPCs).
+    const base = env.browser.locks.adapter(true)
+    const lock: LockAdapter = Object.assign(
+      <R>(name: string, timeout: number, fn: () => Promise<R>) =>
+        base(name, timeout, async () => {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          return fn()
+        }),
+      { hold: base.hold!, query: base.query! },
+    )
+    const before = env.server.refreshCount()
+    const tab = env.browser.open({ adapters: { lock } }, { document: true })
+    const bob = a!.client.login({ username: 'bob', password: 'bob-pw' })
+    await drain()
+    const started = tab.client.start()
+    await run(bob)
+    await run(started)
+    expect(tab.client.store.getState().user?.id).toBe('u-alice')
+    // bob's grant named another user: one refresh, after the boot's shut gate, says who it is.
+    await advance(1_000)
+    expect(tab.client.store.getState()).toMatchObject({
+      status: 'authenticated',
+      user: { id: 'u-bob' },
+    })
+    expect(env.server.refreshCount() - before).toBe(1)
+    expect(await run(tab.api.get('me').json())).toMatchObject({ id: 'u-bob' })
+  })
 })
 
 describe('a browser that cannot tell whether another tab holds a session', () => {

@@ -129,6 +129,22 @@ describe('a bound session', () => {
     ])
   })
 
+  it('concurrent requests with a token from another tab wait for its one read of the key: each carries a proof', async () => {
+    const [, b] = await signedInTabs(env.browser, 2, {}, { dpop: true })
+    const loginKey = keysOf(env.server, '/auth/login')
+    const refreshes = env.server.refreshCount()
+    const from = env.server.dpop.length
+    // b's token came from a: its first proof reads the store, and the second must not go out
+    // unsigned (a 401, then a refresh) while that read runs.
+    await run(Promise.all([b!.api.get('me').json(), b!.api.get('me').json()]))
+    expect(sent(env.server, '/api/me', from).map((r) => [r.status, r.scheme])).toEqual([
+      [200, 'DPoP'],
+      [200, 'DPoP'],
+    ])
+    expect(keysOf(env.server, '/api/me', from)).toEqual(loginKey)
+    expect(env.server.refreshCount()).toBe(refreshes)
+  })
+
   it('a new sign-in makes a new key (rotation); logout is signed with the current one', async () => {
     const [tab] = await signedInTabs(env.browser, 1, {}, { dpop: true })
     const first = env.browser.deviceKeys.get(env.browser.channel)

@@ -5,7 +5,7 @@
 import { createSessionClient, isBatonError, type SessionState } from '@baton/client'
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { advance, drain, run, useBrowser } from './harness'
+import { advance, drain, run, settled, signedInTabs, useBrowser } from './harness'
 
 const env = useBrowser()
 
@@ -151,6 +151,40 @@ describe('start, destroy and options', () => {
     await expect(tab.client.getAccessToken()).rejects.toMatchObject({ code: 'client_destroyed' })
     const before = env.server.refreshCount()
     await advance(120_000)
+    expect(env.server.refreshCount()).toBe(before)
+  })
+
+  it('destroy() stops a sign-in queued behind another tab’s refresh: never sent, nothing adopted', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2)
+    // a's refresh holds the cross-tab lock, so b's sign-in waits for it.
+    env.server.refreshDelayMs = 500
+    a!.client.invalidateAccessToken()
+    const refreshing = a!.client.getAccessToken()
+    await drain()
+    expect(env.server.refreshConcurrency.now).toBe(1)
+    const login = settled(b!.client.login({ username: 'bob', password: 'bob-pw' }))
+    await drain()
+    const state = b!.client.store.getState()
+    b!.client.destroy()
+    await run(refreshing)
+    await advance(1_000)
+    expect(login.error).toMatchObject({ code: 'client_destroyed' })
+    expect(env.server.events.filter((e) => e.type === 'login')).toHaveLength(1) // alice's
+    expect(b!.client.store.getState()).toBe(state)
+  })
+
+  it('destroy() while a refresh signs its DPoP proof: the refresh is not sent', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { dpop: true })
+    const before = env.server.refreshCount()
+    tab!.client.invalidateAccessToken()
+    const waiting = tab!.client.getAccessToken()
+    // The refresh has the lock and is signing (WebCrypto) when the client is destroyed.
+    await Promise.resolve()
+    await Promise.resolve()
+    await Promise.resolve()
+    tab!.client.destroy()
+    await expect(waiting).rejects.toMatchObject({ code: 'client_destroyed' })
+    await advance(1_000)
     expect(env.server.refreshCount()).toBe(before)
   })
 

@@ -3,7 +3,7 @@
  * tab, go out with the new token, can be aborted, time out, and are bounded; through
  * `client.fetch` and through `@baton/client/ky`.
  */
-import { isBatonError, RefreshNetworkError } from '@baton/client'
+import { isBatonError, RefreshNetworkError, type SessionClient } from '@baton/client'
 import { HTTPError } from '@baton/client/ky'
 import { describe, expect, it } from 'vitest'
 import { drain, ORIGIN, run, signedInTabs, useBrowser } from './harness'
@@ -147,20 +147,41 @@ describe('a 401 from the API', () => {
     expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200, 401, 401])
   })
 
-  it('baton.fetch retries a body with the same body, and keeps the caller’s headers', async () => {
-    const tab = await signedIn()
-    const first = await tab.client.getAccessToken()
-    env.server.rejectToken = (token) => token === first
-    const response = await run(
-      tab.client.fetch(`${ORIGIN}/api/echo`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ note: 'again' }),
-      }),
-    )
-    expect(await response.json()).toEqual({ body: { note: 'again' } })
-    expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200])
-  })
+  const json = { 'content-type': 'application/json' }
+  const streamOf = (text: string) => {
+    const bytes = new TextEncoder().encode(text)
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.slice(0, 5))
+        controller.enqueue(bytes.slice(5))
+        controller.close()
+      },
+    })
+  }
+  it.each<[string, (url: string, body: string) => Parameters<SessionClient['fetch']>]>([
+    ['a string', (url, body) => [url, { method: 'POST', headers: json, body }]],
+    // Read once: the spare for the retry is a clone.
+    [
+      'a stream',
+      (url, body) => [
+        url,
+        { method: 'POST', headers: json, body: streamOf(body), duplex: 'half' } as RequestInit,
+      ],
+    ],
+    ['a Request', (url, body) => [new Request(url, { method: 'POST', headers: json, body })]],
+  ])(
+    'baton.fetch retries %s body whole after a 401, with the caller’s headers',
+    async (_, args) => {
+      const tab = await signedIn()
+      const first = await tab.client.getAccessToken()
+      env.server.rejectToken = (token) => token === first
+      const response = await run(
+        tab.client.fetch(...args(`${ORIGIN}/api/echo`, JSON.stringify({ note: 'again' }))),
+      )
+      expect(await response.json()).toEqual({ body: { note: 'again' } })
+      expect(env.server.apiCalls.map((c) => c.status)).toEqual([401, 200])
+    },
+  )
 
   it('does not retry session errors thrown before the request (ky retry disabled for them)', async () => {
     const tab = env.browser.open({}, { api: { retry: 2 } })

@@ -242,6 +242,28 @@ describe('useSession({ required: true })', () => {
     expect(screen.getByRole('status').textContent).toBe('loading')
   })
 
+  it('Should call back again when the provider is given another client with no session (StrictMode)', async () => {
+    const onUnauthenticated = vi.fn()
+    // Another client, started already: known to be signed out before it is given.
+    const other = browser.open()
+    await act(() => other.start())
+    expect(other.store.getState().status).toBe('unauthenticated')
+    const page = (tab: SessionClient) => (
+      <StrictMode>
+        <SessionProvider client={tab}>
+          <Protected onUnauthenticated={onUnauthenticated} />
+        </SessionProvider>
+      </StrictMode>
+    )
+    const view = render(page(client))
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1)
+
+    view.rerender(page(other))
+    expect(screen.getByRole('status').textContent).toBe('loading')
+    expect(onUnauthenticated).toHaveBeenCalledTimes(2)
+    expect(onUnauthenticated).toHaveBeenLastCalledWith(null, null)
+  })
+
   it('Should redirect to redirectTo when no callback is given', async () => {
     const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => {})
     try {

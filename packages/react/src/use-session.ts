@@ -135,15 +135,17 @@ export function useSession<TUser extends BaseUser = RegisteredUser>(
     onUnauthenticated.current = options.onUnauthenticated
   })
 
-  // Survives StrictMode's simulated unmount, so the double effect does not call back twice.
-  const notified = useRef(false)
+  // The client whose sign-out was told of. Survives StrictMode's simulated unmount, so the double
+  // effect does not call back twice; a client, not a flag, so that another client given to the
+  // provider, signed out too, is told of as well.
+  const notified = useRef<SessionClient<TUser> | null>(null)
   useEffect(() => {
     if (!required || state.status !== 'unauthenticated') {
-      notified.current = false
+      notified.current = null
       return
     }
-    if (notified.current) return
-    notified.current = true
+    if (notified.current === client) return
+    notified.current = client
     const callback = onUnauthenticated.current
     const { error, endReason } = client.store.getState()
     if (callback) callback(error, endReason)
