@@ -1,15 +1,17 @@
 /**
  * The `FactorStore` contract on every built-in store: memory, SQLite, Redis, Redis Cluster and
- * PostgreSQL. The shared backends skip with a printed reason when they are not running.
+ * PostgreSQL, and the Redis store's `waitForReplicas` on its factor writes. The shared backends
+ * skip with a printed reason when they are not running.
  */
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { memoryStore } from '../src/stores/memory.js'
 import { postgresStore } from '../src/stores/postgres.js'
 import { redisStore } from '../src/stores/redis.js'
 import { sqliteStore } from '../src/stores/sqlite.js'
+import type { FactorStore } from '../src/mfa/types.js'
 import type { SessionStore } from '../src/stores/types.js'
-import { describeFactorStoreContract } from './mfa-store-contract.js'
+import { describeFactorStoreContract, passkeyFactor, totpFactor } from './mfa-store-contract.js'
 import { dropSchema, POSTGRES_URL, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 import {
   redisClusterBinaries,
@@ -52,6 +54,59 @@ describe.skipIf(!redisAvailable)('redis', () => {
         await store.close()
       },
     }
+  })
+
+  // The test Redis has no replica, so no write can be confirmed: each one that wrote must answer
+  // 503, like the session writes, or a failover could bring back a removed factor or a spent code.
+  describe('with waitForReplicas and no replica', () => {
+    const unavailable = { status: 503, code: 'store_unavailable' }
+    const now = Date.now()
+    let prefix: string
+    let plain: SessionStore
+    let waiting: SessionStore
+    beforeEach(async () => {
+      prefix = uniquePrefix()
+      plain = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
+      waiting = redisStore({
+        redis: REDIS_URL,
+        keyPrefix: prefix,
+        waitForReplicas: { replicas: 1, timeout: '20ms' },
+      })
+      // What the writes below change, written without waiting.
+      const setup = factorsOf(plain)
+      await setup.createFactor(totpFactor('u', 'totp'), now)
+      await setup.createFactor(passkeyFactor('u', 'passkey'), now)
+      await setup.replaceRecoveryCodes('u', ['h1'], now)
+      await setup.putPending('p', 'value', now + 60_000, now)
+    })
+    afterEach(async () => {
+      await Promise.all([plain.close(), waiting.close()])
+      await deleteKeys(admin, prefix)
+    })
+
+    it.each([
+      ['createFactor', (f: FactorStore) => f.createFactor(totpFactor('u', 'new'), now)],
+      ['deleteFactor', (f: FactorStore) => f.deleteFactor('u', 'totp')],
+      ['acceptTotpStep', (f: FactorStore) => f.acceptTotpStep('u', 'totp', 5, now, true)],
+      ['recordPasskeyUse', (f: FactorStore) => f.recordPasskeyUse('u', 'passkey', 1, false, now)],
+      ['replaceRecoveryCodes', (f: FactorStore) => f.replaceRecoveryCodes('u', ['h2'], now)],
+      ['useRecoveryCode', (f: FactorStore) => f.useRecoveryCode('u', 'h1', now)],
+      ['putPending', (f: FactorStore) => f.putPending('q', 'value', now + 60_000, now)],
+      ['takePending', (f: FactorStore) => f.takePending('p', now)],
+      ['failPending', (f: FactorStore) => f.failPending('p', now)],
+    ])('%s answers 503 store_unavailable', async (_, write) => {
+      await expect(write(factorsOf(waiting))).rejects.toMatchObject(unavailable)
+    })
+
+    it('reads, and writes that changed nothing, answer without waiting', async () => {
+      const factors = factorsOf(waiting)
+      expect((await factors.listFactors('u')).map((f) => f.id)).toStrictEqual(['totp', 'passkey'])
+      expect(await factors.countRecoveryCodes('u')).toBe(1)
+      expect(await factors.getPending('p', now)).toBe('value')
+      expect(await factors.useRecoveryCode('u', 'unknown', now)).toBe(false)
+      expect(await factors.deleteFactor('u', 'unknown')).toBe(false)
+      expect(await factors.takePending('unknown', now)).toBeNull()
+    })
   })
 })
 

@@ -1,14 +1,16 @@
 /**
  * What only the PostgreSQL store promises, beyond the shared contract: versioned migrations that
  * many instances can run at once, revocations and the epoch crossing instances through
- * LISTEN/NOTIFY (with the measured delay), a replay after the listening connection drops, pool
- * ownership, and 503 `store_unavailable` when the database is unreachable.
+ * LISTEN/NOTIFY (with the measured delay) and never into another schema or table, a replay after
+ * the listening connection drops and to a late subscriber, pool ownership, and 503
+ * `store_unavailable` when the database is unreachable.
  */
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBff, createSigningKeys, generateSigningKey } from '../src/index.js'
 import { postgresStore, type PostgresStore } from '../src/stores/postgres.js'
-import { SCHEMA_VERSION } from '../src/stores/postgres-schema.js'
+import { postgresNames, SCHEMA_VERSION } from '../src/stores/postgres-schema.js'
+import { authenticate, client as bffClient, requireAuthStatus } from './helpers.js'
 import { POSTGRES_URL, dropSchema, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 import { sessionRecord } from './store-contract.js'
 
@@ -27,12 +29,34 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
   const schemas: string[] = []
   const admin = () => new pg.Client({ connectionString: POSTGRES_URL })
 
-  const open = (schema = uniqueSchema()) => {
+  const open = (
+    schema = uniqueSchema(),
+    options: { tableName?: string; revocationReplay?: number } = {},
+  ) => {
     if (!schemas.includes(schema)) schemas.push(schema)
-    const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 })
+    const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0, ...options })
     opened.push(store)
     return store
   }
+
+  /** The `pg_stat_activity` condition of the connection listening for `schema`.`table`. */
+  const listeningOn = (schema: string, table = 'baton_sessions') =>
+    `application_name = 'baton-revocations' AND query = 'LISTEN "${postgresNames(schema, table).channel}"'`
+
+  /** Waits until the store of `schema`.`table` listens. */
+  const listening = (schema: string, table?: string) =>
+    timeUntil(async () => {
+      const client = admin()
+      await client.connect()
+      try {
+        const { rowCount } = await client.query(
+          `SELECT 1 FROM pg_stat_activity WHERE ${listeningOn(schema, table)}`,
+        )
+        return rowCount === 1
+      } finally {
+        await client.end()
+      }
+    })
 
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((store) => store.close()))
@@ -71,6 +95,27 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
       expect(await stores[7]!.listByUser('u', now)).toHaveLength(1)
     })
 
+    it('migrates stores of several tables starting together in a new schema', async () => {
+      const schema = uniqueSchema()
+      const tables = ['one', 'two', 'three', 'four']
+      const stores = tables.map((tableName) => open(schema, { tableName }))
+      await Promise.all(stores.map((store) => store.ready()))
+      const client = admin()
+      await client.connect()
+      try {
+        const { rows } = await client.query<{ table: string }>(
+          `SELECT table_name AS table FROM information_schema.tables
+           WHERE table_schema = $1 AND table_name LIKE '%_migrations' ORDER BY table_name`,
+          [schema],
+        )
+        expect(rows.map((row) => row.table)).toStrictEqual(
+          tables.map((table) => `${table}_migrations`).sort(),
+        )
+      } finally {
+        await client.end()
+      }
+    })
+
     it('refuses a schema a newer version migrated, naming both versions', async () => {
       const schema = uniqueSchema()
       await open(schema).ready()
@@ -103,7 +148,8 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
   describe('revocations across instances (LISTEN/NOTIFY)', () => {
     it('tells the other instance which sessions were revoked, and the epoch', async () => {
       const schema = uniqueSchema()
-      const [writer, reader] = [open(schema), open(schema)]
+      // No replay on subscribing: it could repeat a revocation below, which this counts exactly.
+      const [writer, reader] = [open(schema), open(schema, { revocationReplay: 0 })]
       await Promise.all([writer.ready(), reader.ready()])
       const heard: string[] = []
       const epochs: number[] = []
@@ -113,15 +159,7 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
       const sessions = ['one', 'two', 'three'].map((id) => ({ ...sessionRecord('u', now), id }))
       for (const session of sessions) await writer.create(session, now)
       // The listener connects on the first subscription; let it.
-      await timeUntil(async () => {
-        const client = admin()
-        await client.connect()
-        const { rowCount } = await client.query(
-          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'baton-revocations' AND query LIKE 'LISTEN%${schema}%'`,
-        )
-        await client.end()
-        return rowCount === 1
-      })
+      await listening(schema)
 
       await writer.revoke('one', 'logout', now)
       const oneMs = await timeUntil(() => heard.includes('one'))
@@ -143,19 +181,14 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
       reader.subscribeRevocations((ids) => ids.forEach((id) => heard.add(id)))
       const now = Date.now()
       await writer.create({ ...sessionRecord('u', now), id: 'during-outage' }, now)
-      const listening = `application_name = 'baton-revocations' AND query LIKE 'LISTEN%${schema}%'`
+      await listening(schema)
       const client = admin()
       await client.connect()
       try {
-        await timeUntil(
-          async () =>
-            (await client.query(`SELECT 1 FROM pg_stat_activity WHERE ${listening}`)).rowCount ===
-            1,
-        )
         // The listening connection dies (a failover, a proxy timeout), then the revocation happens:
         // its NOTIFY reaches nobody on that connection.
         await client.query(
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${listening}`,
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${listeningOn(schema)}`,
         )
         await writer.revoke('during-outage', 'revoked', Date.now())
         const ms = await timeUntil(() => heard.has('during-outage'), 10_000)
@@ -165,6 +198,122 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
       } finally {
         await client.end()
       }
+    })
+
+    it('replays recent revocations to an instance that subscribes later, and to a new listener', async () => {
+      const schema = uniqueSchema()
+      const early = open(schema)
+      const now = Date.now()
+      const revoked = { ...sessionRecord('u', now), id: 'revoked-before-start' }
+      await early.create(revoked, now)
+      await early.create({ ...sessionRecord('u', now), id: 'live' }, now)
+      await early.revoke(revoked.id, 'logout', now)
+
+      const late = open(schema)
+      const heard: string[] = []
+      late.subscribeRevocations((ids) => heard.push(...ids))
+      await timeUntil(() => heard.length > 0)
+      // A listener added to a feed already listening (another requireAuth) hears it too.
+      const second: string[] = []
+      late.subscribeRevocations((ids) => second.push(...ids))
+      await timeUntil(() => second.length > 0)
+      expect(heard).toStrictEqual([revoked.id])
+      expect(second).toStrictEqual([revoked.id])
+    })
+
+    it('replays nothing to a new subscriber when revocationReplay is 0', async () => {
+      const schema = uniqueSchema()
+      const early = open(schema)
+      const now = Date.now()
+      await early.create({ ...sessionRecord('u', now), id: 'before' }, now)
+      await early.create({ ...sessionRecord('u', now), id: 'after' }, now)
+      await early.revoke('before', 'logout', now)
+
+      const late = open(schema, { revocationReplay: 0 })
+      const heard: string[] = []
+      late.subscribeRevocations((ids) => heard.push(...ids))
+      await listening(schema)
+      // Heard over LISTEN, after anything a replay would have delivered.
+      await early.revoke('after', 'logout', now)
+      await timeUntil(() => heard.length > 0)
+      expect(heard).toStrictEqual(['after'])
+    })
+
+    // Channels are per database: a channel derived loosely from the names (joined, lower-cased,
+    // cut) let one application's revokeAll() end another's sessions.
+    it.each([
+      {
+        pair: 'schema a / table b_c vs schema a_b / table c',
+        names: (base: string) => [`${base}_a`, 'b_sessions', `${base}_a_b`, 'sessions'],
+      },
+      {
+        pair: 'tables differing in case',
+        names: (base: string) => [base, 'Sessions', base, 'sessions'],
+      },
+      {
+        pair: 'names equal in their first 63 characters',
+        names: (base: string) => {
+          const long = `${base}_${'s'.repeat(51 - base.length)}`
+          return [long, 'sessions_a_one', long, 'sessions_a_two']
+        },
+      },
+    ])('keeps revocations and the epoch between its own instances ($pair)', async ({ names }) => {
+      const [schemaA, tableA, schemaB, tableB] = names(uniqueSchema()) as [
+        string,
+        string,
+        string,
+        string,
+      ]
+      const appA = open(schemaA, { tableName: tableA })
+      // Two instances of B: the reader hears B's writer only through its LISTEN, as it would A's.
+      // No replay, which could repeat the writer's revocation.
+      const writerB = open(schemaB, { tableName: tableB })
+      const readerB = open(schemaB, { tableName: tableB, revocationReplay: 0 })
+      await Promise.all([appA.ready(), writerB.ready(), readerB.ready()])
+      const heard: string[] = []
+      const epochs: number[] = []
+      readerB.subscribeRevocations((ids) => heard.push(...ids))
+      readerB.subscribeRevocationEpoch((epoch) => epochs.push(epoch))
+      await listening(schemaB, tableB)
+      const now = Date.now()
+      for (const store of [appA, writerB]) {
+        await store.create({ ...sessionRecord('u', now), id: 'same-id' }, now)
+      }
+
+      await appA.revoke('same-id', 'logout', now)
+      await appA.raiseRevocationEpoch(now + 1_000)
+      // B's announcements follow A's: had A's reached B's reader, they would have arrived first.
+      await writerB.raiseRevocationEpoch(now)
+      await writerB.revoke('same-id', 'logout', now)
+      await timeUntil(() => heard.length > 0)
+      expect(epochs).toStrictEqual([now])
+      expect(heard).toStrictEqual(['same-id'])
+      expect(await readerB.getRevocationEpoch()).toBe(now)
+    })
+
+    it("leaves another application's access tokens valid when one application revokes all", async () => {
+      const base = uniqueSchema()
+      const appA = open(`${base}_x`, { tableName: 'y_sessions' })
+      const storeB = open(`${base}_x_y`, { tableName: 'sessions' })
+      const otherB = open(`${base}_x_y`, { tableName: 'sessions' })
+      await Promise.all([appA.ready(), storeB.ready(), otherB.ready()])
+      const bffB = createBff({
+        authenticate,
+        keys: createSigningKeys({ keys: [await generateSigningKey('ES256')] }),
+        store: storeB,
+      })
+      const { body } = await bffClient(bffB).login('alice')
+      expect(await requireAuthStatus(bffB, body.accessToken)).toBe(204)
+      await listening(`${base}_x_y`, 'sessions')
+      const epochs: number[] = []
+      storeB.subscribeRevocationEpoch((epoch) => epochs.push(epoch))
+
+      await appA.raiseRevocationEpoch(Date.now() + 60_000)
+      // A's epoch notice would have reached B's connection before this one of B's other instance.
+      await otherB.raiseRevocationEpoch(1)
+      await timeUntil(() => epochs.length > 0)
+      expect(epochs).toStrictEqual([1])
+      expect(await requireAuthStatus(bffB, body.accessToken)).toBe(204)
     })
   })
 

@@ -1,12 +1,16 @@
 /**
- * Rate-limit counters live where the sessions live: in the SQLite store's database, and in the
- * Redis store's Redis, where three BFF instances share one budget.
+ * Rate-limit counters live where the sessions live: in the SQLite store's database, in the
+ * Redis store's Redis, where three BFF instances share one budget, and in the PostgreSQL store's
+ * schema, even when stores of several schemas share one pool.
  */
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { postgresStore, type PostgresStore } from '../src/stores/postgres.js'
 import { redisStore, type RedisStore } from '../src/stores/redis.js'
 import { sqliteStore } from '../src/stores/sqlite.js'
 import { createHarness, passwordOf, type Harness } from './helpers.js'
+import { POSTGRES_URL, dropSchema, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
 
 const ATTACKER = '203.0.113.9'
@@ -122,5 +126,38 @@ describe.skipIf(!redisAvailable)('Redis store', () => {
     expect(res.status).toBe(503)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('store_unavailable')
     expect(h.eventsOf('login_failed')).toStrictEqual([])
+  })
+})
+
+describe.skipIf(!postgresAvailable)('PostgreSQL store', () => {
+  const schemas: string[] = []
+  const stores: PostgresStore[] = []
+  let pool: pg.Pool | undefined
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()))
+    await pool?.end()
+    for (const schema of schemas.splice(0)) await dropSchema(schema)
+  })
+
+  it('counts in each schema of its own when stores of two schemas share one pool', async () => {
+    // One connection: both limiters' prepared statements land on it.
+    pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 })
+    const statuses: number[] = []
+    for (const schema of [uniqueSchema(), uniqueSchema()]) {
+      schemas.push(schema)
+      const store = postgresStore({ pool, schema, sweepInterval: 0 })
+      stores.push(store)
+      const h = await createHarness({ store, rateLimit: { login: { points: 5, duration: '1m' } } })
+      statuses.push((await attempt(h, 'alice', passwordOf('alice'), ATTACKER)).status)
+      statuses.push((await attempt(h, 'alice', 'no', ATTACKER)).status)
+    }
+    expect(statuses).toStrictEqual([200, 401, 200, 401])
+    for (const schema of schemas) {
+      const { rows } = await pool.query<{ points: number }>(
+        `SELECT points FROM "${schema}".baton_sessions_rate_limits WHERE key LIKE '%login%${ATTACKER}'`,
+      )
+      // The failure's point; the sign-in's was given back.
+      expect(rows).toStrictEqual([{ points: 1 }])
+    }
   })
 })

@@ -1,6 +1,7 @@
 /**
  * The SQLite store's reason to exist: sessions survive a restart of the process, whether it is
- * killed outright or stopped cleanly.
+ * killed outright or stopped cleanly, and so do revocations: a restarted process refuses the access
+ * tokens of sessions signed out before it started.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -57,5 +58,23 @@ describe('sqlite store across process restarts', () => {
       status: 401,
       code: 'refresh_token_reused',
     })
+  }, 60_000)
+
+  it('refuses after a restart the access token of a session signed out before it', async () => {
+    // A file of its own: only this test's sessions are in its replay.
+    const own = { ...env, BATON_SQLITE_PATH: join(dir, 'signed-out.db') }
+    running = await startInstance('before the restart', own)
+    const signedOut = await login(running, 'signed-out-user')
+    const kept = await login(running, 'signed-out-user')
+    expect(await post(running, '/logout', { cookie: signedOut.cookie })).toMatchObject({
+      status: 204,
+    })
+    expect(await me(running, signedOut.accessToken)).toBe(401)
+
+    await running.stop('SIGTERM')
+    running = await startInstance('after the restart', own)
+    // Still within its lifetime, but the new process replays the revocation from the file.
+    expect(await me(running, signedOut.accessToken)).toBe(401)
+    expect(await me(running, kept.accessToken)).toBe(200)
   }, 60_000)
 })

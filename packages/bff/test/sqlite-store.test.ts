@@ -1,6 +1,7 @@
 /**
  * What only the SQLite store promises, beyond the shared contract: WAL mode and its indexes, the
- * sweep of rows past their deadlines, ownership of the database, and 503 when it is unusable.
+ * sweep of rows past their deadlines, the replay of recent revocations to a new subscriber,
+ * ownership of the database, and 503 when it is unusable.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -31,15 +32,47 @@ describe('sqliteStore', () => {
     )
   })
 
-  it('indexes sessions by user and by deadline', () => {
+  it('indexes sessions by user, by deadline and by revocation', () => {
     const store = open({ path: ':memory:' })
     const indexes = store.database
       .prepare<[], { name: string }>(`SELECT name FROM pragma_index_list('baton_sessions')`)
       .all()
       .map((row) => row.name)
     expect(indexes).toEqual(
-      expect.arrayContaining(['baton_sessions_user_id', 'baton_sessions_deadline']),
+      expect.arrayContaining([
+        'baton_sessions_user_id',
+        'baton_sessions_deadline',
+        'baton_sessions_revoked_at',
+      ]),
     )
+  })
+
+  it('replays to a new subscriber the sessions revoked within revocationReplay', async () => {
+    const database = new Database(':memory:')
+    try {
+      const t = Date.now()
+      const before = open({ database, sweepInterval: 0 })
+      for (const [id, at] of [
+        ['long-ago', t - 60_000],
+        ['recent', t - 1_000],
+      ] as const) {
+        await before.create({ ...sessionRecord('u', at), id }, at)
+        await before.revoke(id, 'logout', at)
+      }
+      await before.create({ ...sessionRecord('u', t), id: 'live' }, t)
+
+      const heard = (options: { revocationReplay?: number }) => {
+        const ids: string[] = []
+        const restarted = open({ database, sweepInterval: 0, now: () => t, ...options })
+        restarted.subscribeRevocations((revoked) => ids.push(...revoked))
+        return ids
+      }
+      expect(heard({ revocationReplay: 30_000 })).toStrictEqual(['recent'])
+      expect(heard({}).toSorted()).toStrictEqual(['long-ago', 'recent'])
+      expect(heard({ revocationReplay: 0 })).toStrictEqual([])
+    } finally {
+      database.close()
+    }
   })
 
   it('opens its own file in WAL mode', async () => {

@@ -10,6 +10,10 @@
  * - `<p>mfa:p:{<key>}`: a pending record (ticket, challenge): a hash `v` value, `e` expiry, `t`
  *   tries, with a TTL as well. The expiry is also compared with the BFF's clock inside the scripts,
  *   so a record is refused at its deadline whatever Redis's own clock says.
+ *
+ * With `waitForReplicas`, every write that changed something waits for the replicas, as the
+ * session writes do: a failover that lost one would bring back a removed factor, a spent recovery
+ * code, an accepted TOTP step or a used ticket.
  * @internal
  */
 import { createHash } from 'node:crypto'
@@ -78,13 +82,24 @@ return redis.call('HINCRBY', KEYS[1], 't', tonumber(ARGV[2]))
 
 const MUTABLE = [':k', ':c', ':u', ':s', ':n', ':b'] as const
 
-/** @internal The factor store on the Redis store's connection, keys under `prefix`. */
+/**
+ * @internal The factor store on the Redis store's connection, keys under `prefix`; `replicated` is
+ * the store's `waitForReplicas` check.
+ */
 export function redisFactorStore(
   connection: Pick<RedisConnection, 'client' | 'call'>,
   prefix: string,
+  replicated: () => Promise<void>,
 ): FactorStore {
   const { client } = connection
   const call = <T>(operation: () => Promise<T>) => connection.call(operation)
+  /** `operation` and, when `changed` says it wrote, the wait for the replicas, in one `call`. */
+  const write = <T>(operation: () => Promise<T>, changed: (result: T) => boolean = () => true) =>
+    call(async () => {
+      const result = await operation()
+      if (changed(result)) await replicated()
+      return result
+    })
   const factorsKey = (userId: string) => `${prefix}mfa:{${userId}}:f`
   const codesKey = (userId: string) => `${prefix}mfa:{${userId}}:rc`
   const pendingKey = (key: string) => `${prefix}mfa:p:{${key}}`
@@ -120,7 +135,7 @@ export function redisFactorStore(
       if (factor.lastUsedAt !== null) fields[`${id}:u`] = String(factor.lastUsedAt)
       const created = await call(() => client.hsetnx(factorsKey(factor.userId), id, fields[id]!))
       if (created !== 1) throw new Error(`factor ${id} already exists`)
-      await call(() => client.hset(factorsKey(factor.userId), fields))
+      await write(() => client.hset(factorsKey(factor.userId), fields))
     },
 
     async listFactors(userId) {
@@ -128,42 +143,53 @@ export function redisFactorStore(
     },
 
     async deleteFactor(userId, factorId) {
-      const removed = await call(() =>
-        client.hdel(factorsKey(userId), factorId, ...MUTABLE.map((m) => `${factorId}${m}`)),
+      const removed = await write(
+        () => client.hdel(factorsKey(userId), factorId, ...MUTABLE.map((m) => `${factorId}${m}`)),
+        (count) => count > 0,
       )
       return removed > 0
     },
 
     async acceptTotpStep(userId, factorId, step, now, confirm) {
-      const result = await call(() =>
-        runScript(
-          client,
-          ACCEPT_STEP,
-          [factorsKey(userId)],
-          [factorId, step, now, confirm ? 1 : 0],
-        ),
+      const result = await write(
+        () =>
+          runScript(
+            client,
+            ACCEPT_STEP,
+            [factorsKey(userId)],
+            [factorId, step, now, confirm ? 1 : 0],
+          ),
+        (accepted) => accepted === 1,
       )
       return result === 1
     },
 
     async recordPasskeyUse(userId, factorId, counter, backedUp, now) {
-      const result = await call(() =>
-        runScript(
-          client,
-          PASSKEY_USE,
-          [factorsKey(userId)],
-          [factorId, counter, backedUp ? 1 : 0, now],
-        ),
+      const result = await write(
+        () =>
+          runScript(
+            client,
+            PASSKEY_USE,
+            [factorsKey(userId)],
+            [factorId, counter, backedUp ? 1 : 0, now],
+          ),
+        (recorded) => recorded === 1,
       )
       return result === 1
     },
 
     async replaceRecoveryCodes(userId, hashes) {
-      await call(() => runScript(client, REPLACE_CODES, [codesKey(userId)], hashes))
+      await write(() => runScript(client, REPLACE_CODES, [codesKey(userId)], hashes))
     },
 
     async useRecoveryCode(userId, hash) {
-      return (await call(() => client.srem(codesKey(userId), hash))) === 1
+      // A 503 after the wait failed costs the user this code; a failover giving it back would let
+      // it be used twice.
+      const removed = await write(
+        () => client.srem(codesKey(userId), hash),
+        (count) => count === 1,
+      )
+      return removed === 1
     },
 
     async countRecoveryCodes(userId) {
@@ -172,7 +198,7 @@ export function redisFactorStore(
 
     async putPending(key, value, expiresAt, now) {
       const ttl = Math.max(1, Math.ceil(expiresAt - now))
-      await call(() => runScript(client, PUT_PENDING, [pendingKey(key)], [value, expiresAt, ttl]))
+      await write(() => runScript(client, PUT_PENDING, [pendingKey(key)], [value, expiresAt, ttl]))
     },
 
     async getPending(key, now) {
@@ -181,12 +207,18 @@ export function redisFactorStore(
     },
 
     async takePending(key, now) {
-      const value = await call(() => runScript(client, TAKE_PENDING, [pendingKey(key)], [now]))
+      const value = await write(
+        () => runScript(client, TAKE_PENDING, [pendingKey(key)], [now]),
+        (taken) => typeof taken === 'string',
+      )
       return typeof value === 'string' ? value : null
     },
 
     async failPending(key, now, by = 1) {
-      const tries = await call(() => runScript(client, FAIL_PENDING, [pendingKey(key)], [now, by]))
+      const tries = await write(
+        () => runScript(client, FAIL_PENDING, [pendingKey(key)], [now, by]),
+        (counted) => typeof counted === 'number',
+      )
       return typeof tries === 'number' ? tries : null
     },
   }

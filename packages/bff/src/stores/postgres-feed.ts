@@ -5,9 +5,10 @@
  * it, so an announcement can neither come before the write nor without it. One dedicated
  * connection listens (a pooled one would be handed to other queries); when it drops, it
  * reconnects (at least once a second) and replays from the table what it may have missed: the
- * sessions revoked since shortly before the drop, and the epoch in force. Revoked rows stay until
- * their deadline, which is at least as long as any access token of theirs lives, so the table
- * itself is the replay log.
+ * sessions revoked since shortly before the drop, and the epoch in force. A new subscriber, of an
+ * instance just started or of one already listening, is told the sessions revoked within the
+ * replay window, as the Redis store's are. Revoked rows stay until their deadline, which is at
+ * least as long as any access token of theirs lives, so the table itself is the replay log.
  * @internal
  */
 import pg from 'pg'
@@ -64,16 +65,20 @@ export interface PostgresFeed {
 
 /**
  * @internal Starts listening on the first subscription. `connection` is what the store's pool
- * connects with; `pool` answers the replay queries.
+ * connects with; `pool` answers the replay queries; a new subscriber hears the ids revoked within
+ * `replayMs` (`0`: none).
  */
 export function postgresFeed(
   connection: ClientConfig,
   pool: Pool,
   names: PostgresNames,
   now: () => number,
+  replayMs: number,
 ): PostgresFeed {
   const revocations = revocationListeners()
   const epochs = epochListeners()
+  /** Subscribed while not listening: told the replay window once the connection listens. */
+  const unreplayed = new Set<RevocationListener>()
   let client: pg.Client | null = null
   let closed = false
   let starting: Promise<void> | null = null
@@ -86,17 +91,28 @@ export function postgresFeed(
     else revocations.notify(announcement.revoked)
   }
 
-  const replay = async (since: number | null) => {
+  const revokedSince = async (since: number) => {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id FROM ${names.sessions} WHERE revoked_at >= $1`,
+      [since],
+    )
+    return rows.map((row) => row.id)
+  }
+
+  /** The window of a new subscriber: what an instance starting now must still refuse. */
+  const replayWindow = async (to: readonly RevocationListener[]) => {
+    if (replayMs === 0 || to.length === 0) return
+    revocations.notify(await revokedSince(now() - replayMs), to)
+  }
+
+  /** After (re)connecting: the epoch, what every listener missed while away, the new ones' window. */
+  const replay = async (since: number | null, fresh: readonly RevocationListener[]) => {
     const { rows } = await pool.query<{ value: number }>(
       `SELECT value FROM ${names.meta} WHERE key = 'revocation_epoch'`,
     )
     if (rows[0]) epochs.notify(rows[0].value)
-    if (since === null) return
-    const revoked = await pool.query<{ id: string }>(
-      `SELECT id FROM ${names.sessions} WHERE revoked_at >= $1`,
-      [since - REPLAY_MARGIN_MS],
-    )
-    revocations.notify(revoked.rows.map((row) => row.id))
+    if (since !== null) revocations.notify(await revokedSince(since - REPLAY_MARGIN_MS))
+    await replayWindow(fresh)
   }
 
   const connect = async () => {
@@ -121,9 +137,18 @@ export function postgresFeed(
       return
     }
     client = next
-    const missedSince = lastConnectedAt
-    lastConnectedAt = now()
-    await replay(missedSince)
+    // Whoever subscribes from here on is replayed at once (the LISTEN is on); those before, here.
+    const fresh = [...unreplayed]
+    unreplayed.clear()
+    const connectedAt = now()
+    try {
+      await replay(lastConnectedAt, fresh)
+      lastConnectedAt = connectedAt
+    } catch {
+      // Listened but could not replay: reconnect and replay again, from the same moment.
+      for (const listener of fresh) unreplayed.add(listener)
+      await next.end().catch(() => {})
+    }
   }
 
   const start = () => {
@@ -154,8 +179,14 @@ export function postgresFeed(
     revoked: (ids) => revocations.notify(ids),
     epoch: (epoch) => epochs.notify(epoch),
     subscribe(listener) {
+      const unsubscribe = revocations.subscribe(listener)
+      if (client) replayWindow([listener]).catch(() => {})
+      else unreplayed.add(listener)
       ensure()
-      return revocations.subscribe(listener)
+      return () => {
+        unreplayed.delete(listener)
+        unsubscribe()
+      }
     },
     subscribeEpoch(listener) {
       ensure()
@@ -166,6 +197,7 @@ export function postgresFeed(
       clearTimeout(retry)
       revocations.clear()
       epochs.clear()
+      unreplayed.clear()
       await starting
       const last = client
       client = null

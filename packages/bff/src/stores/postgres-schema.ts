@@ -6,6 +6,7 @@
  * release, only followed by a new one.
  * @internal
  */
+import { createHash } from 'node:crypto'
 import type { PoolClient } from 'pg'
 
 /** @internal The quoted names the store's SQL uses. */
@@ -23,7 +24,11 @@ export interface PostgresNames {
   /** The rate-limit counters' table name, unquoted (the limiter quotes it with the schema). */
   rateLimits: string
   schema: string
-  /** The `LISTEN`/`NOTIFY` channel of this table's revocations. */
+  /**
+   * The `LISTEN`/`NOTIFY` channel of this table's revocations, `baton_` and a digest of the exact
+   * schema and table: channels are per database, so any folding of the names (case, joining them
+   * with `_`, cutting at 63 bytes) would let two applications hear each other's revocations.
+   */
   channel: string
   /** `pg_advisory_xact_lock` key of this table's migrations. */
   lockKey: string
@@ -53,7 +58,7 @@ export function postgresNames(schema: string, table: string): PostgresNames {
     oidc: quoted(`${table}_oidc`),
     rateLimits: `${table}_rate_limits`,
     schema,
-    channel: `${schema}_${table}`.toLowerCase().slice(0, 63),
+    channel: `baton_${createHash('sha256').update(quoted(table)).digest('hex').slice(0, 32)}`,
     lockKey: `baton:${schema}.${table}`,
   }
 }
@@ -174,6 +179,12 @@ export async function migrate(
   await client.query('BEGIN')
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [names.lockKey])
+    // `IF NOT EXISTS` does not stop two transactions creating the schema at once (the loser fails
+    // on the catalogue's unique index): stores of two tables starting together in a new schema
+    // take their turns. Always after the table's lock, so two such stores cannot deadlock.
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `baton-schema:${names.schema}`,
+    ])
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${names.schema}"`)
     await client.query(`CREATE TABLE IF NOT EXISTS ${names.migrations} (
       version INTEGER PRIMARY KEY,

@@ -52,6 +52,14 @@ export interface PostgresStoreOptions {
    * @default '1m'
    */
   sweepInterval?: Duration
+  /**
+   * How far back a new revocation subscriber (the `requireAuth` of an instance that starts now)
+   * replays the sessions revoked, so it refuses their access tokens as the running instances do.
+   * Keep it at least the access-token lifetime. `0` replays nothing to new subscribers (a
+   * reconnecting feed still catches up on what it missed).
+   * @default '15m'
+   */
+  revocationReplay?: Duration
   /** Connection and query timeout of a pool the store creates. @default '2s' */
   timeout?: Duration
   /** The clock of the background sweep. @default Date.now */
@@ -74,8 +82,10 @@ export interface PostgresStore extends SessionStore {
  * (versioned, under an advisory lock). Rotation is one compare-and-set `UPDATE … WHERE
  * token_hash = $expected AND revoked_at IS NULL`, so of two instances rotating the same token
  * exactly one wins; a revocation locks the rows it ends and announces them in the same
- * transaction. Rate-limit counters use `rate-limiter-flexible`'s `RateLimiterPostgres` on the same
- * pool, so every instance shares one budget.
+ * transaction. A new subscriber also receives the ids revoked within `revocationReplay`, so an
+ * instance that starts late still refuses recently revoked sessions. Rate-limit counters use
+ * `rate-limiter-flexible`'s `RateLimiterPostgres` on the same pool, so every instance shares one
+ * budget.
  *
  * @example
  * ```ts
@@ -94,11 +104,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const names = postgresNames(options.schema ?? 'public', table)
   const interval = parseDuration(options.sweepInterval ?? '1m', 'sweepInterval')
   const timeout = parseDuration(options.timeout ?? '2s', 'timeout')
+  const replayMs = parseDuration(options.revocationReplay ?? '15m', 'revocationReplay')
   const clock = options.now ?? (() => Date.now())
 
   const database = postgresDatabase(options.pool, { timeout, names, table })
   const { pool, ownsPool, migrated, run, transaction } = database
-  const feed = postgresFeed((pool as Pool & { options: ClientConfig }).options, pool, names, clock)
+  const connection = (pool as Pool & { options: ClientConfig }).options
+  const feed = postgresFeed(connection, pool, names, clock, replayMs)
 
   const announce = async (client: PoolClient, payloads: string[]) => {
     for (const payload of payloads) {

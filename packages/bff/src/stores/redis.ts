@@ -100,9 +100,10 @@ export interface RedisStoreOptions {
    */
   now?: () => number
   /**
-   * For a primary with replicas (Sentinel): every write (sign-in, rotation, revocation, epoch)
-   * waits until `replicas` replicas have it (Redis `WAIT`, at most `timeout`), and answers 503
-   * `store_unavailable` when fewer acknowledged it. Redis replicates asynchronously, so without
+   * For a primary with replicas (Sentinel): every write of sessions and second factors (sign-in,
+   * rotation, revocation, epoch, factors, recovery codes, tickets) waits until `replicas` replicas
+   * have it (Redis `WAIT`, at most `timeout`), and answers 503 `store_unavailable` when fewer
+   * acknowledged it. Redis replicates asynchronously, so without
    * this a failover can lose the writes of the last moments before it: a lost rotation brings the
    * previous refresh token back (the next refresh then looks like reuse and ends the session), a
    * lost revocation brings a session back. With it, a write the BFF reported is on a replica
@@ -238,7 +239,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     ),
 
     // Second factors under `<p>mfa:`, hash-tagged by user (`mfa/store-redis.ts`).
-    factorStore: sharedFactorStore(() => redisFactorStore(connection, prefix)),
+    factorStore: sharedFactorStore(() => redisFactorStore(connection, prefix, replicated)),
 
     async close() {
       revocations.close()

@@ -49,6 +49,8 @@ export function createSchema(db: Database.Database, table: string): void {
       );
       CREATE INDEX IF NOT EXISTS ${table}_user_id ON ${table} (user_id);
       CREATE INDEX IF NOT EXISTS ${table}_deadline ON ${table} (min(expires_at, idle_expires_at));
+      CREATE INDEX IF NOT EXISTS ${table}_revoked_at ON ${table} (revoked_at)
+        WHERE revoked_at IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ${table}_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS ${table}_dpop_proofs (
         key TEXT PRIMARY KEY,

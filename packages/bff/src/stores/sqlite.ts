@@ -52,7 +52,14 @@ export interface SqliteStoreOptions {
    */
   sweepInterval?: Duration
   /**
-   * The clock used by the background sweep.
+   * How far back a new revocation subscriber (the `requireAuth` of a process restarted on the
+   * file) replays the sessions revoked, so it refuses their access tokens. Keep it at least the
+   * access-token lifetime. `0` replays nothing.
+   * @default '15m'
+   */
+  revocationReplay?: Duration
+  /**
+   * The clock used by the background sweep and the replay window.
    * @default Date.now
    */
   now?: () => number
@@ -95,6 +102,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new TypeError(`sqliteStore: tableName "${table}" is not a plain SQL identifier`)
   }
   const interval = parseDuration(options.sweepInterval ?? 60_000, 'sweepInterval')
+  const replayMs = parseDuration(options.revocationReplay ?? '15m', 'revocationReplay')
   const clock = options.now ?? (() => Date.now())
 
   const ownsDatabase = options.database === undefined
@@ -108,6 +116,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const raiseEpoch = db.prepare<[number]>(`
     INSERT INTO ${table}_meta (key, value) VALUES ('revocation_epoch', ?)
     ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`)
+  const revokedSince = db.prepare<[number], { id: string }>(
+    `SELECT id FROM ${table} WHERE revoked_at >= ?`,
+  )
   const deleteDead = db.prepare<[number]>(
     `DELETE FROM ${table} WHERE min(expires_at, idle_expires_at) <= ?`,
   )
@@ -164,7 +175,20 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     ...sessions,
 
-    subscribeRevocations: (listener) => listeners.subscribe(listener),
+    subscribeRevocations(listener) {
+      const unsubscribe = listeners.subscribe(listener)
+      // The table is the replay log: a process restarted on the file (or a second one on it)
+      // hears what was revoked before it subscribed, as a late Redis subscriber does.
+      if (replayMs > 0) {
+        try {
+          const ids = revokedSince.all(clock() - replayMs).map((row) => row.id)
+          listeners.notify(ids, [listener])
+        } catch {
+          // The database is unavailable right now; those tokens live until `exp`, as before.
+        }
+      }
+      return unsubscribe
+    },
 
     async getRevocationEpoch() {
       return guard(readEpoch)
