@@ -170,23 +170,30 @@ test('a copied cookie, token or proof is refused outside the browser; a foreign-
   await expect(sessionStatus(a)).toHaveText('Signed out', { timeout: 10_000 })
 })
 
-test('clearing IndexedDB mid-session ends the session in every tab with a stated reason', async ({
-  signedInTabs,
-  demo,
-}) => {
-  const [a, b] = await signedInTabs(2)
-  await a.evaluate(async () => {
-    for (const { name } of await indexedDB.databases())
-      await new Promise((resolve) => {
-        const request = indexedDB.deleteDatabase(name!)
-        request.onsuccess = request.onerror = request.onblocked = resolve
-      })
+test.describe('with 60 s tokens', () => {
+  // The test's own call must be the refresh that finds the key gone: with 3 s tokens a scheduled
+  // refresh ends the session first whenever the machine is slow, and the clicks find the sign-in
+  // page instead of the dashboard.
+  test.use({ demoEnv: { BATON_ACCESS_TTL: '60s' } })
+
+  test('clearing IndexedDB mid-session ends the session in every tab with a stated reason', async ({
+    signedInTabs,
+    demo,
+  }) => {
+    const [a, b] = await signedInTabs(2)
+    await a.evaluate(async () => {
+      for (const { name } of await indexedDB.databases())
+        await new Promise((resolve) => {
+          const request = indexedDB.deleteDatabase(name!)
+          request.onsuccess = request.onerror = request.onblocked = resolve
+        })
+    })
+    await press(a, 'Expire access token now')
+    await press(a, 'Call API')
+    for (const tab of [a, b]) {
+      await expect(sessionStatus(tab)).toHaveText('Signed out', { timeout: 10_000 })
+      await expect(tab.getByText('This session was revoked from another device.')).toBeVisible()
+    }
+    expect(demo.eventsOf('binding_mismatch')).toHaveLength(1)
   })
-  await press(a, 'Expire access token now')
-  await press(a, 'Call API')
-  for (const tab of [a, b]) {
-    await expect(sessionStatus(tab)).toHaveText('Signed out', { timeout: 10_000 })
-    await expect(tab.getByText('This session was revoked from another device.')).toBeVisible()
-  }
-  expect(demo.eventsOf('binding_mismatch')).toHaveLength(1)
 })
