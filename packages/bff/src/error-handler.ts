@@ -7,6 +7,7 @@
 import type { ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { BffError, isBffError } from './errors.js'
+import { loggableLogger } from './loggable.js'
 
 /** Options of {@link bffErrorHandler}. */
 export interface BffErrorHandlerOptions {
@@ -40,7 +41,7 @@ export interface BffErrorHandlerOptions {
  * ```
  */
 export function bffErrorHandler(options: BffErrorHandlerOptions = {}): ErrorHandler {
-  const logger = options.logger ?? console
+  const logger = loggableLogger(options.logger ?? console)
   return function bffErrorHandler(error, c) {
     if (isBffError(error)) {
       if (error.status >= 500) logger.error(`[baton] ${error.code}`, error.cause ?? error)

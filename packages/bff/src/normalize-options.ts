@@ -26,6 +26,7 @@ import { normalizeTrustProxy, proxiedClientIp } from './rate-limit/trust-proxy.j
 import { normalizeSessionPolicy } from './session-policy-options.js'
 import { memoryStore } from './stores/memory.js'
 import { createSigningKeys, isSigningKeys } from './tokens/keys.js'
+import { loggableLogger } from './loggable.js'
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
@@ -159,7 +160,7 @@ export function normalizeOptions<TUser extends BaseUser>(options: BffOptions<TUs
   const cookie = normalizeCookie(options.cookie ?? {})
   const sessionHintCookie = normalizeHint(options.sessionHintCookie, cookie)
 
-  const logger = options.logger ?? console
+  const logger = loggableLogger(options.logger ?? console)
   const allowed = options.allowedOrigins
   let isAllowedOrigin: BffConfig['isAllowedOrigin']
   if (allowed === undefined) {

@@ -33,7 +33,7 @@ const TICKET = /^[\w-]{16,128}$/
  * record outlives the session). Never throws: the Baton logout is done whatever happens here.
  */
 export function afterLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
-  const { config, oidcConfig, stateStore, upstream } = deps
+  const { config, oidcConfig, sealer, stateStore, upstream } = deps
   const secure = config.cookie.secure
 
   return async function oidcAfterLogout(c: Context, session: StoredSession): Promise<void> {
@@ -58,9 +58,16 @@ export function afterLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
         parameters['post_logout_redirect_uri'] = oidcConfig.postLogoutRedirectUri
       }
       const url = oidc.buildEndSessionUrl(configuration, parameters).href
-      // The URL (with the ID token as hint) stays in the store; the cookie holds a random key.
+      // The URL (with the ID token as hint) stays in the store, sealed as the upstream tokens
+      // are; the cookie holds a random key.
       const ticket = oidc.randomState()
-      await stateStore.set(`end:${ticket}`, url, END_SESSION_TTL_SECONDS * 1000)
+      const sealed = await sealer.seal(
+        'end_session',
+        { u: url },
+        END_SESSION_TTL_SECONDS,
+        config.now(),
+      )
+      await stateStore.set(`end:${ticket}`, sealed, END_SESSION_TTL_SECONDS * 1000)
       const attributes = {
         secure,
         sameSite: 'Strict',
@@ -77,8 +84,10 @@ export function afterLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
 }
 
 /** @internal The handler of `GET /oidc/logout`. */
-export function endSessionRoute(deps: Pick<OidcRouteDeps, 'config' | 'oidcConfig' | 'stateStore'>) {
-  const { config, oidcConfig, stateStore } = deps
+export function endSessionRoute(
+  deps: Pick<OidcRouteDeps, 'config' | 'oidcConfig' | 'sealer' | 'stateStore'>,
+) {
+  const { config, oidcConfig, sealer, stateStore } = deps
   const secure = config.cookie.secure
   const name = endSessionCookieName(secure)
 
@@ -89,8 +98,10 @@ export function endSessionRoute(deps: Pick<OidcRouteDeps, 'config' | 'oidcConfig
     c.header('cache-control', 'no-store')
     let url: string | null = null
     if (ticket !== undefined && TICKET.test(ticket)) {
-      url = await guardStore(() => stateStore.get(`end:${ticket}`))
+      const sealed = await guardStore(() => stateStore.get(`end:${ticket}`))
       await guardStore(() => stateStore.delete(`end:${ticket}`))
+      const opened = sealed === null ? null : await sealer.open('end_session', sealed, config.now())
+      url = typeof opened?.['u'] === 'string' ? opened['u'] : null
     }
     // Without a ticket (none, used, expired) there is no provider session to end from here.
     return c.redirect(url ?? oidcConfig.postLogoutRedirectUri ?? '/', 302)

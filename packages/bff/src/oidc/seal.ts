@@ -1,8 +1,8 @@
 /**
  * @module
  * Encryption of what OpenID Connect sign-in keeps outside the BFF's memory: the transaction cookie
- * (state, nonce, PKCE verifier) and the upstream tokens at rest in the
- * store. Each is a JWE (`dir`, `A256GCM`) made and opened by jose, so no cipher mode, IV or tag is
+ * (state, nonce, PKCE verifier), and the upstream tokens and the end-session URL (its ID token
+ * hint) at rest in the store. Each is a JWE (`dir`, `A256GCM`) made and opened by jose, so no cipher mode, IV or tag is
  * handled here; the 256-bit keys come from the application's secret through HKDF-SHA-256
  * (WebCrypto), one key per purpose, so a value sealed for one use never opens as another.
  * @internal
@@ -10,7 +10,7 @@
 import { EncryptJWT, jwtDecrypt, type JWTPayload } from 'jose'
 
 /** What a sealed value is for; each purpose has its own key. */
-export type SealPurpose = 'transaction' | 'upstream'
+export type SealPurpose = 'transaction' | 'upstream' | 'end_session'
 
 /** @internal Seals and opens JWEs under the application's secret(s). */
 export interface Sealer {
