@@ -105,6 +105,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
     }
     const rotated = await guardStore(() => store.rotate(session.id, presented.hash, rotation, now))
     if (!rotated) return null
+    anomalies.rotated(session.id, now)
     // The token says what the rotation wrote, so `authTime: 0` reaches the very token it issues.
     const issued = await issue({ ...session, ...rotation }, successor, now)
     emit({ type: 'refresh', duplicate: false, generation, ...sessionEvent(session, now, meta) })

@@ -335,6 +335,31 @@ describe('refresh_too_fast (default: log)', () => {
       h.events.map((e) => (e.type === 'revoked' ? `revoked:${e.reason}` : e.type)),
     ).toStrictEqual(['refresh', 'anomaly_detected', 'revoked:anomaly'])
   })
+
+  it('does not count refreshes that rotated nothing (503s the client retries)', async () => {
+    let failing = true
+    const h = await createHarness({
+      anomalies: {
+        refreshTooFast: { max: 2, within: '1m' },
+        actions: { refresh_too_fast: 'revoke' },
+        detect: ({ phase }) => {
+          if (failing && phase === 'refresh') throw new Error('geo lookup timed out')
+          return []
+        },
+      },
+    })
+    const login = await signIn(h)
+    const same = { headers: ua(CHROME_120_WINDOWS), ip: HOME }
+    for (let i = 0; i < 3; i++) {
+      await expectError(await h.refresh(login.cookie, same), 503, 'store_unavailable')
+      h.clock.advance(SECOND)
+    }
+    failing = false
+    // The one rotation of the session in the window. Before: the three refused ones counted, and
+    // the application's failing hook signed the owner out.
+    expect((await h.refresh(login.cookie, same)).status).toBe(200)
+    expect(h.eventsOf('anomaly_detected')).toStrictEqual([])
+  })
 })
 
 describe('the application’s detect hook', () => {

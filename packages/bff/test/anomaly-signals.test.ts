@@ -70,28 +70,42 @@ describe('networkOf', () => {
 })
 
 describe('createCadenceTracker', () => {
+  /** A rotation the store accepted: what it counted, then recorded. */
+  const rotate = (cadence: ReturnType<typeof createCadenceTracker>, id: string, at: number) => {
+    const count = cadence.count(id, at)
+    cadence.record(id, at)
+    return count
+  }
+
   it('counts the rotations within the window, this one included, up to max + 1', () => {
     const cadence = createCadenceTracker({ max: 3, windowMs: 1_000 })
     const at = [0, 100, 200, 300, 400, 1_250, 1_299, 1_300]
-    const counts = at.map((t) => cadence.record('s', t))
+    const counts = at.map((t) => rotate(cadence, 's', t))
     // The window ends where it starts: at 1_250 it is (250, 1_250], at 1_300 (300, 1_300].
     expect(counts).toStrictEqual([1, 2, 3, 4, 4, 3, 4, 4])
   })
 
+  it('records nothing by counting: a refused or failed rotation is no step', () => {
+    const cadence = createCadenceTracker({ max: 3, windowMs: 1_000 })
+    for (const t of [0, 1, 2, 3, 4]) expect(cadence.count('s', t)).toBe(1)
+    expect(rotate(cadence, 's', 5)).toBe(1)
+    expect(cadence.count('s', 6)).toBe(2)
+  })
+
   it('keeps sessions apart', () => {
     const cadence = createCadenceTracker({ max: 3, windowMs: 1_000 })
-    cadence.record('a', 0)
-    cadence.record('a', 1)
-    expect(cadence.record('b', 2)).toBe(1)
+    rotate(cadence, 'a', 0)
+    rotate(cadence, 'a', 1)
+    expect(rotate(cadence, 'b', 2)).toBe(1)
   })
 
   it('forgets the least recently refreshed session beyond its capacity', () => {
     const cadence = createCadenceTracker({ max: 3, windowMs: 1_000, capacity: 2 })
-    cadence.record('a', 0)
-    cadence.record('b', 1)
-    cadence.record('a', 2)
-    cadence.record('c', 3) // evicts b, the least recently refreshed
-    expect([cadence.record('a', 4), cadence.record('b', 5)]).toStrictEqual([3, 1])
+    rotate(cadence, 'a', 0)
+    rotate(cadence, 'b', 1)
+    rotate(cadence, 'a', 2)
+    rotate(cadence, 'c', 3) // evicts b, the least recently refreshed
+    expect([rotate(cadence, 'a', 4), rotate(cadence, 'b', 5)]).toStrictEqual([3, 1])
   })
 })
 

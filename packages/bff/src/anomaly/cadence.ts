@@ -11,8 +11,13 @@
 
 /** @internal */
 export interface CadenceTracker {
-  /** Records a rotation of `sessionId` at `now`; returns how many fell within the window (at most `max + 1`). */
-  record(sessionId: string, now: number): number
+  /**
+   * How many rotations of `sessionId` fall within the window if one is made at `now` (at most
+   * `max + 1`), recording nothing: the rotation may still be refused, or fail.
+   */
+  count(sessionId: string, now: number): number
+  /** Records a rotation of `sessionId` the store accepted at `now`. */
+  record(sessionId: string, now: number): void
 }
 
 /** @internal */
@@ -23,13 +28,19 @@ export function createCadenceTracker(options: {
 }): CadenceTracker {
   const { max, windowMs, capacity = 10_000 } = options
   const recent = new Map<string, number[]>()
+  /** The times of `sessionId`'s rotations within the window at `now`. */
+  const within = (sessionId: string, now: number) => {
+    // Filtered in place: one array per session for its whole life, not one per rotation.
+    const times = recent.get(sessionId) ?? []
+    let kept = 0
+    for (const at of times) if (now - at < windowMs) times[kept++] = at
+    times.length = kept
+    return times
+  }
   return {
+    count: (sessionId, now) => Math.min(within(sessionId, now).length + 1, max + 1),
     record(sessionId, now) {
-      // Filtered in place: one array per session for its whole life, not one per rotation.
-      const times = recent.get(sessionId) ?? []
-      let kept = 0
-      for (const at of times) if (now - at < windowMs) times[kept++] = at
-      times.length = kept
+      const times = within(sessionId, now)
       times.push(now)
       // One more than the limit is enough to know it was passed.
       if (times.length > max + 1) times.splice(0, times.length - (max + 1))
@@ -37,7 +48,6 @@ export function createCadenceTracker(options: {
       recent.delete(sessionId)
       recent.set(sessionId, times)
       if (recent.size > capacity) recent.delete(recent.keys().next().value!)
-      return times.length
     },
   }
 }

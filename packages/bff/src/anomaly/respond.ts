@@ -101,6 +101,11 @@ export function createAnomalyResponder(
     emit({ type: 'anomaly_detected', phase, signals, action, ...sessionEvent(session, now, meta) })
 
   return {
+    /** A rotation of `sessionId` the store accepted: a step of its cadence (`refresh_too_fast`). */
+    rotated(sessionId: string, now: number) {
+      cadence?.record(sessionId, now)
+    },
+
     /**
      * Checks a rotation of `session` (as stored) by the request `meta`, before it is written, or
      * with `duplicate` a grace-window duplicate of the rotation `session` last recorded.
@@ -115,8 +120,10 @@ export function createAnomalyResponder(
       { duplicate = false }: { duplicate?: boolean } = {},
     ): Promise<boolean> {
       if (!rules || !cadence) return false
-      // A duplicate rotates nothing, so it is no step of the cadence (two tabs racing).
-      const rotations = duplicate ? 0 : cadence.record(session.id, now)
+      // A duplicate rotates nothing, so it is no step of the cadence (two tabs racing). Counted,
+      // not recorded: only a rotation the store accepts is one (`rotated`), not a refresh this
+      // check or the store then fails.
+      const rotations = duplicate ? 0 : cadence.count(session.id, now)
       const found = refreshSignals(rules, session, meta, rotations)
       const signals = await withApp('refresh', session, meta, c, found)
       const action = decide(signals)

@@ -191,8 +191,9 @@ export interface AnomalyOptions {
    */
   manyIps?: AnomalyLimit
   /**
-   * The application's own rules, run on every sign-in and every rotation (not on grace-window
-   * duplicates) after the built-in checks: return the anomalies found, each with its action
+   * The application's own rules, run on every sign-in, every rotation and every grace-window
+   * duplicate (compared with the rotation it repeats: a copied cookie gets no free pass), after
+   * the built-in checks: return the anomalies found, each with its action
    * (an empty array when all is well). It can only add signals; to soften a built-in one, set
    * its action to `log` and return a harsher one here when your rule says so.
    *
