@@ -42,9 +42,10 @@ export interface OidcLoginOptions<TUser extends BaseUser = SessionUser> {
   clientId: string
   /**
    * The client secret (`client_secret_basic`). Give this or `clientPrivateKey`: the BFF is a
-   * confidential client (OAuth 2.0 for Browser-Based Apps, §6.1).
+   * confidential client (OAuth 2.0 for Browser-Based Apps, §6.1). `undefined` counts as absent, so
+   * `process.env.OIDC_CLIENT_SECRET` fits: when neither is set, `oidcLogin()` throws.
    */
-  clientSecret?: string
+  clientSecret?: string | undefined
   /** A private key for `private_key_jwt` client authentication instead of a secret. */
   clientPrivateKey?: CryptoKey | ClientPrivateKey
   /**
@@ -68,11 +69,12 @@ export interface OidcLoginOptions<TUser extends BaseUser = SessionUser> {
   /**
    * The secret the transaction cookie and the upstream tokens at rest are
    * encrypted under (AES-256-GCM, keys derived with HKDF): at least 32 characters, the same on every
-   * instance. A list rotates it: the first encrypts, all decrypt.
+   * instance. A list rotates it: the first encrypts, all decrypt. `undefined` counts as absent (so
+   * `process.env.BATON_OIDC_SECRET` fits) and gets the default, warning included.
    * @default a random secret per process, with a warning: fine for one instance in development; a
    * restart then forgets every upstream token, and instances cannot read each other's
    */
-  secret?: string | readonly string[]
+  secret?: string | readonly string[] | undefined
   /**
    * Where transactions, `jti`s, upstream tokens and refresh leases live. Several instances must
    * share one, as they share the session store; by default they do, since it is the session

@@ -40,7 +40,14 @@ export interface MemoryStoreOptions {
    */
   sweepInterval?: Duration
   /**
-   * The clock used by the background sweep.
+   * How far back a new revocation subscriber (a `requireAuth` made after a sign-out, say) hears
+   * the sessions revoked, so it refuses their access tokens, as with the other stores. Keep it at
+   * least the access-token lifetime. `0` replays nothing.
+   * @default '15m'
+   */
+  revocationReplay?: Duration
+  /**
+   * The clock used by the background sweep and the replay window.
    * @default Date.now
    */
   now?: () => number
@@ -63,6 +70,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   readonly size: number
 } {
   const clock = options.now ?? (() => Date.now())
+  const replayMs = parseDuration(options.revocationReplay ?? '15m', 'revocationReplay')
   const sessions = new Map<string, StoredSession>()
   const byUser = new Map<string, Set<string>>()
   // DPoP proofs seen (digest → when it may be forgotten); swept with the sessions.
@@ -203,7 +211,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
       return live.sort(byCreation)
     },
 
-    subscribeRevocations: (listener) => listeners.subscribe(listener),
+    subscribeRevocations(listener) {
+      const unsubscribe = listeners.subscribe(listener)
+      if (replayMs > 0) {
+        const since = clock() - replayMs
+        const revoked = [...sessions.values()].filter(
+          (session) => session.revokedAt !== null && session.revokedAt >= since,
+        )
+        listeners.notify(
+          revoked.map((session) => session.id),
+          [listener],
+        )
+      }
+      return unsubscribe
+    },
 
     async getRevocationEpoch() {
       return epochs.current
