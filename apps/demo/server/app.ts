@@ -100,6 +100,14 @@ export const CONTENT_SECURITY_POLICY = {
   frameAncestors: ["'none'"],
 }
 
+/** The headers of every answer, a request the server could not parse included (`start.ts`). */
+export const securityHeaders = () =>
+  secureHeaders({
+    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    strictTransportSecurity: STRICT_TRANSPORT_SECURITY,
+    permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
+  })
+
 async function openStore(config: StoreConfig): Promise<SessionStore> {
   // Loaded on demand, so the default memory store needs neither better-sqlite3 nor ioredis.
   try {
@@ -262,13 +270,7 @@ export async function createDemoApp(
   })
 
   const app = new Hono()
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-      strictTransportSecurity: STRICT_TRANSPORT_SECURITY,
-      permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
-    }),
-  )
+  app.use(securityHeaders())
   app.route('/', bff)
   // Before the demo API: the console has its own guard (bearer token and the admin role).
   app.route(

@@ -3,7 +3,7 @@
  * bodies sent chunked, without Content-Length, as streaming clients send them.
  */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { MAX_BODY_BYTES } from './api'
@@ -135,4 +135,46 @@ describe('startDemoServer', () => {
   afterAll(() => server.close())
 
   notesOverChunkedBodies(() => server.url)
+
+  /** `head` sent as it is, as no `fetch` would send it; the answer's status, headers and body. */
+  const raw = (head: string) =>
+    new Promise<{ status: number; headers: Record<string, string>; body: string }>(
+      (resolve, reject) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => socket.end(head))
+        let data = ''
+        socket.on('data', (chunk: Buffer) => (data += chunk.toString()))
+        socket.on('error', reject)
+        socket.on('close', () => {
+          const [top = '', ...rest] = data.split('\r\n\r\n')
+          const [statusLine = '', ...lines] = top.split('\r\n')
+          const headers = Object.fromEntries(
+            lines.map((line) => {
+              const at = line.indexOf(':')
+              return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()]
+            }),
+          )
+          resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('') })
+        })
+      },
+    )
+
+  it.each([
+    ['a backslash in the path', 'GET /assets\\index.js HTTP/1.1\r\nHost: 127.0.0.1\r\n'],
+    ['a malformed Host header', 'GET /auth/sessions HTTP/1.1\r\nHost: [bad\r\n'],
+  ])(
+    'Should answer a request it cannot parse (%s) as the app answers a bad one',
+    async (_, head) => {
+      const reply = await raw(`${head}Connection: close\r\n\r\n`)
+      // Before: the adapter's own bare `400 text/plain`, empty, without the app's headers.
+      expect(reply.status).toBe(400)
+      expect(reply.headers['content-type']).toMatch(/^application\/json/)
+      expect(reply.headers['x-content-type-options']).toBe('nosniff')
+      expect(reply.headers['content-security-policy']).toContain("default-src 'self'")
+      const body =
+        reply.headers['transfer-encoding'] === 'chunked' ? reply.body.split('\r\n')[1]! : reply.body
+      expect(JSON.parse(body)).toStrictEqual({
+        error: { code: 'invalid_request', message: 'The request is malformed.' },
+      })
+    },
+  )
 })

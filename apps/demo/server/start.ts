@@ -3,10 +3,13 @@
  * `startDemoServer()`: the demo app on a real port (used by `pnpm start`, `pnpm dev`, the
  * screenshot script and the e2e suite).
  */
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve, type ServerType } from '@hono/node-server'
+import { BffError } from '@baton/bff'
 import type { OidcLogin } from '@baton/bff/oidc'
-import { createDemoApp, type DemoApp, type DemoAppOptions } from './app.js'
+import { getRequestListener, RequestError } from '@hono/node-server'
+import { Hono } from 'hono'
+import { createDemoApp, securityHeaders, type DemoApp, type DemoAppOptions } from './app.js'
 import type { DemoConfig } from './config.js'
 import { IDP_CLIENT_ID, startDemoIdp, type DemoIdp } from './idp.js'
 import { demoOidcLogin, type IdpSetting } from './idp-login.js'
@@ -41,6 +44,19 @@ export interface DemoServer extends DemoApp {
 }
 
 /**
+ * What the adapter could not make a `Request` of (a backslash in the path, a malformed `Host`)
+ * never reaches the app: it is answered as the app answers a bad request, in the JSON shape and
+ * with the app's headers, not with the adapter's bare `400 text/plain`.
+ */
+const malformed = new Hono()
+  .use(securityHeaders())
+  .all('*', () => new BffError(400, 'invalid_request', 'The request is malformed.').getResponse())
+const unparsed = (error: unknown) =>
+  error instanceof RequestError
+    ? malformed.request('/')
+    : new BffError(500, 'internal', 'Something went wrong on our side.').getResponse()
+
+/**
  * Creates the demo app and listens on `config.host:config.port`, with the embedded OpenID
  * provider beside it on its own loopback port unless `idp` says otherwise. The port is bound
  * first: the provider must know the app's callback URL, which names it.
@@ -59,18 +75,16 @@ export interface DemoServer extends DemoApp {
 export async function startDemoServer(options: StartDemoServerOptions): Promise<DemoServer> {
   const { config, idp: idpSetting = { kind: 'embedded', port: 0 }, appUrl, ...appOptions } = options
   let app: DemoApp['app'] | null = null
-  const http = await new Promise<ServerType>((resolve, reject) => {
-    const server = serve(
-      {
-        // 503 for the moment between binding the port and the app being ready.
-        fetch: (request, env) =>
-          app ? app.fetch(request, env) : new Response(null, { status: 503 }),
-        hostname: config.host,
-        port: config.port,
-      },
-      () => resolve(server),
-    )
+  const listener = getRequestListener(
+    // 503 for the moment between binding the port and the app being ready.
+    (request, env) => (app ? app.fetch(request, env) : new Response(null, { status: 503 })),
+    { hostname: config.host, errorHandler: unparsed },
+  )
+  const http = await new Promise<Server>((resolve, reject) => {
+    // The listener settles its own failures (`errorHandler`): nothing is left to catch here.
+    const server = createServer((incoming, outgoing) => void listener(incoming, outgoing))
     server.once('error', reject)
+    server.listen(config.port, config.host, () => resolve(server))
   })
   const stop = () =>
     new Promise<void>((resolve) => {
