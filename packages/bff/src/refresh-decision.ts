@@ -41,11 +41,12 @@ export interface DecisionTiming {
 }
 
 /**
- * Access tokens expire in whole seconds and never after the session (`exp` is at most the earlier
- * deadline rounded down, `tokens/grant.ts`): from that second on no token could outlive its own
- * issue, so the session is over then rather than handing out a token that is already dead.
+ * Access tokens expire in whole seconds and never after the session (`exp` is at most the absolute
+ * deadline rounded down): from that second on no token could outlive its own issue, so the
+ * session is over then rather than handing out a token that is already dead.
  */
-const wholeSecond = (deadline: number) => Math.floor(deadline / 1000) * 1000
+const absoluteEnd = (session: Pick<StoredSession, 'expiresAt'>) =>
+  Math.floor(session.expiresAt / 1000) * 1000
 
 /**
  * @internal Whether `session` is still going at `now` as refresh judges it: the devices list and
@@ -54,10 +55,7 @@ const wholeSecond = (deadline: number) => Math.floor(deadline / 1000) * 1000
 export const isRefreshable = (
   session: Pick<StoredSession, 'revokedAt' | 'expiresAt' | 'idleExpiresAt'>,
   now: number,
-) =>
-  session.revokedAt === null &&
-  now < wholeSecond(session.expiresAt) &&
-  now < wholeSecond(session.idleExpiresAt)
+) => session.revokedAt === null && now < absoluteEnd(session) && now < session.idleExpiresAt
 
 /**
  * @internal Classifies `presentedHash` (SHA-256 of an authentic token of `session`'s family) at
@@ -71,8 +69,8 @@ export function classifyPresentedToken(
   timing: DecisionTiming,
 ): PresentedTokenKind {
   if (session.revokedAt !== null) return 'revoked'
-  if (now >= wholeSecond(session.expiresAt)) return 'expired_absolute'
-  if (now >= wholeSecond(session.idleExpiresAt)) return 'expired_idle'
+  if (now >= absoluteEnd(session)) return 'expired_absolute'
+  if (now >= session.idleExpiresAt) return 'expired_idle'
   if (presentedHash === session.tokenHash) return 'current'
   const inGrace =
     presentedHash === session.previousTokenHash &&

@@ -98,8 +98,8 @@ export async function signAccessToken(
   const iat = Math.floor(now / 1000)
   // Rounded up: `exp` has one-second granularity, and a token must live at least its TTL (rounding
   // down would make a 3 s token live 2 s and clients refresh half again as often). But never past
-  // `notAfter`, the session's end (the earlier of its deadlines), rounded down: a verifier without
-  // `checkRevoked` would otherwise accept a token of a session that is over (ASVS 7.3.1, 7.3.2).
+  // `notAfter`, the session's absolute end, rounded down: a verifier without `checkRevoked` would
+  // otherwise accept a token of a session that is over (ASVS 7.3.2).
   const exp = Math.min(Math.ceil((now + ttlMs) / 1000), Math.floor(notAfter / 1000))
   const header = headerSegment(signer)
   const payload = encodeJson({

@@ -53,9 +53,7 @@ export async function issueGrant(
     },
     now,
     config.accessTokenTtlMs,
-    // Not past the idle deadline either: nothing revokes an idle session, so a token outliving it
-    // would pass every `requireAuth` while a refresh of the session is refused (ASVS 7.3.1).
-    Math.min(session.expiresAt, session.idleExpiresAt),
+    session.expiresAt,
   )
   return {
     accessToken: token,
