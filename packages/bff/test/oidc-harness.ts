@@ -15,6 +15,13 @@ import { Agent, loginAtIdp } from './oidc-idp.js'
 export const SECRET = 'a-test-secret-of-at-least-thirty-two-characters'
 export const CLIENT = { client_id: 'baton-bff', client_secret: 'bff-client-secret' }
 
+/** {@link CLIENT} as the provider registers it for the BFF on `served`, RP-initiated logout too. */
+export const clientOf = (served: { origin: string; redirectUri: string }) => ({
+  ...CLIENT,
+  redirect_uris: [served.redirectUri],
+  post_logout_redirect_uris: [`${served.origin}/signed-out`],
+})
+
 /** A port-bound server whose app is set once the provider it needs is known. */
 export interface Served {
   origin: string

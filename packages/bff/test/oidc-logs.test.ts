@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryOidcStateStore, type OidcStateStore } from '../src/oidc/index.js'
 import { createSealer } from '../src/oidc/seal.js'
 import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
-import { CLIENT, csrfFrom, mountOidcBff, reserve, SECRET, type Served } from './oidc-harness.js'
+import { clientOf, csrfFrom, mountOidcBff, reserve, SECRET, type Served } from './oidc-harness.js'
 
 let idp: TestIdp
 let served: Served
@@ -39,15 +39,7 @@ function recordingStore(): OidcStateStore {
 
 beforeAll(async () => {
   served = await reserve()
-  idp = await startIdp({
-    clients: [
-      {
-        ...CLIENT,
-        redirect_uris: [served.redirectUri],
-        post_logout_redirect_uris: [`${served.origin}/signed-out`],
-      },
-    ],
-  })
+  idp = await startIdp({ clients: [clientOf(served)] })
   const log = (...args: unknown[]) => void logged.push(args)
   mountOidcBff(served, idp.issuer, {
     bff: { logger: { warn: log, error: log } },

@@ -13,6 +13,7 @@ import { Agent, confirmLogoutAtIdp, loginAtIdp, startIdp, type TestIdp } from '.
 import { hintOf } from './helpers.js'
 import {
   CLIENT,
+  clientOf,
   csrfFrom,
   mountOidcBff,
   reserve,
@@ -32,14 +33,7 @@ let seen: string[]
 beforeAll(async () => {
   served = await reserve()
   idp = await startIdp({
-    clients: [
-      {
-        ...CLIENT,
-        redirect_uris: [served.redirectUri],
-        post_logout_redirect_uris: [`${served.origin}/signed-out`],
-      },
-      { ...OTHER, redirect_uris: [served.redirectUri] },
-    ],
+    clients: [clientOf(served), { ...OTHER, redirect_uris: [served.redirectUri] }],
   })
   app = mountOidcBff(served, idp.issuer, {
     oidc: { fetch: (input, init) => swapFetch(input, init) },

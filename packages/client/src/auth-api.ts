@@ -174,6 +174,8 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
       }
       return call('refresh', undefined, activity) as Promise<AuthOutcome<TUser>>
     },
+    /** The BFF told another tab not to refresh before `when` (epoch ms): it would refuse this one. */
+    deferRefresh: (when: number) => void (refreshNotBefore = Math.max(refreshNotBefore, when)),
     /**
      * Step-up (RFC 9470): proves the user again with `credentials`, authorised by the current
      * access token and the refresh cookie; the grant's token carries a new `auth_time`.

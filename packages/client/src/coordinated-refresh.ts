@@ -94,10 +94,14 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
     // misconfiguration): retrying cannot help, and pretending to be signed in would hide it.
     if (outcome.kind === 'network') session.failed(outcome.error)
     else session.end(outcome.error, 'local')
+    // The BFF's Retry-After goes to every tab: it would refuse their refreshes as well.
+    const retryAfter = outcome.kind === 'network' ? outcome.error.retryAfter : undefined
     post(
       outcome.kind === 'ended'
         ? { type: 'ended', sessionId, reason: outcome.error.reason }
-        : { type: 'refresh_failed', refreshId },
+        : retryAfter === undefined
+          ? { type: 'refresh_failed', refreshId }
+          : { type: 'refresh_failed', refreshId, retryAfter },
     )
     const reason = outcome.kind === 'ended' ? outcome.error.reason : outcome.error.code
     emit({ type: 'refresh_end', source: 'local', ok: false, error: reason })

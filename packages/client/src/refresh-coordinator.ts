@@ -31,7 +31,6 @@ import type { ClientConfig } from './options.js'
 import { createRequestQueue } from './queue.js'
 import { createRefreshSchedule } from './refresh-schedule.js'
 import { createPendingLogout, createSignOut } from './sign-out.js'
-import { hasSessionHint } from './session-hint.js'
 import type { SessionStore } from './store.js'
 import { createTabListener } from './tab-listener.js'
 import { createPeerRefreshes } from './tab-messages.js'
@@ -80,8 +79,9 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     now,
     onFire: (trigger) => {
       if (trigger === 'scheduled') {
-        // A peer is already on it; its grant will arrive by message.
-        if (peers.busy()) return
+        // A peer is on it: its grant re-arms this timer. Without one (it failed, its tab closed, a
+        // forged announcement), this tab looks again once the peer is no longer waited for.
+        if (peers.busy()) return schedule.at(peers.busyUntil())
         // Idle since the last refresh that counted, and the idle deadline is near: no keep-alive
         // (issue 12, M5). Past the deadline, one refresh confirms the end, for every tab.
         const check = session.idleCheckAt()
@@ -142,9 +142,9 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     emit,
     now,
     refresh,
-    signedOutHere: () =>
-      pending.read() !== null ||
-      hasSessionHint(config.cookies(), config.sessionHintCookie) === false,
+    auth,
+    schedule,
+    signedOutHere: pending.signedOutHere,
     refreshing: coordinated.refreshing,
   })
   const onMessage = (raw: unknown) => {

@@ -60,6 +60,27 @@ describe('createRefreshSchedule', () => {
     expect(schedule.failing).toBe(false)
   })
 
+  it('deferUntil(): the armed timer and the next ones wait for it; succeeded() lifts it', () => {
+    const schedule = create()
+    schedule.at(T0 + 1_000)
+    schedule.deferUntil(T0 + 20_000)
+    // Later than it: left alone.
+    schedule.deferUntil(T0 + 5_000)
+    vi.advanceTimersByTime(19_999)
+    expect(fired).toEqual([])
+    vi.advanceTimersByTime(1)
+    expect(fired).toEqual([['scheduled', 20_000]])
+    schedule.deferUntil(T0 + 30_000)
+    expect(schedule.backoff()).toBe(10_000)
+    schedule.succeeded()
+    schedule.at(T0 + 21_000)
+    vi.advanceTimersByTime(1_000)
+    expect(fired).toEqual([
+      ['scheduled', 20_000],
+      ['scheduled', 21_000],
+    ])
+  })
+
   it('cancel() stops the timer', () => {
     const schedule = create()
     schedule.at(T0 + 1_000)

@@ -17,16 +17,23 @@ export function createRefreshSchedule(options: {
 }) {
   const random = options.random ?? Math.random
   let timer: ReturnType<typeof setTimeout> | undefined
+  /** When the armed timer goes off (epoch ms), and why. */
+  let armed: { at: number; trigger: RefreshTrigger } | null = null
   let failures = 0
-  // The BFF's Retry-After: the next retry is no sooner than this (epoch ms).
+  // The BFF's Retry-After: no refresh is due before this (epoch ms), whatever the timer's reason.
   let notBefore = 0
 
+  /** Arms the timer for `delay` ms, or until `notBefore`; returns the wait. */
   const arm = (delay: number, trigger: RefreshTrigger) => {
     clearTimer(timer)
+    const wait = Math.max(delay, notBefore - options.now())
+    armed = { at: options.now() + wait, trigger }
     timer = setTimer(() => {
       timer = undefined
+      armed = null
       options.onFire(trigger)
-    }, delay)
+    }, wait)
+    return wait
   }
 
   return {
@@ -43,15 +50,15 @@ export function createRefreshSchedule(options: {
       const ceiling = Math.min(options.maxDelay, options.initialDelay * 2 ** Math.min(failures, 20))
       failures++
       // "Equal jitter": never sooner than half the step, so a dead BFF is not hammered.
-      const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2)
-      const delay = Math.max(jittered, notBefore - options.now())
-      notBefore = 0
-      arm(delay, 'retry')
-      return delay
+      return arm(Math.round(ceiling / 2 + (random() * ceiling) / 2), 'retry')
     },
-    /** The BFF asked not to be retried before `when` (epoch ms): the next backoff waits for it. */
+    /**
+     * The BFF asked not to be refreshed before `when` (epoch ms), this tab or another: the timer,
+     * armed now or later, waits for it.
+     */
     deferUntil(when: number) {
       notBefore = Math.max(notBefore, when)
+      if (armed && armed.at < notBefore) arm(0, armed.trigger)
     },
     succeeded() {
       failures = 0
@@ -60,6 +67,10 @@ export function createRefreshSchedule(options: {
     cancel() {
       clearTimer(timer)
       timer = undefined
+      armed = null
     },
   }
 }
+
+/** @internal */
+export type RefreshSchedule = ReturnType<typeof createRefreshSchedule>

@@ -18,7 +18,7 @@ import type { Dpop } from './dpop.js'
 import type { RefreshCoordinator } from './refresh-coordinator.js'
 import { SessionExpiredError } from './errors.js'
 import type { ClientConfig } from './options.js'
-import { sessionHintValue } from './session-hint.js'
+import { hasSessionHint, sessionHintValue } from './session-hint.js'
 import type { TabSession } from './tab-session.js'
 
 /**
@@ -44,19 +44,23 @@ export function createPendingLogout(
   }
   const hint = () => sessionHintValue(config.cookies(), config.sessionHintCookie)
   const clear = () => void use((storage) => storage.removeItem(key))
+  /** The pending sign-out (`true`: everywhere), or `null` for none. */
+  const read = (): boolean | null => {
+    const [mode, tag] = use((storage) => storage.getItem(key))?.split(':') ?? []
+    if (!mode) return null
+    const now = tag === undefined ? null : hint()
+    // Another sign-in's hint: that one replaced the session this sign-out was for.
+    if (typeof now === 'string' && now !== tag) {
+      clear()
+      return null
+    }
+    return mode === 'everywhere'
+  }
   return {
-    /** The pending sign-out (`true`: everywhere), or `null` for none. */
-    read: (): boolean | null => {
-      const [mode, tag] = use((storage) => storage.getItem(key))?.split(':') ?? []
-      if (!mode) return null
-      const now = tag === undefined ? null : hint()
-      // Another sign-in's hint: that one replaced the session this sign-out was for.
-      if (typeof now === 'string' && now !== tag) {
-        clear()
-        return null
-      }
-      return mode === 'everywhere'
-    },
+    read,
+    /** This browser says the session is over: a sign-out is pending, or the BFF cleared the hint. */
+    signedOutHere: () =>
+      read() !== null || hasSessionHint(config.cookies(), config.sessionHintCookie) === false,
     write: (everywhere: boolean) => {
       const tag = hint()
       const mode = everywhere ? 'everywhere' : '1'

@@ -9,11 +9,15 @@
  *   cookie, or a sign-out here is pending); otherwise one refresh asks the BFF, and a session it
  *   still grants goes on;
  * - `refreshing` and `logging_out` make requests wait for at most one real refresh's duration
- *   (`createPeerRefreshes`).
+ *   (`createPeerRefreshes`);
+ * - a `refresh_failed` that carries the BFF's `Retry-After` holds this tab's refreshes until then
+ *   (a minute at most: `parseTabMessage`).
  */
 import type { BaseUser, TabMessage } from '@baton/protocol'
+import type { AuthApi } from './auth-api.js'
 import { SessionExpiredError } from './errors.js'
 import type { ClientEvent, RefreshTrigger } from './events.js'
+import type { RefreshSchedule } from './refresh-schedule.js'
 import { isPlausibleGrant, parseTabMessage, type PeerRefreshes } from './tab-messages.js'
 import type { TabSession } from './tab-session.js'
 
@@ -25,6 +29,8 @@ export interface TabListenerContext<TUser extends BaseUser> {
   emit: (event: ClientEvent) => void
   now: () => number
   refresh: (trigger: RefreshTrigger) => unknown
+  auth: Pick<AuthApi<TUser>, 'deferRefresh'>
+  schedule: Pick<RefreshSchedule, 'deferUntil'>
   /** True when this browser's own state says the session is over. */
   signedOutHere: () => boolean
   /** The id of this tab's refresh in flight, if any. */
@@ -71,10 +77,16 @@ export function createTabListener<TUser extends BaseUser>(
           emit({ type: 'token_from_peer', expiresAt: grant.expiresAt })
         break
       }
-      case 'refresh_failed':
+      case 'refresh_failed': {
         peers.delete(message.refreshId)
         emit({ type: 'refresh_end', source: 'peer', ok: false, error: 'network_unavailable' })
+        // Rate limited: the BFF would refuse this tab's refresh too, scheduled or for a request.
+        if (message.retryAfter === undefined) break
+        const until = context.now() + message.retryAfter * 1000
+        context.auth.deferRefresh(until)
+        context.schedule.deferUntil(until)
         break
+      }
       case 'ended': {
         // The session is over for everyone: no refresh of it is worth waiting for.
         peers.clear()

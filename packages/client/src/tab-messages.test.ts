@@ -19,6 +19,8 @@ describe('parseTabMessage', () => {
     { type: 'refreshing', refreshId: 'r-1' },
     { type: 'logging_out', refreshId: 'r-1' },
     { type: 'refresh_failed', refreshId: 'r-1' },
+    { type: 'refresh_failed', refreshId: 'r-1', retryAfter: 0 },
+    { type: 'refresh_failed', refreshId: 'r-1', retryAfter: 60 },
     { type: 'ended', sessionId: 's-1', reason: 'logged_out' },
     { type: 'ended', sessionId: null, reason: 'refresh_token_reused' },
   ])('accepts %j as it is', (message) => {
@@ -82,6 +84,24 @@ describe('parseTabMessage', () => {
     { type: 'ended', sessionId: 7, reason: 'logged_out' },
   ])('refuses %j', (message) => {
     expect(parseTabMessage(message)).toBeNull()
+  })
+
+  it("leaves out a refresh_failed's Retry-After that is no number of seconds up to an hour", () => {
+    // A forged one must not stop the tabs' refreshes for longer; the failure itself still counts.
+    for (const retryAfter of [-1, 61, Infinity, Number.NaN, '20', null]) {
+      expect(parseTabMessage({ type: 'refresh_failed', refreshId: 'r-1', retryAfter })).toEqual({
+        type: 'refresh_failed',
+        refreshId: 'r-1',
+      })
+    }
+  })
+
+  it('refuses a grant whose user JSON cannot write (structured clone carries cycles)', () => {
+    const user: Record<string, unknown> = { id: 'u-alice' }
+    user.self = user
+    expect(parseTabMessage({ type: 'grant', grant: { ...grant, user } })).toBeNull()
+    const big = { id: 'u-alice', n: BigInt(1) }
+    expect(parseTabMessage({ type: 'grant', grant: { ...grant, user: big } })).toBeNull()
   })
 
   it('keeps nothing but the type of a hello', () => {

@@ -28,10 +28,27 @@ export const END_REASONS = [
 
 type Raw = Record<string, unknown>
 
+/**
+ * The longest `Retry-After` (seconds) a peer's `refresh_failed` is believed for: the BFF's refresh
+ * budget is per minute, and a forged one must not hold every tab's refreshes longer.
+ */
+const MAX_RETRY_AFTER = 60
+
+/** True when `JSON.stringify` can write `value`: not a cyclic object, nor a BigInt. */
+const isJson = (value: unknown) => {
+  try {
+    return JSON.stringify(value) !== undefined
+  } catch {
+    return false
+  }
+}
+
 function parseTabGrant(raw: unknown): TabGrant | null {
   const { accessToken, expiresAt, lifetime, issuedAt, idleExpiresAt, user, sessionId } = (raw ??
     {}) as Raw
   if (!isId(accessToken) || !isId(sessionId) || !isSessionUser(user)) return null
+  // The BFF's user is JSON; structured clone also carries cycles and BigInts, which no BFF sent.
+  if (!isJson(user)) return null
   if (!isTime(expiresAt) || !isTime(issuedAt) || !isTime(lifetime) || lifetime <= 0) return null
   const grant: TabGrant = { accessToken, expiresAt, lifetime, issuedAt, user, sessionId }
   if (isTime(idleExpiresAt)) grant.idleExpiresAt = idleExpiresAt
@@ -90,8 +107,16 @@ export function parseTabMessage<TUser extends BaseUser = SessionUser>(
       }
       case 'refreshing':
       case 'logging_out':
-      case 'refresh_failed':
         return isId(refreshId) ? { type, refreshId } : null
+      case 'refresh_failed': {
+        if (!isId(refreshId)) return null
+        // Bounded: a forged one would stop every tab's refreshes for as long as it says. Out of
+        // bounds it is left out, not the message: the peer's refresh is over all the same.
+        const { retryAfter } = message
+        return isTime(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_RETRY_AFTER
+          ? { type, refreshId, retryAfter }
+          : { type, refreshId }
+      }
       case 'ended': {
         const reason = message.reason as TabEndReason
         if ((sessionId !== null && !isId(sessionId)) || !END_REASONS.includes(reason)) return null
@@ -150,6 +175,8 @@ export function createPeerRefreshes(options: {
     },
     /** True while a peer is believed to be refreshing (or signing out). */
     busy: () => timers.size > 0 && options.now() - since < options.deadlineMs,
+    /** When `busy()` turns false at the latest, unless the set empties and new ones come. */
+    busyUntil: () => since + options.deadlineMs,
     /**
      * The refreshes announced less than `lifetimeMs` ago that have not reported. One that outlasts
      * `deadlineMs` (a slow BFF) is still being made: a tab that gets the lock after it waits for

@@ -12,9 +12,11 @@ const env = useBrowser()
 
 /**
  * Web Locks as a browser's `navigator.locks` has them, for the tabs of a test: exclusive and
- * shared modes, `signal`, `steal` and `query()`, each grant in a later microtask.
+ * shared modes, `signal`, `steal` and `query()`, each grant in a later microtask. With `queryMs`,
+ * `query()` answers after that much time, as the browser process does, and queries made meanwhile
+ * get one answer together (one trip, whose answers reach the tabs before a message between them).
  */
-function webLocks() {
+function webLocks(queryMs = 0) {
   interface Request {
     name: string
     shared: boolean
@@ -23,6 +25,7 @@ function webLocks() {
   }
   const held: Request[] = []
   const pending: Request[] = []
+  let trip: Array<() => void> | null = null
   const abortError = () => new DOMException('The lock request was aborted.', 'AbortError')
   const grantable = (r: Request) =>
     !held.some((h) => h.name === r.name && (!h.shared || !r.shared)) &&
@@ -73,9 +76,19 @@ function webLocks() {
       })
     },
     query: () =>
-      Promise.resolve({
-        held: held.map(({ name }) => ({ name })),
-        pending: pending.map(({ name }) => ({ name })),
+      new Promise<{ held: { name: string }[]; pending: { name: string }[] }>((resolve) => {
+        const answer = () =>
+          resolve({
+            held: held.map(({ name }) => ({ name })),
+            pending: pending.map(({ name }) => ({ name })),
+          })
+        if (queryMs === 0) return answer()
+        if (trip) return void trip.push(answer)
+        const answers = (trip = [answer])
+        setTimeout(() => {
+          trip = null
+          for (const a of answers) a()
+        }, queryMs)
       }),
   }
 }
@@ -142,6 +155,34 @@ describe('the lock adapter', () => {
       .request(`${env.browser.channel}:refresh`, {}, () => new Promise<never>(() => {}))
       .catch(() => {})
     await expectTakeoverAfter(tab!, 2_000)
+  })
+
+  it('with Web Locks, two tabs queued behind a hung holder take it over one at a time', async () => {
+    // Both give up on the holder at once, and the first to take over is working when the second
+    // would: stolen from, it would go on, and two refreshes would spend one cookie.
+    const locks = webLocks(5)
+    vi.stubGlobal('navigator', { locks })
+    const tabs = await signedInTabs(env.browser, 2, QUEUED, { defaults: ['lock'] })
+    locks
+      .request(`${env.browser.channel}:refresh`, {}, () => new Promise<never>(() => {}))
+      .catch(() => {})
+    env.server.refreshDelayMs = 500
+    const before = env.server.refreshCount()
+    const startedAt = Date.now()
+    // Both need a token at the same moment (an `online` event wakes every tab at once).
+    for (const tab of tabs) tab.client.invalidateAccessToken()
+    const tokens = tabs.map((tab) => tab.client.getAccessToken())
+    await advance(6_000)
+    // One take-over after twice requestTimeout (and two queries); the other tab waits for it,
+    // then finds its token and refreshes no more.
+    expect(env.server.refreshTimes.slice(before).map((t) => t - startedAt)).toEqual([4_010])
+    expect(env.server.refreshConcurrency.max).toBe(1)
+    const [first, second] = await Promise.all(tokens.map(run))
+    expect(second).toBe(first)
+    for (const tab of tabs) {
+      expect(tab.client.store.getState()).toMatchObject({ status: 'authenticated', error: null })
+      expect(tab.events.filter((e) => e.type === 'retry_scheduled')).toEqual([])
+    }
   })
 
   it('is the one given, for login, refresh and logout', async () => {

@@ -100,6 +100,33 @@ describe('one refresh for all tabs (items 1 and 2)', () => {
     expect(env.server.refreshCount() - before).toBe(2)
     expect(env.server.events.filter((e) => e.type === 'reuse_detected')).toHaveLength(0)
   })
+
+  it('a tab closed during its proactive refresh: the other tab still refreshes before expiry', async () => {
+    // The other tab's timer fired while the peer was busy, and no grant came to re-arm it.
+    const [a, b] = await signedInTabs(env.browser, 2)
+    const expiresAt = b!.client.store.getState().expiresAt!
+    env.server.refreshDelayMs = 2_000
+    const before = env.server.refreshCount()
+    const seen = a!.events.length
+    await waitFor(() => env.server.refreshConcurrency.now === 1, 'the first proactive refresh')
+    const announcedAt = Date.now()
+    // The other tab's timer fires too while the first refresh is at the BFF (jitter < 1 s).
+    await advance(1_500)
+    const first = a!.events
+      .slice(seen)
+      .some((e) => e.type === 'refresh_start' && e.source === 'local')
+    const [refresher, other] = first ? [a!, b!] : [b!, a!]
+    refresher.client.destroy()
+    await drain()
+    await advance(expiresAt - Date.now())
+    // A look once the peer is no longer waited for (3 s after its announcement), and a refresh.
+    const times = env.server.refreshTimes.slice(before).map((t) => t - announcedAt)
+    expect(times).toEqual([0, 3_000])
+    expect(other.client.store.getState()).toMatchObject({
+      status: 'authenticated',
+      expiresAt: announcedAt + 3_000 + 2_000 + 30_000,
+    })
+  })
 })
 
 describe('sign-in and sign-out reach every tab (item 6)', () => {

@@ -5,6 +5,7 @@
 import { createSessionClient, isBatonError, type SessionState } from '@baton/client'
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
+import { normalizeOptions } from '../src/normalize-options.js'
 import { advance, drain, run, settled, signedInTabs, useBrowser } from './harness'
 
 const env = useBrowser()
@@ -211,6 +212,33 @@ describe('start, destroy and options', () => {
         'createSessionClient: sessionHintCookie must be a non-empty string or false, got ',
       ),
     )
+  })
+
+  it('applies the defaults README.md lists ("Quick start: @baton/client")', () => {
+    const config = normalizeOptions({ baseUrl: 'https://app.example/auth' })
+    expect({
+      refreshMargin: config.refreshMargin,
+      channel: config.channel,
+      queueTimeout: config.queueTimeout,
+      maxQueue: config.maxQueue,
+      requestTimeout: config.requestTimeout,
+      peerTimeout: config.peerTimeout,
+      retryInitial: config.retryInitial,
+      retryMax: config.retryMax,
+      stepUpTimeout: config.stepUpTimeout,
+      sessionHintCookie: config.sessionHintCookie,
+    }).toStrictEqual({
+      refreshMargin: 30_000,
+      channel: 'baton:https://app.example/auth', // 'baton:' and the absolute URL of baseUrl
+      queueTimeout: 15_000,
+      maxQueue: 500,
+      requestTimeout: 10_000,
+      peerTimeout: 250,
+      retryInitial: 1_000,
+      retryMax: 30_000,
+      stepUpTimeout: 300_000,
+      sessionHintCookie: 'baton_session',
+    })
   })
 
   it('takes durations as strings', async () => {

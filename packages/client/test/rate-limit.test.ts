@@ -4,7 +4,7 @@
  */
 import { RateLimitedError, RefreshNetworkError, type SessionStatus } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { advance, run, signedInTabs, useBrowser, waitFor } from './harness'
+import { advance, drain, run, signedInTabs, useBrowser, waitFor } from './harness'
 
 const env = useBrowser()
 
@@ -50,5 +50,27 @@ describe('429 rate_limited', () => {
     expect(env.server.refreshCount()).toBe(before + 2)
     expect(tab!.client.store.getState()).toMatchObject({ status: 'authenticated', error: null })
     expect(statuses).not.toContain('unauthenticated')
+  })
+
+  it('on refresh in one tab: the other tabs send nothing before Retry-After either', async () => {
+    // Neither their proactive timer, which fires as the 429 arrives, nor a request that waits.
+    const [, b] = await signedInTabs(env.browser, 2)
+    env.server.refreshRetryAfter = 20
+    const before = env.server.refreshCount()
+    await waitFor(() => env.server.refreshCount() > before, 'the proactive refresh')
+    const limitedAt = Date.now()
+    await drain()
+    // The token expires 15 s later; b's app makes a request inside the window.
+    await advance(16_000)
+    const token = b!.client.getAccessToken()
+    await advance(3_999)
+    const times = () => env.server.refreshTimes.slice(before).map((t) => t - limitedAt)
+    expect(times()).toEqual([0])
+    env.server.refreshRetryAfter = null
+    await advance(1)
+    // Then one refresh for every tab (the lock), and b's request goes with its token.
+    expect(times()).toEqual([0, 20_000])
+    await expect(run(token)).resolves.toEqual(expect.any(String))
+    expect(b!.client.store.getState()).toMatchObject({ status: 'authenticated', error: null })
   })
 })

@@ -4,7 +4,7 @@
  * while the BFF still grants the session, a stream of `refreshing` does not stall requests until
  * their timeout, and garbage is ignored. Two apps with different BFFs share no channel or lock.
  */
-import { createSessionClient, type LockAdapter } from '@baton/client'
+import { createSessionClient, type LockAdapter, type SessionClientOptions } from '@baton/client'
 import { TAB_PROTOCOL_VERSION, type BaseUser, type TabGrant } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { advance, drain, ORIGIN, run, signedInTabs, type Tab, useBrowser } from './harness'
@@ -235,6 +235,24 @@ describe('a stream of forged refreshing announcements', () => {
   })
 })
 
+describe('a forged refreshing announcement', () => {
+  it('at the moment of the proactive refresh delays it by the peer deadline, not for good', async () => {
+    const [tab] = await signedInTabs(env.browser, 1)
+    const expiresAt = tab!.client.store.getState().expiresAt!
+    const before = env.server.refreshCount()
+    // Just before the timer (15 s of margin, less up to 1 s of jitter).
+    await advance(expiresAt - 15_000 - 1_500 - Date.now())
+    const forgedAt = Date.now()
+    intruder().post({ type: 'refreshing', refreshId: 'forged-1' })
+    await drain()
+    await advance(expiresAt - Date.now())
+    // No grant came to re-arm the timer: it looked again once the announcement was no longer
+    // believed (3 s), and gave it the second under the lock any unreported refresh gets.
+    expect(env.server.refreshTimes.slice(before).map((t) => t - forgedAt)).toEqual([4_000])
+    expect(tab!.client.store.getState().expiresAt).toBe(forgedAt + 4_000 + 30_000)
+  })
+})
+
 describe('garbage on the channel', () => {
   it('is ignored, never thrown', async () => {
     const tabs = await signedInTabs(env.browser, 2)
@@ -257,6 +275,38 @@ describe('garbage on the channel', () => {
     await drain()
     expect(tabs.map(status)).toEqual(['authenticated', 'authenticated'])
     await expect(run(tabs[1]!.api.get('me').json())).resolves.toMatchObject({ id: 'u-alice' })
+  })
+
+  it('a grant whose user is cyclic (structured clone carries it) is ignored, never thrown', async () => {
+    let listener: ((message: unknown) => void) | null = null
+    const channel: SessionClientOptions['adapters'] = {
+      channel: (name) => {
+        const opened = env.browser.bus.open(name)
+        return { ...opened, subscribe: (l) => opened.subscribe((listener = l)) }
+      },
+    }
+    const [tab] = await signedInTabs(env.browser, 1, { adapters: channel })
+    const state = tab!.client.store.getState()
+    const token = await run(tab!.client.getAccessToken())
+    const now = Date.now()
+    const iat = Math.floor(now / 1000)
+    const cyclic: Record<string, unknown> = { id: 'u-alice', name: 'Alice' }
+    cyclic.self = cyclic
+    const grant = {
+      // Consistent with itself (`isPlausibleGrant`): only the user is wrong.
+      accessToken: ['{"alg":"ES256"}', JSON.stringify({ sid: state.sessionId, iat, exp: iat + 30 })]
+        .map((part) => Buffer.from(part).toString('base64url'))
+        .concat('signature')
+        .join('.'),
+      expiresAt: now + 20_000,
+      lifetime: 20_000,
+      issuedAt: now,
+      user: cyclic,
+      sessionId: state.sessionId,
+    }
+    expect(() => listener!(structuredClone({ type: 'grant', grant }))).not.toThrow()
+    expect(tab!.client.store.getState()).toBe(state)
+    expect(await run(tab!.client.getAccessToken())).toBe(token)
   })
 })
 

@@ -39,7 +39,11 @@ export type TabMessage<TUser extends BaseUser = SessionUser> =
   | { type: 'grant'; grant: TabGrant<TUser>; refreshId?: string }
   | { type: 'refreshing'; refreshId: string }
   | { type: 'logging_out'; refreshId: string }
-  | { type: 'refresh_failed'; refreshId: string }
+  /**
+   * `retryAfter`: the seconds the BFF asked to wait before the next refresh (its `Retry-After`),
+   * which it would refuse from any tab. Tabs of an older Baton leave it out, and ignore it.
+   */
+  | { type: 'refresh_failed'; refreshId: string; retryAfter?: number }
   | { type: 'ended'; sessionId: string | null; reason: TabEndReason }
 
 /** Every `type` of a {@link TabMessage}. */

@@ -92,17 +92,38 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
     return times.length > 0 ? Math.max(...times) : null
   }
 
-  const lock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
+  /** How long a waiter for `name` still owes its holder, `0` when the holder is past its bounds. */
+  const patienceLeft = async (name: string, acquireTimeoutMs: number) => {
+    const from = await heldSince(name)
+    return from === null ? 0 : from + acquireTimeoutMs - Date.now()
+  }
+  /** Takes `name` once it is free, or `null` when it was not within `waitMs` and then some. */
+  const wait = async <R>(name: string, waitMs: number, acquireTimeoutMs: number, fn: () => R) => {
     const controller = new AbortController()
     let granted = false
     let timer: ReturnType<typeof setTimer> | undefined
     const expire = async () => {
-      const from = await heldSince(name)
+      const left = await patienceLeft(name, acquireTimeoutMs)
       if (granted) return
-      const left = from === null ? 0 : from + acquireTimeoutMs - Date.now()
       if (left > 0) timer = setTimer(() => void expire(), left)
       else controller.abort()
     }
+    timer = setTimer(() => void expire(), waitMs)
+    try {
+      return await locks.request(name, { signal: controller.signal }, async () => {
+        granted = true
+        clearTimer(timer)
+        return { value: await fn() }
+      })
+    } catch (error) {
+      if (!controller.signal.aborted) throw error
+      return null
+    } finally {
+      clearTimer(timer)
+    }
+  }
+
+  const lock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
     const run = async () => {
       // Nobody could read it without `query`: a waiter then takes over after its own wait.
       const release = query ? hold(since(name) + Date.now()) : () => {}
@@ -112,19 +133,33 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
         release()
       }
     }
-    timer = setTimer(() => void expire(), acquireTimeoutMs)
-    try {
-      return await locks.request(name, { signal: controller.signal }, () => {
-        granted = true
-        clearTimer(timer)
-        return run()
+    /** Takes `name` from its holder; resolves once `fn` runs (its start in the marker). */
+    const steal = () =>
+      new Promise<{ result: ReturnType<typeof run> }>((started) => {
+        const result = locks.request(name, { steal: true }, () => {
+          const running = run()
+          started({ result })
+          return running
+        })
+        result.catch(() => started({ result }))
       })
-    } catch (error) {
-      if (!controller.signal.aborted) throw error
+    for (let waitMs = acquireTimeoutMs; ;) {
+      const done = await wait(name, waitMs, acquireTimeoutMs, run)
+      if (done) return done.value
       // Supabase's lock hung every auth call when a tab never released it (supabase-js#2111).
-      return locks.request(name, { steal: true }, run)
-    } finally {
-      clearTimer(timer)
+      if (!query) return locks.request(name, { steal: true }, run)
+      // The waiters behind a hung holder all give up on it at about the same time, but the first
+      // to take over is working by the time the next would: stolen from, it would go on, and two
+      // refreshes would spend one cookie. So take-overs go one at a time, each judging the holder
+      // again, and whoever finds a new one within its bounds waits for it like any waiter.
+      const judge = async () => {
+        waitMs = await patienceLeft(name, acquireTimeoutMs)
+        return waitMs > 0 ? null : steal()
+      }
+      const judged = await wait(`${name}:takeover`, acquireTimeoutMs, acquireTimeoutMs, judge)
+      // A take-over lock whose holder hung too is not waited on either.
+      const taken = judged ? judged.value : await judge()
+      if (taken) return taken.result
     }
   }
   if (query === null) return lock
