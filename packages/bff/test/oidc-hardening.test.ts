@@ -309,7 +309,7 @@ describe('private_key_jwt client authentication (RFC 7523)', () => {
         clientId: 'baton-bff-pkjwt',
         clientSecret: undefined,
         clientPrivateKey: { key: clientKeys.privateKey, kid: 'bff-key' },
-      } as never,
+      },
     })
     const { landed, accessToken } = await signIn(pkjwt)
     expect(landed.headers.get('location')).toBe('/home')
@@ -322,7 +322,7 @@ describe('private_key_jwt client authentication (RFC 7523)', () => {
         clientId: 'baton-bff-pkjwt',
         clientSecret: undefined,
         clientPrivateKey: { key: otherKeys.privateKey, kid: 'bff-key' },
-      } as never,
+      },
     })
     const res = await new Agent().request(`${wrongKey.origin}/auth/oidc/login?returnTo=/`)
     expect(res.status).toBe(302)
