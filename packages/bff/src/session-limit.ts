@@ -52,12 +52,18 @@ export function createSessionLimit(
   }
 
   return {
-    /** With `'refuse'`: throws `409 session_limit` when the user has no slot left. */
-    async admit(userId: string, meta: RequestMeta): Promise<void> {
+    /**
+     * With `'refuse'`: throws `409 session_limit` when the user has no slot left among
+     * `existing`, the live sessions before this login.
+     */
+    async admit(
+      userId: string,
+      meta: RequestMeta,
+      now: number,
+      existing: () => Promise<StoredSession[]>,
+    ): Promise<void> {
       if (limit === null || action !== 'refuse') return
-      const now = config.now()
-      const live = await devices.liveSessionsOf(userId, now)
-      if (live.length >= limit) throw refused(userId, meta, now, limit)
+      if ((await existing()).length >= limit) throw refused(userId, meta, now, limit)
     },
 
     /**
@@ -69,16 +75,15 @@ export function createSessionLimit(
     async confirm(session: StoredSession, meta: RequestMeta): Promise<void> {
       if (limit === null || action !== 'refuse') return
       const now = config.now()
+      const endOwn = () => guardStore(() => config.store.revoke(session.id, 'session_limit', now))
       const ownSlot = await withOwn(session, now)
         .then((all) => all.findIndex((other) => other.id === session.id) < limit)
         .catch(async (error: unknown) => {
-          await guardStore(() => config.store.revoke(session.id, 'session_limit', now)).catch(
-            () => undefined,
-          )
+          await endOwn().catch(() => undefined)
           throw error
         })
       if (ownSlot) return
-      await guardStore(() => config.store.revoke(session.id, 'session_limit', now))
+      await endOwn()
       throw refused(session.userId, meta, now, limit)
     },
 

@@ -66,7 +66,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
   const devices = createDevices(config, revoker)
   const limit = createSessionLimit(config, revoker, devices)
-  const anomalies = createAnomalyResponder(config, revoker, devices)
+  const anomalies = createAnomalyResponder(config, revoker)
   const binding = createBinding(config, revoker)
 
   const issue = (session: StoredSession, refreshToken: string, now: number) =>
@@ -182,8 +182,11 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
       proof?: Pick<StoredSession, 'authTime' | 'amr' | 'acr'>,
     ): Promise<Issued> {
       await endPresented(cookie, meta)
-      await limit.admit(user.id, meta)
       const now = config.now()
+      // Read once for the limit and the anomaly rules, which both judge the sessions before this one.
+      let listed: Promise<StoredSession[]> | undefined
+      const existing = () => (listed ??= devices.liveSessionsOf(user.id, now))
+      await limit.admit(user.id, meta, now, existing)
       const id = newSessionId()
       const tokenKey = newTokenKey()
       const refreshToken = mintRefreshToken(id, tokenKey)
@@ -210,7 +213,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
         acr: proof?.acr ?? null,
         jkt,
       }
-      await anomalies.atLogin(session, meta, context, now)
+      await anomalies.atLogin(session, meta, context, now, existing)
       await guardStore(() => store.create(session, now))
       await limit.confirm(session, meta)
       const issued = await issue(session, refreshToken, now)

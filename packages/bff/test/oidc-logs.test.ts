@@ -17,10 +17,12 @@ const logged: unknown[][] = []
 const idTokens: string[] = []
 const stored = new Map<string, string>()
 let failEndSession = false
+let stateStore: OidcStateStore
 
 /** The memory state store, seen from outside: what it keeps, and a write that fails as Redis's. */
 function recordingStore(): OidcStateStore {
   const store = memoryOidcStateStore()
+  stateStore = store
   return {
     ...store,
     set: async (key, value, ttlMs) => {
@@ -106,6 +108,36 @@ describe('RP-initiated logout', () => {
     // Before: the whole error was logged, its `command.args` with the URL and its ID token.
     expect(text).not.toContain('end:')
     expect(text).not.toContain(idToken)
+  })
+})
+
+describe('an end-session ticket written by the build before the URL was sealed', () => {
+  /** Signs in and out; the ticket's key and its URL, written back unsealed as that build did. */
+  async function ticketOfThePreviousBuild(plain: (url: string) => string) {
+    const { agent } = await signedIn()
+    stored.clear()
+    expect((await logout(agent)).status).toBe(204)
+    const [key, sealed] = [...stored].find(([name]) => name.startsWith('end:'))!
+    const { u } = (await createSealer([SECRET]).open('end_session', sealed, Date.now())) as {
+      u: string
+    }
+    await stateStore.set(key, plain(u), 60_000)
+    return { agent, url: u }
+  }
+
+  it('is still followed to the provider’s end-session endpoint during a rolling upgrade', async () => {
+    const { agent, url } = await ticketOfThePreviousBuild((u) => u)
+    const end = await agent.request(`${served.origin}/auth/oidc/logout`)
+    expect(end.status).toBe(302)
+    // Before: the plain URL did not open as a sealed value, and the provider session was kept.
+    expect(end.headers.get('location')).toBe(url)
+  })
+
+  it('is not followed anywhere but that endpoint', async () => {
+    const { agent } = await ticketOfThePreviousBuild(() => 'https://attacker.example/session/end')
+    const end = await agent.request(`${served.origin}/auth/oidc/logout`)
+    expect(end.status).toBe(302)
+    expect(end.headers.get('location')).toBe(`${served.origin}/signed-out`)
   })
 })
 

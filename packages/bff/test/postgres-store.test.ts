@@ -291,6 +291,33 @@ describe.skipIf(!postgresAvailable)('postgresStore', () => {
       expect(await readerB.getRevocationEpoch()).toBe(now)
     })
 
+    it('announces on the channel of the previous build too, for its instances during a rolling upgrade', async () => {
+      const schema = uniqueSchema()
+      const store = open(schema)
+      await store.ready()
+      // What an instance of the build before the digest listens on.
+      const oldInstance = admin()
+      await oldInstance.connect()
+      const heard: string[] = []
+      oldInstance.on('notification', (message) =>
+        heard.push(`${message.channel} ${message.payload}`),
+      )
+      try {
+        await oldInstance.query(`LISTEN "${`${schema}_baton_sessions`.toLowerCase()}"`)
+        const now = Date.now()
+        await store.create({ ...sessionRecord('u', now), id: 'revoked-on-a-new-instance' }, now)
+        await store.revoke('revoked-on-a-new-instance', 'logout', now)
+        await store.raiseRevocationEpoch(now + 1_000)
+        await timeUntil(() => heard.length === 2)
+        expect(heard).toStrictEqual([
+          `${schema}_baton_sessions {"revoked":["revoked-on-a-new-instance"]}`,
+          `${schema}_baton_sessions {"epoch":${now + 1_000}}`,
+        ])
+      } finally {
+        await oldInstance.end()
+      }
+    })
+
     it("leaves another application's access tokens valid when one application revokes all", async () => {
       const base = uniqueSchema()
       const appA = open(`${base}_x`, { tableName: 'y_sessions' })

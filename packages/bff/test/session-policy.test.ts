@@ -4,7 +4,7 @@
  * the devices list asks for a recent sign-in (`freshAuthMaxAge`, an RFC 9470 step-up).
  */
 import { Hono } from 'hono'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createBff, type BffOptions, type RequireAuthVariables } from '../src/index.js'
 import {
   ALICE,
@@ -64,6 +64,22 @@ describe('maxSessionsPerUser', () => {
     expect(h.eventsOf('revoked').map((e) => [e.sessionId, e.reason])).toStrictEqual([
       [first.body.sessionId, 'session_limit'],
     ])
+  })
+
+  it('reads the user’s sessions twice per login with a limit to refuse and counting anomaly rules', async () => {
+    const h = await createHarness({
+      maxSessionsPerUser: 3,
+      onSessionLimit: 'refuse',
+      anomalies: { manySessions: { max: 5, within: '1h' } },
+    })
+    await h.login('alice')
+    const listByUser = vi.spyOn(h.store, 'listByUser')
+
+    await h.login('alice')
+
+    // Once before the session exists (the limit and the anomaly rules share it), once after it,
+    // for a login that raced this one. Before: three times, the anomaly rules reading on their own.
+    expect(listByUser).toHaveBeenCalledTimes(2)
   })
 
   it('refuses the login with 409 session_limit when told to, until a slot is free', async () => {

@@ -12,7 +12,6 @@ import type { BffConfig } from '../options.js'
 import { sessionInfo } from '../session-info.js'
 import type { RequestMeta } from '../request-meta.js'
 import { sessionCheckFailed, unauthorized } from '../session-errors.js'
-import type { Devices } from '../session-devices.js'
 import type { Revoker } from '../session-revocation.js'
 import type { StoredSession } from '../stores/types.js'
 import { createCadenceTracker } from './cadence.js'
@@ -57,8 +56,6 @@ function appSignals(answer: unknown): AnomalySignal[] {
 export function createAnomalyResponder(
   config: Pick<BffConfig, 'anomalies' | 'emit'>,
   revoker: Revoker,
-  /** What counts as the user's sessions: those the devices list shows (`revokeAll()` ended some). */
-  devices: Pick<Devices, 'liveSessionsOf'>,
 ) {
   const { anomalies: rules, emit } = config
   const cadence =
@@ -140,11 +137,18 @@ export function createAnomalyResponder(
      * Checks a sign-in about to store `session`. Throws `401 session_revoked` after revoking
      * every live session of the user when the action is `revoke` (the new one is never stored).
      */
-    async atLogin(session: StoredSession, meta: RequestMeta, c: Context, now: number) {
+    async atLogin(
+      session: StoredSession,
+      meta: RequestMeta,
+      c: Context,
+      now: number,
+      /** The user's sessions as the devices list shows them (`revokeAll()` ended some). */
+      existing: () => Promise<StoredSession[]>,
+    ) {
       if (!rules) return
       const counting =
         rules.actions.many_sessions !== 'ignore' || rules.actions.many_ips !== 'ignore'
-      const others = counting ? await devices.liveSessionsOf(session.userId, now) : []
+      const others = counting ? await existing() : []
       const found = loginSignals(rules, others, meta, now)
       const signals = await withApp('login', session, meta, c, found)
       // The user has just proved who they are: asking again at once would prove nothing more.

@@ -85,11 +85,31 @@ export function afterLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
 
 /** @internal The handler of `GET /oidc/logout`. */
 export function endSessionRoute(
-  deps: Pick<OidcRouteDeps, 'config' | 'oidcConfig' | 'sealer' | 'stateStore'>,
+  deps: Pick<OidcRouteDeps, 'config' | 'oidcConfig' | 'provider' | 'sealer' | 'stateStore'>,
 ) {
   const { config, oidcConfig, sealer, stateStore } = deps
   const secure = config.cookie.secure
   const name = endSessionCookieName(secure)
+
+  /**
+   * A ticket written by a build before the URL was sealed (a rolling upgrade, or a logout just
+   * before it) holds the URL itself. It is followed only to the provider's own end-session
+   * endpoint, so a value planted in the store cannot make this route an open redirect. To be
+   * dropped in the next minor release.
+   */
+  const unsealedEndSessionUrl = async (value: string): Promise<string | null> => {
+    if (!URL.canParse(value)) return null
+    const endpoint = await deps.provider().then(
+      ({ configuration }) => configuration.serverMetadata().end_session_endpoint,
+      () => undefined,
+    )
+    if (endpoint === undefined || !URL.canParse(endpoint)) return null
+    const at = (href: string) => {
+      const { origin, pathname } = new URL(href)
+      return `${origin}${pathname}`
+    }
+    return at(value) === at(endpoint) ? value : null
+  }
 
   return async function oidcEndSession(c: Context): Promise<Response> {
     const ticket = getCookie(c, name)
@@ -101,7 +121,12 @@ export function endSessionRoute(
       const sealed = await guardStore(() => stateStore.get(`end:${ticket}`))
       await guardStore(() => stateStore.delete(`end:${ticket}`))
       const opened = sealed === null ? null : await sealer.open('end_session', sealed, config.now())
-      url = typeof opened?.['u'] === 'string' ? opened['u'] : null
+      url =
+        typeof opened?.['u'] === 'string'
+          ? opened['u']
+          : sealed === null
+            ? null
+            : await unsealedEndSessionUrl(sealed)
     }
     // Without a ticket (none, used, expired) there is no provider session to end from here.
     return c.redirect(url ?? oidcConfig.postLogoutRedirectUri ?? '/', 302)

@@ -30,6 +30,13 @@ export interface PostgresNames {
    * with `_`, cutting at 63 bytes) would let two applications hear each other's revocations.
    */
   channel: string
+  /**
+   * The channel of the builds before `channel` was a digest (`<schema>_<table>` lower-cased, cut
+   * at 63 bytes). Announcements go there too, so that during a rolling upgrade the instances
+   * still on an older build hear the new ones' revocations; nothing listens on it. To be dropped
+   * in the next minor release.
+   */
+  legacyChannel: string
   /** `pg_advisory_xact_lock` key of this table's migrations. */
   lockKey: string
 }
@@ -59,6 +66,7 @@ export function postgresNames(schema: string, table: string): PostgresNames {
     rateLimits: `${table}_rate_limits`,
     schema,
     channel: `baton_${createHash('sha256').update(quoted(table)).digest('hex').slice(0, 32)}`,
+    legacyChannel: `${schema}_${table}`.toLowerCase().slice(0, 63),
     lockKey: `baton:${schema}.${table}`,
   }
 }

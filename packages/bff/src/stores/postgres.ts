@@ -114,7 +114,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const announce = async (client: PoolClient, payloads: string[]) => {
     for (const payload of payloads) {
-      await client.query('SELECT pg_notify($1, $2)', [names.channel, payload])
+      await client.query('SELECT pg_notify($1, $2), pg_notify($3, $2)', [
+        names.channel,
+        payload,
+        names.legacyChannel,
+      ])
     }
   }
 
