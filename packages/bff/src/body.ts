@@ -29,7 +29,20 @@ export interface ReadJsonBodyOptions {
  * ```
  */
 export async function readJsonBody(c: Context, options: ReadJsonBodyOptions): Promise<unknown> {
-  const { maxBytes } = options
+  const text = await readBodyText(c, options.maxBytes)
+  if (text === undefined || text.trim() === '') return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw new BffError(400, 'invalid_request', 'The request body is not valid JSON.')
+  }
+}
+
+/**
+ * @internal The request body as text, `undefined` without one; past `maxBytes`, `413
+ * payload_too_large` (at once when `Content-Length` says so, else as soon as the bytes arrive).
+ */
+export async function readBodyText(c: Context, maxBytes: number): Promise<string | undefined> {
   const tooLarge = () =>
     new BffError(413, 'payload_too_large', `The request body exceeds ${maxBytes} bytes.`)
   const declared = c.req.header('content-length')
@@ -51,11 +64,5 @@ export async function readJsonBody(c: Context, options: ReadJsonBodyOptions): Pr
     }
     text += decoder.decode(value, { stream: true })
   }
-  text += decoder.decode()
-  if (text.trim() === '') return undefined
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    throw new BffError(400, 'invalid_request', 'The request body is not valid JSON.')
-  }
+  return text + decoder.decode()
 }

@@ -122,6 +122,33 @@ describe('registration', () => {
       expect(registered.status).toBe(201)
     },
   )
+
+  it('refuses the 21st factor even when its ceremony started before the 20th was stored', async () => {
+    const h = await mfaHarness({}, { rateLimit: false })
+    const m = mfaClient(h)
+    const token = (await h.login('alice')).body.accessToken
+    // 21 ceremonies started while the user has no factor: each passed the cap when it started.
+    const creations: Array<{ challenge: string; user: { id: string } }> = []
+    for (let i = 0; i < 21; i++) {
+      const options = await m.api('/factors/passkey/options', token)
+      creations.push((await options.json()) as { challenge: string; user: { id: string } })
+    }
+    for (const creation of creations.slice(0, 20)) {
+      const res = await m.api('/factors/passkey', token, 'POST', {
+        response: softAuthenticator().register(creation),
+      })
+      expect(res.status).toBe(201)
+    }
+
+    const last = await m.api('/factors/passkey', token, 'POST', {
+      response: softAuthenticator().register(creations[20]!),
+    })
+
+    // Before: 201, and the user had 21 factors.
+    await expectError(last, 400, 'invalid_request')
+    const list = (await (await m.api('/factors', token, 'GET')).json()) as { factors: unknown[] }
+    expect(list.factors).toHaveLength(20)
+  })
 })
 
 describe('a passkey as the second factor', () => {
@@ -237,6 +264,25 @@ describe('passwordless sign-in', () => {
       response: phishing.register(creation),
     })
     await expectError(res, 400, 'invalid_request')
+  })
+
+  it('refuses a user handle that is not base64url with 401 invalid_credentials, never a 500', async () => {
+    const h = await mfaHarness()
+    const options = await h.post('/login/passkey/options', {
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const assertion = softAuthenticator().assert(await challengeOf(options))
+    // One character: no base64url encoding has that length. Before: jose threw, a 500.
+    assertion.response.userHandle = 'A'
+
+    const res = await h.post('/login/passkey', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ assertion }),
+    })
+
+    await expectError(res, 401, 'invalid_credentials')
+    expect(h.logger.error).not.toHaveBeenCalled()
   })
 
   it('can be turned off: passkeys stay a second factor', async () => {

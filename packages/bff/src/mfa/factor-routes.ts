@@ -15,7 +15,7 @@ import {
   requireLiveSession,
   type LiveSessionEnv,
 } from '../middleware/live-session.js'
-import { accountName, factorSummary, MAX_FACTORS } from './factors.js'
+import { accountName, assertRoomForFactor, factorSummary } from './factors.js'
 import { assertionOptions, registrationOptions, verifyRegistration } from './passkeys.js'
 import { readFactorAnswer } from './proofs.js'
 import { invalidRequest, noStore, readObject, type MfaRouteDeps } from './route-deps.js'
@@ -74,9 +74,7 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       requireFreshAuth(c)
       const user = c.var.session.user
       const existing = await mfaConfig.factors.listFactors(user.id)
-      if (existing.length >= MAX_FACTORS) {
-        throw invalidRequest(`A user can have at most ${MAX_FACTORS} factors.`)
-      }
+      assertRoomForFactor(existing)
       const options = await registrationOptions(
         mfaConfig,
         c,
@@ -112,6 +110,7 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       if (existing.some((f) => f.passkey?.credentialId === credential.credentialId)) {
         throw invalidRequest('This passkey is already registered.')
       }
+      assertRoomForFactor(existing)
       const factor = {
         id: randomId(),
         userId: session.userId,

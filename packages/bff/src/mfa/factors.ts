@@ -17,6 +17,17 @@ import type { StoredFactor } from './types.js'
 export const MAX_FACTORS = 20
 
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
+
+/**
+ * @internal Throws `400 invalid_request` unless a user with `existing` factors (other than the one
+ * `adding`, a pending enrolment being confirmed) may add one. Checked where a ceremony starts and
+ * again where its factor is stored: ceremonies started together each passed the first check.
+ */
+export function assertRoomForFactor(existing: readonly StoredFactor[], adding?: string): void {
+  if (existing.filter((factor) => factor.id !== adding).length >= MAX_FACTORS) {
+    throw invalidRequest(`A user can have at most ${MAX_FACTORS} factors.`)
+  }
+}
 /**
  * A wrong code on a bearer route (`/factors/…`): 403, not 401. A client takes a 401 there for a
  * refused token, refreshes and sends the code again, which costs a refresh and counts the
@@ -90,9 +101,7 @@ export function createFactors({ config, mfa, sealer, secretContext, emit, confir
           await factors.deleteFactor(user.id, factor.id)
         }
       }
-      if (confirmed(existing).length >= MAX_FACTORS) {
-        throw invalidRequest(`A user can have at most ${MAX_FACTORS} factors.`)
-      }
+      assertRoomForFactor(confirmed(existing))
       const secret = newTotpSecret()
       const id = randomId()
       await factors.createFactor(
@@ -121,10 +130,12 @@ export function createFactors({ config, mfa, sealer, secretContext, emit, confir
      */
     async confirmTotp(c: Context, userId: string, factorId: string, code: string) {
       const now = config.now()
-      const factor = (await factors.listFactors(userId)).find((f) => f.id === factorId)
+      const existing = await factors.listFactors(userId)
+      const factor = existing.find((f) => f.id === factorId)
       if (!factor || factor.method !== 'totp' || factor.confirmedAt !== null) {
         throw new BffError(404, 'not_found', 'No pending TOTP enrolment of yours has this id.')
       }
+      assertRoomForFactor(existing, factorId)
       const secret = await sealer.open(factor.sealedSecret ?? '', secretContext(factor))
       const step = secret === null ? null : totpStep(secret, code, now)
       if (step === null || !(await factors.acceptTotpStep(userId, factorId, step, now, true))) {

@@ -267,7 +267,12 @@ export async function verifyAssertion(
   if (userId === null) {
     const handle = assertion.response.userHandle
     if (handle === undefined || !B64URL.test(handle)) throw refusedAssertion()
-    userId = new TextDecoder().decode(base64url.decode(handle))
+    try {
+      userId = new TextDecoder().decode(base64url.decode(handle))
+    } catch {
+      // A length no base64url string has ("A"): no user of ours.
+      throw refusedAssertion()
+    }
   }
   const factor = passkeysOf(await mfa.factors.listFactors(userId)).find(
     ({ passkey }) => passkey.credentialId === assertion.id,

@@ -8,6 +8,7 @@
  * @internal
  */
 import type { Context } from 'hono'
+import { readBodyText } from '../body.js'
 import { BffError, NO_SNIFF } from '../errors.js'
 import { requestMeta } from '../request-meta.js'
 import { guardStore } from '../stores/guard.js'
@@ -16,11 +17,11 @@ import type { OidcRouteDeps } from './deps.js'
 import { providerUnavailable, type Provider } from './provider.js'
 
 /** A logout token is a few hundred bytes; a form beyond this is not one. */
-export const MAX_LOGOUT_REQUEST_BYTES = 16 * 1024
+const MAX_LOGOUT_REQUEST_BYTES = 16 * 1024
 
 const invalid = (message: string) => new BffError(400, 'invalid_request', message)
 
-/** @internal The handler of `POST /oidc/backchannel-logout` (after the body limit). */
+/** @internal The handler of `POST /oidc/backchannel-logout`. */
 export function backchannelRoute(deps: OidcRouteDeps) {
   const { config, revoker, oidcConfig, stateStore, upstream } = deps
 
@@ -31,9 +32,11 @@ export function backchannelRoute(deps: OidcRouteDeps) {
     if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
       throw invalid('Expected a form with logout_token.')
     }
-    const form = await c.req.parseBody()
-    const token = form['logout_token']
-    if (typeof token !== 'string' || token === '') throw invalid('logout_token is required.')
+    // Read here with its cap, not through Hono's bodyLimit(): that re-wraps the request in the
+    // global Request class, a 500 under @hono/node-server without its global override (body.ts).
+    const form = new URLSearchParams((await readBodyText(c, MAX_LOGOUT_REQUEST_BYTES)) ?? '')
+    const token = form.get('logout_token')
+    if (token === null || token === '') throw invalid('logout_token is required.')
     let provider: Provider
     try {
       provider = await deps.provider()

@@ -11,11 +11,9 @@
  * @internal
  */
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { BffError } from '../errors.js'
 import { rateLimits } from '../rate-limit/limits.js'
 import type { RateLimitedRoute } from '../rate-limit/options.js'
-import { backchannelRoute, MAX_LOGOUT_REQUEST_BYTES } from './backchannel-route.js'
+import { backchannelRoute } from './backchannel-route.js'
 import { callbackRoute } from './callback.js'
 import type { OidcRouteDeps } from './deps.js'
 import { requireCsrfHeaders } from '../middleware/csrf.js'
@@ -40,15 +38,5 @@ export function oidcRoutes(deps: OidcRouteDeps) {
     .post('/oidc/login', csrf('login'), limits.perIp('oidcLogin'), loginStartRoute(deps))
     .get('/oidc/callback', asNavigation(limited('oidcCallback', callbackRoute(deps))))
     .get('/oidc/logout', endSessionRoute(deps))
-    .post(
-      '/oidc/backchannel-logout',
-      limits.perIp('backchannelLogout'),
-      bodyLimit({
-        maxSize: MAX_LOGOUT_REQUEST_BYTES,
-        onError: () => {
-          throw new BffError(413, 'payload_too_large', 'The logout request is too large.')
-        },
-      }),
-      backchannelRoute(deps),
-    )
+    .post('/oidc/backchannel-logout', limits.perIp('backchannelLogout'), backchannelRoute(deps))
 }
