@@ -149,6 +149,17 @@ describe('refresh of a bound session', () => {
     )
   })
 
+  it.each(['application/dpop+jwt', 'DPoP+JWT'])(
+    'takes a proof whose typ is %s: the same media type (RFC 7515 §4.1.9)',
+    async (typ) => {
+      // Before: refused by a comparison stricter than the signature check's own.
+      const { body } = await h.refreshOk(cookie, {
+        headers: { dpop: await proof(key, { at: h.clock.now(), typ }) },
+      })
+      expect(claimsOf(body.accessToken).cnf).toStrictEqual({ jkt: key.jkt })
+    },
+  )
+
   it('refuses a proof signed with another algorithm (HS256, ES384)', async () => {
     const secret = new TextEncoder().encode('a'.repeat(32))
     const hs256 = await new SignJWT({

@@ -83,7 +83,9 @@ export async function verifyProof(
   } catch (error) {
     throw refuse('The DPoP proof is not a JWT', error)
   }
-  if (protectedHeader.typ !== 'dpop+jwt') throw refuse('The DPoP proof must have typ dpop+jwt')
+  // A media type (RFC 7515 §4.1.9): compared as jose's check below does, without case or prefix.
+  const typ = protectedHeader.typ?.toLowerCase().replace(/^application\//, '')
+  if (typ !== 'dpop+jwt') throw refuse('The DPoP proof must have typ dpop+jwt')
   if (!(PROOF_ALGORITHMS as readonly unknown[]).includes(protectedHeader.alg)) {
     throw refuse(`The DPoP proof must be signed with ${PROOF_ALGORITHMS.join(' or ')}`)
   }
