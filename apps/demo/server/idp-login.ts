@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { oidcLogin, type OidcLogin } from '@baton/bff/oidc'
 import { ConfigError, type Env } from './config.js'
-import type { DemoUser } from './users.js'
+import type { DemoUser, UserDirectory } from './users.js'
 
 /**
  * Where "Sign in with Demo IdP" goes, from the environment:
@@ -61,6 +61,21 @@ export interface DemoOidcOptions {
   clientSecret: string
   /** The app's public origin, as the browser sees it (Vite's in development). */
   appUrl: string
+  /** Where the users it signs in are kept, for `GET /api/me` and the security console. */
+  users: Pick<UserDirectory, 'remember'>
+}
+
+/** A provider user as the demo knows them: `idp:<sub>`, with the `member` role whatever the claims say. */
+export function providerUser(claims: { sub: string; [claim: string]: unknown }): DemoUser {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null)
+  const username = text(claims['preferred_username']) ?? claims.sub
+  return {
+    id: `idp:${claims.sub}`,
+    username,
+    name: text(claims['name']) ?? username,
+    email: text(claims['email']) ?? '',
+    role: 'member',
+  }
 }
 
 /** The demo's `oidcLogin()`: provider users become `DemoUser`s with the `member` role. */
@@ -74,16 +89,6 @@ export function demoOidcLogin(options: DemoOidcOptions): OidcLogin<DemoUser> {
     // One process, and upstream tokens need not outlive it: a fresh secret per start.
     secret: randomBytes(32).toString('base64url'),
     errorPath: '/login',
-    mapUser: (claims) => {
-      const text = (value: unknown) => (typeof value === 'string' ? value : null)
-      const username = text(claims['preferred_username']) ?? claims.sub
-      return {
-        id: `idp:${claims.sub}`,
-        username,
-        name: text(claims['name']) ?? username,
-        email: text(claims['email']) ?? '',
-        role: 'member',
-      }
-    },
+    mapUser: (claims) => options.users.remember(providerUser(claims)),
   })
 }

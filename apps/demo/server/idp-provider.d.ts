@@ -23,6 +23,12 @@ declare module 'oidc-provider' {
     save(): Promise<string>
   }
 
+  /** The Koa context of the provider's own middleware (`provider.use`). */
+  interface ProviderMiddlewareContext {
+    response: { is(type: string): string | false; get(field: string): string }
+    set(field: string, value: string): void
+  }
+
   interface InteractionDetails {
     uid: string
     prompt: { name: string }
@@ -34,6 +40,9 @@ declare module 'oidc-provider' {
     readonly issuer: string
     readonly Grant: typeof Grant
     callback(): (req: IncomingMessage, res: ServerResponse) => void
+    use(
+      middleware: (ctx: ProviderMiddlewareContext, next: () => Promise<void>) => Promise<void>,
+    ): void
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>
     interactionFinished(
       req: IncomingMessage,

@@ -64,4 +64,27 @@ describe('startDemoIdp', () => {
       await idp.close()
     }
   })
+
+  it('lets no site frame its pages: its sign-in form nor its own sign-out page', async () => {
+    const idp = await startDemoIdp({ host: '127.0.0.1', port: 0 })
+    try {
+      idp.register({
+        redirectUri: 'http://127.0.0.1:1/auth/oidc/callback',
+        postLogoutRedirectUri: 'http://127.0.0.1:1/login',
+        backchannelLogoutUri: 'http://127.0.0.1:1/auth/oidc/backchannel-logout',
+      })
+      // The sign-in page's route, without its interaction cookie: the "expired" page, same helper.
+      const signIn = await fetch(`${idp.issuer}/interaction/abc123`)
+      const signOut = await fetch(`${idp.issuer}/session/end`)
+      for (const page of [signIn, signOut]) {
+        expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+        // Before: "default-src 'none'; style-src 'unsafe-inline'", which does not cover framing.
+        expect(page.headers.get('content-security-policy')).toBe(
+          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )
+      }
+    } finally {
+      await idp.close()
+    }
+  })
 })

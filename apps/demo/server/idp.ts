@@ -84,11 +84,15 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(body)
 }
 
+/** The policy of every page the provider shows: its own styles, nothing else, never framed. */
+const IDP_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 const html = (res: ServerResponse, status: number, body: string) => {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    // default-src does not cover frame-ancestors: without it any site could frame the password form.
+    'content-security-policy': IDP_PAGE_POLICY,
   })
   res.end(body)
 }
@@ -207,6 +211,13 @@ export async function startDemoIdp(options: { host: string; port: number }): Pro
         await grant.save()
         return grant
       },
+    })
+    // The provider's own pages (sign-out, signed out, errors) are not to be framed either.
+    provider.use(async (ctx, next) => {
+      await next()
+      if (ctx.response.is('html') && !ctx.response.get('content-security-policy')) {
+        ctx.set('content-security-policy', IDP_PAGE_POLICY)
+      }
     })
     const callback = provider.callback()
 

@@ -13,7 +13,7 @@ import { createDemoApp, securityHeaders, type DemoApp, type DemoAppOptions } fro
 import type { DemoConfig } from './config.js'
 import { IDP_CLIENT_ID, startDemoIdp, type DemoIdp } from './idp.js'
 import { demoOidcLogin, type IdpSetting } from './idp-login.js'
-import type { DemoUser } from './users.js'
+import { createUserDirectory, type DemoUser } from './users.js'
 
 /** Options of {@link startDemoServer}. */
 export interface StartDemoServerOptions extends DemoAppOptions {
@@ -99,6 +99,8 @@ export async function startDemoServer(options: StartDemoServerOptions): Promise<
   let idp: DemoIdp | null = null
   let demo: DemoApp
   try {
+    // One directory for the password accounts and the provider's users.
+    const users = appOptions.users ?? (await createUserDirectory())
     let oidc: OidcLogin<DemoUser> | undefined
     if (idpSetting.kind === 'embedded') {
       idp = await startDemoIdp({ host: config.host, port: idpSetting.port })
@@ -112,11 +114,12 @@ export async function startDemoServer(options: StartDemoServerOptions): Promise<
         clientId: IDP_CLIENT_ID,
         clientSecret: idp.clientSecret,
         appUrl: publicUrl,
+        users,
       })
     } else if (idpSetting.kind === 'external') {
-      oidc = demoOidcLogin({ ...idpSetting, appUrl: publicUrl })
+      oidc = demoOidcLogin({ ...idpSetting, appUrl: publicUrl, users })
     }
-    demo = await createDemoApp(config, { ...appOptions, ...(oidc ? { oidc } : {}) })
+    demo = await createDemoApp(config, { ...appOptions, users, ...(oidc ? { oidc } : {}) })
   } catch (error) {
     await stop()
     await idp?.close()

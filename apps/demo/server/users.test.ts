@@ -55,4 +55,22 @@ describe('createUserDirectory', () => {
     expect(users.find('u-bob')?.name).toBe('Bob')
     expect(users.find('u-nobody')).toBeUndefined()
   })
+
+  it('Should keep a provider user for find() and list(), and never let one replace an account', async () => {
+    const users = await createUserDirectory()
+    const carol = {
+      id: 'idp:carol',
+      username: 'carol',
+      name: 'Carol',
+      email: '',
+      role: 'member',
+    } as const
+    expect(users.remember(carol)).toBe(carol)
+    expect(users.find('idp:carol')).toBe(carol)
+    expect(users.list().map((user) => user.id)).toStrictEqual(['u-alice', 'u-bob', 'idp:carol'])
+
+    const impostor = { ...carol, id: 'u-alice', role: 'admin' } as const
+    expect(users.remember(impostor)).toMatchObject({ id: 'u-alice', username: 'alice' })
+    expect(users.find('u-alice')?.username).toBe('alice')
+  })
 })

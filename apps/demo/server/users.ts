@@ -62,8 +62,14 @@ export interface UserDirectory {
   authenticate(credentials: Credentials): Promise<DemoUser | null>
   /** The user with this id (for `GET /api/me`). */
   find(id: string): DemoUser | undefined
-  /** Every user, in the order of the accounts (for the security console). */
+  /** Every user: the accounts in their order, then those signed in through the provider. */
   list(): DemoUser[]
+  /**
+   * Keeps a user the OpenID provider signed in (`idp-login.ts`), so that `GET /api/me` and the
+   * security console know them. In memory: after a restart, a provider user's sessions are listed
+   * again once they sign in. Never replaces an account.
+   */
+  remember(user: DemoUser): DemoUser
 }
 
 interface Entry {
@@ -98,7 +104,10 @@ export async function createUserDirectory(
     salt: dummySalt,
     hash: await hash(randomBytes(16).toString('hex'), dummySalt),
   }
-  const byId = new Map([...entries.values()].map((entry) => [entry.user.id, entry.user]))
+  const byId = new Map<string, DemoUser>(
+    [...entries.values()].map((entry) => [entry.user.id, entry.user]),
+  )
+  const accountIds = new Set(byId.keys())
 
   return {
     async authenticate({ username, password }) {
@@ -109,5 +118,11 @@ export async function createUserDirectory(
     },
     find: (id) => byId.get(id),
     list: () => [...byId.values()],
+    remember(user) {
+      const known = byId.get(user.id)
+      if (known && accountIds.has(user.id)) return known
+      byId.set(user.id, user)
+      return user
+    },
   }
 }

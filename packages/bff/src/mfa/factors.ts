@@ -28,6 +28,7 @@ export function assertRoomForFactor(existing: readonly StoredFactor[], adding?: 
     throw invalidRequest(`A user can have at most ${MAX_FACTORS} factors.`)
   }
 }
+
 /**
  * A wrong code on a bearer route (`/factors/…`): 403, not 401. A client takes a 401 there for a
  * refused token, refreshes and sends the code again, which costs a refresh and counts the
