@@ -49,7 +49,7 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
   // 401 or a waiting request must not send what the BFF just said it would refuse.
   let refreshNotBefore = 0
 
-  const call = async (
+  const answer = async (
     route:
       | 'login'
       | 'refresh'
@@ -65,15 +65,10 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
     const url = `${config.baseUrl}/${route === 'login/passkey' ? route : AUTH_ROUTES[route]}`
     // A passkey sign-in is a sign-in (a new key); the second step of one signs with the key its
     // password step made, so the ticket and the session it becomes belong to one device. A
-    // sign-in at the provider signs with the stored key (a new one only if there is none): a
-    // new key now would end the session this browser may hold when the user never comes back
-    // from the provider's page, its next refresh signed by a key it is not bound to.
-    const signer =
-      route === 'login/passkey'
-        ? 'login'
-        : route === 'loginMfa' || route === 'oidcLogin'
-          ? 'refresh'
-          : route
+    // sign-in at the provider signs with the stored key (a new one only if there is none): its
+    // session is bound when the user comes back, long after this call's answer, and a new key
+    // stored now would end the session this browser may hold if the user never does.
+    const signer = route === 'login/passkey' ? 'login' : route === 'oidcLogin' ? 'refresh' : route
     const send = async (retry: boolean) => {
       const headers: Record<string, string> = { [CSRF_HEADER]: CSRF_HEADER_VALUE }
       if (json !== undefined) headers['content-type'] = 'application/json'
@@ -81,10 +76,10 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
       // A retry signs with the key the first attempt used (a sign-in's new key included), or with
       // a new one if the first went unsigned for want of a key (see `dpop.ts`).
       const proof = await dpop?.cookieProof(
-        retry ? 'refresh' : signer,
+        retry ? 'retry' : signer,
         url,
         bearer,
-        retry || route === 'loginMfa' || route === 'oidcLogin',
+        route === 'oidcLogin',
       )
       if (proof) headers[DPOP_HEADER] = proof
       if (bearer !== undefined)
@@ -105,7 +100,9 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
     let keyCreated = false
     if (dpop && !('failed' in answer) && answer.status >= 400) {
       const code = field(field(answer.body, 'error'), 'code')
-      keyCreated = !proof && code === 'invalid_dpop_proof' && signer !== 'login'
+      // A sign-in's key is its own (a second step's, its password step's): never a stored one.
+      keyCreated =
+        !proof && code === 'invalid_dpop_proof' && signer !== 'login' && signer !== 'loginMfa'
       if (
         keyCreated ||
         (proof &&
@@ -157,6 +154,15 @@ export function createAuthApi<TUser extends BaseUser>(config: ClientConfig, dpop
       kind: 'network',
       error: new RefreshNetworkError('Unexpected BFF response.', { status }),
     }
+  }
+
+  /** A call, whose outcome the device key hears of: a sign-in's new key is kept on a grant. */
+  const call = async (...args: Parameters<typeof answer>) => {
+    const outcome = await answer(...args)
+    const { kind } = outcome
+    const mfa = kind === 'rejected' && outcome.error.code === 'mfa_required'
+    await dpop?.answered(kind === 'granted' ? 'granted' : mfa ? 'second_step' : 'refused')
+    return outcome
   }
 
   return {

@@ -40,22 +40,69 @@ const dpopWith = (store: DpopKeyStore | null, now = () => NOW) =>
   createDpop({ channel: 'baton:test', adapters: { dpopKeys: () => store }, now })
 
 describe('createDpop', () => {
-  it('a sign-in makes a new key every time; other calls sign with the stored one', async () => {
+  it('a sign-in signs with a new key every time, stored once granted; other calls sign with the stored one', async () => {
     const { state, store } = memoryKeys()
     const dpop = dpopWith(store)!
     const first = await dpop.cookieProof('login', 'http://app.test/auth/login')
+    expect(state.saves).toBe(0)
+    await dpop.answered('granted')
     const stored = state.pair
     const refresh = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
     expect(state.pair).toBe(stored)
     expect(jwkOf(refresh!)).toEqual(jwkOf(first!))
-    await dpop.cookieProof('login', 'http://app.test/auth/login')
+    const second = await dpop.cookieProof('login', 'http://app.test/auth/login')
+    await dpop.answered('granted')
     expect(state.saves).toBe(2)
     expect(state.pair).not.toBe(stored)
+    expect(jwkOf(second!)).not.toEqual(jwkOf(first!))
     expect(claimsOf(refresh!)).toMatchObject({
       htm: 'POST',
       htu: 'http://app.test/auth/refresh',
       iat: NOW / 1000,
     })
+  })
+
+  // Before, a sign-in stored its new key before the BFF answered: a refused one left the live
+  // session bound to a key that was no longer stored, and its next refresh ended it.
+  it('a refused sign-in leaves the stored key: the live session’s refreshes still sign with it', async () => {
+    const { state, store } = memoryKeys()
+    const dpop = dpopWith(store)!
+    const live = await dpop.cookieProof('login', 'http://app.test/auth/login')
+    await dpop.answered('granted')
+    const stored = state.pair
+    const refused = await dpop.cookieProof('login', 'http://app.test/auth/login')
+    // A use_dpop_nonce answer: sent again, signed by the same unsaved key.
+    const again = await dpop.cookieProof('retry', 'http://app.test/auth/login')
+    await dpop.answered('refused')
+    const refresh = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
+    expect(jwkOf(again!)).toEqual(jwkOf(refused!))
+    expect(jwkOf(refused!)).not.toEqual(jwkOf(live!))
+    expect(jwkOf(refresh!)).toEqual(jwkOf(live!))
+    expect({ pair: state.pair, saves: state.saves }).toEqual({ pair: stored, saves: 1 })
+  })
+
+  it('a second factor asked for: the second step signs with the password step’s key, stored once granted', async () => {
+    const { state, store } = memoryKeys()
+    const dpop = dpopWith(store)!
+    await dpop.cookieProof('login', 'http://app.test/auth/login')
+    await dpop.answered('granted')
+    const stored = state.pair
+    const password = await dpop.cookieProof('login', 'http://app.test/auth/login')
+    await dpop.answered('second_step')
+    // The user types the code; meanwhile every refresh is the live session's.
+    const refresh = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
+    await dpop.answered('granted')
+    const wrongCode = await dpop.cookieProof('loginMfa', 'http://app.test/auth/login/mfa')
+    await dpop.answered('refused')
+    expect(state.pair).toBe(stored)
+    const rightCode = await dpop.cookieProof('loginMfa', 'http://app.test/auth/login/mfa')
+    await dpop.answered('granted')
+    expect(jwkOf(refresh!)).not.toEqual(jwkOf(password!))
+    expect(jwkOf(wrongCode!)).toEqual(jwkOf(password!))
+    expect(jwkOf(rightCode!)).toEqual(jwkOf(password!))
+    expect(state.pair).not.toBe(stored)
+    const next = await dpop.cookieProof('refresh', 'http://app.test/auth/refresh')
+    expect(jwkOf(next!)).toEqual(jwkOf(password!))
   })
 
   it('a cookie call finds the key gone: no proof, or, asked to create, a new key it says it made', async () => {
@@ -89,6 +136,7 @@ describe('createDpop', () => {
     const { store } = memoryKeys()
     const dpop = dpopWith(store)!
     const login = await dpop.cookieProof('login', 'http://app.test/auth/login')
+    await dpop.answered('granted')
     const jkt = await thumbprintOf(jwkOf(login!))
     expect(await dpop.apiProof('GET', 'http://app.test/api/me', token({ sub: 'u' }))).toBeNull()
     const bound = token({ sub: 'u', cnf: { jkt } })
@@ -108,7 +156,9 @@ describe('createDpop', () => {
     const here = dpopWith(store)!
     const there = dpopWith(store)!
     await here.cookieProof('login', 'http://app.test/auth/login')
+    await here.answered('granted')
     const login = await there.cookieProof('login', 'http://app.test/auth/login')
+    await there.answered('granted')
     const jkt = await thumbprintOf(jwkOf(login!))
     const loads = state.loads
     const proof = await here.apiProof('GET', 'http://app.test/api/me', token({ cnf: { jkt } }))
@@ -134,6 +184,7 @@ describe('createDpop', () => {
     let now = NOW
     const dpop = dpopWith(store, () => now)!
     await dpop.cookieProof('login', 'http://app.test/auth/login')
+    await dpop.answered('granted')
     const iatOf = async () =>
       claimsOf((await dpop.cookieProof('refresh', 'http://app.test/auth/refresh'))!).iat
     // This device is 5 minutes fast: the token was issued 5 minutes "ago".

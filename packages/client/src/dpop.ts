@@ -9,7 +9,10 @@
  *   coordinator takes around every cookie call, so two tabs never make two keys.
  * - **Rotation.** Each sign-in makes a new key, so a key is never older than its session: a key
  *   some script misused during one session (it can sign while it runs in the page, never copy the
- *   key out) is worthless for the next.
+ *   key out) is worthless for the next. It replaces the stored key only once the BFF grants the
+ *   sign-in (`answered`): until then the stored key is the one of the session this browser may
+ *   still hold, which a refused sign-in (a wrong password, a 429, the network, a second factor
+ *   never given) leaves alive, and which every tab signs its refreshes with.
  * - **A key that is gone** (site data cleared) mid-session: the next refresh has none to sign
  *   with and goes without a proof (so does a visitor's, who never had a key and needs none).
  *   When the BFF answers that a proof is required, the call is sent once more, signed by a new
@@ -50,6 +53,14 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
   let keyRead: Promise<DeviceKey | null> | null = null
   /** The key that signed this tab's last cookie call (its proof), if it had one. */
   let signedWith: DeviceKey | null = null
+  /** A key not stored yet, made for a sign-in: the one the last cookie call signed with, if so. */
+  type Unsaved = { pair: CryptoKeyPair; key: DeviceKey }
+  let unsaved: Unsaved | null = null
+  /**
+   * The key of the password step whose second factor the BFF asked for: its ticket is bound to
+   * it, so the second step signs with it (`null`: the password step went unsigned, so does it).
+   */
+  let ticketKey: Unsaved | null = null
   /** Server clock minus this device's, in ms, as far as the last token or answer showed. */
   let offset = 0
   const nonces = new Map<string, string>()
@@ -63,6 +74,17 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
     const pair = await store.load().catch(() => null)
     key = pair ? await ready(pair) : null
     return key
+  }
+  /** A new key for a sign-in, not stored yet; `null` where the browser cannot make or keep one. */
+  const made = async (): Promise<Unsaved | null> => {
+    try {
+      // A store that cannot be read would not keep the key either, and a session bound to a key
+      // no tab or reload can find ends at its first refresh: such a sign-in goes unbound.
+      const [pair] = await Promise.all([generateKeyPair(), store.load()])
+      return { pair, key: await ready(pair) }
+    } catch {
+      return null
+    }
   }
   /** A new key, stored; `null` where the browser cannot make or keep one. */
   const fresh = async (): Promise<DeviceKey | null> => {
@@ -98,24 +120,52 @@ export function createDpop(config: Pick<ClientConfig, 'channel' | 'adapters' | '
     },
 
     /**
-     * The proof of a call that uses the refresh cookie. `login` makes a new key first (rotation);
-     * the other calls sign with the stored key; when it is gone, with a new one if `create`, else
-     * there is no proof (a visitor with no session makes no key).
+     * The proof of a call that uses the refresh cookie. `login` signs with a new key (rotation),
+     * stored only if the BFF grants it; `loginMfa` with the key of the password step it
+     * finishes; `retry` with the key the first attempt signed with. The other calls sign with the
+     * stored key; when it is gone, with a new one if `create` (and `retry`), else there is no proof
+     * (a visitor with no session makes no key).
      * `accessToken`: the token the call also carries (reauthenticate), bound by `ath`.
      * Runs inside the cross-tab lock. `null` when this browser cannot bind.
      */
     async cookieProof(
-      route: 'login' | 'refresh' | 'logout' | 'reauthenticate',
+      route: 'login' | 'loginMfa' | 'retry' | 'refresh' | 'logout' | 'reauthenticate',
       url: string,
       accessToken?: string,
       create = false,
     ): Promise<string | null> {
+      if (route === 'login') unsaved = await made()
+      else if (route === 'loginMfa') unsaved = ticketKey
+      else if (route !== 'retry') unsaved = null
       const signer =
-        (route === 'login' ? null : await stored()) ??
-        (route === 'login' || create ? await fresh() : null)
+        route === 'login' || route === 'loginMfa'
+          ? (unsaved?.key ?? null)
+          : ((route === 'retry' ? signedWith : null) ??
+            (await stored()) ??
+            (create || route === 'retry' ? await fresh() : null))
       const bound = accessToken !== undefined && boundTo(accessToken) !== null
       signedWith = signer
       return signer && sign(signer, 'POST', url, bound ? accessToken : undefined)
+    },
+
+    /**
+     * What the BFF answered to the cookie call just signed. A sign-in granted: its session is
+     * bound to the new key, which now replaces the stored one (still under the lock, and before
+     * the grant reaches another tab, which reads the key for it). A second factor asked for: the
+     * ticket is bound to the key, kept for the second step (the BFF keeps the latest ticket
+     * only). Anything else leaves the stored key alone: it is the live session's, if any.
+     */
+    async answered(outcome: 'granted' | 'second_step' | 'refused'): Promise<void> {
+      const signed = unsaved
+      unsaved = null
+      // Only a password step is asked for a second one.
+      if (outcome === 'second_step') ticketKey = signed
+      if (outcome !== 'granted' || !signed) return
+      if (signed === ticketKey) ticketKey = null
+      // Bound to it whether or not the store keeps it: a store that read fine a moment ago and
+      // fails now leaves the old key, and the session ends at its next refresh, as for a lost key.
+      await store.save(signed.pair).catch(() => {})
+      key = signed.key
     },
 
     /**

@@ -94,9 +94,13 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   const session = createTabSession(config, store, schedule)
   const { adopt, status } = session
   const refreshingAnywhere = () => coordinated.busy() || peers.busy()
-  // This tab could hand a starting tab its session, or will once its refresh lands.
+  // This tab could hand a starting tab its session, or will once its refresh lands (backing off
+  // without a token, it has nothing to hand over before its retry: nobody need ask it and wait).
   const answering = () =>
-    coordinated.refreshing() !== null || (session.current !== null && status() === 'authenticated')
+    coordinated.refreshing() !== null ||
+    (session.current !== null &&
+      status() === 'authenticated' &&
+      (!schedule.failing || session.usable() !== null))
   const post = (message: TabMessage<TUser>) => tab?.channel.post(message)
   // Every caller connects the tab first (`start()`, or a sign-out's `connect()`): the browser's
   // lock then, so a refresh in another tab and this call never overlap.
@@ -237,10 +241,11 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
       // The same request as before: its activity is counted once, by the refresh below.
       touch()
       // The API refused this token: it must not be handed out again, whatever its expiry says
-      // (a refresh that fails on the network would otherwise release it to the waiters).
+      // (a failed refresh would release it to the waiters). Backing off, it waits for the retry
+      // as every request does (`settle`): the API's 401 says nothing of a BFF that is down.
       if (session.current?.accessToken === used) {
         session.expire()
-        if (!refreshingAnywhere() && status() === 'authenticated')
+        if (!refreshingAnywhere() && !schedule.failing && status() === 'authenticated')
           void refresh('unauthorized', used)
       }
       return token(signal)

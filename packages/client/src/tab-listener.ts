@@ -11,7 +11,10 @@
  * - `refreshing` and `logging_out` make requests wait for at most one real refresh's duration
  *   (`createPeerRefreshes`);
  * - a `refresh_failed` that carries the BFF's `Retry-After` holds this tab's refreshes until then
- *   (a minute at most: `parseTabMessage`).
+ *   (a minute at most: `parseTabMessage`);
+ * - while this tab backs off after a failed refresh, a `hello` or an `ended` starts no refresh:
+ *   the scheduled retry asks the BFF soon enough, and a refresh per message (each starting tab's,
+ *   or a script's stream of them) would hammer a BFF that is down and push that retry further out.
  */
 import type { BaseUser, TabMessage } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
@@ -30,7 +33,7 @@ export interface TabListenerContext<TUser extends BaseUser> {
   now: () => number
   refresh: (trigger: RefreshTrigger) => unknown
   auth: Pick<AuthApi<TUser>, 'deferRefresh'>
-  schedule: Pick<RefreshSchedule, 'deferUntil'>
+  schedule: Pick<RefreshSchedule, 'deferUntil' | 'failing'>
   /** True when this browser's own state says the session is over. */
   signedOutHere: () => boolean
   /** The id of this tab's refresh in flight, if any. */
@@ -53,10 +56,15 @@ export function createTabListener<TUser extends BaseUser>(
         const refreshId = context.refreshing()
         if (grant) post({ type: 'grant', grant })
         else if (refreshId) post({ type: 'refreshing', refreshId })
-        // Listed for its session, but its token expired (a failed refresh, a throttled timer): the
-        // asker would wait its whole peerTimeout for an answer. The refresh both need, announced,
-        // is the answer.
-        else if (session.current !== null && session.status() === 'authenticated')
+        // Listed for its session, but its token expired (a throttled timer): the asker would wait
+        // its whole peerTimeout for an answer. The refresh both need, announced, is the answer.
+        // Not while backing off (unlisted then, unless the token expired since): the retry is
+        // scheduled, and one refresh per hello would hammer a BFF that is down.
+        else if (
+          session.current !== null &&
+          session.status() === 'authenticated' &&
+          !context.schedule.failing
+        )
           void refresh('expired')
         break
       }
@@ -96,7 +104,8 @@ export function createTabListener<TUser extends BaseUser>(
         const ours = message.sessionId === null || current?.sessionId === message.sessionId
         if (current === null || ours) {
           if (context.signedOutHere()) session.end(new SessionExpiredError(message.reason), 'peer')
-          else void refresh('verify')
+          // Backing off: the scheduled retry is that check (a session over ends there).
+          else if (!context.schedule.failing) void refresh('verify')
         } else if (message.sessionId !== null) {
           session.endedElsewhere(message.sessionId)
         }

@@ -423,7 +423,9 @@ describe('a tab beside signed-in tabs', () => {
     expect(env.server.refreshCount()).toBe(before)
   })
 
-  it('beside one whose token expired (its refresh failed, it backs off): no peerTimeout, its refresh answers', async () => {
+  // Before, the backing-off tab stayed listed and answered the question with a refresh of its
+  // own, so every tab started during an outage made it call the BFF again (ahead of its retry).
+  it('beside one whose token expired (its refresh failed, it backs off): it is not listed, the new tab refreshes at once and hands it the grant', async () => {
     const [a] = await signedInTabs(
       env.browser,
       1,
@@ -435,8 +437,8 @@ describe('a tab beside signed-in tabs', () => {
     void a!.client.getAccessToken().catch(() => {})
     await drain()
     expect(a!.events.at(-1)).toMatchObject({ type: 'retry_scheduled' })
-    // Listed and alive (it has a session), but with no token to hand over.
-    expect(listed()).toHaveLength(1)
+    // A session, but no token to hand over before its retry: nobody to ask.
+    expect(listed()).toEqual([])
     env.browser.offline = false
     const before = env.server.refreshCount()
     const tab = env.browser.open({}, { document: true })
@@ -445,7 +447,10 @@ describe('a tab beside signed-in tabs', () => {
     expect(status(tab)).toBe('authenticated')
     expect(Date.now()).toBe(startedAt)
     expect(env.server.refreshCount() - before).toBe(1)
-    expect(tab.events).toContainEqual({ type: 'signed_in', source: 'peer' })
+    expect(tab.events).toContainEqual({ type: 'signed_in', source: 'local' })
+    await drain()
+    expect(a!.client.store.getState()).toMatchObject({ status: 'authenticated', error: null })
+    expect(listed()).toHaveLength(2)
   })
 
   it('beside one that holds the lock but never answers (frozen): asks, then refreshes after peerTimeout', async () => {

@@ -160,6 +160,38 @@ describe('a bound session', () => {
     expect(logout!.status).toBe(204)
   })
 
+  // Before, a sign-in stored its new key before the BFF answered: a refused one (here, a user
+  // switching accounts who mistypes the password, or is rate limited) left the live session
+  // bound to a key no tab could find any more, and its next refresh ended it (binding_mismatch).
+  it.each([
+    ['a wrong password', 'invalid_credentials', () => {}],
+    ['a 429', 'rate_limited', () => (env.server.loginRateLimited = true)],
+  ])(
+    'a sign-in refused (%s) keeps the live session’s key: every tab’s next refresh succeeds',
+    async (_, code, refuse) => {
+      const tabs = await signedInTabs(env.browser, 2, {}, { dpop: true })
+      const key = env.browser.deviceKeys.get(env.browser.channel)
+      refuse()
+      const refused: unknown = await run(
+        tabs[0]!.client.login({ username: 'alice', password: 'wrong' }),
+      ).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(BatonError)
+      expect((refused as BatonError).code).toBe(code)
+      expect(env.browser.deviceKeys.get(env.browser.channel)).toBe(key)
+      const from = env.server.dpop.length
+      // The other tab reads the key from the store under the lock; this one has it in memory.
+      for (const tab of [tabs[1]!, tabs[0]!]) {
+        tab.client.invalidateAccessToken()
+        expect(typeof (await run(tab.client.getAccessToken()))).toBe('string')
+      }
+      expect(tabs.map((tab) => tab.client.store.getState())).toMatchObject([
+        { status: 'authenticated', endReason: null, error: null },
+        { status: 'authenticated', endReason: null, error: null },
+      ])
+      expect(sent(env.server, '/auth/refresh', from).map((r) => r.status)).toEqual([200, 200])
+    },
+  )
+
   it('a step-up sends the bound token as DPoP, with a proof binding it by ath', async () => {
     const [tab] = await signedInTabs(env.browser, 1, {}, { dpop: true })
     const token = await run(tab!.client.getAccessToken())

@@ -3,6 +3,7 @@
  * error or a 5xx never does, and the client retries with backoff and on wake-up events.
  */
 import { RefreshNetworkError, SessionExpiredError, type SessionStatus } from '@baton/client'
+import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it } from 'vitest'
 import { advance, drain, ORIGIN, run, signedInTabs, type Tab, useBrowser, waitFor } from './harness'
 
@@ -132,6 +133,78 @@ describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
     expect(tab!.client.store.getState().error).toBeNull()
     expect(env.server.refreshCount() - before).toBe(1)
     expect(Date.now()).toBe(wokenAt)
+  })
+
+  // Before, a tab backing off answered each `hello` (and checked each `ended`) with a refresh at
+  // once: 20 messages in 2 s made 21 calls to a BFF that was down, each pushing the retry out.
+  it.each([
+    ['hello', () => ({ type: 'hello' })],
+    [
+      'ended',
+      (sessionId: string | null) => ({ type: 'ended', sessionId, reason: 'session_revoked' }),
+    ],
+  ])(
+    'backing off, a stream of %s messages calls the BFF no sooner than the scheduled retry',
+    async (_, message) => {
+      const [tab] = await signedInTabs(env.browser, 1, { retry: { initial: 10_000, max: 60_000 } })
+      env.server.refreshOutage = true // 503 store_unavailable, no Retry-After
+      const before = env.server.refreshCount()
+      tab!.client.invalidateAccessToken()
+      void tab!.client.getAccessToken().catch(() => {})
+      await drain()
+      const failedAt = Date.now()
+      expect(env.server.refreshCount() - before).toBe(1)
+      const [delay] = tab!.events.flatMap((e) => (e.type === 'retry_scheduled' ? [e.delay] : []))
+      expect(delay).toBeGreaterThanOrEqual(5_000) // equal jitter: the first retry in [5 s, 10 s]
+      const { sessionId } = tab!.client.store.getState()
+      // Tabs opened while the BFF is down, or any script of the origin.
+      const intruder = env.browser.bus.open(`${env.browser.channel}:${TAB_PROTOCOL_VERSION}`)
+      const heard: unknown[] = []
+      intruder.subscribe((data) => heard.push(data))
+      for (let i = 0; i < 20; i++) {
+        intruder.post(message(sessionId))
+        await advance(100)
+      }
+      expect(heard).toEqual([]) // a hello: nothing to hand over
+      expect(tab!.client.store.getState().status).toBe('authenticated')
+      expect(env.server.refreshCount() - before).toBe(1)
+      env.server.refreshOutage = false
+      await advance(failedAt + delay! - Date.now() - 1)
+      expect(env.server.refreshCount() - before).toBe(1)
+      await advance(1)
+      expect(env.server.refreshCount() - before).toBe(2)
+      expect(tab!.client.store.getState()).toMatchObject({ status: 'authenticated', error: null })
+      intruder.close()
+    },
+  )
+
+  // Before, a 401 during the backoff made a refresh at once: the API's refusal says nothing of
+  // the BFF, and that refresh, failing again, pushed the retry out for every waiting request.
+  it('backing off, a 401 from the API waits for the scheduled retry, then the request goes again', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {
+      refreshMargin: '10s',
+      retry: { initial: 4_000, max: 4_000 },
+    })
+    const used = await run(tab!.client.getAccessToken())
+    env.server.refreshOutage = true
+    const before = env.server.refreshCount()
+    await waitFor(() => tab!.events.some((e) => e.type === 'retry_scheduled'), 'a retry')
+    const failedAt = Date.now()
+    const [delay] = tab!.events.flatMap((e) => (e.type === 'retry_scheduled' ? [e.delay] : []))
+    // The proactive refresh failed, and its token, still valid, is the one the API refuses.
+    expect(await run(tab!.client.getAccessToken())).toBe(used)
+    env.server.rejectToken = (token) => token === used
+    const request = tab!.api.get('me').json()
+    request.catch(() => {})
+    await drain()
+    expect(env.server.refreshCount() - before).toBe(1)
+    env.server.refreshOutage = false
+    await advance(failedAt + delay! - Date.now() - 1)
+    expect(env.server.refreshCount() - before).toBe(1)
+    await advance(1)
+    expect(await run(request)).toMatchObject({ id: 'u-alice' })
+    expect(env.server.refreshCount() - before).toBe(2)
+    expect(env.server.apiCalls.map((call) => call.status)).toEqual([401, 200])
   })
 
   it('a refresh that hangs is cut at requestTimeout, so the lock is released for the other tabs', async () => {

@@ -143,6 +143,41 @@ describe('login() of a user with a second factor', () => {
     expect(jwk(second!.dpop)).toEqual(jwk(login!.dpop))
   })
 
+  // Before, the password step stored its new key at once: a second factor never given (or a
+  // wrong code) left Bob's bound session with a key no longer stored, ended at its next refresh.
+  it('a second factor asked for while signed in (bound): the key changes only when it is given', async () => {
+    const tab = env.browser.open({}, { dpop: true })
+    await run(tab.client.start())
+    await run(tab.client.login({ username: 'bob', password: 'bob-pw' }))
+    const bobs = env.browser.deviceKeys.get(env.browser.channel)
+    const error: unknown = await run(tab.client.login(alice)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MfaRequiredError)
+    const wrong: unknown = await run(
+      (error as MfaRequiredError).complete({ method: 'totp', code: '000000' }),
+    ).catch((e: unknown) => e)
+    expect(wrong).toMatchObject({ code: 'invalid_credentials' })
+    expect(env.browser.deviceKeys.get(env.browser.channel)).toBe(bobs)
+    // The user leaves the second step for now: Bob's session refreshes with its key.
+    tab.client.invalidateAccessToken()
+    expect(typeof (await run(tab.client.getAccessToken()))).toBe('string')
+    expect(tab.client.store.getState()).toMatchObject({
+      status: 'authenticated',
+      user: { id: 'u-bob' },
+    })
+    await run((error as MfaRequiredError).complete({ method: 'totp', code: GOOD_CODE }))
+    const alices = env.browser.deviceKeys.get(env.browser.channel)
+    expect(alices).not.toBe(bobs)
+    const [bob, password] = callsTo('/auth/login')
+    const [first, second] = callsTo('/auth/login/mfa')
+    const jwks = [bob, password, first, second].map((call) => jwtPart(call!.dpop!, 0).jwk)
+    expect(jwks[1]).not.toEqual(jwks[0])
+    expect(jwks.slice(2)).toEqual([jwks[1], jwks[1]])
+    expect(tab.client.store.getState()).toMatchObject({
+      status: 'authenticated',
+      user: { id: 'u-alice' },
+    })
+  })
+
   it('an error not made by login() cannot complete anything', async () => {
     const error = new MfaRequiredError({ ticket: 't', methods: ['totp'], expiresAt: 0 })
     await expect(error.complete({ method: 'totp', code: GOOD_CODE })).rejects.toMatchObject({
