@@ -127,6 +127,30 @@ describe('useMfa()', () => {
     expect(result.current.challenge).toBeNull()
   })
 
+  it('Should drop the pending second step when the provider is given another client', async () => {
+    let current = client
+    const swapping = ({ children }: { children: ReactNode }) => (
+      <SessionProvider client={current}>{children}</SessionProvider>
+    )
+    const hook = renderHook(() => useMfa(), { wrapper: swapping })
+    await act(async () => {
+      expect(await hook.result.current.login(carol)).toBeNull()
+    })
+    expect(hook.result.current.challenge?.ticket).toBe('ticket-1')
+
+    current = browser.open()
+    hook.rerender()
+
+    // Before: the first client's challenge stayed, and complete() signed that client in.
+    expect(hook.result.current.challenge).toBeNull()
+    await act(async () => {
+      await expect(
+        hook.result.current.complete({ method: 'totp', code: '123456' }),
+      ).rejects.toMatchObject({ code: 'request_failed' })
+    })
+    expect(proofs).toStrictEqual([])
+  })
+
   it('Should drive a form through React 19 actions', async () => {
     function LoginForm() {
       const { challenge: pending, login, complete } = useMfa()

@@ -13,8 +13,15 @@ import {
   type LoginCredentials,
   type MfaChallenge,
   type RegisteredUser,
+  type SessionClient,
 } from '@baton/client'
 import { useBatonClient } from './context.js'
+
+/** A second step asked for, and the client whose sign-in it finishes. */
+interface Held<TUser extends BaseUser> {
+  client: SessionClient<TUser>
+  error: MfaRequiredError<TUser>
+}
 
 /** What {@link useMfa} returns. Its functions keep their identity while the client is the same. */
 export interface UseMfaResult<TUser extends BaseUser = RegisteredUser> {
@@ -76,13 +83,20 @@ export interface UseMfaResult<TUser extends BaseUser = RegisteredUser> {
  */
 export function useMfa<TUser extends BaseUser = RegisteredUser>(): UseMfaResult<TUser> {
   const client = useBatonClient<TUser>()
-  const [pending, setPending] = useState<MfaRequiredError<TUser> | null>(null)
-  // `complete` reads the latest pending sign-in here, so its identity never changes.
-  const latest = useRef(pending)
-  const set = useCallback((value: MfaRequiredError<TUser> | null) => {
-    latest.current = value
-    setPending(value)
-  }, [])
+  // The pending sign-in with the client it belongs to: a provider given another client drops it,
+  // since completing it would sign the first client in while the app shows the second.
+  const [held, setHeld] = useState<Held<TUser> | null>(null)
+  const pending = held?.client === client ? held.error : null
+  // `complete` reads the latest pending sign-in here, so its identity stays while the client does.
+  const latest = useRef(held)
+  const set = useCallback(
+    (error: MfaRequiredError<TUser> | null) => {
+      const value = error && { client, error }
+      latest.current = value
+      setHeld(value)
+    },
+    [client],
+  )
 
   // A ticket past its lifetime is refused anyway; dropping it sends the user back to the password
   // instead of letting them type a code that cannot work. `expiresAt` is on this device's clock.
@@ -109,7 +123,7 @@ export function useMfa<TUser extends BaseUser = RegisteredUser>(): UseMfaResult<
 
   const complete = useCallback(
     async (proof: FactorProof) => {
-      const current = latest.current
+      const current = latest.current?.client === client ? latest.current.error : null
       if (!current) throw new BatonError('request_failed', 'No sign-in waits for a second factor.')
       try {
         const user = await current.complete(proof)
@@ -120,7 +134,7 @@ export function useMfa<TUser extends BaseUser = RegisteredUser>(): UseMfaResult<
         throw error
       }
     },
-    [set],
+    [client, set],
   )
 
   const cancel = useCallback(() => set(null), [set])
