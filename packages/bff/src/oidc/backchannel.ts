@@ -57,6 +57,19 @@ const nonEmpty = (value: unknown, max = 1024): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= max
 
 /**
+ * The provider's key set could not be had, which is not the token's fault: a timeout, a network
+ * error, an answer that is no key set (jose's generic error: a 5xx page, a body that is not JSON),
+ * or no key of that id yet (a key the provider just rotated in, while jose waits out its cooldown
+ * before fetching the set again). The provider's retry is judged once the keys are back.
+ */
+const keySetUnavailable = (error: unknown) =>
+  !(error instanceof errors.JOSEError) ||
+  error.code === errors.JOSEError.code ||
+  error instanceof errors.JWKSTimeout ||
+  error instanceof errors.JWKSInvalid ||
+  error instanceof errors.JWKSNoMatchingKey
+
+/**
  * @internal Validates `token` (§2.6 steps 2–5; replay, step 6, is the caller's, once the rest
  * passed). Throws {@link InvalidLogoutToken} for a bad token and rethrows JWKS fetch failures.
  */
@@ -80,8 +93,7 @@ export async function validateLogoutToken(
     payload = verified.payload
     typ = verified.protectedHeader.typ
   } catch (error) {
-    // The provider's JWKS could not be fetched (a timeout, a network error): not the token's fault.
-    if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) throw error
+    if (keySetUnavailable(error)) throw error
     throw new InvalidLogoutToken(error instanceof Error ? error.message : 'invalid token', {
       cause: error,
     })

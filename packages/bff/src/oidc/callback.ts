@@ -37,6 +37,10 @@ const LOGIN_REQUIRED = new Set([
 const isNetworkFailure = (error: unknown) =>
   error instanceof TypeError || (error instanceof Error && error.name === 'AbortError')
 
+/** The HTTP answer openid-client could not use (no OAuth error body in it), if that is the error. */
+const unusableAnswer = (error: unknown) =>
+  error instanceof oidc.ClientError && error.cause instanceof Response ? error.cause : null
+
 /** @internal Maps what `authorizationCodeGrant` throws to a stable code. */
 export function exchangeFailure(error: unknown): OidcLoginError {
   if (error instanceof oidc.AuthorizationResponseError) {
@@ -57,14 +61,24 @@ export function exchangeFailure(error: unknown): OidcLoginError {
   }
   // openid-client's own checks (the ID token, the response's shape) are ClientErrors; a network
   // failure comes as one whose cause is a TypeError or an AbortError, or as those themselves.
+  // A 5xx or 429 page, from the provider or a proxy in front of it, is an outage too.
+  const answer = unusableAnswer(error)
   const network =
     error instanceof ProviderUnavailable ||
     isNetworkFailure(error) ||
-    (error instanceof oidc.ClientError && isNetworkFailure(error.cause))
+    (error instanceof oidc.ClientError && isNetworkFailure(error.cause)) ||
+    (answer !== null && (answer.status >= 500 || answer.status === 429))
   if (network) {
     return new OidcLoginError('provider_unavailable', 'The provider could not be reached', {
       cause: error,
     })
+  }
+  if (answer !== null) {
+    return new OidcLoginError(
+      'token_exchange_failed',
+      `The token endpoint answered ${answer.status} without an OAuth error`,
+      { cause: error },
+    )
   }
   return new OidcLoginError(
     'invalid_id_token',
@@ -84,17 +98,21 @@ export function callbackRoute(deps: OidcRouteDeps) {
 
   return async function oidcCallbackRoute(c: Context): Promise<Response> {
     const sealed = getCookie(c, txCookie)
-    // One attempt per transaction, whatever its outcome.
-    deleteCookie(c, txCookie, transactionCookieAttributes(secure))
+    const forget = () => deleteCookie(c, txCookie, transactionCookieAttributes(secure))
     const now = config.now()
     const claims = sealed === undefined ? null : await sealer.open('transaction', sealed, now)
     if (!isTransaction(claims)) {
+      forget()
       throw new OidcLoginError('invalid_state', 'No valid sign-in transaction for this callback')
     }
     const query = new URL(c.req.url).searchParams
+    // Another sign-in's callback (a tab whose transaction a newer one replaced, any link to this
+    // route): the cookie stays for the sign-in it belongs to, still on its way back.
     if (query.get('state') !== claims.state) {
       throw new OidcLoginError('invalid_state', 'The callback state does not match the transaction')
     }
+    // One attempt per transaction, whatever its outcome.
+    forget()
     // Single use across instances: the browser may still hold the cookie (a copied response, a
     // back button), so the store, not the cookie's deletion, decides.
     const first = await guardStore(() =>
