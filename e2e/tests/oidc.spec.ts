@@ -114,3 +114,41 @@ test('back-channel logout: signing out at the provider revokes the Baton session
     await expect(sessionStatus(tab)).toHaveText('Signed out', { timeout: 6_000 })
   }
 })
+
+test.describe('a provider user asked to step up', () => {
+  const MAX_AGE_S = 4
+  test.use({ demoEnv: { BATON_STEP_UP_MAX_AGE: `${MAX_AGE_S}s`, BATON_ACCESS_TTL: '60s' } })
+
+  test('goes to the provider for a fresh sign-in (no password of theirs here), and the action then goes through', async ({
+    tabs,
+    demo,
+  }) => {
+    const idpUrl = demo.server.idpUrl!
+    const [a] = await tabs(1, '/login')
+    await signInAtIdp(a, idpUrl)
+    await expect(sessionStatus(a)).toHaveText('Signed in as Carol')
+    await a.waitForTimeout(MAX_AGE_S * 1000 + 1_100)
+
+    await press(a, 'Send 100 credits')
+    const dialog = a.getByRole('dialog', { name: 'Confirm it’s you' })
+    // Before: a password field, which no password of Carol's could ever pass.
+    await expect(dialog).toContainText('Sign in again at Demo IdP')
+    await expect(dialog.getByLabel('Password')).toHaveCount(0)
+    await dialog.getByRole('button', { name: 'Continue at Demo IdP' }).click()
+
+    // prompt=login: the provider asks for the password although its session is alive.
+    await expect(a).toHaveURL(new RegExp(`^${idpUrl}/interaction/`))
+    await a.getByLabel('Username').fill(IDP_ACCOUNT.username)
+    await a.getByLabel('Password').fill(IDP_ACCOUNT.password)
+    await a.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await expect(sessionStatus(a)).toHaveText('Signed in as Carol')
+    expect(new URL(a.url()).pathname).toBe('/')
+    expect(demo.eventsOf('login')).toHaveLength(2)
+
+    await press(a, 'Send 100 credits')
+    await expect(a.getByRole('status', { name: 'Transfer result' })).toHaveText(
+      /^Sent 100 credits at /,
+    )
+    await expect(a.getByRole('dialog', { name: 'Confirm it’s you' })).toBeHidden()
+  })
+})

@@ -41,7 +41,7 @@ function ageText(seconds: number): string {
  * code of their authenticator app or a passkey instead.
  */
 export function StepUpDialog() {
-  const { stepUp, user, reauthenticate, cancelStepUp } = useSession()
+  const { stepUp, user, reauthenticate, cancelStepUp, loginWithRedirect } = useSession()
   const baton = useBatonClient()
   const titleId = useId()
   const errorId = useId()
@@ -52,12 +52,20 @@ export function StepUpDialog() {
   const hasTotp = list?.factors.some((factor) => factor.method === 'totp') ?? false
   const hasPasskey = list?.factors.some((factor) => factor.method === 'passkey') ?? false
   const [withCode, setWithCode] = useState(false)
+  // Signed in through the Demo IdP (`idp-login.ts` names them `idp:<sub>`): no password here to
+  // ask for. The provider asks for it again (`prompt=login`), and the user comes back to this page.
+  const atProvider = user?.id.startsWith('idp:') ?? false
   const [passkeyFailure, setPasskeyFailure] = useState<string | null>(null)
   const [usingPasskey, setUsingPasskey] = useState(false)
   const [actionFailure, confirm, pending] = useActionState(
     async (_previous: string | null, form: FormData): Promise<string | null> => {
       setPasskeyFailure(null)
       try {
+        if (atProvider && !withCode) {
+          const maxAge = stepUp?.maxAge
+          await loginWithRedirect({ prompt: 'login', ...(maxAge === undefined ? {} : { maxAge }) })
+          return null
+        }
         await reauthenticate(
           withCode
             ? { method: 'totp', code: formText(form, 'code').trim() }
@@ -124,9 +132,11 @@ export function StepUpDialog() {
               : `This action needs a sign-in from the last ${ageText(stepUp.maxAge)}.`}{' '}
             {withCode
               ? 'Enter the code your authenticator app shows to continue.'
-              : `Enter the password of ${user?.username ?? 'your account'} to continue.`}
+              : atProvider
+                ? 'Sign in again at Demo IdP to continue, then do it once more.'
+                : `Enter the password of ${user?.username ?? 'your account'} to continue.`}
           </p>
-          {withCode ? (
+          {atProvider && !withCode ? null : withCode ? (
             <label className="field">
               <span>Authentication code</span>
               <input
@@ -172,7 +182,11 @@ export function StepUpDialog() {
               )}
               {hasTotp && (
                 <button type="button" className="button" onClick={() => setWithCode(!withCode)}>
-                  {withCode ? 'Use your password' : 'Use your authenticator app'}
+                  {withCode
+                    ? atProvider
+                      ? 'Use Demo IdP'
+                      : 'Use your password'
+                    : 'Use your authenticator app'}
                 </button>
               )}
             </div>
@@ -186,7 +200,11 @@ export function StepUpDialog() {
               className="button button-primary"
               disabled={pending || usingPasskey}
             >
-              {pending ? 'Confirming…' : 'Confirm'}
+              {pending
+                ? 'Confirming…'
+                : atProvider && !withCode
+                  ? 'Continue at Demo IdP'
+                  : 'Confirm'}
             </button>
           </div>
         </form>
