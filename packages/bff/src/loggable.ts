@@ -16,14 +16,18 @@ const DIAGNOSTICS = ['code', 'errno', 'syscall', 'address', 'port'] as const
 export function loggable(value: unknown): unknown {
   if (!(value instanceof Error)) return value
   const cause = value.cause instanceof Error ? { cause: loggable(value.cause) } : undefined
-  const copy = new Error(value.message, cause) as Error & Record<string, unknown>
+  const copy: Error & { errors?: unknown[] } = new Error(value.message, cause)
   // Its own class and story for the log's sake; none of the properties put on it since.
   Object.setPrototypeOf(copy, Object.getPrototypeOf(value) as object)
   if (value.stack !== undefined) copy.stack = value.stack
   if (Object.hasOwn(value, 'name')) copy.name = value.name
   for (const key of DIAGNOSTICS) {
+    // Own ones only: a class's own `code` (jose's, a getter on its prototype) stays with the class.
+    if (!Object.hasOwn(value, key)) continue
     const property: unknown = (value as Error & Record<string, unknown>)[key]
-    if (typeof property === 'string' || typeof property === 'number') copy[key] = property
+    if (typeof property === 'string' || typeof property === 'number') {
+      Object.defineProperty(copy, key, { value: property, enumerable: true, configurable: true })
+    }
   }
   // Node reports a refused connection to a host with several addresses as one error per address.
   if (value instanceof AggregateError && Array.isArray(value.errors)) {
