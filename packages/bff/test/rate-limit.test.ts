@@ -148,6 +148,29 @@ describe('credential guessing from one address', () => {
     expect((await attempt(h, 'alice', passwordOf('alice'), ALICE_HOME)).status).toBe(200)
   })
 
+  it('counts one budget per username whatever invisible characters or accents it carries, for an authenticate that compares by collation', async () => {
+    // What Intl.Collator (and a database's accent-insensitive collation) does: soft hyphens and
+    // zero-width spaces do not count, nor do accents.
+    const collator = new Intl.Collator('en', { sensitivity: 'base' })
+    const collating: Authenticate = (credentials, c) => {
+      const known = ['alice', 'bob'].find(
+        (name) => collator.compare(name, credentials.username) === 0,
+      )
+      return authenticate({ ...credentials, username: known ?? credentials.username }, c)
+    }
+    const h = await createHarness({
+      authenticate: collating,
+      rateLimit: { login: false, username: { points: 2, delay: '60s', maxDelay: '60s' } },
+    })
+    expect((await attempt(h, 'alice', 'a', ATTACKER)).status).toBe(401)
+    expect((await attempt(h, 'alice', 'b', ATTACKER)).status).toBe(401)
+    // Before: each variant had a budget of its own, and its password was checked during the wait.
+    for (const variant of ['al\u00adice', 'alice\u200b', 'a\u200blice', 'alicé', 'ÁLICE']) {
+      await expectLimited(await attempt(h, variant, passwordOf('alice'), ATTACKER), 60)
+    }
+    expect((await attempt(h, 'bob', 'c', ATTACKER)).status).toBe(401)
+  })
+
   it('charges one IPv6 /64 as one address, and an IPv4-mapped address as its IPv4', async () => {
     const h = await createHarness({ rateLimit: { username: false, login: { points: 2 } } })
     expect((await attempt(h, 'alice', 'a', '2001:db8:1:2::1')).status).toBe(401)

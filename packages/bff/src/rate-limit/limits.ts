@@ -93,11 +93,17 @@ const MESSAGES: Record<LimitKey, string> = {
 const byConfig = new WeakMap<BffConfig, RateLimits>()
 
 // Usernames go into the counter store hashed: the store holds no list of who was attacked, and
-// every key has the same short length whatever was typed. Case, Unicode forms and surrounding
-// whitespace are folded, so `Alice` and ` alice ` share one budget however `authenticate`
-// compares them (a form that trims would otherwise hand out a fresh budget per added space).
+// every key has the same short length whatever was typed. Folded as loosely as an `authenticate`
+// may compare them, so that `Alice`, ` alice `, `al\u00ADice` (a soft hyphen) and `alicé` share
+// one budget: case, compatibility forms, surrounding whitespace, the characters collations
+// ignore (default-ignorable code points: soft hyphen, zero-width space, …) and accents (a
+// database's accent-insensitive collation, `Intl.Collator`'s base sensitivity). Each difference
+// kept would be a fresh budget per variant on the same account; one folded too far only shares a
+// budget between two names.
+const IGNORABLE = /[\p{Default_Ignorable_Code_Point}\p{Mn}]/gu
 function usernameKey(username: string, ip: string | null): string {
-  const folded = new TextEncoder().encode(username.normalize('NFKC').trim().toLowerCase())
+  const loose = username.normalize('NFKD').replace(IGNORABLE, '').normalize('NFKC')
+  const folded = new TextEncoder().encode(loose.trim().toLowerCase())
   // `#crypto`, not WebCrypto: under Node, WebCrypto's digest queues on libuv's thread pool behind
   // the very password hashes of a flood, and the real user's sign-in would wait for all of them.
   const digest = primitives.sha256(folded)
