@@ -490,11 +490,19 @@ export function describeSessionStoreContract(name: string, makeStore: MakeStore)
         await store.revoke(revoked.id, 'logout', now)
 
         await subject.forgetExpired(now + 400)
-        for (const s of [idle, absolute, revoked]) expect(await store.get(s.id)).toBeNull()
+        for (const s of [idle, absolute]) expect(await store.get(s.id)).toBeNull()
         expect(await store.get(kept.id)).toStrictEqual(kept)
         expect(await store.listByUser(userId, Math.max(Date.now(), now + 400))).toStrictEqual([
           kept,
         ])
+        // A revoked one may stay for the replay window (15 minutes by default) after its
+        // revocation where the records are the replay log (not Redis's, which keeps a log of its
+        // own): its last access token can outlive the idle deadline, and a late subscriber
+        // learns of the revocation from the record. Then it goes too.
+        if ((await store.get(revoked.id)) !== null) {
+          await subject.forgetExpired(now + 15 * MINUTE)
+          expect(await store.get(revoked.id)).toBeNull()
+        }
       })
 
       it('moves the deadline forward when a rotation extends the idle deadline', async () => {

@@ -119,10 +119,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
     if (ids?.size === 0) byUser.delete(session.userId)
   }
 
+  /**
+   * A revoked session stays within the replay window even past its deadline: its last access
+   * token can outlive the idle deadline (by up to the token's lifetime), and a late subscriber
+   * learns of the revocation from this record alone.
+   */
+  const replayable = (session: StoredSession, now: number) =>
+    session.revokedAt !== null && now - session.revokedAt < replayMs
+
   const sweep = (now = clock()) => {
     let removed = 0
     for (const session of sessions.values()) {
-      if (now >= sessionDeadline(session)) {
+      if (now >= sessionDeadline(session) && !replayable(session, now)) {
         forget(session)
         removed++
       }

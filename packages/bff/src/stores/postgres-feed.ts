@@ -7,8 +7,9 @@
  * reconnects (at least once a second) and replays from the table what it may have missed: the
  * sessions revoked since shortly before the drop, and the epoch in force. A new subscriber, of an
  * instance just started or of one already listening, is told the sessions revoked within the
- * replay window, as the Redis store's are. Revoked rows stay until their deadline, which is at
- * least as long as any access token of theirs lives, so the table itself is the replay log.
+ * replay window, as the Redis store's are. Revoked rows stay until their deadline and at least
+ * for the replay window after their revocation (a token can outlive the idle deadline), so the
+ * table itself is the replay log.
  * @internal
  */
 import pg from 'pg'

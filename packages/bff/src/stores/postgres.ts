@@ -124,9 +124,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const sweep = async (now = clock()) =>
     run(async () => {
-      const { rowCount } = await pool.query(`DELETE FROM ${names.sessions} WHERE deadline <= $1`, [
-        now,
-      ])
+      // A revoked session stays within the replay window even past its deadline: its last access
+      // token can outlive the idle deadline, and a late instance learns of it from this row alone.
+      const { rowCount } = await pool.query(
+        `DELETE FROM ${names.sessions}
+          WHERE deadline <= $1 AND (revoked_at IS NULL OR revoked_at <= $2)`,
+        [now, now - replayMs],
+      )
       await pool.query(`DELETE FROM "${names.schema}"."${names.rateLimits}" WHERE expire < $1`, [
         now,
       ])

@@ -119,8 +119,11 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const revokedSince = db.prepare<[number], { id: string }>(
     `SELECT id FROM ${table} WHERE revoked_at >= ?`,
   )
-  const deleteDead = db.prepare<[number]>(
-    `DELETE FROM ${table} WHERE min(expires_at, idle_expires_at) <= ?`,
+  // A revoked session stays within the replay window even past its deadline: its last access
+  // token can outlive the idle deadline, and a late subscriber learns of it from this row alone.
+  const deleteDead = db.prepare<[number, number]>(
+    `DELETE FROM ${table} WHERE min(expires_at, idle_expires_at) <= ?
+       AND (revoked_at IS NULL OR revoked_at <= ?)`,
   )
   // Set-if-absent, where a key past its expiry counts as absent: one statement, so it stays
   // atomic if a second process opens the file.
@@ -149,7 +152,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const sweep = (now = clock()) => {
     lastSweep = now
     deleteDeadProofs.run(now)
-    return deleteDead.run(now).changes
+    return deleteDead.run(now, now - replayMs).changes
   }
   const writeSweepGap = interval > 0 ? interval : 60_000
   const noteWrite = (now: number) => {
