@@ -5,7 +5,7 @@
  */
 import type { Page } from '@playwright/test'
 import { IDP_ACCOUNT } from '@baton/demo/server'
-import { expect, openTab, press, sessionStatus, test } from '../fixtures.js'
+import { expect, openTab, press, sessionStatus, test, type Tabs } from '../fixtures.js'
 
 /** The demo provider's sign-in, from the app's login page to the app signed in as Carol. */
 async function signInAtIdp(page: Page, idpUrl: string, password: string = IDP_ACCOUNT.password) {
@@ -14,6 +14,14 @@ async function signInAtIdp(page: Page, idpUrl: string, password: string = IDP_AC
   await page.getByLabel('Username').fill(IDP_ACCOUNT.username)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+}
+
+/** One tab signed in as Carol through the provider; the tab and the provider's URL. */
+async function carolSignedIn(tabs: Tabs, idpUrl: string) {
+  const [a] = await tabs(1, '/login')
+  await signInAtIdp(a, idpUrl)
+  await expect(sessionStatus(a)).toHaveText('Signed in as Carol')
+  return a
 }
 
 /** The provider's session cookies (`_session` and its signature) in the browser. */
@@ -64,9 +72,7 @@ test('signing out ends the provider’s session too: its cookie is gone and the 
   demo,
 }) => {
   const idpUrl = demo.server.idpUrl!
-  const [a] = await tabs(1, '/login')
-  await signInAtIdp(a, idpUrl)
-  await expect(sessionStatus(a)).toHaveText('Signed in as Carol')
+  const a = await carolSignedIn(tabs, idpUrl)
   expect(await idpSessionCookies(a, idpUrl)).not.toEqual([])
 
   await press(a, 'Sign out')
@@ -90,9 +96,7 @@ test('back-channel logout: signing out at the provider revokes the Baton session
   demo,
 }) => {
   const idpUrl = demo.server.idpUrl!
-  const [a] = await tabs(1, '/login')
-  await signInAtIdp(a, idpUrl)
-  await expect(sessionStatus(a)).toHaveText('Signed in as Carol')
+  const a = await carolSignedIn(tabs, idpUrl)
   const b = await openTab(context, demo.url)
   await expect(sessionStatus(b)).toHaveText('Signed in as Carol')
   const [login] = demo.eventsOf('login')
@@ -124,9 +128,7 @@ test.describe('a provider user asked to step up', () => {
     demo,
   }) => {
     const idpUrl = demo.server.idpUrl!
-    const [a] = await tabs(1, '/login')
-    await signInAtIdp(a, idpUrl)
-    await expect(sessionStatus(a)).toHaveText('Signed in as Carol')
+    const a = await carolSignedIn(tabs, idpUrl)
     await a.waitForTimeout(MAX_AGE_S * 1000 + 1_100)
 
     await press(a, 'Send 100 credits')

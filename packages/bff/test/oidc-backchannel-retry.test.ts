@@ -9,13 +9,12 @@ import { startIdp, type Agent, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
   csrfFrom,
+  LOGOUT_EVENT,
   mountOidcBff,
   reserve,
   signInAtProvider,
   type Served,
 } from './oidc-harness.js'
-
-const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 
 let idp: TestIdp
 let served: Served
@@ -70,7 +69,7 @@ describe('a back-channel logout retried after a partial failure', () => {
           iat: Math.floor(Date.now() / 1000) + 1,
           sub: 'erin',
           jti: 'bc-retry',
-          events: EVENT,
+          events: LOGOUT_EVENT,
         },
         { typ: 'logout+jwt' },
       )

@@ -19,6 +19,7 @@ import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
   csrfFrom,
+  LOGOUT_EVENT,
   mountOidcBff,
   reserve,
   SECRET,
@@ -26,7 +27,6 @@ import {
   type Served,
 } from './oidc-harness.js'
 
-const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 const errorLocation = (code: string) => `/login?oidc_error=${code}`
 const codeOf = async (res: Response) =>
   ((await res.json()) as { error: { code: string } }).error.code
@@ -269,7 +269,7 @@ describe('back-channel logout', () => {
           iat,
           sub: 'dave',
           jti: 'bc-1',
-          events: EVENT,
+          events: LOGOUT_EVENT,
         },
         { typ: 'logout+jwt' },
       )

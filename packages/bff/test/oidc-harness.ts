@@ -14,6 +14,8 @@ import { Agent, loginAtIdp } from './oidc-idp.js'
 
 export const SECRET = 'a-test-secret-of-at-least-thirty-two-characters'
 export const CLIENT = { client_id: 'baton-bff', client_secret: 'bff-client-secret' }
+/** The `events` claim of a back-channel logout token (Back-Channel Logout 1.0 §2.4). */
+export const LOGOUT_EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 
 /** {@link CLIENT} as the provider registers it for the BFF on `served`, RP-initiated logout too. */
 export const clientOf = (served: { origin: string; redirectUri: string }) => ({

@@ -14,14 +14,13 @@ import { Agent, confirmLogoutAtIdp, loginAtIdp, startIdp, type TestIdp } from '.
 import {
   CLIENT,
   csrfFrom,
+  LOGOUT_EVENT,
   mountOidcBff,
   reserve,
   type OidcApp,
   type Served,
 } from './oidc-harness.js'
 import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
-
-const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 
 describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
   let idp: TestIdp
@@ -130,7 +129,10 @@ describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request')
     }
     await expectRefused(
-      await backchannel(a, await idp.sign({ ...base, jti: 'j1', events: EVENT, nonce: 'n' }, typ)),
+      await backchannel(
+        a,
+        await idp.sign({ ...base, jti: 'j1', events: LOGOUT_EVENT, nonce: 'n' }, typ),
+      ),
     )
     await expectRefused(
       await backchannel(a, await idp.sign({ ...base, jti: 'j2', events: { other: {} } }, typ)),
@@ -138,20 +140,20 @@ describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
     await expectRefused(
       await backchannel(
         a,
-        await idp.sign({ ...base, jti: 'j3', events: EVENT }, { typ: 'at+jwt' }),
+        await idp.sign({ ...base, jti: 'j3', events: LOGOUT_EVENT }, { typ: 'at+jwt' }),
       ),
     )
     await expectRefused(
       await backchannel(
         a,
-        await idp.sign({ ...base, aud: 'someone-else', jti: 'j4', events: EVENT }, typ),
+        await idp.sign({ ...base, aud: 'someone-else', jti: 'j4', events: LOGOUT_EVENT }, typ),
       ),
     )
     await expectRefused(await backchannel(a, 'not-a-jwt'))
     // Still signed in after all of them.
     expect((await me(b, accessToken)).status).toBe(200)
 
-    const valid = await idp.sign({ ...base, jti: 'j5', events: EVENT }, typ)
+    const valid = await idp.sign({ ...base, jti: 'j5', events: LOGOUT_EVENT }, typ)
     expect((await backchannel(a, valid)).status).toBe(200)
     await expectRefused(await backchannel(b, valid))
     let status = 200

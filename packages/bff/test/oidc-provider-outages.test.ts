@@ -12,13 +12,12 @@ import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
   csrfFrom,
+  LOGOUT_EVENT,
   mountOidcBff,
   reserve,
   signInAtProvider,
   type Served,
 } from './oidc-harness.js'
-
-const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} }
 
 let idp: TestIdp
 let served: Served
@@ -80,7 +79,7 @@ describe('the provider JWKS endpoint answers 503 during a back-channel logout', 
         iat: Math.floor(Date.now() / 1000),
         sub: 'erin',
         jti: 'jwks-503',
-        events: EVENT,
+        events: LOGOUT_EVENT,
       },
       { typ: 'logout+jwt' },
     )
@@ -104,35 +103,30 @@ describe('the provider JWKS endpoint answers 503 during a back-channel logout', 
 })
 
 describe('the provider token endpoint fails during the callback', () => {
-  it('lands on oidc_error=provider_unavailable (and is logged), not invalid_id_token', async () => {
+  /** Signs in at the provider; the callback's answer while the token endpoint answers `status`. */
+  async function callbackWhileTokenEndpointAnswers(status: number) {
     const agent = new Agent()
     const start = await agent.request(`${served.origin}/auth/oidc/login?returnTo=/home`)
     expect(start.status).toBe(302)
     const callback = await loginAtIdp(agent, start.headers.get('location')!, served.redirectUri)
     warnings.length = 0
-    down.set('/token', 503)
-    let res: Response
+    down.set('/token', status)
     try {
-      res = await agent.request(callback)
+      return await agent.request(callback)
     } finally {
       down.delete('/token')
     }
+  }
+
+  it('lands on oidc_error=provider_unavailable (and is logged), not invalid_id_token', async () => {
+    const res = await callbackWhileTokenEndpointAnswers(503)
     expect(res.status).toBe(302)
     expect(res.headers.get('location')).toBe('/login?oidc_error=provider_unavailable')
     expect(warnings.length).toBeGreaterThan(0)
   })
 
   it('lands on oidc_error=token_exchange_failed for a 4xx page without an OAuth error body', async () => {
-    const agent = new Agent()
-    const start = await agent.request(`${served.origin}/auth/oidc/login?returnTo=/home`)
-    const callback = await loginAtIdp(agent, start.headers.get('location')!, served.redirectUri)
-    down.set('/token', 404)
-    let res: Response
-    try {
-      res = await agent.request(callback)
-    } finally {
-      down.delete('/token')
-    }
+    const res = await callbackWhileTokenEndpointAnswers(404)
     expect(res.headers.get('location')).toBe('/login?oidc_error=token_exchange_failed')
   })
 })
