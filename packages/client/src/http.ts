@@ -88,6 +88,9 @@ export function createSessionFetch<TUser extends BaseUser>(
       if (challenge ? steppedUp : refreshed) return response
       // Nobody reads the refused answer; let its connection go.
       void response.body?.cancel().catch(() => {})
+      // Its caller gave up meanwhile: nobody is to be asked for a step-up, nor a refresh made,
+      // for a request that will not be sent again.
+      request.signal.throwIfAborted()
       if (challenge) {
         steppedUp = true
         onStepUp?.(true)

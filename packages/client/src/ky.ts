@@ -46,6 +46,18 @@ export function createKy(
       ...retry,
       shouldRetry: (state) => (isBatonError(state.error) ? false : retry.shouldRetry?.(state)),
     },
+    hooks: {
+      ...options.hooks,
+      // A `retry` given per call or to `extend()` replaces the whole object above, `shouldRetry`
+      // with it; hooks are appended instead, so this one always runs. It runs after ky's backoff
+      // delay, and sends nothing again.
+      beforeRetry: [
+        ({ error }) => {
+          if (isBatonError(error)) throw error
+        },
+        ...(options.hooks?.beforeRetry ?? []),
+      ],
+    },
   })
 }
 

@@ -5,7 +5,7 @@
  */
 import { BatonError } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { jwtPart, run, signedInTabs, T0, useBrowser, type TestServer } from './harness'
+import { jwtPart, ORIGIN, run, signedInTabs, T0, useBrowser, type TestServer } from './harness'
 
 const env = useBrowser()
 
@@ -226,5 +226,13 @@ describe('a browser that cannot bind', () => {
     expect(error).toBeInstanceOf(BatonError)
     expect(error).toMatchObject({ code: 'invalid_dpop_proof', status: 401 })
     expect(tab.client.store.getState().status).toBe('unauthenticated')
+  })
+})
+
+describe('htu of a request with a query and a fragment', () => {
+  it('a request with a query and a fragment is accepted with the right htu', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, {}, { dpop: true })
+    const response = await run(tab!.client.fetch(new Request(`${ORIGIN}/api/me?x=1&y=%20#frag`)))
+    expect(response.status).toBe(200)
   })
 })

@@ -4,7 +4,7 @@
  * `client.fetch` and through `@baton/client/ky`.
  */
 import { isBatonError, RefreshNetworkError, type SessionClient } from '@baton/client'
-import { HTTPError } from '@baton/client/ky'
+import { createKy, HTTPError } from '@baton/client/ky'
 import { describe, expect, it } from 'vitest'
 import { drain, ORIGIN, run, signedInTabs, useBrowser } from './harness'
 
@@ -189,5 +189,71 @@ describe('a 401 from the API', () => {
     const error: unknown = await run(tab.api.get('me')).catch((e: unknown) => e)
     expect(isBatonError(error) && error.code).toBe('session_expired')
     expect(env.server.apiCalls).toHaveLength(0)
+  })
+})
+
+describe('ky: Baton errors are never retried by ky, whatever retry the call or extend() gives', () => {
+  const counting = (client: SessionClient) => {
+    const calls = { n: 0 }
+    const wrapped: Pick<SessionClient, 'fetch'> = {
+      fetch: (input, init) => (calls.n++, client.fetch(input, init)),
+    }
+    return { calls, wrapped }
+  }
+
+  it('with a per-call retry count, a SessionExpiredError is not retried', async () => {
+    const tab = env.browser.open()
+    await run(tab.client.start())
+    const { calls, wrapped } = counting(tab.client)
+    const api = createKy(wrapped, { prefixUrl: `${ORIGIN}/api` })
+    const error: unknown = await run(api.get('me', { retry: 2 })).catch((e: unknown) => e)
+    expect(isBatonError(error) && error.code).toBe('session_expired')
+    expect(calls.n).toBe(1)
+  })
+
+  it('after api.extend({ retry }), a SessionExpiredError is not retried', async () => {
+    const tab = env.browser.open()
+    await run(tab.client.start())
+    const { calls, wrapped } = counting(tab.client)
+    const api = createKy(wrapped, { prefixUrl: `${ORIGIN}/api` }).extend({ retry: 2 })
+    const error: unknown = await run(api.get('me')).catch((e: unknown) => e)
+    expect(isBatonError(error) && error.code).toBe('session_expired')
+    expect(calls.n).toBe(1)
+  })
+
+  it('with a per-call retry count, a RefreshNetworkError (queue timeout) is not waited for again', async () => {
+    const [tab] = await signedInTabs(env.browser, 1, { queueTimeout: 500 })
+    const { calls, wrapped } = counting(tab!.client)
+    const api = createKy(wrapped, { prefixUrl: `${ORIGIN}/api`, timeout: false })
+    env.server.rejectToken = () => true
+    env.browser.offline = true
+    const error: unknown = await run(api.get('me', { retry: 2 })).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RefreshNetworkError)
+    expect(env.server.apiCalls.map((c) => c.status)).toEqual([401])
+    // Before: 3 calls, each waiting queueTimeout again (a per-call retry dropped shouldRetry).
+    expect(calls.n).toBe(1)
+  })
+})
+
+describe('a request aborted once its 401 arrived', () => {
+  it('an aborted request triggers no refresh', async () => {
+    const controller = new AbortController()
+    let abortOn401 = false
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const response = await env.browser.fetch(input, init)
+      if (abortOn401 && response.status === 401) controller.abort(new Error('gone'))
+      return response
+    }
+    const [tab] = await signedInTabs(env.browser, 1, { fetch })
+    const before = env.server.refreshCount()
+    env.server.rejectToken = () => true
+    abortOn401 = true
+    const error: unknown = await run(
+      tab!.client.fetch(`${ORIGIN}/api/me`, { signal: controller.signal }),
+    ).catch((e: unknown) => e)
+    expect(error).toEqual(new Error('gone'))
+    await drain()
+    // Before: the refresh went out all the same.
+    expect(env.server.refreshCount() - before).toBe(0)
   })
 })

@@ -11,7 +11,7 @@ import {
   type ClientEvent,
 } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { advance, drain, run, settled, signedInTabs, useBrowser, type Tab } from './harness'
+import { advance, drain, ORIGIN, run, settled, signedInTabs, useBrowser, type Tab } from './harness'
 
 const env = useBrowser()
 
@@ -238,5 +238,34 @@ describe('sessions routes that need a recent sign-in', () => {
     expect(revoking.error).toBeInstanceOf(StepUpRequiredError)
     expect(revoking.error).toMatchObject({ maxAge: 60 })
     expect(await run(tab!.client.sessions.list())).toHaveLength(2)
+  })
+})
+
+describe('a request aborted once its step-up challenge arrived', () => {
+  it('an aborted request asks nobody for a step-up', async () => {
+    const controller = new AbortController()
+    let abortOn401 = false
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const response = await env.browser.fetch(input, init)
+      if (abortOn401 && response.status === 401) controller.abort(new Error('gone'))
+      return response
+    }
+    const [tab] = await signedInTabs(env.browser, 1, { fetch })
+    await advance(61_000) // older than the sensitive route's maxAge (60 s)
+    const seen: unknown[] = []
+    tab!.client.store.subscribe((s) => seen.push(s.stepUp))
+    abortOn401 = true
+    const error: unknown = await run(
+      tab!.client.fetch(`${ORIGIN}/api/sensitive`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        signal: controller.signal,
+      }),
+    ).catch((e: unknown) => e)
+    expect(error).toEqual(new Error('gone'))
+    // Before: step_up_required then step_up_end, and the store's stepUp set and cleared.
+    expect(tab!.events.filter((e) => e.type.startsWith('step_up'))).toEqual([])
+    expect(seen).toEqual([])
   })
 })
