@@ -1,6 +1,6 @@
 /**
  * @module
- * What the second-factor subpaths (`@baton/client/factors`, `@baton/client/passkeys`) need of a
+ * What the second-factor subpaths (`@baton/client/mfa`, `@baton/client/passkeys`) need of a
  * session client beyond its public surface: the options, the step-up-aware `fetch`, and the
  * passkey sign-in, which must run inside the client (cross-tab lock, device key, adoption by every
  * tab). Kept off the public type, keyed by the client object, so the core pays a few bytes for

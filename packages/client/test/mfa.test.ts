@@ -2,7 +2,8 @@
  * Second factors in the client (issue 17): `login()` rejecting with a typed `MfaRequiredError`
  * whose `complete()` finishes the sign-in in every tab, step-up with a code or a passkey, the
  * factor routes of `@baton/client/mfa` and the passkey ceremonies of `@baton/client/passkeys`
- * (over a stubbed `navigator.credentials`), against the contract played by `mfa-contract.ts`.
+ * (over a stubbed `navigator.credentials`), against the contract played by `mfa-contract.ts`;
+ * and the exact runtime surface of every entry of the package.
  */
 import {
   BatonError,
@@ -381,5 +382,47 @@ describe('@baton/client/passkeys', () => {
     })
     expect(callsTo('/auth/login/passkey')).toHaveLength(0)
     expect(tab.client.store.getState().status).toBe('unauthenticated')
+  })
+})
+
+describe('the runtime surface of each entry of @baton/client', () => {
+  // Before: `bearerCall` and `factorOf`, two @internal helpers of the second-factor entries, were
+  // exported from `mfa.ts`, a tsup entry, so `@baton/client/mfa` published them beside
+  // `createFactors`. They live in `factor-calls.ts` (not an entry) now. Every entry of the
+  // `exports` map is pinned here, so a helper leaking out of any of them fails the same way.
+  it.each([
+    [
+      '@baton/client',
+      () => import('@baton/client'),
+      [
+        'BatonError',
+        'MfaRequiredError',
+        'RateLimitedError',
+        'RefreshNetworkError',
+        'SessionExpiredError',
+        'StepUpRequiredError',
+        'createSessionClient',
+        'isBatonError',
+      ],
+    ],
+    [
+      '@baton/client/ky',
+      () => import('@baton/client/ky'),
+      ['HTTPError', 'TimeoutError', 'createKy'],
+    ],
+    ['@baton/client/mfa', () => import('@baton/client/mfa'), ['createFactors']],
+    [
+      '@baton/client/passkeys',
+      () => import('@baton/client/passkeys'),
+      [
+        'WebAuthnError',
+        'browserSupportsWebAuthn',
+        'passkeyAssertion',
+        'registerPasskey',
+        'signInWithPasskey',
+      ],
+    ],
+  ] as const)('%s exports exactly its documented values', async (_, load, names) => {
+    expect(Object.keys(await load()).sort()).toEqual(names)
   })
 })
