@@ -40,6 +40,7 @@ export type {
   ChannelAdapter,
   ClientAdapters,
   ClientEvent,
+  DpopKeyStore,
   Duration,
   FactorMethod,
   FactorProof,
@@ -64,5 +65,6 @@ export type {
   SessionSummary,
   SessionUser,
   StepUpChallenge,
+  SubclassCode,
   WakeAdapter,
 } from '@baton/client'

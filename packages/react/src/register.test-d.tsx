@@ -1,3 +1,4 @@
+import type * as Client from '@baton/client'
 import { expectTypeOf, test } from 'vitest'
 import type { TestUser } from '../test/register'
 import {
@@ -7,6 +8,7 @@ import {
   useBatonClient,
   useSession,
   useSessionState,
+  type DpopKeyStore,
   type ReauthenticateCredentials,
   type RegisteredUser,
   type SessionClient,
@@ -14,6 +16,7 @@ import {
   type SessionState,
   type SessionSummary,
   type StepUpChallenge,
+  type SubclassCode,
   type UseSessionResult,
 } from './index'
 
@@ -103,4 +106,12 @@ test('isBatonError narrows to the union, so a switch on code reaches the subclas
         expectTypeOf(error.serverCode).toEqualTypeOf<string | undefined>()
     }
   }
+})
+
+test('the public types of @baton/client are re-exported, the very same', () => {
+  // Review finding: index.ts mirrors @baton/client's index but left out `DpopKeyStore` (the type of
+  // `ClientAdapters.dpopKeys`' store) and `SubclassCode`, so an app on @baton/react alone could
+  // not name them. Values are checked at run time by index.test.ts; types can only be named here.
+  expectTypeOf<DpopKeyStore>().toEqualTypeOf<Client.DpopKeyStore>()
+  expectTypeOf<SubclassCode>().toEqualTypeOf<Client.SubclassCode>()
 })
