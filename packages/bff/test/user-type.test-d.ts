@@ -1,3 +1,4 @@
+import { Hono, type Handler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
 import {
   createBff,
@@ -5,6 +6,7 @@ import {
   type Bff,
   type Authenticate,
   type BffOptions,
+  type RequireAuthVariables,
   type SessionInfo,
   type SessionUser,
 } from '../src/index.js'
@@ -48,5 +50,23 @@ describe('issue 19: an application’s `interface User` is the BFF’s user type
     createBff({ authenticate: () => Promise.resolve({ name: 'Alice' }) })
     // @ts-expect-error: the id is a string
     createBff({ authenticate: () => Promise.resolve({ id: 7 }) })
+  })
+})
+
+declare const transfer: Handler
+
+describe('README snippets, as an application copies them', () => {
+  it('"Step-up and session policy": c.var.authTime, amr and acr on the app it declares', () => {
+    // Review finding: the snippet read `c.var.authTime/amr/acr` on the README's plain
+    // `new Hono()`, which has no such variables (TS2339); it now declares its app with
+    // `RequireAuthVariables`, as `Bff.requireAuth`'s TSDoc does. Keep this in step with the README.
+    const bff = createBff({ authenticate: async () => null })
+    const app = new Hono<{ Variables: RequireAuthVariables }>()
+    app.use('/api/*', bff.requireAuth())
+    app.post('/api/transfer', bff.requireAuth({ maxAge: '5m' }), transfer)
+    app.get('/api/me', (c) => {
+      expectTypeOf(c.var.authTime).toEqualTypeOf<number | null>()
+      return c.json({ authTime: c.var.authTime, amr: c.var.amr, acr: c.var.acr })
+    })
   })
 })

@@ -42,13 +42,15 @@ function invalidToken(message: string, cause?: unknown): BffError {
 /**
  * Verifies the `Authorization: Bearer` access token: signature against the JWKS with an algorithm
  * allowlist (so `alg: none` and HS256-with-the-public-key are refused), `typ: at+jwt`, `iss`,
- * `aud`, `exp` with a small clock skew, an `iat` no older than `maxTokenAge`, and a known `kid`. Anything else is
- * `401 invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`. With `maxAge` or
- * `acr`, a valid token whose authentication falls short is `401 step_up_required` with the RFC
- * 9470 challenge. On success, `c.var.userId`, `c.var.sessionId`, `c.var.claims`,
- * `c.var.authTime`, `c.var.amr` and `c.var.acr` are set. In the BFF's own process,
- * `bff.requireAuth()` is this middleware with the BFF's keys, issuer, audience, token lifetime and
- * store already filled in.
+ * `aud`, `exp` with a small clock skew, an `iat` no older than `maxTokenAge`, and a known `kid`.
+ * Anything else is `401 invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`. With
+ * `maxAge` or `acr`, a valid token whose authentication falls short is `401 step_up_required`
+ * with the RFC 9470 challenge. A remote `jwks` that cannot be loaded (unreachable, timed out, not
+ * a JWK Set) says nothing about the token: that is `503 jwks_unavailable` with `Retry-After: 1`,
+ * a transient code (retry; the session is not over). On success, `c.var.userId`,
+ * `c.var.sessionId`, `c.var.claims`, `c.var.authTime`, `c.var.amr` and `c.var.acr` are set. In the
+ * BFF's own process, `bff.requireAuth()` is this middleware with the BFF's keys, issuer, audience,
+ * token lifetime and store already filled in.
  *
  * @example
  * ```ts
