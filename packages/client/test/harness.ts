@@ -114,3 +114,18 @@ export async function signedInTabs(
   }
   return tabs
 }
+
+/**
+ * A `fetch` over `browser`'s that, once armed, aborts `controller` as soon as a 401 arrives: the
+ * caller giving up while the refused answer is handled.
+ */
+export function abortingOn401(browser: Browser) {
+  const controller = new AbortController()
+  let armed = false
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const response = await browser.fetch(input, init)
+    if (armed && response.status === 401) controller.abort(new Error('gone'))
+    return response
+  }
+  return { signal: controller.signal, fetch, arm: () => void (armed = true) }
+}

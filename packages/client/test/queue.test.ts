@@ -6,7 +6,7 @@
 import { isBatonError, RefreshNetworkError, type SessionClient } from '@baton/client'
 import { createKy, HTTPError } from '@baton/client/ky'
 import { describe, expect, it } from 'vitest'
-import { drain, ORIGIN, run, signedInTabs, useBrowser } from './harness'
+import { abortingOn401, drain, ORIGIN, run, signedInTabs, useBrowser } from './harness'
 
 const env = useBrowser()
 
@@ -237,19 +237,13 @@ describe('ky: Baton errors are never retried by ky, whatever retry the call or e
 
 describe('a request aborted once its 401 arrived', () => {
   it('an aborted request triggers no refresh', async () => {
-    const controller = new AbortController()
-    let abortOn401 = false
-    const fetch: typeof globalThis.fetch = async (input, init) => {
-      const response = await env.browser.fetch(input, init)
-      if (abortOn401 && response.status === 401) controller.abort(new Error('gone'))
-      return response
-    }
-    const [tab] = await signedInTabs(env.browser, 1, { fetch })
+    const aborting = abortingOn401(env.browser)
+    const [tab] = await signedInTabs(env.browser, 1, { fetch: aborting.fetch })
     const before = env.server.refreshCount()
     env.server.rejectToken = () => true
-    abortOn401 = true
+    aborting.arm()
     const error: unknown = await run(
-      tab!.client.fetch(`${ORIGIN}/api/me`, { signal: controller.signal }),
+      tab!.client.fetch(`${ORIGIN}/api/me`, { signal: aborting.signal }),
     ).catch((e: unknown) => e)
     expect(error).toEqual(new Error('gone'))
     await drain()

@@ -11,7 +11,17 @@ import {
   type ClientEvent,
 } from '@baton/client'
 import { describe, expect, it } from 'vitest'
-import { advance, drain, ORIGIN, run, settled, signedInTabs, useBrowser, type Tab } from './harness'
+import {
+  abortingOn401,
+  advance,
+  drain,
+  ORIGIN,
+  run,
+  settled,
+  signedInTabs,
+  useBrowser,
+  type Tab,
+} from './harness'
 
 const env = useBrowser()
 
@@ -243,24 +253,18 @@ describe('sessions routes that need a recent sign-in', () => {
 
 describe('a request aborted once its step-up challenge arrived', () => {
   it('an aborted request asks nobody for a step-up', async () => {
-    const controller = new AbortController()
-    let abortOn401 = false
-    const fetch: typeof globalThis.fetch = async (input, init) => {
-      const response = await env.browser.fetch(input, init)
-      if (abortOn401 && response.status === 401) controller.abort(new Error('gone'))
-      return response
-    }
-    const [tab] = await signedInTabs(env.browser, 1, { fetch })
+    const aborting = abortingOn401(env.browser)
+    const [tab] = await signedInTabs(env.browser, 1, { fetch: aborting.fetch })
     await advance(61_000) // older than the sensitive route's maxAge (60 s)
     const seen: unknown[] = []
     tab!.client.store.subscribe((s) => seen.push(s.stepUp))
-    abortOn401 = true
+    aborting.arm()
     const error: unknown = await run(
       tab!.client.fetch(`${ORIGIN}/api/sensitive`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{}',
-        signal: controller.signal,
+        signal: aborting.signal,
       }),
     ).catch((e: unknown) => e)
     expect(error).toEqual(new Error('gone'))
