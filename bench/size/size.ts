@@ -41,11 +41,26 @@ import { formatTable } from '../lib/table.js'
  * for a starting tab's question to the other tabs asked before that machinery is built, and the
  * check that keeps a tab from answering while the browser is signed out (+104 B, 13,182 B): a
  * tab beside a signed-in one signed in 0.9-5.6 ms sooner in seven of eight alternated rounds of
- * 25 loads (1.9 ms later in the eighth).
+ * 25 loads (1.9 ms later in the eighth). From there the budget was not kept up and the bench
+ * failed unnoticed: 2026-12-01 and -02 grew the core to 14,192 B, in three measured steps, all
+ * correctness: the refresh lock's holder naming when it took it, a slow peer's result waited for
+ * under the lock, `MfaRequiredError`'s `expiresIn` on the device's clock (+462 B, 13,644 B); the
+ * provider sign-in started with a device-bound `POST /oidc/login`, a second `loginWithRedirect()`
+ * joining the first (+166 B, 13,810 B); take-overs of a hung lock one at a time, a busy peer's
+ * deadline re-armed, a 429's `Retry-After` for every tab, `destroy()` stopping calls not yet sent,
+ * proofs waiting for the one key read (+382 B, 14,192 B). Then 2026-12-03: a sign-in's new key
+ * stored only once granted (a refused one no longer ends the live session), no refresh for
+ * channel messages or API 401s while backing off, no refresh or step-up for a request aborted
+ * after its 401 (+227 B, 14,419 B). Each of these is a defect a test reproduces; none had a
+ * smaller fix found. The budget is that plus ~0.2 %, so that any growth fails the bench again.
  */
-export const CORE_GZIP_BUDGET = 13_190
-/** The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). */
-export const CORE_KY_GZIP_BUDGET = 17_890
+export const CORE_GZIP_BUDGET = 14_450
+/**
+ * The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). The
+ * adapter's `beforeRetry` hook, which keeps a per-call `retry` from retrying Baton's errors, is in
+ * the 19,191 B measured on 2026-12-03.
+ */
+export const CORE_KY_GZIP_BUDGET = 19_230
 
 const ROOT = join(BENCH_DIR, '..')
 const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']
