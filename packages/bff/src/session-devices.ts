@@ -59,8 +59,8 @@ export function createDevices(config: Pick<BffConfig, 'store' | 'now'>, revoker:
     /** Revokes one of the user's sessions; `false` when it is not theirs or not live. */
     async revokeOwn(userId: string, sessionId: string, meta: RequestMeta): Promise<boolean> {
       const now = config.now()
-      const session = await guardStore(() => store.get(sessionId))
-      if (!session || session.userId !== userId || !isRefreshable(session, now)) return false
+      const [session, since] = await Promise.all([guardStore(() => store.get(sessionId)), epoch()])
+      if (!session || session.userId !== userId || !alive(session, now, since)) return false
       return (await revoker.revoke(session.id, 'revoked', meta, now)) !== null
     },
 

@@ -10,6 +10,7 @@ import { sessionEvent } from './events.js'
 import type { BffConfig } from './options.js'
 import { findFamily, presentToken } from './presented-token.js'
 import { classifyPresentedToken } from './refresh-decision.js'
+import { createdBeforeEpoch } from './revocation-epoch.js'
 import type { RequestMeta } from './request-meta.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
@@ -19,6 +20,7 @@ import { isLive, type StoredSession } from './stores/types.js'
 export function createLogout(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
   const binding = createBinding(config, revoker)
+  const epoch = () => guardStore(() => store.getRevocationEpoch())
 
   const reportFailure = (
     sessionId: string,
@@ -49,12 +51,14 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
       }
       return
     }
-    const revoked = await guardStore(() =>
-      store.revokeByUser(session.userId, 'logout_everywhere', now),
-    )
+    const [revoked, since] = await Promise.all([
+      guardStore(() => store.revokeByUser(session.userId, 'logout_everywhere', now)),
+      epoch(),
+    ])
     emit({ type: 'logout', everywhere: true, ...sessionEvent(session, now, meta) })
     for (const other of revoked) {
-      if (other.id === session.id) continue
+      // `revokeAll()` ended those created before its epoch: no news of them.
+      if (other.id === session.id || createdBeforeEpoch(other, since)) continue
       emit({ type: 'revoked', reason: 'logout_everywhere', ...sessionEvent(other, now, meta) })
     }
   }
@@ -80,9 +84,13 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
       if (!presented) return null
       let session: StoredSession | null = null
       try {
-        session = await findFamily(store, presented)
+        const [found, since] = await Promise.all([findFamily(store, presented), epoch()])
+        session = found
         if (!session) return null
         const now = config.now()
+        // Ended by `revokeAll()` (a breach, when old cookies may be in other hands): over like a
+        // revoked one, so its cookie ends nothing, the user's sessions since then least of all.
+        if (createdBeforeEpoch(session, since)) return null
         switch (classifyPresentedToken(session, presented.hash, now, config)) {
           // Over already: its cookie must not end anything else, the user's other sessions included.
           case 'revoked':

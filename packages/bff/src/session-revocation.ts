@@ -8,6 +8,7 @@
 import { sessionEvent } from './events.js'
 import type { BffConfig } from './options.js'
 import type { RequestMeta } from './request-meta.js'
+import { createdBeforeEpoch } from './revocation-epoch.js'
 import { guardStore } from './stores/guard.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 import { reused } from './session-errors.js'
@@ -15,15 +16,22 @@ import { reused } from './session-errors.js'
 /** @internal */
 export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
   const { store, emit } = config
+  // A session `revokeAll()` ended (created before the epoch) is over already: marking it revoked
+  // again ends nothing, so nothing is reported or returned for it.
+  const epoch = () => guardStore(() => store.getRevocationEpoch())
 
-  /** Revokes a session; returns it as it was, or `null` if it was already revoked or gone. */
+  /** Revokes a session; returns it as it was, or `null` if it was already over or gone. */
   const revoke = async (
     sessionId: string,
     reason: RevocationReason,
     meta: RequestMeta,
     now: number,
   ): Promise<StoredSession | null> => {
-    const revoked = await guardStore(() => store.revoke(sessionId, reason, now))
+    const [revoked, since] = await Promise.all([
+      guardStore(() => store.revoke(sessionId, reason, now)),
+      epoch(),
+    ])
+    if (revoked && createdBeforeEpoch(revoked, since)) return null
     if (revoked) {
       const about = sessionEvent(revoked, now, meta)
       // Theft is reported before its consequence, so an audit log reads cause first.
@@ -49,7 +57,7 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
 
     /**
      * Revokes every live session of `userId`, emitting `revoked` for each but `except` (the
-     * session that asked, which reports its own event). Returns the sessions it revoked.
+     * session that asked, which reports its own event). Returns the sessions it ended.
      */
     async revokeUser(
       userId: string,
@@ -58,7 +66,11 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
       now: number,
       except: string | null = null,
     ): Promise<StoredSession[]> {
-      const revoked = await guardStore(() => store.revokeByUser(userId, reason, now))
+      const [all, since] = await Promise.all([
+        guardStore(() => store.revokeByUser(userId, reason, now)),
+        epoch(),
+      ])
+      const revoked = all.filter((session) => !createdBeforeEpoch(session, since))
       for (const session of revoked) {
         if (session.id === except) continue
         emit({ type: 'revoked', reason, ...sessionEvent(session, now, meta) })

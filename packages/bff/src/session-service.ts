@@ -20,15 +20,8 @@ import { createdBeforeEpoch } from './revocation-epoch.js'
 import { createDevices } from './session-devices.js'
 import { createSessionLimit } from './session-limit.js'
 import { createStepUp } from './session-step-up.js'
-import {
-  endFor,
-  expired,
-  invalidCookie,
-  noCookie,
-  sessionCheckFailed,
-  userInvalid,
-} from './session-errors.js'
-import { sessionInfo } from './session-info.js'
+import { createSessionValidation } from './session-validation.js'
+import { endFor, expired, invalidCookie, noCookie } from './session-errors.js'
 import { createLogout } from './session-logout.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
@@ -112,30 +105,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
     return issued
   }
 
-  /**
-   * Asks `validateSession` whether the session may go on; a refusal revokes it and throws
-   * `401 session_revoked`, a failure throws 503 and ends nothing.
-   */
-  const checkWithApplication = async (session: StoredSession, request: RefreshRequest) => {
-    const validate = config.validateSession
-    if (!validate) return
-    let verdict: unknown
-    try {
-      verdict = await validate(sessionInfo(session), request.context)
-    } catch (cause) {
-      throw sessionCheckFailed(cause)
-    }
-    if (verdict === true) return
-    if (verdict !== false) {
-      // Neither pass nor refusal: most likely a missing `return`. Passing would let a disabled
-      // user through, refusing would sign everybody out; the log says what to fix.
-      throw sessionCheckFailed(
-        new TypeError(`validateSession must resolve to true or false, got ${String(verdict)}`),
-      )
-    }
-    await revoker.revoke(session.id, 'user_invalid', request.meta, config.now())
-    throw userInvalid()
-  }
+  const checkWithApplication = createSessionValidation(config, revoker)
 
   /**
    * Ends the session a login's cookie names before the new one starts (ASVS 7.2.4), whoever signs

@@ -22,7 +22,9 @@ import { endFor, expired, invalidCookie, noCookie } from './session-errors.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
 import type { StoredSession } from './stores/types.js'
+import { createSessionValidation } from './session-validation.js'
 import { issueGrant, type Issued } from './tokens/grant.js'
+import type { Context } from 'hono'
 import {
   hashRefreshToken,
   MAX_ROTATION_ATTEMPTS,
@@ -38,6 +40,8 @@ export interface StepUpRequest {
   /** The `sid` of the verified bearer token: it must be the cookie's session. */
   tokenSessionId: string
   meta: RequestMeta
+  /** For `validateSession`. */
+  context: Context
 }
 
 /** @internal The session a step-up will apply to, and the token that proves it is held. */
@@ -49,6 +53,7 @@ export interface StepUpTarget {
 /** @internal */
 export function createStepUp(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
+  const checkWithApplication = createSessionValidation(config, revoker)
 
   /**
    * The current token of the family `presented` belongs to at `now`, or a throw saying why there
@@ -100,7 +105,10 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
       if (!presented || presented.token.sessionId !== request.tokenSessionId) {
         throw invalidCookie()
       }
-      return currentToken(presented, request.meta, config.now())
+      const target = await currentToken(presented, request.meta, config.now())
+      // A step-up issues a grant as refresh does: the application may refuse the session first.
+      await checkWithApplication(target.session, request)
+      return target
     },
 
     /**

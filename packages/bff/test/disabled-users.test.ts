@@ -20,8 +20,11 @@ import {
   CLEARED_COOKIE,
   CLEARED_HINT,
   createHarness,
+  CSRF,
   expectError,
   MINUTE,
+  passwordOf,
+  REFRESH_COOKIE,
   T0,
   testLogger,
   type Harness,
@@ -136,6 +139,30 @@ describe('M4: validateSession refusing a disabled user', () => {
     expect(users.validateSession.mock.calls.map(([session]) => session.userId)).toStrictEqual([
       BOB.id,
     ])
+  })
+})
+
+describe('validateSession and a step-up', () => {
+  // Before: POST /reauthenticate issued a grant (a token, a rotated cookie, a fresh authTime)
+  // without asking validateSession, which refresh asks before every grant.
+  it('does not issue a grant for a session validateSession refuses', async () => {
+    let disabled = false
+    const h = await createHarness({ validateSession: () => !disabled })
+    const alice = await h.login('alice')
+    disabled = true
+    const res = await h.send('/auth/reauthenticate', {
+      method: 'POST',
+      headers: {
+        ...CSRF,
+        'content-type': 'application/json',
+        authorization: `Bearer ${alice.body.accessToken}`,
+        cookie: `${REFRESH_COOKIE}=${alice.cookie}`,
+      },
+      body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
+    })
+    // A refresh at this point answers 401 session_revoked; a step-up must not hand out a token.
+    expect(res.status).toBe(401)
+    await expectError(res, 401, 'session_revoked')
   })
 })
 

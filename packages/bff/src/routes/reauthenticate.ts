@@ -65,12 +65,22 @@ export function reauthenticateRoute(
       const body = await readJsonBody(c, { maxBytes: MAX_BODY_BYTES })
       if (verifyFactor && typeof body === 'object' && body !== null && 'method' in body) {
         // The cookie first, as for a password: no factor is checked for a stranger.
-        const target = await sessions.stepUp.target({ cookie, tokenSessionId, meta: about })
+        const target = await sessions.stepUp.target({
+          cookie,
+          tokenSessionId,
+          meta: about,
+          context: c,
+        })
         const proof = await verifyFactor(c, target.session.userId, body)
         return sessions.stepUp.complete(target, about, proof)
       }
       const credentials = readCredentials(body, config)
-      const target = await sessions.stepUp.target({ cookie, tokenSessionId, meta: about })
+      const target = await sessions.stepUp.target({
+        cookie,
+        tokenSessionId,
+        meta: about,
+        context: c,
+      })
       const { session } = target
       const user = await authenticate(credentials, c)
       if (
