@@ -1,9 +1,11 @@
 /**
  * The Redis store on a real Redis Cluster (three masters started for this file on loopback ports):
  * the whole store contract, revocations crossing two stores through cluster pub/sub, keys spread
- * over the nodes, and what a single key per script buys (no CROSSSLOT anywhere).
+ * over the nodes, what a single key per script buys (no CROSSSLOT anywhere), and the replay after
+ * the cluster's subscriber connection was replaced.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { redisStore } from '../src/stores/redis.js'
 import {
   redisClusterBinaries,
@@ -96,4 +98,68 @@ describe.skipIf(binaries === null)('redisStore on a Redis Cluster', () => {
       await Promise.all([writer.close(), reader.close()])
     }
   })
+
+  // Before, the store replayed recent revocations only on the Cluster's 'ready', which ioredis does
+  // not emit again when its ClusterSubscriber replaces a dropped subscriber connection (it
+  // resubscribes by itself): a revocation published during the gap was lost for good on a cluster,
+  // though a standalone store replays it (redis-store.test.ts, "catches up on revocations published
+  // while its subscriber was disconnected").
+  it('replays a revocation published while its cluster subscriber connection was down', async () => {
+    const prefix = uniquePrefix()
+    const writer = redisStore({ redis: { cluster: [...cluster.nodes] }, keyPrefix: prefix })
+    const reader = redisStore({ redis: { cluster: [...cluster.nodes] }, keyPrefix: prefix })
+    const nodes = cluster.nodes.map((node) => new Redis({ ...node, lazyConnect: false }))
+    try {
+      const heard = new Set<string>()
+      reader.subscribeRevocations((ids) => ids.forEach((id) => heard.add(id)))
+      const now = Date.now()
+      const [lost, later] = [sessionRecord('gap-user', now), sessionRecord('gap-user', now)]
+      await writer.create(lost, now)
+      await writer.create(later, now)
+
+      // The node that holds the reader's subscription (PUBSUB NUMSUB is per node).
+      const subscribedNode = async () => {
+        for (const node of nodes) {
+          const [, count] = (await node.pubsub('NUMSUB', reader.keys.channel)) as [string, number]
+          if (count > 0) return node
+        }
+        return null
+      }
+      let holder: Redis | null = null
+      await vi.waitFor(async () => {
+        holder = await subscribedNode()
+        expect(holder).not.toBeNull()
+      })
+
+      // The writer's publish of `lost` runs in one transaction with the drop of every pub/sub
+      // connection on the subscriber's node: the message goes out while the reader's subscriber is
+      // down, like a network blip. The id is in the replay set first.
+      const spy = vi
+        .spyOn(writer.client, 'publish')
+        .mockImplementationOnce(async (channel: unknown, message: unknown) => {
+          const results = await holder!
+            .multi()
+            .client('KILL', 'TYPE', 'pubsub')
+            .publish(String(channel), String(message))
+            .exec()
+          return results![1]![1] as number
+        })
+      await writer.revoke(lost.id, 'revoked', now)
+      spy.mockRestore()
+      expect(await writer.client.zscore(writer.keys.revoked, lost.id)).not.toBeNull()
+
+      // ioredis reconnects the reader's subscriber by itself; a later revocation reaches it, and
+      // the one published during the gap arrives through the replay.
+      await vi.waitFor(async () => expect(await subscribedNode()).not.toBeNull(), {
+        timeout: 5_000,
+      })
+      await writer.revoke(later.id, 'revoked', now)
+      await vi.waitFor(() => expect([...heard].sort()).toStrictEqual([lost.id, later.id].sort()), {
+        timeout: 5_000,
+      })
+    } finally {
+      await Promise.all([writer.close(), reader.close()])
+      nodes.forEach((node) => node.disconnect())
+    }
+  }, 30_000)
 })

@@ -15,7 +15,7 @@ import {
   type RequireAuthVariables,
   type SigningKeys,
 } from '../src/index.js'
-import { redisStore, type RedisStore } from '../src/stores/redis.js'
+import { redisStore, type RedisStore, type RedisStoreOptions } from '../src/stores/redis.js'
 import type { StoredSession } from '../src/stores/types.js'
 import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
 import { rotationOf, sessionRecord } from './store-contract.js'
@@ -32,7 +32,10 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
   const prefixes: string[] = []
 
   /** A store on a fresh prefix (or a given one, to share it), closed and cleaned after the test. */
-  const open = (prefix = uniquePrefix(), options: { revocationReplay?: number } = {}) => {
+  const open = (
+    prefix = uniquePrefix(),
+    options: Pick<RedisStoreOptions, 'revocationReplay' | 'waitForReplicas'> = {},
+  ) => {
     prefixes.push(prefix)
     const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix, ...options })
     opened.push(store)
@@ -416,6 +419,78 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       // Published while nobody listens: only the replay on reconnection can deliver it.
       await revoker.revoke(session.id, 'revoked', now)
       await vi.waitFor(() => expect([...heard]).toStrictEqual([session.id]), { timeout: 5_000 })
+    })
+
+    describe('when the replica wait fails after the write', () => {
+      // The local Redis has no replicas: every WAIT acknowledges 0 of 1, so every write the
+      // waiting store makes is applied on the primary and then answered with 503.
+      const waitingPair = async () => {
+        const prefix = uniquePrefix()
+        const waiting = open(prefix, { waitForReplicas: { replicas: 1, timeout: '20ms' } })
+        const other = open(prefix)
+        const heard: string[] = []
+        const epochs: number[] = []
+        other.subscribeRevocations((ids) => heard.push(...ids))
+        other.subscribeRevocationEpoch((epoch) => epochs.push(epoch))
+        await vi.waitFor(async () => {
+          expect(await admin.pubsub('NUMSUB', other.keys.channel)).toStrictEqual([
+            other.keys.channel,
+            1,
+          ])
+        })
+        return { waiting, other, heard, epochs }
+      }
+      const unavailable = { status: 503, code: 'store_unavailable' }
+
+      // Before, the announcement (publish and replay record) came after the wait, so the 503
+      // skipped it, and the client's retry found the session revoked already (null) and announced
+      // nothing either: other instances kept accepting the session's access tokens.
+      it('still announces a revocation in force, though revoke answers 503 and its retry null', async () => {
+        const { waiting, other, heard } = await waitingPair()
+        const now = Date.now()
+        const session = sessionRecord('replica-user', now)
+        await other.create(session, now)
+
+        await expect(waiting.revoke(session.id, 'revoked', now)).rejects.toMatchObject(unavailable)
+        // In force on the primary: every reader sees it revoked.
+        expect((await other.get(session.id))?.revokedAt).toBe(now)
+        await expect(waiting.revoke(session.id, 'revoked', now)).resolves.toBeNull()
+
+        expect(Number(await admin.zscore(other.keys.revoked, session.id))).toBeGreaterThanOrEqual(
+          now,
+        )
+        await vi.waitFor(() => expect(heard).toStrictEqual([session.id]))
+      })
+
+      // Before, the same for "log out everywhere": the retry revokes only live sessions, so
+      // found none and announced none.
+      it('still announces the sessions revokeByUser revoked, though it answers 503 and its retry []', async () => {
+        const { waiting, other, heard } = await waitingPair()
+        const now = Date.now()
+        const sessions = [sessionRecord('replica-user', now), sessionRecord('replica-user', now)]
+        for (const session of sessions) await other.create(session, now)
+
+        await expect(
+          waiting.revokeByUser('replica-user', 'logout_everywhere', now),
+        ).rejects.toMatchObject(unavailable)
+        await expect(
+          waiting.revokeByUser('replica-user', 'logout_everywhere', now),
+        ).resolves.toStrictEqual([])
+
+        const ids = sessions.map((session) => session.id).sort()
+        expect(await admin.zrange(other.keys.revoked, 0, -1)).toStrictEqual(ids)
+        await vi.waitFor(() => expect([...heard].sort()).toStrictEqual(ids))
+      })
+
+      // Before, a raised epoch whose wait failed was stored but never published: an instance
+      // already subscribed kept accepting older access tokens until it reconnected.
+      it('still announces a raised revocation epoch, though the raise answers 503', async () => {
+        const { waiting, other, epochs } = await waitingPair()
+        const epoch = Date.now()
+        await expect(waiting.raiseRevocationEpoch(epoch)).rejects.toMatchObject(unavailable)
+        expect(await other.getRevocationEpoch()).toBe(epoch)
+        await vi.waitFor(() => expect(epochs).toStrictEqual([epoch]))
+      })
     })
   })
 

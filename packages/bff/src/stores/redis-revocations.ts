@@ -147,11 +147,41 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     })
   }
 
+  /**
+   * On a cluster, ioredis's `ClusterSubscriber` replaces a dropped subscriber connection by itself
+   * (a new connection, to any node, resubscribed) and the `Cluster` never emits 'ready' again, so
+   * the replay on 'ready' alone missed what was published during the gap. This follows each
+   * subscriber connection it makes (`subscriber.getInstance()`, internal to ioredis: without it,
+   * only the 'ready' replay remains) and resubscribes and replays whenever one becomes ready. A
+   * replacement exists by the time the previous connection's 'end' reaches us (ioredis reacts to
+   * it first) or a node joins or leaves (when it had none, or its node left).
+   */
+  const followClusterSubscriber = (subscription: RedisClient) => {
+    if (!isCluster(subscription)) return
+    const followed = new WeakSet<object>()
+    const follow = () => {
+      if (subscription !== subscriber) return
+      const internal = (subscription as unknown as { subscriber?: { getInstance?: () => unknown } })
+        .subscriber
+      const instance = internal?.getInstance?.() as Redis | null | undefined
+      if (!instance || typeof instance.on !== 'function' || followed.has(instance)) return
+      followed.add(instance)
+      instance.on('ready', () => void resubscribe(subscription))
+      instance.once('end', follow)
+      // Became ready before we got to it: nothing else will tell us.
+      if (instance.status === 'ready') void resubscribe(subscription)
+    }
+    subscription.on('ready', follow)
+    subscription.on('+node', follow)
+    subscription.on('-node', follow)
+  }
+
   const startSubscriber = () => {
     const subscription = subscriberConnection()
     subscription.on('error', noop)
     subscription.on('message', onMessage)
     subscription.on('ready', () => void resubscribe(subscription))
+    followClusterSubscriber(subscription)
     subscription.on('close', () => {
       if (subscription === subscriber) subscribed = false
     })

@@ -111,26 +111,37 @@ export function redisSessions({
       return rotated === 1
     },
 
+    // A revocation is announced as soon as the script applied it, before the replica wait: once
+    // the primary has it, every reader sees the session revoked, and a failed wait (503) would
+    // otherwise leave it unannounced for good, since the retry finds it revoked already and
+    // returns null. An announcement of a write the replicas then lose only makes checks stricter.
     async revoke(sessionId, reason, now) {
-      const before = await call(async () => {
-        const revoked = await revokeOne(sessionId, reason, now, false)
-        if (revoked) await replicated()
-        return revoked
+      return call(async () => {
+        const before = await revokeOne(sessionId, reason, now, false)
+        if (before) {
+          await announce([before.id])
+          await replicated()
+        }
+        return before
       })
-      if (before) await announce([before.id])
-      return before
     },
 
     async revokeByUser(userId, reason, now) {
-      const revoked = await call(async () => {
+      return call(async () => {
         const ids = await indexedIds(userId, now)
-        const results = await Promise.all(ids.map((id) => revokeOne(id, reason, now, true)))
-        const revoked = results.filter((session): session is StoredSession => session !== null)
+        // Settled, not all: the sessions revoked before one script failed are announced all the
+        // same, because the retry (revoking only live sessions) skips them.
+        const results = await Promise.allSettled(ids.map((id) => revokeOne(id, reason, now, true)))
+        const revoked: StoredSession[] = []
+        for (const result of results) {
+          if (result.status === 'fulfilled' && result.value !== null) revoked.push(result.value)
+        }
+        if (revoked.length > 0) await announce(revoked.map((session) => session.id))
+        const failed = results.find((result) => result.status === 'rejected')
+        if (failed) throw failed.reason
         if (revoked.length > 0) await replicated()
         return revoked
       })
-      if (revoked.length > 0) await announce(revoked.map((session) => session.id))
-      return revoked
     },
 
     async listByUser(userId, now) {

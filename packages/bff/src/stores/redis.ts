@@ -207,16 +207,16 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return stored === null ? 0 : Number(stored)
     },
 
+    // Announced before the replica wait, like a revocation: the primary has the epoch, so a 503
+    // from the wait must not keep other instances from hearing of it (a caller that does not retry
+    // would leave them accepting older access tokens).
     async raiseRevocationEpoch(epoch) {
-      const current = Number(
-        await call(async () => {
-          const result = await runScript(client, RAISE_EPOCH, [keys.epoch], [String(epoch)])
-          await replicated()
-          return result
-        }),
-      )
-      await revocations.announceEpoch(current)
-      return current
+      return call(async () => {
+        const current = Number(await runScript(client, RAISE_EPOCH, [keys.epoch], [String(epoch)]))
+        await revocations.announceEpoch(current)
+        await replicated()
+        return current
+      })
     },
 
     subscribeRevocationEpoch: (listener) => revocations.subscribeEpoch(listener),
