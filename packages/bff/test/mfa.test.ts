@@ -279,7 +279,14 @@ describe('sign-in with TOTP', () => {
       ...Array<string>(5).fill('invalid_credentials'),
       ...Array<string>(3).fill('session_expired'),
     ])
-    expect(h.eventsOf('mfa_failed').map((e) => e.reason)).toStrictEqual(FIVE_TRIES)
+    // Sorted: in a parallel burst the fifth try can be counted (too_many_tries) before the fourth
+    // answer is judged, so the events' order is the scheduler's.
+    expect(
+      h
+        .eventsOf('mfa_failed')
+        .map((e) => e.reason)
+        .sort(),
+    ).toStrictEqual([...FIVE_TRIES].sort())
   })
 
   it('refuses a ticket from another browser (no binding cookie, or another one)', async () => {
