@@ -10,6 +10,12 @@
  * current second is over too (its first refresh answers `session_revoked`).
  * @internal
  */
+import { guardStore } from './stores/guard.js'
+import type { SessionStore } from './stores/types.js'
+
+/** @internal Reads the epoch, a store failure answered as every store read is (`guardStore`). */
+export const readRevocationEpoch = (store: Pick<SessionStore, 'getRevocationEpoch'>) =>
+  guardStore(() => store.getRevocationEpoch())
 
 /** @internal The epoch that `revokeAll()` at `now` writes: the next whole second. */
 export const epochAfter = (now: number) => (Math.floor(now / 1000) + 1) * 1000

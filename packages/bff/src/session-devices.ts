@@ -10,7 +10,7 @@ import type { SessionSummary } from '@baton/protocol'
 import type { BffConfig } from './options.js'
 import type { RequestMeta } from './request-meta.js'
 import { isRefreshable } from './refresh-decision.js'
-import { createdBeforeEpoch } from './revocation-epoch.js'
+import { createdBeforeEpoch, readRevocationEpoch } from './revocation-epoch.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
 import type { StoredSession } from './stores/types.js'
@@ -18,7 +18,7 @@ import type { StoredSession } from './stores/types.js'
 /** @internal */
 export function createDevices(config: Pick<BffConfig, 'store' | 'now'>, revoker: Revoker) {
   const { store } = config
-  const epoch = () => guardStore(() => store.getRevocationEpoch())
+  const epoch = () => readRevocationEpoch(store)
   const alive = (session: StoredSession, now: number, since: number) =>
     isRefreshable(session, now) && !createdBeforeEpoch(session, since)
 

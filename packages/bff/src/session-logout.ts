@@ -10,7 +10,7 @@ import { sessionEvent } from './events.js'
 import type { BffConfig } from './options.js'
 import { findFamily, presentToken } from './presented-token.js'
 import { classifyPresentedToken } from './refresh-decision.js'
-import { createdBeforeEpoch } from './revocation-epoch.js'
+import { createdBeforeEpoch, readRevocationEpoch } from './revocation-epoch.js'
 import type { RequestMeta } from './request-meta.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
@@ -20,7 +20,6 @@ import { isLive, type StoredSession } from './stores/types.js'
 export function createLogout(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
   const binding = createBinding(config, revoker)
-  const epoch = () => guardStore(() => store.getRevocationEpoch())
 
   const reportFailure = (
     sessionId: string,
@@ -51,16 +50,10 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
       }
       return
     }
-    const [revoked, since] = await Promise.all([
-      guardStore(() => store.revokeByUser(session.userId, 'logout_everywhere', now)),
-      epoch(),
-    ])
-    emit({ type: 'logout', everywhere: true, ...sessionEvent(session, now, meta) })
-    for (const other of revoked) {
-      // `revokeAll()` ended those created before its epoch: no news of them.
-      if (other.id === session.id || createdBeforeEpoch(other, since)) continue
-      emit({ type: 'revoked', reason: 'logout_everywhere', ...sessionEvent(other, now, meta) })
-    }
+    await revoker.revokeUser(session.userId, 'logout_everywhere', meta, now, {
+      sessionId: session.id,
+      event: { type: 'logout', everywhere: true, ...sessionEvent(session, now, meta) },
+    })
   }
 
   return {
@@ -84,7 +77,7 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
       if (!presented) return null
       let session: StoredSession | null = null
       try {
-        const [found, since] = await Promise.all([findFamily(store, presented), epoch()])
+        const [found, since] = await Promise.all([findFamily(store, presented), readRevocationEpoch(store)])
         session = found
         if (!session) return null
         const now = config.now()

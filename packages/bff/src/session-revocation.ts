@@ -5,10 +5,10 @@
  * `requireAuth({ checkRevoked })` through the store's revocation feed.
  * @internal
  */
-import { sessionEvent } from './events.js'
+import { sessionEvent, type BffEvent } from './events.js'
 import type { BffConfig } from './options.js'
 import type { RequestMeta } from './request-meta.js'
-import { createdBeforeEpoch } from './revocation-epoch.js'
+import { createdBeforeEpoch, readRevocationEpoch } from './revocation-epoch.js'
 import { guardStore } from './stores/guard.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 import { reused } from './session-errors.js'
@@ -18,7 +18,7 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
   const { store, emit } = config
   // A session `revokeAll()` ended (created before the epoch) is over already: marking it revoked
   // again ends nothing, so nothing is reported or returned for it.
-  const epoch = () => guardStore(() => store.getRevocationEpoch())
+  const epoch = () => readRevocationEpoch(store)
 
   /** Revokes a session; returns it as it was, or `null` if it was already over or gone. */
   const revoke = async (
@@ -56,23 +56,26 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
     },
 
     /**
-     * Revokes every live session of `userId`, emitting `revoked` for each but `except` (the
-     * session that asked, which reports its own event). Returns the sessions it ended.
+     * Revokes every live session of `userId` and emits `revoked` for each. Returns the sessions it
+     * ended. `cause.event` is emitted first, once the store has applied the revocation, for a
+     * session that reports its own ending (logout everywhere): it gets no `revoked` of its own,
+     * and an audit log reads cause first.
      */
     async revokeUser(
       userId: string,
       reason: RevocationReason,
       meta: RequestMeta,
       now: number,
-      except: string | null = null,
+      cause?: { sessionId: string; event: BffEvent },
     ): Promise<StoredSession[]> {
       const [all, since] = await Promise.all([
         guardStore(() => store.revokeByUser(userId, reason, now)),
         epoch(),
       ])
+      if (cause) emit(cause.event)
       const revoked = all.filter((session) => !createdBeforeEpoch(session, since))
       for (const session of revoked) {
-        if (session.id === except) continue
+        if (session.id === cause?.sessionId) continue
         emit({ type: 'revoked', reason, ...sessionEvent(session, now, meta) })
       }
       return revoked

@@ -16,7 +16,7 @@ import type { BffConfig } from './options.js'
 import { findFamily, presentToken, type PresentedToken } from './presented-token.js'
 import { classifyPresentedToken } from './refresh-decision.js'
 import type { RequestMeta } from './request-meta.js'
-import { createdBeforeEpoch } from './revocation-epoch.js'
+import { createdBeforeEpoch, readRevocationEpoch } from './revocation-epoch.js'
 import { createDevices } from './session-devices.js'
 import { createSessionLimit } from './session-limit.js'
 import { createStepUp } from './session-step-up.js'
@@ -207,7 +207,7 @@ export function createSessionService(config: BffConfig, revoker: Revoker) {
       // Read beside the session, in parallel: `bff.admin.revokeAll()` ended what came before it.
       const [first, epoch] = await Promise.all([
         findFamily(store, presented),
-        guardStore(() => store.getRevocationEpoch()),
+        readRevocationEpoch(store),
       ])
 
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {

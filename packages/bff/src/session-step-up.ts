@@ -17,7 +17,7 @@ import type { BffConfig } from './options.js'
 import { findFamily, presentToken, type PresentedToken } from './presented-token.js'
 import { classifyPresentedToken } from './refresh-decision.js'
 import type { RequestMeta } from './request-meta.js'
-import { createdBeforeEpoch } from './revocation-epoch.js'
+import { createdBeforeEpoch, readRevocationEpoch } from './revocation-epoch.js'
 import { endFor, expired, invalidCookie, noCookie } from './session-errors.js'
 import type { Revoker } from './session-revocation.js'
 import { guardStore } from './stores/guard.js'
@@ -67,7 +67,7 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
   ): Promise<StepUpTarget> => {
     const [session, epoch] = await Promise.all([
       findFamily(store, presented),
-      guardStore(() => store.getRevocationEpoch()),
+      readRevocationEpoch(store),
     ])
     if (!session) throw invalidCookie()
     if (createdBeforeEpoch(session, epoch)) throw endFor({ revokedReason: 'revoked' })
