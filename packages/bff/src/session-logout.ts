@@ -77,7 +77,10 @@ export function createLogout(config: BffConfig, revoker: Revoker) {
       if (!presented) return null
       let session: StoredSession | null = null
       try {
-        const [found, since] = await Promise.all([findFamily(store, presented), readRevocationEpoch(store)])
+        const [found, since] = await Promise.all([
+          findFamily(store, presented),
+          readRevocationEpoch(store),
+        ])
         session = found
         if (!session) return null
         const now = config.now()
