@@ -180,6 +180,34 @@ test.describe('authenticator app and recovery codes', () => {
     await expect(sessionStatus(page)).toHaveText(`Signed in as ${USERS.alice.name}`)
   })
 
+  test('removing the authenticator app asks for one of its codes, never the password', async ({
+    tabs,
+    demo,
+    traffic,
+  }) => {
+    const [page] = await tabs(1)
+    const { secret } = await enrolTotp(page, traffic)
+    const [factor] = demo.eventsOf('factor_added')
+
+    // The session signed in with the password alone: to change the factors of an account that
+    // has one, the BFF asks for a proof of one (acr_values="mfa"), which no password gives.
+    const startedAt = Date.now()
+    await press(page, 'Remove')
+    const dialog = page.getByRole('dialog', { name: 'Confirm it’s you' })
+    await expect(dialog).toBeVisible()
+    await expect(dialog.getByLabel('Password')).toHaveCount(0)
+    await expect(dialog.getByRole('button', { name: 'Use your password' })).toHaveCount(0)
+    await dialog.getByLabel('Authentication code').fill(nextTotp(secret))
+    await dialog.getByRole('button', { name: 'Confirm' }).click()
+    await expect(dialog).toBeHidden()
+    await expect(page.getByText('None yet: your password alone signs you in.')).toBeVisible()
+    expect(outcomes(traffic.of(`/auth/factors/${factor!.factorId}`, { since: startedAt }))).toEqual(
+      [401, 204],
+    )
+    expect(outcomes(traffic.of('/auth/reauthenticate', { since: startedAt }))).toEqual([200])
+    expect(demo.eventsOf('factor_removed').map((event) => event.method)).toEqual(['totp'])
+  })
+
   test('a recovery code signs in once', async ({ tabs, demo, traffic }) => {
     const [page] = await tabs(1)
     const { recoveryCodes } = await enrolTotp(page, traffic)

@@ -89,7 +89,21 @@ export function mfaClient(h: Harness) {
     const confirmed = (await confirm.json()) as { recoveryCodes?: string[] }
     return { ...enrolment, recoveryCodes: confirmed.recoveryCodes ?? [] }
   }
-  return { api, passwordLogin, challenged, loginMfa, enrolTotp, bearer }
+  /**
+   * Steps the session of `token` and `cookie` up with a second factor (`{ method, code }` or
+   * `{ method: 'passkey', assertion }`); returns the new token and cookie.
+   */
+  const stepUp = async (token: string, cookie: string, answer: Record<string, unknown>) => {
+    const res = await h.post('/reauthenticate', {
+      headers: { ...json, ...bearer(token), cookie: `__Host-baton_rt=${cookie}` },
+      body: JSON.stringify(answer),
+    })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as TokenResponse
+    const rotated = /^__Host-baton_rt=([^;]+);/.exec(res.headers.getSetCookie()[0] ?? '')
+    return { token: body.accessToken, cookie: rotated?.[1] ?? cookie }
+  }
+  return { api, passwordLogin, challenged, loginMfa, enrolTotp, stepUp, bearer }
 }
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest()

@@ -77,27 +77,27 @@ describe('registration', () => {
   it('refuses a registration for a challenge used already, and the same passkey twice', async () => {
     const h = await mfaHarness()
     const authenticator = softAuthenticator()
-    const m = mfaClient(h)
-    const { body } = await h.login('alice')
-    const creation = (await (await m.api('/factors/passkey/options', body.accessToken)).json()) as {
-      challenge: string
-      user: { id: string }
-    }
-    const response = authenticator.register(creation)
-    const first = await m.api('/factors/passkey', body.accessToken, 'POST', { response })
-    expect(first.status).toBe(201)
-    const replay = await m.api('/factors/passkey', body.accessToken, 'POST', { response })
-    await expectError(replay, 403, 'invalid_credentials')
-    const again = (await (await m.api('/factors/passkey/options', body.accessToken)).json()) as {
+    const { m, token, cookie } = await registered(h, authenticator)
+    // With a passkey registered, changing factors wants a proof of one (acr mfa).
+    const assertion = authenticator.assert(
+      await challengeOf(await m.api('/reauthenticate/passkey/options', token)),
+    )
+    const stepped = await m.stepUp(token, cookie, { method: 'passkey', assertion })
+    const again = (await (await m.api('/factors/passkey/options', stepped.token)).json()) as {
       challenge: string
       user: { id: string }
       excludeCredentials: Array<{ id: string }>
     }
     expect(again.excludeCredentials.map((c) => c.id)).toStrictEqual([authenticator.credentialId])
-    const twice = await m.api('/factors/passkey', body.accessToken, 'POST', {
+    const twice = await m.api('/factors/passkey', stepped.token, 'POST', {
       response: authenticator.register(again),
     })
     await expectError(twice, 400, 'invalid_request')
+    // The challenge that attempt used is spent, for another passkey too.
+    const replay = await m.api('/factors/passkey', stepped.token, 'POST', {
+      response: softAuthenticator().register(again),
+    })
+    await expectError(replay, 403, 'invalid_credentials')
   })
   it.each([[{}], [5], [true], [{ length: 2 }], ['internal'], [[{ a: 1 }]]])(
     'refuses transports %j with 400 invalid_request, never a 500, and keeps the challenge',
@@ -126,27 +126,40 @@ describe('registration', () => {
   it('refuses the 21st factor even when its ceremony started before the 20th was stored', async () => {
     const h = await mfaHarness({}, { rateLimit: false })
     const m = mfaClient(h)
-    const token = (await h.login('alice')).body.accessToken
+    const { body, cookie } = await h.login('alice')
+    const token = body.accessToken
     // 21 ceremonies started while the user has no factor: each passed the cap when it started.
     const creations: Array<{ challenge: string; user: { id: string } }> = []
     for (let i = 0; i < 21; i++) {
       const options = await m.api('/factors/passkey/options', token)
       creations.push((await options.json()) as { challenge: string; user: { id: string } })
     }
-    for (const creation of creations.slice(0, 20)) {
-      const res = await m.api('/factors/passkey', token, 'POST', {
+    const first = softAuthenticator()
+    const registeredFirst = await m.api('/factors/passkey', token, 'POST', {
+      response: first.register(creations[0]!),
+    })
+    expect(registeredFirst.status).toBe(201)
+    // The next ones want a proof of the first (acr mfa).
+    const assertion = first.assert(
+      await challengeOf(await m.api('/reauthenticate/passkey/options', token)),
+    )
+    const stepped = (await m.stepUp(token, cookie, { method: 'passkey', assertion })).token
+    for (const creation of creations.slice(1, 20)) {
+      const res = await m.api('/factors/passkey', stepped, 'POST', {
         response: softAuthenticator().register(creation),
       })
       expect(res.status).toBe(201)
     }
 
-    const last = await m.api('/factors/passkey', token, 'POST', {
+    const last = await m.api('/factors/passkey', stepped, 'POST', {
       response: softAuthenticator().register(creations[20]!),
     })
 
     // Before: 201, and the user had 21 factors.
     await expectError(last, 400, 'invalid_request')
-    const list = (await (await m.api('/factors', token, 'GET')).json()) as { factors: unknown[] }
+    const list = (await (await m.api('/factors', stepped, 'GET')).json()) as {
+      factors: unknown[]
+    }
     expect(list.factors).toHaveLength(20)
   })
 })

@@ -13,6 +13,7 @@ import {
   CLEARED_COOKIE,
   expectError,
   MINUTE,
+  passwordOf,
   REFRESH_COOKIE,
   SECOND,
   type Harness,
@@ -362,7 +363,7 @@ describe('sign-in with TOTP', () => {
 describe('recovery codes', () => {
   it('signs in once per code, in any case and spacing, and can be generated again', async () => {
     const h = await mfaHarness()
-    const { m, token, recoveryCodes } = await enrolled(h)
+    const { m, token, cookie, secret, recoveryCodes } = await enrolled(h)
     const [first, second] = recoveryCodes as [string, string]
     const ticket = await m.challenged()
     const typed = first.toLowerCase().replace(/-/g, ' ')
@@ -387,7 +388,13 @@ describe('recovery codes', () => {
     const list = await m.api('/factors', token, 'GET')
     expect(((await list.json()) as { recoveryCodesLeft: number }).recoveryCodesLeft).toBe(9)
 
-    const regenerated = await m.api('/factors/recovery-codes', token)
+    // New codes want a proof of the factor they back up (acr mfa): the next time step's code.
+    h.clock.advance(30_000)
+    const stepped = await m.stepUp(token, cookie, {
+      method: 'totp',
+      code: totpCode(secret, h.clock.now()),
+    })
+    const regenerated = await m.api('/factors/recovery-codes', stepped.token)
     expect(regenerated.status).toBe(200)
     const fresh = ((await regenerated.json()) as { recoveryCodes: string[] }).recoveryCodes
     expect(fresh).toHaveLength(10)
@@ -584,5 +591,69 @@ describe('rate limits', () => {
     const right = totpCode(secret, h.clock.now())
     const res = await m.loginMfa({ ticket: next.ticket, method: 'totp', code: right }, next.binder)
     expect(res.status).toBe(429)
+  })
+})
+
+/** Alice enrols TOTP, then signs in with password + TOTP: the session the attacker steals. */
+async function mfaSession(h: Harness) {
+  const m = mfaClient(h)
+  const first = await h.login('alice')
+  const { id, secret } = await m.enrolTotp(first.body.accessToken)
+  h.clock.advance(MINUTE)
+  const ticket = await m.challenged()
+  const res = await m.loginMfa(
+    { ticket: ticket.ticket, method: 'totp', code: totpCode(secret, h.clock.now()) },
+    ticket.binder,
+  )
+  expect(res.status).toBe(200)
+  const body = (await res.json()) as TokenResponse
+  expect(decodeJwt(body.accessToken).acr).toBe('mfa')
+  const cookie = /^__Host-baton_rt=([^;]+);/.exec(res.headers.getSetCookie()[0]!)![1]!
+  // The proof ages past freshAuthMaxAge (10 min); a refresh keeps the session going.
+  h.clock.advance(11 * MINUTE)
+  const refreshed = await h.refreshOk(cookie)
+  return { m, id, token: refreshed.body.accessToken, cookie: refreshed.cookie }
+}
+
+/** The attacker steps the stolen session up with the password alone; the token to use next. */
+async function passwordStepUp(h: Harness, token: string, cookie: string) {
+  const res = await h.post('/reauthenticate', {
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+      cookie: `__Host-baton_rt=${cookie}`,
+    },
+    body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
+  })
+  return res.status === 200 ? ((await res.json()) as TokenResponse).accessToken : token
+}
+
+describe('factor changes of a user with a second factor, after a password-only step-up', () => {
+  // A stolen session plus a phished password, without the authenticator, must not make the theft
+  // permanent: removing the factor or minting recovery codes wants a proof of a factor (acr mfa).
+  it('DELETE /factors/:id is refused with 401 step_up_required, and the factor stays', async () => {
+    const h = await mfaHarness()
+    const { m, id, token, cookie } = await mfaSession(h)
+    const next = await passwordStepUp(h, token, cookie)
+
+    const res = await m.api(`/factors/${id}`, next, 'DELETE')
+
+    expect(res.status).toBe(401)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('step_up_required')
+    const list = (await (await m.api('/factors', next, 'GET')).json()) as {
+      factors: Array<{ id: string }>
+    }
+    expect(list.factors.map((f) => f.id)).toStrictEqual([id])
+  })
+
+  it('POST /factors/recovery-codes is refused with 401 step_up_required', async () => {
+    const h = await mfaHarness()
+    const { m, token, cookie } = await mfaSession(h)
+    const next = await passwordStepUp(h, token, cookie)
+
+    const res = await m.api('/factors/recovery-codes', next)
+
+    expect(res.status).toBe(401)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('step_up_required')
   })
 })

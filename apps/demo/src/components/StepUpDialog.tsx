@@ -51,7 +51,11 @@ export function StepUpDialog() {
   const { list } = useFactors(open)
   const hasTotp = list?.factors.some((factor) => factor.method === 'totp') ?? false
   const hasPasskey = list?.factors.some((factor) => factor.method === 'passkey') ?? false
-  const [withCode, setWithCode] = useState(false)
+  const [codeChosen, setCodeChosen] = useState(false)
+  // The route asked for a second factor (`acr_values="mfa"`: changing the factors of an account
+  // that has one): a password, here or at the provider, cannot answer it.
+  const factorOnly = stepUp?.acrValues?.includes('mfa') ?? false
+  const withCode = codeChosen || (factorOnly && hasTotp)
   // Signed in through the Demo IdP (`idp-login.ts` names them `idp:<sub>`): no password here to
   // ask for. The provider asks for it again (`prompt=login`), and the user comes back to this page.
   const atProvider = user?.id.startsWith('idp:') ?? false
@@ -96,7 +100,7 @@ export function StepUpDialog() {
   // The next step-up starts with the password again.
   useEffect(() => {
     if (open) return
-    setWithCode(false)
+    setCodeChosen(false)
     setPasskeyFailure(null)
   }, [open])
 
@@ -132,11 +136,13 @@ export function StepUpDialog() {
               : `This action needs a sign-in from the last ${ageText(stepUp.maxAge)}.`}{' '}
             {withCode
               ? 'Enter the code your authenticator app shows to continue.'
-              : atProvider
-                ? 'Sign in again at Demo IdP to continue, then do it once more.'
-                : `Enter the password of ${user?.username ?? 'your account'} to continue.`}
+              : factorOnly
+                ? 'Confirm with your passkey to continue.'
+                : atProvider
+                  ? 'Sign in again at Demo IdP to continue, then do it once more.'
+                  : `Enter the password of ${user?.username ?? 'your account'} to continue.`}
           </p>
-          {atProvider && !withCode ? null : withCode ? (
+          {(atProvider || factorOnly) && !withCode ? null : withCode ? (
             <label className="field">
               <span>Authentication code</span>
               <input
@@ -180,8 +186,8 @@ export function StepUpDialog() {
                   {usingPasskey ? 'Waiting for the passkey…' : 'Use a passkey'}
                 </button>
               )}
-              {hasTotp && (
-                <button type="button" className="button" onClick={() => setWithCode(!withCode)}>
+              {hasTotp && !factorOnly && (
+                <button type="button" className="button" onClick={() => setCodeChosen(!withCode)}>
                   {withCode
                     ? atProvider
                       ? 'Use Demo IdP'
@@ -195,17 +201,20 @@ export function StepUpDialog() {
             <button type="button" className="button" onClick={cancelStepUp}>
               Cancel
             </button>
-            <button
-              type="submit"
-              className="button button-primary"
-              disabled={pending || usingPasskey}
-            >
-              {pending
-                ? 'Confirming…'
-                : atProvider && !withCode
-                  ? 'Continue at Demo IdP'
-                  : 'Confirm'}
-            </button>
+            {/* A passkey alone answers it: its own button above is the confirmation. */}
+            {!(factorOnly && !withCode) && (
+              <button
+                type="submit"
+                className="button button-primary"
+                disabled={pending || usingPasskey}
+              >
+                {pending
+                  ? 'Confirming…'
+                  : atProvider && !withCode
+                    ? 'Continue at Demo IdP'
+                    : 'Confirm'}
+              </button>
+            )}
           </div>
         </form>
       )}

@@ -4,10 +4,11 @@
  * `GET /factors` (`FactorListBody`), `POST /factors/totp` (enrol), `POST /factors/totp/:id/confirm`,
  * `POST /factors/recovery-codes`, `POST /factors/passkey/options`, `POST /factors/passkey`,
  * `DELETE /factors/:id`; and `POST /reauthenticate/passkey/options` for a step-up by passkey.
- * Adding or removing a factor is sensitive: it needs a recent proof (`freshAuthMaxAge`).
+ * Adding or removing a factor is sensitive: it needs a recent proof (`freshAuthMaxAge`), and from a
+ * user who has a second factor, a proof of one (`acr` `mfa`).
  * @internal
  */
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { BffError } from '../errors.js'
 import { ownTokenCheck } from '../middleware/bff-require-auth.js'
 import {
@@ -17,7 +18,7 @@ import {
 } from '../middleware/live-session.js'
 import { accountName, assertRoomForFactor, factorSummary } from './factors.js'
 import { assertionOptions, registrationOptions, verifyRegistration } from './passkeys.js'
-import { readFactorAnswer } from './proofs.js'
+import { ACR_MFA, readFactorAnswer } from './proofs.js'
 import { invalidRequest, noStore, readObject, type MfaRouteDeps } from './route-deps.js'
 import { randomId } from './secrets.js'
 
@@ -34,7 +35,16 @@ function readLabel(body: Record<string, unknown>, fallback: string): string {
 
 /** @internal */
 export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }: MfaRouteDeps) {
-  const requireFreshAuth = freshAuthCheck(config)
+  const requireFreshPassword = freshAuthCheck(config)
+  const requireFreshFactor = freshAuthCheck(config, [ACR_MFA])
+  // A password alone must not change the factors of an account that has one: whoever holds a
+  // stolen session and a phished or reused password could otherwise remove the authenticator or
+  // mint recovery codes, and keep the account after the session is revoked. Re-authentication
+  // is asked at the account's own level (NIST SP 800-63B §6.1.2.3, OWASP ASVS V6).
+  const requireFreshAuth = async (c: Context<LiveSessionEnv>) => {
+    const hasFactor = (await mfa.methodsOf(c.var.userId)).length > 0
+    ;(hasFactor ? requireFreshFactor : requireFreshPassword)(c)
+  }
   // The step-up options too: they list the user's passkeys, which an ended session must not read.
   const signedIn = [perIp, ownTokenCheck(config), requireLiveSession(sessions)] as const
 
@@ -46,7 +56,7 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       return c.json(await mfa.list(c.var.userId))
     })
     .post('/factors/totp', async (c) => {
-      requireFreshAuth(c)
+      await requireFreshAuth(c)
       const label = readLabel(await readObject(c, true), 'Authenticator app')
       noStore(c)
       return c.json(await mfa.enrolTotp(c.var.session.user, label), 201)
@@ -63,7 +73,7 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       return c.json(result)
     })
     .post('/factors/recovery-codes', async (c) => {
-      requireFreshAuth(c)
+      await requireFreshAuth(c)
       if ((await mfa.methodsOf(c.var.userId)).length === 0) {
         throw invalidRequest('Recovery codes back up a second factor: add one first.')
       }
@@ -71,7 +81,7 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       return c.json({ recoveryCodes: await mfa.newCodes(c, c.var.userId) })
     })
     .post('/factors/passkey/options', async (c) => {
-      requireFreshAuth(c)
+      await requireFreshAuth(c)
       const user = c.var.session.user
       const existing = await mfaConfig.factors.listFactors(user.id)
       assertRoomForFactor(existing)
@@ -87,7 +97,7 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       return c.json(options)
     })
     .post('/factors/passkey', async (c) => {
-      requireFreshAuth(c)
+      await requireFreshAuth(c)
       const body = await readObject(c)
       const label = readLabel(body, 'Passkey')
       const { session } = c.var
@@ -137,7 +147,7 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       return c.json({ factor: factorSummary(factor) }, 201)
     })
     .delete('/factors/:id', async (c) => {
-      requireFreshAuth(c)
+      await requireFreshAuth(c)
       await mfa.remove(c, c.var.userId, c.req.param('id'))
       return c.body(null, 204)
     })

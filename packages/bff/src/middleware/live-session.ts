@@ -42,11 +42,15 @@ export const requireLiveSession = (sessions: Pick<SessionService, 'liveSession'>
  * anomaly that demands a step-up counts at once, not only from the next refresh; the token's, as
  * a grace-window duplicate told to step up gets `auth_time` 0 on its token alone (its session is
  * the owner's too), and that token must not pass on the owner's fresh sign-in.
- * `freshAuthMaxAge: null` turns it off.
+ * `freshAuthMaxAge: null` turns it off, `acr` included.
  */
-export function freshAuthCheck(config: Pick<BffConfig, 'sessionPolicy' | 'now'>) {
+export function freshAuthCheck(
+  config: Pick<BffConfig, 'sessionPolicy' | 'now'>,
+  /** Classes the proof must be of too (`['mfa']`: a second factor), `null` for any. */
+  acr: readonly string[] | null = null,
+) {
   const maxAgeMs = config.sessionPolicy.freshAuthMaxAgeMs
-  const requirement: StepUpRequirement | null = maxAgeMs === null ? null : { maxAgeMs, acr: null }
+  const requirement: StepUpRequirement | null = maxAgeMs === null ? null : { maxAgeMs, acr }
   return (c: Context<LiveSessionEnv>): void => {
     if (!requirement) return
     const { session, authTime: tokenAuthTime } = c.var
