@@ -3,11 +3,11 @@
  * PostgreSQL, and the Redis store's `waitForReplicas` on its factor writes. The shared backends
  * skip with a printed reason when they are not running.
  */
-import { Redis } from 'ioredis'
+import { Redis, type Command } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { memoryStore } from '../src/stores/memory.js'
 import { postgresStore } from '../src/stores/postgres.js'
-import { redisStore } from '../src/stores/redis.js'
+import { redisStore, type RedisStoreOptions } from '../src/stores/redis.js'
 import { sqliteStore } from '../src/stores/sqlite.js'
 import type { FactorStore } from '../src/mfa/types.js'
 import type { SessionStore } from '../src/stores/types.js'
@@ -19,6 +19,28 @@ import {
   type RedisClusterUnderTest,
 } from './redis-cluster-helpers.js'
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
+
+/**
+ * From the first reply `client` receives on, its commands fail as on a dropped connection without
+ * reaching Redis: what a write made of several commands leaves when it is cut after the first.
+ */
+function dropAfterFirstReply(client: Redis) {
+  const send = client.sendCommand.bind(client)
+  let answered = false
+  Object.assign(client, {
+    sendCommand(command: Command) {
+      if (answered) {
+        command.reject(new Error('Connection is closed.'))
+        return command.promise
+      }
+      command.promise.then(
+        () => (answered = true),
+        () => {},
+      )
+      return send(command)
+    },
+  })
+}
 
 const factorsOf = (store: SessionStore) => {
   const factors = store.factorStore?.()
@@ -54,6 +76,103 @@ describe.skipIf(!redisAvailable)('redis', () => {
         await store.close()
       },
     }
+  })
+
+  describe('createFactor', () => {
+    const now = Date.now()
+    const unavailable = { status: 503, code: 'store_unavailable' }
+    const stores: SessionStore[] = []
+    const clients: Redis[] = []
+    let prefix: string
+    let plain: FactorStore
+    beforeEach(() => {
+      prefix = uniquePrefix()
+      const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
+      stores.push(store)
+      plain = factorsOf(store)
+    })
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((store) => store.close()))
+      for (const client of clients.splice(0)) client.disconnect()
+      await deleteKeys(admin, prefix)
+    })
+    const withClient = async (settings: Partial<RedisStoreOptions> = {}) => {
+      const client = new Redis(REDIS_URL)
+      clients.push(client)
+      await client.ping()
+      const store = redisStore({ redis: client, keyPrefix: prefix, ...settings })
+      stores.push(store)
+      return { client, factors: factorsOf(store) }
+    }
+    const withFactors = async (count: number) => {
+      for (let i = 0; i < count; i++) await plain.createFactor(passkeyFactor('u', `p${i}`), now)
+    }
+
+    // Before: HSETNX of the record, then HSET of the fields the scripts compare. Cut between the
+    // two, it left a passkey that read as pending and that no sign-in could use, and a TOTP
+    // factor nothing could confirm, each counting against the cap.
+    it('writes a factor whole or not at all when the connection drops during the write', async () => {
+      const { client, factors } = await withClient()
+      const factor = passkeyFactor('u', 'cut', 3)
+      dropAfterFirstReply(client)
+      await Promise.allSettled([factors.createFactor(factor, now)])
+      expect([[], [factor]]).toContainEqual(await plain.listFactors('u'))
+    })
+
+    // Before: the cap was only the routes' reading of the list, so ceremonies finishing together
+    // each found room for one more.
+    it('refuses the factor past the cap, however many are created at once', async () => {
+      await withFactors(18)
+      const attempts = Array.from({ length: 6 }, (_, i) =>
+        plain.createFactor(totpFactor('u', `t${i}`), now),
+      )
+      const results = await Promise.allSettled(attempts)
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(2)
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          expect(result.reason).toMatchObject({ status: 400, code: 'invalid_request' })
+        }
+      }
+      expect(await plain.listFactors('u')).toHaveLength(20)
+      // Another user's factors are theirs: the cap is per user.
+      await plain.createFactor(totpFactor('v', 't'), now)
+      await expect(plain.createFactor(totpFactor('u', 'late'), now)).rejects.toMatchObject({
+        status: 400,
+        code: 'invalid_request',
+      })
+      await plain.deleteFactor('u', 'p0')
+      await plain.createFactor(totpFactor('u', 'room'), now)
+      expect(await plain.listFactors('u')).toHaveLength(20)
+    })
+
+    it('refuses an id that is taken, and leaves the factor under it as it was', async () => {
+      const factor = passkeyFactor('u', 'taken', 4)
+      await plain.createFactor(factor, now)
+      await expect(plain.createFactor(totpFactor('u', 'taken'), now)).rejects.toThrow(
+        'factor taken already exists',
+      )
+      expect(await plain.listFactors('u')).toStrictEqual([factor])
+    })
+
+    // The write-then-wait path: the writes come first, then one WAIT. When it fails, the factor
+    // is whole on the primary (the 503 says only that no replica confirmed it), never half.
+    it('with waitForReplicas, leaves a whole, usable factor behind a failed wait', async () => {
+      const { factors } = await withClient({ waitForReplicas: { replicas: 1, timeout: '20ms' } })
+      const factor = totpFactor('u', 'waited', { confirmedAt: now, lastUsedAt: now, lastStep: 9 })
+      await expect(factors.createFactor(factor, now)).rejects.toMatchObject(unavailable)
+      expect(await plain.listFactors('u')).toStrictEqual([factor])
+      expect(await plain.acceptTotpStep('u', 'waited', 10, now + 1, false)).toBe(true)
+    })
+
+    it('with waitForReplicas, refuses a factor past the cap at once: nothing written, no wait', async () => {
+      const { factors } = await withClient({ waitForReplicas: { replicas: 1, timeout: '20ms' } })
+      await withFactors(20)
+      await expect(factors.createFactor(totpFactor('u', 'over'), now)).rejects.toMatchObject({
+        status: 400,
+        code: 'invalid_request',
+      })
+      expect(await plain.listFactors('u')).toHaveLength(20)
+    })
   })
 
   // The test Redis has no replica, so no write can be confirmed: each one that wrote must answer

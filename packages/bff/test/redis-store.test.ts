@@ -459,7 +459,9 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
         expect(Number(await admin.zscore(other.keys.revoked, session.id))).toBeGreaterThanOrEqual(
           now,
         )
-        await vi.waitFor(() => expect(heard).toStrictEqual([session.id]))
+        // The retry announces it again (a lost reply would have left it unannounced): listeners
+        // take a repeated id in their stride.
+        await vi.waitFor(() => expect([...new Set(heard)]).toStrictEqual([session.id]))
       })
 
       // Before, the same for "log out everywhere": the retry revokes only live sessions, so
@@ -479,7 +481,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
 
         const ids = sessions.map((session) => session.id).sort()
         expect(await admin.zrange(other.keys.revoked, 0, -1)).toStrictEqual(ids)
-        await vi.waitFor(() => expect([...heard].sort()).toStrictEqual(ids))
+        await vi.waitFor(() => expect([...new Set(heard)].sort()).toStrictEqual(ids))
       })
 
       // Before, a raised epoch whose wait failed was stored but never published: an instance

@@ -17,14 +17,34 @@
  * @internal
  */
 import { createHash } from 'node:crypto'
+import { pairsToRecord } from '../stores/redis-codec.js'
 import type { RedisConnection } from '../stores/redis-connection.js'
 import { runScript, type LuaScript } from '../stores/redis-scripts.js'
+import { assertRoomForFactor, MAX_FACTORS } from './factors.js'
 import { byFactorCreation, type FactorStore, type StoredFactor } from './types.js'
 
 const script = (source: string): LuaScript => ({
   source,
   sha: createHash('sha1').update(source).digest('hex'),
 })
+
+/**
+ * `KEYS[1]` factors hash. `ARGV[1]` id, `ARGV[2]` the most factors a user may have, `ARGV[3..]`
+ * the new factor's field/value pairs. Returns 1 when it added the factor, 0 when the id is taken,
+ * and the hash as it is (flat HGETALL) when the user has the most factors already. One script, so
+ * a factor is never half-written (its record without the fields the other scripts compare), and
+ * ceremonies that each passed the cap on their own reading cannot pass it together.
+ */
+const CREATE_FACTOR = script(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local count = 0
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if not string.find(field, ':', 1, true) then count = count + 1 end
+end
+if count >= tonumber(ARGV[2]) then return redis.call('HGETALL', KEYS[1]) end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+return 1
+`)
 
 /** `KEYS[1]` factors hash. `ARGV` id, step, now, '1' to confirm. */
 const ACCEPT_STEP = script(`
@@ -133,9 +153,19 @@ export function redisFactorStore(
       }
       if (factor.confirmedAt !== null) fields[`${id}:c`] = String(factor.confirmedAt)
       if (factor.lastUsedAt !== null) fields[`${id}:u`] = String(factor.lastUsedAt)
-      const created = await call(() => client.hsetnx(factorsKey(factor.userId), id, fields[id]!))
+      const created = await write(
+        () =>
+          runScript(
+            client,
+            CREATE_FACTOR,
+            [factorsKey(factor.userId)],
+            [id, MAX_FACTORS, ...Object.entries(fields).flat()],
+          ),
+        (result) => result === 1,
+      )
+      // Refused with the answer the routes give when they find the user's factors at the cap.
+      if (Array.isArray(created)) assertRoomForFactor(decode(pairsToRecord(created)))
       if (created !== 1) throw new Error(`factor ${id} already exists`)
-      await write(() => client.hset(factorsKey(factor.userId), fields))
     },
 
     async listFactors(userId) {

@@ -13,6 +13,9 @@ import type { RevocationReason, StoredSession } from './types.js'
 import type { SessionOperations } from './session-operations.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
 
+/** What the revocation script answers for a session some earlier call revoked. */
+const REVOKED_ALREADY = Symbol('revoked already')
+
 /** @internal What the session operations work with. */
 export interface RedisSessionsContext {
   /** The store's connection: its client, and `call`, the guard around every operation. */
@@ -35,18 +38,20 @@ export function redisSessions({
   const { client } = connection
   const call = connection.call.bind(connection)
 
+  /** The session as it was when this call revoked it, `REVOKED_ALREADY`, or null (none). */
   const revokeOne = async (
     sessionId: string,
     reason: RevocationReason,
     now: number,
     onlyLive: boolean,
-  ): Promise<StoredSession | null> => {
+  ): Promise<StoredSession | typeof REVOKED_ALREADY | null> => {
     const before = await runScript(
       client,
       REVOKE,
       [keys.session(sessionId)],
       [now, reason, onlyLive ? '1' : '0'],
     )
+    if (before === 1) return REVOKED_ALREADY
     return before === null ? null : decodeSession(pairsToRecord(before))
   }
 
@@ -113,11 +118,17 @@ export function redisSessions({
 
     // A revocation is announced as soon as the script applied it, before the replica wait: once
     // the primary has it, every reader sees the session revoked, and a failed wait (503) would
-    // otherwise leave it unannounced for good, since the retry finds it revoked already and
-    // returns null. An announcement of a write the replicas then lose only makes checks stricter.
+    // otherwise leave it unannounced for good. An announcement of a write the replicas then lose
+    // only makes checks stricter. A session revoked already is announced again: the call that
+    // revoked it may have lost its reply (a timeout, a dropped connection) after Redis applied
+    // it, and announced nothing; its retry lands here. Listeners take a repeated id in their stride.
     async revoke(sessionId, reason, now) {
       return call(async () => {
         const before = await revokeOne(sessionId, reason, now, false)
+        if (before === REVOKED_ALREADY) {
+          await announce([sessionId])
+          return null
+        }
         if (before) {
           await announce([before.id])
           await replicated()
@@ -130,13 +141,18 @@ export function redisSessions({
       return call(async () => {
         const ids = await indexedIds(userId, now)
         // Settled, not all: the sessions revoked before one script failed are announced all the
-        // same, because the retry (revoking only live sessions) skips them.
+        // same. Those revoked already are announced again, as in `revoke`: this may be the retry
+        // of a call whose scripts applied but whose replies were lost.
         const results = await Promise.allSettled(ids.map((id) => revokeOne(id, reason, now, true)))
         const revoked: StoredSession[] = []
-        for (const result of results) {
-          if (result.status === 'fulfilled' && result.value !== null) revoked.push(result.value)
-        }
-        if (revoked.length > 0) await announce(revoked.map((session) => session.id))
+        const again: string[] = []
+        results.forEach((result, i) => {
+          if (result.status !== 'fulfilled' || result.value === null) return
+          if (result.value === REVOKED_ALREADY) again.push(ids[i]!)
+          else revoked.push(result.value)
+        })
+        const announced = [...revoked.map((session) => session.id), ...again]
+        if (announced.length > 0) await announce(announced)
         const failed = results.find((result) => result.status === 'rejected')
         if (failed) throw failed.reason
         if (revoked.length > 0) await replicated()
