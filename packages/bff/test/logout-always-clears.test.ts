@@ -116,24 +116,30 @@ describe('M1: POST /auth/logout refused after the CSRF check', () => {
       body,
     })
 
-  it('clears the cookies on 400 invalid_request and reports the session it did not end', async () => {
-    const res = await postLogout('{"everywhere":"yes"}')
+  it.each([
+    ['a string everywhere', '{"everywhere":"yes"}'],
+    ['a null everywhere', '{"everywhere":null}'],
+  ])(
+    'clears the cookies on 400 invalid_request for %s and reports the session it did not end',
+    async (_, body) => {
+      const res = await postLogout(body)
 
-    await expectError(res, 400, 'invalid_request')
-    expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
-    expect(h.events).toStrictEqual([
-      {
-        type: 'logout_failed',
-        sessionId: login.body.sessionId,
-        userId: ALICE.id,
-        everywhere: null,
-        reason: 'invalid_request',
-        at: T0,
-        ip: null,
-        userAgent: null,
-      },
-    ])
-  })
+      await expectError(res, 400, 'invalid_request')
+      expect(res.headers.getSetCookie()).toStrictEqual([CLEARED_COOKIE, CLEARED_HINT])
+      expect(h.events).toStrictEqual([
+        {
+          type: 'logout_failed',
+          sessionId: login.body.sessionId,
+          userId: ALICE.id,
+          everywhere: null,
+          reason: 'invalid_request',
+          at: T0,
+          ip: null,
+          userAgent: null,
+        },
+      ])
+    },
+  )
 
   it('clears the cookies on 413 payload_too_large', async () => {
     const res = await postLogout(JSON.stringify({ pad: 'x'.repeat(9 * 1024) }))

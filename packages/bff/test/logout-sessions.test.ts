@@ -105,6 +105,10 @@ describe('POST /auth/logout', () => {
     ['a JSON array', '[true]'],
     ['JSON null', 'null'],
     ['a non-boolean everywhere', '{"everywhere":"yes"}'],
+    ['a numeric everywhere', '{"everywhere":1}'],
+    // Not "this device": only a missing key means that, and a client that meant `true` must
+    // not be told it signed out everywhere.
+    ['a null everywhere', '{"everywhere":null}'],
   ])('answers 400 invalid_request for %s and keeps the session', async (_, body) => {
     const { cookie } = await h.login('alice')
 

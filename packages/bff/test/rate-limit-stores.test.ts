@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { postgresStore, type PostgresStore } from '../src/stores/postgres.js'
 import { redisStore, type RedisStore } from '../src/stores/redis.js'
 import { sqliteStore } from '../src/stores/sqlite.js'
-import { createHarness, passwordOf, type Harness } from './helpers.js'
+import type { Authenticate } from '../src/index.js'
+import { ALICE, createHarness, passwordOf, type Harness } from './helpers.js'
 import { POSTGRES_URL, dropSchema, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
 
@@ -25,6 +26,48 @@ const attempt = (h: Harness, username: string, password: string, ip: string) =>
 async function statusAndWait(res: Response) {
   return { status: res.status, retryAfter: res.headers.get('retry-after') }
 }
+
+/** `alice` and `Alice` are two accounts, whose names the username delay folds onto one. */
+const caseSensitive: Authenticate = async ({ username, password }) => {
+  if (username === 'alice' && password === passwordOf('alice')) return ALICE
+  if (username === 'Alice' && password === 'mallory-owns-this') return { id: 'user-mallory' }
+  return null
+}
+
+const forgiveness = {
+  login: false,
+  username: { points: 2, delay: '60s', maxDelay: '60s' },
+} as const
+
+/**
+ * What a correct password forgives, through `pick(i)`'s BFF for the i-th request: on one network
+ * only the attempts of the exact name signed in with (the guess at `alice` stays counted and its
+ * window open), on another the owner's own failures, all of them.
+ */
+async function forgivenStatuses(pick: (i: number) => Harness) {
+  let i = 0
+  const send = async (username: string, password: string, ip: string) =>
+    (await attempt(pick(i++), username, password, ip)).status
+  const OWNER = '198.51.100.7'
+  return [
+    [
+      await send('alice', 'guess-1', ATTACKER),
+      await send('Alice', 'mallory-owns-this', ATTACKER),
+      await send('alice', 'guess-2', ATTACKER),
+    ],
+    [
+      await send('alice', 'typo', OWNER),
+      await send('alice', passwordOf('alice'), OWNER),
+      await send('alice', 'typo', OWNER),
+      await send('alice', 'typo', OWNER),
+      await send('alice', 'typo', OWNER),
+    ],
+  ]
+}
+const FORGIVEN = [
+  [401, 200, 429],
+  [401, 200, 401, 401, 429],
+]
 
 describe('SQLite store', () => {
   it('keeps the counters in its own database, shared by two BFFs and kept across a new store on the file', async () => {
@@ -61,6 +104,13 @@ describe('SQLite store', () => {
     for (let i = 0; i < 4; i++) statuses.push((await attempt(h, 'alice', 'no', ATTACKER)).status)
     expect(statuses).toStrictEqual([401, 401, 429, 429])
     expect((await attempt(h, 'alice', passwordOf('alice'), '198.51.100.7')).status).toBe(200)
+    await store.close()
+  })
+
+  it('lets a correct password forgive only the failures of the exact username typed', async () => {
+    const store = sqliteStore({ path: ':memory:', sweepInterval: 0 })
+    const h = await createHarness({ store, authenticate: caseSensitive, rateLimit: forgiveness })
+    expect(await forgivenStatuses(() => h)).toStrictEqual(FORGIVEN)
     await store.close()
   })
 })
@@ -117,6 +167,14 @@ describe.skipIf(!redisAvailable)('Redis store', () => {
     expect(owner.status).toBe(200)
   })
 
+  it('lets a correct password forgive only the failures of the exact username typed, across instances', async () => {
+    const instances = await threeInstances({
+      authenticate: caseSensitive,
+      rateLimit: forgiveness,
+    })
+    expect(await forgivenStatuses((i) => instances[i % 3]!)).toStrictEqual(FORGIVEN)
+  })
+
   it('answers 503 store_unavailable, not a free pass, when Redis cannot count', async () => {
     const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
     stores.push(store)
@@ -136,6 +194,7 @@ describe.skipIf(!postgresAvailable)('PostgreSQL store', () => {
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((store) => store.close()))
     await pool?.end()
+    pool = undefined
     for (const schema of schemas.splice(0)) await dropSchema(schema)
   })
 
@@ -159,5 +218,14 @@ describe.skipIf(!postgresAvailable)('PostgreSQL store', () => {
       // The failure's point; the sign-in's was given back.
       expect(rows).toStrictEqual([{ points: 1 }])
     }
+  })
+
+  it('lets a correct password forgive only the failures of the exact username typed', async () => {
+    const schema = uniqueSchema()
+    schemas.push(schema)
+    const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 })
+    stores.push(store)
+    const h = await createHarness({ store, authenticate: caseSensitive, rateLimit: forgiveness })
+    expect(await forgivenStatuses(() => h)).toStrictEqual(FORGIVEN)
   })
 })

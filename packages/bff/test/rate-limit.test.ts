@@ -11,11 +11,16 @@ import {
   type BffOptions,
   type SessionStore,
 } from '../src/index.js'
+import type { SessionUser } from '../src/index.js'
 import {
+  ALICE,
   authenticate,
+  BOB,
   CLEARED_COOKIE,
   CLEARED_HINT,
+  cookieValue,
   createHarness,
+  CSRF,
   passwordOf,
   T0,
   testLogger,
@@ -50,6 +55,22 @@ async function expectLimited(res: Response, retryAfter: number) {
     retryAfter: String(retryAfter),
     body: { error: { code: 'rate_limited', message: expect.any(String), retryAfter } },
   })
+}
+
+const MALLORY: SessionUser = { id: 'user-mallory', name: 'Mallory' }
+
+/**
+ * A case-sensitive user table, as many applications have: `alice` and `Alice` are two accounts,
+ * which the username delay folds onto one budget.
+ */
+const ACCOUNTS: Record<string, { password: string; user: SessionUser }> = {
+  alice: { password: passwordOf('alice'), user: ALICE },
+  bob: { password: passwordOf('bob'), user: BOB },
+  Alice: { password: 'mallory-owns-this', user: MALLORY },
+}
+const caseSensitive: Authenticate = async ({ username, password }) => {
+  const entry = ACCOUNTS[username]
+  return entry && entry.password === password ? entry.user : null
 }
 
 beforeEach(() => {
@@ -110,6 +131,68 @@ describe('credential guessing from one address', () => {
     expect((await attempt(h, 'alice', passwordOf('alice'), '203.0.113.77')).status).toBe(200)
     for (let i = 0; i < 3; i++) expect((await wrong()).status).toBe(401)
     await expectLimited(await wrong(), 2)
+  })
+
+  it('lets a correct password forgive only the failures made under the exact username typed', async () => {
+    const h = await createHarness({
+      authenticate: caseSensitive,
+      rateLimit: { login: false, username: { points: 2, delay: '60s', maxDelay: '60s' } },
+    })
+    expect((await attempt(h, 'alice', 'guess-1', ATTACKER)).status).toBe(401)
+    // The second attempt on the folded name opens the 60 s window: Mallory's own account
+    // `Alice`, with its right password, from the same network.
+    expect((await attempt(h, 'Alice', 'mallory-owns-this', ATTACKER)).status).toBe(200)
+    // Her sign-in forgave her own attempt, not the guess at `alice`: the window stays open.
+    await expectLimited(await attempt(h, 'alice', 'guess-2', ATTACKER), 60)
+
+    // The owner, from that network once the window is over: signed in, every failure of the
+    // name forgiven, and the count starts over.
+    vi.advanceTimersByTime(60_000)
+    expect((await attempt(h, 'alice', passwordOf('alice'), ATTACKER)).status).toBe(200)
+    expect((await attempt(h, 'alice', 'guess-3', ATTACKER)).status).toBe(401)
+    expect((await attempt(h, 'alice', 'guess-4', ATTACKER)).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice', 'guess-5', ATTACKER), 60)
+  })
+
+  it('forgives the failures of a name once, however many sign-ins to it succeed at once on several instances', async () => {
+    const waiting: Array<() => void> = []
+    const gated: Authenticate = async (credentials, c) => {
+      await new Promise<void>((resolve) => waiting.push(resolve))
+      return caseSensitive(credentials, c)
+    }
+    // Two BFFs counting in one store: each settles its own sign-ins in turn, not the other's.
+    const store = memoryStore({ sweepInterval: 0 })
+    const options = {
+      store,
+      authenticate: gated,
+      rateLimit: { login: false, username: { points: 6, delay: '60s', maxDelay: '60s' } },
+    } as const
+    const [h, other] = [await createHarness(options), await createHarness(options)]
+    const guess = (i: number) => attempt(h, 'alice', `guess-${i}`, ATTACKER)
+    const first = guess(0)
+    await until(() => waiting.length === 1)
+    waiting.shift()!()
+    expect((await first).status).toBe(401)
+
+    // Three sign-ins to Mallory's own `Alice`, all counted before any is checked: each reads the
+    // same three attempts of that name, and together they may forgive those three only.
+    const burst = [h, other, other].map((bff) =>
+      attempt(bff, 'Alice', 'mallory-owns-this', ATTACKER),
+    )
+    await until(() => waiting.length === 3)
+    waiting.splice(0).forEach((release) => release())
+    expect((await Promise.all(burst)).map((res) => res.status)).toStrictEqual([200, 200, 200])
+
+    // The guess at `alice` still counts: five more reach the count of six, the sixth waits.
+    const statuses: number[] = []
+    for (let i = 1; i <= 6; i++) {
+      let answered = false
+      const pending = guess(i).finally(() => (answered = true))
+      await until(() => waiting.length === 1 || answered)
+      waiting.shift()?.()
+      statuses.push((await pending).status)
+    }
+    expect(statuses).toStrictEqual([401, 401, 401, 401, 401, 429])
   })
 
   it('does not lengthen the wait for attempts refused during it', async () => {
@@ -473,6 +556,91 @@ describe('rateLimit options', () => {
 })
 
 describe('reauthenticate', () => {
+  /** `POST /auth/reauthenticate` from `ip` with a session's bearer token and refresh cookie. */
+  const reauth = (
+    h: Harness,
+    session: { token: string; cookie: string },
+    body: { username: string; password: string },
+    ip = ATTACKER,
+  ) =>
+    h.send('/auth/reauthenticate', {
+      method: 'POST',
+      ip,
+      headers: {
+        ...CSRF,
+        'content-type': 'application/json',
+        authorization: `Bearer ${session.token}`,
+        cookie: `__Host-baton_rt=${session.cookie}`,
+      },
+      body: JSON.stringify(body),
+    })
+
+  /** Alice's session, signed in from her home and then in an attacker's hands. */
+  async function aliceSession(h: Harness) {
+    const login = await h.login('alice', { ip: ALICE_HOME })
+    return { token: login.body.accessToken, cookie: login.cookie }
+  }
+
+  const bob = { username: 'bob', password: passwordOf('bob') }
+
+  it('keeps the per-address point of another account’s right password: that is a refused attempt', async () => {
+    const h = await createHarness({
+      rateLimit: { reauthenticate: { points: 2, duration: '1m' }, username: false },
+    })
+    const session = await aliceSession(h)
+
+    expect((await reauth(h, session, bob)).status).toBe(401)
+    expect((await reauth(h, session, bob)).status).toBe(401)
+    await expectLimited(await reauth(h, session, bob), 60)
+  })
+
+  it('counts another account’s right password against the username, up to the delay', async () => {
+    const h = await createHarness({
+      rateLimit: { reauthenticate: false, username: { points: 2, delay: '60s', maxDelay: '60s' } },
+    })
+    const session = await aliceSession(h)
+
+    // 1: counted; 2: reaches the count and opens the 60 s window; 3: inside it, refused.
+    expect((await reauth(h, session, bob)).status).toBe(401)
+    expect((await reauth(h, session, bob)).status).toBe(401)
+    await expectLimited(await reauth(h, session, bob), 60)
+    expect(h.eventsOf('reauthenticated')).toStrictEqual([])
+  })
+
+  it('does not let another account whose name folds onto the session user’s wipe the delay of guesses at it', async () => {
+    const h = await createHarness({
+      authenticate: caseSensitive,
+      rateLimit: {
+        reauthenticate: false,
+        login: false,
+        username: { points: 2, delay: '60s', maxDelay: '60s' },
+      },
+    })
+    const session = await aliceSession(h)
+    const guess = (password: string) => reauth(h, session, { username: 'alice', password })
+
+    expect((await guess('guess-1')).status).toBe(401)
+    // The second attempt on the folded name opens the window: Mallory's own `Alice`.
+    const mismatch = await reauth(h, session, { username: 'Alice', password: 'mallory-owns-this' })
+    expect(mismatch.status).toBe(401)
+    await expectLimited(await guess('guess-2'), 60)
+  })
+
+  it('still forgives the session user’s own failures once the password is right', async () => {
+    const h = await createHarness({
+      rateLimit: { reauthenticate: false, username: { points: 2, delay: '60s', maxDelay: '60s' } },
+    })
+    const session = await aliceSession(h)
+    expect((await reauth(h, session, { username: 'alice', password: 'typo' })).status).toBe(401)
+    const right = await reauth(h, session, { username: 'alice', password: passwordOf('alice') })
+    expect(right.status).toBe(200)
+    const grant = (await right.json()) as { accessToken: string }
+    const rotated = { token: grant.accessToken, cookie: cookieValue(right) }
+
+    // The count starts over: one more failure is not yet at the delay.
+    expect((await reauth(h, rotated, { username: 'alice', password: 'typo' })).status).toBe(401)
+  })
+
   it('charges the per-address budget before the bearer is even checked', async () => {
     const h = await createHarness({ rateLimit: { reauthenticate: { points: 1, duration: '1m' } } })
     const reauth = () =>

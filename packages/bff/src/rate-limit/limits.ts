@@ -9,7 +9,6 @@
  */
 import type { BaseUser, RateLimitedErrorBody } from '@baton/protocol'
 import type { Context, MiddlewareHandler } from 'hono'
-import { primitives } from '#crypto'
 import { createMiddleware } from 'hono/factory'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import { BffError, isBffError, storeUnavailable } from '../errors.js'
@@ -17,10 +16,10 @@ import type { RateLimitedEvent } from './events.js'
 import type { BffConfig, Credentials } from '../options.js'
 import { requestMeta } from '../request-meta.js'
 import { memoryRateLimiterBackend, type RateLimiterBackend } from './backend.js'
-import { clientKey, networkKey } from './ip.js'
+import { clientKey } from './ip.js'
 import type { RateLimitedRoute } from './options.js'
 import { semaphore, SemaphoreRefused } from './semaphore.js'
-import * as base64url from '../tokens/base64url.js'
+import { usernameDelay } from './username-delay.js'
 
 /**
  * `429 rate_limited`: the body is `RateLimitedErrorBody` of `@baton/protocol`, whose `retryAfter`
@@ -58,13 +57,15 @@ export interface RateLimits {
   proveSignIn<T>(c: Context, route: RateLimitedRoute, prove: () => Promise<T>): Promise<T>
   /**
    * Calls `authenticate` under the username delay and the concurrency cap, and records the
-   * outcome: a failure counts against the username and network, a success resets that count and
-   * gives the per-IP point of `route` back.
+   * outcome: a failure counts against the username and network; a success forgives the failures
+   * made under the very username typed (not every name that folds onto it) and gives the per-IP
+   * point of `route` back. With `expectedUserId`, a user of another id is a failure too.
    */
   authenticate(
     c: Context,
     route: 'login' | 'reauthenticate',
     credentials: Credentials,
+    expectedUserId?: string,
   ): Promise<BaseUser | null>
 }
 
@@ -91,24 +92,6 @@ const MESSAGES: Record<LimitKey, string> = {
 }
 
 const byConfig = new WeakMap<BffConfig, RateLimits>()
-
-// Usernames go into the counter store hashed: the store holds no list of who was attacked, and
-// every key has the same short length whatever was typed. Folded as loosely as an `authenticate`
-// may compare them, so that `Alice`, ` alice `, `al\u00ADice` (a soft hyphen) and `alicé` share
-// one budget: case, compatibility forms, surrounding whitespace, the characters collations
-// ignore (default-ignorable code points: soft hyphen, zero-width space, …) and accents (a
-// database's accent-insensitive collation, `Intl.Collator`'s base sensitivity). Each difference
-// kept would be a fresh budget per variant on the same account; one folded too far only shares a
-// budget between two names.
-const IGNORABLE = /[\p{Default_Ignorable_Code_Point}\p{Mn}]/gu
-function usernameKey(username: string, ip: string | null): string {
-  const loose = username.normalize('NFKD').replace(IGNORABLE, '').normalize('NFKC')
-  const folded = new TextEncoder().encode(loose.trim().toLowerCase())
-  // `#crypto`, not WebCrypto: under Node, WebCrypto's digest queues on libuv's thread pool behind
-  // the very password hashes of a flood, and the real user's sign-in would wait for all of them.
-  const digest = primitives.sha256(folded)
-  return `${base64url.encode(digest)}@${ip === null ? 'unknown' : networkKey(ip)}`
-}
 
 /**
  * @internal The rate limits of the BFF `config` belongs to, created on first use (when the routes
@@ -157,15 +140,7 @@ function createRateLimits(config: BffConfig): RateLimits {
       : null
   }
   const user = plan.username
-  const attempts = user
-    ? backend.limiter({ keyPrefix: 'user:n', points: user.points, duration: user.durationSec })
-    : null
-  // One point per window, the window as long as the current delay: the first attempt after a
-  // wait opens the next window, and every other attempt inside it is refused. The increment is
-  // atomic in every backend, so parallel attempts cannot all slip through the same gap.
-  const gate = user
-    ? backend.limiter({ keyPrefix: 'user:wait', points: 1, duration: user.delaySec })
-    : null
+  const delay = user ? usernameDelay(backend, user) : null
   const slots = plan.concurrency
     ? semaphore(plan.concurrency.max, plan.concurrency.queue, plan.concurrency.maxWaitMs)
     : null
@@ -258,31 +233,30 @@ function createRateLimits(config: BffConfig): RateLimits {
       }
     },
 
-    async authenticate(c, route, credentials) {
+    async authenticate(c, route, credentials, expectedUserId) {
       const ip = config.clientIp(c)
-      const key = user && attempts && gate ? usernameKey(credentials.username, ip) : null
+      const keys = delay?.keys(credentials.username, ip) ?? null
       // Attempts are counted before `authenticate` runs, so in-flight ones count too.
       let counted = false
-      if (key !== null && user && attempts && gate) {
+      const uncount = () => settle([keys && delay ? delay.uncount(keys) : undefined])
+      if (keys && delay && user) {
         let attempt = 0
         await charge(
           async () => {
-            attempt = (await attempts.penalty(key)).consumedPoints
+            attempt = await delay.count(keys)
           },
           () => new Error('unreachable: penalty never spends a budget'),
         )
         counted = true
         if (attempt >= user.points) {
-          const exponent = Math.min(attempt - user.points, 30)
-          const wait = Math.min(user.delaySec * 2 ** exponent, user.maxDelaySec)
           try {
             await charge(
-              () => gate.consume(key, 1, { customDuration: wait }),
+              () => delay.wait(keys, attempt),
               (retryAfter) => refuse(c, route, 'username', retryAfter, credentials.username),
             )
           } catch (error) {
             // A refused attempt checked no password: it must not lengthen the next wait.
-            await settle([attempts.reward(key)])
+            await uncount()
             throw error
           }
         }
@@ -294,14 +268,15 @@ function createRateLimits(config: BffConfig): RateLimits {
           config.authenticate(credentials, c),
         )
       } catch (error) {
-        if (counted && key !== null) await settle([attempts?.reward(key)])
+        if (counted) await uncount()
         throw error
       }
-      if (result) {
+      // Someone else's right password (step-up of another user's session) proves nothing about
+      // this one: a failure, or it would wipe the delay of the name typed and refund the point.
+      if (result && (expectedUserId === undefined || result.id === expectedUserId)) {
         const ipLimiter = ipLimiters[route]
         await settle([
-          key === null ? undefined : attempts?.delete(key),
-          key === null ? undefined : gate?.delete(key),
+          keys === null ? undefined : delay?.forgive(keys),
           ip === null ? undefined : ipLimiter?.reward(clientKey(ip)),
         ])
       }

@@ -37,7 +37,10 @@ async function readLogoutBody(c: Context): Promise<boolean> {
   if (body !== undefined && !isRecord(body)) {
     throw invalidRequest('Expected no body or a JSON object { everywhere?: boolean }.')
   }
-  const everywhere = body?.everywhere ?? false
+  // Only a missing key means "this device": `null` is a value the contract does not allow, and a
+  // client that meant `true` must not be told its other sessions ended.
+  const everywhere =
+    body === undefined || !Object.hasOwn(body, 'everywhere') ? false : body.everywhere
   if (typeof everywhere !== 'boolean') throw invalidRequest('everywhere must be a boolean.')
   return everywhere
 }
@@ -124,7 +127,8 @@ export function authRoutes(
   const reauth = reauthenticateRoute(
     config,
     sessions,
-    (credentials, c) => limits.authenticate(c, 'reauthenticate', credentials),
+    (credentials, c, expectedUserId) =>
+      limits.authenticate(c, 'reauthenticate', credentials, expectedUserId),
     hooks.secondFactor?.verifyStepUp,
   )
 

@@ -37,12 +37,17 @@ export const endsSession = (error: unknown): error is BffError =>
 
 /**
  * @internal The bearer check and the handler of `POST /reauthenticate`. `authenticate` is the
- * application's, or a wrapper of it (a rate limit) the cookie routes share with login.
+ * application's, or a wrapper of it (a rate limit) the cookie routes share with login; it is told
+ * the session's user id, the only user whose right password counts as a success here.
  */
 export function reauthenticateRoute(
   config: BffConfig,
   sessions: SessionService,
-  authenticate: (credentials: Credentials, c: Context) => Promise<unknown> = config.authenticate,
+  authenticate: (
+    credentials: Credentials,
+    c: Context,
+    expectedUserId: string,
+  ) => Promise<unknown> = (credentials, c) => config.authenticate(credentials, c),
   /**
    * `createBff({ mfa })`: checks a second factor (`{ method: 'totp', code }`,
    * `{ method: 'passkey', assertion }`, see `ReauthenticateFactorBody`) instead of a password, and
@@ -82,7 +87,7 @@ export function reauthenticateRoute(
         context: c,
       })
       const { session } = target
-      const user = await authenticate(credentials, c)
+      const user = await authenticate(credentials, c, session.userId)
       if (
         user !== null &&
         (typeof user !== 'object' || typeof (user as { id?: unknown }).id !== 'string')

@@ -1,0 +1,131 @@
+/**
+ * @module
+ * The progressive delay per username and network: the attempts counted under the folded name
+ * (so variants of one account share a budget), the same attempts under the exact name typed (what
+ * a success may forgive), and the gate that spaces attempts once the budget is spent.
+ * @internal
+ */
+import { primitives } from '#crypto'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import * as base64url from '../tokens/base64url.js'
+import type { RateLimiterBackend } from './backend.js'
+import { networkKey } from './ip.js'
+import type { RateLimitConfig } from './options.js'
+
+// Usernames go into the counter store hashed: the store holds no list of who was attacked, and
+// every key has the same short length whatever was typed. Folded as loosely as an `authenticate`
+// may compare them, so that `Alice`, ` alice `, `al\u00ADice` (a soft hyphen) and `alicé` share
+// one budget: case, compatibility forms, surrounding whitespace, the characters collations
+// ignore (default-ignorable code points: soft hyphen, zero-width space, …) and accents (a
+// database's accent-insensitive collation, `Intl.Collator`'s base sensitivity). Each difference
+// kept would be a fresh budget per variant on the same account; one folded too far only shares a
+// budget between two names.
+const IGNORABLE = /[\p{Default_Ignorable_Code_Point}\p{Mn}]/gu
+const fold = (username: string) =>
+  username.normalize('NFKD').replace(IGNORABLE, '').normalize('NFKC').trim().toLowerCase()
+
+function counterKey(name: string, ip: string | null): string {
+  // `#crypto`, not WebCrypto: under Node, WebCrypto's digest queues on libuv's thread pool behind
+  // the very password hashes of a flood, and the real user's sign-in would wait for all of them.
+  const digest = primitives.sha256(new TextEncoder().encode(name))
+  return `${base64url.encode(digest)}@${ip === null ? 'unknown' : networkKey(ip)}`
+}
+
+/** @internal The counter keys of one attempt. */
+export interface UsernameKeys {
+  /** The folded name and network: the budget and the gate. */
+  folded: string
+  /** The name exactly as typed, and network: what a success forgives. */
+  exact: string
+}
+
+/** @internal */
+export function usernameDelay(
+  backend: RateLimiterBackend,
+  rule: NonNullable<RateLimitConfig['username']>,
+) {
+  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract =>
+    backend.limiter({ keyPrefix, points, duration })
+  const attempts = limiter('user:n', rule.points, rule.durationSec)
+  // The folded count is shared by names an application may hold as distinct accounts (`Alice`,
+  // `alice`): a sign-in to one must not wipe the failures guessed against the other.
+  const exactAttempts = limiter('user:x', rule.points, rule.durationSec)
+  // One point per window, the window as long as the current delay: the first attempt after a
+  // wait opens the next window, and every other attempt inside it is refused. The increment is
+  // atomic in every backend, so parallel attempts cannot all slip through the same gap.
+  const gate = limiter('user:wait', 1, rule.delaySec)
+
+  /**
+   * After a success: takes the exact username's count away from the folded one. Once the folded
+   * count is spent (all its failures were made under this name), the wait goes with it; any
+   * left belong to another spelling, and so does the window they keep open.
+   */
+  async function forgive({ folded, exact }: UsernameKeys): Promise<void> {
+    const seen = (await exactAttempts.get(exact))?.consumedPoints ?? 0
+    if (seen <= 0) return
+    // `reward` is atomic where `get` then `delete` is not: of two successes that read the same
+    // count at once, only the points still there before this decrement are this one's to forgive,
+    // so a burst of sign-ins to one's own account forgives its own failures once, not per sign-in.
+    const after = (await exactAttempts.reward(exact, seen)).consumedPoints
+    const claimed = Math.min(seen, after + seen)
+    // Left at zero or below, the key is only noise (or a debt that would hold back the next
+    // success's forgiveness); above zero it holds attempts that started meanwhile.
+    const [, reduced] = await Promise.all([
+      after <= 0 ? exactAttempts.delete(exact) : undefined,
+      claimed > 0 ? attempts.reward(folded, claimed) : undefined,
+    ])
+    if (reduced && reduced.consumedPoints <= 0) {
+      await Promise.all([attempts.delete(folded), gate.delete(folded)])
+    }
+  }
+
+  // Successes of one name and network settle one after another, in the order their passwords
+  // checked out: a `forgive` that finds nothing left is shorter than one that forgives, and must
+  // not let a later sign-in overtake an earlier one (`maxSessionsPerUser` with `'refuse'` keeps
+  // the oldest sessions). In one process it also spares concurrent claims a read of the same count.
+  const forgiving = new Map<string, Promise<void>>()
+
+  return {
+    keys: (username: string, ip: string | null): UsernameKeys => ({
+      folded: counterKey(fold(username), ip),
+      exact: counterKey(username, ip),
+    }),
+
+    /** Counts an attempt under both keys; resolves with the folded count, this one included. */
+    async count(keys: UsernameKeys): Promise<number> {
+      const [folded] = await Promise.all([
+        attempts.penalty(keys.folded),
+        exactAttempts.penalty(keys.exact),
+      ])
+      return folded.consumedPoints
+    },
+
+    /** Takes back an attempt that checked no password (refused, or `authenticate` threw). */
+    uncount: (keys: UsernameKeys) =>
+      Promise.all([attempts.reward(keys.folded), exactAttempts.reward(keys.exact)]),
+
+    /**
+     * Opens the window of the `attempt`-th attempt past the budget; rejects with the limiter's
+     * answer (`msBeforeNext`) while the current window is open.
+     */
+    wait(keys: UsernameKeys, attempt: number) {
+      const exponent = Math.min(attempt - rule.points, 30)
+      const seconds = Math.min(rule.delaySec * 2 ** exponent, rule.maxDelaySec)
+      return gate.consume(keys.folded, 1, { customDuration: seconds })
+    },
+
+    /** Forgives a success's own failures, after the successes of the same name before it. */
+    forgive(keys: UsernameKeys): Promise<void> {
+      const turn = (forgiving.get(keys.folded) ?? Promise.resolve()).then(() => forgive(keys))
+      const tail = turn.then(
+        () => {},
+        () => {},
+      )
+      forgiving.set(keys.folded, tail)
+      void tail.then(() => {
+        if (forgiving.get(keys.folded) === tail) forgiving.delete(keys.folded)
+      })
+      return turn
+    },
+  }
+}
