@@ -3,8 +3,8 @@
  * `POST {base}/oidc/backchannel-logout` (OpenID Connect Back-Channel Logout 1.0): the provider
  * ended its session and tells the BFF, server to server. The `logout_token` is validated
  * (`backchannel.ts`), accepted once across instances (its `jti`), and every Baton session signed in
- * through that provider session (`sid`) or user (`sub`) is revoked through the store, so every
- * instance's `requireAuth()` refuses their tokens at once.
+ * at that issuer through that provider session (`sid`) or user (`sub`) is revoked through the
+ * store, so every instance's `requireAuth()` refuses their tokens at once.
  * @internal
  */
 import type { Context } from 'hono'
@@ -13,6 +13,7 @@ import { BffError, NO_SNIFF } from '../errors.js'
 import { requestMeta } from '../request-meta.js'
 import { guardStore } from '../stores/guard.js'
 import { InvalidLogoutToken, validateLogoutToken } from './backchannel.js'
+import { issuerTag, scopedKey } from './issuer-keys.js'
 import type { OidcRouteDeps } from './deps.js'
 import { providerUnavailable, type Provider } from './provider.js'
 
@@ -59,8 +60,8 @@ export function backchannelRoute(deps: OidcRouteDeps) {
     }
     // Step 6 of §2.6, across instances: a logout token is accepted once. The claim names this
     // request, so that a failure below gives it back and the provider's retry is not refused as a
-    // replay of a logout that never happened.
-    const jtiKey = `jti:${target.jti}`
+    // replay of a logout that never happened. `jti` is unique per issuer only.
+    const jtiKey = scopedKey.jti(await issuerTag(provider.issuer), target.jti)
     const claimant = crypto.randomUUID()
     const first = await guardStore(() =>
       stateStore.claim(jtiKey, claimant, target.rememberSeconds * 1000),
@@ -68,15 +69,23 @@ export function backchannelRoute(deps: OidcRouteDeps) {
     if (!first) throw invalid('Invalid logout_token: jti was already used.')
     const meta = requestMeta(config, c)
     const revoked: string[] = []
+    const by = target.sid !== null ? { sid: target.sid } : { sub: target.sub! }
     try {
-      const ids = await upstream.sessionsOf(
-        target.sid !== null ? { sid: target.sid } : { sub: target.sub! },
+      // Marked before the index is read, while a callback registers its session before it reads
+      // the mark (callback.ts): of a sign-in and a logout racing, one always sees the other.
+      await upstream.markLoggedOut(
+        provider.issuer,
+        by,
+        target.issuedAt,
+        target.rememberSeconds * 1000,
       )
-      for (const id of ids) {
+      for (const id of await upstream.sessionsOf(provider.issuer, by)) {
         // A session started after this logout is a new sign-in at the provider, not one this
         // token ends: a late delivery, or a retry once a failure below gave the jti back.
         const session = await guardStore(() => config.store.get(id))
         if (session && session.createdAt > target.startedAfter) continue
+        // Another provider's session (found through the unscoped index of older builds).
+        if (!(await upstream.issuedBy(id, provider.issuer))) continue
         // Through the store's revocation: every instance's requireAuth hears it.
         if (await revoker.revoke(id, 'provider_logout', meta, config.now())) revoked.push(id)
         await upstream.forget(id)

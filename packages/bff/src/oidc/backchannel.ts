@@ -36,6 +36,8 @@ export interface LogoutTarget {
   jti: string
   sub: string | null
   sid: string | null
+  /** The token's `iat`, epoch seconds on the provider's clock. */
+  issuedAt: number
   /** Seconds the `jti` must be remembered for. */
   rememberSeconds: number
   /**
@@ -119,6 +121,7 @@ export async function validateLogoutToken(
     jti: payload.jti,
     sub,
     sid,
+    issuedAt: payload.iat!,
     rememberSeconds: LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * CLOCK_TOLERANCE_SECONDS,
     startedAfter: (payload.iat! + CLOCK_TOLERANCE_SECONDS) * 1000,
   }

@@ -173,10 +173,12 @@ export function callbackRoute(deps: OidcRouteDeps) {
       },
     )
     const expiresIn = tokens.expiresIn()
+    let ended: boolean
     try {
       await upstream.saveNew(
         {
           sessionId: issued.sessionId,
+          iss: provider.issuer,
           sub: idClaims.sub,
           sid,
           accessToken: tokens.access_token,
@@ -186,10 +188,34 @@ export function callbackRoute(deps: OidcRouteDeps) {
         },
         config.now() + issued.cookieMaxAge * 1000,
       )
+      // Read once registered: a back-channel logout that looked for this session before it was
+      // indexed (during the exchange, or since `sessions.login`) left its mark first.
+      ended = await upstream.endedBefore(provider.issuer, {
+        sub: idClaims.sub,
+        sid,
+        iat: idClaims.iat,
+        startedAt: now,
+      })
     } catch (error) {
       // A session back-channel logout could not find must not go on.
       await revoker.revoke(issued.sessionId, 'revoked', meta, config.now()).catch(() => undefined)
       throw error
+    }
+    if (ended) {
+      await revoker.revoke(issued.sessionId, 'provider_logout', meta, config.now())
+      await upstream.forget(issued.sessionId)
+      config.emit({
+        type: 'provider_logout',
+        sid,
+        sub: idClaims.sub,
+        sessionIds: [issued.sessionId],
+        at: config.now(),
+        ...meta,
+      })
+      throw new OidcLoginError(
+        'login_required',
+        'The provider ended its session before this sign-in completed',
+      )
     }
     setSessionCookies(c, config, issued)
     c.header('cache-control', 'no-store')

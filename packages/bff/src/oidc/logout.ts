@@ -16,6 +16,7 @@ import * as oidc from 'openid-client'
 import { guardStore } from '../stores/guard.js'
 import type { StoredSession } from '../stores/types.js'
 import { cookieName, type OidcRouteDeps } from './deps.js'
+import { revokeRefreshToken } from './provider.js'
 
 /** An end-session ticket lives this long: from `POST /logout` to the navigation that follows it. */
 export const END_SESSION_TTL_SECONDS = 120
@@ -43,14 +44,8 @@ export function afterLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
       await upstream.forget(session.id)
       const { configuration } = await deps.provider()
       const metadata = configuration.serverMetadata()
-      if (record.refreshToken !== null && metadata.revocation_endpoint) {
-        // Best effort, not awaited: the provider's grant ends with the Baton session.
-        oidc
-          .tokenRevocation(configuration, record.refreshToken, {
-            token_type_hint: 'refresh_token',
-          })
-          .catch(() => undefined)
-      }
+      // The provider's grant ends with the Baton session.
+      if (record.refreshToken !== null) revokeRefreshToken(configuration, record.refreshToken)
       if (!metadata.end_session_endpoint) return
       const parameters: Record<string, string> = { client_id: oidcConfig.clientId }
       if (record.idToken !== null) parameters['id_token_hint'] = record.idToken

@@ -40,6 +40,17 @@ export const providerUnavailable = (cause: unknown): BffError =>
     },
   )
 
+/**
+ * @internal Revokes `token` at the provider, when it has a revocation endpoint (RFC 7009). Best
+ * effort and not awaited: the Baton session is over whatever the provider answers.
+ */
+export function revokeRefreshToken(configuration: oidc.Configuration, token: string): void {
+  if (!configuration.serverMetadata().revocation_endpoint) return
+  oidc
+    .tokenRevocation(configuration, token, { token_type_hint: 'refresh_token' })
+    .catch(() => undefined)
+}
+
 /** @internal A lazily discovered {@link Provider}. */
 export function createProvider(config: OidcConfig, fetchImpl: typeof fetch | undefined) {
   let pending: Promise<Provider> | null = null

@@ -1,27 +1,28 @@
 /**
  * @module
  * The provider's tokens, kept on the server: encrypted at rest in the state store (a JWE under the
- * application's secret, bound to the Baton session id), indexed by the provider's `sid` and `sub`
- * for back-channel logout, and refreshed upstream under a per-session lease so that two instances
- * never spend the same upstream refresh token.
+ * application's secret, bound to the Baton session id), indexed by the issuer and the provider's
+ * `sid` and `sub` for back-channel logout, and refreshed upstream (`upstream-refresh.ts`).
  * @internal
  */
 import type { Configuration } from 'openid-client'
-import * as oidc from 'openid-client'
 import { BffError } from '../errors.js'
 import type { BffConfig } from '../options.js'
 import { guardStore } from '../stores/guard.js'
 import { isLive } from '../stores/types.js'
 import type { Revoker } from '../session-revocation.js'
+import { issuerTag, legacyIndexKey, scopedKey, type ProviderSubject } from './issuer-keys.js'
 import type { OidcConfig } from './options.js'
-import { providerUnavailable } from './provider.js'
 import type { Sealer } from './seal.js'
 import type { OidcStateStore } from './state-store.js'
+import { createRefresh } from './upstream-refresh.js'
 
 /** @internal What the BFF keeps of a sign-in at the provider. */
 export interface UpstreamRecord {
   /** The Baton session it belongs to (checked on every read: a record moved to another key is refused). */
   sessionId: string
+  /** The provider's issuer; absent from a record written before the index was scoped by issuer. */
+  iss?: string
   sub: string
   sid: string | null
   accessToken: string
@@ -32,14 +33,7 @@ export interface UpstreamRecord {
   idToken: string | null
 }
 
-const key = {
-  record: (sessionId: string) => `up:${sessionId}`,
-  lease: (sessionId: string) => `lease:${sessionId}`,
-  sid: (sid: string) => `sid:${sid}`,
-  sub: (sub: string) => `sub:${sub}`,
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const recordKey = (sessionId: string) => `up:${sessionId}`
 
 /** @internal */
 export function createUpstream(
@@ -52,10 +46,9 @@ export function createUpstream(
 ) {
   const guarded = <T>(operation: () => Promise<T>) => guardStore(operation)
   const inflight = new Map<string, Promise<string>>()
-  const leaseMs = oidcConfig.timeoutMs * 3
 
   const load = async (sessionId: string): Promise<UpstreamRecord | null> => {
-    const sealed = await guarded(() => stateStore.get(key.record(sessionId)))
+    const sealed = await guarded(() => stateStore.get(recordKey(sessionId)))
     if (sealed === null) return null
     const claims = await sealer.open('upstream', sealed, config.now())
     const record = claims?.['r'] as UpstreamRecord | undefined
@@ -66,8 +59,12 @@ export function createUpstream(
     const now = config.now()
     const ttlMs = Math.max(1_000, sessionExpiresAt - now)
     const sealed = await sealer.seal('upstream', { r: record }, Math.ceil(ttlMs / 1000), now)
-    await guarded(() => stateStore.set(key.record(record.sessionId), sealed, ttlMs))
+    await guarded(() => stateStore.set(recordKey(record.sessionId), sealed, ttlMs))
     return ttlMs
+  }
+
+  const forget = async (sessionId: string) => {
+    await guarded(() => stateStore.delete(recordKey(sessionId)))
   }
 
   const fresh = (record: UpstreamRecord) =>
@@ -77,90 +74,88 @@ export function createUpstream(
   const noUpstream = () =>
     new BffError(401, 'invalid_token', 'This session holds no token of the identity provider.')
 
-  /** Refreshes under the lease; waits for another holder's result when it cannot take it. */
-  const refresh = async (sessionId: string, expiresAt: number): Promise<string> => {
-    const deadline = Date.now() + leaseMs + oidcConfig.timeoutMs
-    const owner = crypto.randomUUID()
-    while (Date.now() < deadline) {
-      const record = await load(sessionId)
-      if (!record) throw noUpstream()
-      if (fresh(record)) return record.accessToken
-      if (record.refreshToken === null) {
-        throw new BffError(
-          401,
-          'invalid_token',
-          'The upstream access token expired and cannot be refreshed.',
-        )
-      }
-      // The lease outlives the request's timeout, so it cannot end while its holder may still spend
-      // the refresh token: whoever takes it next reads the rotated token (or the same one, unspent).
-      if (!(await guarded(() => stateStore.claim(key.lease(sessionId), owner, leaseMs)))) {
-        await sleep(50)
-        continue
-      }
-      try {
-        // Read again under the lease: the previous holder may have written just before we took it.
-        const current = await load(sessionId)
-        if (!current) throw noUpstream()
-        if (fresh(current)) return current.accessToken
-        let tokens: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>
-        try {
-          tokens = await oidc.refreshTokenGrant(await provider(), current.refreshToken!)
-        } catch (error) {
-          if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant') {
-            // The provider ended the grant (its session is over): so does the Baton session.
-            await guarded(() => stateStore.delete(key.record(sessionId)))
-            await revoker.revoke(
-              sessionId,
-              'provider_logout',
-              { ip: null, userAgent: null },
-              config.now(),
-            )
-            throw new BffError(401, 'session_revoked', 'The identity provider ended this session.')
-          }
-          // Discovery, the network, a provider error: nothing says the session is over.
-          throw providerUnavailable(error)
-        }
-        const expiresIn = tokens.expiresIn()
-        const next: UpstreamRecord = {
-          ...current,
-          accessToken: tokens.access_token,
-          accessTokenExpiresAt: expiresIn === undefined ? null : config.now() + expiresIn * 1000,
-          refreshToken: tokens.refresh_token ?? current.refreshToken,
-          idToken: tokens.id_token ?? current.idToken,
-        }
-        await save(next, expiresAt)
-        return next.accessToken
-      } finally {
-        await stateStore.release(key.lease(sessionId), owner).catch(() => undefined)
-      }
-    }
-    // Another instance holds the lease and its provider has not answered it in time.
-    throw providerUnavailable(
-      new Error('oidc: the upstream refresh lease was not released in time'),
-    )
-  }
+  const refresh = createRefresh({
+    config,
+    oidcConfig,
+    stateStore,
+    provider,
+    revoker,
+    records: { load, save, forget, fresh, noUpstream },
+  })
 
   return {
     load,
+    forget,
 
-    /** Stores the tokens of a new sign-in and indexes the session by the provider's `sid` and `sub`. */
-    async saveNew(record: UpstreamRecord, sessionExpiresAt: number) {
+    /**
+     * Stores the tokens of a new sign-in and indexes the session under its issuer by the
+     * provider's `sid` and `sub`.
+     */
+    async saveNew(record: UpstreamRecord & { iss: string }, sessionExpiresAt: number) {
       const ttlMs = await save(record, sessionExpiresAt)
-      await guarded(() => stateStore.addMember(key.sub(record.sub), record.sessionId, ttlMs))
-      if (record.sid !== null) {
-        await guarded(() => stateStore.addMember(key.sid(record.sid!), record.sessionId, ttlMs))
-      }
+      const tag = await issuerTag(record.iss)
+      const index = (by: ProviderSubject) =>
+        guarded(() => stateStore.addMember(scopedKey.index(tag, by), record.sessionId, ttlMs))
+      await index({ sub: record.sub })
+      if (record.sid !== null) await index({ sid: record.sid })
     },
 
-    /** Baton session ids signed in through the provider session `sid`, or as `sub`. */
-    async sessionsOf(by: { sid: string } | { sub: string }): Promise<string[]> {
-      const setKey = 'sid' in by ? key.sid(by.sid) : key.sub(by.sub)
-      return guarded(() => stateStore.members(setKey))
+    /**
+     * Baton session ids signed in at `issuer` through the provider session `sid`, or as `sub`;
+     * with those of the unscoped index of older builds, which the caller checks by
+     * {@link issuedBy}.
+     */
+    async sessionsOf(issuer: string, by: ProviderSubject): Promise<string[]> {
+      const tag = await issuerTag(issuer)
+      const [scoped, legacy] = await Promise.all([
+        guarded(() => stateStore.members(scopedKey.index(tag, by))),
+        guarded(() => stateStore.members(legacyIndexKey(by))),
+      ])
+      return [...new Set([...scoped, ...legacy])]
     },
 
-    async forget(sessionId: string) {
-      await guarded(() => stateStore.delete(key.record(sessionId)))
+    /**
+     * Whether the session may have been signed in at `issuer`: `false` only when its record names
+     * another. A record of an older build names none, and a missing one means the session is over
+     * (the record lives as long as it), where revoking again changes nothing.
+     */
+    async issuedBy(sessionId: string, issuer: string): Promise<boolean> {
+      const record = await load(sessionId)
+      return record?.iss === undefined || record.iss === issuer
+    },
+
+    /**
+     * Remembers that `issuer` ended `by` by a logout token issued at `iat` (epoch seconds, the
+     * provider's clock) and handled now, for a sign-in that registers after the logout looked for
+     * it (see {@link endedBefore}). A set, so concurrent logouts keep every mark.
+     */
+    async markLoggedOut(issuer: string, by: ProviderSubject, iat: number, ttlMs: number) {
+      const tag = await issuerTag(issuer)
+      const mark = `${iat}:${config.now()}`
+      await guarded(() => stateStore.addMember(scopedKey.loggedOut(tag, by), mark, ttlMs))
+    },
+
+    /**
+     * Whether a logout `issuer` reported for `sub` or the provider session `sid` ended a sign-in
+     * whose ID token was issued at `iat` (epoch seconds) and whose callback began at `startedAt`.
+     * The two `iat`s are on the provider's clock; within the same second, a callback already under
+     * way when the logout was handled counts as ended (its exchange may have come first), one that
+     * began later exchanged its code after the logout.
+     */
+    async endedBefore(
+      issuer: string,
+      signIn: { sub: string; sid: string | null; iat: number; startedAt: number },
+    ): Promise<boolean> {
+      const tag = await issuerTag(issuer)
+      const subjects: ProviderSubject[] = [{ sub: signIn.sub }]
+      if (signIn.sid !== null) subjects.push({ sid: signIn.sid })
+      const marks = await Promise.all(
+        subjects.map((by) => guarded(() => stateStore.members(scopedKey.loggedOut(tag, by)))),
+      )
+      return marks.flat().some((mark) => {
+        const [iat, handledAt] = mark.split(':').map(Number) as [number, number]
+        return signIn.iat < iat || (signIn.iat === iat && signIn.startedAt <= handledAt)
+      })
     },
 
     /**
