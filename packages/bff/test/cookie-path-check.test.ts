@@ -11,7 +11,9 @@ import { client, createHarness } from './helpers.js'
 
 /** A harness for `cookie`, mounted in a host app at `prefix`, and a client for it. */
 async function mounted(cookie: BffOptions['cookie'], prefix: string) {
-  const h = await createHarness(cookie === undefined ? {} : { cookie })
+  // A client address, so that the only warning is the cookie path's (rate limits warn of none).
+  const clientIp = () => '198.51.100.7'
+  const h = await createHarness(cookie === undefined ? { clientIp } : { cookie, clientIp })
   const parent = new Hono()
   parent.route(prefix, h.bff)
   const name = cookie?.scope === 'auth-path' ? '__Secure-baton_rt' : '__Host-baton_rt'

@@ -214,7 +214,8 @@ describe('generated signing keys', () => {
   it('warns exactly once through the logger option, however much the BFF is used', async () => {
     const logger = testLogger()
     const clock = testClock()
-    const bff = createBff({ authenticate, logger, now: clock.now })
+    // A client address, so that rate limits have nothing to warn of.
+    const bff = createBff({ authenticate, logger, now: clock.now, clientIp: () => '198.51.100.7' })
     const c = client(bff)
 
     const { cookie } = await c.login('alice')

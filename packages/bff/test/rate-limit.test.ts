@@ -287,6 +287,29 @@ describe('credential guessing from one address', () => {
     ])
   })
 
+  it('says once, through logger.warn, that requests come with no address', async () => {
+    const h = await createHarness()
+    await attempt(h, 'alice', 'nope')
+    await attempt(h, 'bob', passwordOf('bob'))
+
+    expect(h.logger.warn.mock.calls).toStrictEqual([
+      [
+        '[baton] rate limits: a request came with no client address (clientIp answered null), ' +
+          'so per-address budgets are skipped and every client shares one delay per username: ' +
+          "anyone can hold back a user's sign-in. On Bun, Deno or Workers pass createBff({ " +
+          "clientIp }) (hono's getConnInfo); behind a proxy, trustProxy.",
+      ],
+    ])
+  })
+
+  it('stays silent when every request has an address', async () => {
+    const h = await createHarness()
+    await attempt(h, 'alice', 'nope', ATTACKER)
+    await attempt(h, 'bob', passwordOf('bob'), '203.0.113.50')
+
+    expect(h.logger.warn).not.toHaveBeenCalled()
+  })
+
   it('lets every guess through with rateLimit: false', async () => {
     const h = await createHarness({ rateLimit: false })
     const statuses = new Set<number>()

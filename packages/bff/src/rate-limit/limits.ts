@@ -187,9 +187,27 @@ function createRateLimits(config: BffConfig): RateLimits {
       },
     )
 
+  // Said once: on a runtime other than @hono/node-server, with no `clientIp` or `trustProxy`, no
+  // request has an address. The limits then hold far less than the README says, and nothing else
+  // would tell the operator.
+  let unknownIpTold = false
+  const addressOf = (c: Context) => {
+    const ip = config.clientIp(c)
+    if (ip === null && !unknownIpTold) {
+      unknownIpTold = true
+      config.logger.warn(
+        '[baton] rate limits: a request came with no client address (clientIp answered null), so ' +
+          'per-address budgets are skipped and every client shares one delay per username: ' +
+          "anyone can hold back a user's sign-in. On Bun, Deno or Workers pass createBff({ " +
+          "clientIp }) (hono's getConnInfo); behind a proxy, trustProxy.",
+      )
+    }
+    return ip
+  }
+
   const checkIp = async (c: Context, route: RateLimitedRoute) => {
     const limiter = ipLimiters[route]
-    const ip = config.clientIp(c)
+    const ip = addressOf(c)
     // Without an address there is nobody to charge: one shared key would let a single client
     // refuse every sign-in. The username delay and the concurrency cap still apply.
     if (!limiter || ip === null) return
@@ -234,7 +252,7 @@ function createRateLimits(config: BffConfig): RateLimits {
     },
 
     async authenticate(c, route, credentials, expectedUserId) {
-      const ip = config.clientIp(c)
+      const ip = addressOf(c)
       const keys = delay?.keys(credentials.username, ip) ?? null
       // Attempts are counted before `authenticate` runs, so in-flight ones count too.
       let counted = false
