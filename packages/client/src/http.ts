@@ -69,10 +69,20 @@ export function createSessionFetch<TUser extends BaseUser>(
     if (!tokenOrigins.includes(new URL(request.url).origin)) return transport(request)
     // A retry needs the body again, and sending consumes it: keep a copy made beforehand.
     const spare = request.body === null ? null : request.clone()
-    let token = await coordinator.getAccessToken(request.signal)
-    // A sign-in meanwhile (here or in another tab) makes another user's token the tab's: this
-    // request was the old session's, which that sign-in ended, and must not be replayed as them.
-    const user = payloadOf(token)?.sub
+    // The user this request is made as, before it waits for any token: a sign-in meanwhile (here
+    // or in another tab) makes another user's token the tab's, but this request was the old
+    // session's, which that sign-in ended, and must not go out as them. One made before any
+    // session is known (a page's first request) is made as the user the page finds.
+    let user = payloadOf(coordinator.current()?.accessToken ?? '')?.sub
+    const own = (token: string) => {
+      const sub = payloadOf(token)?.sub
+      if (sub !== (user ??= sub))
+        throw new SessionExpiredError('session_revoked', {
+          message: 'Another sign-in replaced the session.',
+        })
+      return token
+    }
+    let token = own(await coordinator.getAccessToken(request.signal))
     let response = await send(request, token)
     let refreshed = false
     let steppedUp = false
@@ -95,18 +105,14 @@ export function createSessionFetch<TUser extends BaseUser>(
         steppedUp = true
         onStepUp?.(true)
         try {
-          token = await stepUp.wait(challenge, token, request.signal)
+          token = own(await stepUp.wait(challenge, token, request.signal))
         } finally {
           onStepUp?.(false)
         }
       } else {
         refreshed = true
-        token = await coordinator.tokenAfterUnauthorized(token, request.signal)
+        token = own(await coordinator.tokenAfterUnauthorized(token, request.signal))
       }
-      if (payloadOf(token)?.sub !== user)
-        throw new SessionExpiredError('session_revoked', {
-          message: 'Another sign-in replaced the session.',
-        })
       response = await send(spare?.clone() ?? new Request(request), token)
     }
     return response

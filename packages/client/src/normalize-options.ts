@@ -67,15 +67,19 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
     maxQueue,
   )
   check(onEvent === undefined || typeof onEvent === 'function', 'onEvent', 'a function', onEvent)
+  const requestTimeout = duration(options.requestTimeout, 10_000, 'requestTimeout')
   return {
     baseUrl: bff,
     refreshMargin: duration(options.refreshMargin, 30_000, 'refreshMargin'),
     channel,
     tokenOrigins: [...(tokenOrigins ?? [page?.origin]), resolved?.origin],
-    queueTimeout: duration(options.queueTimeout, 15_000, 'queueTimeout'),
+    // Outlasts the take-over of a lock another tab hung (2 × requestTimeout), the refresh after it,
+    // and the peers waited for before and under the lock (≤ 4 s): the queue gets that refresh's
+    // token instead of failing just before it.
+    queueTimeout: duration(options.queueTimeout, 3 * requestTimeout + 5_000, 'queueTimeout'),
     stepUpTimeout: duration(options.stepUpTimeout, 300_000, 'stepUpTimeout'),
     maxQueue: Math.floor(maxQueue),
-    requestTimeout: duration(options.requestTimeout, 10_000, 'requestTimeout'),
+    requestTimeout,
     peerTimeout: duration(options.peerTimeout, 250, 'peerTimeout'),
     retryInitial: duration(retry.initial, 1_000, 'retry.initial'),
     retryMax: duration(retry.max, 30_000, 'retry.max'),

@@ -113,8 +113,12 @@ export interface SessionClientOptions {
   tokenOrigins?: readonly string[]
   /**
    * How long a request may wait for a token while a refresh is in flight or failing; then it
-   * rejects with `RefreshNetworkError`.
-   * @default '15s'
+   * rejects with `RefreshNetworkError`. The default outlasts the worst wait for a token while the
+   * BFF answers: a refresh lock hung by another tab (a frozen tab) is taken over after twice
+   * `requestTimeout`, and the refresh then made takes up to `requestTimeout`. A shorter value is
+   * allowed, for a fast failure: requests queued behind a hung lock then reject before the
+   * take-over brings its token, which the next requests get.
+   * @default 3 × `requestTimeout` + 5 s ('35s')
    */
   queueTimeout?: Duration
   /**

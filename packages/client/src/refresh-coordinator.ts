@@ -225,6 +225,8 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
       return token(signal)
     },
     invalidate: session.expire,
+    /** What a request fails with once the tab is signed out. */
+    endedError: session.endedError,
     /** This tab's grant, usable or not (the step-up reads its token's `auth_time`). */
     current: () => session.current,
     withLock,

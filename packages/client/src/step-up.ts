@@ -10,7 +10,7 @@
 import type { BaseUser } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
 import type { ReauthenticateCredentials } from './client.js'
-import { destroyedError, SessionExpiredError } from './errors.js'
+import { destroyedError } from './errors.js'
 import { isUsable } from './grant.js'
 import type { ClientConfig } from './options.js'
 import { createRequestQueue } from './queue.js'
@@ -29,7 +29,7 @@ export function createStepUp<TUser extends BaseUser>(
   store: SessionStore<TUser>,
   coordinator: Pick<
     RefreshCoordinator<TUser>,
-    'getAccessToken' | 'current' | 'withLock' | 'share' | 'invalidate'
+    'getAccessToken' | 'current' | 'withLock' | 'share' | 'invalidate' | 'endedError'
   >,
 ) {
   const emit = config.onEvent
@@ -68,8 +68,7 @@ export function createStepUp<TUser extends BaseUser>(
   // done (another tab's, or this one's); if the session ended, nothing is left to wait for.
   const unsubscribe = store.view.subscribe((state, previous) => {
     if (!pending) return
-    if (state.status === 'unauthenticated')
-      return fail(state.error ?? new SessionExpiredError(state.endReason ?? 'no_session'))
+    if (state.status === 'unauthenticated') return fail(coordinator.endedError())
     if (state.expiresAt === previous.expiresAt) return
     const current = coordinator.current()
     if (isUsable(current, config.now()) && provedAt(current.accessToken) > refusedAt)
@@ -88,6 +87,8 @@ export function createStepUp<TUser extends BaseUser>(
       signal?: AbortSignal | null,
     ): Promise<string> {
       if (destroyed) throw destroyedError()
+      // Signed out while this request was on its way: no step-up brings that session back.
+      if (store.getState().status === 'unauthenticated') throw coordinator.endedError()
       // A step-up done while this request was on its way: the token held now answers it.
       const current = coordinator.current()
       if (current && provedAt(current.accessToken) > provedAt(refused))

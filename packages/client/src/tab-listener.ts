@@ -14,7 +14,9 @@
  *   (a minute at most: `parseTabMessage`);
  * - while this tab backs off after a failed refresh, a `hello` or an `ended` starts no refresh:
  *   the scheduled retry asks the BFF soon enough, and a refresh per message (each starting tab's,
- *   or a script's stream of them) would hammer a BFF that is down and push that retry further out.
+ *   or a script's stream of them) would hammer a BFF that is down and push that retry further out;
+ *   an `ended` expires the token all the same, so no request goes out as a session that may be
+ *   over before that retry has asked.
  */
 import type { BaseUser, TabMessage } from '@baton/protocol'
 import type { AuthApi } from './auth-api.js'
@@ -104,8 +106,10 @@ export function createTabListener<TUser extends BaseUser>(
         const ours = message.sessionId === null || current?.sessionId === message.sessionId
         if (current === null || ours) {
           if (context.signedOutHere()) session.end(new SessionExpiredError(message.reason), 'peer')
-          // Backing off: the scheduled retry is that check (a session over ends there).
-          else if (!context.schedule.failing) void refresh('verify')
+          // Backing off: the scheduled retry is that check (a session over ends there). Till then
+          // the token may be a signed-out session's: requests wait for that retry instead.
+          else if (context.schedule.failing) session.expire()
+          else void refresh('verify')
         } else if (message.sessionId !== null) {
           session.endedElsewhere(message.sessionId)
         }

@@ -6,7 +6,7 @@ import type { LockAdapter } from '@baton/client'
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { processLock } from '../src/adapters/lock.js'
-import { advance, drain, run, signedInTabs, type Tab, useBrowser } from './harness'
+import { advance, drain, run, settled, signedInTabs, type Tab, useBrowser } from './harness'
 
 const env = useBrowser()
 
@@ -129,6 +129,20 @@ describe('the lock adapter', () => {
     // A tab that froze while holding the refresh lock.
     void processLock(`${env.browser.channel}:refresh`, 0, () => new Promise<never>(() => {}))
     await expectTakeoverAfter(tab!, 2_000)
+  })
+
+  it('with the default options, a request queued behind a hung lock gets the token the take-over brings', async () => {
+    const [tab] = await signedInTabs(env.browser, 1)
+    void processLock(`${env.browser.channel}:refresh`, 0, () => new Promise<never>(() => {}))
+    tab!.client.invalidateAccessToken()
+    const before = env.server.refreshCount()
+    const token = settled(tab!.client.getAccessToken())
+    // Taken over at 2 × requestTimeout (20 s); before, queueTimeout (15 s) rejected it first.
+    await advance(21_000)
+    expect(env.server.refreshCount() - before).toBe(1)
+    expect(tab!.client.store.getState()).toMatchObject({ status: 'authenticated', error: null })
+    expect(token.error).toBeUndefined()
+    expect(token.value).toEqual(await run(tab!.client.getAccessToken()))
   })
 
   it('a tab queued behind two others waits for each holder in turn, never taking over from one still working', async () => {

@@ -178,6 +178,30 @@ describe('a refresh that fails on the network or with a 5xx (item 5)', () => {
     },
   )
 
+  // Before, the `ended` was left to the retry and the token kept going out meanwhile, as the user
+  // who just signed out, up to retry.max. (Tabs that cannot read the companion cookie: a BFF on
+  // another site, `sessionHintCookie: false`, these tabs without `document`.)
+  it('backing off, a sign-out in another tab stops the token: requests wait for the retry, which ends the session', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2, { retry: { initial: 10_000, max: 30_000 } })
+    // The proactive refresh fails on the network: both tabs back off, their tokens still valid.
+    env.browser.offline = true
+    await waitFor(() => b!.events.some((e) => e.type === 'retry_scheduled'), 'a failed refresh')
+    await advance(500)
+    env.browser.offline = false
+    const before = env.server.refreshCount()
+    await run(a!.client.logout())
+    await drain()
+    expect(env.server.logoutCount()).toBe(1)
+    expect(env.server.refreshCount()).toBe(before) // still no refresh per message
+    const error: unknown = await run(b!.client.fetch(`${ORIGIN}/api/me`)).then(
+      (response) => `sent, answered ${response.status}`,
+      (e: unknown) => e,
+    )
+    expect(env.server.apiCalls).toEqual([])
+    expect(error).toBeInstanceOf(SessionExpiredError)
+    expect(b!.client.store.getState().status).toBe('unauthenticated')
+  })
+
   // Before, a 401 during the backoff made a refresh at once: the API's refusal says nothing of
   // the BFF, and that refresh, failing again, pushed the retry out for every waiting request.
   it('backing off, a 401 from the API waits for the scheduled retry, then the request goes again', async () => {

@@ -129,3 +129,16 @@ export function abortingOn401(browser: Browser) {
   }
   return { signal: controller.signal, fetch, arm: () => void (armed = true) }
 }
+
+/** A `fetch` over `browser`'s that holds the answers of `path` until `release()`. */
+export function holding(browser: Browser, path: string) {
+  let release = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const transport: typeof fetch = async (input, init) => {
+    const response = await browser.fetch(input, init)
+    const url = input instanceof Request ? input.url : String(input)
+    if (url.endsWith(path)) await held
+    return response
+  }
+  return { transport, release: () => release() }
+}

@@ -230,7 +230,7 @@ describe('start, destroy and options', () => {
     }).toStrictEqual({
       refreshMargin: 30_000,
       channel: 'baton:https://app.example/auth', // 'baton:' and the absolute URL of baseUrl
-      queueTimeout: 15_000,
+      queueTimeout: 35_000, // 3 × requestTimeout + 5 s: outlasts a hung lock's take-over
       maxQueue: 500,
       requestTimeout: 10_000,
       peerTimeout: 250,
@@ -239,6 +239,11 @@ describe('start, destroy and options', () => {
       stepUpTimeout: 300_000,
       sessionHintCookie: 'baton_session',
     })
+  })
+
+  it('derives the default queueTimeout from requestTimeout, and keeps a shorter one given', () => {
+    expect(normalizeOptions({ requestTimeout: '20s' }).queueTimeout).toBe(65_000)
+    expect(normalizeOptions({ requestTimeout: '20s', queueTimeout: '5s' }).queueTimeout).toBe(5_000)
   })
 
   it('takes durations as strings', async () => {

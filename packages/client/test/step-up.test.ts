@@ -6,6 +6,7 @@
 import {
   BatonError,
   RateLimitedError,
+  SessionExpiredError,
   StepUpRequiredError,
   isBatonError,
   type ClientEvent,
@@ -15,6 +16,7 @@ import {
   abortingOn401,
   advance,
   drain,
+  holding,
   ORIGIN,
   run,
   settled,
@@ -179,6 +181,24 @@ describe('a step-up challenge', () => {
     await drain()
     expect(request.error).toMatchObject({ code: 'session_expired', reason: 'logged_out' })
     expect(tab!.client.store.getState().stepUp).toBeNull()
+  })
+
+  it('arriving after the user signed out rejects the request with the session’s end, and asks for no step-up', async () => {
+    const { transport, release } = holding(env.browser, '/api/sensitive')
+    const [tab] = await staleTabs(1, { fetch: transport })
+    const request = settled(sensitive(tab!))
+    await drain()
+    await run(tab!.client.logout())
+    expect(tab!.client.store.getState().status).toBe('unauthenticated')
+    release() // the step-up challenge comes back now
+    await drain()
+    expect({ stepUp: tab!.client.store.getState().stepUp, settled: request.done }).toEqual({
+      stepUp: null,
+      settled: true,
+    })
+    expect(request.error).toBeInstanceOf(SessionExpiredError)
+    expect(request.error).toMatchObject({ reason: 'logged_out' })
+    expect(stepUpEvents(tab!.events)).toEqual([])
   })
 
   it('a request refused by a token older than a step-up done meanwhile is retried at once', async () => {

@@ -1,14 +1,17 @@
 /**
  * A sign-in as another user (in this tab or another) while a request of the old session waits for
- * a step-up or a retry: the BFF ended that session, so the request rejects with
- * `SessionExpiredError` and is never replayed with the new user's token.
+ * a token, a step-up or a retry: the BFF ended that session, so the request rejects with
+ * `SessionExpiredError` (`session_revoked`) and is never sent, nor replayed, with the new user's
+ * token.
  */
 import { SessionExpiredError } from '@baton/client'
 import { describe, expect, it } from 'vitest'
 import {
   advance,
   drain,
+  holding,
   jwtPart,
+  ORIGIN,
   run,
   settled,
   signedInTabs,
@@ -24,19 +27,6 @@ const sensitive = (tab: Tab) =>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ transfer: 1 }),
   })
-
-/** The tab's transport, holding the answers of `path` until `release()`. */
-function holding(path: string) {
-  let release = () => {}
-  const held = new Promise<void>((resolve) => (release = resolve))
-  const transport: typeof fetch = async (input, init) => {
-    const response = await env.browser.fetch(input, init)
-    const url = input instanceof Request ? input.url : String(input)
-    if (url.endsWith(path)) await held
-    return response
-  }
-  return { transport, release: () => release() }
-}
 
 /** Bob signs in on `tab` while the held answer is on its way, which then comes back. */
 async function bobSignsInMeanwhile(tab: Tab, release: () => void) {
@@ -75,7 +65,7 @@ describe('a step-up pending when another user signs in', () => {
   })
 
   it('on its way: a challenge that comes back after the sign-in is not answered by it', async () => {
-    const { transport, release } = holding('/api/sensitive')
+    const { transport, release } = holding(env.browser, '/api/sensitive')
     const [tab] = await signedInTabs(env.browser, 1, { fetch: transport })
     await advance(61_000)
     const request = settled(sensitive(tab!))
@@ -88,7 +78,7 @@ describe('a step-up pending when another user signs in', () => {
 
 describe('a 401 that comes back after another user signed in', () => {
   it('is not retried with the new user’s token', async () => {
-    const { transport, release } = holding('/api/echo')
+    const { transport, release } = holding(env.browser, '/api/echo')
     const [tab] = await signedInTabs(env.browser, 1, { fetch: transport })
     const refused = await run(tab!.client.getAccessToken())
     env.server.rejectToken = (token) => token === refused
@@ -98,5 +88,64 @@ describe('a 401 that comes back after another user signed in', () => {
     await bobSignsInMeanwhile(tab!, release)
     expect(subjects()).toEqual(['u-alice'])
     expect(request.error).toBeInstanceOf(SessionExpiredError)
+  })
+})
+
+describe('a request waiting for a token when another user signs in', () => {
+  const transfer = (tab: Tab) =>
+    tab.client.fetch(`${ORIGIN}/api/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ transfer: 1 }),
+    })
+
+  it('in this tab: it is rejected with session_revoked, never sent with the new user’s token', async () => {
+    const [tab] = await signedInTabs(env.browser, 1)
+    // Alice's token is gone and the refresh fails for now: her request waits for a token.
+    env.browser.offline = true
+    tab!.client.invalidateAccessToken()
+    const request = settled(transfer(tab!))
+    await drain()
+    expect(tab!.client.store.getState().user).toMatchObject({ id: 'u-alice' })
+    expect(request.done).toBe(false)
+    await run(tab!.client.login({ username: 'bob', password: 'bob-pw' }))
+    await drain()
+    expect(subjects()).toEqual([])
+    expect(request.error).toBeInstanceOf(SessionExpiredError)
+    expect(request.error).toMatchObject({ reason: 'session_revoked' })
+  })
+
+  it('in another tab: it is rejected with session_revoked, never sent with the new user’s token', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2)
+    env.browser.offline = true
+    a!.client.invalidateAccessToken()
+    const request = settled(transfer(a!))
+    await drain()
+    expect(request.done).toBe(false)
+    env.browser.offline = false
+    await run(b!.client.login({ username: 'bob', password: 'bob-pw' }))
+    // Tab a hears of bob's sign-in, checks it with the BFF, and switches to bob.
+    await run(
+      new Promise<void>((resolve) => {
+        const stop = a!.client.store.subscribe((state) => {
+          if (state.user?.id !== 'u-bob') return
+          stop()
+          resolve()
+        })
+      }),
+    )
+    await drain()
+    expect(subjects()).toEqual([])
+    expect(request.error).toBeInstanceOf(SessionExpiredError)
+    expect(request.error).toMatchObject({ reason: 'session_revoked' })
+  })
+
+  it('made before the tab knew of any session: it goes out as the user the start finds', async () => {
+    await signedInTabs(env.browser, 1)
+    const tab = env.browser.open()
+    // The first request starts the tab, which gets alice's token from the other tab.
+    const response = await run(transfer(tab))
+    expect(response.status).toBe(200)
+    expect(subjects()).toEqual(['u-alice'])
   })
 })
