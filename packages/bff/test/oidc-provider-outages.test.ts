@@ -1,13 +1,18 @@
 /**
- * Provider outages are outages, not bad tokens:
+ * Outages are outages, not bad tokens, and a navigation never ends on a JSON error page:
  * - the provider's JWKS endpoint answering 5xx during a back-channel logout is answered `503
  *   provider_unavailable`, and the provider's retry is taken (before: `400 invalid_request`, the
  *   provider did not retry and the user's sessions stayed alive);
  * - the token endpoint answering 5xx during the callback lands on `oidc_error=provider_unavailable`
  *   and is logged (before: `invalid_id_token`, not logged); a 4xx without an OAuth error body on
- *   `token_exchange_failed`.
+ *   `token_exchange_failed`;
+ * - the store failing during `GET /oidc/logout` (the navigation after `POST /logout`) lands on
+ *   `oidc_error=store_unavailable`, the end-session cookies cleared all the same (before: a JSON
+ *   `503 store_unavailable` as the browser's page).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BffEvent } from '../src/index.js'
+import { memoryOidcStateStore, type OidcStateStore } from '../src/oidc/index.js'
 import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
@@ -24,6 +29,19 @@ let served: Served
 /** What the provider's endpoints answer while armed: `path -> status`. */
 const down = new Map<string, number>()
 const warnings: unknown[][] = []
+const events: BffEvent[] = []
+/** While true, every call of the OpenID state store fails as an unreachable store would. */
+let stateStoreDown = false
+const working = memoryOidcStateStore()
+const stateStore = Object.fromEntries(
+  Object.entries(working).map(([name, method]) => [
+    name,
+    (...args: unknown[]) =>
+      stateStoreDown
+        ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))
+        : (method as (...a: unknown[]) => Promise<unknown>).apply(working, args),
+  ]),
+) as unknown as OidcStateStore
 
 async function outageFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const url = new URL(String(input instanceof Request ? input.url : input))
@@ -41,8 +59,11 @@ beforeAll(async () => {
   served = await reserve()
   idp = await startIdp({ clients: [{ ...CLIENT, redirect_uris: [served.redirectUri] }] })
   mountOidcBff(served, idp.issuer, {
-    oidc: { fetch: outageFetch },
-    bff: { logger: { warn: (...args: unknown[]) => void warnings.push(args), error: () => {} } },
+    oidc: { fetch: outageFetch, stateStore },
+    bff: {
+      logger: { warn: (...args: unknown[]) => void warnings.push(args), error: () => {} },
+      onEvent: (event) => void events.push(event),
+    },
   })
 })
 afterAll(async () => {
@@ -128,5 +149,41 @@ describe('the provider token endpoint fails during the callback', () => {
   it('lands on oidc_error=token_exchange_failed for a 4xx page without an OAuth error body', async () => {
     const res = await callbackWhileTokenEndpointAnswers(404)
     expect(res.headers.get('location')).toBe('/login?oidc_error=token_exchange_failed')
+  })
+})
+
+describe('the store fails during the sign-out navigation (GET /oidc/logout)', () => {
+  it('lands on oidc_error=store_unavailable with the end-session cookies cleared, not a JSON 503', async () => {
+    const { agent, landed } = await signInAtProvider(served, 'frank')
+    expect(landed.status).toBe(302)
+    const out = await agent.request(`${served.origin}/auth/logout`, {
+      method: 'POST',
+      headers: csrfFrom(served.origin),
+    })
+    expect(out.status).toBe(204)
+    expect(agent.cookies(served.origin).has('__Host-baton_oidc_end')).toBe(true)
+
+    warnings.length = 0
+    events.length = 0
+    stateStoreDown = true
+    let res: Response
+    try {
+      res = await agent.request(`${served.origin}/auth/oidc/logout`)
+    } finally {
+      stateStoreDown = false
+    }
+    expect({ status: res.status, location: res.headers.get('location') }).toEqual({
+      status: 302,
+      location: '/login?oidc_error=store_unavailable',
+    })
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    // The ticket is spent either way: no later navigation tries it again.
+    expect(agent.cookies(served.origin).has('__Host-baton_oidc_end')).toBe(false)
+    expect(agent.cookies(served.origin).has('baton_oidc_end_hint')).toBe(false)
+    // The operator hears of it; it is no failed sign-in (the Baton session ended at POST /logout).
+    expect(warnings.map(([message]) => message)).toContain(
+      '[baton] OpenID Connect sign-out failed: store_unavailable',
+    )
+    expect(events.filter((event) => event.type === 'oidc_login_failed')).toEqual([])
   })
 })

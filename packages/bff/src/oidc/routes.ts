@@ -1,13 +1,16 @@
 /**
  * @module
- * The OpenID Connect routes under the BFF's `basePath`, each behind its per-IP rate limit:
+ * The OpenID Connect routes under the BFF's `basePath`:
  * - `POST /oidc/login` (`login-route.ts`): the client's start of a sign-in, with its DPoP proof;
- *   JSON in and out, CSRF-checked like every cookie route;
- * - `GET /oidc/login` and `GET /oidc/callback` (`callback.ts`): navigations; a failure, a spent
- *   budget included, lands on the app's `errorPath` with `?oidc_error=<code>`;
+ *   JSON in and out, CSRF-checked like every cookie route; per-IP rate limit `oidcLogin`;
+ * - `GET /oidc/login` and `GET /oidc/callback` (`callback.ts`): navigations, rate-limited per IP
+ *   (`oidcLogin`, `oidcCallback`); a failure, a spent budget included, lands on the app's
+ *   `errorPath` with `?oidc_error=<code>`;
  * - `GET /oidc/logout` (`logout.ts`): the navigation after `POST /logout`, to the provider's
- *   end-session URL;
- * - `POST /oidc/backchannel-logout` (`backchannel-route.ts`): the provider ends sessions.
+ *   end-session URL; no rate limit (it only spends the single-use ticket `POST /logout` set); a
+ *   failure (the store down) lands on `errorPath` too, its cookies cleared all the same;
+ * - `POST /oidc/backchannel-logout` (`backchannel-route.ts`): the provider ends sessions; per-IP
+ *   rate limit `backchannelLogout`.
  * @internal
  */
 import { Hono, type Context } from 'hono'
@@ -33,10 +36,13 @@ export function oidcRoutes(deps: OidcRouteDeps) {
       return handler(c)
     }
 
-  return new Hono()
-    .get('/oidc/login', asNavigation(limited('oidcLogin', loginRoute(deps))))
-    .post('/oidc/login', csrf('login'), limits.perIp('oidcLogin'), loginStartRoute(deps))
-    .get('/oidc/callback', asNavigation(limited('oidcCallback', callbackRoute(deps))))
-    .get('/oidc/logout', endSessionRoute(deps))
-    .post('/oidc/backchannel-logout', limits.perIp('backchannelLogout'), backchannelRoute(deps))
+  return (
+    new Hono()
+      .get('/oidc/login', asNavigation(limited('oidcLogin', loginRoute(deps))))
+      .post('/oidc/login', csrf('login'), limits.perIp('oidcLogin'), loginStartRoute(deps))
+      .get('/oidc/callback', asNavigation(limited('oidcCallback', callbackRoute(deps))))
+      // A navigation too: a store outage is a redirect to `errorPath`, not a JSON 503 as the page.
+      .get('/oidc/logout', asNavigation(endSessionRoute(deps), 'sign-out'))
+      .post('/oidc/backchannel-logout', limits.perIp('backchannelLogout'), backchannelRoute(deps))
+  )
 }
