@@ -195,6 +195,70 @@ describe('credential guessing from one address', () => {
     expect(statuses).toStrictEqual([401, 401, 401, 401, 401, 429])
   })
 
+  // Before, a success forgave the attempts still in flight, and one of them refused later (no
+  // slot in time) was taken back a second time: each bought Mallory one more guess at `alice`.
+  it('takes back an attempt refused after a success of its name only once', async () => {
+    const held: Array<() => void> = []
+    const holding: Authenticate = async (credentials, c) => {
+      if (credentials.password === 'held') await new Promise<void>((r) => held.push(r))
+      return caseSensitive(credentials, c)
+    }
+    const store = memoryStore({ sweepInterval: 0 })
+    const options = {
+      store,
+      authenticate: holding,
+      rateLimit: {
+        login: false,
+        username: { points: 4, delay: '60s', maxDelay: '60s' },
+        concurrency: { max: 1, queue: 1, maxWait: '1s' },
+      },
+    } as const
+    const [h, other] = [await createHarness(options), await createHarness(options)]
+
+    // `h`'s one slot is busy with a guess at Mallory's `Alice`; a second waits for it.
+    const busy = attempt(h, 'Alice', 'held', ATTACKER)
+    await until(() => held.length === 1)
+    let refused = false
+    const queued = attempt(h, 'Alice', 'queued', ATTACKER).finally(() => (refused = true))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Mallory signs in to `Alice` on the other instance while both are in flight.
+    expect((await attempt(other, 'Alice', 'mallory-owns-this', ATTACKER)).status).toBe(200)
+    expect(refused).toBe(false)
+    await expectLimited(await queued, 1)
+    held.shift()!()
+    expect((await busy).status).toBe(401)
+
+    // The held guess counts against the folded name, the refused one and the success not at
+    // all: the third guess at `alice` reaches the budget of four and opens the wait.
+    const guesses: number[] = []
+    for (let i = 0; i < 4; i++) guesses.push((await attempt(h, 'alice', `g${i}`, ATTACKER)).status)
+    expect(guesses).toStrictEqual([401, 401, 401, 429])
+  })
+
+  // Before, the exact name's count expired on its own clock, up to a whole window after the
+  // folded count it belongs to: a success in the next window forgave that window's guesses.
+  it("never forgives failures of a window that is over, in the next window's count", async () => {
+    const h = await createHarness({
+      authenticate: caseSensitive,
+      rateLimit: { login: false, username: { points: 4, duration: '60s', delay: '60s' } },
+    })
+    expect((await attempt(h, 'alice', 'guess-0', ATTACKER)).status).toBe(401)
+    vi.advanceTimersByTime(50_000)
+    // Mallory's own `Alice`, a wrong password late in the window.
+    expect((await attempt(h, 'Alice', 'typo', ATTACKER)).status).toBe(401)
+    vi.advanceTimersByTime(11_000)
+
+    // A new window: two guesses at `alice`, then Mallory's right password for `Alice`.
+    for (let i = 1; i <= 2; i++) {
+      expect((await attempt(h, 'alice', `guess-${i}`, ATTACKER)).status).toBe(401)
+    }
+    expect((await attempt(h, 'Alice', 'mallory-owns-this', ATTACKER)).status).toBe(200)
+    // Her sign-in forgave itself and nothing of this window: the fourth guess opens the wait.
+    expect((await attempt(h, 'alice', 'guess-3', ATTACKER)).status).toBe(401)
+    expect((await attempt(h, 'alice', 'guess-4', ATTACKER)).status).toBe(401)
+    await expectLimited(await attempt(h, 'alice', 'guess-5', ATTACKER), 60)
+  })
+
   it('does not lengthen the wait for attempts refused during it', async () => {
     const h = await createHarness({
       rateLimit: { login: false, username: { points: 1, delay: '1s' } },

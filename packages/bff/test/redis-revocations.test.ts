@@ -152,6 +152,32 @@ describe.skipIf(!redisAvailable)('a revocation whose reply was lost after Redis 
     expect((await admin.zrange(other.keys.revoked, 0, -1)).sort()).toStrictEqual(ids)
   })
 
+  // Before, every revoked session still in the user's index was announced again at each call:
+  // a publish per past revocation on every "sign out everywhere".
+  it('announces again only what was revoked within the replay window', async () => {
+    const { revoker, heard } = await instances(REVOKE, 0)
+    const now = Date.now()
+    const day = { expiresAt: now + 86_400_000, idleExpiresAt: now + 86_400_000 }
+    const old = sessionRecord('tombstone-user', now, day)
+    await revoker.create(old, now)
+    await revoker.revoke(old.id, 'logout', now)
+    await vi.waitFor(() => expect([...heard]).toStrictEqual([old.id]))
+    heard.clear()
+
+    const later = now + 15 * 60_000
+    const live = sessionRecord('tombstone-user', later, day)
+    await revoker.create(live, later)
+    const revoked = await revoker.revokeByUser('tombstone-user', 'logout_everywhere', later)
+    expect(revoked.map((session) => session.id)).toStrictEqual([live.id])
+    await expect(revoker.revoke(old.id, 'logout', later)).resolves.toBeNull()
+
+    // Messages arrive in order: once the marker is heard, nothing about `old` is on its way.
+    const marker = sessionRecord('someone-else', later, day)
+    await revoker.create(marker, later)
+    await revoker.revoke(marker.id, 'logout', later)
+    await vi.waitFor(() => expect([...heard]).toStrictEqual([live.id, marker.id]))
+  })
+
   // The epoch already was: RAISE_EPOCH answers the epoch in force, which the retry announces.
   it('is announced by the retry of raiseRevocationEpoch', async () => {
     const { revoker, epochs } = await instances(RAISE_EPOCH, 1)

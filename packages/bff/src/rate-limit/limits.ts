@@ -19,7 +19,7 @@ import { memoryRateLimiterBackend, type RateLimiterBackend } from './backend.js'
 import { clientKey } from './ip.js'
 import type { RateLimitedRoute } from './options.js'
 import { semaphore, SemaphoreRefused } from './semaphore.js'
-import { usernameDelay } from './username-delay.js'
+import { usernameDelay, type CountedAttempt } from './username-delay.js'
 
 /**
  * `429 rate_limited`: the body is `RateLimitedErrorBody` of `@baton/protocol`, whose `retryAfter`
@@ -165,12 +165,12 @@ function createRateLimits(config: BffConfig): RateLimits {
   }
 
   /** Runs a counter operation; a spent budget becomes 429, a failing store 503. */
-  async function charge(
-    operation: () => Promise<unknown>,
+  async function charge<T>(
+    operation: () => Promise<T>,
     onSpent: (retryAfter: number) => Error,
-  ): Promise<void> {
+  ): Promise<T> {
     try {
-      await operation()
+      return await operation()
     } catch (error) {
       if (isSpent(error)) throw onSpent(toSeconds(error.msBeforeNext))
       throw storeUnavailable(error)
@@ -255,17 +255,13 @@ function createRateLimits(config: BffConfig): RateLimits {
       const ip = addressOf(c)
       const keys = delay?.keys(credentials.username, ip) ?? null
       // Attempts are counted before `authenticate` runs, so in-flight ones count too.
-      let counted = false
+      let counted: CountedAttempt | null = null
       const uncount = () => settle([keys && delay ? delay.uncount(keys) : undefined])
       if (keys && delay && user) {
-        let attempt = 0
-        await charge(
-          async () => {
-            attempt = await delay.count(keys)
-          },
+        const { count: attempt } = (counted = await charge(
+          () => delay.count(keys),
           () => new Error('unreachable: penalty never spends a budget'),
-        )
-        counted = true
+        ))
         if (attempt >= user.points) {
           try {
             await charge(
@@ -297,6 +293,8 @@ function createRateLimits(config: BffConfig): RateLimits {
           keys === null ? undefined : delay?.forgive(keys),
           ip === null ? undefined : ipLimiter?.reward(clientKey(ip)),
         ])
+      } else if (keys && delay && counted) {
+        await settle([delay.failed(keys, counted)])
       }
       return result
     },

@@ -1,8 +1,8 @@
 /**
  * @module
  * The progressive delay per username and network: the attempts counted under the folded name
- * (so variants of one account share a budget), the same attempts under the exact name typed (what
- * a success may forgive), and the gate that spaces attempts once the budget is spent.
+ * (so variants of one account share a budget), the failures under the exact name typed (what a
+ * success may forgive), and the gate that spaces attempts once the budget is spent.
  * @internal
  */
 import { primitives } from '#crypto'
@@ -39,6 +39,14 @@ export interface UsernameKeys {
   exact: string
 }
 
+/** @internal An attempt counted against the folded name. */
+export interface CountedAttempt {
+  /** The folded count, this attempt included. */
+  count: number
+  /** When the folded window it was counted in ends (ms since the epoch). */
+  windowEndsAt: number
+}
+
 /** @internal */
 export function usernameDelay(
   backend: RateLimiterBackend,
@@ -48,7 +56,8 @@ export function usernameDelay(
     backend.limiter({ keyPrefix, points, duration })
   const attempts = limiter('user:n', rule.points, rule.durationSec)
   // The folded count is shared by names an application may hold as distinct accounts (`Alice`,
-  // `alice`): a sign-in to one must not wipe the failures guessed against the other.
+  // `alice`): a sign-in to one must not wipe the failures guessed against the other. So the
+  // failures are counted under the exact name too, and a success forgives only those.
   const exactAttempts = limiter('user:x', rule.points, rule.durationSec)
   // One point per window, the window as long as the current delay: the first attempt after a
   // wait opens the next window, and every other attempt inside it is refused. The increment is
@@ -56,25 +65,28 @@ export function usernameDelay(
   const gate = limiter('user:wait', 1, rule.delaySec)
 
   /**
-   * After a success: takes the exact username's count away from the folded one. Once the folded
-   * count is spent (all its failures were made under this name), the wait goes with it; any
-   * left belong to another spelling, and so does the window they keep open.
+   * After a success: takes the exact username's settled failures, and the success's own attempt,
+   * away from the folded count. Once the folded count is spent (all its failures were made under
+   * this name and none is in flight), the wait goes with it; any left belong to another spelling,
+   * and so does the window they keep open.
    */
   async function forgive({ folded, exact }: UsernameKeys): Promise<void> {
-    const seen = (await exactAttempts.get(exact))?.consumedPoints ?? 0
-    if (seen <= 0) return
+    const record = await exactAttempts.get(exact)
+    // The memory limiter answers an expired record until its timer drops it (`msBeforeNext`
+    // below zero): failures of a window that is over are not this success's to forgive.
+    const seen = record && record.msBeforeNext > 0 ? record.consumedPoints : 0
     // `reward` is atomic where `get` then `delete` is not: of two successes that read the same
     // count at once, only the points still there before this decrement are this one's to forgive,
     // so a burst of sign-ins to one's own account forgives its own failures once, not per sign-in.
-    const after = (await exactAttempts.reward(exact, seen)).consumedPoints
-    const claimed = Math.min(seen, after + seen)
+    const after = seen > 0 ? (await exactAttempts.reward(exact, seen)).consumedPoints : 0
+    const claimed = Math.max(0, Math.min(seen, after + seen))
     // Left at zero or below, the key is only noise (or a debt that would hold back the next
-    // success's forgiveness); above zero it holds attempts that started meanwhile.
+    // success's forgiveness); above zero it holds failures that settled meanwhile.
     const [, reduced] = await Promise.all([
-      after <= 0 ? exactAttempts.delete(exact) : undefined,
-      claimed > 0 ? attempts.reward(folded, claimed) : undefined,
+      seen > 0 && after <= 0 ? exactAttempts.delete(exact) : undefined,
+      attempts.reward(folded, claimed + 1),
     ])
-    if (reduced && reduced.consumedPoints <= 0) {
+    if (reduced.consumedPoints <= 0) {
       await Promise.all([attempts.delete(folded), gate.delete(folded)])
     }
   }
@@ -91,18 +103,32 @@ export function usernameDelay(
       exact: counterKey(username, ip),
     }),
 
-    /** Counts an attempt under both keys; resolves with the folded count, this one included. */
-    async count(keys: UsernameKeys): Promise<number> {
-      const [folded] = await Promise.all([
-        attempts.penalty(keys.folded),
-        exactAttempts.penalty(keys.exact),
-      ])
-      return folded.consumedPoints
+    /**
+     * Counts an attempt against the folded name, before its password is checked (so attempts in
+     * flight count too); resolves with the folded count, this one included, and the attempt.
+     */
+    async count(keys: UsernameKeys): Promise<CountedAttempt> {
+      const folded = await attempts.penalty(keys.folded)
+      return { count: folded.consumedPoints, windowEndsAt: Date.now() + folded.msBeforeNext }
     },
 
     /** Takes back an attempt that checked no password (refused, or `authenticate` threw). */
-    uncount: (keys: UsernameKeys) =>
-      Promise.all([attempts.reward(keys.folded), exactAttempts.reward(keys.exact)]),
+    uncount: (keys: UsernameKeys) => attempts.reward(keys.folded),
+
+    /**
+     * Records a wrong password under the exact name, for a later success of that name to forgive.
+     * Only settled failures: an attempt still in flight may yet be refused and taken back, and
+     * one forgiven before that would be taken back twice. The record ends with the folded window
+     * the attempt was counted in, so a success in a later window cannot forgive it: that window's
+     * count holds none of it.
+     */
+    async failed(keys: UsernameKeys, attempt: CountedAttempt): Promise<void> {
+      // Whole seconds, rounded down (the stores' expiry is in seconds, and `0` would mean never):
+      // a failure settling in the window's last second stays unforgiven, the safe side.
+      const seconds = Math.floor((attempt.windowEndsAt - Date.now()) / 1_000)
+      if (seconds < 1) return
+      await exactAttempts.penalty(keys.exact, 1, { customDuration: seconds })
+    },
 
     /**
      * Opens the window of the `attempt`-th attempt past the budget; rejects with the limiter's

@@ -62,8 +62,8 @@ return 1
 /**
  * `KEYS[1]` session hash. `ARGV[1]` now, `ARGV[2]` reason, `ARGV[3]` '1' to revoke only a session
  * still before its deadlines. Returns the record as it was (flat HGETALL) to the one call that
- * revoked it, 1 for a session revoked already (whose revocation the caller announces again: the
- * call that revoked it may have lost its reply), nil otherwise. The key keeps its TTL: the
+ * revoked it, the `revokedAt` of a session revoked already (whose recent revocation the caller
+ * announces again: the call that revoked it may have lost its reply), nil otherwise. The key keeps its TTL: the
  * tombstone lasts until the deadline, so a refresh with an old cookie hears `session_revoked`
  * rather than `session_expired`.
  * @internal
@@ -72,7 +72,8 @@ export const REVOKE = script(`
 local key = KEYS[1]
 local before = redis.call('HGETALL', key)
 if #before == 0 then return false end
-if redis.call('HEXISTS', key, 'revokedAt') == 1 then return 1 end
+local revokedAt = redis.call('HGET', key, 'revokedAt')
+if revokedAt then return tonumber(revokedAt) end
 if ARGV[3] == '1' then
   local deadline = math.min(
     tonumber(redis.call('HGET', key, 'expiresAt')),

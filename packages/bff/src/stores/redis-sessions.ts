@@ -13,8 +13,12 @@ import type { RevocationReason, StoredSession } from './types.js'
 import type { SessionOperations } from './session-operations.js'
 import { byCreation, isLive, sessionDeadline } from './types.js'
 
-/** What the revocation script answers for a session some earlier call revoked. */
-const REVOKED_ALREADY = Symbol('revoked already')
+/** What the revocation of a session some earlier call revoked answers. */
+interface RevokedAlready {
+  revokedAt: number
+}
+const isRevokedAlready = (value: unknown): value is RevokedAlready =>
+  typeof value === 'object' && value !== null && 'revokedAt' in value && !('id' in value)
 
 /** @internal What the session operations work with. */
 export interface RedisSessionsContext {
@@ -26,6 +30,11 @@ export interface RedisSessionsContext {
   replicated: () => Promise<void>
   /** Tells every instance that these sessions were revoked. */
   announce: (ids: readonly string[]) => Promise<void>
+  /**
+   * How long after its revocation a session found revoked already is announced again (the replay
+   * window): past it, its access tokens have expired and the announcement would only be noise.
+   */
+  reannounceMs: number
 }
 
 /** @internal The session operations of the Redis store. */
@@ -34,26 +43,33 @@ export function redisSessions({
   keys,
   replicated,
   announce,
+  reannounceMs,
 }: RedisSessionsContext): SessionOperations {
   const { client } = connection
   const call = connection.call.bind(connection)
 
-  /** The session as it was when this call revoked it, `REVOKED_ALREADY`, or null (none). */
+  /** The session as it was when this call revoked it, when some call did, or null (none). */
   const revokeOne = async (
     sessionId: string,
     reason: RevocationReason,
     now: number,
     onlyLive: boolean,
-  ): Promise<StoredSession | typeof REVOKED_ALREADY | null> => {
+  ): Promise<StoredSession | RevokedAlready | null> => {
     const before = await runScript(
       client,
       REVOKE,
       [keys.session(sessionId)],
       [now, reason, onlyLive ? '1' : '0'],
     )
-    if (before === 1) return REVOKED_ALREADY
+    if (typeof before === 'number') return { revokedAt: before }
     return before === null ? null : decodeSession(pairsToRecord(before))
   }
+
+  // Only a recent revocation can be one whose reply was lost and whose retry this is. Announcing
+  // every tombstone still indexed would publish all of a user's past revocations at each "sign
+  // out everywhere".
+  const worthAnnouncingAgain = (revoked: RevokedAlready, now: number) =>
+    now - revoked.revokedAt < reannounceMs
 
   const readSessions = (ids: readonly string[]) =>
     readHashes(
@@ -122,11 +138,12 @@ export function redisSessions({
     // only makes checks stricter. A session revoked already is announced again: the call that
     // revoked it may have lost its reply (a timeout, a dropped connection) after Redis applied
     // it, and announced nothing; its retry lands here. Listeners take a repeated id in their stride.
+    // Only within the replay window: an older one was announced long ago, or its tokens are gone.
     async revoke(sessionId, reason, now) {
       return call(async () => {
         const before = await revokeOne(sessionId, reason, now, false)
-        if (before === REVOKED_ALREADY) {
-          await announce([sessionId])
+        if (isRevokedAlready(before)) {
+          if (worthAnnouncingAgain(before, now)) await announce([sessionId])
           return null
         }
         if (before) {
@@ -141,15 +158,15 @@ export function redisSessions({
       return call(async () => {
         const ids = await indexedIds(userId, now)
         // Settled, not all: the sessions revoked before one script failed are announced all the
-        // same. Those revoked already are announced again, as in `revoke`: this may be the retry
+        // same. Those revoked recently are announced again, as in `revoke`: this may be the retry
         // of a call whose scripts applied but whose replies were lost.
         const results = await Promise.allSettled(ids.map((id) => revokeOne(id, reason, now, true)))
         const revoked: StoredSession[] = []
         const again: string[] = []
         results.forEach((result, i) => {
           if (result.status !== 'fulfilled' || result.value === null) return
-          if (result.value === REVOKED_ALREADY) again.push(ids[i]!)
-          else revoked.push(result.value)
+          if (!isRevokedAlready(result.value)) revoked.push(result.value)
+          else if (worthAnnouncingAgain(result.value, now)) again.push(ids[i]!)
         })
         const announced = [...revoked.map((session) => session.id), ...again]
         if (announced.length > 0) await announce(announced)

@@ -50,6 +50,9 @@ import type { SessionStore } from './types.js'
 import { redisFactorStore } from '../mfa/store-redis.js'
 import { sharedFactorStore } from '../mfa/types.js'
 
+const DEFAULT_REPLAY = '15m'
+const DEFAULT_REPLAY_MS = parseDuration(DEFAULT_REPLAY, 'revocationReplay')
+
 export type { RedisClient, RedisClusterConfig, RedisSource } from './redis-connection.js'
 
 /** Options of {@link redisStore}. */
@@ -164,7 +167,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
     throw new TypeError(`redisStore: keyPrefix must be a string without "{" or "}"`)
   }
-  const replayMs = parseDuration(options.revocationReplay ?? '15m', 'revocationReplay')
+  const replayMs = parseDuration(options.revocationReplay ?? DEFAULT_REPLAY, 'revocationReplay')
   const timeoutMs = parseDuration(options.timeout ?? '2s', 'timeout')
   if (timeoutMs <= 0) throw new TypeError('redisStore: timeout must be positive')
 
@@ -198,6 +201,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       keys,
       replicated,
       announce: (ids) => revocations.announce(ids),
+      reannounceMs: replayMs > 0 ? replayMs : DEFAULT_REPLAY_MS,
     }),
 
     subscribeRevocations: (listener) => revocations.subscribe(listener),
