@@ -37,7 +37,9 @@ export interface SessionPolicyOptions {
    * other sessions from the devices list (`DELETE {base}/sessions/:id`,
    * `DELETE {base}/sessions?scope=others`) (OWASP ASVS 7.5.2). Older, the BFF answers
    * `401 step_up_required` (RFC 9470) and the client reauthenticates. Ending the session that asks
-   * is a sign-out and is never held back. `false` turns the requirement off.
+   * is a sign-out and is never held back. The same applies to changing second factors, where
+   * a user who has one must prove it (`acr` `mfa`). `false` turns the age off; the factor that
+   * factor changes ask for stays.
    * @default '10m': a stolen access token or an unattended screen cannot sign the owner out of
    * their other devices (or keep them from noticing the theft) without the password
    */

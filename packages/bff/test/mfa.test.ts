@@ -657,3 +657,34 @@ describe('factor changes of a user with a second factor, after a password-only s
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('step_up_required')
   })
 })
+
+describe('factor changes with freshAuthMaxAge: false', () => {
+  // Before, turning the age off turned the class off too: a session signed in with the password
+  // before the factor was added (or stolen, with a phished password) removed the factor at once.
+  it('still ask a session of a user with a factor for a proof of one, and of no age', async () => {
+    const h = await mfaHarness({}, { freshAuthMaxAge: false })
+    const m = mfaClient(h)
+    const login = await h.login('alice')
+    const token = login.body.accessToken
+    const { id, secret } = await m.enrolTotp(token)
+
+    const refused = await m.api(`/factors/${id}`, token, 'DELETE')
+    expect(refused.status).toBe(401)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+      'step_up_required',
+    )
+    expect(refused.headers.get('www-authenticate')).toContain('acr_values="mfa"')
+    expect(refused.headers.get('www-authenticate')).not.toContain('max_age')
+
+    h.clock.advance(MINUTE)
+    const stepped = await m.stepUp(token, login.cookie, {
+      method: 'totp',
+      code: totpCode(secret, h.clock.now()),
+    })
+    // Proven with the factor, however long ago (past the default 10 min): no age is asked for.
+    h.clock.advance(20 * MINUTE)
+    const refreshed = await h.refreshOk(stepped.cookie)
+    const removed = await m.api(`/factors/${id}`, refreshed.body.accessToken, 'DELETE')
+    expect(removed.status).toBe(204)
+  })
+})

@@ -42,7 +42,7 @@ export const requireLiveSession = (sessions: Pick<SessionService, 'liveSession'>
  * anomaly that demands a step-up counts at once, not only from the next refresh; the token's, as
  * a grace-window duplicate told to step up gets `auth_time` 0 on its token alone (its session is
  * the owner's too), and that token must not pass on the owner's fresh sign-in.
- * `freshAuthMaxAge: null` turns it off, `acr` included.
+ * `freshAuthMaxAge: false` turns the age off; an `acr` is still asked for.
  */
 export function freshAuthCheck(
   config: Pick<BffConfig, 'sessionPolicy' | 'now'>,
@@ -50,7 +50,10 @@ export function freshAuthCheck(
   acr: readonly string[] | null = null,
 ) {
   const maxAgeMs = config.sessionPolicy.freshAuthMaxAgeMs
-  const requirement: StepUpRequirement | null = maxAgeMs === null ? null : { maxAgeMs, acr }
+  // `freshAuthMaxAge: false` drops the age, not the class: an account with a factor still has its
+  // factors changed only from a session proven with one.
+  const requirement: StepUpRequirement | null =
+    maxAgeMs === null && acr === null ? null : { maxAgeMs, acr }
   return (c: Context<LiveSessionEnv>): void => {
     if (!requirement) return
     const { session, authTime: tokenAuthTime } = c.var

@@ -20,7 +20,8 @@
  * - `provider_unavailable`: the provider could not be reached (discovery, token endpoint);
  * - `invalid_request`: `returnTo`, `prompt` or `max_age` of the login URL is not acceptable;
  * - `session_limit`, `store_unavailable`, `rate_limited`: the Baton session could not start, as
- *   with password login.
+ *   with password login; `store_unavailable` also when `GET {base}/oidc/logout` could not end the
+ *   session (the store did not answer), whose sign-out the user may try again.
  */
 export const OIDC_ERROR_CODES = [
   'access_denied',
