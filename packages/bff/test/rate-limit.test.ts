@@ -259,6 +259,33 @@ describe('credential guessing from one address', () => {
     await expectLimited(await attempt(h, 'alice', 'guess-5', ATTACKER), 60)
   })
 
+  // Before, a sign-in always took its own attempt off the folded count: one counted in a window
+  // and settled in the next took it off the next window's guesses, one more for each.
+  it("takes a sign-in's own attempt off the window it was counted in, not the next one", async () => {
+    const held: Array<() => void> = []
+    const holding: Authenticate = async (credentials, c) => {
+      if (credentials.password === 'mallory-owns-this') await new Promise<void>((r) => held.push(r))
+      return caseSensitive(credentials, c)
+    }
+    const h = await createHarness({
+      authenticate: holding,
+      rateLimit: { login: false, username: { points: 4, duration: '60s', delay: '60s' } },
+    })
+    // Mallory's right password for her own `Alice`, checked across the end of the window.
+    const signIn = attempt(h, 'Alice', 'mallory-owns-this', ATTACKER)
+    await until(() => held.length === 1)
+    vi.advanceTimersByTime(61_000)
+    const statuses: number[] = []
+    for (let i = 1; i <= 3; i++)
+      statuses.push((await attempt(h, 'alice', `g${i}`, ATTACKER)).status)
+    held.shift()!()
+    expect((await signIn).status).toBe(200)
+    // The new window holds three guesses at `alice`: the fourth opens the wait, the fifth waits.
+    for (let i = 4; i <= 5; i++)
+      statuses.push((await attempt(h, 'alice', `g${i}`, ATTACKER)).status)
+    expect(statuses).toStrictEqual([401, 401, 401, 401, 429])
+  })
+
   it('does not lengthen the wait for attempts refused during it', async () => {
     const h = await createHarness({
       rateLimit: { login: false, username: { points: 1, delay: '1s' } },

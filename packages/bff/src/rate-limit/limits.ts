@@ -290,7 +290,7 @@ function createRateLimits(config: BffConfig): RateLimits {
       if (result && (expectedUserId === undefined || result.id === expectedUserId)) {
         const ipLimiter = ipLimiters[route]
         await settle([
-          keys === null ? undefined : delay?.forgive(keys),
+          keys && delay && counted ? delay.forgive(keys, counted) : undefined,
           ip === null ? undefined : ipLimiter?.reward(clientKey(ip)),
         ])
       } else if (keys && delay && counted) {

@@ -70,7 +70,7 @@ export function usernameDelay(
    * this name and none is in flight), the wait goes with it; any left belong to another spelling,
    * and so does the window they keep open.
    */
-  async function forgive({ folded, exact }: UsernameKeys): Promise<void> {
+  async function forgive({ folded, exact }: UsernameKeys, own: CountedAttempt): Promise<void> {
     const record = await exactAttempts.get(exact)
     // The memory limiter answers an expired record until its timer drops it (`msBeforeNext`
     // below zero): failures of a window that is over are not this success's to forgive.
@@ -80,13 +80,16 @@ export function usernameDelay(
     // so a burst of sign-ins to one's own account forgives its own failures once, not per sign-in.
     const after = seen > 0 ? (await exactAttempts.reward(exact, seen)).consumedPoints : 0
     const claimed = Math.max(0, Math.min(seen, after + seen))
+    // The sign-in's own attempt comes off the window it was counted in, not off the next one,
+    // which holds none of it: with a second to spare, as for the failures (`failed`).
+    const ownStillCounted = own.windowEndsAt - Date.now() >= 1_000 ? 1 : 0
     // Left at zero or below, the key is only noise (or a debt that would hold back the next
     // success's forgiveness); above zero it holds failures that settled meanwhile.
     const [, reduced] = await Promise.all([
       seen > 0 && after <= 0 ? exactAttempts.delete(exact) : undefined,
-      attempts.reward(folded, claimed + 1),
+      claimed + ownStillCounted > 0 ? attempts.reward(folded, claimed + ownStillCounted) : null,
     ])
-    if (reduced.consumedPoints <= 0) {
+    if (reduced && reduced.consumedPoints <= 0) {
       await Promise.all([attempts.delete(folded), gate.delete(folded)])
     }
   }
@@ -140,9 +143,14 @@ export function usernameDelay(
       return gate.consume(keys.folded, 1, { customDuration: seconds })
     },
 
-    /** Forgives a success's own failures, after the successes of the same name before it. */
-    forgive(keys: UsernameKeys): Promise<void> {
-      const turn = (forgiving.get(keys.folded) ?? Promise.resolve()).then(() => forgive(keys))
+    /**
+     * Forgives a success's own failures and its own `attempt`, after the successes of the same
+     * name before it.
+     */
+    forgive(keys: UsernameKeys, attempt: CountedAttempt): Promise<void> {
+      const turn = (forgiving.get(keys.folded) ?? Promise.resolve()).then(() =>
+        forgive(keys, attempt),
+      )
       const tail = turn.then(
         () => {},
         () => {},
