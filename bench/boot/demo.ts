@@ -2,15 +2,18 @@
  * @module
  * The demo's page load (issue 18): the production build of `apps/demo` (`vite build`, served by its
  * own server), a signed-in user's dashboard loaded in a lone tab, timed inside the page from the
- * refresh's response (the grant) to the dashboard on screen:
- * - _in the DOM_: React's render of the dashboard committed (a mutation observer sees "Signed in
- *   as");
- * - _next frame_: the first `requestAnimationFrame` after that commit, the frame that lays the
- *   dashboard out and paints it;
- * - _frame painted_: the end of the rendering update that painted the dashboard's heading (Element
+ * refresh's response (the grant) to the signed-in dashboard on screen:
+ * - _page on screen_: the dashboard's heading presented (Element Timing's `renderTime`). The demo
+ *   shows the page while the session resumes, without the user's data, so this comes before the
+ *   grant (a negative time);
+ * - _in the DOM_: React's render of the signed-in dashboard committed (a mutation observer sees
+ *   "Signed in as", which no page shows before the grant);
+ * - _next frame_: the first `requestAnimationFrame` after that commit, the frame that lays it out
+ *   and paints it;
+ * - _frame painted_: the end of the rendering update that painted "Signed in as …" (Element
  *   Timing's `paintTime`, the main thread's part of that frame);
  * - _on screen_: that frame presented (Element Timing's `renderTime`), the first moment the user
- *   can see the dashboard;
+ *   can see they are signed in;
  * - _notes sent_: the notes request the dashboard needs, queued at page load, leaving.
  * The target: on screen within one frame (16.7 ms) of the grant.
  */
@@ -35,7 +38,9 @@ export interface DemoLoad {
   grant: number
   dom: number
   nextFrame: number
-  /** The heading's frame painted (`paintTime`); `null` in a browser without it. */
+  /** The dashboard's heading presented: the page, before the user's data. */
+  pageOnScreen: number
+  /** The signed-in status's frame painted (`paintTime`); `null` in a browser without it. */
   framePainted: number | null
   /** That frame on screen (`renderTime`). */
   onScreen: number
@@ -45,18 +50,24 @@ export interface DemoLoad {
 export type DemoResult = DemoLoad[]
 
 /**
- * Runs in every page before the demo's own script. It only observes: the heading gets its
- * `elementtiming` from a mutation observer, in the task that inserts it, so before any paint.
+ * Runs in every page before the demo's own script. It only observes: the heading and the signed-in
+ * status get their `elementtiming` from a mutation observer, in the task that inserts them, so
+ * before any paint.
  */
 const PROBE = `(() => {
   const seen = {};
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if (entry.identifier === 'dashboard') { seen.onScreen = entry.renderTime; seen.framePainted = entry.paintTime; }
+    for (const entry of list.getEntries()) {
+      if (entry.identifier === 'signed-in') { seen.onScreen = entry.renderTime; seen.framePainted = entry.paintTime; }
+      if (entry.identifier === 'page') seen.pageOnScreen = entry.renderTime;
+    }
   }).observe({ type: 'element', buffered: true });
   const observer = new MutationObserver(() => {
     const title = document.getElementById('dashboard-title');
-    if (title && !title.hasAttribute('elementtiming')) title.setAttribute('elementtiming', 'dashboard');
-    if (seen.dom !== undefined || !document.body || !document.body.textContent.includes('Signed in as')) return;
+    if (title && !title.hasAttribute('elementtiming')) title.setAttribute('elementtiming', 'page');
+    const status = document.querySelector('[role="status"][aria-label="Session status"]');
+    if (seen.dom !== undefined || !status || !status.textContent.startsWith('Signed in as')) return;
+    status.setAttribute('elementtiming', 'signed-in');
     seen.dom = performance.now();
     requestAnimationFrame(() => { seen.nextFrame = performance.now() });
     // Resource timing and element timing land after the paint: read them a moment later.
@@ -64,8 +75,9 @@ const PROBE = `(() => {
       const resources = performance.getEntriesByType('resource');
       const refresh = resources.find((entry) => entry.name.endsWith('/auth/refresh'));
       const notes = resources.find((entry) => new URL(entry.name).pathname === '/api/notes');
-      window.__demoLoad = refresh && notes && seen.onScreen ? {
+      window.__demoLoad = refresh && notes && seen.onScreen && seen.pageOnScreen ? {
         sent: refresh.startTime, grant: refresh.responseEnd, dom: seen.dom - refresh.responseEnd,
+        pageOnScreen: seen.pageOnScreen - refresh.responseEnd,
         nextFrame: seen.nextFrame - refresh.responseEnd, onScreen: seen.onScreen - refresh.responseEnd,
         framePainted: typeof seen.framePainted === 'number' ? seen.framePainted - refresh.responseEnd : null,
         notesSent: notes.startTime - refresh.responseEnd,
@@ -85,12 +97,22 @@ export function buildDemo(): void {
   })
 }
 
-/** Signs alice in, closes her tab, then loads the dashboard `warmup + samples` times, each in a new tab. */
+/**
+ * The refresh's answer held back this long in the slow-network row: a BFF one round trip away
+ * over a real network, where loopback answers in a few milliseconds.
+ */
+export const SLOW_REFRESH_MS = 50
+
+/**
+ * Signs alice in, closes her tab, then loads the dashboard `warmup + samples` times, each in a new
+ * tab; with `refreshDelayMs`, every refresh's answer reaches the page that much later.
+ */
 export async function measureDemo(
   browser: Browser,
   profile: BrowserProfile,
   samples: number,
   warmup: number,
+  refreshDelayMs = 0,
 ): Promise<DemoResult> {
   const server = await startDemoServer({
     config: loadConfig({ PORT: '0', BATON_ACCESS_TTL: '10m' }, 'production'),
@@ -107,6 +129,13 @@ export async function measureDemo(
     await login.getByRole('button', { name: 'Sign in', exact: true }).click()
     await login.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 30_000 })
     await login.close()
+    if (refreshDelayMs > 0) {
+      await context.route('**/auth/refresh', async (route) => {
+        const response = await route.fetch()
+        await new Promise((resolve) => setTimeout(resolve, refreshDelayMs))
+        await route.fulfill({ response })
+      })
+    }
     const loads: DemoLoad[] = []
     for (let i = 0; i < warmup + samples; i++) {
       const page = await openUntilLogged(context, server.url, DONE)
@@ -134,29 +163,41 @@ export async function measureDemo(
  * answer (`floor.ts`).
  */
 export function demoTable(
-  results: ReadonlyArray<{ profile: BrowserProfile; loads: DemoResult; floorMs: number }>,
+  results: ReadonlyArray<{
+    profile: BrowserProfile
+    loads: DemoResult
+    floorMs: number
+    refreshDelayMs: number
+  }>,
 ) {
-  const missed: Array<{ profile: BrowserProfile; floorMs: number }> = []
-  const rows = results.map(({ profile, loads, floorMs }) => {
+  const missed: Array<{ profile: BrowserProfile; floorMs: number; refreshDelayMs: number }> = []
+  const rows = results.map(({ profile, loads, floorMs, refreshDelayMs }) => {
     const at = (key: Exclude<keyof DemoLoad, 'framePainted'>) =>
       median(loads.map((load) => load[key]))
     const framesPainted = loads.flatMap(({ framePainted }) =>
       framePainted === null ? [] : [framePainted],
     )
+    // What the user waits for, per load: navigation to the signed-in page on screen.
+    const fromNavigation = median(loads.map((load) => load.grant + load.onScreen))
     const met = at('onScreen') <= ONE_FRAME_MS
-    if (!met) missed.push({ profile, floorMs })
+    // The issue's target is for the BFF on loopback; the slow row shows what a real network's
+    // round trip leaves time for.
+    const judged = refreshDelayMs === 0
+    if (judged && !met) missed.push({ profile, floorMs, refreshDelayMs })
     return [
-      profile,
+      refreshDelayMs > 0 ? `${profile}, refresh +${refreshDelayMs} ms` : profile,
       tenths(at('sent')),
       tenths(at('grant')),
+      tenths(at('pageOnScreen')),
       tenths(at('dom')),
       tenths(at('nextFrame')),
       framesPainted.length > 0 ? tenths(median(framesPainted)) : null,
       tenths(at('onScreen')),
       tenths(at('notesSent')),
-      `on screen ≤ ${tenths(ONE_FRAME_MS)} ms after the grant`,
+      tenths(fromNavigation),
+      judged ? `on screen ≤ ${tenths(ONE_FRAME_MS)} ms after the grant` : '(none)',
       tenths(floorMs),
-      verdict(met, floorMs, ONE_FRAME_MS),
+      judged ? verdict(met, floorMs, ONE_FRAME_MS) : '',
     ]
   })
   const table = formatTable(
@@ -164,11 +205,13 @@ export function demoTable(
       'demo dashboard (p50 ms)',
       'refresh sent',
       'grant',
+      'grant → page on screen',
       'grant → in the DOM',
       'grant → next frame',
       'grant → frame painted',
       'grant → on screen',
       'grant → notes sent',
+      'navigation → on screen',
       'target',
       'floor for the target ms',
       '',

@@ -202,10 +202,15 @@ export function bootNotes(
       `this browser on this machine.`,
     `The demo (\`demo.ts\`): its production build and server, a signed-in user's dashboard ` +
       `loaded in a lone tab of each profile. Refresh sent and grant: navigation start to the ` +
-      `refresh's request start and response end. After the grant: the dashboard in the DOM ` +
-      `(React's commit), the next animation frame, the end of the rendering update that ` +
-      `painted the dashboard's heading (Element Timing's paintTime), that frame on screen ` +
-      `(its renderTime, the presentation), the notes request leaving. Target: on screen ` +
+      `refresh's request start and response end. After the grant: the page on screen (the ` +
+      `dashboard's heading presented; once the refresh has left, the demo shows the page ` +
+      `without the user's data, so with a slow enough answer this is negative), the ` +
+      `signed-in dashboard in the DOM (React's commit of "Signed in as …"), the next animation ` +
+      `frame, the end of the rendering update that painted "Signed in as …" (Element Timing's ` +
+      `paintTime), that frame on screen (its renderTime, the presentation), the notes request ` +
+      `leaving; and navigation → on screen, what the user waits for. The rows "refresh +50 ms" ` +
+      `hold every refresh's answer back 50 ms (Playwright's route), a BFF one round trip away ` +
+      `over a real network; they have no target. Target: on screen ` +
       `within one frame (16.7 ms) of the grant. The floor's last row is the same "on screen" ` +
       `for a page that adds one heading at a POST's answer and has nothing else to render.`,
   ]

@@ -13,13 +13,19 @@ function SessionFacts() {
       <div>
         <dt>User</dt>
         <dd>
-          {user?.name} <span className="muted">({user?.email})</span>
+          {user ? (
+            <>
+              {user.name} <span className="muted">({user.email})</span>
+            </>
+          ) : (
+            '…'
+          )}
         </dd>
       </div>
       <div>
         <dt>Session</dt>
         <dd className="mono" title={sessionId ?? undefined}>
-          {sessionId?.slice(0, 10)}…
+          {sessionId ? `${sessionId.slice(0, 10)}…` : '…'}
         </dd>
       </div>
       <div>
@@ -37,8 +43,8 @@ export function Dashboard() {
       <div className="page-header">
         <h1 id="dashboard-title">Dashboard</h1>
         <p className="lede">
-          Welcome back, {name}. Open this page in more tabs: they share one access token and one
-          refresh, and signing out in one signs out all.
+          Welcome back{name ? `, ${name}` : ''}. Open this page in more tabs: they share one access
+          token and one refresh, and signing out in one signs out all.
         </p>
       </div>
       <div className="grid">

@@ -6,6 +6,11 @@ import { Link } from './Link'
 /**
  * The signed-in frame: header with the app name, navigation, the user and "Sign out". It selects
  * what it shows, so a token refresh (a new `expiresAt`) does not re-render the whole page.
+ *
+ * While the session resumes (`loading`: the companion cookie says there is one, since an
+ * anonymous visitor is `unauthenticated` before the first render) it shows the page inert and
+ * without the user's data, so the grant only fills the user in: a small update, where mounting
+ * and painting the whole page after the grant took several frames.
  */
 export function Layout({ children }: { children: ReactNode }) {
   const baton = useBatonClient()
@@ -14,9 +19,10 @@ export function Layout({ children }: { children: ReactNode }) {
   // A refresh that failed on the network leaves the session on, with this error until the next
   // success: the user is told, not signed out.
   const offline = useSessionState((state) => state.error?.code === 'network_unavailable')
+  const resuming = useSessionState((state) => state.status === 'loading')
 
   return (
-    <div className="app">
+    <div className="app" aria-busy={resuming}>
       <header className="header">
         <div className="header-inner">
           <Link to="/" className="brand" aria-label="Baton demo, home">
@@ -40,25 +46,34 @@ export function Layout({ children }: { children: ReactNode }) {
               </Link>
             )}
           </nav>
-          <div className="account">
-            <span className="avatar" aria-hidden="true">
-              {name?.slice(0, 1)}
-            </span>
-            <p role="status" aria-label="Session status" className="account-status">
-              Signed in as {name}
-            </p>
-            <button
-              type="button"
-              className="button button-ghost"
-              onClick={() => {
-                // The tab is signed out even if the server cannot be reached; the login page then
-                // says the sign-out is not confirmed yet (the session error's `cause`).
-                baton.logout().catch(() => {})
-              }}
-            >
-              Sign out
-            </button>
-          </div>
+          {resuming ? (
+            <div className="account" key="resuming">
+              <span className="avatar avatar-pending" aria-hidden="true" />
+              <p role="status" aria-label="Session status" className="account-status muted">
+                Checking your session…
+              </p>
+            </div>
+          ) : (
+            <div className="account" key="signed-in">
+              <span className="avatar" aria-hidden="true">
+                {name?.slice(0, 1)}
+              </span>
+              <p role="status" aria-label="Session status" className="account-status">
+                Signed in as {name}
+              </p>
+              <button
+                type="button"
+                className="button button-ghost"
+                onClick={() => {
+                  // The tab is signed out even if the server cannot be reached; the login page
+                  // then says the sign-out is not confirmed yet (the session error's `cause`).
+                  baton.logout().catch(() => {})
+                }}
+              >
+                Sign out
+              </button>
+            </div>
+          )}
         </div>
       </header>
       {offline && (
@@ -66,7 +81,9 @@ export function Layout({ children }: { children: ReactNode }) {
           The server cannot be reached. You are still signed in; Baton keeps retrying.
         </div>
       )}
-      <main className="main">{children}</main>
+      <main className="main" inert={resuming}>
+        {children}
+      </main>
     </div>
   )
 }

@@ -1,12 +1,17 @@
-import type { ReactNode } from 'react'
+import { startTransition, useEffect, useState, type ReactNode } from 'react'
 import { useSession } from '@baton/react'
+import { refreshSentSignal } from '../baton'
 import { navigate } from '../router'
 import { Splash } from './Splash'
 
 /**
- * Renders its children only with a session. When the session ends (here, in another tab, or
- * revoked from another device), `useSession({ required: true })` sends the user to the login
- * page once, remembering where they were.
+ * Renders its children with a session, and while one resumes once its refresh has left (`loading`,
+ * which at page load means the companion cookie says there is one): the page without the user's
+ * data, painted during the refresh's round trip, so the grant only fills the user in. Before the
+ * refresh leaves it shows the splash, whose first frame is cheap: a whole page's render and first
+ * paint there would hold the refresh back. When the session ends (here, in another tab, or revoked
+ * from another device), or turns out to be gone, `useSession({ required: true })` sends the user
+ * to the login page once, remembering where they were.
  */
 export function RequireSession({ children }: { children: ReactNode }) {
   const { status } = useSession({
@@ -18,5 +23,22 @@ export function RequireSession({ children }: { children: ReactNode }) {
       })
     },
   })
-  return status === 'authenticated' ? children : <Splash />
+  const refreshSent = useRefreshSent()
+  if (status === 'unauthenticated' || (status === 'loading' && !refreshSent)) return <Splash />
+  return children
+}
+
+/**
+ * Whether the session's refresh has left, as a transition: React renders the page in slices, and
+ * a grant that comes meanwhile (a BFF close by) is rendered at once, the user in, instead of after
+ * a page without the user that would only be replaced.
+ */
+function useRefreshSent(): boolean {
+  const [sent, setSent] = useState(refreshSentSignal.sent)
+  useEffect(() => {
+    const update = () => startTransition(() => setSent(true))
+    if (refreshSentSignal.sent()) update()
+    return refreshSentSignal.subscribe(update)
+  }, [])
+  return sent
 }

@@ -76,6 +76,17 @@ export function SecurityConsole() {
   const nameOf = (id: string) => names.get(id)
   const [label, pillClass] = CONNECTION_LABEL[connection]
 
+  // No user yet (the session is resuming): who may see the console is not known.
+  if (role === undefined && connection !== 'forbidden') {
+    return (
+      <section className="page" aria-labelledby="console-title">
+        <div className="page-header">
+          <h1 id="console-title">Security console</h1>
+        </div>
+      </section>
+    )
+  }
+
   if (role !== 'admin' || connection === 'forbidden') {
     return (
       <section className="page" aria-labelledby="console-title">

@@ -22,7 +22,20 @@ export function TokenCountdown() {
   const tokenLifetime = useSessionState((state) => state.tokenLifetime)
   const now = useNow(250)
 
-  if (expiresAt === null) return null
+  // No token yet (the session is resuming): the card's frame, so the grant fills it in place.
+  if (expiresAt === null) {
+    return (
+      <div className="countdown countdown-pending">
+        <div className="card-title-row">
+          <h2 id="token-title">Access token</h2>
+        </div>
+        <p className="countdown-label">Access token expires in</p>
+        <p className="countdown-value">–:––</p>
+        <div className="meter" aria-hidden="true" />
+        <p className="countdown-note">Resuming the session…</p>
+      </div>
+    )
+  }
   const remaining = expiresAt - now
   // The store knows the token's whole lifetime; without it (never with a token), show it full.
   const lifetime = Math.max(1, tokenLifetime ?? remaining)
