@@ -209,7 +209,7 @@ export function bootNotes(
       `frame, the end of the rendering update that painted "Signed in as …" (Element Timing's ` +
       `paintTime), that frame on screen (its renderTime, the presentation), the notes request ` +
       `leaving; and navigation → on screen, what the user waits for. The rows "refresh +50 ms" ` +
-      `hold every refresh's answer back 50 ms (Playwright's route), a BFF one round trip away ` +
+      `hold every refresh's answer back 50 ms in the demo server, a BFF one round trip away ` +
       `over a real network; they have no target. Target: on screen ` +
       `within one frame (16.7 ms) of the grant. The floor's last row is the same "on screen" ` +
       `for a page that adds one heading at a POST's answer and has nothing else to render.`,

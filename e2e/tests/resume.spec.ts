@@ -4,7 +4,7 @@
  * session that turns out to be gone never shows a user and lands on the login page.
  */
 import type { Page } from '@playwright/test'
-import { expect, sessionStatus, test } from '../fixtures.js'
+import { expect, openTab, press, sessionStatus, test } from '../fixtures.js'
 import { pageRecord, statusesAfterSplash } from '../page-probes.js'
 
 test.use({ demoEnv: { BATON_ACCESS_TTL: '60s' } })
@@ -30,7 +30,7 @@ test('a reloaded tab shows its page while the session resumes, inert and without
   await expect(tab.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible()
   await expect(sessionStatus(tab)).toHaveText('Checking your session…')
   await expect(tab.locator('main')).toHaveJSProperty('inert', true)
-  await expect(tab.locator('.app')).toHaveAttribute('aria-busy', 'true')
+  await expect(tab.locator('main')).toHaveAttribute('aria-busy', 'true')
   // Nothing of the user before the grant: not their name; the header offers no sign-out yet, and
   // the page's own buttons sit in the inert main.
   await expect(tab.getByText('Alice')).toHaveCount(0)
@@ -39,10 +39,34 @@ test('a reloaded tab shows its page while the session resumes, inert and without
   release()
   await expect(sessionStatus(tab)).toHaveText('Signed in as Alice')
   await expect(tab.locator('main')).toHaveJSProperty('inert', false)
-  await expect(tab.locator('.app')).toHaveAttribute('aria-busy', 'false')
+  await expect(tab.locator('main')).toHaveAttribute('aria-busy', 'false')
   await expect(tab.getByText('Welcome back, Alice.', { exact: false })).toBeVisible()
   expect(await statusesAfterSplash(tab)).toEqual(['Signed in as Alice'])
   expect((await pageRecord(tab)).loginFormAt).toBeNull()
+
+  // A sign-out heard from another tab, in this tab whose refresh has left: it shows the page of
+  // nobody ("Signed in as" without a name) for not one commit on its way to the login page.
+  const other = await openTab(tab.context(), tab.url())
+  await press(other, 'Sign out')
+  await expect(sessionStatus(tab)).toHaveText('Signed out')
+  expect(await statusesAfterSplash(tab)).toEqual(['Signed in as Alice', 'Signed out'])
+})
+
+test('a boot refresh that fails on the network shows the splash, not a page that waits, and signs in once it gets through', async ({
+  signedInTabs,
+  context,
+}) => {
+  const [tab] = await signedInTabs(1)
+  await context.route('**/auth/refresh', (route) => route.abort('connectionfailed'))
+
+  await tab.reload()
+  await expect(sessionStatus(tab)).toHaveText('Checking your session…')
+  await expect(tab.locator('.splash')).toBeVisible()
+  await expect(tab.getByRole('heading', { name: 'Dashboard' })).toHaveCount(0)
+
+  await context.unroute('**/auth/refresh')
+  await expect(sessionStatus(tab)).toHaveText('Signed in as Alice', { timeout: 30_000 })
+  await expect(tab.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible()
 })
 
 test('a session that turns out to be gone shows no user while it resumes and lands on the login page', async ({

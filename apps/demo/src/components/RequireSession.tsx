@@ -1,5 +1,5 @@
 import { startTransition, useEffect, useState, type ReactNode } from 'react'
-import { useSession } from '@baton/react'
+import { useSession, useSessionState } from '@baton/react'
 import { refreshSentSignal } from '../baton'
 import { navigate } from '../router'
 import { Splash } from './Splash'
@@ -14,7 +14,7 @@ import { Splash } from './Splash'
  * to the login page once, remembering where they were.
  */
 export function RequireSession({ children }: { children: ReactNode }) {
-  const { status } = useSession({
+  useSession({
     required: true,
     onUnauthenticated: () => {
       const here = window.location.pathname + window.location.search
@@ -23,9 +23,14 @@ export function RequireSession({ children }: { children: ReactNode }) {
       })
     },
   })
+  // The store's own status: `required` reports an ended session as `loading` until the redirect.
+  const status = useSessionState((state) => state.status)
+  // A boot refresh that failed on the network retries with the status still `loading`: the splash
+  // then, not a page whose loads would wait for a token that may never come.
+  const failing = useSessionState((state) => state.error !== null)
   const refreshSent = useRefreshSent()
-  if (status === 'unauthenticated' || (status === 'loading' && !refreshSent)) return <Splash />
-  return children
+  const shown = status === 'authenticated' || (status === 'loading' && refreshSent && !failing)
+  return shown ? children : <Splash />
 }
 
 /**

@@ -106,7 +106,9 @@ export function SessionControls() {
       <div className="danger-zone danger-zone-stacked">
         <div>
           <p className="danger-title">Sign out everywhere</p>
-          <p className="muted">Ends every session of {name}, on every device and tab.</p>
+          <p className="muted">
+            Ends every session of {name ?? 'this account'}, on every device and tab.
+          </p>
         </div>
         <SignOutEverywhereButton />
       </div>
