@@ -133,6 +133,32 @@ describe.skipIf(!redisAvailable)('a revocation whose reply was lost after Redis 
     expect(await other.get(session.id)).toMatchObject({ revokedAt: now, revokedReason: 'logout' })
   })
 
+  // Before, a revocation whose reply was lost was announced only by a retry, and many callers
+  // never retry: a logout answered 503 clears the cookie all the same, reuse detection moves on.
+  it('is announced at once, with no retry, when Redis applied it', async () => {
+    const { revoker, heard } = await instances(REVOKE, 1)
+    const now = Date.now()
+    const session = sessionRecord('lost-reply-user', now)
+    await revoker.create(session, now)
+
+    await expect(revoker.revoke(session.id, 'logout', now)).rejects.toMatchObject(unavailable)
+    await vi.waitFor(() => expect([...heard]).toStrictEqual([session.id]))
+    expect(await admin.zscore(revoker.keys.revoked, session.id)).not.toBeNull()
+  })
+
+  it('is announced at once by revokeByUser, for the sessions Redis revoked', async () => {
+    const { revoker, heard } = await instances(REVOKE, 1)
+    const now = Date.now()
+    const sessions = [sessionRecord('lost-reply-user', now), sessionRecord('lost-reply-user', now)]
+    for (const session of sessions) await revoker.create(session, now)
+
+    await expect(
+      revoker.revokeByUser('lost-reply-user', 'logout_everywhere', now),
+    ).rejects.toMatchObject(unavailable)
+    const ids = sessions.map((session) => session.id).sort()
+    await vi.waitFor(() => expect([...heard].sort()).toStrictEqual(ids))
+  })
+
   // Before, the retry (revoking only live sessions) skipped the session whose reply was lost.
   it('is announced by the retry of revokeByUser, which finds it revoked already', async () => {
     const { revoker, other, heard } = await instances(REVOKE, 1)

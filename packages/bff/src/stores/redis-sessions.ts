@@ -71,6 +71,28 @@ export function redisSessions({
   const worthAnnouncingAgain = (revoked: RevokedAlready, now: number) =>
     now - revoked.revokedAt < reannounceMs
 
+  /**
+   * After a revocation whose reply was lost (a timeout, a dropped connection): Redis may have
+   * applied it. Many callers never retry (a logout answered 503 still clears the cookie; reuse
+   * detection ends the family and moves on), so the ids it applied to are announced now, read
+   * back from their hashes, rather than left for a retry that may not come. Best effort: when the
+   * read fails too, Redis is away, and the caller's 503 stands.
+   */
+  const announceApplied = async (ids: readonly string[], now: number) => {
+    try {
+      const revokedAts = await Promise.all(
+        ids.map((id) => client.hget(keys.session(id), 'revokedAt')),
+      )
+      const applied = ids.filter((_, i) => {
+        const revokedAt = revokedAts[i]
+        return revokedAt != null && worthAnnouncingAgain({ revokedAt: Number(revokedAt) }, now)
+      })
+      if (applied.length > 0) await announce(applied)
+    } catch {
+      // The store is unreachable: nothing can be read, and the original failure is reported.
+    }
+  }
+
   const readSessions = (ids: readonly string[]) =>
     readHashes(
       client,
@@ -141,7 +163,10 @@ export function redisSessions({
     // Only within the replay window: an older one was announced long ago, or its tokens are gone.
     async revoke(sessionId, reason, now) {
       return call(async () => {
-        const before = await revokeOne(sessionId, reason, now, false)
+        const before = await revokeOne(sessionId, reason, now, false).catch(async (error) => {
+          await announceApplied([sessionId], now)
+          throw error
+        })
         if (isRevokedAlready(before)) {
           if (worthAnnouncingAgain(before, now)) await announce([sessionId])
           return null
@@ -171,7 +196,13 @@ export function redisSessions({
         const announced = [...revoked.map((session) => session.id), ...again]
         if (announced.length > 0) await announce(announced)
         const failed = results.find((result) => result.status === 'rejected')
-        if (failed) throw failed.reason
+        if (failed) {
+          await announceApplied(
+            ids.filter((_, i) => results[i]!.status === 'rejected'),
+            now,
+          )
+          throw failed.reason
+        }
         if (revoked.length > 0) await replicated()
         return revoked
       })

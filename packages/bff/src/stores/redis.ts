@@ -144,7 +144,10 @@ export interface RedisStore extends SessionStore {
  * listeners hear about this instance's revocations synchronously, before the call returns). A new
  * subscriber, and every subscriber after its connection to Redis comes back, also receives the ids
  * revoked within `revocationReplay`, so an instance that starts or reconnects late still refuses
- * recently revoked sessions. Delivery may repeat an id; listeners must be idempotent.
+ * recently revoked sessions. Delivery may repeat an id; listeners must be idempotent. A revocation
+ * whose reply was lost after Redis applied it (a timeout) still answers 503, but is announced all
+ * the same, once the session's hash shows it revoked; a retry within `revocationReplay` announces
+ * it again.
  *
  * `revokeByUser` revokes each of the user's sessions atomically, one by one; a session created
  * while it runs may survive it, as if it had been created just after.
