@@ -47,6 +47,13 @@ export interface CountedAttempt {
   windowEndsAt: number
 }
 
+/**
+ * Whole seconds left of the folded window `attempt` was counted in, rounded down: the stores'
+ * expiry is in seconds, and what settles in a window's last second is left alone, the safe side.
+ */
+const secondsLeft = (attempt: CountedAttempt) =>
+  Math.floor((attempt.windowEndsAt - Date.now()) / 1_000)
+
 /** @internal */
 export function usernameDelay(
   backend: RateLimiterBackend,
@@ -81,8 +88,8 @@ export function usernameDelay(
     const after = seen > 0 ? (await exactAttempts.reward(exact, seen)).consumedPoints : 0
     const claimed = Math.max(0, Math.min(seen, after + seen))
     // The sign-in's own attempt comes off the window it was counted in, not off the next one,
-    // which holds none of it: with a second to spare, as for the failures (`failed`).
-    const ownStillCounted = own.windowEndsAt - Date.now() >= 1_000 ? 1 : 0
+    // which holds none of it.
+    const ownStillCounted = secondsLeft(own) >= 1 ? 1 : 0
     // Left at zero or below, the key is only noise (or a debt that would hold back the next
     // success's forgiveness); above zero it holds failures that settled meanwhile.
     const [, reduced] = await Promise.all([
@@ -126,9 +133,8 @@ export function usernameDelay(
      * count holds none of it.
      */
     async failed(keys: UsernameKeys, attempt: CountedAttempt): Promise<void> {
-      // Whole seconds, rounded down (the stores' expiry is in seconds, and `0` would mean never):
-      // a failure settling in the window's last second stays unforgiven, the safe side.
-      const seconds = Math.floor((attempt.windowEndsAt - Date.now()) / 1_000)
+      // `0` would mean a record that never expires: one settling in the last second stays unforgiven.
+      const seconds = secondsLeft(attempt)
       if (seconds < 1) return
       await exactAttempts.penalty(keys.exact, 1, { customDuration: seconds })
     },
