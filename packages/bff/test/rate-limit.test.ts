@@ -9,6 +9,7 @@ import {
   memoryStore,
   type Authenticate,
   type BffOptions,
+  type RateLimiterBackend,
   type SessionStore,
 } from '../src/index.js'
 import type { SessionUser } from '../src/index.js'
@@ -284,6 +285,88 @@ describe('credential guessing from one address', () => {
     for (let i = 4; i <= 5; i++)
       statuses.push((await attempt(h, 'alice', `g${i}`, ATTACKER)).status)
     expect(statuses).toStrictEqual([401, 401, 401, 401, 429])
+  })
+
+  // Before, an attempt whose `authenticate` threw (500 `internal`) was always taken back: one counted in a window
+  // and failing in the next took a guess off the next window's count, one more guess for each.
+  it('takes back an attempt that checked no password only from the window it was counted in', async () => {
+    const held: Array<() => void> = []
+    const failing: Authenticate = async (credentials, c) => {
+      if (credentials.password === 'directory-down') {
+        await new Promise<void>((r) => held.push(r))
+        throw new Error('the user directory is down')
+      }
+      return caseSensitive(credentials, c)
+    }
+    const h = await createHarness({
+      authenticate: failing,
+      logger: testLogger(),
+      rateLimit: { login: false, username: { points: 4, duration: '60s', delay: '60s' } },
+    })
+    const broken = attempt(h, 'alice', 'directory-down', ATTACKER)
+    await until(() => held.length === 1)
+    vi.advanceTimersByTime(61_000)
+    const statuses: number[] = []
+    for (let i = 1; i <= 3; i++)
+      statuses.push((await attempt(h, 'alice', `g${i}`, ATTACKER)).status)
+    held.shift()!()
+    statuses.push((await broken).status)
+    // The new window holds three guesses: the fourth opens the wait, the fifth waits.
+    for (let i = 4; i <= 5; i++)
+      statuses.push((await attempt(h, 'alice', `g${i}`, ATTACKER)).status)
+    expect(statuses).toStrictEqual([401, 401, 401, 500, 401, 429])
+  })
+
+  // Before, a success that brought the folded count to zero deleted it: a guess another instance
+  // counted between the decrement and the delete was deleted with it, one more guess for each.
+  it('keeps a guess counted on another instance while a success spends the count', async () => {
+    const store = memoryStore({ sweepInterval: 0 })
+    const backend = store.rateLimiterBackend!()
+    let hold: Promise<void> | null = null
+    let spent!: () => void
+    const spending = new Promise<void>((resolve) => (spent = resolve))
+    const held: RateLimiterBackend = {
+      ...backend,
+      limiter(spec) {
+        const limiter = backend.limiter(spec)
+        if (spec.keyPrefix !== 'user:n') return limiter
+        const reward = limiter.reward.bind(limiter)
+        // The success's decrement has landed; what it does next waits.
+        limiter.reward = async (...args) => {
+          const res = await reward(...args)
+          if (hold) {
+            spent()
+            await hold
+          }
+          return res
+        }
+        return limiter
+      },
+    }
+    const options = {
+      store: Object.assign(Object.create(store) as SessionStore, {
+        rateLimiterBackend: () => held,
+      }),
+      authenticate: caseSensitive,
+      rateLimit: { login: false, username: { points: 4, delay: '60s', maxDelay: '60s' } },
+    } as const
+    const [h, other] = [await createHarness(options), await createHarness(options)]
+
+    let release!: () => void
+    hold = new Promise<void>((resolve) => (release = resolve))
+    // Mallory's sign-in to her own `Alice` brings the folded count back to zero…
+    const signIn = attempt(h, 'Alice', 'mallory-owns-this', ATTACKER)
+    await spending
+    hold = null
+    // …while her guess at `alice` is counted on the other instance.
+    expect((await attempt(other, 'alice', 'g0', ATTACKER)).status).toBe(401)
+    release()
+    expect((await signIn).status).toBe(200)
+
+    // The guess still counts: the fourth reaches the budget of four and opens the wait.
+    const guesses: number[] = []
+    for (let i = 1; i <= 4; i++) guesses.push((await attempt(h, 'alice', `g${i}`, ATTACKER)).status)
+    expect(guesses).toStrictEqual([401, 401, 401, 429])
   })
 
   it('does not lengthen the wait for attempts refused during it', async () => {

@@ -256,7 +256,8 @@ function createRateLimits(config: BffConfig): RateLimits {
       const keys = delay?.keys(credentials.username, ip) ?? null
       // Attempts are counted before `authenticate` runs, so in-flight ones count too.
       let counted: CountedAttempt | null = null
-      const uncount = () => settle([keys && delay ? delay.uncount(keys) : undefined])
+      const uncount = () =>
+        settle([keys && delay && counted ? delay.uncount(keys, counted) : undefined])
       if (keys && delay && user) {
         const { count: attempt } = (counted = await charge(
           () => delay.count(keys),
@@ -282,7 +283,7 @@ function createRateLimits(config: BffConfig): RateLimits {
           config.authenticate(credentials, c),
         )
       } catch (error) {
-        if (counted) await uncount()
+        await uncount()
         throw error
       }
       // Someone else's right password (step-up of another user's session) proves nothing about

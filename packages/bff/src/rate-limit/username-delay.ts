@@ -6,7 +6,7 @@
  * @internal
  */
 import { primitives } from '#crypto'
-import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
 import * as base64url from '../tokens/base64url.js'
 import type { RateLimiterBackend } from './backend.js'
 import { networkKey } from './ip.js'
@@ -54,6 +54,17 @@ export interface CountedAttempt {
 const secondsLeft = (attempt: CountedAttempt) =>
   Math.floor((attempt.windowEndsAt - Date.now()) / 1_000)
 
+/**
+ * Adds back what `left` (a limiter's answer) holds below zero, within the window it is in: an
+ * increment, which no concurrent count can be lost to, where a delete could drop one.
+ */
+async function backToZero(limiter: RateLimiterAbstract, key: string, left: RateLimiterRes) {
+  const seconds = Math.floor(left.msBeforeNext / 1_000)
+  if (left.consumedPoints < 0 && seconds >= 1) {
+    await limiter.penalty(key, -left.consumedPoints, { customDuration: seconds })
+  }
+}
+
 /** @internal */
 export function usernameDelay(
   backend: RateLimiterBackend,
@@ -85,19 +96,23 @@ export function usernameDelay(
     // `reward` is atomic where `get` then `delete` is not: of two successes that read the same
     // count at once, only the points still there before this decrement are this one's to forgive,
     // so a burst of sign-ins to one's own account forgives its own failures once, not per sign-in.
-    const after = seen > 0 ? (await exactAttempts.reward(exact, seen)).consumedPoints : 0
+    const exactLeft = seen > 0 ? await exactAttempts.reward(exact, seen) : null
+    const after = exactLeft?.consumedPoints ?? 0
     const claimed = Math.max(0, Math.min(seen, after + seen))
     // The sign-in's own attempt comes off the window it was counted in, not off the next one,
     // which holds none of it.
     const ownStillCounted = secondsLeft(own) >= 1 ? 1 : 0
-    // Left at zero or below, the key is only noise (or a debt that would hold back the next
-    // success's forgiveness); above zero it holds failures that settled meanwhile.
+    // Below zero, the exact count is a debt that would hold back the next success's forgiveness:
+    // it is brought back to zero, never deleted (a failure another instance records meanwhile
+    // would go with it).
     const [, reduced] = await Promise.all([
-      seen > 0 && after <= 0 ? exactAttempts.delete(exact) : undefined,
+      exactLeft ? backToZero(exactAttempts, exact, exactLeft) : undefined,
       claimed + ownStillCounted > 0 ? attempts.reward(folded, claimed + ownStillCounted) : null,
     ])
     if (reduced && reduced.consumedPoints <= 0) {
-      await Promise.all([attempts.delete(folded), gate.delete(folded)])
+      // Spent: the wait goes with it. The count is kept at zero, not deleted: a guess another
+      // instance counts between this decrement and a delete would be deleted with it.
+      await Promise.all([backToZero(attempts, folded, reduced), gate.delete(folded)])
     }
   }
 
@@ -122,8 +137,13 @@ export function usernameDelay(
       return { count: folded.consumedPoints, windowEndsAt: Date.now() + folded.msBeforeNext }
     },
 
-    /** Takes back an attempt that checked no password (refused, or `authenticate` threw). */
-    uncount: (keys: UsernameKeys) => attempts.reward(keys.folded),
+    /**
+     * Takes back an attempt that checked no password (refused, or `authenticate` threw), from the
+     * folded window it was counted in: once that window is over, the next one holds none of it.
+     */
+    async uncount(keys: UsernameKeys, attempt: CountedAttempt): Promise<void> {
+      if (secondsLeft(attempt) >= 1) await attempts.reward(keys.folded)
+    },
 
     /**
      * Records a wrong password under the exact name, for a later success of that name to forgive.
