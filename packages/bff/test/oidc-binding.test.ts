@@ -9,7 +9,7 @@ import type { BffEvent } from '../src/index.js'
 import { claimsOf, deviceKey, NONCE_CHALLENGE, proof, type DeviceKey } from './dpop-helpers.js'
 import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import { passwordOf } from './helpers.js'
-import { CLIENT, csrfFrom, mountOidcBff, reserve, type Served } from './oidc-harness.js'
+import { CLIENT, codeOf, csrfFrom, mountOidcBff, reserve, type Served } from './oidc-harness.js'
 
 let idp: TestIdp
 const servers: Record<'ifSupported' | 'required' | 'nonces', Served> = {} as never
@@ -31,9 +31,6 @@ afterAll(async () => {
   for (const served of Object.values(servers)) await served.close()
   await idp?.close()
 })
-
-const codeOf = async (res: Response) =>
-  ((await res.json()) as { error: { code: string } }).error.code
 
 /** `POST {base}/oidc/login` as the client sends it, signed by `key` when given. */
 async function start(

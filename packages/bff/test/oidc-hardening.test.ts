@@ -18,6 +18,7 @@ import { createSealer } from '../src/oidc/seal.js'
 import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
+  codeOf,
   csrfFrom,
   LOGOUT_EVENT,
   mountOidcBff,
@@ -28,9 +29,6 @@ import {
 } from './oidc-harness.js'
 
 const errorLocation = (code: string) => `/login?oidc_error=${code}`
-const codeOf = async (res: Response) =>
-  ((await res.json()) as { error: { code: string } }).error.code
-
 let idp: TestIdp
 /** Every BFF of this file, one port each, all registered at `idp`. */
 const servers: Served[] = []

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
+import { decodeJwt } from 'jose'
 import { createBff, type Bff, type BffOptions, type RequireAuthVariables } from '../src/index.js'
 import { oidcLogin, type OidcLogin, type OidcLoginOptions } from '../src/oidc/index.js'
 import { expect } from 'vitest'
@@ -120,3 +121,22 @@ export async function signInAtProvider(served: Served, login = 'carol') {
   const landed = await agent.request(await loginAtIdp(agent, at, served.redirectUri, login))
   return { agent, landed }
 }
+
+/** The stable `error.code` of an error answer. */
+export const codeOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string } }).error.code
+
+/** A Baton access token for the browser `agent` signed in at `served`, and its session id. */
+export async function batonToken(served: Served, agent: Agent) {
+  const res = await agent.request(`${served.origin}/auth/refresh`, {
+    method: 'POST',
+    headers: csrfFrom(served.origin),
+  })
+  expect(res.status).toBe(200)
+  const { accessToken } = (await res.json()) as { accessToken: string }
+  return { accessToken, sessionId: decodeJwt(accessToken)['sid'] as string }
+}
+
+/** A call of `served`'s API that relays the provider's access token (`oidc.accessToken(c)`). */
+export const relay = (served: Served, accessToken: string) =>
+  fetch(`${served.origin}/api/relay`, { headers: { authorization: `Bearer ${accessToken}` } })

@@ -3,23 +3,22 @@
  * provider answered, the refresh checks that the session still lives, so neither `POST /logout`
  * nor a back-channel logout is undone by the tokens it writes back or the token it hands out.
  */
-import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore } from '../src/index.js'
-import { startIdp, type Agent, type TestIdp } from './oidc-idp.js'
+import { startIdp, type TestIdp } from './oidc-idp.js'
 import {
+  batonToken,
   CLIENT,
   clientOf,
+  codeOf,
   csrfFrom,
   LOGOUT_EVENT,
   mountOidcBff,
+  relay,
   reserve,
   signInAtProvider,
   type Served,
 } from './oidc-harness.js'
-
-const codeOf = async (res: Response) =>
-  ((await res.json()) as { error: { code: string } }).error.code
 
 const bodyOf = (init?: RequestInit) =>
   init?.body instanceof URLSearchParams
@@ -59,19 +58,6 @@ function refreshGate() {
     release: () => release(),
   }
 }
-
-async function batonToken(served: Served, agent: Agent) {
-  const res = await agent.request(`${served.origin}/auth/refresh`, {
-    method: 'POST',
-    headers: csrfFrom(served.origin),
-  })
-  expect(res.status).toBe(200)
-  const { accessToken } = (await res.json()) as { accessToken: string }
-  return { accessToken, sessionId: decodeJwt(accessToken)['sid'] as string }
-}
-
-const relay = (served: Served, accessToken: string) =>
-  fetch(`${served.origin}/api/relay`, { headers: { authorization: `Bearer ${accessToken}` } })
 
 describe('upstream refresh racing a logout of the same session', () => {
   let idp: TestIdp

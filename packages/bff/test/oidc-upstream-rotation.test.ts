@@ -11,31 +11,17 @@ import Provider, { type OidcContext } from 'oidc-provider'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, type BffEvent } from '../src/index.js'
 import { memoryOidcStateStore, type OidcStateStore } from '../src/oidc/index.js'
-import type { Agent } from './oidc-idp.js'
 import {
+  batonToken,
   clientOf,
+  codeOf,
   csrfFrom,
   mountOidcBff,
+  relay,
   reserve,
   signInAtProvider,
   type Served,
 } from './oidc-harness.js'
-
-const codeOf = async (res: Response) =>
-  ((await res.json()) as { error: { code: string } }).error.code
-
-async function batonToken(served: Served, agent: Agent) {
-  const res = await agent.request(`${served.origin}/auth/refresh`, {
-    method: 'POST',
-    headers: csrfFrom(served.origin),
-  })
-  expect(res.status).toBe(200)
-  const { accessToken } = (await res.json()) as { accessToken: string }
-  return { accessToken }
-}
-
-const relay = (served: Served, accessToken: string) =>
-  fetch(`${served.origin}/api/relay`, { headers: { authorization: `Bearer ${accessToken}` } })
 
 /** `startIdp`'s provider, but rotating refresh tokens (as Auth0, Okta, Entra ID… do). */
 async function startRotatingIdp(clients: Record<string, unknown>[]) {
