@@ -54,7 +54,8 @@ export interface LogoutEvent extends SessionEventBase {
 
 /**
  * `POST /logout` passed the CSRF check but did not end the session its cookie names: the store was
- * unreachable, the body was malformed, something failed. The browser dropped its cookie anyway
+ * unreachable, the body was malformed, the address was over its logout budget (`rate_limited`),
+ * something failed. The browser dropped its cookie anyway
  * (logout always clears it), so nobody can use the session from there, but the session itself is
  * still live on the server until its deadlines: revoke it (`bff.admin.revokeSession(sessionId)`,
  * or `revokeUser` when `everywhere` was asked) once the cause is gone.

@@ -560,6 +560,12 @@ describe('refresh and logout', () => {
     expect(h.eventsOf('rate_limited').map((e) => [e.route, e.key])).toStrictEqual([
       ['logout', 'ip'],
     ])
+    // The session it could not end is reported (before, nothing was): its cookie's copies still
+    // refresh, from anywhere, until the operator revokes it.
+    expect(h.eventsOf('logout_failed').map((e) => [e.sessionId, e.userId, e.reason])).toStrictEqual(
+      [[second.body.sessionId, 'user-bob', 'rate_limited']],
+    )
+    expect((await h.refresh(second.cookie, { ip: '203.0.113.9' })).status).toBe(200)
   })
 })
 

@@ -227,10 +227,11 @@ export function authRoutes(
         const about = meta(c)
         let res: Response
         try {
-          // Inside the try: a refused logout still clears the browser's cookies.
-          await limits.checkIp(c, 'logout')
           let everywhere: boolean
           try {
+            // A refused logout still clears the browser's cookies, and the session it leaves live
+            // is reported: the client shows "signed out", the cookie's copies still refresh.
+            await limits.checkIp(c, 'logout')
             everywhere = await readLogoutBody(c)
           } catch (error) {
             await sessions.reportLogoutFailure(cookie, error, about)
