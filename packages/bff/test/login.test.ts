@@ -1,5 +1,8 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { memoryStore, type SessionStore } from '../src/index.js'
+import { postgresStore } from '../src/stores/postgres.js'
+import { sqliteStore } from '../src/stores/sqlite.js'
 import {
   ALICE,
   createHarness,
@@ -12,8 +15,14 @@ import {
   type Harness,
   hintCookie,
 } from './helpers.js'
+import { dropSchema, POSTGRES_URL, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
+
+const schema = uniqueSchema()
+afterAll(async () => {
+  if (postgresAvailable) await dropSchema(schema)
+})
 
 describe('POST /auth/login with valid credentials', () => {
   let h: Harness
@@ -295,6 +304,43 @@ describe('POST /auth/login when authenticate misbehaves', () => {
     expect(await res.clone().text()).not.toContain('hunter2')
     await expectError(res, 500, 'internal')
     expect(h.logger.error).toHaveBeenCalledTimes(1)
+  })
+
+  // Before, an id with U+0000 signed in on the memory and SQLite stores and was refused by
+  // PostgreSQL's TEXT as `503 store_unavailable`, a retry that never succeeds.
+  it.each([
+    ['an empty id', ''],
+    ['a number', 42],
+    ['a NUL in the id', 'user\u0000alice'],
+  ])('refuses %s alike on every store: 500 internal, logged, no session', async (_, id) => {
+    const stores: Array<[string, () => SessionStore]> = [
+      ['memory', () => memoryStore({ sweepInterval: 0 })],
+      ['sqlite', () => sqliteStore({ path: ':memory:', sweepInterval: 0 })],
+    ]
+    if (postgresAvailable) {
+      stores.push([
+        'postgres',
+        () => postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 }),
+      ])
+    }
+    const outcomes: Record<string, unknown> = {}
+    for (const [name, open] of stores) {
+      const store = open()
+      const h = await createHarness({ store, authenticate: async () => ({ id, name: 'Alice' }) })
+      const res = await h.post('/login', {
+        headers: { ...CSRF, ...JSON_HEADERS },
+        body: JSON.stringify({ username: 'alice', password: 'pw' }),
+      })
+      outcomes[name] = {
+        status: res.status,
+        code: ((await res.json()) as { error: { code: string } }).error.code,
+        cookies: res.headers.getSetCookie(),
+        logged: vi.mocked(h.logger.error).mock.calls.length,
+      }
+      await store.close()
+    }
+    const refused = { status: 500, code: 'internal', cookies: [], logged: 1 }
+    expect(outcomes).toStrictEqual(Object.fromEntries(stores.map(([name]) => [name, refused])))
   })
 })
 

@@ -70,6 +70,24 @@ describe('configuration', () => {
 })
 
 describe('TOTP enrolment', () => {
+  // Before, a NUL was taken (201) and PostgreSQL's JSONB then refused the factor as
+  // `503 store_unavailable`: a bad input answered as an outage.
+  it.each([
+    ['a NUL', 'Phone\u0000'],
+    ['a line break', 'Phone\nUpdate your password at evil.example'],
+    ['a C1 control', 'Phone\u0085'],
+  ])('refuses a label with %s: 400 invalid_request, nothing enrolled', async (_, label) => {
+    const h = await mfaHarness()
+    const m = mfaClient(h)
+    const { body } = await h.login('alice')
+    await expectError(
+      await m.api('/factors/totp', body.accessToken, 'POST', { label }),
+      400,
+      'invalid_request',
+    )
+    expect(await h.store.factorStore!().listFactors('user-alice')).toStrictEqual([])
+  })
+
   it('hands out the secret once, keeps it sealed, and lists the factor with nothing secret', async () => {
     const h = await mfaHarness()
     const m = mfaClient(h)

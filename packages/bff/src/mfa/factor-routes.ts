@@ -23,12 +23,22 @@ import { invalidRequest, noStore, readObject, type MfaRouteDeps } from './route-
 import { randomId } from './secrets.js'
 
 const MAX_LABEL = 64
+// A label is shown back in lists of factors; a control character there is never a name, and a NUL
+// is more: PostgreSQL's JSONB refuses it, which answered `503 store_unavailable` for a bad input.
+const CONTROL = /\p{Cc}/u
 
 function readLabel(body: Record<string, unknown>, fallback: string): string {
   const { label } = body
   if (label === undefined) return fallback
-  if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL) {
-    throw invalidRequest(`label must be a non-empty string of at most ${MAX_LABEL} characters.`)
+  if (
+    typeof label !== 'string' ||
+    label.trim() === '' ||
+    label.length > MAX_LABEL ||
+    CONTROL.test(label)
+  ) {
+    throw invalidRequest(
+      `label must be a non-empty string of at most ${MAX_LABEL} characters, without control characters.`,
+    )
   }
   return label.trim()
 }

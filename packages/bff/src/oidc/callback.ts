@@ -15,6 +15,7 @@ import { findFamily, presentToken } from '../presented-token.js'
 import { requestMeta } from '../request-meta.js'
 import { guardStore } from '../stores/guard.js'
 import type { StoredSession } from '../stores/types.js'
+import { assertUser } from '../user-check.js'
 import type { OidcRouteDeps } from './deps.js'
 import { OidcLoginError } from './navigation.js'
 import type { IdTokenClaims } from './options.js'
@@ -147,9 +148,7 @@ export function callbackRoute(deps: OidcRouteDeps) {
 
     const user = await oidcConfig.mapUser(idClaims, c)
     if (user === null) throw new OidcLoginError('user_refused', 'mapUser refused this user')
-    if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
-      throw new TypeError('mapUser must resolve to null or a user with a non-empty string id')
-    }
+    assertUser(user, 'mapUser')
     const values = refreshCookieValues(c, config)
     const cookie = values.length === 1 ? values[0] : undefined
     const meta = requestMeta(config, c)

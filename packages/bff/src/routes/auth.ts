@@ -12,6 +12,7 @@ import { bffErrorHandler } from '../error-handler.js'
 import { BffError, isBffError, NO_SNIFF } from '../errors.js'
 import { csrfCheck, requireCsrfHeaders } from '../middleware/csrf.js'
 import type { BffConfig } from '../options.js'
+import { assertUser } from '../user-check.js'
 import { passwordLoginOff } from '../normalize-options.js'
 import { rateLimits } from '../rate-limit/limits.js'
 import { invalidRequest, readCredentials } from './credentials.js'
@@ -159,11 +160,7 @@ export function authRoutes(
             config.emit({ type: 'login_failed', username, at: config.now(), ...meta(c) })
             throw new BffError(401, 'invalid_credentials', 'The username or password is incorrect.')
           }
-          if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
-            throw new TypeError(
-              'authenticate must resolve to null or a user with a non-empty string id',
-            )
-          }
+          assertUser(user, 'authenticate')
           // Always a new session (no fixation); the one the cookie names ends first. A copy is
           // stored, so the application changing its object later does not change the session.
           // A user with a second factor gets a ticket instead (`401 mfa_required`, `mfa/`).

@@ -18,6 +18,7 @@ import { ownTokenCheck } from '../middleware/bff-require-auth.js'
 import type { BffConfig, Credentials } from '../options.js'
 import { requestMeta } from '../request-meta.js'
 import type { SessionService } from '../session-service.js'
+import { assertUser } from '../user-check.js'
 import type { Issued } from '../tokens/grant.js'
 
 const MAX_BODY_BYTES = 8 * 1024
@@ -88,15 +89,8 @@ export function reauthenticateRoute(
       })
       const { session } = target
       const user = await authenticate(credentials, c, session.userId)
-      if (
-        user !== null &&
-        (typeof user !== 'object' || typeof (user as { id?: unknown }).id !== 'string')
-      ) {
-        throw new TypeError(
-          'authenticate must resolve to null or a user with a non-empty string id',
-        )
-      }
-      if (!user || (user as { id: string }).id !== session.userId) {
+      if (user !== null) assertUser(user, 'authenticate')
+      if (!user || user.id !== session.userId) {
         config.emit({
           type: 'reauthenticate_failed',
           reason: user ? 'user_mismatch' : 'invalid_credentials',
