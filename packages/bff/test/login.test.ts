@@ -1,6 +1,6 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { memoryStore, type SessionStore } from '../src/index.js'
+import { memoryStore, type SessionStore, type SessionUser } from '../src/index.js'
 import { postgresStore } from '../src/stores/postgres.js'
 import { sqliteStore } from '../src/stores/sqlite.js'
 import {
@@ -326,7 +326,9 @@ describe('POST /auth/login when authenticate misbehaves', () => {
     const outcomes: Record<string, unknown> = {}
     for (const [name, open] of stores) {
       const store = open()
-      const h = await createHarness({ store, authenticate: async () => ({ id, name: 'Alice' }) })
+      // What an untyped application may return: the check is at run time.
+      const user = { id, name: 'Alice' } as unknown as SessionUser
+      const h = await createHarness({ store, authenticate: async () => user })
       const res = await h.post('/login', {
         headers: { ...CSRF, ...JSON_HEADERS },
         body: JSON.stringify({ username: 'alice', password: 'pw' }),

@@ -43,8 +43,17 @@ const stateStore = Object.fromEntries(
   ]),
 ) as unknown as OidcStateStore
 
+/** Paths that answer `401` with a `WWW-Authenticate` challenge while armed (client auth refused). */
+const challenged = new Set<string>()
+
 async function outageFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const url = new URL(String(input instanceof Request ? input.url : input))
+  if (challenged.has(url.pathname)) {
+    return Response.json(
+      { error: 'invalid_client', error_description: 'client authentication failed' },
+      { status: 401, headers: { 'www-authenticate': 'Basic realm="idp", error="invalid_client"' } },
+    )
+  }
   const status = down.get(url.pathname)
   if (status !== undefined) {
     return new Response('<html><body>Service Unavailable</body></html>', {
@@ -98,6 +107,7 @@ describe('the provider JWKS endpoint answers 503 during a back-channel logout', 
         iss: idp.issuer,
         aud: CLIENT.client_id,
         iat: Math.floor(Date.now() / 1000),
+        exp: Math.floor(Date.now() / 1000) + 120,
         sub: 'erin',
         jti: 'jwks-503',
         events: LOGOUT_EVENT,
@@ -131,7 +141,7 @@ describe('the provider token endpoint fails during the callback', () => {
     expect(start.status).toBe(302)
     const callback = await loginAtIdp(agent, start.headers.get('location')!, served.redirectUri)
     warnings.length = 0
-    down.set('/token', status)
+    if (status !== 0) down.set('/token', status)
     try {
       return await agent.request(callback)
     } finally {
@@ -149,6 +159,17 @@ describe('the provider token endpoint fails during the callback', () => {
   it('lands on oidc_error=token_exchange_failed for a 4xx page without an OAuth error body', async () => {
     const res = await callbackWhileTokenEndpointAnswers(404)
     expect(res.headers.get('location')).toBe('/login?oidc_error=token_exchange_failed')
+  })
+
+  // Before, openid-client's challenge error fell through to `invalid_id_token`.
+  it('lands on oidc_error=token_exchange_failed when the client is refused with a WWW-Authenticate challenge', async () => {
+    challenged.add('/token')
+    try {
+      const res = await callbackWhileTokenEndpointAnswers(0)
+      expect(res.headers.get('location')).toBe('/login?oidc_error=token_exchange_failed')
+    } finally {
+      challenged.delete('/token')
+    }
   })
 })
 

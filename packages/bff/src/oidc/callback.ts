@@ -60,6 +60,15 @@ export function exchangeFailure(error: unknown): OidcLoginError {
       { cause: error },
     )
   }
+  // A 401 with a `WWW-Authenticate` header (the client's credentials refused) comes as a
+  // challenge, not as a body error: the exchange failed all the same.
+  if (error instanceof oidc.WWWAuthenticateChallengeError) {
+    return new OidcLoginError(
+      'token_exchange_failed',
+      `The token endpoint answered ${error.status} with a challenge`,
+      { cause: error },
+    )
+  }
   // openid-client's own checks (the ID token, the response's shape) are ClientErrors; a network
   // failure comes as one whose cause is a TypeError or an AbortError, or as those themselves.
   // A 5xx or 429 page, from the provider or a proxy in front of it, is an outage too.
