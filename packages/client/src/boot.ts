@@ -77,7 +77,6 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
   const askPeers = async (tab: TabConnection, others: Promise<boolean | null>) => {
     // One bound for the lock read and the answer together: the question went out before both.
     const until = config.now() + config.peerTimeout
-    let lockAsked: Promise<void> | undefined
     if (tab.presence.canTell) {
       let timer: ReturnType<typeof setTimer> | undefined
       // Bounded: a lock adapter whose query never answers must not keep the refresh lock.
@@ -87,15 +86,16 @@ export function createBoot<TUser extends BaseUser>(context: BootContext<TUser>) 
           (resolve) => (timer = setTimer(() => resolve(false), config.peerTimeout)),
         ),
       ]).finally(() => clearTimer(timer))
-      lockAsked = context.refresh('start', null, alone)
+      const lockAsked = context.refresh('start', null, alone)
       if (await alone) {
         booting = false
         return lockAsked
       }
     }
+    // The gated lock request is not waited for: shut, it makes no refresh, and a frozen tab may
+    // hold that lock until it is taken over (2 × requestTimeout). A peer's token is used at once;
+    // the refresh below, if this tab still needs one, goes after it (`refresh` queues it there).
     while (waiting() && config.now() < until) await changes.next(until - config.now())
-    // Shut, it is let go at once: the refresh below, if this tab still needs one, goes after it.
-    await lockAsked
   }
 
   /**

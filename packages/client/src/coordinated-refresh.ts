@@ -46,6 +46,10 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
   let localRefreshId: string | null = null
   /** The local refresh in flight has a gate: it may never be made. */
   let gated = false
+  /** Its gate shut: it makes no refresh, and only waits for the lock to let it go. */
+  let shut = false
+  /** A refresh of this tab's waits for the gated one to let the lock go. */
+  let queued = false
   /** The local refresh in flight has its grant (it only has the lock to release). */
   let granted = false
   // Baton needs a secure context anyway (Web Locks, Secure cookies), where randomUUID exists.
@@ -90,21 +94,26 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
     }
     session.active ||= activity
     const sessionId = session.current?.sessionId ?? null
+    const reason = outcome.kind === 'ended' ? outcome.error.reason : outcome.error.code
+    // Before the end it brings: the tab's last word is its `signed_out`, as in a tab told by a peer.
+    emit({ type: 'refresh_end', source: 'local', ok: false, error: reason })
+    // No session at the BFF after a peer said it ended: that peer's sign-out (or end) cleared the
+    // cookie. It ends here as it did there, a sign-out the user asked for being no failure.
+    const byPeer = reason === 'no_session' ? session.endedByPeer : null
     // 'rejected' is a refusal for a reason other than the session (a CSRF or origin
     // misconfiguration): retrying cannot help, and pretending to be signed in would hide it.
     if (outcome.kind === 'network') session.failed(outcome.error)
+    else if (byPeer) session.end(new SessionExpiredError(byPeer), 'peer')
     else session.end(outcome.error, 'local')
     // The BFF's Retry-After goes to every tab: it would refuse their refreshes as well.
     const retryAfter = outcome.kind === 'network' ? outcome.error.retryAfter : undefined
     post(
       outcome.kind === 'ended'
-        ? { type: 'ended', sessionId, reason: outcome.error.reason }
+        ? { type: 'ended', sessionId, reason: byPeer ?? outcome.error.reason }
         : retryAfter === undefined
           ? { type: 'refresh_failed', refreshId }
           : { type: 'refresh_failed', refreshId, retryAfter },
     )
-    const reason = outcome.kind === 'ended' ? outcome.error.reason : outcome.error.code
-    emit({ type: 'refresh_end', source: 'local', ok: false, error: reason })
     if (outcome.kind === 'network') emit({ type: 'retry_scheduled', delay: schedule.backoff() })
   }
 
@@ -122,11 +131,15 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
     // A refresh that may not be made (its gate shut, or a token got meanwhile) answers nobody who
     // needs one, such as a 'verify' of another user's grant: that one goes after it, and finds
     // out then whether the gated one brought a token fresher than `stale`.
-    if (localRefresh !== null && gated && gate === undefined)
+    if (localRefresh !== null && gated && gate === undefined) {
+      queued = true
       return localRefresh.then(() => refresh(trigger, stale))
+    }
     if (localRefresh === null) {
-      granted = false
+      granted = shut = queued = false
       gated = gate !== undefined
+      // Seen before the lock comes: a frozen tab may hold it until it is taken over.
+      void gate?.then((open) => (shut = gated && !open))
     }
     localRefresh ??= context
       .withLock(async () => {
@@ -149,7 +162,10 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
     refresh,
     /** The id of this tab's refresh in flight, until its outcome is in. */
     refreshing: () => localRefreshId,
-    /** A refresh of this tab's is in flight and has no grant yet: requests wait for it. */
-    busy: () => localRefresh !== null && !granted,
+    /**
+     * A refresh of this tab's is in flight and has no grant yet: requests wait for it. Not a
+     * shut gate's, unless a refresh waits behind it: it brings no token.
+     */
+    busy: () => localRefresh !== null && !granted && (queued || !shut),
   }
 }

@@ -6,8 +6,9 @@
  *   than this tab's is verified with the BFF (one refresh: the refresh cookie knows who is signed
  *   in) instead of adopted;
  * - an `ended` signs this tab out only when this browser agrees (the BFF cleared the companion
- *   cookie, or a sign-out here is pending); otherwise one refresh asks the BFF, and a session it
- *   still grants goes on;
+ *   cookie, or a sign-out here is pending); otherwise the token is no longer used or handed over,
+ *   and one refresh asks the BFF: a session it still grants goes on, and one it holds no more
+ *   ends for the reason the peer gave (a sign-out in another tab is no failure here either);
  * - `refreshing` and `logging_out` make requests wait for at most one real refresh's duration
  *   (`createPeerRefreshes`);
  * - a `refresh_failed` that carries the BFF's `Retry-After` holds this tab's refreshes until then
@@ -106,10 +107,14 @@ export function createTabListener<TUser extends BaseUser>(
         const ours = message.sessionId === null || current?.sessionId === message.sessionId
         if (current === null || ours) {
           if (context.signedOutHere()) session.end(new SessionExpiredError(message.reason), 'peer')
-          // Backing off: the scheduled retry is that check (a session over ends there). Till then
-          // the token may be a signed-out session's: requests wait for that retry instead.
-          else if (context.schedule.failing) session.expire()
-          else void refresh('verify')
+          else {
+            // Till the BFF answers, the token may be a signed-out session's: no request goes out
+            // with it, and no starting tab is handed it. An answer of no session ends it for the
+            // peer's reason (its sign-out cleared the cookie). Backing off, the scheduled retry is
+            // that check: one refresh per message would hammer a BFF that is down.
+            session.expire(message.reason)
+            if (!context.schedule.failing) void refresh('verify')
+          }
         } else if (message.sessionId !== null) {
           session.endedElsewhere(message.sessionId)
         }

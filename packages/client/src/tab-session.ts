@@ -5,7 +5,12 @@
  * The access token lives in this closure only, never in the store.
  */
 import type { BaseUser } from '@baton/protocol'
-import { SessionExpiredError, type AnyBatonError, type RefreshNetworkError } from './errors.js'
+import {
+  SessionExpiredError,
+  type AnyBatonError,
+  type RefreshNetworkError,
+  type SessionEndReason,
+} from './errors.js'
 import { idleCheck, isUsable, nextRefreshAt, type Grant } from './grant.js'
 import type { ClientConfig } from './options.js'
 import type { createRefreshSchedule } from './refresh-schedule.js'
@@ -22,6 +27,8 @@ export function createTabSession<TUser extends BaseUser>(
   const { now, onEvent: emit } = config
   let current: Grant<TUser> | null = null
   let lastNetworkError: RefreshNetworkError | null = null
+  /** Why a peer said this session ended, which the BFF has not answered yet (`expire`). */
+  let endedByPeer: SessionEndReason | null = null
   /** Sessions known to be over; a late grant of one of them must not bring it back. */
   const ended = new Set<string>()
   const status = () => store.getState().status
@@ -41,6 +48,10 @@ export function createTabSession<TUser extends BaseUser>(
     /** This tab's grant if it may be sent now. */
     usable: (): Grant<TUser> | null => (isUsable(current, now()) ? current : null),
     status,
+    /** Why a peer said this session ended, until a grant says it goes on. */
+    get endedByPeer() {
+      return endedByPeer
+    },
     /** The last refresh failure on the network since the last grant, if any. */
     get lastNetworkError() {
       return lastNetworkError
@@ -61,6 +72,7 @@ export function createTabSession<TUser extends BaseUser>(
       const previousUser = store.getState().user
       current = grant
       lastNetworkError = null
+      endedByPeer = null
       schedule.succeeded()
       schedule.at(nextRefreshAt(grant, config.refreshMargin, Math.random()))
       store.update({
@@ -125,9 +137,13 @@ export function createTabSession<TUser extends BaseUser>(
     /** A new sign-in may bring a session id back (never in practice: ids are random). */
     revive: (sessionId: string) => void ended.delete(sessionId),
 
-    /** Makes this tab's token unusable now; the next request refreshes. */
-    expire: () => {
+    /**
+     * Makes this tab's token unusable now; the next request refreshes. `endedBy`: a peer said the
+     * session ended, for that reason, and the next refresh asks the BFF.
+     */
+    expire: (endedBy?: SessionEndReason) => {
       if (!current) return
+      if (endedBy) endedByPeer = endedBy
       current = { ...current, expiresAt: now() }
       store.update({ expiresAt: current.expiresAt })
     },

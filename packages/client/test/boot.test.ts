@@ -9,8 +9,18 @@
 import type { LockAdapter } from '@baton/client'
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
+import { processLock } from '../src/adapters/lock.js'
 import { createTabPresence } from '../src/tab-presence.js'
-import { advance, drain, jwtPart, run, signedInTabs, type Tab, useBrowser } from './harness'
+import {
+  advance,
+  drain,
+  jwtPart,
+  run,
+  settled,
+  signedInTabs,
+  type Tab,
+  useBrowser,
+} from './harness'
 
 const env = useBrowser()
 
@@ -521,6 +531,32 @@ describe('a tab beside signed-in tabs', () => {
     })
     expect(env.server.refreshCount() - before).toBe(1)
     expect(await run(tab.api.get('me').json())).toMatchObject({ id: 'u-bob' })
+  })
+
+  // Before, its start and requests waited for its gated lock request, behind the frozen holder,
+  // until the take-over (2 × requestTimeout), though it held the peer's token.
+  it('while a frozen tab holds the refresh lock: uses the token its peer handed over at once, without waiting for the lock take-over', async () => {
+    const [a] = await signedInTabs(env.browser, 1)
+    // A tab that froze while holding the refresh lock (no announcement, nothing in flight).
+    void processLock(`${env.browser.channel}:refresh`, 0, () => new Promise<never>(() => {}))
+    // The signed-in tab is not affected: its request goes at once.
+    const fromA = settled(a!.client.fetch('http://app.test/api/me'))
+    await advance(50)
+    expect(fromA.done).toBe(true)
+
+    const c = env.browser.open()
+    const started = settled(c.client.start())
+    await advance(500)
+    // c got a's token (no refresh of its own), so it is signed in...
+    expect(c.client.store.getState().status).toBe('authenticated')
+    expect(c.events.some((e) => e.type === 'token_from_peer')).toBe(true)
+    const fromC = settled(c.client.fetch('http://app.test/api/me'))
+    await advance(1_000)
+    await drain()
+    // ...and its start and first request should not wait 20 s for a lock it does not need.
+    expect(started.done).toBe(true)
+    expect(fromC.done).toBe(true)
+    expect(fromC.value?.status).toBe(200)
   })
 })
 

@@ -210,6 +210,60 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
     expect(b!.events.at(-1)).toEqual({ type: 'signed_out', source: 'peer', reason: 'logged_out' })
   })
 
+  // Before, b (unable to read the companion cookie) asked the BFF, got 401 no_session, and ended
+  // with that error instead of the sign-out's logged_out.
+  it('sessionHintCookie: false: logout in one tab signs the other tab out as logged_out, with no error', async () => {
+    const [a, b] = await signedInTabs(
+      env.browser,
+      2,
+      { sessionHintCookie: false },
+      { document: true },
+    )
+    await run(a!.client.logout())
+    expect(env.server.logoutCount()).toBe(1)
+    await drain()
+    await waitFor(() => status(b!) === 'unauthenticated', 'b signed out', 5_000)
+    expect(b!.client.store.getState()).toMatchObject({ error: null, endReason: 'logged_out' })
+    expect(b!.events.at(-1)).toEqual({ type: 'signed_out', source: 'peer', reason: 'logged_out' })
+  })
+
+  // Before, b kept its token usable while it checked the sign-out, and handed it to c's hello.
+  it('sessionHintCookie: false: a tab opened just after a logout is not handed the signed-out session by a tab still checking it', async () => {
+    const [a, b] = await signedInTabs(
+      env.browser,
+      2,
+      { sessionHintCookie: false },
+      { document: true },
+    )
+    const signedOut = a!.client.store.getState().sessionId
+    // b will hear the sign-out and ask the BFF (a slow answer): the session is over meanwhile.
+    env.server.refreshDelayMs = 500
+    const out = a!.client.logout()
+    await waitFor(
+      () => env.server.refreshConcurrency.now === 1,
+      "b's check to reach the BFF",
+      1_000,
+    )
+    await run(out)
+    expect(env.server.refreshConcurrency.now).toBe(1)
+    const c = env.browser.open({ sessionHintCookie: false }, { document: true })
+    void c.client.start()
+    const outcome = await run(
+      c.client.fetch('http://app.test/api/me').then(
+        (response) => response.status,
+        (error: { code?: string }) => error.code,
+      ),
+    )
+    // c must not be signed in with the session the user just ended, nor call the API with it.
+    expect({
+      handedSignedOutSession: c.client.store.getState().sessionId === signedOut,
+      outcome,
+      apiCalls: env.server.apiCalls.length,
+    }).toEqual({ handedSignedOutSession: false, outcome: 'session_expired', apiCalls: 0 })
+    await run(c.client.start())
+    await waitFor(() => status(b!) === 'unauthenticated', 'b signed out', 5_000)
+  })
+
   it('login in one tab signs every open tab in without a second login', async () => {
     const tabs = [env.browser.open(), env.browser.open(), env.browser.open()]
     await run(Promise.all(tabs.map((tab) => tab.client.start())))
