@@ -73,6 +73,7 @@ describe('a back-channel logout between the callback’s session start and its s
         iss: idp.issuer,
         aud: CLIENT.client_id,
         iat: Math.floor(Date.now() / 1000),
+        exp: Math.floor(Date.now() / 1000) + 120,
         sub: 'uma',
         jti: 'during-callback',
         events: LOGOUT_EVENT,

@@ -71,6 +71,7 @@ async function deliver(served: Served, idp: TestIdp, claims: Record<string, unkn
       iss: idp.issuer,
       aud: CLIENT.client_id,
       iat: Math.floor(Date.now() / 1000),
+      exp: Math.floor(Date.now() / 1000) + 120,
       events: LOGOUT_EVENT,
       ...claims,
     },

@@ -1,11 +1,14 @@
 /**
  * A back-channel logout whose store fails midway answers 503 and gives its `jti` back, so the
  * provider's retry signs the user out; the retry, like a late delivery, ends only the sessions
- * started before the logout the token reports (its `iat`), never a sign-in that came after.
+ * started before the logout the token reports (its `iat`), never a sign-in that came after. That
+ * guard must not drop a real logout when the BFF's clock runs ahead of the provider's: a `sid`
+ * names one provider session, never one started after its logout, and a `sub`-only token is
+ * judged on the provider's clock (the session's ID token) where it can be.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, type SessionStore } from '../src/index.js'
-import { startIdp, type Agent, type TestIdp } from './oidc-idp.js'
+import { confirmLogoutAtIdp, startIdp, type Agent, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
   csrfFrom,
@@ -21,7 +24,16 @@ let served: Served
 
 beforeAll(async () => {
   served = await reserve()
-  idp = await startIdp({ clients: [{ ...CLIENT, redirect_uris: [served.redirectUri] }] })
+  idp = await startIdp({
+    clients: [
+      {
+        ...CLIENT,
+        redirect_uris: [served.redirectUri],
+        // The provider tells the BFF of a logout at its end-session page (and puts `sid` in ID tokens).
+        backchannel_logout_uri: `${served.origin}/auth/oidc/backchannel-logout`,
+      },
+    ],
+  })
 })
 afterAll(async () => {
   await served?.close()
@@ -67,6 +79,7 @@ describe('a back-channel logout retried after a partial failure', () => {
           iss: idp.issuer,
           aud: CLIENT.client_id,
           iat: Math.floor(Date.now() / 1000) + 1,
+          exp: Math.floor(Date.now() / 1000) + 120,
           sub: 'erin',
           jti: 'bc-retry',
           events: LOGOUT_EVENT,
@@ -102,4 +115,93 @@ describe('a back-channel logout retried after a partial failure', () => {
       Date.now = realNow
     }
   })
+})
+
+describe('a back-channel logout with the BFF clock ahead of the provider', () => {
+  /** Mounts the BFF on `provider` with its clock (and its store's) `skewMs` ahead; its events. */
+  function mountSkewed(skewMs: number, provider = idp) {
+    const events: { type: string; sessionIds?: string[] }[] = []
+    mountOidcBff(served, provider.issuer, {
+      bff: {
+        store: memoryStore({ now: () => Date.now() + skewMs }),
+        now: () => Date.now() + skewMs,
+        onEvent: (event: { type: string }) => void events.push(event),
+      },
+    })
+    return events
+  }
+
+  it.each([
+    ['control: clocks in step', 0],
+    ['the BFF clock 45 s ahead', 45_000],
+  ])(
+    '%s: a provider-initiated logout (sid + sub) ends the session that provider session signed in',
+    async (_name, skewMs) => {
+      // Before, 45 s ahead: 200 and no session ended (its createdAt was later than the iat + 30 s).
+      const events = mountSkewed(skewMs)
+      const agent = await signIn(`skewed-${skewMs}`)
+      expect(await refreshStatus(agent)).toBe(200)
+
+      // The user signs out at the provider, which tells the BFF over the back channel.
+      const confirmed = await confirmLogoutAtIdp(agent, `${idp.issuer}/session/end`)
+      expect(confirmed.status).toBe(303)
+      let logout: { type: string; sessionIds?: string[] } | undefined
+      for (let i = 0; i < 40 && !logout; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25))
+        logout = events.find((event) => event.type === 'provider_logout')
+      }
+      // The provider's logout token was accepted (200)…
+      expect(logout).toBeDefined()
+      // …and must have ended the one session signed in through that provider session.
+      expect(logout!.sessionIds).toHaveLength(1)
+      expect(await refreshStatus(agent)).toBe(401)
+    },
+  )
+
+  it.each([
+    ['iat (no auth_time)', false],
+    ['auth_time', true],
+  ])(
+    'a sub-only logout token ends the session signed in before it, judged by its ID token’s %s',
+    async (_name, requireAuthTime) => {
+      // Before: 200 and no session ended, as for a sid (createdAt against the iat + 30 s).
+      const provider = requireAuthTime
+        ? await startIdp({
+            // oidc-provider names auth_time in every ID token of such a client.
+            clients: [
+              { ...CLIENT, redirect_uris: [served.redirectUri], require_auth_time: true } as never,
+            ],
+          })
+        : idp
+      try {
+        const events = mountSkewed(45_000, provider)
+        const agent = await signIn('skewed-sub')
+        expect(await refreshStatus(agent)).toBe(200)
+        const iat = Math.floor(Date.now() / 1000)
+        const token = await provider.sign(
+          {
+            iss: provider.issuer,
+            aud: CLIENT.client_id,
+            iat,
+            exp: iat + 120,
+            sub: 'skewed-sub',
+            jti: `bc-skewed-sub-${requireAuthTime}`,
+            events: LOGOUT_EVENT,
+          },
+          { typ: 'logout+jwt' },
+        )
+        const res = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ logout_token: token }),
+        })
+        expect(res.status).toBe(200)
+        const logout = events.find((event) => event.type === 'provider_logout')
+        expect(logout?.sessionIds).toHaveLength(1)
+        expect(await refreshStatus(agent)).toBe(401)
+      } finally {
+        if (provider !== idp) await provider.close()
+      }
+    },
+  )
 })

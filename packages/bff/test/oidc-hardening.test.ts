@@ -2,7 +2,8 @@
  * Issue 16, the rest of the server side, against a real `oidc-provider` on loopback: a BFF with
  * OpenID Connect only (no `authenticate`), the per-IP rate limits of the OpenID routes,
  * `provider_unavailable` when the provider cannot be reached, back-channel logout as
- * `provider_logout`, `private_key_jwt` client authentication, and ID tokens from another issuer.
+ * `provider_logout` (and the logout tokens it refuses), `private_key_jwt` client authentication,
+ * and ID tokens from another issuer.
  */
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -265,6 +266,7 @@ describe('back-channel logout', () => {
           iss: provider.issuer,
           aud: CLIENT.client_id,
           iat,
+          exp: iat + 120,
           sub: 'dave',
           jti: 'bc-1',
           events: LOGOUT_EVENT,
@@ -297,6 +299,147 @@ describe('back-channel logout', () => {
     } finally {
       await provider.close()
     }
+  })
+
+  // Back-Channel Logout 1.0 incorporating errata set 1: §2.4 makes `exp` REQUIRED and `sid` a
+  // String; §2.6 step 4 checks iss, aud, iat and exp as for ID tokens (Core §3.1.3.7: an `azp`
+  // present must be the client's id); a token failing any step is answered 400.
+  describe('logout tokens the spec says to reject', () => {
+    let served: Served
+    let provider: TestIdp
+    beforeAll(async () => {
+      served = await server()
+      provider = await startIdp({ clients: [{ ...CLIENT, redirect_uris: [served.redirectUri] }] })
+      mountOidcBff(served, provider.issuer)
+    })
+    afterAll(async () => {
+      await provider?.close()
+    })
+
+    const signedIn = async (login: string) => {
+      const { agent, landed } = await signIn(served, login)
+      expect(landed.headers.get('location')).toBe('/home')
+      return agent
+    }
+    const refreshStatus = async (agent: Agent) =>
+      (
+        await agent.request(`${served.origin}/auth/refresh`, {
+          method: 'POST',
+          headers: csrfFrom(served.origin),
+        })
+      ).status
+    const deliver = (token: string) =>
+      fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }),
+      })
+    const now = () => Math.floor(Date.now() / 1000)
+
+    it('a logout token without exp is refused with 400 invalid_request (exp is REQUIRED)', async () => {
+      // Before: accepted (200), and the session ended.
+      const agent = await signedIn('noexp-user')
+      const token = await provider.sign(
+        {
+          iss: provider.issuer,
+          aud: CLIENT.client_id,
+          iat: now(),
+          // no exp
+          sub: 'noexp-user',
+          jti: 'review-noexp',
+          events: LOGOUT_EVENT,
+        },
+        { typ: 'logout+jwt' },
+      )
+      const res = await deliver(token)
+      expect(res.status).toBe(400)
+      expect(await codeOf(res)).toBe('invalid_request')
+      expect(await refreshStatus(agent)).toBe(200)
+    })
+
+    it('control: the same token with exp ends the session', async () => {
+      const agent = await signedIn('withexp-user')
+      const token = await provider.sign(
+        {
+          iss: provider.issuer,
+          aud: CLIENT.client_id,
+          iat: now(),
+          exp: now() + 120,
+          sub: 'withexp-user',
+          jti: 'review-withexp',
+          events: LOGOUT_EVENT,
+        },
+        { typ: 'logout+jwt' },
+      )
+      expect((await deliver(token)).status).toBe(200)
+      expect(await refreshStatus(agent)).toBe(401)
+    })
+
+    it('sid: null is not a String: refused, not widened into a sub-wide logout of every session', async () => {
+      // Before: `sid: null` read as absent: 200, and both of the user's sessions ended.
+      const first = await signedIn('nullsid-user')
+      const second = await signedIn('nullsid-user')
+      const token = await provider.sign(
+        {
+          iss: provider.issuer,
+          aud: CLIENT.client_id,
+          iat: now(),
+          exp: now() + 120,
+          sub: 'nullsid-user',
+          sid: null,
+          jti: 'review-nullsid',
+          events: LOGOUT_EVENT,
+        },
+        { typ: 'logout+jwt' },
+      )
+      const res = await deliver(token)
+      expect(res.status).toBe(400)
+      expect(await codeOf(res)).toBe('invalid_request')
+      expect([await refreshStatus(first), await refreshStatus(second)]).toEqual([200, 200])
+    })
+
+    it('an azp naming another client is refused, as the BFF refuses such an ID token', async () => {
+      // Before: accepted (200), and the session ended by a token issued to another client.
+      const agent = await signedIn('azp-user')
+      const token = await provider.sign(
+        {
+          iss: provider.issuer,
+          aud: [CLIENT.client_id, 'other-client'],
+          azp: 'other-client',
+          iat: now(),
+          exp: now() + 120,
+          sub: 'azp-user',
+          jti: 'review-azp',
+          events: LOGOUT_EVENT,
+        },
+        { typ: 'logout+jwt' },
+      )
+      const res = await deliver(token)
+      expect(res.status).toBe(400)
+      expect(await codeOf(res)).toBe('invalid_request')
+      expect(await refreshStatus(agent)).toBe(200)
+    })
+
+    it('a token whose kid is not a string is a bad token (400), not a provider outage (503)', async () => {
+      // Before: 503 provider_unavailable (jose's "no matching key"), so the provider kept retrying.
+      const token = await provider.sign(
+        {
+          iss: provider.issuer,
+          aud: CLIENT.client_id,
+          iat: now(),
+          exp: now() + 120,
+          sub: 'anyone',
+          jti: 'review-kid',
+          events: LOGOUT_EVENT,
+        },
+        { typ: 'logout+jwt', kid: { not: 'a string' } } as never,
+      )
+      const res = await deliver(token)
+      expect({ status: res.status, code: await codeOf(res) }).toEqual({
+        status: 400,
+        code: 'invalid_request',
+      })
+    })
   })
 })
 

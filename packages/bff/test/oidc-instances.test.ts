@@ -122,7 +122,7 @@ describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
   it('refuses logout tokens with a nonce, without the event, or replayed (on the other instance)', async () => {
     const { accessToken } = await signIn()
     const iat = Math.floor(Date.now() / 1000)
-    const base = { iss: idp.issuer, aud: CLIENT.client_id, iat, sub: 'alice' }
+    const base = { iss: idp.issuer, aud: CLIENT.client_id, iat, exp: iat + 120, sub: 'alice' }
     const typ = { typ: 'logout+jwt' }
     const expectRefused = async (res: Response) => {
       expect(res.status).toBe(400)

@@ -126,6 +126,7 @@ describe('upstream refresh racing a logout of the same session', () => {
         iss: idp.issuer,
         aud: CLIENT.client_id,
         iat: Math.floor(Date.now() / 1000),
+        exp: Math.floor(Date.now() / 1000) + 120,
         sub: 'sam',
         jti: `race-${sessionId}`,
         events: LOGOUT_EVENT,

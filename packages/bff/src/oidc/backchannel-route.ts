@@ -8,11 +8,12 @@
  * @internal
  */
 import type { Context } from 'hono'
+import { decodeJwt } from 'jose'
 import { readBodyText } from '../body.js'
 import { BffError, NO_SNIFF } from '../errors.js'
 import { requestMeta } from '../request-meta.js'
 import { guardStore } from '../stores/guard.js'
-import { InvalidLogoutToken, validateLogoutToken } from './backchannel.js'
+import { InvalidLogoutToken, validateLogoutToken, type LogoutTarget } from './backchannel.js'
 import { issuerTag, scopedKey } from './issuer-keys.js'
 import type { OidcRouteDeps } from './deps.js'
 import { providerUnavailable, type Provider } from './provider.js'
@@ -22,9 +23,36 @@ const MAX_LOGOUT_REQUEST_BYTES = 16 * 1024
 
 const invalid = (message: string) => new BffError(400, 'invalid_request', message)
 
+/** The claims of an ID token the BFF validated when it stored it; `null` when none can be read. */
+function idTokenClaims(idToken: string | null | undefined) {
+  if (!idToken) return null
+  try {
+    return decodeJwt(idToken)
+  } catch {
+    return null
+  }
+}
+
 /** @internal The handler of `POST /oidc/backchannel-logout`. */
 export function backchannelRoute(deps: OidcRouteDeps) {
   const { config, revoker, oidcConfig, stateStore, upstream } = deps
+
+  /**
+   * Whether session `id` is a sign-in at the provider after the logout a `sub`-only `target`
+   * reports (a late delivery, or a retry once a failure gave the jti back), which that token does
+   * not end. Judged on the provider's clock where the session's ID token tells: its `auth_time`
+   * (kept through refreshes, Core §12.2) against the logout's `iat`; else an ID token issued no
+   * later than the logout proves the sign-in came before it. Only an ID token issued after it,
+   * which a refresh may have replaced the sign-in's with, or none, leaves the BFF's `createdAt`
+   * to judge, across the two clocks as before.
+   */
+  const signedInAfter = async (id: string, target: LogoutTarget): Promise<boolean> => {
+    const claims = idTokenClaims((await upstream.load(id))?.idToken)
+    if (typeof claims?.auth_time === 'number') return claims.auth_time > target.issuedAt
+    if (typeof claims?.iat === 'number' && claims.iat <= target.issuedAt) return false
+    const session = await guardStore(() => config.store.get(id))
+    return session !== null && session.createdAt > target.startedAfter
+  }
 
   return async function backchannelLogout(c: Context): Promise<Response> {
     c.header('cache-control', 'no-store')
@@ -80,10 +108,12 @@ export function backchannelRoute(deps: OidcRouteDeps) {
         target.rememberSeconds * 1000,
       )
       for (const id of await upstream.sessionsOf(provider.issuer, by)) {
-        // A session started after this logout is a new sign-in at the provider, not one this
-        // token ends: a late delivery, or a retry once a failure below gave the jti back.
-        const session = await guardStore(() => config.store.get(id))
-        if (session && session.createdAt > target.startedAfter) continue
+        // A `sid` names one provider session, which cannot have started after its own logout: a
+        // later sign-in has another `sid`, so every session indexed under this one is ended.
+        // Comparing the BFF's createdAt with the provider's iat here dropped real logouts when
+        // the BFF's clock ran ahead. A `sub` names the user, whose sign-ins after the logout the
+        // index holds too.
+        if (target.sid === null && (await signedInAfter(id, target))) continue
         // Another provider's session (found through the unscoped index of older builds).
         if (!(await upstream.issuedBy(id, provider.issuer))) continue
         // Through the store's revocation: every instance's requireAuth hears it.

@@ -1,13 +1,20 @@
 /**
  * @module
  * OpenID Connect Back-Channel Logout 1.0: validating a `logout_token` (§2.6). The signature is
- * checked by jose against the provider's JWKS; the rest is the spec's list: `iss`, `aud`, `iat`,
- * `jti`, the `events` claim, `sub` and/or `sid`, no `nonce`, and a `typ` that is not some other
- * kind of JWT. `jti` replay is refused through the shared state store, so a token replayed to
- * another instance is refused too.
+ * checked by jose against the provider's JWKS; the rest is the spec's list (incorporating errata
+ * set 1): `iss`, `aud`, `iat`, `exp`, `jti`, the `events` claim, `sub` and/or `sid`, no `nonce`,
+ * an `azp` (if any) naming this client, and a `typ` that is not some other kind of JWT. `jti`
+ * replay is refused through the shared state store, so a token replayed to another instance is
+ * refused too.
  * @internal
  */
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import {
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose'
 
 /** The `events` member that makes a JWT a logout token (§2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
@@ -41,8 +48,10 @@ export interface LogoutTarget {
   /** Seconds the `jti` must be remembered for. */
   rememberSeconds: number
   /**
-   * Epoch ms after which a session started after the logout this token reports (its `iat`, with
-   * the clock tolerance): a later sign-in at the provider, which this token does not end.
+   * Epoch ms (the BFF's clock) after which a session started after the logout this token reports
+   * (its `iat`, with the clock tolerance): a later sign-in at the provider, which this token does
+   * not end. Compares two clocks, so the route asks it only of a `sub`-only token, and only when
+   * the session's ID token cannot tell on the provider's own clock.
    */
   startedAfter: number
 }
@@ -57,6 +66,18 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 const nonEmpty = (value: unknown, max = 1024): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= max
+
+/**
+ * The claim's value, `null` only when its key is missing. Any value present must be a non-empty
+ * string (§2.4: `sid` is a String, `sub` as in ID tokens): `"sid": null` read as absent would widen
+ * a logout of one provider session into one of every session of `sub`.
+ */
+const optionalString = (payload: JWTPayload, claim: 'sub' | 'sid'): string | null => {
+  if (!Object.hasOwn(payload, claim)) return null
+  const value = payload[claim]
+  if (!nonEmpty(value)) throw new InvalidLogoutToken(`${claim} must be a non-empty string`)
+  return value
+}
 
 /**
  * The provider's key set could not be had, which is not the token's fault: a timeout, a network
@@ -80,6 +101,18 @@ export async function validateLogoutToken(
   keys: JWTVerifyGetKey,
   expected: { issuer: string; clientId: string; now: number },
 ): Promise<LogoutTarget> {
+  // jose's key set matches a `kid` that is not a string (RFC 7515 §4.1.4 makes it one) with no
+  // key, and its "no matching key" reads as a key not yet rotated in (503: the provider retries).
+  // Such a token can never pass, whatever the keys: a bad token (400), refused before the lookup.
+  let header: Record<string, unknown>
+  try {
+    header = decodeProtectedHeader(token)
+  } catch (error) {
+    throw new InvalidLogoutToken('the token is not a JWS', { cause: error })
+  }
+  if (Object.hasOwn(header, 'kid') && typeof header['kid'] !== 'string') {
+    throw new InvalidLogoutToken('kid must be a string')
+  }
   let payload: JWTPayload
   let typ: string | undefined
   try {
@@ -87,7 +120,8 @@ export async function validateLogoutToken(
       issuer: expected.issuer,
       audience: expected.clientId,
       algorithms: ALGORITHMS,
-      requiredClaims: ['iat', 'jti', 'events'],
+      // `exp` is REQUIRED since errata set 1 (§2.4; §2.6 step 4 checks it as for ID tokens).
+      requiredClaims: ['iat', 'exp', 'jti', 'events'],
       maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: new Date(expected.now),
@@ -110,12 +144,14 @@ export async function validateLogoutToken(
   if (!isObject(events) || !isObject(events[BACKCHANNEL_LOGOUT_EVENT])) {
     throw new InvalidLogoutToken(`events must hold the ${BACKCHANNEL_LOGOUT_EVENT} member`)
   }
-  const sub = payload.sub === undefined ? null : payload.sub
-  const sid = payload['sid'] === undefined ? null : payload['sid']
-  if (sub === null && sid === null) throw new InvalidLogoutToken('sub or sid is required')
-  if ((sub !== null && !nonEmpty(sub)) || (sid !== null && !nonEmpty(sid))) {
-    throw new InvalidLogoutToken('sub and sid must be non-empty strings')
+  // §2.6 step 4 checks as for ID tokens, where an `azp` present must be the client's id (Core
+  // §3.1.3.7): a token the provider issued to another client does not sign this one's users out.
+  if (Object.hasOwn(payload, 'azp') && payload['azp'] !== expected.clientId) {
+    throw new InvalidLogoutToken('azp names another client')
   }
+  const sub = optionalString(payload, 'sub')
+  const sid = optionalString(payload, 'sid')
+  if (sub === null && sid === null) throw new InvalidLogoutToken('sub or sid is required')
   if (!nonEmpty(payload.jti, 256)) throw new InvalidLogoutToken('jti must be a non-empty string')
   return {
     jti: payload.jti,
