@@ -7,7 +7,7 @@ import type { LoginBody, BaseUser, ReauthenticateBody } from '@baton/protocol'
 import { createAuthApi, type AuthApi } from './auth-api.js'
 import { askOtherTabs } from './boot.js'
 import { createDpop, type Dpop } from './dpop.js'
-import { createSessionFetch } from './http.js'
+import { callerTokens, createSessionFetch } from './http.js'
 import { registerInternals } from './mfa-internals.js'
 import { normalizeOptions } from './normalize-options.js'
 import type { SessionClientOptions } from './options.js'
@@ -109,7 +109,9 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
   readonly loginWithRedirect: (options?: LoginRedirectOptions) => Promise<void>
   /**
    * A valid access token, refreshed (once for all tabs) if needed. Rejects with
-   * `SessionExpiredError` when signed out, `RefreshNetworkError` when no token came in time.
+   * `SessionExpiredError` when signed out, or `session_revoked` when another user signed in while
+   * it waited (as a request through `fetch` does: the token is the caller's user's or none), and
+   * `RefreshNetworkError` when no token came in time.
    */
   readonly getAccessToken: (options?: { signal?: AbortSignal }) => Promise<string>
   /**
@@ -264,7 +266,12 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
       (startingRedirect ??= loginWithRedirect(config, core(), redirectOptions).finally(
         () => (startingRedirect = undefined),
       )),
-    getAccessToken: (tokenOptions) => core().coordinator.getAccessToken(tokenOptions?.signal),
+    // As a request through `fetch`: a token the caller then sends must be of the user it asked as.
+    getAccessToken: (tokenOptions) => {
+      const { coordinator } = core()
+      const own = callerTokens(coordinator)
+      return coordinator.getAccessToken(tokenOptions?.signal).then(own)
+    },
     invalidateAccessToken: () => core().coordinator.invalidate(),
     // Not `sessionFetch` itself: its third parameter is internal.
     fetch: (input, init) => sessionFetch(input, init),

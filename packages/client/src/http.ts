@@ -24,6 +24,25 @@ import type { RefreshCoordinator } from './refresh-coordinator.js'
 import { challengeOfResponse } from './step-up-challenge.js'
 import type { StepUp } from './step-up.js'
 
+/**
+ * @internal Checks the tokens a call gets against the user it was made as, read now, before it
+ * waits for any: a sign-in meanwhile (here or in another tab) makes another user's token the
+ * tab's, but the call was the old session's, which that sign-in ended, and must not go out as
+ * them (`session_revoked`). One made before any session is known (a page's first request) is made
+ * as the user the page finds.
+ */
+export function callerTokens(coordinator: Pick<RefreshCoordinator<BaseUser>, 'current'>) {
+  let user = payloadOf(coordinator.current()?.accessToken ?? '')?.sub
+  return (token: string) => {
+    const sub = payloadOf(token)?.sub
+    if (sub !== (user ??= sub))
+      throw new SessionExpiredError('session_revoked', {
+        message: 'Another sign-in replaced the session.',
+      })
+    return token
+  }
+}
+
 /** @internal */
 export function createSessionFetch<TUser extends BaseUser>(
   coordinator: RefreshCoordinator<TUser>,
@@ -69,19 +88,7 @@ export function createSessionFetch<TUser extends BaseUser>(
     if (!tokenOrigins.includes(new URL(request.url).origin)) return transport(request)
     // A retry needs the body again, and sending consumes it: keep a copy made beforehand.
     const spare = request.body === null ? null : request.clone()
-    // The user this request is made as, before it waits for any token: a sign-in meanwhile (here
-    // or in another tab) makes another user's token the tab's, but this request was the old
-    // session's, which that sign-in ended, and must not go out as them. One made before any
-    // session is known (a page's first request) is made as the user the page finds.
-    let user = payloadOf(coordinator.current()?.accessToken ?? '')?.sub
-    const own = (token: string) => {
-      const sub = payloadOf(token)?.sub
-      if (sub !== (user ??= sub))
-        throw new SessionExpiredError('session_revoked', {
-          message: 'Another sign-in replaced the session.',
-        })
-      return token
-    }
+    const own = callerTokens(coordinator)
     let token = own(await coordinator.getAccessToken(request.signal))
     let response = await send(request, token)
     let refreshed = false

@@ -38,6 +38,34 @@ async function bobSignsInMeanwhile(tab: Tab, release: () => void) {
 
 const subjects = () => env.server.apiCalls.map((call) => jwtPart(call.token!, 1).sub)
 
+describe('getAccessToken() waiting when another user signs in', () => {
+  // Before, it resolved with bob's token: a caller that sends it itself made alice's action bob's.
+  it('rejects with session_revoked, never with the new user’s token', async () => {
+    const [a, b] = await signedInTabs(env.browser, 2)
+    env.browser.offline = true
+    a!.client.invalidateAccessToken()
+    const token = settled(a!.client.getAccessToken())
+    await drain()
+    expect(token.done).toBe(false)
+    env.browser.offline = false
+    await run(b!.client.login({ username: 'bob', password: 'bob-pw' }))
+    await run(
+      new Promise<void>((resolve) => {
+        const stop = a!.client.store.subscribe((state) => {
+          if (state.user?.id !== 'u-bob') return
+          stop()
+          resolve()
+        })
+      }),
+    )
+    await drain()
+    expect(token.error).toBeInstanceOf(SessionExpiredError)
+    expect(token.error).toMatchObject({ reason: 'session_revoked' })
+    // Asked for after the sign-in, it is bob's.
+    expect(jwtPart(await run(a!.client.getAccessToken()), 1).sub).toBe('u-bob')
+  })
+})
+
 describe('a step-up pending when another user signs in', () => {
   it('in this tab: the waiting request is not retried with the new user’s token', async () => {
     const [tab] = await signedInTabs(env.browser, 1)
