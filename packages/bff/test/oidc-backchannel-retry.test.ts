@@ -6,9 +6,10 @@
  * names one provider session, never one started after its logout, and a `sub`-only token is
  * judged on the provider's clock (the session's ID token) where it can be.
  */
+import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, type SessionStore } from '../src/index.js'
-import { confirmLogoutAtIdp, startIdp, type Agent, type TestIdp } from './oidc-idp.js'
+import { Agent, confirmLogoutAtIdp, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
   csrfFrom,
@@ -159,10 +160,10 @@ describe('a back-channel logout with the BFF clock ahead of the provider', () =>
   )
 
   it.each([
-    ['iat (no auth_time)', false],
-    ['auth_time', true],
+    ['without auth_time', false],
+    ['with auth_time', true],
   ])(
-    'a sub-only logout token ends the session signed in before it, judged by its ID token’s %s',
+    'a sub-only logout token ends the session signed in before it, judged by its callback’s ID token (%s)',
     async (_name, requireAuthTime) => {
       // Before: 200 and no session ended, as for a sid (createdAt against the iat + 30 s).
       const provider = requireAuthTime
@@ -204,4 +205,75 @@ describe('a back-channel logout with the BFF clock ahead of the provider', () =>
       }
     },
   )
+})
+
+describe('a sub-only logout token delivered late', () => {
+  // Before, judged by the ID token's auth_time, which a single sign-on at the provider carries
+  // from the first login: the later sign-in was ended (`sessionIds: [later]`, its refresh 401).
+  it('spares a sign-in made after the logout through the provider’s single sign-on', async () => {
+    const provider = await startIdp({
+      // oidc-provider names auth_time in every ID token of such a client.
+      clients: [
+        { ...CLIENT, redirect_uris: [served.redirectUri], require_auth_time: true } as never,
+      ],
+    })
+    const events: { type: string; sessionIds?: string[] }[] = []
+    mountOidcBff(served, provider.issuer, {
+      bff: { store: memoryStore(), onEvent: (e: { type: string }) => void events.push(e) },
+    })
+    const signInAgain = async (agent: Agent) => {
+      const start = await agent.request(`${served.origin}/auth/oidc/login?returnTo=/home`)
+      const at = start.headers.get('location')!
+      expect(
+        (await agent.request(await loginAtIdp(agent, at, served.redirectUri, 'sso'))).status,
+      ).toBe(302)
+      const res = await agent.request(`${served.origin}/auth/refresh`, {
+        method: 'POST',
+        headers: csrfFrom(served.origin),
+      })
+      expect(res.status).toBe(200)
+      return decodeJwt(((await res.json()) as { accessToken: string }).accessToken)['sid']
+    }
+    // One clock for the BFF and the provider, moved by hand.
+    const realNow = Date.now
+    let offset = 0
+    Date.now = () => realNow() + offset
+    try {
+      const agent = new Agent()
+      const before = await signInAgain(agent)
+      // The provider ends sso's sessions a second later: a sub-only logout token.
+      const iat = Math.floor(Date.now() / 1000) + 1
+      const token = await provider.sign(
+        {
+          iss: provider.issuer,
+          aud: CLIENT.client_id,
+          iat,
+          exp: iat + 300,
+          sub: 'sso',
+          jti: 'bc-sso-late',
+          events: LOGOUT_EVENT,
+        },
+        { typ: 'logout+jwt' },
+      )
+      // Two minutes later, before that token arrives, the same browser signs in again: single
+      // sign-on at the provider, a new ID token whose auth_time is the first login's.
+      offset = 120_000
+      const later = await signInAgain(agent)
+      expect(later).not.toBe(before)
+      const res = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }),
+      })
+      expect(res.status).toBe(200)
+      const logout = events.find((event) => event.type === 'provider_logout')
+      expect({ ended: logout?.sessionIds, refresh: await refreshStatus(agent) }).toStrictEqual({
+        ended: [],
+        refresh: 200,
+      })
+    } finally {
+      Date.now = realNow
+      await provider.close()
+    }
+  })
 })

@@ -43,15 +43,19 @@ const stateStore = Object.fromEntries(
   ]),
 ) as unknown as OidcStateStore
 
-/** Paths that answer `401` with a `WWW-Authenticate` challenge while armed (client auth refused). */
-const challenged = new Set<string>()
+/** What the provider's endpoints answer with a `WWW-Authenticate` challenge while armed. */
+const challenged = new Map<string, number>()
 
 async function outageFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const url = new URL(String(input instanceof Request ? input.url : input))
-  if (challenged.has(url.pathname)) {
+  const challenge = challenged.get(url.pathname)
+  if (challenge !== undefined) {
     return Response.json(
       { error: 'invalid_client', error_description: 'client authentication failed' },
-      { status: 401, headers: { 'www-authenticate': 'Basic realm="idp", error="invalid_client"' } },
+      {
+        status: challenge,
+        headers: { 'www-authenticate': 'Basic realm="idp", error="invalid_client"' },
+      },
     )
   }
   const status = down.get(url.pathname)
@@ -162,15 +166,21 @@ describe('the provider token endpoint fails during the callback', () => {
   })
 
   // Before, openid-client's challenge error fell through to `invalid_id_token`.
-  it('lands on oidc_error=token_exchange_failed when the client is refused with a WWW-Authenticate challenge', async () => {
-    challenged.add('/token')
-    try {
-      const res = await callbackWhileTokenEndpointAnswers(0)
-      expect(res.headers.get('location')).toBe('/login?oidc_error=token_exchange_failed')
-    } finally {
-      challenged.delete('/token')
-    }
-  })
+  it.each([
+    [401, 'token_exchange_failed'],
+    [503, 'provider_unavailable'],
+  ])(
+    'lands on the code of a %s with a WWW-Authenticate challenge: oidc_error=%s',
+    async (status, code) => {
+      challenged.set('/token', status)
+      try {
+        const res = await callbackWhileTokenEndpointAnswers(0)
+        expect(res.headers.get('location')).toBe(`/login?oidc_error=${code}`)
+      } finally {
+        challenged.delete('/token')
+      }
+    },
+  )
 })
 
 describe('the store fails during the sign-out navigation (GET /oidc/logout)', () => {

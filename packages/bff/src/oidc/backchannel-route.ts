@@ -8,7 +8,6 @@
  * @internal
  */
 import type { Context } from 'hono'
-import { decodeJwt } from 'jose'
 import { readBodyText } from '../body.js'
 import { BffError, NO_SNIFF } from '../errors.js'
 import { requestMeta } from '../request-meta.js'
@@ -23,16 +22,6 @@ const MAX_LOGOUT_REQUEST_BYTES = 16 * 1024
 
 const invalid = (message: string) => new BffError(400, 'invalid_request', message)
 
-/** The claims of an ID token the BFF validated when it stored it; `null` when none can be read. */
-function idTokenClaims(idToken: string | null | undefined) {
-  if (!idToken) return null
-  try {
-    return decodeJwt(idToken)
-  } catch {
-    return null
-  }
-}
-
 /** @internal The handler of `POST /oidc/backchannel-logout`. */
 export function backchannelRoute(deps: OidcRouteDeps) {
   const { config, revoker, oidcConfig, stateStore, upstream } = deps
@@ -40,16 +29,14 @@ export function backchannelRoute(deps: OidcRouteDeps) {
   /**
    * Whether session `id` is a sign-in at the provider after the logout a `sub`-only `target`
    * reports (a late delivery, or a retry once a failure gave the jti back), which that token does
-   * not end. Judged on the provider's clock where the session's ID token tells: its `auth_time`
-   * (kept through refreshes, Core §12.2) against the logout's `iat`; else an ID token issued no
-   * later than the logout proves the sign-in came before it. Only an ID token issued after it,
-   * which a refresh may have replaced the sign-in's with, or none, leaves the BFF's `createdAt`
-   * to judge, across the two clocks as before.
+   * not end. Judged on the provider's clock by the `iat` of the ID token its callback got, as the
+   * callback judges a logout that came first (`endedBefore`): not by `auth_time`, which a sign-in
+   * through the provider's single sign-on carries from before the logout. A record written before
+   * that `iat` was kept leaves the BFF's `createdAt` to judge, across the two clocks.
    */
   const signedInAfter = async (id: string, target: LogoutTarget): Promise<boolean> => {
-    const claims = idTokenClaims((await upstream.load(id))?.idToken)
-    if (typeof claims?.auth_time === 'number') return claims.auth_time > target.issuedAt
-    if (typeof claims?.iat === 'number' && claims.iat <= target.issuedAt) return false
+    const signedInAt = (await upstream.load(id))?.signedInAt
+    if (typeof signedInAt === 'number') return signedInAt > target.issuedAt
     const session = await guardStore(() => config.store.get(id))
     return session !== null && session.createdAt > target.startedAfter
   }

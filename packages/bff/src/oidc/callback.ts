@@ -60,19 +60,13 @@ export function exchangeFailure(error: unknown): OidcLoginError {
       { cause: error },
     )
   }
-  // A 401 with a `WWW-Authenticate` header (the client's credentials refused) comes as a
-  // challenge, not as a body error: the exchange failed all the same.
-  if (error instanceof oidc.WWWAuthenticateChallengeError) {
-    return new OidcLoginError(
-      'token_exchange_failed',
-      `The token endpoint answered ${error.status} with a challenge`,
-      { cause: error },
-    )
-  }
   // openid-client's own checks (the ID token, the response's shape) are ClientErrors; a network
   // failure comes as one whose cause is a TypeError or an AbortError, or as those themselves.
   // A 5xx or 429 page, from the provider or a proxy in front of it, is an outage too.
-  const answer = unusableAnswer(error)
+  // An answer with a `WWW-Authenticate` header comes as a challenge, not as a body error, whatever
+  // its status: a 401 (the client's credentials refused) is a failed exchange, a 5xx an outage.
+  const challenged = error instanceof oidc.WWWAuthenticateChallengeError ? error : null
+  const answer = unusableAnswer(error) ?? challenged
   const network =
     error instanceof ProviderUnavailable ||
     isNetworkFailure(error) ||
@@ -86,7 +80,9 @@ export function exchangeFailure(error: unknown): OidcLoginError {
   if (answer !== null) {
     return new OidcLoginError(
       'token_exchange_failed',
-      `The token endpoint answered ${answer.status} without an OAuth error`,
+      challenged
+        ? `The token endpoint answered ${answer.status} with a challenge`
+        : `The token endpoint answered ${answer.status} without an OAuth error`,
       { cause: error },
     )
   }
@@ -193,6 +189,7 @@ export function callbackRoute(deps: OidcRouteDeps) {
           accessTokenExpiresAt: expiresIn === undefined ? null : config.now() + expiresIn * 1000,
           refreshToken: tokens.refresh_token ?? null,
           idToken: tokens.id_token ?? null,
+          signedInAt: idClaims.iat,
         },
         config.now() + issued.cookieMaxAge * 1000,
       )

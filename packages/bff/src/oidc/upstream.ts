@@ -31,6 +31,12 @@ export interface UpstreamRecord {
   refreshToken: string | null
   /** For `id_token_hint` at RP-initiated logout. */
   idToken: string | null
+  /**
+   * The `iat` (epoch seconds, the provider's clock) of the ID token the sign-in's callback got:
+   * when the provider signed this session in. Kept through upstream refreshes, which replace
+   * `idToken`; absent from a record written before it was kept.
+   */
+  signedInAt?: number
 }
 
 const recordKey = (sessionId: string) => `up:${sessionId}`
