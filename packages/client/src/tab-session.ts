@@ -143,7 +143,9 @@ export function createTabSession<TUser extends BaseUser>(
      */
     expire: (endedBy?: SessionEndReason) => {
       if (!current) return
-      if (endedBy) endedByPeer = endedBy
+      // A specific reason is kept over `no_session`, which a tab opened since (never signed in)
+      // reports of its own start: it says nothing of why this session ended.
+      if (endedBy && (endedByPeer ?? 'no_session') === 'no_session') endedByPeer = endedBy
       current = { ...current, expiresAt: now() }
       store.update({ expiresAt: current.expiresAt })
     },

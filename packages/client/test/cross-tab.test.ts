@@ -210,6 +210,50 @@ describe('sign-in and sign-out reach every tab (item 6)', () => {
     expect(b!.events.at(-1)).toEqual({ type: 'signed_out', source: 'peer', reason: 'logged_out' })
   })
 
+  // Before, with a tab opened meanwhile, its `no_session` replaced the sign-out's reason: d ended
+  // with a no_session failure.
+  it.each([
+    ['control: no tab opens meanwhile', false],
+    ['a tab opens meanwhile and finds no session', true],
+  ])(
+    'sessionHintCookie: false, a tab backing off when another signs out, %s: it ends as the sign-out (logged_out, no error)',
+    async (_, open) => {
+      const [b, d] = await signedInTabs(
+        env.browser,
+        2,
+        { sessionHintCookie: false, retry: { initial: 60_000, max: 60_000 } },
+        { document: true },
+      )
+      // d backs off after a refresh that failed on the network (its retry a minute away).
+      env.browser.offline = true
+      d!.client.invalidateAccessToken()
+      void d!.client.getAccessToken().catch(() => {})
+      await waitFor(() => d!.events.some((e) => e.type === 'retry_scheduled'), 'd to back off')
+      env.browser.offline = false
+
+      // The user signs out in b; d hears it and waits for its retry to ask the BFF.
+      await run(b!.client.logout())
+      await drain()
+      expect(d!.client.store.getState().status).toBe('authenticated')
+
+      if (open) {
+        // A tab opened now: nobody to ask (d has no token to hand over), so it refreshes, finds no
+        // session, and tells the other tabs (`ended`, sessionId null, reason no_session).
+        const c = env.browser.open({ sessionHintCookie: false }, { document: true })
+        await run(c.client.start())
+        expect(c.client.store.getState().status).toBe('unauthenticated')
+        await drain()
+      }
+
+      // d's retry (a wake-up) asks the BFF, which holds no session: the user's sign-out in b.
+      d!.wake()
+      await waitFor(() => d!.client.store.getState().status === 'unauthenticated', 'd signed out')
+      const { endReason, error } = d!.client.store.getState()
+      expect({ endReason, error }).toStrictEqual({ endReason: 'logged_out', error: null })
+      expect(d!.events.at(-1)).toEqual({ type: 'signed_out', source: 'peer', reason: 'logged_out' })
+    },
+  )
+
   // Before, b (unable to read the companion cookie) asked the BFF, got 401 no_session, and ended
   // with that error instead of the sign-out's logged_out.
   it('sessionHintCookie: false: logout in one tab signs the other tab out as logged_out, with no error', async () => {
