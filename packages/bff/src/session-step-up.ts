@@ -11,6 +11,7 @@
  * rotates from its successor, so the family never splits.
  * @internal
  */
+import { createBinding } from './dpop/session-binding.js'
 import { storeUnavailable } from './errors.js'
 import { sessionEvent } from './events.js'
 import type { BffConfig } from './options.js'
@@ -53,6 +54,7 @@ export interface StepUpTarget {
 /** @internal */
 export function createStepUp(config: BffConfig, revoker: Revoker) {
   const { store, emit } = config
+  const binding = createBinding(config, revoker)
   const checkWithApplication = createSessionValidation(config, revoker)
 
   /**
@@ -106,7 +108,11 @@ export function createStepUp(config: BffConfig, revoker: Revoker) {
         throw invalidCookie()
       }
       const target = await currentToken(presented, request.meta, config.now())
-      // A step-up issues a grant as refresh does: the application may refuse the session first.
+      // A step-up issues a grant as refresh does, so it is refused as refresh is: an unbound
+      // session under `binding: 'required'` (else cookie and password kept minting grants for it),
+      // then whatever the application refuses. `complete` re-reads the same session, whose key
+      // never changes, so once is enough.
+      binding.assertRenewable(target.session)
       await checkWithApplication(target.session, request)
       return target
     },

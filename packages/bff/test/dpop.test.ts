@@ -12,6 +12,7 @@ import {
   createHarness,
   expectError,
   MINUTE,
+  passwordOf,
   SECOND,
   type Harness,
 } from './helpers.js'
@@ -388,6 +389,31 @@ describe('policy and unbound sessions', () => {
     const { cookie } = await before.login('alice')
     const after = await createHarness({ store, binding: 'required', now: before.clock.now })
     const res = await after.refresh(cookie)
+    await expectError(res, 401, 'session_revoked')
+  })
+
+  // Before, POST /reauthenticate rotated the unbound cookie and issued a fresh grant (200).
+  it('refuses the step-up of an unbound session as its refresh (401 session_revoked)', async () => {
+    const store = memoryStore({ sweepInterval: 0 })
+    const before = await createHarness({ store })
+    const { body, cookie } = await before.login('alice')
+    expect(body.tokenType).toBe('Bearer')
+    const after = await createHarness({
+      store,
+      keys: before.keys,
+      binding: 'required',
+      now: before.clock.now,
+    })
+    // The same cookie and its token: a step-up rotates the cookie and issues a grant as refresh
+    // does, so it must not keep the session alive after the policy ended it.
+    const res = await after.post('/reauthenticate', {
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${body.accessToken}`,
+        cookie: `__Host-baton_rt=${cookie}`,
+      },
+      body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
+    })
     await expectError(res, 401, 'session_revoked')
   })
 

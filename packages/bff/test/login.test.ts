@@ -312,6 +312,8 @@ describe('POST /auth/login when authenticate misbehaves', () => {
     ['an empty id', ''],
     ['a number', 42],
     ['a NUL in the id', 'user\u0000alice'],
+    // Before, a lone surrogate signed in everywhere; node-postgres stored it as U+FFFD, another id.
+    ['a lone surrogate in the id', 'user\ud800alice'],
   ])('refuses %s alike on every store: 500 internal, logged, no session', async (_, id) => {
     const stores: Array<[string, () => SessionStore]> = [
       ['memory', () => memoryStore({ sweepInterval: 0 })],

@@ -1,7 +1,8 @@
 /**
  * The `FactorStore` contract on every built-in store: memory, SQLite, Redis, Redis Cluster and
- * PostgreSQL, and the Redis store's `waitForReplicas` on its factor writes. The shared backends
- * skip with a printed reason when they are not running.
+ * PostgreSQL, the Redis store's `waitForReplicas` on its factor writes, and inputs of the second
+ * factor routes that every store must answer alike. The shared backends skip with a printed
+ * reason when they are not running.
  */
 import { Redis, type Command } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -11,6 +12,8 @@ import { redisStore, type RedisStoreOptions } from '../src/stores/redis.js'
 import { sqliteStore } from '../src/stores/sqlite.js'
 import type { FactorStore } from '../src/mfa/types.js'
 import type { SessionStore } from '../src/stores/types.js'
+import { expectError } from './helpers.js'
+import { mfaClient, mfaHarness, softAuthenticator } from './mfa-helpers.js'
 import { describeFactorStoreContract, passkeyFactor, totpFactor } from './mfa-store-contract.js'
 import { dropSchema, POSTGRES_URL, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 import {
@@ -258,5 +261,108 @@ describe.skipIf(!postgresAvailable)('postgres', () => {
         await dropSchema(schema)
       },
     }
+  })
+})
+
+/**
+ * Inputs JSON carries but a store cannot hold as given (a NUL, refused by PostgreSQL's TEXT and
+ * JSONB; a lone UTF-16 surrogate, refused by JSONB): every store must answer them alike, never as
+ * `503 store_unavailable`, which reads as an outage and is retried in vain.
+ */
+describe('route inputs every store answers alike', () => {
+  const cleanups: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup()
+  })
+
+  const stores: Array<[string, boolean, () => Promise<SessionStore>]> = [
+    ['memory', true, async () => memoryStore({ sweepInterval: 0 })],
+    ['sqlite', true, async () => sqliteStore({ path: ':memory:', sweepInterval: 0 })],
+    [
+      'redis',
+      redisAvailable,
+      async () => {
+        const prefix = uniquePrefix()
+        const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
+        cleanups.push(async () => {
+          await store.close()
+          const client = new Redis(REDIS_URL)
+          await deleteKeys(client, prefix)
+          client.disconnect()
+        })
+        return store
+      },
+    ],
+    [
+      'postgres',
+      postgresAvailable,
+      async () => {
+        const schema = uniqueSchema()
+        const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 })
+        await store.ready()
+        cleanups.push(async () => {
+          await store.close()
+          await dropSchema(schema)
+        })
+        return store
+      },
+    ],
+  ]
+
+  describe.each(stores)('a factor label with a lone surrogate (%s)', (_name, available, make) => {
+    // Before: 201 on memory, SQLite and Redis, 503 store_unavailable on PostgreSQL (JSONB).
+    it.skipIf(!available)('is 400 invalid_request, never 503 store_unavailable', async () => {
+      const h = await mfaHarness({}, { store: await make() })
+      const m = mfaClient(h)
+      const { body } = await h.login('alice')
+      // Raw JSON text: `\ud800` is a valid JSON escape that JSON.parse turns into a lone surrogate.
+      const res = await h.send('/auth/factors/totp', {
+        method: 'POST',
+        headers: { ...m.bearer(body.accessToken), 'content-type': 'application/json' },
+        body: '{"label":"Phone \\ud800"}',
+      })
+      await expectError(res, 400, 'invalid_request')
+    })
+  })
+
+  describe.each(stores)('a passkey transport with a NUL (%s)', (_name, available, make) => {
+    // Before: stored as given in the factor's JSONB record, so 503 store_unavailable on PostgreSQL.
+    // WebAuthn asks relying parties to ignore transports they do not know: 201, the hint dropped.
+    it.skipIf(!available)('registers (201), the unknown hint dropped', async () => {
+      const store = await make()
+      const h = await mfaHarness({}, { store })
+      const m = mfaClient(h)
+      const { body } = await h.login('alice')
+      const options = await m.api('/factors/passkey/options', body.accessToken)
+      expect(options.status).toBe(200)
+      const creation = (await options.json()) as { challenge: string; user: { id: string } }
+      const response = softAuthenticator().register(creation)
+      response.response.transports = ['internal\u0000', 'usb']
+      const res = await m.api('/factors/passkey', body.accessToken, 'POST', { response })
+      expect(res.status).toBe(201)
+      const factors = await factorsOf(store).listFactors(body.user.id)
+      expect(factors.map((factor) => factor.passkey?.transports)).toStrictEqual([['usb']])
+    })
+  })
+
+  describe.each(stores)('a passwordless user handle with a NUL (%s)', (_name, available, make) => {
+    // Before: 503 store_unavailable on PostgreSQL (TEXT refuses 0x00), to anyone, no account needed.
+    it.skipIf(!available)('is 401 invalid_credentials, never 503 store_unavailable', async () => {
+      const h = await mfaHarness({}, { store: await make() })
+      const options = await h.post('/login/passkey/options', {
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      })
+      expect(options.status).toBe(200)
+      const { challenge } = (await options.json()) as { challenge: string }
+      const assertion = softAuthenticator().assert(challenge)
+      // base64url of the one byte 0x00: a user id "\u0000".
+      assertion.response.userHandle = 'AA'
+      const res = await h.post('/login/passkey', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ assertion }),
+      })
+      await expectError(res, 401, 'invalid_credentials')
+    })
   })
 })

@@ -335,22 +335,24 @@ describe('back-channel logout', () => {
         body: new URLSearchParams({ logout_token: token }),
       })
     const now = () => Math.floor(Date.now() / 1000)
-
-    it('a logout token without exp is refused with 400 invalid_request (exp is REQUIRED)', async () => {
-      // Before: accepted (200), and the session ended.
-      const agent = await signedIn('noexp-user')
-      const token = await provider.sign(
+    /** A logout token the provider signs: valid but for what `claims` change. */
+    const logoutToken = (claims: Record<string, unknown>, header: object = {}) =>
+      provider.sign(
         {
           iss: provider.issuer,
           aud: CLIENT.client_id,
           iat: now(),
-          // no exp
-          sub: 'noexp-user',
-          jti: 'review-noexp',
+          exp: now() + 120,
           events: LOGOUT_EVENT,
+          ...claims,
         },
-        { typ: 'logout+jwt' },
+        { typ: 'logout+jwt', ...header },
       )
+
+    it('a logout token without exp is refused with 400 invalid_request (exp is REQUIRED)', async () => {
+      // Before: accepted (200), and the session ended.
+      const agent = await signedIn('noexp-user')
+      const token = await logoutToken({ exp: undefined, sub: 'noexp-user', jti: 'review-noexp' })
       const res = await deliver(token)
       expect(res.status).toBe(400)
       expect(await codeOf(res)).toBe('invalid_request')
@@ -359,18 +361,7 @@ describe('back-channel logout', () => {
 
     it('control: the same token with exp ends the session', async () => {
       const agent = await signedIn('withexp-user')
-      const token = await provider.sign(
-        {
-          iss: provider.issuer,
-          aud: CLIENT.client_id,
-          iat: now(),
-          exp: now() + 120,
-          sub: 'withexp-user',
-          jti: 'review-withexp',
-          events: LOGOUT_EVENT,
-        },
-        { typ: 'logout+jwt' },
-      )
+      const token = await logoutToken({ sub: 'withexp-user', jti: 'review-withexp' })
       expect((await deliver(token)).status).toBe(200)
       expect(await refreshStatus(agent)).toBe(401)
     })
@@ -379,19 +370,7 @@ describe('back-channel logout', () => {
       // Before: `sid: null` read as absent: 200, and both of the user's sessions ended.
       const first = await signedIn('nullsid-user')
       const second = await signedIn('nullsid-user')
-      const token = await provider.sign(
-        {
-          iss: provider.issuer,
-          aud: CLIENT.client_id,
-          iat: now(),
-          exp: now() + 120,
-          sub: 'nullsid-user',
-          sid: null,
-          jti: 'review-nullsid',
-          events: LOGOUT_EVENT,
-        },
-        { typ: 'logout+jwt' },
-      )
+      const token = await logoutToken({ sub: 'nullsid-user', sid: null, jti: 'review-nullsid' })
       const res = await deliver(token)
       expect(res.status).toBe(400)
       expect(await codeOf(res)).toBe('invalid_request')
@@ -401,19 +380,12 @@ describe('back-channel logout', () => {
     it('an azp naming another client is refused, as the BFF refuses such an ID token', async () => {
       // Before: accepted (200), and the session ended by a token issued to another client.
       const agent = await signedIn('azp-user')
-      const token = await provider.sign(
-        {
-          iss: provider.issuer,
-          aud: [CLIENT.client_id, 'other-client'],
-          azp: 'other-client',
-          iat: now(),
-          exp: now() + 120,
-          sub: 'azp-user',
-          jti: 'review-azp',
-          events: LOGOUT_EVENT,
-        },
-        { typ: 'logout+jwt' },
-      )
+      const token = await logoutToken({
+        aud: [CLIENT.client_id, 'other-client'],
+        azp: 'other-client',
+        sub: 'azp-user',
+        jti: 'review-azp',
+      })
       const res = await deliver(token)
       expect(res.status).toBe(400)
       expect(await codeOf(res)).toBe('invalid_request')

@@ -44,6 +44,15 @@ export function createBinding(
       400,
     )
 
+  const assertRenewable = (session: StoredSession): void => {
+    if (session.jkt === null && binding.policy === 'required') {
+      throw unauthorized(
+        'session_revoked',
+        'This session is not bound to a device key, which this server requires; sign in again.',
+      )
+    }
+  }
+
   return {
     /**
      * The thumbprint a login binds its session to, or `null` for an unbound session. With
@@ -63,6 +72,13 @@ export function createBinding(
     },
 
     /**
+     * Throws `401 session_revoked` for an unbound session when the policy requires binding: it
+     * may end, but not get a new grant. Refresh checks it in `check`, and a step-up
+     * (`POST /reauthenticate`), which rotates the cookie and issues a grant as refresh does, here.
+     */
+    assertRenewable,
+
+    /**
      * Passes for an unbound session (unless the policy requires binding and the route refreshes)
      * and for a bound one whose request carries a valid proof by its key. A valid proof by
      * another key revokes the session and throws `401 session_revoked`.
@@ -75,12 +91,7 @@ export function createBinding(
     ): Promise<void> {
       if (session.jkt === null) {
         // Logout always works: ending a session is never refused for how it was made.
-        if (binding.policy === 'required' && route === 'refresh') {
-          throw unauthorized(
-            'session_revoked',
-            'This session is not bound to a device key, which this server requires; sign in again.',
-          )
-        }
+        if (route === 'refresh') assertRenewable(session)
         return
       }
       if (!proof) throw invalidProof('A DPoP proof is required')

@@ -25,7 +25,9 @@ import { randomId } from './secrets.js'
 const MAX_LABEL = 64
 // A label is shown back in lists of factors; a control character there is never a name, and a NUL
 // is more: PostgreSQL's JSONB refuses it, which answered `503 store_unavailable` for a bad input.
-const CONTROL = /\p{Cc}/u
+// So does a lone UTF-16 surrogate (`"\ud800"` is valid JSON, but no Unicode text), which the other
+// stores kept: refused too, so every store gives the same answer.
+const NOT_TEXT = /[\p{Cc}\p{Cs}]/u
 
 function readLabel(body: Record<string, unknown>, fallback: string): string {
   const { label } = body
@@ -34,10 +36,10 @@ function readLabel(body: Record<string, unknown>, fallback: string): string {
     typeof label !== 'string' ||
     label.trim() === '' ||
     label.length > MAX_LABEL ||
-    CONTROL.test(label)
+    NOT_TEXT.test(label)
   ) {
     throw invalidRequest(
-      `label must be a non-empty string of at most ${MAX_LABEL} characters, without control characters.`,
+      `label must be a non-empty string of at most ${MAX_LABEL} characters, without control characters or lone surrogates.`,
     )
   }
   return label.trim()

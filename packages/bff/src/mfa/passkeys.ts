@@ -21,6 +21,7 @@ import { COSEALG } from '@simplewebauthn/server/helpers'
 import type { Context } from 'hono'
 import { base64url } from 'jose'
 import { BffError } from '../errors.js'
+import { usableUserId } from '../user-check.js'
 import type { MfaConfig } from './options.js'
 import { randomId } from './secrets.js'
 import type { StoredFactor } from './types.js'
@@ -46,6 +47,25 @@ const isStringList = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string')
 
 const B64URL = /^[A-Za-z0-9_-]{1,16384}$/
+
+/** WebAuthn caps a user handle at 64 bytes; a longer one names no user of ours. */
+const MAX_USER_HANDLE_BYTES = 64
+
+/**
+ * The transports WebAuthn defines (L3 §5.8.4, and `cable`, the earlier name of `hybrid`). The
+ * browser reports them as hints, stored in the factor's record: an unknown one is ignored, as the
+ * specification asks of relying parties, rather than kept (a NUL in one answered
+ * `503 store_unavailable` on PostgreSQL, whose JSONB refuses it).
+ */
+const TRANSPORTS: ReadonlySet<string> = new Set([
+  'ble',
+  'cable',
+  'hybrid',
+  'internal',
+  'nfc',
+  'smart-card',
+  'usb',
+])
 
 /** @internal Checks the shape of a `PasskeyAssertion` (the library checks the rest). */
 export function readAssertion(value: unknown): PasskeyAssertion {
@@ -98,7 +118,7 @@ export function relyingParty(mfa: MfaConfig, c: Context) {
 /** @internal The WebAuthn user handle of `userId`: its UTF-8 bytes (at most 64, §5.4.3). */
 export function userHandle(userId: string): Uint8Array<ArrayBuffer> {
   const bytes = new TextEncoder().encode(userId)
-  if (bytes.length > 64) {
+  if (bytes.length > MAX_USER_HANDLE_BYTES) {
     throw invalidRequest('Passkeys need a user id of at most 64 bytes (the WebAuthn user handle).')
   }
   return bytes
@@ -234,7 +254,7 @@ export async function verifyRegistration(
     credentialId: info.credential.id,
     publicKey: base64url.encode(info.credential.publicKey),
     counter: info.credential.counter,
-    transports: [...(info.credential.transports ?? [])],
+    transports: (info.credential.transports ?? []).filter((transport) => TRANSPORTS.has(transport)),
     deviceType: info.credentialDeviceType,
     backedUp: info.credentialBackedUp,
   }
@@ -267,10 +287,18 @@ export async function verifyAssertion(
   if (userId === null) {
     const handle = assertion.response.userHandle
     if (handle === undefined || !B64URL.test(handle)) throw refusedAssertion()
+    let bytes: Uint8Array
     try {
-      userId = new TextDecoder().decode(base64url.decode(handle))
+      bytes = base64url.decode(handle)
     } catch {
       // A length no base64url string has ("A"): no user of ours.
+      throw refusedAssertion()
+    }
+    userId = new TextDecoder().decode(bytes)
+    // Anyone can send any handle, before any account is known: one that is no id of ours (longer
+    // than a handle, or a NUL, which made PostgreSQL answer `503 store_unavailable`) is refused
+    // before a store is asked, as the other stores refused it.
+    if (bytes.length > MAX_USER_HANDLE_BYTES || !usableUserId(userId)) {
       throw refusedAssertion()
     }
   }
