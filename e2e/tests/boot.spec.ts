@@ -125,8 +125,9 @@ test('a lone tab sends its refresh at once, not after peerTimeout, and is signed
   const messages = await heard(ear)
   expect(messages.map(({ type }) => type)).toEqual(['hello', 'refreshing', 'grant'])
   // Its question went out with the refresh; the refresh did not wait for an answer: the lock was
-  // asked for in the same turn as the question (before issue 18, peerTimeout, 250 ms, later).
-  expect(await helloToRefreshLock(tab)).toBeLessThan(50)
+  // asked for in the same turn as the question (before issue 18, peerTimeout, 250 ms, later). The
+  // bound tells the two apart with room for a loaded machine; the timing itself is `pnpm bench`'s.
+  expect(await helloToRefreshLock(tab)).toBeLessThan(150)
 })
 
 test('tabs that start together make one refresh between them', async ({ context, demo }) => {

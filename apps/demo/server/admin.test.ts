@@ -36,8 +36,12 @@ async function signIn(demo: DemoApp, username: string, password: string) {
     body: JSON.stringify({ username, password }),
   })
   expect(response.status).toBe(200)
-  const body = (await response.json()) as { accessToken: string; sessionId: string }
-  return { token: body.accessToken, sessionId: body.sessionId }
+  const body = (await response.json()) as {
+    accessToken: string
+    sessionId: string
+    expiresIn: number
+  }
+  return { token: body.accessToken, sessionId: body.sessionId, expiresIn: body.expiresIn }
 }
 const alice = (app: DemoApp) => signIn(app, 'alice', 'wonderland')
 const bob = (app: DemoApp) => signIn(app, 'bob', 'builder')
@@ -225,6 +229,26 @@ describe('security console API', () => {
     expect(end).toStrictEqual({ event: 'end', data: 'expired' })
     expect(await stream.next()).toBeNull()
     expect(app.hub.subscriberCount).toBe(0)
+  })
+
+  // Before: the 25-day expiry overflowed setTimeout (> 2^31 - 1 ms), fired after 1 ms and ended the stream `expired` at once.
+  it('Should keep the stream open while a 25-day token is valid (beyond setTimeout’s limit)', async () => {
+    const app = await demo({ BATON_ACCESS_TTL: '25d' })
+    const admin = await alice(app)
+    expect(admin.expiresIn).toBe(25 * 24 * 3600) // the config and the BFF accept the lifetime
+    const stream = sseReader(await openEvents(app, admin.token))
+    expect((await stream.next())?.event).toBe('snapshot')
+    // Nothing else comes for a while (the next heartbeat is 20 s away).
+    const next = stream.next()
+    const after = await Promise.race([
+      next.then(() => 'message'),
+      new Promise<string>((resolve) => setTimeout(() => resolve('nothing'), 500)),
+    ])
+    expect(after).toBe('nothing')
+    expect(app.hub.subscriberCount).toBe(1)
+    await stream.cancel()
+    await next.catch(() => {})
+    await eventually(() => app.hub.subscriberCount === 0)
   })
 
   it('Should list every user’s live sessions', async () => {

@@ -15,6 +15,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { streamSSE, type SSEMessage } from 'hono/streaming'
 import type { EventHub } from './event-hub.js'
+import { setTimeoutAt } from './timers.js'
 import type { UserDirectory } from './users.js'
 
 /** The BFF's CSRF header (`CSRF_HEADER` of `@baton/protocol`), which no HTML form can send. */
@@ -155,8 +156,9 @@ export function createAdminApi(options: AdminApiOptions): Hono<AdminEnv> {
         if (ids.includes(sessionId)) end('revoked')
       })
       // The stream lives no longer than the token that opened it: the admin check is redone on
-      // every reconnect, with a fresh token.
-      const expiry = setTimeout(() => end('expired'), Math.max(0, expiresAt - now()))
+      // every reconnect, with a fresh token. Armed in steps: a token of 25 days (BATON_ACCESS_TTL
+      // has no upper bound) would overflow a single setTimeout, which then fires at once.
+      const stopExpiry = setTimeoutAt(() => end('expired'), expiresAt, now)
       const heartbeat = setInterval(() => send({ event: 'ping', data: '' }), heartbeatMs)
       stream.onAbort(() => end(null))
 
@@ -167,7 +169,7 @@ export function createAdminApi(options: AdminApiOptions): Hono<AdminEnv> {
         // Let go first: flushing below waits for the reader, who may never read again.
         unsubscribe()
         stopRevocations()
-        clearTimeout(expiry)
+        stopExpiry()
         clearInterval(heartbeat)
       }
       if (reason === 'overflow') {

@@ -1,4 +1,5 @@
-import type { ComponentType } from 'react'
+import { useState, type ComponentType } from 'react'
+import { useSessionState } from '@baton/react'
 import { Dashboard } from './components/Dashboard'
 import { DevicesPage } from './components/DevicesPage'
 import { Layout } from './components/Layout'
@@ -9,6 +10,7 @@ import { SecurityConsole } from './components/SecurityConsole'
 import { SecurityPage } from './components/SecurityPage'
 import { StepUpDialog } from './components/StepUpDialog'
 import { usePath } from './router'
+import { nextUserKey } from './user-key'
 
 /** The pages behind a session, by path (every key starts with `/`, so none is inherited). */
 const PAGES: Record<string, ComponentType> = {
@@ -24,14 +26,27 @@ const PAGES: Record<string, ComponentType> = {
  */
 export function App() {
   const path = usePath()
+  const userKey = useUserKey()
   if (path === '/login') return <LoginPage />
   const Page = PAGES[path] ?? NotFound
   return (
     <RequireSession>
-      <Layout>
+      {/* Another user adopted without a sign-out in between: remount, so no state of the
+          previous user's (notes, sessions, factors, console) shows under the new name. */}
+      <Layout key={userKey}>
         <Page />
         <StepUpDialog />
       </Layout>
     </RequireSession>
   )
+}
+
+/** Changes when another user replaces the signed-in one (see `user-key.ts`). */
+function useUserKey(): number {
+  const userId = useSessionState((state) => state.user?.id ?? null)
+  // Information from previous renders, adjusted during render (React's documented pattern).
+  const [key, setKey] = useState(() => nextUserKey({ userId: null, switches: 0 }, userId))
+  const next = nextUserKey(key, userId)
+  if (next !== key) setKey(next)
+  return next.switches
 }

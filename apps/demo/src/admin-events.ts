@@ -87,3 +87,21 @@ export async function readEventStream(
     reader.cancel().catch(() => {})
   }
 }
+
+/** Wait before reconnecting after a dropped connection. */
+export const RECONNECT_MS = 2_000
+
+/** A stream that ends `expired` sooner than this after it opened waits as long to reconnect. */
+export const MIN_STREAM_MS = 1_000
+
+/**
+ * How long to wait before the next connection, after one that lasted `lastedMs` and ended with
+ * `outcome` (`null`: a network error). A stream that ended `expired` asks for a fresh token and
+ * reconnects at once, unless it ended right after it opened: a server whose expiry fires early
+ * (a token lifetime past setTimeout's limit once made it fire after 1 ms) would otherwise be
+ * reconnected to in a tight loop.
+ */
+export function reconnectDelay(outcome: StreamOutcome | null, lastedMs: number): number {
+  if (outcome?.kind !== 'ended' || outcome.reason !== 'expired') return RECONNECT_MS
+  return lastedMs < MIN_STREAM_MS ? MIN_STREAM_MS : 0
+}

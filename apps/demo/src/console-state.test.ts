@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sseParser } from './admin-events'
+import { MIN_STREAM_MS, RECONNECT_MS, reconnectDelay, sseParser } from './admin-events'
 import {
   addEvent,
   advanceChart,
@@ -31,6 +31,18 @@ describe('sseParser', () => {
       { event: 'snapshot', data: 'a\nb' },
       { event: 'end', data: 'revoked' },
     ])
+  })
+})
+
+describe('reconnectDelay', () => {
+  it('Should reconnect at once after an expired token, but back off if the stream ended at once', () => {
+    const expired = { kind: 'ended', reason: 'expired' } as const
+    expect(reconnectDelay(expired, 60_000)).toBe(0)
+    // An `end: expired` 1 ms after connecting (the server's expiry timer overflowed) used to
+    // reconnect at once, in a tight loop.
+    expect(reconnectDelay(expired, 1)).toBe(MIN_STREAM_MS)
+    expect(reconnectDelay({ kind: 'closed' }, 60_000)).toBe(RECONNECT_MS)
+    expect(reconnectDelay(null, 60_000)).toBe(RECONNECT_MS)
   })
 })
 

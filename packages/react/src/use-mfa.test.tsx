@@ -151,6 +151,44 @@ describe('useMfa()', () => {
     expect(proofs).toStrictEqual([])
   })
 
+  // Before: the challenge was only hidden; given the first client back, it reappeared and complete() finished it.
+  it('Should not bring the dropped challenge back when the provider is given the first client again', async () => {
+    let current = client
+    const swapping = ({ children }: { children: ReactNode }) => (
+      <SessionProvider client={current}>{children}</SessionProvider>
+    )
+    const hook = renderHook(() => useMfa(), { wrapper: swapping })
+    await act(async () => {
+      expect(await hook.result.current.login(carol)).toBeNull()
+    })
+    expect(hook.result.current.challenge?.ticket).toBe('ticket-1')
+
+    const first = current
+    current = browser.open()
+    hook.rerender()
+    expect(hook.result.current.challenge).toBeNull()
+
+    current = first
+    hook.rerender()
+    expect(hook.result.current.challenge).toBeNull()
+    await act(async () => {
+      await expect(
+        hook.result.current.complete({ method: 'totp', code: '123456' }),
+      ).rejects.toMatchObject({ code: 'request_failed' })
+    })
+    expect(proofs).toStrictEqual([])
+
+    // A login() of the first client that settles after the switch does not store its challenge.
+    let late: Promise<unknown> = Promise.resolve()
+    act(() => void (late = hook.result.current.login(carol)))
+    current = browser.open()
+    hook.rerender()
+    await act(async () => void (await late))
+    current = first
+    hook.rerender()
+    expect(hook.result.current.challenge).toBeNull()
+  })
+
   it('Should drive a form through React 19 actions', async () => {
     function LoginForm() {
       const { challenge: pending, login, complete } = useMfa()

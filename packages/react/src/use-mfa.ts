@@ -86,17 +86,34 @@ export function useMfa<TUser extends BaseUser = RegisteredUser>(): UseMfaResult<
   // The pending sign-in with the client it belongs to: a provider given another client drops it,
   // since completing it would sign the first client in while the app shows the second.
   const [held, setHeld] = useState<Held<TUser> | null>(null)
+  // Hidden from the first render with another client, then dropped for good by the effect below.
   const pending = held?.client === client ? held.error : null
   // `complete` reads the latest pending sign-in here, so its identity stays while the client does.
   const latest = useRef(held)
+  // The client this hook was last committed with: a `login()` of the previous one that settles
+  // after the switch must not store its challenge (it would come back with that client).
+  const committed = useRef(client)
   const set = useCallback(
     (error: MfaRequiredError<TUser> | null) => {
+      if (committed.current !== client) return
       const value = error && { client, error }
       latest.current = value
       setHeld(value)
     },
     [client],
   )
+
+  // Hiding is not enough: given the first client back (a toggled provider, a remounted tree
+  // sharing module-level clients), the held challenge would reappear and `complete()` finish that
+  // stale sign-in. So a change of client forgets the previous one's challenge, in the ref as in
+  // the state; the expiry timer below goes with it (`pending` becomes null).
+  useEffect(() => {
+    committed.current = client
+    return () => {
+      if (latest.current?.client === client) latest.current = null
+      setHeld((value) => (value?.client === client ? null : value))
+    }
+  }, [client])
 
   // A ticket past its lifetime is refused anyway; dropping it sends the user back to the password
   // instead of letting them type a code that cannot work. `expiresAt` is on this device's clock.

@@ -1,6 +1,6 @@
 import { useEffect, useReducer, useRef, useState } from 'react'
 import { useBatonClient } from '@baton/react'
-import { readEventStream } from '../admin-events'
+import { readEventStream, reconnectDelay, type StreamOutcome } from '../admin-events'
 import {
   addEvent,
   advanceChart,
@@ -10,9 +10,6 @@ import {
   type ConsoleSnapshot,
   type ConsoleState,
 } from '../console-state'
-
-/** Wait before reconnecting after a dropped connection (an expired token reconnects at once). */
-const RECONNECT_MS = 2_000
 
 type Action =
   | { type: 'snapshot'; snapshot: ConsoleSnapshot }
@@ -50,9 +47,10 @@ export function useAdminStream(onEvent: (event: AuditEvent) => void) {
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
     void (async () => {
       while (!controller.signal.aborted) {
-        let retryIn = RECONNECT_MS
+        const opened = Date.now()
+        let outcome: StreamOutcome | null = null
         try {
-          const outcome = await readEventStream(
+          outcome = await readEventStream(
             (input, init) => baton.fetch(input, init),
             '/api/admin/events',
             (message) => {
@@ -78,12 +76,12 @@ export function useAdminStream(onEvent: (event: AuditEvent) => void) {
             setConnection('ended')
             return
           }
-          if (outcome.kind === 'ended' && outcome.reason === 'expired') retryIn = 0
         } catch {
           if (controller.signal.aborted) return
         }
         setConnection('reconnecting')
-        await sleep(retryIn)
+        // An expired token reconnects at once, but not a stream that ended as soon as it opened.
+        await sleep(reconnectDelay(outcome, Date.now() - opened))
       }
     })()
     return () => controller.abort()
