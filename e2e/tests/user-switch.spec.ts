@@ -31,7 +31,7 @@ test('a tab that adopts another user shows that user’s notes, not the previous
   expect(status).toBe(200)
 
   // The next scheduled refresh (3 s tokens) answers for Bob's cookie.
-  await expect(sessionStatus(tab)).toHaveText(`Signed in as ${USERS.bob.name}`, { timeout: 5_000 })
+  await expect(sessionStatus(tab)).toHaveText(`Signed in as ${USERS.bob.name}`, { timeout: 15_000 })
   expect(demo.eventsOf('login').map((event) => event.userId)).toEqual(['u-alice', 'u-bob'])
   // Before: the page stayed mounted and the notes card still listed Alice's note.
   await expect(tab.getByText('No notes yet.')).toBeVisible()

@@ -17,6 +17,7 @@ import {
   type Harness,
 } from './helpers.js'
 import { claimsOf, deviceKey, proof, proofChallenge, type DeviceKey } from './dpop-helpers.js'
+import { mfaClient, mfaHarness } from './mfa-helpers.js'
 
 const LOGIN = '/auth/login'
 
@@ -414,6 +415,19 @@ describe('policy and unbound sessions', () => {
       },
       body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
     })
+    await expectError(res, 401, 'session_revoked')
+  })
+
+  // Before, the options were handed out, and the step-up refused only after the whole ceremony.
+  it('refuses the passkey options of an unbound session’s step-up before the ceremony', async () => {
+    const store = memoryStore({ sweepInterval: 0 })
+    const before = await mfaHarness({}, { store })
+    const { body } = await before.login('alice')
+    const after = await mfaHarness(
+      {},
+      { store, keys: before.keys, binding: 'required', now: before.clock.now },
+    )
+    const res = await mfaClient(after).api('/reauthenticate/passkey/options', body.accessToken)
     await expectError(res, 401, 'session_revoked')
   })
 

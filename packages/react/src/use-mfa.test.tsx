@@ -1,5 +1,5 @@
 import { act, render, renderHook, screen, waitFor } from '@testing-library/react'
-import type { ReactNode } from 'react'
+import { Activity, type ReactNode } from 'react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TestBrowser, usePageOnBff } from '../test/browser'
 import {
@@ -187,6 +187,28 @@ describe('useMfa()', () => {
     current = first
     hook.rerender()
     expect(hook.result.current.challenge).toBeNull()
+  })
+
+  // Before, the effect's cleanup dropped it: hiding a form with <Activity> runs every cleanup.
+  it('Should keep the pending step of a form hidden and shown again with <Activity>', async () => {
+    let mfa!: ReturnType<typeof useMfa>
+    function Form() {
+      mfa = useMfa()
+      return null
+    }
+    const tree = (mode: 'visible' | 'hidden') => (
+      <SessionProvider client={client}>
+        <Activity mode={mode}>
+          <Form />
+        </Activity>
+      </SessionProvider>
+    )
+    const { rerender } = render(tree('visible'))
+    await act(async () => void (await mfa.login(carol)))
+    expect(mfa.challenge?.ticket).toBe('ticket-1')
+    rerender(tree('hidden'))
+    rerender(tree('visible'))
+    expect(mfa.challenge?.ticket).toBe('ticket-1')
   })
 
   it('Should drive a form through React 19 actions', async () => {

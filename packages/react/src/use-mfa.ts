@@ -51,7 +51,8 @@ export interface UseMfaResult<TUser extends BaseUser = RegisteredUser> {
  * The two steps of a sign-in with a second factor. `login` replaces `useSession().login` in the
  * login form: for users without a second factor it signs in at once; for the others it sets
  * `challenge` and the form shows the second step, whose submit calls `complete`. The challenge is
- * this component's state (it goes with it), and is dropped when the ticket expires.
+ * this component's state (it goes with it), and is dropped when the ticket expires or the provider
+ * is given another client.
  *
  * Every function is async and stable, so it fits React 19's `useActionState` and form actions.
  *
@@ -106,13 +107,15 @@ export function useMfa<TUser extends BaseUser = RegisteredUser>(): UseMfaResult<
   // Hiding is not enough: given the first client back (a toggled provider, a remounted tree
   // sharing module-level clients), the held challenge would reappear and `complete()` finish that
   // stale sign-in. So a change of client forgets the previous one's challenge, in the ref as in
-  // the state; the expiry timer below goes with it (`pending` becomes null).
+  // the state; the expiry timer below goes with it (`pending` becomes null). Only a change: an
+  // effect that runs again for the same client (an `<Activity>` shown again, Fast Refresh, Strict
+  // Mode) keeps the user's pending step.
   useEffect(() => {
+    const previous = committed.current
     committed.current = client
-    return () => {
-      if (latest.current?.client === client) latest.current = null
-      setHeld((value) => (value?.client === client ? null : value))
-    }
+    if (previous === client) return
+    if (latest.current?.client === previous) latest.current = null
+    setHeld((value) => (value?.client === previous ? null : value))
   }, [client])
 
   // A ticket past its lifetime is refused anyway; dropping it sends the user back to the password

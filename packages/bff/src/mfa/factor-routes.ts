@@ -164,6 +164,9 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       return c.body(null, 204)
     })
     .post('/reauthenticate/passkey/options', async (c) => {
+      // Refused before the ceremony, not after it: the step-up it is for would be
+      // (`binding: 'required'` and an unbound session).
+      sessions.binding.assertRenewable(c.var.session)
       const userId = c.var.userId
       const existing = await mfaConfig.factors.listFactors(userId)
       const options = await assertionOptions(

@@ -290,11 +290,13 @@ export async function verifyAssertion(
     let bytes: Uint8Array
     try {
       bytes = base64url.decode(handle)
+      // Fatal: bytes that are no UTF-8 (an encoded lone surrogate among them) name no user of
+      // ours, where a lenient decoder would look up an id with U+FFFD in it.
+      userId = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
     } catch {
-      // A length no base64url string has ("A"): no user of ours.
+      // A length no base64url string has ("A"), or no UTF-8: no user of ours.
       throw refusedAssertion()
     }
-    userId = new TextDecoder().decode(bytes)
     // Anyone can send any handle, before any account is known: one that is no id of ours (longer
     // than a handle, or a NUL, which made PostgreSQL answer `503 store_unavailable`) is refused
     // before a store is asked, as the other stores refused it.

@@ -8,6 +8,7 @@
  * @internal
  */
 import type { Context } from 'hono'
+import { decodeJwt } from 'jose'
 import { readBodyText } from '../body.js'
 import { BffError, NO_SNIFF } from '../errors.js'
 import { requestMeta } from '../request-meta.js'
@@ -22,6 +23,17 @@ const MAX_LOGOUT_REQUEST_BYTES = 16 * 1024
 
 const invalid = (message: string) => new BffError(400, 'invalid_request', message)
 
+/** The `iat` of an ID token the BFF validated when it stored it; `null` when it cannot be read. */
+function issuedAtOf(idToken: string | null | undefined): number | null {
+  if (!idToken) return null
+  try {
+    const { iat } = decodeJwt(idToken)
+    return typeof iat === 'number' ? iat : null
+  } catch {
+    return null
+  }
+}
+
 /** @internal The handler of `POST /oidc/backchannel-logout`. */
 export function backchannelRoute(deps: OidcRouteDeps) {
   const { config, revoker, oidcConfig, stateStore, upstream } = deps
@@ -32,11 +44,14 @@ export function backchannelRoute(deps: OidcRouteDeps) {
    * not end. Judged on the provider's clock by the `iat` of the ID token its callback got, as the
    * callback judges a logout that came first (`endedBefore`): not by `auth_time`, which a sign-in
    * through the provider's single sign-on carries from before the logout. A record written before
-   * that `iat` was kept leaves the BFF's `createdAt` to judge, across the two clocks.
+   * that `iat` was kept is judged by its ID token where that was issued no later than the logout
+   * (the session existed then, whether the token is the callback's or a refresh's); only then by
+   * the BFF's `createdAt`, across the two clocks.
    */
   const signedInAfter = async (id: string, target: LogoutTarget): Promise<boolean> => {
-    const signedInAt = (await upstream.load(id))?.signedInAt
-    if (typeof signedInAt === 'number') return signedInAt > target.issuedAt
+    const record = await upstream.load(id)
+    if (typeof record?.signedInAt === 'number') return record.signedInAt > target.issuedAt
+    if ((issuedAtOf(record?.idToken) ?? Infinity) <= target.issuedAt) return false
     const session = await guardStore(() => config.store.get(id))
     return session !== null && session.createdAt > target.startedAfter
   }

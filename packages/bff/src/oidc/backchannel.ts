@@ -51,7 +51,8 @@ export interface LogoutTarget {
    * Epoch ms (the BFF's clock) after which a session started after the logout this token reports
    * (its `iat`, with the clock tolerance): a later sign-in at the provider, which this token does
    * not end. Compares two clocks, so the route asks it only of a `sub`-only token, and only when
-   * the session's ID token cannot tell on the provider's own clock.
+   * the session's upstream record cannot tell on the provider's own clock (a record written before
+   * its sign-in's `iat` was kept).
    */
   startedAfter: number
 }

@@ -63,7 +63,8 @@ export interface OidcLoginOptions<TUser extends BaseUser = SessionUser> {
   /**
    * Turns the validated ID token's claims into the session's user, or `null` to refuse the sign-in
    * (the browser lands on `errorPath` with `oidc_error=user_refused`). Keep the user small and
-   * JSON-serialisable, as with `authenticate`; its `id` becomes the access token's `sub`.
+   * JSON-serialisable, as with `authenticate`; its `id` becomes the access token's `sub`, and must
+   * be a non-empty, well-formed string without U+0000, as `authenticate`'s.
    */
   mapUser: (claims: IdTokenClaims, c: Context) => TUser | null | Promise<TUser | null>
   /**

@@ -97,7 +97,10 @@ export function createUpstream(
      * Stores the tokens of a new sign-in and indexes the session under its issuer by the
      * provider's `sid` and `sub`.
      */
-    async saveNew(record: UpstreamRecord & { iss: string }, sessionExpiresAt: number) {
+    async saveNew(
+      record: UpstreamRecord & { iss: string; signedInAt: number },
+      sessionExpiresAt: number,
+    ) {
       const ttlMs = await save(record, sessionExpiresAt)
       const tag = await issuerTag(record.iss)
       const index = (by: ProviderSubject) =>
