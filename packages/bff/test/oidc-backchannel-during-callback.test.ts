@@ -12,6 +12,7 @@ import {
   CLIENT,
   clientOf,
   csrfFrom,
+  deliverLogoutToken,
   LOGOUT_EVENT,
   mountOidcBff,
   reserve,
@@ -80,11 +81,7 @@ describe('a back-channel logout between the callback’s session start and its s
       },
       { typ: 'logout+jwt' },
     )
-    const bc = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: token }),
-    })
+    const bc = await deliverLogoutToken(served.origin, token)
     release()
     const landed = await landing
     expect(landed.status).toBe(302)

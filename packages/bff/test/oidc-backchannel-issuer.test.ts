@@ -22,6 +22,7 @@ import {
   CLIENT,
   clientOf,
   csrfFrom,
+  deliverLogoutToken,
   LOGOUT_EVENT,
   mountOidcBff,
   reserve,
@@ -77,11 +78,7 @@ async function deliver(served: Served, idp: TestIdp, claims: Record<string, unkn
     },
     { typ: 'logout+jwt' },
   )
-  return fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ logout_token: token }),
-  })
+  return deliverLogoutToken(served.origin, token)
 }
 
 /** BFF A on provider A and BFF B on provider B, on one session store. */

@@ -13,6 +13,7 @@ import { Agent, confirmLogoutAtIdp, loginAtIdp, startIdp, type TestIdp } from '.
 import {
   CLIENT,
   csrfFrom,
+  deliverLogoutToken,
   LOGOUT_EVENT,
   mountOidcBff,
   reserve,
@@ -87,12 +88,7 @@ describe('a back-channel logout retried after a partial failure', () => {
         },
         { typ: 'logout+jwt' },
       )
-      const deliver = () =>
-        fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ logout_token: token }),
-        })
+      const deliver = () => deliverLogoutToken(served.origin, token)
       const failed = await deliver()
       expect(failed.status).toBe(503)
       expect(((await failed.json()) as { error: { code: string } }).error.code).toBe(
@@ -191,11 +187,7 @@ describe('a back-channel logout with the BFF clock ahead of the provider', () =>
           },
           { typ: 'logout+jwt' },
         )
-        const res = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ logout_token: token }),
-        })
+        const res = await deliverLogoutToken(served.origin, token)
         expect(res.status).toBe(200)
         const logout = events.find((event) => event.type === 'provider_logout')
         expect(logout?.sessionIds).toHaveLength(1)
@@ -260,11 +252,7 @@ describe('a sub-only logout token delivered late', () => {
       offset = 120_000
       const later = await signInAgain(agent)
       expect(later).not.toBe(before)
-      const res = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: token }),
-      })
+      const res = await deliverLogoutToken(served.origin, token)
       expect(res.status).toBe(200)
       const logout = events.find((event) => event.type === 'provider_logout')
       expect({ ended: logout?.sessionIds, refresh: await refreshStatus(agent) }).toStrictEqual({

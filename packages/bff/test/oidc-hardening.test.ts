@@ -21,6 +21,7 @@ import {
   CLIENT,
   codeOf,
   csrfFrom,
+  deliverLogoutToken,
   LOGOUT_EVENT,
   mountOidcBff,
   reserve,
@@ -179,12 +180,7 @@ describe('rate limits on the OpenID routes, per client IP', () => {
   })
 
   it('POST /oidc/backchannel-logout: 429 rate_limited with Retry-After', async () => {
-    const post = () =>
-      fetch(`${limited.origin}/auth/oidc/backchannel-logout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: 'not-a-jwt' }),
-      })
+    const post = () => deliverLogoutToken(limited.origin, 'not-a-jwt')
     const first = await post()
     expect(first.status).toBe(400)
     const second = await post()
@@ -236,11 +232,7 @@ describe('the provider cannot be reached: 503 provider_unavailable, never a 500'
   it('back-channel logout while the provider (its discovery) is down', async () => {
     const served = await server()
     mountOidcBff(served, 'http://127.0.0.1:9/')
-    const res = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: 'a.b.c' }),
-    })
+    const res = await deliverLogoutToken(served.origin, 'a.b.c')
     expect(res.status).toBe(503)
     expect(await codeOf(res)).toBe('provider_unavailable')
   })
@@ -273,11 +265,7 @@ describe('back-channel logout', () => {
         },
         { typ: 'logout+jwt' },
       )
-      const res = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: token }),
-      })
+      const res = await deliverLogoutToken(served.origin, token)
       expect(res.status).toBe(200)
       const revoked = events.filter((e) => e.type === 'revoked')
       expect(revoked.map((e) => (e.type === 'revoked' ? e.reason : null))).toEqual([
@@ -328,12 +316,7 @@ describe('back-channel logout', () => {
           headers: csrfFrom(served.origin),
         })
       ).status
-    const deliver = (token: string) =>
-      fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: token }),
-      })
+    const deliver = (token: string) => deliverLogoutToken(served.origin, token)
     const now = () => Math.floor(Date.now() / 1000)
     /** A logout token the provider signs: valid but for what `claims` change. */
     const logoutToken = (claims: Record<string, unknown>, header: object = {}) =>

@@ -140,3 +140,11 @@ export async function batonToken(served: Served, agent: Agent) {
 /** A call of `served`'s API that relays the provider's access token (`oidc.accessToken(c)`). */
 export const relay = (served: Served, accessToken: string) =>
   fetch(`${served.origin}/api/relay`, { headers: { authorization: `Bearer ${accessToken}` } })
+
+/** `POST {base}/oidc/backchannel-logout` with `logoutToken`, as a provider delivers it. */
+export const deliverLogoutToken = (origin: string, logoutToken: string) =>
+  fetch(`${origin}/auth/oidc/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: logoutToken }),
+  })

@@ -14,6 +14,7 @@ import { Agent, confirmLogoutAtIdp, loginAtIdp, startIdp, type TestIdp } from '.
 import {
   CLIENT,
   csrfFrom,
+  deliverLogoutToken,
   LOGOUT_EVENT,
   mountOidcBff,
   reserve,
@@ -90,12 +91,7 @@ describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
   }
   const me = (served: Served, token: string) =>
     fetch(`${served.origin}/api/me`, { headers: { authorization: `Bearer ${token}` } })
-  const backchannel = (served: Served, token: string) =>
-    fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: token }),
-    })
+  const backchannel = (served: Served, token: string) => deliverLogoutToken(served.origin, token)
 
   it('the provider signs the user out: the session is revoked on both instances', async () => {
     const { agent, accessToken } = await signIn()

@@ -17,6 +17,7 @@ import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import {
   CLIENT,
   csrfFrom,
+  deliverLogoutToken,
   LOGOUT_EVENT,
   mountOidcBff,
   reserve,
@@ -92,12 +93,7 @@ const refreshStatus = async (agent: Agent) =>
     })
   ).status
 
-const backchannel = (token: string) =>
-  fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ logout_token: token }),
-  })
+const backchannel = (token: string) => deliverLogoutToken(served.origin, token)
 
 describe('the provider JWKS endpoint answers 503 during a back-channel logout', () => {
   it('answers 503 provider_unavailable (retry taken), not 400 invalid_request (logout lost)', async () => {

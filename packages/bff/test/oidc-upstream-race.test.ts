@@ -12,6 +12,7 @@ import {
   clientOf,
   codeOf,
   csrfFrom,
+  deliverLogoutToken,
   LOGOUT_EVENT,
   mountOidcBff,
   relay,
@@ -133,11 +134,7 @@ describe('upstream refresh racing a logout of the same session', () => {
       },
       { typ: 'logout+jwt' },
     )
-    const bc = await fetch(`${served.origin}/auth/oidc/backchannel-logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: token }),
-    })
+    const bc = await deliverLogoutToken(served.origin, token)
     expect(bc.status).toBe(200)
     gate.release()
     const res = await pending

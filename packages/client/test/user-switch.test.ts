@@ -36,6 +36,16 @@ async function bobSignsInMeanwhile(tab: Tab, release: () => void) {
   await drain()
 }
 
+/** Resolves once `tab` has switched to the user `id` (heard of a sign-in, checked, adopted). */
+const switchedTo = (tab: Tab, id: string) =>
+  new Promise<void>((resolve) => {
+    const stop = tab.client.store.subscribe((state) => {
+      if (state.user?.id !== id) return
+      stop()
+      resolve()
+    })
+  })
+
 const subjects = () => env.server.apiCalls.map((call) => jwtPart(call.token!, 1).sub)
 
 describe('getAccessToken() waiting when another user signs in', () => {
@@ -49,15 +59,7 @@ describe('getAccessToken() waiting when another user signs in', () => {
     expect(token.done).toBe(false)
     env.browser.offline = false
     await run(b!.client.login({ username: 'bob', password: 'bob-pw' }))
-    await run(
-      new Promise<void>((resolve) => {
-        const stop = a!.client.store.subscribe((state) => {
-          if (state.user?.id !== 'u-bob') return
-          stop()
-          resolve()
-        })
-      }),
-    )
+    await run(switchedTo(a!, 'u-bob'))
     await drain()
     expect(token.error).toBeInstanceOf(SessionExpiredError)
     expect(token.error).toMatchObject({ reason: 'session_revoked' })
@@ -153,15 +155,7 @@ describe('a request waiting for a token when another user signs in', () => {
     env.browser.offline = false
     await run(b!.client.login({ username: 'bob', password: 'bob-pw' }))
     // Tab a hears of bob's sign-in, checks it with the BFF, and switches to bob.
-    await run(
-      new Promise<void>((resolve) => {
-        const stop = a!.client.store.subscribe((state) => {
-          if (state.user?.id !== 'u-bob') return
-          stop()
-          resolve()
-        })
-      }),
-    )
+    await run(switchedTo(a!, 'u-bob'))
     await drain()
     expect(subjects()).toEqual([])
     expect(request.error).toBeInstanceOf(SessionExpiredError)
