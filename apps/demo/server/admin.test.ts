@@ -118,6 +118,7 @@ describe('security console API', () => {
     ]
     for (const response of await Promise.all(routes.map((route) => Promise.resolve(route)))) {
       expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(response.headers.get('cache-control')).toBe('no-store')
       expect({ status: response.status, body: await response.json() }).toStrictEqual({
         status: 403,
         body: {

@@ -75,6 +75,8 @@ export type StreamEndReason = 'expired' | 'revoked' | 'overflow'
  */
 function forbidden(c: Context) {
   c.header('x-content-type-options', 'nosniff')
+  // Like every answer of the console: a shared cache must not keep it for the next user.
+  c.header('cache-control', 'no-store')
   return c.json(
     { error: { code: 'forbidden', message: 'The security console is for administrators.' } },
     403,

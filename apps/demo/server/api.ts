@@ -78,7 +78,6 @@ const invalidRequest = (message: string) => new BffError(400, 'invalid_request',
  */
 export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: RequireAuthVariables }> {
   const notes = new Map<string, Note[]>()
-  let nextId = 1
 
   const api = new Hono<{ Variables: RequireAuthVariables }>()
   api.onError(bffErrorHandler())
@@ -129,7 +128,9 @@ export function createDemoApi(options: DemoApiOptions): Hono<{ Variables: Requir
     if (trimmed.length > MAX_NOTE_LENGTH) {
       throw invalidRequest(`text must be at most ${MAX_NOTE_LENGTH} characters.`)
     }
-    const note: Note = { id: String(nextId++), text: trimmed, createdAt: Date.now() }
+    // Random, not a counter: a counter shared by every user would tell each how many notes the
+    // others wrote.
+    const note: Note = { id: crypto.randomUUID(), text: trimmed, createdAt: Date.now() }
     const list = [note, ...(notes.get(c.var.userId) ?? [])].slice(0, MAX_NOTES_PER_USER)
     notes.set(c.var.userId, list)
     return c.json({ note }, 201)

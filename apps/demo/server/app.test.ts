@@ -132,6 +132,18 @@ describe('the demo API', () => {
     const bob = await signIn(app.app, 'bob', 'builder')
     const bobs = await app.app.request('/api/notes', { headers: bearer(bob.token) })
     expect(await bobs.json()).toEqual({ notes: [] })
+
+    // A note's id tells nobody how many notes the other users wrote before it.
+    const bobsNote = await app.app.request('/api/notes', {
+      method: 'POST',
+      headers: { ...bearer(bob.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Fix the roof' }),
+    })
+    const { note: second } = (await bobsNote.json()) as { note: { id: string } }
+    for (const id of [note.id, second.id]) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    }
+    expect(second.id).not.toBe(note.id)
   })
 
   it.each([
