@@ -146,8 +146,9 @@ export function createCoordinatedRefresh<TUser extends BaseUser>(
         if (gate === undefined || (await gate)) await refreshUnderLock(trigger, stale)
       })
       .catch((cause: unknown) => {
-        // Only a broken lock gets here (the refresh itself never throws): treat it like the
-        // network.
+        // Only a broken lock gets here (the refresh itself never throws), or destroy(): treat it
+        // like the network.
+        if (context.destroyed()) return
         session.failed(new RefreshNetworkError('Refresh failed to run.', { cause }))
         schedule.backoff()
       })

@@ -48,6 +48,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   let tab: TabConnection | null = null
   let started: Promise<void> | null = null
   let destroyed = false
+  const lifetime = new AbortController()
   const changes = createChangeSignal()
   const pending = createPendingLogout(config)
 
@@ -104,8 +105,27 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
   const post = (message: TabMessage<TUser>) => tab?.channel.post(message)
   // Every caller connects the tab first (`start()`, or a sign-out's `connect()`): the browser's
   // lock then, so a refresh in another tab and this call never overlap.
+  // destroy() withdraws the requests still waiting (a frozen tab may hold the lock for seconds):
+  // their callers reject at once, and one granted anyway (an adapter that ignores the signal) runs
+  // nothing for a client that is gone.
+  const gone = () => Promise.reject(destroyedError())
+  // Settles only by destroy(): every call still waiting for the lock rejects then.
+  const ended = new Promise<never>((_, reject) =>
+    lifetime.signal.addEventListener('abort', () => reject(destroyedError())),
+  )
+  ended.catch(() => {})
   const withLock = <R>(fn: () => Promise<R>) =>
-    (tab?.lock ?? adapters.lock ?? processLock)(lockName, config.requestTimeout * 2, fn)
+    destroyed
+      ? gone()
+      : Promise.race([
+          (tab?.lock ?? adapters.lock ?? processLock)(
+            lockName,
+            config.requestTimeout * 2,
+            () => (destroyed ? gone() : fn()),
+            lifetime.signal,
+          ),
+          ended,
+        ])
 
   /** Lets queued requests go, or fails them, once nothing is in flight any more. */
   const settle = () => {
@@ -193,7 +213,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
    * no companion cookie and said so then; `asked`, it found one and asked the other tabs.
    */
   const start = (late?: boolean, asked?: ChannelAdapter | null): Promise<void> => {
-    if (destroyed) return Promise.reject(destroyedError())
+    if (destroyed) return gone()
     started ??= boot.run(late, asked)
     return started
   }
@@ -287,6 +307,7 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
     destroy: () => {
       if (destroyed) return
       destroyed = true
+      lifetime.abort()
       // Its outcome will never be posted: tabs waiting for it take over now, not at its deadline.
       const refreshId = coordinated.refreshing()
       if (refreshId !== null) post({ type: 'refresh_failed', refreshId })

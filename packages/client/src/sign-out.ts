@@ -105,7 +105,10 @@ export function createSignOut<TUser extends BaseUser>(context: {
     if (outcome === null) return false
     // A 401 means the BFF holds no such session any more: what was asked.
     const failed = outcome.kind === 'network' || outcome.kind === 'rejected' ? outcome.error : null
-    if (!failed) pending.clear()
+    // Unconfirmed, it is still owed, and for the session this call presented: a sign-in that
+    // finished while this one waited for the lock cleared the marker written before it.
+    if (failed) pending.write(everywhere)
+    else pending.clear()
     const sessionId = session.current?.sessionId ?? null
     // Signed out here whatever the BFF said: the user asked for it. A `cause` says the BFF has
     // not confirmed it yet.

@@ -105,16 +105,16 @@ export function createTabListener<TUser extends BaseUser>(
         // No id: sent by a tab that held no session of its own (signed out before its start), for
         // whatever session this browser held; believed as far as any `ended` is.
         const ours = message.sessionId === null || current?.sessionId === message.sessionId
-        if (current === null || ours) {
-          if (context.signedOutHere()) session.end(new SessionExpiredError(message.reason), 'peer')
-          else {
-            // Till the BFF answers, the token may be a signed-out session's: no request goes out
-            // with it, and no starting tab is handed it. An answer of no session ends it for the
-            // peer's reason (its sign-out cleared the cookie). Backing off, the scheduled retry is
-            // that check: one refresh per message would hammer a BFF that is down.
-            session.expire(message.reason)
-            if (!context.schedule.failing) void refresh('verify')
-          }
+        // A sign-out pending here is for the session this browser holds now, whichever a peer
+        // named: one that went unconfirmed after a sign-in in another tab names the old one.
+        if (context.signedOutHere()) session.end(new SessionExpiredError(message.reason), 'peer')
+        else if (current === null || ours) {
+          // Till the BFF answers, the token may be a signed-out session's: no request goes out
+          // with it, and no starting tab is handed it. An answer of no session ends it for the
+          // peer's reason (its sign-out cleared the cookie). Backing off, the scheduled retry is
+          // that check: one refresh per message would hammer a BFF that is down.
+          session.expire(message.reason)
+          if (!context.schedule.failing) void refresh('verify')
         } else if (message.sessionId !== null) {
           session.endedElsewhere(message.sessionId)
         }

@@ -199,6 +199,53 @@ describe('the lock adapter', () => {
     }
   })
 
+  it('with Web Locks, destroy() withdraws a sign-in waiting behind a hung holder: it rejects at once, nothing is taken over or sent', async () => {
+    const locks = webLocks()
+    vi.stubGlobal('navigator', { locks })
+    const [tab] = await signedInTabs(env.browser, 1, {}, { defaults: ['lock'] })
+    let stolen = false
+    locks
+      .request(`${env.browser.channel}:refresh`, {}, () => new Promise<never>(() => {}))
+      .catch(() => (stolen = true))
+    const login = settled(tab!.client.login({ username: 'bob', password: 'bob-pw' }))
+    const logout = settled(tab!.client.logout())
+    await drain()
+    tab!.client.destroy()
+    await drain()
+    expect(login.error).toMatchObject({ code: 'client_destroyed' })
+    expect(logout.error).toMatchObject({ code: 'client_destroyed' })
+    const { pending } = await locks.query()
+    expect(pending.map(({ name }) => name)).not.toContain(`${env.browser.channel}:refresh`)
+    await advance(60_000)
+    expect(stolen).toBe(false)
+    expect(env.server.events.filter((e) => e.type === 'login')).toHaveLength(1) // alice's
+    expect(env.server.logoutCount()).toBe(0)
+  })
+
+  it('an adapter that ignores the signal: destroy() still rejects the waiting calls at once, and the lock granted later runs nothing', async () => {
+    const [tab] = await signedInTabs(env.browser, 1)
+    let unfreeze = () => {}
+    const frozen = processLock(
+      `${env.browser.channel}:refresh`,
+      1e9,
+      () => new Promise<void>((resolve) => (unfreeze = resolve)),
+    )
+    const before = env.server.refreshCount()
+    tab!.client.invalidateAccessToken()
+    const token = settled(tab!.client.getAccessToken())
+    const login = settled(tab!.client.login({ username: 'bob', password: 'bob-pw' }))
+    await drain()
+    tab!.client.destroy()
+    await drain()
+    expect(token.error).toMatchObject({ code: 'client_destroyed' })
+    expect(login.error).toMatchObject({ code: 'client_destroyed' })
+    unfreeze()
+    await run(frozen)
+    await advance(60_000)
+    expect(env.server.refreshCount()).toBe(before)
+    expect(env.server.events.filter((e) => e.type === 'login')).toHaveLength(1) // alice's
+  })
+
   it('is the one given, for login, refresh and logout', async () => {
     const calls: string[] = []
     const lock: LockAdapter = (name, timeout, fn) => {

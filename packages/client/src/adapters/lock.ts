@@ -34,7 +34,16 @@ import { clearTimer, setTimer } from '../timers.js'
  * ```
  */
 export interface LockAdapter {
-  <R>(name: string, acquireTimeoutMs: number, fn: () => Promise<R>): Promise<R>
+  /**
+   * `signal` aborts when the client is destroyed: a request still waiting for the lock is
+   * withdrawn then (the client no longer waits for it either, and never runs `fn` once destroyed).
+   */
+  <R>(
+    name: string,
+    acquireTimeoutMs: number,
+    fn: () => Promise<R>,
+    signal?: AbortSignal,
+  ): Promise<R>
   /**
    * Holds the lock `name` in shared mode, beside any number of other holders, until the
    * returned function is called; it must be let go of by itself when the tab closes or crashes
@@ -98,8 +107,16 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
     return from === null ? 0 : from + acquireTimeoutMs - Date.now()
   }
   /** Takes `name` once it is free, or `null` when it was not within `waitMs` and then some. */
-  const wait = async <R>(name: string, waitMs: number, acquireTimeoutMs: number, fn: () => R) => {
+  const wait = async <R>(
+    name: string,
+    waitMs: number,
+    acquireTimeoutMs: number,
+    fn: () => R,
+    signal?: AbortSignal,
+  ) => {
     const controller = new AbortController()
+    const withdraw = () => controller.abort()
+    signal?.addEventListener('abort', withdraw)
     let granted = false
     let timer: ReturnType<typeof setTimer> | undefined
     const expire = async () => {
@@ -117,13 +134,16 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
       })
     } catch (error) {
       if (!controller.signal.aborted) throw error
+      // Withdrawn by its client's end, not given up on the holder: no take-over follows.
+      signal?.throwIfAborted()
       return null
     } finally {
       clearTimer(timer)
+      signal?.removeEventListener('abort', withdraw)
     }
   }
 
-  const lock: LockAdapter = async (name, acquireTimeoutMs, fn) => {
+  const lock: LockAdapter = async (name, acquireTimeoutMs, fn, signal) => {
     const run = async () => {
       // Nobody could read it without `query`: a waiter then takes over after its own wait.
       const release = query ? hold(since(name) + Date.now()) : () => {}
@@ -144,7 +164,7 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
         result.catch(() => started({ result }))
       })
     for (let waitMs = acquireTimeoutMs; ;) {
-      const done = await wait(name, waitMs, acquireTimeoutMs, run)
+      const done = await wait(name, waitMs, acquireTimeoutMs, run, signal)
       if (done) return done.value
       // Supabase's lock hung every auth call when a tab never released it (supabase-js#2111).
       if (!query) return locks.request(name, { steal: true }, run)
@@ -156,7 +176,13 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
         waitMs = await patienceLeft(name, acquireTimeoutMs)
         return waitMs > 0 ? null : steal()
       }
-      const judged = await wait(`${name}:takeover`, acquireTimeoutMs, acquireTimeoutMs, judge)
+      const judged = await wait(
+        `${name}:takeover`,
+        acquireTimeoutMs,
+        acquireTimeoutMs,
+        judge,
+        signal,
+      )
       // A take-over lock whose holder hung too is not waited on either.
       const taken = judged ? judged.value : await judge()
       if (taken) return taken.result
