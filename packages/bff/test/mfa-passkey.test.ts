@@ -165,7 +165,7 @@ describe('registration', () => {
 })
 
 describe('a passkey as the second factor', () => {
-  it('completes a password sign-in with amr pwd + hwk', async () => {
+  it('completes a password sign-in with amr pwd + hwk + mfa', async () => {
     const h = await mfaHarness()
     const authenticator = softAuthenticator()
     const { m } = await registered(h, authenticator)
@@ -182,7 +182,10 @@ describe('a passkey as the second factor', () => {
     )
     expect(res.status).toBe(200)
     const claims = decodeJwt(((await res.json()) as TokenResponse).accessToken)
-    expect({ amr: claims.amr, acr: claims.acr }).toStrictEqual({ amr: ['pwd', 'hwk'], acr: 'mfa' })
+    expect({ amr: claims.amr, acr: claims.acr }).toStrictEqual({
+      amr: ['pwd', 'hwk', 'mfa'],
+      acr: 'mfa',
+    })
   })
 
   it('refuses an assertion for a challenge issued to nobody, or for another ticket', async () => {
@@ -325,7 +328,7 @@ describe('step-up with a passkey', () => {
     })
     expect(res.status).toBe(200)
     expect(decodeJwt(((await res.json()) as TokenResponse).accessToken)).toMatchObject({
-      amr: ['pwd', 'hwk'],
+      amr: ['hwk', 'mfa'],
       acr: 'mfa',
     })
   })

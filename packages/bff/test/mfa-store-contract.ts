@@ -85,6 +85,32 @@ export function describeFactorStoreContract(
       expect(await store.listFactors('u1')).toStrictEqual([passkey])
     })
 
+    // Before: only Redis counted in its write; memory, SQLite and PostgreSQL stored every factor
+    // given, so ceremonies finishing together (each past the routes' own reading) went over.
+    it('caps a user at 20 factors, however many are created at once', async () => {
+      const store = await open()
+      for (let i = 0; i < 19; i++) await store.createFactor(passkeyFactor('u1', `p${i}`), NOW)
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => store.createFactor(totpFactor('u1', `t${i}`), NOW)),
+      )
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          expect(result.reason).toMatchObject({ status: 400, code: 'invalid_request' })
+        }
+      }
+      expect(await store.listFactors('u1')).toHaveLength(20)
+      // The cap is per user, and a removal makes room again.
+      await store.createFactor(totpFactor('u2', 'other'), NOW)
+      await expect(store.createFactor(totpFactor('u1', 'late'), NOW)).rejects.toMatchObject({
+        status: 400,
+        code: 'invalid_request',
+      })
+      expect(await store.deleteFactor('u1', 'p0')).toBe(true)
+      await store.createFactor(totpFactor('u1', 'room'), NOW)
+      expect(await store.listFactors('u1')).toHaveLength(20)
+    })
+
     it('confirms a pending TOTP factor once, then accepts each later time step once', async () => {
       const store = await open()
       await store.createFactor(totpFactor('u1', 'f1'), NOW)

@@ -75,8 +75,8 @@ export interface FactorListBody {
 
 /**
  * What `POST {base}/reauthenticate` also takes when the BFF has second factors: a factor instead
- * of the password. The step-up then records `amr` `['pwd','otp']` or `['pwd','hwk'|'swk']` and
- * `acr` `'mfa'`.
+ * of the password. The step-up then records the factor alone in `amr` (`['otp']`, or
+ * `['hwk'|'swk']` plus `'mfa'` when the passkey verified the user) and `acr` `'mfa'`.
  */
 export type ReauthenticateFactorBody =
   { method: 'totp'; code: string } | { method: 'passkey'; assertion: PasskeyAssertion }

@@ -74,6 +74,11 @@ export function factorRoutes({ config, mfaConfig, sessions, mfa, perIp, checked 
       return c.json(await mfa.enrolTotp(c.var.session.user, label), 201)
     })
     .post('/factors/totp/:id/confirm', async (c) => {
+      // The factor counts from here, so the proof is asked for here too, not only at the start:
+      // a pending enrolment is listed nowhere and never expires, so one started while the account
+      // had no factor (a password sufficed) could otherwise be confirmed later, by a stale token,
+      // after the owner added a factor of their own.
+      await requireFreshAuth(c)
       const body = await readObject(c)
       const answer = readFactorAnswer({ ...body, method: 'totp' })
       if (answer.method !== 'totp') throw invalidRequest('code is required.')

@@ -18,6 +18,10 @@ export const MAX_FACTORS = 20
 
 const invalidRequest = (message: string) => new BffError(400, 'invalid_request', message)
 
+/** @internal The answer to a factor past {@link MAX_FACTORS}, from the routes and the stores. */
+export const tooManyFactors = () =>
+  invalidRequest(`A user can have at most ${MAX_FACTORS} factors.`)
+
 /**
  * @internal Throws `400 invalid_request` unless a user with `existing` factors (other than the one
  * `adding`, a pending enrolment being confirmed) may add one. Checked where a ceremony starts and
@@ -25,7 +29,7 @@ const invalidRequest = (message: string) => new BffError(400, 'invalid_request',
  */
 export function assertRoomForFactor(existing: readonly StoredFactor[], adding?: string): void {
   if (existing.filter((factor) => factor.id !== adding).length >= MAX_FACTORS) {
-    throw invalidRequest(`A user can have at most ${MAX_FACTORS} factors.`)
+    throw tooManyFactors()
   }
 }
 

@@ -65,20 +65,23 @@ export function loginRoutes({ config, mfaConfig, sessions, mfa, perIp, checked }
       if (!record.methods.includes(answer.method)) {
         throw invalidRequest(`This account cannot sign in with ${answer.method}.`)
       }
-      const { last } = await mfa.takeTry(key)
-      let proof
-      try {
-        proof = await checked(c, userId, () => mfa.verify(c, userId, answer, 'mfa', key))
-      } catch (error) {
-        if (error instanceof BffError && error.status === 401) {
-          await mfa.failTicket(c, key, userId, answer.method, last)
-        } else {
-          // Never judged (a 503, the per-user budget's 429, a malformed assertion): not a guess.
-          await mfa.returnTry(key).catch(() => undefined)
+      const proof = await mfa.judgeAlone(key, async () => {
+        const { last } = await mfa.takeTry(key)
+        let proven
+        try {
+          proven = await checked(c, userId, () => mfa.verify(c, userId, answer, 'mfa', key))
+        } catch (error) {
+          if (error instanceof BffError && error.status === 401) {
+            await mfa.failTicket(c, key, userId, answer.method, last)
+          } else {
+            // Never judged (a 503, the per-user budget's 429, a malformed assertion): not a guess.
+            await mfa.returnTry(key).catch(() => undefined)
+          }
+          throw error
         }
-        throw error
-      }
-      await mfa.takeTicket(key)
+        await mfa.takeTicket(key)
+        return proven
+      })
       const issued = await sessions.login(record.user, c.var.refreshCookie, meta(c), c, jkt, {
         authTime: config.now(),
         amr: proof.amr,

@@ -3,19 +3,23 @@
  * Checking one proof of a second factor (a TOTP code, a recovery code, a passkey assertion) at
  * `/login/mfa` or a step-up, and what it records.
  *
- * What a proof records (RFC 8176 `amr`, and Baton's `acr`):
+ * What a proof records (RFC 8176 `amr`, and Baton's `acr`). `amr` lists the methods of this
+ * authentication only, the one `auth_time` dates: a step-up asks for no password, so it claims
+ * none, and `mfa` is there exactly when the authentication itself took two factors.
  *
- * | proof                          | `amr`                   | `acr`   |
- * | ------------------------------ | ----------------------- | ------- |
- * | password                       | `pwd`                   | none    |
- * | password + TOTP / recovery code| `pwd`, `otp`            | `mfa`   |
- * | password + passkey             | `pwd`, `hwk` or `swk`   | `mfa`   |
- * | passkey alone (user verified)  | `hwk` or `swk`, `mfa`   | `mfa`   |
+ * | proof                                     | `amr`                        | `acr`   |
+ * | ----------------------------------------- | ---------------------------- | ------- |
+ * | password                                  | `pwd`                        | none    |
+ * | password + TOTP / recovery code           | `pwd`, `otp`, `mfa`          | `mfa`   |
+ * | password + passkey                        | `pwd`, `hwk` or `swk`, `mfa` | `mfa`   |
+ * | passkey alone (user verified)             | `hwk` or `swk`, `mfa`        | `mfa`   |
+ * | step-up: TOTP                             | `otp`                        | `mfa`   |
+ * | step-up: passkey (user verified, or not)  | `hwk` or `swk` (, `mfa`)     | `mfa`   |
  *
  * `hwk` for a passkey bound to its device, `swk` for a synced one (backup eligible). A passkey
- * alone is only accepted user-verified (PIN or biometrics: a second factor inside the
- * authenticator), hence RFC 8176's `mfa`; RFC 8176's `user` means presence, which every
- * assertion has, so it is not listed.
+ * user-verified (PIN or biometrics: a second factor inside the authenticator) is RFC 8176's `mfa`;
+ * RFC 8176's `user` means presence, which every assertion has, so it is not listed. A step-up's
+ * `acr` is the session's: its password at sign-in and the factor now make two.
  * @internal
  */
 import type { FactorMethod } from '@baton/protocol'
@@ -78,9 +82,12 @@ export function createProofs({ config, mfa, sealer, secretContext, confirmed }: 
       ticket?: string,
     ): Promise<FactorProof> {
       const now = config.now()
+      // At `/login/mfa` the ticket stands for the password just checked; a step-up has none.
+      const withPassword = (methods: string[]) =>
+        purpose === 'mfa' ? ['pwd', ...methods, 'mfa'] : methods
       if (answer.method === 'totp') {
         if (!(await verifyTotp(userId, answer.code, now))) throw wrongCode()
-        return { method: 'totp', amr: ['pwd', 'otp'], acr: ACR_MFA }
+        return { method: 'totp', amr: withPassword(['otp']), acr: ACR_MFA }
       }
       if (answer.method === 'recovery_code') {
         const normalized = normalizeRecoveryCode(answer.code)
@@ -88,7 +95,7 @@ export function createProofs({ config, mfa, sealer, secretContext, confirmed }: 
           normalized !== null &&
           (await factors.useRecoveryCode(userId, hashRecoveryCode(userId, normalized), now))
         if (!used) throw wrongCode()
-        return { method: 'recovery_code', amr: ['pwd', 'otp'], acr: ACR_MFA }
+        return { method: 'recovery_code', amr: withPassword(['otp']), acr: ACR_MFA }
       }
       if (answer.method !== 'passkey') throw wrongCode()
       const assertion = readAssertion(answer.assertion)
@@ -100,7 +107,11 @@ export function createProofs({ config, mfa, sealer, secretContext, confirmed }: 
         { userId, ...(ticket === undefined ? {} : { ticket }) },
         now,
       )
-      return { method: 'passkey', amr: ['pwd', result.amr], acr: ACR_MFA }
+      const amr =
+        purpose === 'mfa'
+          ? withPassword([result.amr])
+          : [result.amr, ...(result.userVerified ? ['mfa'] : [])]
+      return { method: 'passkey', amr, acr: ACR_MFA }
     },
   }
 }

@@ -7,6 +7,7 @@
 /* eslint-disable @typescript-eslint/require-await --
  * Synchronous work behind the Promise-returning `FactorStore` interface; `async` turns a throw into
  * a rejection, as callers expect of a store. */
+import { MAX_FACTORS, tooManyFactors } from './factors.js'
 import { byFactorCreation, counterAdvances, type FactorStore, type StoredFactor } from './types.js'
 
 /** @internal Factors, recovery codes and pending records in maps of this process. */
@@ -38,6 +39,7 @@ export function memoryFactorStore(): FactorStore {
       let own = factors.get(factor.userId)
       if (!own) factors.set(factor.userId, (own = new Map<string, StoredFactor>()))
       if (own.has(factor.id)) throw new Error(`factor ${factor.id} already exists`)
+      if (own.size >= MAX_FACTORS) throw tooManyFactors()
       own.set(factor.id, structuredClone(factor))
     },
 

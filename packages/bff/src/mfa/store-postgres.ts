@@ -8,7 +8,8 @@
  * succeeds.
  * @internal
  */
-import type { Pool } from 'pg'
+import type { Pool, PoolClient } from 'pg'
+import { MAX_FACTORS, tooManyFactors } from './factors.js'
 import { byFactorCreation, type FactorStore, type StoredFactor } from './types.js'
 
 /** @internal The quoted names of the factor tables of sessions table `table` in `schema`. */
@@ -20,27 +21,43 @@ export const factorTables = (schema: string, table: string) => ({
 
 /**
  * @internal The factor store on `pool`. `run` waits for the migrations and turns any failure into
- * `503 store_unavailable`, as the session store's own queries do.
+ * `503 store_unavailable`, as the session store's own queries do; `transaction` is the store's.
  */
 export function postgresFactorStore(
   pool: Pool,
   run: <T>(operation: () => Promise<T>) => Promise<T>,
+  transaction: <T>(work: (client: PoolClient) => Promise<T>) => Promise<T>,
   schema: string,
   table: string,
 ): FactorStore {
   const t = factorTables(schema, table)
   const records = (rows: Array<{ record: StoredFactor }>) =>
     rows.map((row) => row.record).sort(byFactorCreation)
-
   return {
     async createFactor(factor) {
-      await run(() =>
-        pool.query(`INSERT INTO ${t.factors} (id, user_id, record) VALUES ($1, $2, $3)`, [
-          factor.id,
-          factor.userId,
-          JSON.stringify(factor),
-        ]),
+      // Under READ COMMITTED, two transactions counting the same rows both find room: a lock on
+      // the user, held to the commit, makes them count one after the other. An advisory lock, as
+      // a user with no factor yet has no row to lock; keys are per table, so two stores on one
+      // database do not wait on each other.
+      const created = await run(() =>
+        transaction(async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+            `baton-mfa:${t.factors}:${factor.userId}`,
+          ])
+          const { rows } = await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${t.factors} WHERE user_id = $1`,
+            [factor.userId],
+          )
+          if ((rows[0]?.n ?? 0) >= MAX_FACTORS) return false
+          await client.query(`INSERT INTO ${t.factors} (id, user_id, record) VALUES ($1, $2, $3)`, [
+            factor.id,
+            factor.userId,
+            JSON.stringify(factor),
+          ])
+          return true
+        }),
       )
+      if (!created) throw tooManyFactors()
     },
 
     async listFactors(userId) {
@@ -89,23 +106,15 @@ export function postgresFactorStore(
     },
 
     async replaceRecoveryCodes(userId, hashes) {
-      await run(async () => {
-        const client = await pool.connect()
-        try {
-          await client.query('BEGIN')
+      await run(() =>
+        transaction(async (client) => {
           await client.query(`DELETE FROM ${t.codes} WHERE user_id = $1`, [userId])
           await client.query(
             `INSERT INTO ${t.codes} (user_id, hash) SELECT $1, unnest($2::text[])`,
             [userId, hashes],
           )
-          await client.query('COMMIT')
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {})
-          throw error
-        } finally {
-          client.release()
-        }
-      })
+        }),
+      )
     },
 
     async useRecoveryCode(userId, hash) {

@@ -10,6 +10,7 @@
  * better-sqlite3 is synchronous; `async` keeps the contract that every failure is a rejection. */
 import type Database from 'better-sqlite3'
 import { storeUnavailable } from '../errors.js'
+import { MAX_FACTORS, tooManyFactors } from './factors.js'
 import { byFactorCreation, counterAdvances, type FactorStore, type StoredFactor } from './types.js'
 
 /** @internal Creates `<table>_mfa_factors`, `<table>_mfa_codes` and `<table>_mfa_pending`. */
@@ -93,6 +94,15 @@ export function sqliteFactorStore(db: Database.Database, table: string): FactorS
       return true
     },
   )
+  const countFactors = db.prepare<[string], { n: number }>(
+    `SELECT count(*) AS n FROM ${f} WHERE user_id = ?`,
+  )
+  /** Inserts the factor unless its user has the most already; `false` then, nothing written. */
+  const insertUnderCap = db.transaction((factor: StoredFactor): boolean => {
+    if ((countFactors.get(factor.userId)?.n ?? 0) >= MAX_FACTORS) return false
+    insert.run(factor.id, factor.userId, JSON.stringify(factor))
+    return true
+  })
   const replaceCodes = db.transaction((userId: string, hashes: readonly string[]) => {
     deleteCodes.run(userId)
     for (const hash of hashes) insertCode.run(userId, hash)
@@ -105,7 +115,9 @@ export function sqliteFactorStore(db: Database.Database, table: string): FactorS
 
   return {
     async createFactor(factor) {
-      guard(() => insert.run(factor.id, factor.userId, JSON.stringify(factor)))
+      // Counted and written in one IMMEDIATE transaction: another process on the file cannot
+      // slip a factor in between.
+      if (!guard(() => insertUnderCap.immediate(factor))) throw tooManyFactors()
     },
     async listFactors(userId) {
       return guard(() => selectUser.all(userId))

@@ -4,6 +4,12 @@
  * short-lived ticket instead of a session, bound to the browser that got it (an HttpOnly cookie)
  * and to the login's DPoP key, and spent once at `POST /login/mfa`. Tickets are stored under their
  * hash, with a budget of tries that ends them.
+ *
+ * One answer per ticket is judged at a time. Taking the ticket only after a right answer left two
+ * answers sent together both judged: two recovery codes spent for one sign-in, or a resent code
+ * judged wrong against the user's budget after its twin had won. A second pending record beside
+ * the ticket, counted up by whoever starts judging (`failPending`, atomic in every store), lets
+ * exactly one in; the others get the answer for a spent ticket, unjudged.
  * @internal
  */
 import type { FactorMethod, SessionUser } from '@baton/protocol'
@@ -101,7 +107,9 @@ export function createTickets(
       const binder = randomId(32)
       const expiresAt = now + mfa.ticketTtlMs
       const record: TicketRecord = { user, methods, binder: digest(binder), jkt, expiresAt }
-      await factors.putPending(`t:${digest(ticket)}`, JSON.stringify(record), expiresAt, now)
+      const key = `t:${digest(ticket)}`
+      await factors.putPending(key, JSON.stringify(record), expiresAt, now)
+      await factors.putPending(judgingKey(key), '', expiresAt, now)
       emit(c, user.id, {
         type: 'mfa_challenged',
         route: 'login',
@@ -127,6 +135,30 @@ export function createTickets(
         throw ticketGone()
       }
       return { key, record }
+    },
+
+    /**
+     * Runs `judge` (the checks of one answer) as the only answer being judged on the ticket of
+     * `key`: `401 session_expired`, unjudged, while another is, as for a spent ticket. A release
+     * that never comes (a crash, a store failure) leaves the ticket unusable until it expires.
+     */
+    async judgeAlone<T>(key: string, judge: () => Promise<T>): Promise<T> {
+      const judging = judgingKey(key)
+      const judges = await factors.failPending(judging, config.now())
+      if (judges !== 1) {
+        if (judges !== null) await factors.failPending(judging, config.now(), -1)
+        throw ticketGone()
+      }
+      let result: T
+      try {
+        result = await judge()
+      } catch (error) {
+        // Open to the next answer; a ticket this one ended leaves the record to its expiry.
+        await factors.failPending(judging, config.now(), -1).catch(() => undefined)
+        throw error
+      }
+      await factors.takePending(judging, config.now()).catch(() => undefined)
+      return result
     },
 
     /**
@@ -169,6 +201,9 @@ export function createTickets(
     clearedTicketCookie: () => ticketCookie('', 0),
   }
 }
+
+/** The pending record counting the answers being judged on the ticket stored under `key`. */
+const judgingKey = (key: string) => `j:${key.slice('t:'.length)}`
 
 /** The single value of cookie `name`, or `null` when absent or sent more than once. */
 function cookieValue(c: Context, name: string): string | null {

@@ -205,7 +205,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     // Rate-limit counters in `<tableName>_rate_limits`, created by the migrations and swept with
     // the sessions (the library's own sweeping timer is off).
     // Second factors in `<tableName>_factors`, `_codes` and `_pending` (migration 3).
-    factorStore: sharedFactorStore(() => postgresFactorStore(pool, run, names.schema, table)),
+    factorStore: sharedFactorStore(() =>
+      postgresFactorStore(pool, run, transaction, names.schema, table),
+    ),
 
     rateLimiterBackend: sharedBackend(() =>
       postgresRateLimiterBackend(pool, names.schema, names.rateLimits, migrated),
