@@ -28,7 +28,7 @@ export interface TestIdp {
   /** How many refresh-token grants the provider served. */
   refreshGrants(): number
   /** Signs a JWT with the provider's own key (for forged-but-validly-signed logout tokens). */
-  sign(payload: JWTPayload, header?: { typ?: string }): Promise<string>
+  sign(payload: JWTPayload, header?: { typ?: string; kid?: string }): Promise<string>
   close(): Promise<void>
 }
 
@@ -40,6 +40,12 @@ const listen = (server: Server) =>
 export async function startIdp(options: {
   clients: TestClient[]
   accessTokenTtl?: number
+  /**
+   * Refresh tokens live on whatever becomes of the provider's session (as `offline_access` ones
+   * do, or any at providers that tie them to the grant alone). By default they end with it, and
+   * with a new sign-in in that session, which gets a new grant here.
+   */
+  refreshTokensOutliveSession?: boolean
 }): Promise<TestIdp> {
   const server = createServer()
   const port = await listen(server)
@@ -67,6 +73,7 @@ export async function startIdp(options: {
     pkce: { required: () => true },
     claims: { openid: ['sub', 'sid'], profile: ['name'], email: ['email'] },
     ttl: { AccessToken: options.accessTokenTtl ?? 3600, IdToken: 3600, Session: 3600 },
+    ...(options.refreshTokensOutliveSession ? { expiresWithSession: () => false } : {}),
     findAccount: (_ctx: unknown, id: string) => ({
       accountId: id,
       claims: () => ({ sub: id, name: id, email: `${id}@example.test` }),

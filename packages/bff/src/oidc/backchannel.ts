@@ -3,9 +3,9 @@
  * OpenID Connect Back-Channel Logout 1.0: validating a `logout_token` (§2.6). The signature is
  * checked by jose against the provider's JWKS; the rest is the spec's list (incorporating errata
  * set 1): `iss`, `aud`, `iat`, `exp`, `jti`, the `events` claim, `sub` and/or `sid`, no `nonce`,
- * an `azp` (if any) naming this client, and a `typ` that is not some other kind of JWT. `jti`
- * replay is refused through the shared state store, so a token replayed to another instance is
- * refused too.
+ * an `azp` naming this client (required when the token has several audiences), and a `typ` that is
+ * not some other kind of JWT. `jti` replay is refused through the shared state store, so a token
+ * replayed to another instance is refused too.
  * @internal
  */
 import {
@@ -102,17 +102,18 @@ export async function validateLogoutToken(
   keys: JWTVerifyGetKey,
   expected: { issuer: string; clientId: string; now: number },
 ): Promise<LogoutTarget> {
-  // jose's key set matches a `kid` that is not a string (RFC 7515 §4.1.4 makes it one) with no
-  // key, and its "no matching key" reads as a key not yet rotated in (503: the provider retries).
-  // Such a token can never pass, whatever the keys: a bad token (400), refused before the lookup.
+  // jose's key set matches a `kid` that is not a string (RFC 7515 §4.1.4 makes it one), or is the
+  // empty string, with no key, and its "no matching key" reads as a key not yet rotated in (503:
+  // the provider retries). Such a token can never pass, whatever the keys: a bad token (400),
+  // refused before the lookup.
   let header: Record<string, unknown>
   try {
     header = decodeProtectedHeader(token)
   } catch (error) {
     throw new InvalidLogoutToken('the token is not a JWS', { cause: error })
   }
-  if (Object.hasOwn(header, 'kid') && typeof header['kid'] !== 'string') {
-    throw new InvalidLogoutToken('kid must be a string')
+  if (Object.hasOwn(header, 'kid') && !nonEmpty(header['kid'])) {
+    throw new InvalidLogoutToken('kid must be a non-empty string')
   }
   let payload: JWTPayload
   let typ: string | undefined
@@ -145,8 +146,13 @@ export async function validateLogoutToken(
   if (!isObject(events) || !isObject(events[BACKCHANNEL_LOGOUT_EVENT])) {
     throw new InvalidLogoutToken(`events must hold the ${BACKCHANNEL_LOGOUT_EVENT} member`)
   }
-  // §2.6 step 4 checks as for ID tokens, where an `azp` present must be the client's id (Core
-  // §3.1.3.7): a token the provider issued to another client does not sign this one's users out.
+  // §2.6 step 4 checks as for ID tokens (Core §3.1.3.7): a token for several audiences must name
+  // the party it was issued to (`azp`, as openid-client requires of an ID token), and an `azp`
+  // present must be the client's id: a token the provider issued to another client does not sign
+  // this one's users out.
+  if (Array.isArray(payload.aud) && payload.aud.length > 1 && !Object.hasOwn(payload, 'azp')) {
+    throw new InvalidLogoutToken('a token for several audiences must carry azp')
+  }
   if (Object.hasOwn(payload, 'azp') && payload['azp'] !== expected.clientId) {
     throw new InvalidLogoutToken('azp names another client')
   }

@@ -35,8 +35,10 @@ const LOGIN_REQUIRED = new Set([
   'account_selection_required',
 ])
 
+// `AbortSignal.timeout()`, which openid-client's `timeout` uses, rejects with a `TimeoutError`.
 const isNetworkFailure = (error: unknown) =>
-  error instanceof TypeError || (error instanceof Error && error.name === 'AbortError')
+  error instanceof TypeError ||
+  (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'))
 
 /** The HTTP answer openid-client could not use (no OAuth error body in it), if that is the error. */
 const unusableAnswer = (error: unknown) =>
@@ -61,7 +63,8 @@ export function exchangeFailure(error: unknown): OidcLoginError {
     )
   }
   // openid-client's own checks (the ID token, the response's shape) are ClientErrors; a network
-  // failure comes as one whose cause is a TypeError or an AbortError, or as those themselves.
+  // failure comes as one whose cause is a TypeError, an AbortError or a TimeoutError, or as those
+  // themselves.
   // A 5xx or 429 page, from the provider or a proxy in front of it, is an outage too.
   // An answer with a `WWW-Authenticate` header comes as a challenge, not as a body error, whatever
   // its status: a 401 (the client's credentials refused) is a failed exchange, a 5xx an outage.
@@ -158,14 +161,15 @@ export function callbackRoute(deps: OidcRouteDeps) {
     const cookie = values.length === 1 ? values[0] : undefined
     const meta = requestMeta(config, c)
     const sid = typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : null
-    const presented = config.binding.policy === 'off' ? null : presentToken(cookie)
-    const replaced = presented ? await findFamily(config.store, presented) : null
+    const presented = presentToken(cookie)
+    // The session this sign-in replaces (`sessions.login` ends it), whose upstream grant ends too.
+    const previous = presented ? await findFamily(config.store, presented) : null
     const issued = await sessions.login(
       { ...user },
       cookie,
       meta,
       c,
-      bindingKey(claims, replaced),
+      bindingKey(claims, config.binding.policy === 'off' ? null : previous),
       {
         // A provider that does not say when the user signed in may have answered from a single
         // sign-on session hours old: the session counts as never freshly proven (0), so a route
@@ -176,6 +180,13 @@ export function callbackRoute(deps: OidcRouteDeps) {
         acr: typeof idClaims.acr === 'string' ? idClaims.acr : null,
       },
     )
+    if (previous !== null && previous.id !== issued.sessionId) {
+      await upstream.retireReplaced(previous.id, {
+        iss: provider.issuer,
+        sid,
+        refreshToken: tokens.refresh_token ?? null,
+      })
+    }
     const expiresIn = tokens.expiresIn()
     let ended: boolean
     try {

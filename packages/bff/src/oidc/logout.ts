@@ -45,7 +45,9 @@ export function afterLogout(deps: Omit<OidcRouteDeps, 'sessions' | 'revoker'>) {
       const { configuration } = await deps.provider()
       const metadata = configuration.serverMetadata()
       // The provider's grant ends with the Baton session.
-      if (record.refreshToken !== null) revokeRefreshToken(configuration, record.refreshToken)
+      if (record.refreshToken !== null) {
+        revokeRefreshToken(configuration, record.refreshToken, config.logger)
+      }
       if (!metadata.end_session_endpoint) return
       const parameters: Record<string, string> = { client_id: oidcConfig.clientId }
       if (record.idToken !== null) parameters['id_token_hint'] = record.idToken

@@ -42,13 +42,20 @@ export const providerUnavailable = (cause: unknown): BffError =>
 
 /**
  * @internal Revokes `token` at the provider, when it has a revocation endpoint (RFC 7009). Best
- * effort and not awaited: the Baton session is over whatever the provider answers.
+ * effort and not awaited: the Baton session is over whatever the provider answers. A refusal is
+ * logged, since the provider's grant then lives on until it expires there.
  */
-export function revokeRefreshToken(configuration: oidc.Configuration, token: string): void {
+export function revokeRefreshToken(
+  configuration: oidc.Configuration,
+  token: string,
+  logger: Pick<Console, 'warn'>,
+): void {
   if (!configuration.serverMetadata().revocation_endpoint) return
   oidc
     .tokenRevocation(configuration, token, { token_type_hint: 'refresh_token' })
-    .catch(() => undefined)
+    .catch((error: unknown) => {
+      logger.warn('[baton] oidc: the upstream refresh token was not revoked at the provider', error)
+    })
 }
 
 /** @internal A lazily discovered {@link Provider}. */

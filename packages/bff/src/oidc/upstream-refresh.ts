@@ -70,7 +70,9 @@ export function createRefresh({
    */
   const ended = async (sessionId: string, next: UpstreamRecord, configuration: Configuration) => {
     await forget(sessionId)
-    if (next.refreshToken !== null) revokeRefreshToken(configuration, next.refreshToken)
+    if (next.refreshToken !== null) {
+      revokeRefreshToken(configuration, next.refreshToken, config.logger)
+    }
     return sessionOver()
   }
 
@@ -102,7 +104,7 @@ export function createRefresh({
           error,
         )
         await forget(next.sessionId).catch(() => undefined)
-        revokeRefreshToken(configuration, next.refreshToken!)
+        revokeRefreshToken(configuration, next.refreshToken!, config.logger)
         await revoker.revoke(next.sessionId, 'revoked', NO_REQUEST, config.now())
         throw sessionOver()
       }

@@ -14,6 +14,7 @@ import type { Revoker } from '../session-revocation.js'
 import { issuerTag, legacyIndexKey, scopedKey, type ProviderSubject } from './issuer-keys.js'
 import type { OidcConfig } from './options.js'
 import type { Sealer } from './seal.js'
+import { revokeRefreshToken } from './provider.js'
 import type { OidcStateStore } from './state-store.js'
 import { createRefresh } from './upstream-refresh.js'
 
@@ -107,6 +108,35 @@ export function createUpstream(
         guarded(() => stateStore.addMember(scopedKey.index(tag, by), record.sessionId, ttlMs))
       await index({ sub: record.sub })
       if (record.sid !== null) await index({ sid: record.sid })
+    },
+
+    /**
+     * Once a sign-in through the provider replaced session `sessionId` (the browser's previous
+     * one, which `sessions.login` ended), drops its record and revokes its refresh token at the
+     * provider, as `POST /logout` does: nobody could use that grant any more, or end it. Not when
+     * `successor` (the new sign-in) is in the same provider session (`sid`), where the provider
+     * may hold both tokens as one grant (Keycloak's client session: revoking one ends both), nor
+     * for the very token the successor got. Never throws: the sign-in is done, whatever happens.
+     */
+    async retireReplaced(
+      sessionId: string,
+      successor: { iss: string; sid: string | null; refreshToken: string | null },
+    ): Promise<void> {
+      try {
+        const session = await guarded(() => config.store.get(sessionId))
+        if (session && isLive(session, config.now())) return
+        const record = await load(sessionId)
+        if (!record) return
+        await forget(sessionId)
+        const token = record.refreshToken
+        if (token === null || token === successor.refreshToken) return
+        const sameIssuer = record.iss === undefined || record.iss === successor.iss
+        if (!sameIssuer) return
+        if (record.sid !== null && record.sid === successor.sid) return
+        revokeRefreshToken(await provider(), token, config.logger)
+      } catch (error) {
+        config.logger.warn('[baton] oidc: could not retire the replaced session’s tokens', error)
+      }
     },
 
     /**
