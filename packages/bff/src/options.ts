@@ -67,9 +67,10 @@ export interface BffOptions<TUser extends BaseUser = SessionUser> extends Sessio
    * Checks credentials and returns the user, or `null` to refuse. Make it take the same time
    * whether or not the user exists (hash against a dummy when the user is unknown). The user
    * travels in every grant (`GrantBody.user`) and is stored with the session, so keep it small
-   * and JSON-serialisable; its `id` becomes the token's `sub`, and must be a non-empty, well-formed
-   * string without U+0000 (every store indexes it; anything else is a `TypeError`, a logged
-   * `500 internal`). Leave it out for a BFF that signs
+   * and plain JSON (no `Date`, `Map`, class instance, `BigInt` or non-finite number; an `undefined`
+   * property is dropped), so that every store gives it back the same; its `id` becomes the token's
+   * `sub`, and must be a non-empty, well-formed string without U+0000 (every store indexes it).
+   * Anything else is a `TypeError`, a logged `500 internal`. Leave it out for a BFF that signs
    * users in only through `oidc`: `POST {base}/login` and `/reauthenticate` then answer
    * `404 not_found`. Give `authenticate`, `oidc`, or both.
    * @default none: password sign-in off (`oidc` is then required)

@@ -16,7 +16,14 @@ import {
   SECOND,
   type Harness,
 } from './helpers.js'
-import { claimsOf, deviceKey, proof, proofChallenge, type DeviceKey } from './dpop-helpers.js'
+import {
+  claimsOf,
+  deviceKey,
+  proof,
+  proofChallenge,
+  tokenChallenge,
+  type DeviceKey,
+} from './dpop-helpers.js'
 import { mfaClient, mfaHarness } from './mfa-helpers.js'
 
 const LOGIN = '/auth/login'
@@ -393,8 +400,9 @@ describe('policy and unbound sessions', () => {
     await expectError(res, 401, 'session_revoked')
   })
 
-  // Before, POST /reauthenticate rotated the unbound cookie and issued a fresh grant (200).
-  it('refuses the step-up of an unbound session as its refresh (401 session_revoked)', async () => {
+  // Before, POST /reauthenticate rotated the unbound cookie and issued a fresh grant (200). Its
+  // token is unbound too, so the bearer check refuses it first, as every route under 'required'.
+  it('refuses the step-up of an unbound session (its unbound token: 401 invalid_token)', async () => {
     const store = memoryStore({ sweepInterval: 0 })
     const before = await createHarness({ store })
     const { body, cookie } = await before.login('alice')
@@ -415,7 +423,11 @@ describe('policy and unbound sessions', () => {
       },
       body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
     })
-    await expectError(res, 401, 'session_revoked')
+    expect(res.headers.get('www-authenticate')).toBe(
+      tokenChallenge('A DPoP-bound access token is required.'),
+    )
+    await expectError(res, 401, 'invalid_token')
+    await expectError(await after.refresh(cookie), 401, 'session_revoked')
   })
 
   // Before, the options were handed out, and the step-up refused only after the whole ceremony.
@@ -428,7 +440,10 @@ describe('policy and unbound sessions', () => {
       { store, keys: before.keys, binding: 'required', now: before.clock.now },
     )
     const res = await mfaClient(after).api('/reauthenticate/passkey/options', body.accessToken)
-    await expectError(res, 401, 'session_revoked')
+    expect(res.headers.get('www-authenticate')).toBe(
+      tokenChallenge('A DPoP-bound access token is required.'),
+    )
+    await expectError(res, 401, 'invalid_token')
   })
 
   it('refreshes an unbound session without a proof (if_supported), ignoring one if sent', async () => {

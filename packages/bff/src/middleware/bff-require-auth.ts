@@ -7,13 +7,14 @@ import { parseDuration } from '@baton/protocol'
 import type { MiddlewareHandler } from 'hono'
 import type { RequireAuthVariables } from '../env.js'
 import type { BffConfig } from '../options.js'
-import type { RequireAuthDpop } from '../dpop/options.js'
+import type { DpopMode, RequireAuthDpop } from '../dpop/options.js'
 import { requireAuth } from './require-auth.js'
 import type { RequireAuthOptions } from './require-auth-options.js'
 
 /**
  * Options of `bff.requireAuth()`: those of {@link RequireAuthOptions} the BFF cannot know.
- * `jwks`, `issuer` and `audience` are always the BFF's own.
+ * `jwks`, `issuer` and `audience` are always the BFF's own, and under `binding: 'required'` so is
+ * the `dpop` mode: unbound tokens are refused, and `'allowed'` is a `TypeError`.
  *
  * @example
  * ```ts
@@ -39,16 +40,40 @@ export interface BffRequireAuthOptions extends Omit<
 /** `requireAuth()`'s own default, kept unless the BFF's tokens outlive it. */
 const DEFAULT_RETENTION_MS = 60 * 60 * 1000
 
+/** The mode of `requireAuth()` under `binding: 'required'`, for `where` to name when refusing. */
+function modeOf(binding: BffConfig['binding'], given: DpopMode | undefined, where: string) {
+  // Any other mode given is `'required'`, or a mistake `requireAuth()` names itself.
+  if (binding.policy !== 'required' || (given !== undefined && given !== 'allowed')) return given
+  // An unbound token (issued before the switch, or by an instance still binding if supported)
+  // would otherwise pass as a bearer token until its `exp`, while its session can no longer be
+  // refreshed: a route of this BFF must refuse it as the BFF does.
+  if (given === 'allowed') {
+    throw new TypeError(
+      `${where}: dpop mode "allowed" would accept unbound tokens, which binding "required" refuses`,
+    )
+  }
+  return 'required'
+}
+
 /**
- * The BFF's proof settings (its `dpop` option: origins, window, nonces) and its replay cache (the
- * store), so a proof spent at the BFF or at any instance is spent here too; what the caller
- * gives overrides them.
+ * The BFF's proof settings (its `dpop` option: origins, window, nonces), its replay cache (the
+ * store), so a proof spent at the BFF or at any instance is spent here too, and its `binding`
+ * policy as the mode; what the caller gives overrides the settings, never a `'required'` policy.
  */
-function boundDpop(binding: BffConfig['binding'], given: RequireAuthDpop | undefined) {
+function boundDpop(
+  binding: BffConfig['binding'],
+  given: RequireAuthDpop | undefined,
+  where: string,
+): RequireAuthDpop {
   const inherited = { ...binding.options, replay: binding.replay }
-  if (given === undefined) return inherited
-  if (typeof given === 'string') return { ...inherited, mode: given }
-  return { ...inherited, ...given }
+  const settings: Exclude<RequireAuthDpop, DpopMode> =
+    given === undefined
+      ? inherited
+      : typeof given === 'string'
+        ? { ...inherited, mode: given }
+        : { ...inherited, ...given }
+  const mode = modeOf(binding, settings.mode, where)
+  return mode === undefined ? settings : { ...settings, mode }
 }
 
 /**
@@ -67,7 +92,7 @@ export const ownTokenCheck = (
     // The BFF knows the lifetime of its tokens; it refuses any older one.
     maxTokenAge: config.accessTokenTtlMs,
     now: config.now,
-    dpop: boundDpop(config.binding, undefined),
+    dpop: boundDpop(config.binding, undefined, 'createBff'),
   })
 
 /** @internal `bff.requireAuth`, bound to one BFF's configuration. */
@@ -103,7 +128,7 @@ export function bffRequireAuth(
       maxTokenAge,
       revokedRetention,
       ...(checkRevoked === false ? {} : { checkRevoked }),
-      dpop: boundDpop(config.binding, rest.dpop),
+      dpop: boundDpop(config.binding, rest.dpop, 'bff.requireAuth'),
     })
   }
 }

@@ -17,11 +17,18 @@ import { memoryFactorStore } from '../mfa/store-memory.js'
 import { sharedFactorStore } from '../mfa/types.js'
 
 /**
+ * The user as every other store gives it back: what JSON makes of it. The BFF refuses a user that
+ * is not JSON all through (`assertUser`), but the store is public, and a user must come back the
+ * same from every store (an `undefined` property dropped, `-0` as `0`), else an application works
+ * on one and not on another. Once per session: reads copy the result as before.
+ */
+const jsonCopy = (user: SessionUser): SessionUser => JSON.parse(JSON.stringify(user)) as SessionUser
+
+/**
  * A copy of a user this store holds, the same as `structuredClone` would make. Each one is itself
- * the output of `structuredClone` (made in `create`): a plain object with own enumerable string
- * keys and nothing `structuredClone` refuses. Whose values are all primitives, a spread copies
- * exactly; anything nested goes through `structuredClone` again. The usual `{ id, name }` user
- * then costs no serialisation round trip on every read.
+ * the output of {@link jsonCopy} (made in `create`): plain JSON data. Whose values are all
+ * primitives, a spread copies exactly; anything nested goes through `structuredClone` again. The
+ * usual `{ id, name }` user then costs no serialisation round trip on every read.
  */
 function cloneStoredUser(user: SessionUser): SessionUser {
   for (const key in user) {
@@ -81,7 +88,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   let writesSinceSweep = 0
 
   // Records go in and out as copies, so neither side can change the other's. The only nested
-  // values are the application's `user` (structured-cloned, as the whole record used to be) and
+  // values are the application's `user` (JSON at `create`, as every store keeps it) and
   // `amr`; the rest is copied field by field. That took ~10 µs off every refresh, and the literal
   // gives every record one shape, which keeps the copy itself fast. A field added to
   // `StoredSession` fails to compile here until it is copied.
@@ -167,8 +174,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
 
     async create(session, now) {
       if (sessions.has(session.id)) throw new Error(`session ${session.id} already exists`)
-      // The application's own object: only `structuredClone` knows what it may hold.
-      sessions.set(session.id, copy(session, structuredClone))
+      sessions.set(session.id, copy(session, jsonCopy))
       let ids = byUser.get(session.userId)
       if (!ids) byUser.set(session.userId, (ids = new Set()))
       ids.add(session.id)
