@@ -13,12 +13,36 @@ import { guardStore } from './stores/guard.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 import { reused } from './session-errors.js'
 
+/**
+ * @internal Told of the sessions a revocation ended, once the store applied it: the OpenID Connect
+ * module retires their upstream tokens. Awaited by the revocation, so it must be quick (no
+ * provider round trip) and must not throw; a rejection is logged.
+ */
+export type RevocationListener = (
+  sessionIds: readonly string[],
+  reason: RevocationReason,
+) => Promise<void>
+
 /** @internal */
-export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
+export function createRevoker(config: Pick<BffConfig, 'store' | 'emit' | 'logger'>) {
   const { store, emit } = config
+  const listeners: RevocationListener[] = []
   // A session `revokeAll()` ended (created before the epoch) is over already: marking it revoked
   // again ends nothing, so nothing is reported or returned for it.
   const epoch = () => readRevocationEpoch(store)
+
+  // Also for a session the epoch had ended, which nothing reports: what it held outside the
+  // store (an upstream grant) outlives the epoch otherwise.
+  const notify = async (sessionIds: readonly string[], reason: RevocationReason) => {
+    if (sessionIds.length === 0) return
+    await Promise.all(
+      listeners.map((listener) =>
+        listener(sessionIds, reason).catch((error: unknown) => {
+          config.logger.warn('[baton] a revocation listener failed', error)
+        }),
+      ),
+    )
+  }
 
   /** Revokes a session; returns it as it was, or `null` if it was already over or gone. */
   const revoke = async (
@@ -31,8 +55,9 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
       guardStore(() => store.revoke(sessionId, reason, now)),
       epoch(),
     ])
-    if (revoked && createdBeforeEpoch(revoked, since)) return null
-    if (revoked) {
+    if (!revoked) return null
+    const ended = !createdBeforeEpoch(revoked, since)
+    if (ended) {
       const about = sessionEvent(revoked, now, meta)
       // Theft is reported before its consequence, so an audit log reads cause first.
       if (reason === 'reuse_detected') {
@@ -40,11 +65,20 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
       }
       emit({ type: 'revoked', reason, ...about })
     }
-    return revoked
+    await notify([revoked.id], reason)
+    return ended ? revoked : null
   }
 
   return {
     revoke,
+
+    /**
+     * Registers `listener` for every session this revoker ends from now on (by `revoke`, `reuse`
+     * or `revokeUser`; not a logout's own session, which its route's hook handles, nor a deadline).
+     */
+    onRevoked(listener: RevocationListener): void {
+      listeners.push(listener)
+    },
 
     /**
      * Ends the family of a rotated-out token (RFC 9700 §4.14.2) and returns the answer to throw:
@@ -78,6 +112,13 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit'>) {
         if (session.id === cause?.sessionId) continue
         emit({ type: 'revoked', reason, ...sessionEvent(session, now, meta) })
       }
+      // The session that reports its own ending is its holder's logout: the route's hook retires
+      // it, and needs its upstream ID token for the provider's end-session URL.
+      const others = all.filter((session) => session.id !== cause?.sessionId)
+      await notify(
+        others.map((session) => session.id),
+        reason,
+      )
       return revoked
     },
   }

@@ -182,7 +182,6 @@ export function callbackRoute(deps: OidcRouteDeps) {
     )
     if (previous !== null && previous.id !== issued.sessionId) {
       await upstream.retireReplaced(previous.id, {
-        iss: provider.issuer,
         sid,
         refreshToken: tokens.refresh_token ?? null,
       })

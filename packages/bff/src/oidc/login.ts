@@ -119,6 +119,8 @@ export function oidcLogin<TUser extends BaseUser = SessionUser>(
       host.revoker,
     )
     upstream = current
+    // Every other end of a session (an admin, theft, the session limit…) retires its grant too.
+    host.revoker.onRevoked((sessionIds, reason) => current.retireRevoked(sessionIds, reason))
     const deps = {
       ...host,
       oidcConfig,

@@ -40,6 +40,10 @@ export const providerUnavailable = (cause: unknown): BffError =>
     },
   )
 
+/** @internal What is logged when an upstream refresh token could not be revoked. */
+export const NOT_REVOKED =
+  '[baton] oidc: the upstream refresh token was not revoked at the provider'
+
 /**
  * @internal Revokes `token` at the provider, when it has a revocation endpoint (RFC 7009). Best
  * effort and not awaited: the Baton session is over whatever the provider answers. A refusal is
@@ -54,7 +58,7 @@ export function revokeRefreshToken(
   oidc
     .tokenRevocation(configuration, token, { token_type_hint: 'refresh_token' })
     .catch((error: unknown) => {
-      logger.warn('[baton] oidc: the upstream refresh token was not revoked at the provider', error)
+      logger.warn(NOT_REVOKED, error)
     })
 }
 

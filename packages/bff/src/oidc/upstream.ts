@@ -9,12 +9,12 @@ import type { Configuration } from 'openid-client'
 import { BffError } from '../errors.js'
 import type { BffConfig } from '../options.js'
 import { guardStore } from '../stores/guard.js'
-import { isLive } from '../stores/types.js'
+import { isLive, type RevocationReason } from '../stores/types.js'
 import type { Revoker } from '../session-revocation.js'
 import { issuerTag, legacyIndexKey, scopedKey, type ProviderSubject } from './issuer-keys.js'
 import type { OidcConfig } from './options.js'
 import type { Sealer } from './seal.js'
-import { revokeRefreshToken } from './provider.js'
+import { NOT_REVOKED, revokeRefreshToken } from './provider.js'
 import type { OidcStateStore } from './state-store.js'
 import { createRefresh } from './upstream-refresh.js'
 
@@ -41,6 +41,8 @@ export interface UpstreamRecord {
 }
 
 const recordKey = (sessionId: string) => `up:${sessionId}`
+
+const RETIRE_FAILED = '[baton] oidc: could not retire the ended session’s upstream tokens'
 
 /** @internal */
 export function createUpstream(
@@ -72,6 +74,35 @@ export function createUpstream(
 
   const forget = async (sessionId: string) => {
     await guarded(() => stateStore.delete(recordKey(sessionId)))
+  }
+
+  /**
+   * The one way a record of a session that is over is retired: dropped, and its refresh token
+   * revoked at the provider unless `keepGrant(record)`, or the record names another issuer (whose
+   * token is not this provider's to revoke). Neither discovery nor the provider is awaited: the
+   * Baton session is over whatever they answer, and a provider that is down must not hold up the
+   * request that ended it. Never throws.
+   */
+  const retire = async (sessionId: string, keepGrant: (record: UpstreamRecord) => boolean) => {
+    let record: UpstreamRecord | null
+    try {
+      record = await load(sessionId)
+      if (!record) return
+      await forget(sessionId)
+    } catch (error) {
+      config.logger.warn(RETIRE_FAILED, error)
+      return
+    }
+    const token = record.refreshToken
+    if (token === null || keepGrant(record)) return
+    const { iss } = record
+    void provider().then(
+      (configuration) => {
+        if (iss !== undefined && iss !== configuration.serverMetadata().issuer) return
+        revokeRefreshToken(configuration, token, config.logger)
+      },
+      (error: unknown) => config.logger.warn(NOT_REVOKED, error),
+    )
   }
 
   const fresh = (record: UpstreamRecord) =>
@@ -120,23 +151,34 @@ export function createUpstream(
      */
     async retireReplaced(
       sessionId: string,
-      successor: { iss: string; sid: string | null; refreshToken: string | null },
+      successor: { sid: string | null; refreshToken: string | null },
     ): Promise<void> {
       try {
         const session = await guarded(() => config.store.get(sessionId))
         if (session && isLive(session, config.now())) return
-        const record = await load(sessionId)
-        if (!record) return
-        await forget(sessionId)
-        const token = record.refreshToken
-        if (token === null || token === successor.refreshToken) return
-        const sameIssuer = record.iss === undefined || record.iss === successor.iss
-        if (!sameIssuer) return
-        if (record.sid !== null && record.sid === successor.sid) return
-        revokeRefreshToken(await provider(), token, config.logger)
       } catch (error) {
-        config.logger.warn('[baton] oidc: could not retire the replaced session’s tokens', error)
+        config.logger.warn(RETIRE_FAILED, error)
+        return
       }
+      await retire(
+        sessionId,
+        (record) =>
+          record.refreshToken === successor.refreshToken ||
+          (record.sid !== null && record.sid === successor.sid),
+      )
+    },
+
+    /**
+     * The revoker's listener: retires the records of sessions a revocation ended (an admin, a
+     * sign-out of other devices, theft, the session limit, a refused user), revoking their grants
+     * at the provider, which has no other way to learn of it. A replaced session is
+     * {@link retireReplaced}'s (the successor decides), a logout's is `afterLogout`'s (it needs
+     * the ID token), and a grant the provider ended itself is not revoked again. Never throws.
+     */
+    async retireRevoked(sessionIds: readonly string[], reason: RevocationReason): Promise<void> {
+      if (reason === 'replaced' || reason === 'logout') return
+      const providerEnded = reason === 'provider_logout'
+      await Promise.all(sessionIds.map((id) => retire(id, () => providerEnded)))
     },
 
     /**
