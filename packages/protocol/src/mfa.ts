@@ -29,7 +29,8 @@ export interface MfaRequiredErrorBody {
  * What `POST {base}/login/mfa` takes: the ticket and one proof. Answers `200` `GrantBody` (the
  * session starts, with `amr` saying what was used), `401 invalid_credentials` (wrong or reused
  * code; the ticket stays usable until it expires or too many tries), `401 session_expired` for a
- * ticket that is unknown, used or expired.
+ * ticket that is unknown, used or expired, or while another answer to it is being checked (send
+ * one answer at a time).
  */
 export type LoginMfaBody =
   | { ticket: string; method: 'totp'; code: string }

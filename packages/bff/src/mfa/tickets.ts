@@ -5,11 +5,7 @@
  * and to the login's DPoP key, and spent once at `POST /login/mfa`. Tickets are stored under their
  * hash, with a budget of tries that ends them.
  *
- * One answer per ticket is judged at a time. Taking the ticket only after a right answer left two
- * answers sent together both judged: two recovery codes spent for one sign-in, or a resent code
- * judged wrong against the user's budget after its twin had won. A second pending record beside
- * the ticket, counted up by whoever starts judging (`failPending`, atomic in every store), lets
- * exactly one in; the others get the answer for a spent ticket, unjudged.
+ * One answer per ticket is judged at a time (`ticket-judging.ts`).
  * @internal
  */
 import type { FactorMethod, SessionUser } from '@baton/protocol'
@@ -18,6 +14,7 @@ import { generateCookie } from 'hono/cookie'
 import { BffError } from '../errors.js'
 import { digest, randomId } from './secrets.js'
 import type { MfaDeps } from './service-deps.js'
+import { createJudging, judgingKey } from './ticket-judging.js'
 
 /** @internal The pending sign-in a ticket names. */
 export interface TicketRecord {
@@ -83,6 +80,7 @@ export function createTickets(
   methodsOf: (userId: string) => Promise<FactorMethod[]>,
 ) {
   const { factors } = mfa
+  const judging = createJudging(factors, config.now, mfa.ticketTtlMs, config.logger)
   const ticketCookieName = config.cookie.secure ? TICKET_COOKIE.secure : TICKET_COOKIE.plain
 
   const ticketCookie = (value: string, maxAge: number) =>
@@ -139,27 +137,9 @@ export function createTickets(
 
     /**
      * Runs `judge` (the checks of one answer) as the only answer being judged on the ticket of
-     * `key`: `401 session_expired`, unjudged, while another is, as for a spent ticket. A release
-     * that never comes (a crash, a store failure) leaves the ticket unusable until it expires.
+     * `key`: `401 session_expired`, unjudged, while another is, as for a spent ticket.
      */
-    async judgeAlone<T>(key: string, judge: () => Promise<T>): Promise<T> {
-      const judging = judgingKey(key)
-      const judges = await factors.failPending(judging, config.now())
-      if (judges !== 1) {
-        if (judges !== null) await factors.failPending(judging, config.now(), -1)
-        throw ticketGone()
-      }
-      let result: T
-      try {
-        result = await judge()
-      } catch (error) {
-        // Open to the next answer; a ticket this one ended leaves the record to its expiry.
-        await factors.failPending(judging, config.now(), -1).catch(() => undefined)
-        throw error
-      }
-      await factors.takePending(judging, config.now()).catch(() => undefined)
-      return result
-    },
+    judgeAlone: <T>(key: string, judge: () => Promise<T>) => judging.alone(key, judge, ticketGone),
 
     /**
      * Takes one of the ticket's tries before its answer is checked, as the per-user budget does: a
@@ -201,9 +181,6 @@ export function createTickets(
     clearedTicketCookie: () => ticketCookie('', 0),
   }
 }
-
-/** The pending record counting the answers being judged on the ticket stored under `key`. */
-const judgingKey = (key: string) => `j:${key.slice('t:'.length)}`
 
 /** The single value of cookie `name`, or `null` when absent or sent more than once. */
 function cookieValue(c: Context, name: string): string | null {
