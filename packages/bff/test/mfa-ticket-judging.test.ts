@@ -3,10 +3,11 @@
  * counted up before judging and down after. Whatever leaves that count up, or the record absent,
  * must not make a valid ticket refuse its answers as spent.
  */
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { storeUnavailable } from '../src/errors.js'
 import { digest } from '../src/mfa/secrets.js'
-import { MINUTE } from './helpers.js'
+import { memoryStore } from '../src/index.js'
+import { MINUTE, testClock } from './helpers.js'
 import { mfaClient, mfaHarness, totpCode } from './mfa-helpers.js'
 
 async function ticketed() {
@@ -43,6 +44,42 @@ describe('/login/mfa after a store failure while an answer was judged', () => {
     h.clock.advance(1_000)
     const again = await m.loginMfa({ ticket: ticket.ticket, method: 'totp', code }, ticket.binder)
     expect(again.status).toBe(200)
+  })
+})
+
+describe('/login/mfa after a store failure, at another instance', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  // The resend may reach an instance that owes nothing: the one whose release failed retries it.
+  it('the answer sent again is judged once the count was released behind the scenes', async () => {
+    const clock = testClock()
+    const store = memoryStore({ now: clock.now, sweepInterval: 0 })
+    const one = await mfaHarness({}, { store, now: clock.now })
+    const other = mfaClient(await mfaHarness({}, { store, now: clock.now }))
+    const m = mfaClient(one)
+    const { body } = await one.login('alice')
+    const { secret } = await m.enrolTotp(body.accessToken)
+    clock.advance(MINUTE)
+    const ticket = await m.challenged()
+    const factors = store.factorStore!()
+    const accept = factors.acceptTotpStep.bind(factors)
+    const fail = factors.failPending.bind(factors)
+    factors.acceptTotpStep = () => Promise.reject(storeUnavailable(new Error('ECONNRESET')))
+    factors.failPending = (key, now, by) =>
+      key.startsWith('j:') && by === -1
+        ? Promise.reject(storeUnavailable(new Error('ECONNRESET')))
+        : fail(key, now, by)
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    const code = totpCode(secret, clock.now())
+    const answer = { ticket: ticket.ticket, method: 'totp' as const, code }
+    expect((await m.loginMfa(answer, ticket.binder)).status).toBe(503)
+    factors.acceptTotpStep = accept
+    factors.failPending = fail
+    expect((await other.loginMfa(answer, ticket.binder)).status).toBe(401)
+    await vi.advanceTimersByTimeAsync(500)
+    expect((await other.loginMfa(answer, ticket.binder)).status).toBe(200)
   })
 })
 
