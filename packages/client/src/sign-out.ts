@@ -61,8 +61,9 @@ export function createPendingLogout(
     /** This browser says the session is over: a sign-out is pending, or the BFF cleared the hint. */
     signedOutHere: () =>
       read() !== null || hasSessionHint(config.cookies(), config.sessionHintCookie) === false,
-    write: (everywhere: boolean) => {
-      const tag = hint()
+    hint,
+    /** `tag`: the hint of the session the sign-out is for, by default the one held now. */
+    write: (everywhere: boolean, tag = hint()) => {
       const mode = everywhere ? 'everywhere' : '1'
       use((storage) => storage.setItem(key, typeof tag === 'string' ? `${mode}:${tag}` : mode))
     },
@@ -91,6 +92,7 @@ export function createSignOut<TUser extends BaseUser>(context: {
   return async (everywhere: boolean, retry?: boolean): Promise<boolean> => {
     // Remembered first: a tab closed during the call still finishes it at the next start.
     if (!retry) pending.write(everywhere)
+    let presented!: string | false | null
     const outcome = await context.withLock(async () => {
       // Finished meanwhile by another tab, or replaced by a sign-in: nothing left to end.
       if (retry && pending.read() === null) return null
@@ -98,6 +100,9 @@ export function createSignOut<TUser extends BaseUser>(context: {
       // logout clears (401 no_session, the wrong reason): announced like a refresh, it makes
       // peers wait for the 'ended' below instead, even if that message lands after the lock.
       post({ type: 'logging_out', refreshId: crypto.randomUUID() })
+      // The session this call ends: the hint may change before the answer (the BFF clears it even
+      // on a 503, an OpenID callback in another tab replaces it).
+      presented = pending.hint()
       return auth.logout(everywhere)
     })
     // Ending the tab's session now would end the sign-in that replaced the pending sign-out (its
@@ -107,8 +112,10 @@ export function createSignOut<TUser extends BaseUser>(context: {
     const failed = outcome.kind === 'network' || outcome.kind === 'rejected' ? outcome.error : null
     // Unconfirmed, it is still owed, and for the session this call presented: a sign-in that
     // finished while this one waited for the lock cleared the marker written before it.
-    if (failed) pending.write(everywhere)
-    else pending.clear()
+    if (!failed) pending.clear()
+    // None presented (the hint was gone): the marker stays as it is, as untagged it would end
+    // whatever sign-in comes next.
+    else if (presented !== false) pending.write(everywhere, presented)
     const sessionId = session.current?.sessionId ?? null
     // Signed out here whatever the BFF said: the user asked for it. A `cause` says the BFF has
     // not confirmed it yet.

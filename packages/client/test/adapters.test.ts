@@ -5,7 +5,7 @@
 import type { LockAdapter } from '@baton/client'
 import { TAB_PROTOCOL_VERSION } from '@baton/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { processLock } from '../src/adapters/lock.js'
+import { navigatorLock, processLock } from '../src/adapters/lock.js'
 import { advance, drain, run, settled, signedInTabs, type Tab, useBrowser } from './harness'
 
 const env = useBrowser()
@@ -65,6 +65,7 @@ function webLocks(queryMs = 0) {
           }
           pending.unshift(r)
         } else {
+          if (options.signal?.aborted) return reject(abortError())
           pending.push(r)
           options.signal?.addEventListener('abort', () => {
             if (!pending.includes(r)) return
@@ -220,6 +221,51 @@ describe('the lock adapter', () => {
     expect(stolen).toBe(false)
     expect(env.server.events.filter((e) => e.type === 'login')).toHaveLength(1) // alice's
     expect(env.server.logoutCount()).toBe(0)
+  })
+
+  it('with Web Locks, a request withdrawn while its take-over is being judged steals nothing and runs nothing', async () => {
+    const locks = webLocks(5)
+    const lock = navigatorLock(locks)
+    let stolen = false
+    // A frozen tab holds the lock.
+    locks
+      .request('app:refresh', {}, () => new Promise<never>(() => {}))
+      .catch(() => (stolen = true))
+    await drain()
+    const lifetime = new AbortController()
+    let ran = false
+    const call = settled(
+      lock(
+        'app:refresh',
+        1_000,
+        async () => {
+          ran = true
+          return 'ran'
+        },
+        lifetime.signal,
+      ),
+    )
+    // The wait ends at 1 000 ms, its query answers at 1 005 ms (nothing to show for the holder):
+    // the take-over lock is taken and the judge asks again, answered at 1 010 ms.
+    await advance(1_007)
+    expect(stolen).toBe(false)
+    lifetime.abort() // the client's destroy()
+    await advance(1_000)
+    expect(stolen).toBe(false)
+    expect(ran).toBe(false)
+    expect(call.done).toBe(true)
+    expect(call.error).toMatchObject({ name: 'AbortError' })
+  })
+
+  it('with Web Locks, a request withdrawn before it asks never takes the lock', async () => {
+    const lock = navigatorLock(webLocks(5))
+    const lifetime = new AbortController()
+    lifetime.abort()
+    let ran = false
+    const call = settled(lock('app:refresh', 1_000, async () => void (ran = true), lifetime.signal))
+    await advance(10)
+    expect(ran).toBe(false)
+    expect(call.error).toMatchObject({ name: 'AbortError' })
   })
 
   it('an adapter that ignores the signal: destroy() still rejects the waiting calls at once, and the lock granted later runs nothing', async () => {

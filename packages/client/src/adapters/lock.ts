@@ -114,6 +114,8 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
     fn: () => R,
     signal?: AbortSignal,
   ) => {
+    // Withdrawn already (between two waits, or before the first): nothing to ask for.
+    signal?.throwIfAborted()
     const controller = new AbortController()
     const withdraw = () => controller.abort()
     signal?.addEventListener('abort', withdraw)
@@ -134,8 +136,8 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
       })
     } catch (error) {
       if (!controller.signal.aborted) throw error
-      // Withdrawn by its client's end, not given up on the holder: no take-over follows.
-      signal?.throwIfAborted()
+      // Withdrawn by its client's end, not given up on the holder: what comes next (a take-over's
+      // wait, or `steal`) sees the signal and throws, so no take-over follows.
       return null
     } finally {
       clearTimer(timer)
@@ -154,8 +156,10 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
       }
     }
     /** Takes `name` from its holder; resolves once `fn` runs (its start in the marker). */
-    const steal = () =>
-      new Promise<{ result: ReturnType<typeof run> }>((started) => {
+    const steal = () => {
+      // A client destroyed while its take-over was being judged takes nothing from the holder.
+      signal?.throwIfAborted()
+      return new Promise<{ result: ReturnType<typeof run> }>((started) => {
         const result = locks.request(name, { steal: true }, () => {
           const running = run()
           started({ result })
@@ -163,11 +167,12 @@ export function navigatorLock(locks: LockManagerLike): LockAdapter {
         })
         result.catch(() => started({ result }))
       })
+    }
     for (let waitMs = acquireTimeoutMs; ;) {
       const done = await wait(name, waitMs, acquireTimeoutMs, run, signal)
       if (done) return done.value
       // Supabase's lock hung every auth call when a tab never released it (supabase-js#2111).
-      if (!query) return locks.request(name, { steal: true }, run)
+      if (!query) return (await steal()).result
       // The waiters behind a hung holder all give up on it at about the same time, but the first
       // to take over is working by the time the next would: stolen from, it would go on, and two
       // refreshes would spend one cookie. So take-overs go one at a time, each judging the holder
