@@ -15,7 +15,8 @@ export interface ReadJsonBodyOptions {
 /**
  * Reads the request body as JSON. A body over `maxBytes` is refused with `413 payload_too_large`
  * (at once when `Content-Length` says so, else as soon as the bytes arrive), text that is not
- * JSON with `400 invalid_request`; an empty body gives `undefined`.
+ * JSON, or a body that ends abnormally (the client aborted the upload), with `400
+ * invalid_request`; an empty body gives `undefined`.
  *
  * Hono's `bodyLimit()` is not used because it re-wraps the request in the global `Request` class,
  * which throws (a 500) under `@hono/node-server` when the adapter has not replaced that class.
@@ -40,7 +41,8 @@ export async function readJsonBody(c: Context, options: ReadJsonBodyOptions): Pr
 
 /**
  * @internal The request body as text, `undefined` without one; past `maxBytes`, `413
- * payload_too_large` (at once when `Content-Length` says so, else as soon as the bytes arrive).
+ * payload_too_large` (at once when `Content-Length` says so, else as soon as the bytes arrive); a
+ * body whose stream fails, `400 invalid_request`.
  */
 export async function readBodyText(c: Context, maxBytes: number): Promise<string | undefined> {
   const tooLarge = () =>
@@ -54,8 +56,14 @@ export async function readBodyText(c: Context, maxBytes: number): Promise<string
   const decoder = new TextDecoder()
   let text = ''
   let size = 0
+  // A stream that fails (the client aborted mid-upload, a truncated chunked body) never delivered
+  // the request whole: the client's doing, not a server fault to answer 500 and log for.
+  const read = () =>
+    reader.read().catch((cause: unknown) => {
+      throw new BffError(400, 'invalid_request', 'The request body could not be read.', { cause })
+    })
   for (;;) {
-    const { done, value } = await reader.read()
+    const { done, value } = await read()
     if (done) break
     size += value.byteLength
     if (size > maxBytes) {

@@ -25,7 +25,12 @@ import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BffEvent } from '../src/index.js'
 import { DEFAULT_METRIC_ATTRIBUTES, otelEvents, otelTracing } from '../src/otel/index.js'
-import { ALICE, client, createHarness, CSRF, ORIGIN } from './helpers.js'
+import { ALICE, client, createHarness, CSRF, MINUTE, ORIGIN } from './helpers.js'
+
+const CHROME_WINDOWS =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'
+const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0'
+const IP = '203.0.113.7'
 
 /** A meter provider whose counters are read on demand, cumulatively. */
 function metricsHarness() {
@@ -163,24 +168,78 @@ describe('otelEvents', () => {
     providers.push(otel)
     const count = otelEvents({ meterProvider: otel.meterProvider })
     // An event added to the BFF after this adapter was written: counted with no change here.
-    const anomaly = {
+    const future = {
+      type: 'quota_exceeded',
+      at: 0,
+      ip: '192.0.2.1',
+      userAgent: null,
+      userId: 'u-1',
+      action: 'refuse',
+      scope: ['uploads', 'api', 'uploads'],
+      reason: 'Free text, with spaces: never an attribute',
+    } as unknown as BffEvent
+    count(future)
+    count({ ...future, scope: ['api', 'uploads'] } as unknown as BffEvent)
+    expect(await otel.collect()).toStrictEqual({
+      'baton.bff.quota_exceeded': [
+        { attributes: { action: 'refuse', scope: ['api', 'uploads'] }, value: 2 },
+      ],
+    })
+  })
+
+  it('Should record the signals of an anomaly_detected event by their types', async () => {
+    const otel = metricsHarness()
+    providers.push(otel)
+    const count = otelEvents({ meterProvider: otel.meterProvider })
+    const base = {
       type: 'anomaly_detected',
+      phase: 'refresh',
       at: 0,
       ip: '192.0.2.1',
       userAgent: null,
       userId: 'u-1',
       sessionId: 's-1',
       action: 'revoke',
-      signals: ['user_agent', 'ip_network', 'user_agent'],
-      reason: 'Free text, with spaces: never an attribute',
-    } as unknown as BffEvent
+    } as const
+    const anomaly: BffEvent = {
+      ...base,
+      signals: [
+        { type: 'user_agent_changed', from: 'Chrome on Windows', to: null, action: 'revoke' },
+        { type: 'ip_changed', from: '192.0.2.0/24', to: '198.51.100.0/24', action: 'log' },
+        // An application's own rule counts as `custom`: its names are the application's to
+        // choose, and each would be a new series; the event keeps them for the log.
+        { type: 'custom', name: 'impossible_travel', detail: 'Paris, then Tokyo', action: 'log' },
+        { type: 'custom', name: 'tor exit', action: 'log' },
+      ],
+    }
     count(anomaly)
-    count({ ...anomaly, signals: ['ip_network', 'user_agent'] } as unknown as BffEvent)
-    expect(await otel.collect()).toStrictEqual({
-      'baton.bff.anomaly_detected': [
-        { attributes: { action: 'revoke', signals: ['ip_network', 'user_agent'] }, value: 2 },
+    count({
+      ...base,
+      signals: [
+        { type: 'ip_changed', from: '192.0.2.0/24', to: '203.0.113.0/24', action: 'log' },
+        { type: 'custom', name: 'asn_hosting', action: 'log' },
+        { type: 'user_agent_changed', from: null, to: 'curl', action: 'revoke' },
       ],
     })
+    expect(await otel.collect()).toStrictEqual({
+      'baton.bff.anomaly_detected': [
+        {
+          attributes: { action: 'revoke', signals: ['custom', 'ip_changed', 'user_agent_changed'] },
+          value: 2,
+        },
+      ],
+    })
+  })
+
+  it('Should record the signals of a real anomaly_detected event', async () => {
+    const { login, refresh, clock, collect } = await setup()
+    const session = await login('alice', { headers: { 'user-agent': CHROME_WINDOWS }, ip: IP })
+    clock.advance(MINUTE)
+    const res = await refresh(session.cookie, { headers: { 'user-agent': FIREFOX_LINUX }, ip: IP })
+    expect(res.status).toBe(401)
+    expect((await collect())['baton.bff.anomaly_detected']).toStrictEqual([
+      { attributes: { action: 'revoke', signals: ['user_agent_changed'] }, value: 1 },
+    ])
   })
 
   it('Should record only the attributes it is told to, under the prefix it is given', async () => {

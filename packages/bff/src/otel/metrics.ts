@@ -40,7 +40,7 @@ export const DEFAULT_METRIC_ATTRIBUTES = [
  */
 const ATTRIBUTE_WORD = /^[A-Za-z0-9_.:-]{1,64}$/
 
-/** At most this many words in an array attribute (`signals`); longer arrays are left out. */
+/** At most this many distinct words in an array attribute (`signals`); more are left out. */
 const MAX_ARRAY_LENGTH = 8
 
 /** Options of {@link otelEvents}. */
@@ -57,8 +57,9 @@ export interface OtelEventsOptions {
   meterProvider?: MeterProvider
   /**
    * Event fields recorded as attributes, replacing {@link DEFAULT_METRIC_ATTRIBUTES}. Only
-   * booleans and identifier-like strings (or short arrays of them) are recorded, whatever the
-   * list says; name low-cardinality fields only.
+   * booleans and identifier-like strings (or short arrays of them, where an object such as an
+   * anomaly signal counts as its `type`) are recorded, whatever the list says; name
+   * low-cardinality fields only.
    * @default DEFAULT_METRIC_ATTRIBUTES
    */
   attributes?: readonly string[]
@@ -74,14 +75,30 @@ export type OtelEventHandler = (event: BffEvent) => void
 
 const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/
 
+/**
+ * An array item as a word: a string as it is, an object by its `type` (an `AnomalySignal`). Only
+ * the `type`: a `custom` signal's `name` is the application's to choose, with no bound on how many
+ * there are, and its other fields (`from`, `to`, `detail`) name a client or are free text.
+ */
+function itemWord(item: unknown): unknown {
+  if (typeof item === 'object' && item !== null && !Array.isArray(item) && 'type' in item) {
+    return item.type
+  }
+  return item
+}
+
 function attributeValue(value: unknown): string | boolean | string[] | undefined {
   if (typeof value === 'boolean') return value
   if (typeof value === 'string') return ATTRIBUTE_WORD.test(value) ? value : undefined
-  if (Array.isArray(value) && value.length <= MAX_ARRAY_LENGTH) {
-    const words = value.filter((item): item is string => typeof item === 'string')
-    // Sorted, so the same set of signals is one series whatever order they were found in.
-    if (words.length === value.length && words.every((word) => ATTRIBUTE_WORD.test(word))) {
-      return [...new Set(words)].sort()
+  if (Array.isArray(value)) {
+    const words = value.map(itemWord)
+    if (
+      words.every((word): word is string => typeof word === 'string' && ATTRIBUTE_WORD.test(word))
+    ) {
+      // Deduplicated before the cap, so that many custom signals at once (all `custom`) still
+      // count; sorted, so the same set of signals is one series whatever order they were found in.
+      const distinct = [...new Set(words)].sort()
+      if (distinct.length <= MAX_ARRAY_LENGTH) return distinct
     }
   }
   return undefined

@@ -9,20 +9,15 @@ import { primitives } from '#crypto'
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
 import * as base64url from '../tokens/base64url.js'
 import type { RateLimiterBackend } from './backend.js'
+import { fold } from './fold.js'
 import { networkKey } from './ip.js'
 import type { RateLimitConfig } from './options.js'
 
 // Usernames go into the counter store hashed: the store holds no list of who was attacked, and
-// every key has the same short length whatever was typed. Folded as loosely as an `authenticate`
-// may compare them, so that `Alice`, ` alice `, `al\u00ADice` (a soft hyphen) and `alicé` share
-// one budget: case, compatibility forms, surrounding whitespace, the characters collations
-// ignore (default-ignorable code points: soft hyphen, zero-width space, …) and accents (a
-// database's accent-insensitive collation, `Intl.Collator`'s base sensitivity). Each difference
-// kept would be a fresh budget per variant on the same account; one folded too far only shares a
-// budget between two names.
-const IGNORABLE = /[\p{Default_Ignorable_Code_Point}\p{Mn}]/gu
-const fold = (username: string) =>
-  username.normalize('NFKD').replace(IGNORABLE, '').normalize('NFKC').trim().toLowerCase()
+// every key has the same short length whatever was typed. Folded (`fold`) as loosely as an
+// `authenticate` may compare them, so that `Alice`, ` alice `, `al\u00ADice` (a soft hyphen),
+// `alicé` and `ałice` share one budget: each difference kept would be a fresh budget per variant
+// on the same account; one folded too far only shares a budget between two names.
 
 function counterKey(name: string, ip: string | null): string {
   // `#crypto`, not WebCrypto: under Node, WebCrypto's digest queues on libuv's thread pool behind
