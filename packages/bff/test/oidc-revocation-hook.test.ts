@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BffOptions } from '../src/index.js'
 import { memoryOidcStateStore, type OidcStateStore } from '../src/oidc/index.js'
+import { passwordOf } from './helpers.js'
 import { Agent, loginAtIdp, startIdp, type TestIdp } from './oidc-idp.js'
 import {
   batonToken,
@@ -225,6 +226,17 @@ describe('a session ended by the core retires its upstream grant', () => {
     await expectRetired(limited, oldest)
     expect((await refresh(limited, agent)).status).toBe(200)
     expect(await refreshGrantStatus(newest)).toBe(200)
+  })
+
+  it('a password sign-in replacing it in the same browser', async () => {
+    const session = await signedIn(main, 'replaced-by-password')
+    const res = await session.agent.request(`${main.served.origin}/auth/login`, {
+      method: 'POST',
+      headers: { ...csrfFrom(main.served.origin), 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: passwordOf('alice') }),
+    })
+    expect(res.status).toBe(200)
+    await expectRetired(main, session)
   })
 
   it('a provider refusing the revocation: logged, and the Baton revocation stands', async () => {

@@ -164,21 +164,23 @@ export function callbackRoute(deps: OidcRouteDeps) {
     const presented = presentToken(cookie)
     // The session this sign-in replaces (`sessions.login` ends it), whose upstream grant ends too.
     const previous = presented ? await findFamily(config.store, presented) : null
-    const issued = await sessions.login(
-      { ...user },
-      cookie,
-      meta,
-      c,
-      bindingKey(claims, config.binding.policy === 'off' ? null : previous),
-      {
-        // A provider that does not say when the user signed in may have answered from a single
-        // sign-on session hours old: the session counts as never freshly proven (0), so a route
-        // behind `requireAuth({ maxAge })` sends the user to step up, and that step-up's `max_age`
-        // makes the provider name the time (OpenID Connect Core §3.1.2.1).
-        authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : 0,
-        amr: stringArray(idClaims.amr) ?? [],
-        acr: typeof idClaims.acr === 'string' ? idClaims.acr : null,
-      },
+    const issued = await upstream.replacing(previous?.id ?? null, () =>
+      sessions.login(
+        { ...user },
+        cookie,
+        meta,
+        c,
+        bindingKey(claims, config.binding.policy === 'off' ? null : previous),
+        {
+          // A provider that does not say when the user signed in may have answered from a single
+          // sign-on session hours old: the session counts as never freshly proven (0), so a route
+          // behind `requireAuth({ maxAge })` sends the user to step up, and that step-up's `max_age`
+          // makes the provider name the time (OpenID Connect Core §3.1.2.1).
+          authTime: typeof idClaims.auth_time === 'number' ? idClaims.auth_time * 1000 : 0,
+          amr: stringArray(idClaims.amr) ?? [],
+          acr: typeof idClaims.acr === 'string' ? idClaims.acr : null,
+        },
+      ),
     )
     if (previous !== null && previous.id !== issued.sessionId) {
       await upstream.retireReplaced(previous.id, {

@@ -105,6 +105,9 @@ export function createUpstream(
     )
   }
 
+  /** Sessions a provider's sign-in in this process is replacing right now. */
+  const replacing = new Set<string>()
+
   const fresh = (record: UpstreamRecord) =>
     record.accessTokenExpiresAt === null ||
     record.accessTokenExpiresAt - oidcConfig.refreshSkewSeconds * 1000 > config.now()
@@ -171,14 +174,30 @@ export function createUpstream(
     /**
      * The revoker's listener: retires the records of sessions a revocation ended (an admin, a
      * sign-out of other devices, theft, the session limit, a refused user), revoking their grants
-     * at the provider, which has no other way to learn of it. A replaced session is
-     * {@link retireReplaced}'s (the successor decides), a logout's is `afterLogout`'s (it needs
+     * at the provider, which has no other way to learn of it. A session a provider's sign-in
+     * replaces is {@link retireReplaced}'s (the successor decides), a logout's is `afterLogout`'s (it needs
      * the ID token), and a grant the provider ended itself is not revoked again. Never throws.
      */
     async retireRevoked(sessionIds: readonly string[], reason: RevocationReason): Promise<void> {
-      if (reason === 'replaced' || reason === 'logout') return
+      if (reason === 'logout') return
+      const ids = reason === 'replaced' ? sessionIds.filter((id) => !replacing.has(id)) : sessionIds
       const providerEnded = reason === 'provider_logout'
-      await Promise.all(sessionIds.map((id) => retire(id, () => providerEnded)))
+      await Promise.all(ids.map((id) => retire(id, () => providerEnded)))
+    },
+
+    /**
+     * Runs `signIn`, the provider's sign-in that replaces session `previous`: its revocation is
+     * then left to {@link retireReplaced}, which knows the successor. Any other sign-in that
+     * replaces a session (a password) retires its grant through {@link retireRevoked}.
+     */
+    async replacing<T>(previous: string | null, signIn: () => Promise<T>): Promise<T> {
+      if (previous === null) return signIn()
+      replacing.add(previous)
+      try {
+        return await signIn()
+      } finally {
+        replacing.delete(previous)
+      }
     },
 
     /**
