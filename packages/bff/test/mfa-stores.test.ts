@@ -22,6 +22,7 @@ import {
   type RedisClusterUnderTest,
 } from './redis-cluster-helpers.js'
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
+import { everyStore } from './every-store.js'
 
 /**
  * From the first reply `client` receives on, its commands fail as on a dropped connection without
@@ -270,44 +271,7 @@ describe.skipIf(!postgresAvailable)('postgres', () => {
  * `503 store_unavailable`, which reads as an outage and is retried in vain.
  */
 describe('route inputs every store answers alike', () => {
-  const cleanups: Array<() => Promise<void>> = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup()
-  })
-
-  const stores: Array<[string, boolean, () => Promise<SessionStore>]> = [
-    ['memory', true, async () => memoryStore({ sweepInterval: 0 })],
-    ['sqlite', true, async () => sqliteStore({ path: ':memory:', sweepInterval: 0 })],
-    [
-      'redis',
-      redisAvailable,
-      async () => {
-        const prefix = uniquePrefix()
-        const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
-        cleanups.push(async () => {
-          await store.close()
-          const client = new Redis(REDIS_URL)
-          await deleteKeys(client, prefix)
-          client.disconnect()
-        })
-        return store
-      },
-    ],
-    [
-      'postgres',
-      postgresAvailable,
-      async () => {
-        const schema = uniqueSchema()
-        const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 })
-        await store.ready()
-        cleanups.push(async () => {
-          await store.close()
-          await dropSchema(schema)
-        })
-        return store
-      },
-    ],
-  ]
+  const stores = everyStore()
 
   describe.each(stores)('a factor label with a lone surrogate (%s)', (_name, available, make) => {
     // Before: 201 on memory, SQLite and Redis, 503 store_unavailable on PostgreSQL (JSONB).

@@ -4,56 +4,13 @@
  * answer for a spent ticket) without being judged, so it spends no recovery code and counts as no
  * wrong guess.
  */
-import { Redis } from 'ioredis'
-import { afterEach, describe, expect, it } from 'vitest'
-import { memoryStore } from '../src/stores/memory.js'
-import { postgresStore } from '../src/stores/postgres.js'
-import { redisStore } from '../src/stores/redis.js'
-import { sqliteStore } from '../src/stores/sqlite.js'
+import { describe, expect, it } from 'vitest'
 import type { SessionStore } from '../src/stores/types.js'
+import { everyStore } from './every-store.js'
 import { MINUTE, type Harness } from './helpers.js'
 import { mfaClient, mfaHarness, totpCode } from './mfa-helpers.js'
-import { dropSchema, POSTGRES_URL, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
 
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-})
-
-const stores: Array<[string, boolean, () => Promise<SessionStore>]> = [
-  ['memory', true, async () => memoryStore({ sweepInterval: 0 })],
-  ['sqlite', true, async () => sqliteStore({ path: ':memory:', sweepInterval: 0 })],
-  [
-    'redis',
-    redisAvailable,
-    async () => {
-      const prefix = uniquePrefix()
-      const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
-      cleanups.push(async () => {
-        await store.close()
-        const client = new Redis(REDIS_URL)
-        await deleteKeys(client, prefix)
-        client.disconnect()
-      })
-      return store
-    },
-  ],
-  [
-    'postgres',
-    postgresAvailable,
-    async () => {
-      const schema = uniqueSchema()
-      const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 })
-      await store.ready()
-      cleanups.push(async () => {
-        await store.close()
-        await dropSchema(schema)
-      })
-      return store
-    },
-  ],
-]
+const stores = everyStore()
 
 /** Alice with TOTP and ten recovery codes on `store`, and a fresh ticket of hers. */
 async function ticketed(store: SessionStore) {

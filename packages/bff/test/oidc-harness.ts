@@ -148,3 +148,27 @@ export const deliverLogoutToken = (origin: string, logoutToken: string) =>
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ logout_token: logoutToken }),
   })
+
+/** The provider at `issuer`'s answer to a refresh-token grant with `token`, as the BFF's client. */
+export async function refreshGrantStatus(issuer: string, token: string): Promise<number> {
+  const res = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${btoa(`${CLIENT.client_id}:${CLIENT.client_secret}`)}`,
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
+  })
+  await res.body?.cancel()
+  return res.status
+}
+
+/** Polls until the provider refuses `token` (a revocation is not awaited), or gives up. */
+export async function refusedWithin(issuer: string, token: string, ms = 2_000): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if ((await refreshGrantStatus(issuer, token)) === 400) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return false
+}

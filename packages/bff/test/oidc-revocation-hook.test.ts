@@ -24,6 +24,8 @@ import {
   signInAtProvider,
   type OidcApp,
   type Served,
+  refreshGrantStatus,
+  refusedWithin,
 } from './oidc-harness.js'
 
 interface Bff {
@@ -101,30 +103,6 @@ afterAll(async () => {
   await idp?.close()
 })
 
-/** The provider's answer to a refresh-token grant with `token`, as the BFF's client. */
-const refreshGrantStatus = async (token: string) => {
-  const res = await fetch(`${idp.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${btoa(`${CLIENT.client_id}:${CLIENT.client_secret}`)}`,
-    },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
-  })
-  await res.body?.cancel()
-  return res.status
-}
-
-/** Polls until the provider refuses `token` (the revocation is not awaited), or gives up. */
-async function refusedWithin(token: string, ms = 2_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if ((await refreshGrantStatus(token)) === 400) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
-}
-
 /**
  * A browser signed in at `bff` as `login` (`query` added to the sign-in link): its session id and
  * upstream refresh token.
@@ -137,7 +115,7 @@ async function signedIn(bff: Bff, login: string, query = '') {
   const token = bff.issued.at(-1)!
   const { sessionId, accessToken } = await batonToken(bff.served, agent)
   expect(await bff.state.get(`up:${sessionId}`)).not.toBeNull()
-  expect(await refreshGrantStatus(token)).toBe(200)
+  expect(await refreshGrantStatus(idp.issuer, token)).toBe(200)
   return { agent, token, sessionId, accessToken }
 }
 
@@ -150,7 +128,7 @@ const refresh = (bff: Bff, agent: Agent) =>
 /** The session's grant was revoked at the provider, and its record dropped. */
 async function expectRetired(bff: Bff, { sessionId, token }: { sessionId: string; token: string }) {
   expect(await bff.state.get(`up:${sessionId}`)).toBeNull()
-  expect(await refusedWithin(token)).toBe(true)
+  expect(await refusedWithin(idp.issuer, token)).toBe(true)
 }
 
 describe('a session ended by the core retires its upstream grant', () => {
@@ -195,7 +173,7 @@ describe('a session ended by the core retires its upstream grant', () => {
     expect(res.status).toBe(204)
     await expectRetired(main, other)
     expect(await main.state.get(`up:${own.sessionId}`)).not.toBeNull()
-    expect(await refreshGrantStatus(own.token)).toBe(200)
+    expect(await refreshGrantStatus(idp.issuer, own.token)).toBe(200)
   })
 
   it('refresh-token reuse (theft) ends the family, and its grant', async () => {
@@ -225,7 +203,7 @@ describe('a session ended by the core retires its upstream grant', () => {
     const newest = limited.issued.at(-1)!
     await expectRetired(limited, oldest)
     expect((await refresh(limited, agent)).status).toBe(200)
-    expect(await refreshGrantStatus(newest)).toBe(200)
+    expect(await refreshGrantStatus(idp.issuer, newest)).toBe(200)
   })
 
   it('a password sign-in replacing it in the same browser', async () => {

@@ -15,6 +15,8 @@ import {
   reserve,
   signInAtProvider,
   type Served,
+  refreshGrantStatus,
+  refusedWithin,
 } from './oidc-harness.js'
 
 let idp: TestIdp
@@ -70,30 +72,6 @@ afterAll(async () => {
   await idp?.close()
 })
 
-/** The provider's answer to a refresh-token grant with `token`, as the BFF's client. */
-const refreshGrantStatus = async (token: string) => {
-  const res = await fetch(`${idp.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${btoa(`${CLIENT.client_id}:${CLIENT.client_secret}`)}`,
-    },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
-  })
-  await res.body?.cancel()
-  return res.status
-}
-
-/** Polls until the provider refuses `token` (the revocation is not awaited), or gives up. */
-async function refusedWithin(token: string, ms = 2_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if ((await refreshGrantStatus(token)) === 400) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
-}
-
 /**
  * Signs in again in the browser `agent` already signed in at `served`, as `login`; in a new
  * session at the provider (its cookies dropped: it expired there, or the user signed out there
@@ -141,16 +119,16 @@ describe('a sign-in through the provider that replaces the browser’s session',
       const served = at()
       const { agent } = await signInAtProvider(served, 'first-user')
       const first = lastIssued(served)
-      expect(await refreshGrantStatus(first)).toBe(200)
+      expect(await refreshGrantStatus(idp.issuer, first)).toBe(200)
 
       await signInAgain(served, agent, login)
       const second = lastIssued(served)
       expect(second).not.toBe(first)
 
-      expect(await refusedWithin(first)).toBe(true)
+      expect(await refusedWithin(idp.issuer, first)).toBe(true)
       // The new session, and its grant, go on.
       expect(await refreshStatus(served, agent)).toBe(200)
-      expect(await refreshGrantStatus(second)).toBe(200)
+      expect(await refreshGrantStatus(idp.issuer, second)).toBe(200)
     },
   )
 
@@ -168,7 +146,7 @@ describe('a sign-in through the provider that replaces the browser’s session',
       const second = lastIssued(optional)
       expect(second).not.toBe(first)
       expect(await refreshStatus(optional, agent)).toBe(200)
-      expect(await refreshGrantStatus(second)).toBe(200)
+      expect(await refreshGrantStatus(idp.issuer, second)).toBe(200)
     },
   )
 
@@ -180,7 +158,7 @@ describe('a sign-in through the provider that replaces the browser’s session',
       headers: csrfFrom(optional.origin),
     })
     expect(res.status).toBeLessThan(300)
-    expect(await refusedWithin(token)).toBe(true)
+    expect(await refusedWithin(idp.issuer, token)).toBe(true)
   })
 
   it('a provider refusing the revocation is logged, and the sign-in goes on', async () => {

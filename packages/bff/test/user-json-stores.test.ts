@@ -6,57 +6,13 @@
  * (`500 internal`, the `TypeError` logged, as for a bad id) on every store, and a JSON user comes
  * back the same from every one.
  */
-import { Redis } from 'ioredis'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SessionUser } from '@baton/protocol'
-import { memoryStore } from '../src/stores/memory.js'
-import { postgresStore } from '../src/stores/postgres.js'
-import { redisStore } from '../src/stores/redis.js'
-import { sqliteStore } from '../src/stores/sqlite.js'
-import type { SessionStore } from '../src/stores/types.js'
+import { everyStore } from './every-store.js'
 import { createHarness, CSRF, expectError } from './helpers.js'
-import { dropSchema, POSTGRES_URL, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js'
 import { sessionRecord } from './store-contract.js'
 
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-})
-
-const stores: Array<[string, boolean, () => Promise<SessionStore>]> = [
-  ['memory', true, async () => memoryStore({ sweepInterval: 0 })],
-  ['sqlite', true, async () => sqliteStore({ path: ':memory:', sweepInterval: 0 })],
-  [
-    'redis',
-    redisAvailable,
-    async () => {
-      const prefix = uniquePrefix()
-      const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
-      cleanups.push(async () => {
-        await store.close()
-        const client = new Redis(REDIS_URL)
-        await deleteKeys(client, prefix)
-        client.disconnect()
-      })
-      return store
-    },
-  ],
-  [
-    'postgres',
-    postgresAvailable,
-    async () => {
-      const schema = uniqueSchema()
-      const store = postgresStore({ pool: POSTGRES_URL, schema, sweepInterval: 0 })
-      await store.ready()
-      cleanups.push(async () => {
-        await store.close()
-        await dropSchema(schema)
-      })
-      return store
-    },
-  ],
-]
+const stores = everyStore()
 
 class Account {
   constructor(readonly id: string) {}
