@@ -9,7 +9,9 @@
  *
  * A count that is not brought down would end the ticket for good, so a release that fails (the
  * store is down: the answer was `503`, "send it again") is owed: this instance pays it with the
- * next answer it takes on that ticket, and retries it meanwhile. A ticket without the record (one
+ * next answer it takes on that ticket, and retries it meanwhile. A release reported failed may
+ * have been applied (a lost reply), and is then paid twice: a count below one is brought back up
+ * by the next answer. A ticket without the record (one
  * issued by an older release, or the record evicted alone) is judged without it, as before.
  * @internal
  */
@@ -17,6 +19,9 @@ import type { FactorStore } from './types.js'
 
 /** The pending record counting the answers being judged on the ticket stored under `ticketKey`. */
 export const judgingKey = (ticketKey: string) => `j:${ticketKey.slice('t:'.length)}`
+
+/** At most this many releases counted twice are made good by one answer. */
+const MAX_HEAL = 16
 
 /** How soon a failed release is tried again, doubling up to the ticket's lifetime. */
 const RETRY_MS = 500
@@ -48,7 +53,8 @@ export function createJudging(
         await factors.failPending(judging, now(), -1)
       }
     } finally {
-      if (debt.count > paid) owed.set(judging, { ...debt, count: debt.count - paid })
+      // Added to, not replaced: a release that failed meanwhile is owed as well.
+      if (debt.count > paid) owe(judging, debt.count - paid)
     }
     return paid
   }
@@ -81,6 +87,13 @@ export function createJudging(
     async alone<T>(ticketKey: string, judge: () => Promise<T>, busy: () => Error): Promise<T> {
       const judging = judgingKey(ticketKey)
       let judges = await factors.failPending(judging, now())
+      // Below one: a release reported failed had been applied all the same (a lost reply), and
+      // was paid again. Each increment makes one of those good; whoever reaches one holds it.
+      for (let healed = 0; judges !== null && judges < 1 && healed < MAX_HEAL; healed++) {
+        judges = await factors.failPending(judging, now())
+      }
+      // Nobody held it, so what this instance thought it owed had been applied: paid already.
+      if (judges === 1) owed.delete(judging)
       // What this instance failed to bring down is paid first, so the answer told to send again
       // is judged. Should the store fail again, our own count is owed too.
       if (judges !== null && judges > 1) {
