@@ -196,6 +196,14 @@ describe('fold', () => {
     }
   })
 
+  // Beyond the collation: an application comparing by upper case takes `alıce` for `alice`.
+  it('Should give `alıce` (dotless ı) the key of `alice`, as `ALICE` and `ALİCE` do', () => {
+    expect('alıce'.toUpperCase()).toBe('ALICE')
+    expect(fold('ALİCE')).toBe(fold('alice'))
+    expect(fold('alıce')).toBe(fold('alice'))
+    expect(fold('mıchıgan')).toBe(fold('michigan'))
+  })
+
   it('Should give a key that folds to itself', () => {
     const unstable = classes
       .flat()

@@ -195,6 +195,12 @@ export function createUpstream(
       replacing.add(previous)
       try {
         return await signIn()
+      } catch (error) {
+        // Refused after it ended `previous` (the session limit, an anomaly, the store): there is
+        // no successor to decide, and nobody holds that session any more.
+        replacing.delete(previous)
+        await this.retireReplaced(previous, { sid: null, refreshToken: null })
+        throw error
       } finally {
         replacing.delete(previous)
       }

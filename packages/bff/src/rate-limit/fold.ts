@@ -29,7 +29,12 @@ export const normalizeName = (name: string): string =>
     .replace(L_MIDDLE_DOT, 'l')
 
 /** {@link FOLD_RUNS} decoded: code point → what it is replaced with. */
-const TABLE = new Map<number, string>()
+const TABLE = new Map<number, string>([
+  // Beyond the collator, which keeps it apart: Turkish dotless `ı` upper-cases to `I`, so an
+  // application comparing names by upper case (or MySQL's `utf8mb4_general_ci`) takes `alıce`
+  // for `alice`, and each `i` spelt `ı` would be a fresh budget against one account.
+  [0x131, 'i'],
+])
 for (const run of FOLD_RUNS.join(' ').split(' ')) {
   const [range = '', target = ''] = run.split(':')
   const [first = 0, last = first] = range.split('-').map((hex) => parseInt(hex, 16))
