@@ -6,6 +6,7 @@ import { describe } from 'vitest'
 import { postgresStore } from '../src/stores/postgres.js'
 import { POSTGRES_URL, dropSchema, postgresAvailable, uniqueSchema } from './postgres-helpers.js'
 import { describeSessionStoreContract } from './store-contract.js'
+import { EXPIRED_SESSION_RETENTION_MS } from '../src/stores/types.js'
 
 describe.skipIf(!postgresAvailable)('postgres', () => {
   describeSessionStoreContract('postgres', async () => {
@@ -19,7 +20,7 @@ describe.skipIf(!postgresAvailable)('postgres', () => {
         await dropSchema(schema)
       },
       forgetExpired: async (now) => {
-        await store.sweep(now)
+        await store.sweep(now + EXPIRED_SESSION_RETENTION_MS)
       },
     }
   })

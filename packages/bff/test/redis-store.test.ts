@@ -15,6 +15,7 @@ import {
   type RequireAuthVariables,
   type SigningKeys,
 } from '../src/index.js'
+import { EXPIRED_SESSION_RETENTION_MS } from '../src/stores/types.js'
 import { redisStore, type RedisStore, type RedisStoreOptions } from '../src/stores/redis.js'
 import type { StoredSession } from '../src/stores/types.js'
 import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
@@ -34,7 +35,10 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
   /** A store on a fresh prefix (or a given one, to share it), closed and cleaned after the test. */
   const open = (
     prefix = uniquePrefix(),
-    options: Pick<RedisStoreOptions, 'revocationReplay' | 'waitForReplicas'> = {},
+    options: Pick<
+      RedisStoreOptions,
+      'revocationReplay' | 'waitForReplicas' | 'expiredRetention'
+    > = {},
   ) => {
     prefixes.push(prefix)
     const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix, ...options })
@@ -54,8 +58,9 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
   })
 
   describe('keys and TTLs', () => {
-    it('keeps one hash-tagged key per session whose TTL is its remaining lifetime', async () => {
+    it('keeps one hash-tagged key per session whose TTL is its remaining lifetime and the retention', async () => {
       const store = open()
+      const KEPT = EXPIRED_SESSION_RETENTION_MS
       const now = Date.now()
       const session = sessionRecord('ttl-user', now)
       await store.create(session, now)
@@ -64,20 +69,20 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
       expect(key).toMatch(new RegExp(`\\{${session.id}\\}:s$`))
       expect(await admin.type(key)).toBe('hash')
       const ttl = await admin.pttl(key)
-      expect(ttl).toBeGreaterThan(10 * MINUTE - 2_000)
-      expect(ttl).toBeLessThanOrEqual(10 * MINUTE)
+      expect(ttl).toBeGreaterThan(10 * MINUTE + KEPT - 2_000)
+      expect(ttl).toBeLessThanOrEqual(10 * MINUTE + KEPT)
 
       // A rotation pushes the idle deadline, and the TTL with it...
       const rotation = { ...rotationOf(session, now), idleExpiresAt: now + 20 * MINUTE }
       await store.rotate(session.id, session.tokenHash, rotation, now)
-      expect(await admin.pttl(key)).toBeGreaterThan(20 * MINUTE - 2_000)
+      expect(await admin.pttl(key)).toBeGreaterThan(20 * MINUTE + KEPT - 2_000)
       // ...but never past the absolute deadline.
       const rotated: StoredSession = { ...session, ...rotation }
       const beyond = { ...rotationOf(rotated, now), idleExpiresAt: now + 5 * HOUR }
       await store.rotate(session.id, rotated.tokenHash, beyond, now)
       const capped = await admin.pttl(key)
-      expect(capped).toBeGreaterThan(HOUR - 2_000)
-      expect(capped).toBeLessThanOrEqual(HOUR)
+      expect(capped).toBeGreaterThan(HOUR + KEPT - 2_000)
+      expect(capped).toBeLessThanOrEqual(HOUR + KEPT)
 
       // The tombstone lasts exactly as long as the session would have.
       await store.revoke(session.id, 'logout', now)
@@ -104,7 +109,7 @@ describe.skipIf(!redisAvailable)('redisStore', () => {
     })
 
     it('drops index entries of sessions that ended on their idle deadline', async () => {
-      const store = open()
+      const store = open(undefined, { expiredRetention: 0 })
       const now = Date.now()
       const idle = sessionRecord('prune-user', now, { idleExpiresAt: now + 200 })
       const live = sessionRecord('prune-user', now + 1)

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { EXPIRED_SESSION_RETENTION_MS } from '../src/stores/types.js'
 import { sqliteStore, type SqliteStore } from '../src/stores/sqlite.js'
 import { sessionRecord } from './store-contract.js'
 
@@ -95,9 +96,11 @@ describe('sqliteStore', () => {
     await store.create(live, t0)
     expect(await store.get(dead.id)).not.toBeNull()
 
-    // A write more than one interval after the last sweep sweeps.
-    const later = sessionRecord('sweep-user', t0 + 2_000)
-    await store.create(later, t0 + 2_000)
+    // A write more than one interval after the last sweep sweeps, once the record has outlived
+    // its deadline by the retention.
+    const at = t0 + 100 + EXPIRED_SESSION_RETENTION_MS
+    const later = sessionRecord('sweep-user', at)
+    await store.create(later, at)
     expect(await store.get(dead.id)).toBeNull()
     expect(await store.get(live.id)).toStrictEqual(live)
     expect(store.sweep(t0 + 24 * 3_600_000)).toBe(2)

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { memoryStore } from '../src/stores/memory.js'
+import { EXPIRED_SESSION_RETENTION_MS } from '../src/stores/types.js'
 import { redisStore } from '../src/stores/redis.js'
 import { sqliteStore } from '../src/stores/sqlite.js'
 import { REDIS_URL, deleteKeys, redisAvailable, uniquePrefix } from './redis-helpers.js'
@@ -18,8 +19,9 @@ describeSessionStoreContract('memory', async () => {
   return {
     store,
     cleanup: () => store.close(),
+    // Records outlive their deadline by the retention (store-idle-deadline.test.ts pins it).
     forgetExpired: async (now) => {
-      store.sweep(now)
+      store.sweep(now + EXPIRED_SESSION_RETENTION_MS)
     },
   }
 })
@@ -40,7 +42,7 @@ describe('sqlite', () => {
       store,
       cleanup: () => store.close(),
       forgetExpired: async (now) => {
-        store.sweep(now)
+        store.sweep(now + EXPIRED_SESSION_RETENTION_MS)
       },
     }
   })
@@ -57,7 +59,8 @@ describe.skipIf(!redisAvailable)('redis', () => {
 
   describeSessionStoreContract('redis', async () => {
     const prefix = uniquePrefix()
-    const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix })
+    // Keys expire on Redis's own clock: without the retention, so the test need not wait it out.
+    const store = redisStore({ redis: REDIS_URL, keyPrefix: prefix, expiredRetention: 0 })
     return {
       store,
       cleanup: async () => {

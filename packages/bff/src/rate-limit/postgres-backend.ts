@@ -28,14 +28,15 @@ function namespacedClient(pool: Pool, schema: string, table: string) {
 
 /**
  * @internal Counters in `schema`.`table`, which the store's migrations create (so the library's
- * own table creation is off) and its sweep empties (so is the library's timer). A first request
- * waits for `migrated` rather than query a table that is not there yet.
+ * own table creation is off) and its sweep empties (so is the library's timer). Every call
+ * waits for `migrated()` (the attempt in flight, or a new one after a failed one) rather than
+ * query a table that is not there yet.
  */
 export function postgresRateLimiterBackend(
   pool: Pool,
   schema: string,
   table: string,
-  migrated: Promise<void>,
+  migrated: () => Promise<void>,
 ): RateLimiterBackend {
   const client = namespacedClient(pool, schema, table)
   return {
@@ -53,7 +54,7 @@ export function postgresRateLimiterBackend(
           points,
           duration,
         }),
-        () => migrated,
+        migrated,
       ),
   }
 }

@@ -8,7 +8,7 @@
  * `async` is what turns a throw inside them into a rejection, as callers expect of a store. */
 import { parseDuration, type Duration, type SessionUser } from '@baton/protocol'
 import type { RevocationReason, SessionRotation, SessionStore, StoredSession } from './types.js'
-import { byCreation, isLive, sessionDeadline } from './types.js'
+import { byCreation, EXPIRED_SESSION_RETENTION_MS, isLive, sessionDeadline } from './types.js'
 import { epochListeners, revocationListeners } from './listeners.js'
 import { memoryRateLimiterBackend, sharedBackend } from '../rate-limit/backend.js'
 import { memoryOidcStateStore } from '../oidc/state-store.js'
@@ -71,7 +71,11 @@ export interface MemoryStoreOptions {
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
-  /** Removes sessions past their deadlines; returns how many. */
+  /**
+   * Removes sessions past their deadlines by more than five minutes (revoked ones, once their
+   * replay window is over too); returns how many. The five minutes let a refresh just past the
+   * deadline hear `401 session_expired` rather than `no_session`.
+   */
   sweep(now?: number): number
   /** Number of session records held, revoked tombstones included. */
   readonly size: number
@@ -137,7 +141,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): SessionStore & {
   const sweep = (now = clock()) => {
     let removed = 0
     for (const session of sessions.values()) {
-      if (now >= sessionDeadline(session) && !replayable(session, now)) {
+      if (
+        now >= sessionDeadline(session) + EXPIRED_SESSION_RETENTION_MS &&
+        !replayable(session, now)
+      ) {
         forget(session)
         removed++
       }

@@ -1,14 +1,17 @@
 /**
  * @module
  * The PostgreSQL store's database: its pool (given, or made with fail-fast timeouts), the schema
- * brought up to date once at start, and the two ways the store runs SQL: one statement once the
- * schema is ready, or a transaction on one connection.
+ * brought up to date at start (and again on a later operation if that failed), and the two ways
+ * the store runs SQL: one statement once the schema is ready, or a transaction on one connection.
  * @internal
  */
 import pg from 'pg'
 import type { Pool, PoolClient, PoolConfig } from 'pg'
 import { storeUnavailable } from '../errors.js'
 import { migrate, type PostgresNames } from './postgres-schema.js'
+
+/** How long after a failed migration the next operation may try again. */
+const MIGRATION_RETRY_MS = 1_000
 
 /** Duck-typed, because `instanceof` fails across copies of `pg`. */
 const isPool = (value: Pool | PoolConfig | string): value is Pool =>
@@ -34,21 +37,46 @@ export function postgresDatabase(
   // reconnects or fails as store_unavailable.
   if (ownsPool) pool.on('error', () => {})
 
-  const migrated = (async () => {
-    const client = await pool.connect()
-    try {
-      await migrate(client, names, table)
-    } finally {
-      client.release()
+  let failedAt: number | null = null
+  const attempt = () => {
+    const current = (async () => {
+      const client = await pool.connect()
+      try {
+        await migrate(client, names, table)
+      } finally {
+        client.release()
+      }
+    })()
+    // Surfaced by the operations that wait for it (as store_unavailable) and by ready(); never
+    // unhandled. Registered first, so a caller seeing the rejection sees `failedAt` set.
+    current.catch(() => {
+      failedAt = performance.now()
+    })
+    return current
+  }
+  let migration = attempt()
+
+  /**
+   * The schema's readiness: the attempt in flight or the one that succeeded, or, once the last one
+   * failed at least {@link MIGRATION_RETRY_MS} ago, a new one. An instance started while the
+   * database was down serves as soon as it is back, without a restart; a database that stays down
+   * costs one connection attempt a second, however many requests fail meanwhile.
+   */
+  function migrated(): Promise<void> {
+    if (failedAt !== null && performance.now() - failedAt >= MIGRATION_RETRY_MS) {
+      failedAt = null
+      migration = attempt()
     }
-  })()
-  // Surfaced by the first operation (as store_unavailable) and by ready(); never unhandled.
-  migrated.catch(() => {})
+    return migration
+  }
+
+  /** The latest attempt settled, without starting another (for close()). */
+  const settled = () => migration.catch(() => {})
 
   /** Runs `operation` once the schema is ready; any failure is the store being unavailable. */
   async function run<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      await migrated
+      await migrated()
       return await operation()
     } catch (error) {
       throw storeUnavailable(error)
@@ -71,5 +99,5 @@ export function postgresDatabase(
     }
   }
 
-  return { pool, ownsPool, migrated, run, transaction }
+  return { pool, ownsPool, migrated, settled, run, transaction }
 }

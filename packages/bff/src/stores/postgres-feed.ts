@@ -5,11 +5,14 @@
  * it, so an announcement can neither come before the write nor without it. One dedicated
  * connection listens (a pooled one would be handed to other queries); when it drops, it
  * reconnects (at least once a second) and replays from the table what it may have missed: the
- * sessions revoked since shortly before the drop, and the epoch in force. A new subscriber, of an
- * instance just started or of one already listening, is told the sessions revoked within the
- * replay window, as the Redis store's are. Revoked rows stay until their deadline and at least
- * for the replay window after their revocation (a token can outlive the idle deadline), so the
- * table itself is the replay log.
+ * sessions revoked since shortly before the drop, and the epoch in force. A connection that went
+ * silent without a FIN or RST (a NAT or load balancer that forgot an idle flow) would look healthy
+ * for hours to a connection that only listens: a heartbeat (`SELECT 1` every 30 s by default,
+ * answered within the store's `timeout`) ends it, and the reconnection replays. A new subscriber,
+ * of an instance just started or of one already listening, is told the sessions revoked within
+ * the replay window, as the Redis store's are. Revoked rows stay until their deadline and at least
+ * for the replay window (and 15 minutes) after their revocation (a token can outlive the idle
+ * deadline), so the table itself is the replay log.
  * @internal
  */
 import pg from 'pg'
@@ -26,6 +29,15 @@ const IDS_PER_NOTIFICATION = 100
 // A notification sent just before the drop may be lost with it; replaying from a little earlier
 // costs nothing (listeners are idempotent) and covers clock steps between the two machines.
 const REPLAY_MARGIN_MS = 5_000
+
+/** @internal How often the listening connection is checked, by default. */
+export const DEFAULT_HEARTBEAT_MS = 30_000
+
+/**
+ * The TCP keep-alive delay of the listening connection: the kernel's default (two hours on Linux)
+ * is longer than many NATs and load balancers keep an idle flow.
+ */
+const KEEP_ALIVE_MS = 30_000
 
 /** @internal The `SELECT pg_notify(…)` calls announcing `announcement`, to run in the writer's transaction. */
 export function announcements(announcement: Announcement): string[] {
@@ -64,17 +76,26 @@ export interface PostgresFeed {
   close(): Promise<void>
 }
 
+/** @internal The timings of a {@link postgresFeed}. */
+export interface PostgresFeedTimings {
+  /** A new subscriber hears the ids revoked within this window (`0`: none). */
+  replayMs: number
+  /** How often the listening connection is checked (`0`: never). */
+  heartbeatMs: number
+  /** How long a check may take before the connection is given up. */
+  heartbeatTimeoutMs: number
+}
+
 /**
  * @internal Starts listening on the first subscription. `connection` is what the store's pool
- * connects with; `pool` answers the replay queries; a new subscriber hears the ids revoked within
- * `replayMs` (`0`: none).
+ * connects with; `pool` answers the replay queries.
  */
 export function postgresFeed(
   connection: ClientConfig,
   pool: Pool,
   names: PostgresNames,
   now: () => number,
-  replayMs: number,
+  { replayMs, heartbeatMs, heartbeatTimeoutMs }: PostgresFeedTimings,
 ): PostgresFeed {
   const revocations = revocationListeners()
   const epochs = epochListeners()
@@ -86,6 +107,7 @@ export function postgresFeed(
   let retry: ReturnType<typeof setTimeout> | undefined
   /** When the connection was last known good: the replay starts a little before it. */
   let lastConnectedAt: number | null = null
+  let stopHeartbeat = () => {}
 
   const deliver = (announcement: Announcement) => {
     if ('epoch' in announcement) epochs.notify(announcement.epoch)
@@ -118,7 +140,12 @@ export function postgresFeed(
 
   const connect = async () => {
     // Named, so an operator (or a test) can tell the listening connection from the pool's.
-    const next = new pg.Client({ ...connection, application_name: 'baton-revocations' })
+    const next = new pg.Client({
+      keepAliveInitialDelayMillis: KEEP_ALIVE_MS,
+      ...connection,
+      keepAlive: true,
+      application_name: 'baton-revocations',
+    })
     next.on('notification', (message) => {
       if (message.channel !== names.channel) return
       const announcement = parse(message.payload)
@@ -128,7 +155,10 @@ export function postgresFeed(
       // 'end' follows and schedules the reconnection; an error is not worth a crash.
     })
     next.on('end', () => {
-      if (client === next) client = null
+      if (client === next) {
+        client = null
+        stopHeartbeat()
+      }
       if (!closed) schedule()
     })
     await next.connect()
@@ -138,6 +168,12 @@ export function postgresFeed(
       return
     }
     client = next
+    let caughtUp = false
+    stopHeartbeat = heartbeat(next, (sentAt) => {
+      // Every notification sent before the check was on its way before the answer; a check
+      // before the replay has succeeded must not move the replay's start past the drop.
+      if (caughtUp) lastConnectedAt = sentAt
+    })
     // Whoever subscribes from here on is replayed at once (the LISTEN is on); those before, here.
     const fresh = [...unreplayed]
     unreplayed.clear()
@@ -145,11 +181,46 @@ export function postgresFeed(
     try {
       await replay(lastConnectedAt, fresh)
       lastConnectedAt = connectedAt
+      caughtUp = true
     } catch {
       // Listened but could not replay: reconnect and replay again, from the same moment.
       for (const listener of fresh) unreplayed.add(listener)
       await next.end().catch(() => {})
     }
+  }
+
+  /**
+   * Checks `listening` every `heartbeatMs`, one check at a time; a check unanswered within the
+   * timeout ends the connection (its `end` reconnects and replays). `good` is told when each
+   * answered check was sent. Returns what stops it.
+   */
+  function heartbeat(listening: pg.Client, good: (sentAt: number) => void): () => void {
+    if (heartbeatMs <= 0) return () => {}
+    let checking = false
+    const check = async () => {
+      if (checking) return
+      checking = true
+      const sentAt = now()
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('heartbeat timed out')), heartbeatTimeoutMs)
+      })
+      try {
+        await Promise.race([listening.query('SELECT 1'), timedOut])
+        good(sentAt)
+      } catch {
+        // With the check still owed an answer, end() destroys the socket rather than wait for
+        // a goodbye the silent peer would never acknowledge.
+        await listening.end().catch(() => {})
+      } finally {
+        clearTimeout(timer)
+        checking = false
+      }
+    }
+    const interval = setInterval(() => void check(), heartbeatMs)
+    // A store must never keep a process alive on its own.
+    interval.unref()
+    return () => clearInterval(interval)
   }
 
   const start = () => {
@@ -200,6 +271,7 @@ export function postgresFeed(
       epochs.clear()
       unreplayed.clear()
       await starting
+      stopHeartbeat()
       const last = client
       client = null
       await last?.end().catch(() => {})

@@ -193,7 +193,12 @@ export async function migrate(
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `baton-schema:${names.schema}`,
     ])
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${names.schema}"`)
+    // Created only when missing: `CREATE SCHEMA IF NOT EXISTS` needs CREATE on the database even
+    // for a schema that exists, which a least-privilege role owning its schema (or `public`) lacks.
+    const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+      names.schema,
+    ])
+    if (rowCount === 0) await client.query(`CREATE SCHEMA "${names.schema}"`)
     await client.query(`CREATE TABLE IF NOT EXISTS ${names.migrations} (
       version INTEGER PRIMARY KEY,
       name TEXT NOT NULL,

@@ -67,7 +67,7 @@ export function postgresSessions({
 
   return {
     async create(session) {
-      await migrated.catch((error: unknown) => {
+      await migrated().catch((error: unknown) => {
         throw storeUnavailable(error)
       })
       const inserted = await pool

@@ -14,13 +14,20 @@ import { sharedBackend } from '../rate-limit/backend.js'
 import { postgresRateLimiterBackend } from '../rate-limit/postgres-backend.js'
 import { postgresFactorStore } from '../mfa/store-postgres.js'
 import { sharedFactorStore } from '../mfa/types.js'
-import { announcements, postgresFeed } from './postgres-feed.js'
+import { announcements, DEFAULT_HEARTBEAT_MS, postgresFeed } from './postgres-feed.js'
 import { postgresDatabase } from './postgres-database.js'
 import { postgresSessions } from './postgres-sessions.js'
 import { postgresNames } from './postgres-schema.js'
 import { postgresOidcStateStore } from './postgres-oidc.js'
 import { once } from './once.js'
-import type { SessionStore } from './types.js'
+import { EXPIRED_SESSION_RETENTION_MS, type SessionStore } from './types.js'
+
+/**
+ * How long a revoked session is kept after its revocation at least, whatever `revocationReplay`
+ * is: a reconnecting feed catches up from these rows, and they matter while an access token of
+ * the session may be valid (5 minutes with the default `accessTokenTtl`).
+ */
+const REVOKED_KEPT_MS = 15 * 60_000
 
 /** Options of {@link postgresStore}. */
 export interface PostgresStoreOptions {
@@ -47,8 +54,8 @@ export interface PostgresStoreOptions {
    */
   tableName?: string
   /**
-   * How often rows past their deadlines (revoked ones included) and expired rate-limit counters
-   * are deleted. `0` disables the timer; call `sweep()` yourself then.
+   * How often sessions past their deadlines (revoked ones included) and expired rate-limit
+   * counters are deleted. `0` disables the timer; call `sweep()` yourself then.
    * @default '1m'
    */
   sweepInterval?: Duration
@@ -56,7 +63,8 @@ export interface PostgresStoreOptions {
    * How far back a new revocation subscriber (the `requireAuth` of an instance that starts now)
    * replays the sessions revoked, so it refuses their access tokens as the running instances do.
    * Keep it at least the access-token lifetime. `0` replays nothing to new subscribers (a
-   * reconnecting feed still catches up on what it missed).
+   * reconnecting feed still catches up on what it missed: revoked sessions are kept for at least
+   * 15 minutes after their revocation, whatever this is).
    * @default '15m'
    */
   revocationReplay?: Duration
@@ -64,11 +72,21 @@ export interface PostgresStoreOptions {
   timeout?: Duration
   /** The clock of the background sweep. @default Date.now */
   now?: () => number
+  /**
+   * @internal How often the listening connection is checked with a `SELECT 1` answered within
+   * `timeout` (30 s by default; see `postgres-feed.ts`); tests shorten it.
+   */
+  heartbeat?: Duration
 }
 
 /** The PostgreSQL store: a {@link SessionStore} with a manual sweep and its pool. */
 export interface PostgresStore extends SessionStore {
-  /** Deletes sessions past their deadlines (revoked tombstones included); returns how many. */
+  /**
+   * Deletes sessions whose deadlines passed five minutes before `now` (revoked ones also once
+   * revoked for longer than {@link PostgresStoreOptions.revocationReplay} and 15 minutes); returns
+   * how many. The five minutes, as in every store, let the refresh an idle tab sends just after
+   * its idle deadline find its session and be answered `401 session_expired`, not `no_session`.
+   */
   sweep(now?: number): Promise<number>
   /** Resolves once the schema is up to date; every operation waits for it anyway. */
   ready(): Promise<void>
@@ -106,11 +124,19 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const timeout = parseDuration(options.timeout ?? '2s', 'timeout')
   const replayMs = parseDuration(options.revocationReplay ?? '15m', 'revocationReplay')
   const clock = options.now ?? (() => Date.now())
+  const heartbeatMs = parseDuration(options.heartbeat ?? DEFAULT_HEARTBEAT_MS, 'heartbeat')
+  // The catch-up of a reconnecting feed reads the revoked rows: they stay as long as an access
+  // token of theirs may (at least the default `accessTokenTtl`, with room), even with no replay.
+  const revokedKeptMs = Math.max(replayMs, REVOKED_KEPT_MS)
 
   const database = postgresDatabase(options.pool, { timeout, names, table })
-  const { pool, ownsPool, migrated, run, transaction } = database
+  const { pool, ownsPool, migrated, settled, run, transaction } = database
   const connection = (pool as Pool & { options: ClientConfig }).options
-  const feed = postgresFeed(connection, pool, names, clock, replayMs)
+  const feed = postgresFeed(connection, pool, names, clock, {
+    replayMs,
+    heartbeatMs,
+    heartbeatTimeoutMs: timeout,
+  })
 
   const announce = async (client: PoolClient, payloads: string[]) => {
     for (const payload of payloads) {
@@ -122,14 +148,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     }
   }
 
-  const sweep = async (now = clock()) =>
+  const sweep = async (at?: number) =>
     run(async () => {
-      // A revoked session stays within the replay window even past its deadline: its last access
-      // token can outlive the idle deadline, and a late instance learns of it from this row alone.
+      const now = at ?? clock()
+      const before = now - EXPIRED_SESSION_RETENTION_MS
+      // A revoked session stays past its deadline: its last access token can outlive the idle
+      // deadline, and a late or reconnecting instance learns of it from this row alone.
       const { rowCount } = await pool.query(
         `DELETE FROM ${names.sessions}
           WHERE deadline <= $1 AND (revoked_at IS NULL OR revoked_at <= $2)`,
-        [now, now - replayMs],
+        [before, before - revokedKeptMs],
       )
       await pool.query(`DELETE FROM "${names.schema}"."${names.rateLimits}" WHERE expire < $1`, [
         now,
@@ -152,7 +180,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   return {
     pool,
     sweep,
-    ready: () => migrated,
+    ready: () => migrated(),
 
     ...postgresSessions({ database, names, announce, feed }),
 
@@ -219,7 +247,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async close() {
       if (timer) clearInterval(timer)
       await feed.close()
-      await migrated.catch(() => {})
+      await settled()
       if (ownsPool) await pool.end()
     },
   }

@@ -9,6 +9,7 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { parseDuration, type Duration } from '@baton/protocol'
 import { guardStore } from './guard.js'
+import { heartbeat, KEEP_ALIVE_MS } from './redis-heartbeat.js'
 
 /** @internal */
 export const noop = () => {}
@@ -57,6 +58,7 @@ export const failFastOptions = (timeoutMs: number): RedisOptions => ({
   autoResendUnfulfilledCommands: false,
   commandTimeout: timeoutMs,
   retryStrategy: reconnectForever,
+  keepAlive: KEEP_ALIVE_MS,
 })
 
 /** @internal The command connection, as the store and its revocation feed use it. */
@@ -71,8 +73,17 @@ export interface RedisConnection {
   close(): Promise<void>
 }
 
-/** @internal Connects (or adopts a client) with the failure semantics described above. */
-export function redisConnection(source: RedisSource, timeoutMs: number): RedisConnection {
+/**
+ * @internal Connects (or adopts a client) with the failure semantics described above. A single
+ * Redis client the store creates is pinged every `heartbeatMs`: `commandTimeout` fails a command
+ * on a connection that went silent but keeps the connection, so every operation would time out
+ * until the kernel gave up on it (hours); the ping reconnects it instead.
+ */
+export function redisConnection(
+  source: RedisSource,
+  timeoutMs: number,
+  heartbeatMs: number,
+): RedisConnection {
   const failFast = failFastOptions(timeoutMs)
   const ownsClient = !isClient(source)
   const client: RedisClient = isClient(source)
@@ -91,6 +102,10 @@ export function redisConnection(source: RedisSource, timeoutMs: number): RedisCo
   // Connection errors surface as rejected commands (503s, which the BFF logs); without a listener
   // ioredis would also print every failed reconnection attempt.
   if (ownsClient) client.on('error', noop)
+  const stopHeartbeat =
+    ownsClient && !isCluster(client)
+      ? heartbeat({ target: () => client, intervalMs: heartbeatMs, timeoutMs })
+      : noop
 
   let readyWait: Promise<void> | null = null
   const waitUntilReady = () =>
@@ -141,6 +156,7 @@ export function redisConnection(source: RedisSource, timeoutMs: number): RedisCo
         return operation()
       }),
     async close() {
+      stopHeartbeat()
       if (!ownsClient) return
       try {
         await client.quit()

@@ -15,6 +15,7 @@ import {
   type RedisClient,
   type RedisConnection,
 } from './redis-connection.js'
+import { heartbeat, KEEP_ALIVE_MS } from './redis-heartbeat.js'
 import { RECORD_REVOKED, runScript } from './redis-scripts.js'
 import type { EpochListener, RevocationListener } from './types.js'
 
@@ -31,6 +32,10 @@ export interface RevocationFeedOptions {
   replayMs: number
   /** The clock that timestamps the replay window. */
   clock: () => number
+  /** How often the subscriber connection is pinged (`redis-heartbeat.ts`). */
+  heartbeatMs: number
+  /** How long a ping may wait for its reply before the connection counts as gone. */
+  heartbeatTimeoutMs: number
 }
 
 /** @internal */
@@ -70,6 +75,7 @@ export function parseRevocationMessage(
 /** @internal The feed of one store, on its own subscriber connection. */
 export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
   const { connection, channel, revokedKey, epochKey, replayMs, clock } = options
+  const { heartbeatMs, heartbeatTimeoutMs } = options
   const { client } = connection
   const listeners = revocationListeners()
   const epochs = epochListeners()
@@ -78,6 +84,7 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
   let closed = false
   let subscriber: RedisClient | null = null
   let subscribed = false
+  let stopHeartbeat = noop
 
   /** Delivers the epoch in force to every epoch listener (they each hear an epoch once). */
   const replayEpoch = async () => {
@@ -129,6 +136,8 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
       autoResubscribe: false,
     }
     if (isCluster(client)) {
+      // The connection ioredis subscribes on takes only the node's address and credentials from
+      // these: the heartbeat, not keep-alive, is what notices it went silent.
       // Cluster pub/sub: a message published on any node reaches subscribers on every node.
       const { commandTimeout: _unused, ...nodeSettings } = client.options.redisOptions ?? {}
       return client.duplicate(undefined, {
@@ -143,6 +152,8 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     return new Redis({
       ...settings,
       ...subscriberSettings,
+      // ioredis's default (0) keeps the kernel's delay; a delay of the client's own stays.
+      keepAlive: settings.keepAlive || KEEP_ALIVE_MS,
       retryStrategy: settings.retryStrategy ?? reconnectForever,
     })
   }
@@ -161,10 +172,8 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     const followed = new WeakSet<object>()
     const follow = () => {
       if (subscription !== subscriber) return
-      const internal = (subscription as unknown as { subscriber?: { getInstance?: () => unknown } })
-        .subscriber
-      const instance = internal?.getInstance?.() as Redis | null | undefined
-      if (!instance || typeof instance.on !== 'function' || followed.has(instance)) return
+      const instance = subscribedOn(subscription)
+      if (!instance || followed.has(instance)) return
       followed.add(instance)
       instance.on('ready', () => void resubscribe(subscription))
       instance.once('end', follow)
@@ -176,6 +185,15 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     subscription.on('-node', follow)
   }
 
+  /** The connection a subscription listens on: on a cluster, ioredis's own, when it has one. */
+  const subscribedOn = (subscription: RedisClient): Redis | null => {
+    if (!isCluster(subscription)) return subscription
+    const internal = (subscription as unknown as { subscriber?: { getInstance?: () => unknown } })
+      .subscriber
+    const instance = internal?.getInstance?.() as Redis | null | undefined
+    return instance && typeof instance.on === 'function' ? instance : null
+  }
+
   const startSubscriber = () => {
     const subscription = subscriberConnection()
     subscription.on('error', noop)
@@ -185,10 +203,17 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     subscription.on('close', () => {
       if (subscription === subscriber) subscribed = false
     })
+    stopHeartbeat = heartbeat({
+      target: () => subscribedOn(subscription),
+      intervalMs: heartbeatMs,
+      timeoutMs: heartbeatTimeoutMs,
+    })
     return subscription
   }
 
   const stopSubscriber = () => {
+    stopHeartbeat()
+    stopHeartbeat = noop
     subscriber?.disconnect()
     subscriber = null
     subscribed = false

@@ -33,29 +33,32 @@ return 1
 `)
 
 /**
- * `KEYS[1]` session hash. `ARGV[1]` expected token hash, `ARGV[2]` now, `ARGV[3]` number n of
- * field/value pairs in `ARGV[5 .. 4+2n]`, `ARGV[4]` number m of fields that become null, after
- * them; then pairs of a pieced field (`redis-codec.ts`) and its new number of pieces p: its pieces
- * from `field#p` on, left by a longer value, are dropped.
- * Returns 1 when it rotated. The TTL follows the new idle deadline, capped by the absolute one.
+ * `KEYS[1]` session hash. `ARGV[1]` expected token hash, `ARGV[2]` now, `ARGV[3]` how long the
+ * record outlives its deadline (ms), `ARGV[4]` number n of field/value pairs in
+ * `ARGV[6 .. 5+2n]`, `ARGV[5]` number m of fields that become null, after them; then pairs of a
+ * pieced field (`redis-codec.ts`) and its new number of pieces p: its pieces from `field#p` on,
+ * left by a longer value, are dropped.
+ * Returns 1 when it rotated. The TTL follows the new idle deadline, capped by the absolute one,
+ * plus the retention.
  * @internal
  */
 export const ROTATE = script(`
 local key = KEYS[1]
 if redis.call('HGET', key, 'tokenHash') ~= ARGV[1] then return 0 end
 if redis.call('HEXISTS', key, 'revokedAt') == 1 then return 0 end
-local n = tonumber(ARGV[3])
-local m = tonumber(ARGV[4])
-redis.call('HSET', key, unpack(ARGV, 5, 4 + 2 * n))
-if m > 0 then redis.call('HDEL', key, unpack(ARGV, 5 + 2 * n, 4 + 2 * n + m)) end
-for i = 5 + 2 * n + m, #ARGV, 2 do
+local n = tonumber(ARGV[4])
+local m = tonumber(ARGV[5])
+redis.call('HSET', key, unpack(ARGV, 6, 5 + 2 * n))
+if m > 0 then redis.call('HDEL', key, unpack(ARGV, 6 + 2 * n, 5 + 2 * n + m)) end
+for i = 6 + 2 * n + m, #ARGV, 2 do
   local piece = math.max(1, tonumber(ARGV[i + 1]))
   while redis.call('HDEL', key, ARGV[i] .. '#' .. piece) == 1 do piece = piece + 1 end
 end
 local deadline = math.min(
   tonumber(redis.call('HGET', key, 'expiresAt')),
   tonumber(redis.call('HGET', key, 'idleExpiresAt')))
-redis.call('PEXPIRE', key, math.max(1, math.ceil(deadline - tonumber(ARGV[2]))))
+local ttl = deadline + tonumber(ARGV[3]) - tonumber(ARGV[2])
+redis.call('PEXPIRE', key, math.max(1, math.ceil(ttl)))
 return 1
 `)
 
@@ -64,8 +67,8 @@ return 1
  * still before its deadlines. Returns the record as it was (flat HGETALL) to the one call that
  * revoked it, the `revokedAt` of a session revoked already (whose recent revocation the caller
  * announces again: the call that revoked it may have lost its reply), nil otherwise. The key keeps its TTL: the
- * tombstone lasts until the deadline, so a refresh with an old cookie hears `session_revoked`
- * rather than `session_expired`.
+ * tombstone lasts as long as the session's record would have (its deadline plus the retention), so
+ * a refresh with an old cookie hears `session_revoked` rather than `no_session`.
  * @internal
  */
 export const REVOKE = script(`

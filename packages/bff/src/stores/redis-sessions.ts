@@ -35,6 +35,8 @@ export interface RedisSessionsContext {
    * window): past it, its access tokens have expired and the announcement would only be noise.
    */
   reannounceMs: number
+  /** How long a session's hash outlives its deadline (`EXPIRED_SESSION_RETENTION_MS`). */
+  retentionMs: number
 }
 
 /** @internal The session operations of the Redis store. */
@@ -44,6 +46,7 @@ export function redisSessions({
   replicated,
   announce,
   reannounceMs,
+  retentionMs,
 }: RedisSessionsContext): SessionOperations {
   const { client } = connection
   const call = connection.call.bind(connection)
@@ -112,7 +115,7 @@ export function redisSessions({
         // out everywhere" then missed that session. In this order an indexed id without a session
         // is always one that has ended. If the index write fails, the sign-in fails (503) and
         // its session, whose cookie nobody received, expires unused.
-        const ttl = Math.max(1, Math.ceil(sessionDeadline(session) - now))
+        const ttl = Math.max(1, Math.ceil(sessionDeadline(session) + retentionMs - now))
         const result = await runScript(
           client,
           CREATE,
@@ -144,7 +147,16 @@ export function redisSessions({
           client,
           ROTATE,
           [keys.session(sessionId)],
-          [expectedTokenHash, now, set.length / 2, unset.length, ...set, ...unset, ...trim],
+          [
+            expectedTokenHash,
+            now,
+            retentionMs,
+            set.length / 2,
+            unset.length,
+            ...set,
+            ...unset,
+            ...trim,
+          ],
         )
         // A 503 after the rotation is safe: the browser retries with the cookie it has, which is
         // now the previous one, and gets the same successor from the grace window.

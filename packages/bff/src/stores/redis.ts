@@ -5,7 +5,9 @@
  *
  * Key layout (`<p>` is `keyPrefix`, `baton:` by default):
  * - `<p>{<sessionId>}:s`: the session, a hash (null fields are absent). Its TTL is the session's
- *   remaining lifetime, the earlier of its idle and absolute deadlines, and every rotation moves it.
+ *   remaining lifetime, the earlier of its idle and absolute deadlines, plus five minutes (so a
+ *   refresh just past the deadline hears `session_expired`, not `no_session`), and every rotation
+ *   moves it.
  *   The hash tag keeps whatever belongs to one session in one Redis Cluster slot.
  * - `<p>u:{<userId>}`: a sorted set of the user's session ids scored by their absolute deadline
  *   (for the Devices list and "log out everywhere", without `KEYS` or `SCAN`). The score never
@@ -40,13 +42,14 @@ import {
   type RedisClient,
   type RedisSource,
 } from './redis-connection.js'
+import { DEFAULT_HEARTBEAT_MS } from './redis-heartbeat.js'
 import { revocationFeed } from './redis-revocations.js'
 import { redisSessions } from './redis-sessions.js'
 import { redisOidcStateStore } from '../oidc/redis-state-store.js'
 import { guardedOidcStateStore } from '../oidc/state-store.js'
 import { once } from './once.js'
 import { RAISE_EPOCH, runScript } from './redis-scripts.js'
-import type { SessionStore } from './types.js'
+import { EXPIRED_SESSION_RETENTION_MS, type SessionStore } from './types.js'
 import { redisFactorStore } from '../mfa/store-redis.js'
 import { sharedFactorStore } from '../mfa/types.js'
 
@@ -116,6 +119,16 @@ export interface RedisStoreOptions {
    * @default undefined (no waiting)
    */
   waitForReplicas?: { replicas: number; timeout?: Duration }
+  /**
+   * @internal How often the revocation subscriber's connection, and a command connection the store
+   * created, are pinged (30 s by default; see `redis-heartbeat.ts`); tests shorten it.
+   */
+  heartbeat?: Duration
+  /**
+   * @internal How long a session's hash outlives its deadline (`EXPIRED_SESSION_RETENTION_MS`, 5
+   * minutes, by default); tests that wait for a key to expire shorten it.
+   */
+  expiredRetention?: Duration
 }
 
 /** The Redis store: a {@link SessionStore} plus what operations and tests need to look at it. */
@@ -174,7 +187,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const timeoutMs = parseDuration(options.timeout ?? '2s', 'timeout')
   if (timeoutMs <= 0) throw new TypeError('redisStore: timeout must be positive')
 
-  const connection = redisConnection(options.redis, timeoutMs)
+  const heartbeatMs = parseDuration(options.heartbeat ?? DEFAULT_HEARTBEAT_MS, 'heartbeat')
+  const connection = redisConnection(options.redis, timeoutMs, heartbeatMs)
   const { client } = connection
   const call = connection.call.bind(connection)
   const replicated = replicationCheck(client, options.waitForReplicas)
@@ -193,6 +207,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     epochKey: keys.epoch,
     replayMs,
     clock: options.now ?? (() => Date.now()),
+    heartbeatMs,
+    heartbeatTimeoutMs: timeoutMs,
   })
 
   return {
@@ -205,6 +221,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       replicated,
       announce: (ids) => revocations.announce(ids),
       reannounceMs: replayMs > 0 ? replayMs : DEFAULT_REPLAY_MS,
+      retentionMs: parseDuration(
+        options.expiredRetention ?? EXPIRED_SESSION_RETENTION_MS,
+        'expiredRetention',
+      ),
     }),
 
     subscribeRevocations: (listener) => revocations.subscribe(listener),

@@ -14,7 +14,7 @@
 import type Database from 'better-sqlite3'
 import { parseDuration, type Duration } from '@baton/protocol'
 import { storeUnavailable } from '../errors.js'
-import type { SessionStore } from './types.js'
+import { EXPIRED_SESSION_RETENTION_MS, type SessionStore } from './types.js'
 import { epochListeners, revocationListeners } from './listeners.js'
 import { sharedBackend } from '../rate-limit/backend.js'
 import { sqliteRateLimiterBackend } from '../rate-limit/sqlite-backend.js'
@@ -67,7 +67,11 @@ export interface SqliteStoreOptions {
 
 /** The SQLite store: a {@link SessionStore} with a manual sweep and access to its database. */
 export interface SqliteStore extends SessionStore {
-  /** Deletes sessions past their deadlines (revoked tombstones included); returns how many. */
+  /**
+   * Deletes sessions past their deadlines by more than five minutes (revoked tombstones included,
+   * once their replay window is over too); returns how many. The five minutes let a refresh
+   * just past the deadline hear `401 session_expired` rather than `no_session`.
+   */
   sweep(now?: number): number
   /** The underlying database. */
   readonly database: Database.Database
@@ -119,7 +123,8 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const revokedSince = db.prepare<[number], { id: string }>(
     `SELECT id FROM ${table} WHERE revoked_at >= ?`,
   )
-  // A revoked session stays within the replay window even past its deadline: its last access
+  // A session stays a while past its deadline (EXPIRED_SESSION_RETENTION_MS) so that a late refresh
+  // hears `session_expired`. A revoked one stays within the replay window too: its last access
   // token can outlive the idle deadline, and a late subscriber learns of it from this row alone.
   const deleteDead = db.prepare<[number, number]>(
     `DELETE FROM ${table} WHERE min(expires_at, idle_expires_at) <= ?
@@ -152,7 +157,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const sweep = (now = clock()) => {
     lastSweep = now
     deleteDeadProofs.run(now)
-    return deleteDead.run(now, now - replayMs).changes
+    return deleteDead.run(now - EXPIRED_SESSION_RETENTION_MS, now - replayMs).changes
   }
   const writeSweepGap = interval > 0 ? interval : 60_000
   const noteWrite = (now: number) => {

@@ -247,3 +247,14 @@ export const sessionDeadline = (session: Pick<StoredSession, 'expiresAt' | 'idle
  */
 export const isLive = (session: StoredSession, now: number) =>
   session.revokedAt === null && now < sessionDeadline(session)
+
+/**
+ * How long every built-in store keeps a session's record past its deadline: 5 minutes, the
+ * default access-token lifetime. A refresh a second after the idle deadline (the client's, once
+ * its tab stopped refreshing; or a backgrounded tab's, whose timers the browser delays) must find
+ * the record to answer `401 session_expired`, emit the `expired` event and announce the
+ * revocation; without it, the answer is `no_session` and nothing is told. Such a record is past
+ * its deadline: no list, refresh or revocation of live sessions counts it.
+ * @internal
+ */
+export const EXPIRED_SESSION_RETENTION_MS = 5 * 60_000
