@@ -60,17 +60,20 @@ import { formatTable } from '../lib/table.js'
  * the lock over for a client that is gone), and a sign-out the BFF did not confirm kept owed after
  * another tab's sign-in cleared its marker (+118 B, 14,683 B); then that marker tagged with the
  * session the sign-out presented, not the one after its answer, and a take-over never started by
- * a destroyed client (+31 B, 14,714 B). Each of these is a defect a test reproduces; none had
+ * a destroyed client (+31 B, 14,714 B); then a `baseUrl` of `'/'` naming one channel for every
+ * page and a relative one refused (+36 B), zero backoffs and `requestTimeout` refused (+23 B),
+ * `loginWithRedirect()` after `destroy()` and an aborted signal at `getAccessToken()` rejecting
+ * (+14 B): 14,790 B. Each of these is a defect a test reproduces; none had
  * a smaller fix found. The budget is that plus ~0.2 %, so that any growth fails the bench again.
  */
-export const CORE_GZIP_BUDGET = 14_745
+export const CORE_GZIP_BUDGET = 14_820
 /**
  * The budget of the core client with its ky adapter and ky itself (ky alone: ~5.1 kB gzip). The
  * adapter's `beforeRetry` hook, which keeps a per-call `retry` from retrying Baton's errors, is in
  * the 19,191 B measured on 2026-12-03; the core's fixes of that day's evening took it to 19,335 B, and those of 12-03's night to
- * 19,493 B.
+ * 19,569 B.
  */
-export const CORE_KY_GZIP_BUDGET = 19_535
+export const CORE_KY_GZIP_BUDGET = 19_600
 
 const ROOT = join(BENCH_DIR, '..')
 const REACT_EXTERNALS = ['react', 'react-dom', 'react/*', 'react-dom/*']

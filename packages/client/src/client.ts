@@ -7,6 +7,7 @@ import type { LoginBody, BaseUser, ReauthenticateBody } from '@baton/protocol'
 import { createAuthApi, type AuthApi } from './auth-api.js'
 import { askOtherTabs } from './boot.js'
 import { createDpop, type Dpop } from './dpop.js'
+import { destroyedError } from './errors.js'
 import { callerTokens, createSessionFetch } from './http.js'
 import { registerInternals } from './mfa-internals.js'
 import { normalizeOptions } from './normalize-options.js'
@@ -96,8 +97,8 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
    * hold a device key it navigates to `GET {baseUrl}/oidc/login?returnTo=…` at once (an unbound
    * session). Resolves once the navigation is asked for; rejects, with the page left as it was,
    * with `rate_limited`, `network_unavailable` (the BFF or the provider could not be reached, a
-   * `RefreshNetworkError`) or `request_failed`. A call while one is on its way joins it (one
-   * sign-in for a double click).
+   * `RefreshNetworkError`) or `request_failed`, and after `destroy()` with `client_destroyed`. A
+   * call while one is on its way joins it (one sign-in for a double click).
    *
    * @example
    * ```ts
@@ -110,8 +111,9 @@ export interface SessionClient<TUser extends BaseUser = RegisteredUser> {
   /**
    * A valid access token, refreshed (once for all tabs) if needed. Rejects with
    * `SessionExpiredError` when signed out, or `session_revoked` when another user signed in while
-   * it waited (as a request through `fetch` does: the token is the caller's user's or none), and
-   * `RefreshNetworkError` when no token came in time.
+   * it waited (as a request through `fetch` does: the token is the caller's user's or none),
+   * `RefreshNetworkError` when no token came in time, and with the reason of `signal` once it is
+   * aborted (even before the call), as `fetch` does.
    */
   readonly getAccessToken: (options?: { signal?: AbortSignal }) => Promise<string>
   /**
@@ -262,10 +264,13 @@ export function createSessionClient<TUser extends BaseUser = RegisteredUser>(
     // A second click while the first start is on its way joins it: it would seal a second
     // transaction over the first one's cookie, and the navigation that won could carry the other
     // one's `state` (`invalid_state` at the callback).
+    // Destroyed: rejects as `login()` does, navigating nowhere (even without a device key).
     loginWithRedirect: (redirectOptions) =>
-      (startingRedirect ??= loginWithRedirect(config, core(), redirectOptions).finally(
-        () => (startingRedirect = undefined),
-      )),
+      (startingRedirect ??= (
+        destroyed
+          ? Promise.reject(destroyedError())
+          : loginWithRedirect(config, core(), redirectOptions)
+      ).finally(() => (startingRedirect = undefined))),
     // As a request through `fetch`: a token the caller then sends must be of the user it asked as.
     getAccessToken: (tokenOptions) => {
       const { coordinator } = core()

@@ -37,13 +37,31 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
       )
     }
   }
-  const duration = (value: Duration | undefined, fallback: number, option: string) =>
-    value === undefined ? fallback : parseDuration(value, `createSessionClient: ${option}`)
-  check(isId(baseUrl), 'baseUrl', 'a non-empty string', baseUrl)
+  // `positive` where 0 would harm: a time limit of 0 aborts every call, a backoff of 0 hammers a
+  // BFF that is down.
+  const duration = (
+    value: Duration | undefined,
+    fallback: number,
+    option: string,
+    positive?: boolean,
+  ) => {
+    const ms =
+      value === undefined ? fallback : parseDuration(value, `createSessionClient: ${option}`)
+    check(ms > 0 || !positive, option, 'positive', value)
+    return ms
+  }
+  // A path from the origin's root or an absolute URL, never relative to the page: '/' (a BFF at
+  // the root) too names one channel, lock and device key for every page.
+  check(
+    isId(baseUrl) && /^(\/|\w+:)/.test(baseUrl),
+    'baseUrl',
+    'absolute or start with "/"',
+    baseUrl,
+  )
   const page = (globalThis as { location?: Location }).location
   const bff = baseUrl.replace(/\/+$/, '')
-  // Without a page (Node), a relative baseUrl stays as it is: the name is still per BFF.
-  const resolved = urlOf(bff, page?.href)
+  // Without a page (Node), the path stays as it is: the name is still per BFF.
+  const resolved = urlOf(bff || '/', page?.href)
   const { channel = `baton:${resolved?.href ?? bff}` } = options
   check(isId(channel), 'channel', 'a non-empty string', channel)
   check(
@@ -67,7 +85,7 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
     maxQueue,
   )
   check(onEvent === undefined || typeof onEvent === 'function', 'onEvent', 'a function', onEvent)
-  const requestTimeout = duration(options.requestTimeout, 10_000, 'requestTimeout')
+  const requestTimeout = duration(options.requestTimeout, 10_000, 'requestTimeout', true)
   return {
     baseUrl: bff,
     refreshMargin: duration(options.refreshMargin, 30_000, 'refreshMargin'),
@@ -81,8 +99,8 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
     maxQueue: Math.floor(maxQueue),
     requestTimeout,
     peerTimeout: duration(options.peerTimeout, 250, 'peerTimeout'),
-    retryInitial: duration(retry.initial, 1_000, 'retry.initial'),
-    retryMax: duration(retry.max, 30_000, 'retry.max'),
+    retryInitial: duration(retry.initial, 1_000, 'retry.initial', true),
+    retryMax: duration(retry.max, 30_000, 'retry.max', true),
     sessionHintCookie,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     onEvent: (event) => {

@@ -81,7 +81,9 @@ export interface ClientAdapters {
  */
 export interface SessionClientOptions {
   /**
-   * URL of the BFF's auth routes (relative to the page, or absolute).
+   * URL of the BFF's auth routes: a path from the origin's root (`'/auth'`, `'/'` for a BFF at
+   * the root), or an absolute URL. A relative one (`'auth'`) is refused with a `TypeError`: it
+   * would name another channel on every page.
    * @default '/auth'
    */
   baseUrl?: string
@@ -134,8 +136,8 @@ export interface SessionClientOptions {
    */
   maxQueue?: number
   /**
-   * Time limit of one call to the BFF's auth routes. A refresh never holds the cross-tab lock
-   * longer.
+   * Time limit of one call to the BFF's auth routes (more than 0). A refresh never holds the
+   * cross-tab lock longer.
    * @default '10s'
    */
   requestTimeout?: Duration
@@ -148,7 +150,7 @@ export interface SessionClientOptions {
   peerTimeout?: Duration
   /**
    * Backoff between refresh attempts that failed on the network: the first delay and the cap.
-   * Each delay doubles and is jittered.
+   * Each delay doubles and is jittered. Both must be more than 0.
    * @default { initial: '1s', max: '30s' }
    */
   retry?: { initial?: Duration; max?: Duration }

@@ -220,6 +220,8 @@ export function createRefreshCoordinator<TUser extends BaseUser>(
 
   /** A usable token, from this tab or after the refresh in flight anywhere. */
   const token = async (signal?: AbortSignal | null): Promise<string> => {
+    // Aborted already: its reason, as `fetch` rejects with, even with a token at hand.
+    signal?.throwIfAborted()
     if (destroyed) throw destroyedError()
     void start()
     if (status() === 'unauthenticated') throw session.endedError()

@@ -4,7 +4,7 @@
  * `<SessionProvider>`: hands a session client to the hooks below it and starts it.
  */
 import { useEffect, type ReactNode } from 'react'
-import type { SessionClient } from '@baton/client'
+import type { BaseUser, Register, RegisteredUser, SessionClient } from '@baton/client'
 import { BatonContext } from './context.js'
 
 /** Props of {@link SessionProvider}. */
@@ -15,9 +15,9 @@ export interface SessionProviderProps {
    * reloads, StrictMode remounts, several roots). Call `client.destroy()` yourself if you must.
    *
    * Its user type must be the one declared through `Register` (when one is), so the hooks below
-   * can trust it.
+   * can trust it; without `Register`, any user type with a string `id` (`BaseUser`).
    */
-  client: SessionClient
+  client: SessionClient<Register extends { user: BaseUser } ? RegisteredUser : BaseUser>
   children?: ReactNode
 }
 
