@@ -12,6 +12,7 @@ import { createdBeforeEpoch, readRevocationEpoch } from './revocation-epoch.js'
 import { guardStore } from './stores/guard.js'
 import type { RevocationReason, StoredSession } from './stores/types.js'
 import { reused } from './session-errors.js'
+import { isRefreshable } from './refresh-decision.js'
 
 /**
  * @internal Told of the sessions a revocation ended, once the store applied it: the OpenID Connect
@@ -51,10 +52,12 @@ export function createRevoker(config: Pick<BffConfig, 'store' | 'emit' | 'logger
     meta: RequestMeta,
     now: number,
   ): Promise<StoredSession | null> => {
-    const [revoked, since] = await Promise.all([
-      guardStore(() => store.revoke(sessionId, reason, now)),
-      epoch(),
-    ])
+    const [current, since] = await Promise.all([guardStore(() => store.get(sessionId)), epoch()])
+    // Past its deadline, a session is over already: every store keeps it a while so that a late
+    // refresh is answered `session_expired`, which a revocation now would turn into
+    // `session_revoked`, reporting an end that was not this one.
+    if (!current || !isRefreshable(current, now)) return null
+    const revoked = await guardStore(() => store.revoke(sessionId, reason, now))
     if (!revoked) return null
     const ended = !createdBeforeEpoch(revoked, since)
     if (ended) {

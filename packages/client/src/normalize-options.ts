@@ -53,7 +53,7 @@ export function normalizeOptions(options: SessionClientOptions = {}): ClientConf
   // A path from the origin's root or an absolute URL, never relative to the page: '/' (a BFF at
   // the root) too names one channel, lock and device key for every page.
   check(
-    isId(baseUrl) && /^(\/|\w+:)/.test(baseUrl),
+    isId(baseUrl) && /^(\/|[a-z][\w+.-]*:)/i.test(baseUrl),
     'baseUrl',
     'absolute or start with "/"',
     baseUrl,
