@@ -53,3 +53,9 @@ export function everyStore(): Array<[string, boolean, () => Promise<SessionStore
     ],
   ]
 }
+
+/** The store's own sweep, where it has one (`null` for Redis, whose keys expire by themselves). */
+export function sweepOf(store: SessionStore): (() => Promise<unknown>) | null {
+  const { sweep } = store as { sweep?: () => Promise<unknown> }
+  return typeof sweep === 'function' ? () => sweep.call(store) : null
+}
